@@ -1,0 +1,306 @@
+//! Loading components: read, compile, link against the sandbox's imports, call `describe` once
+//! (in a sandbox with default limits), and keep the result. A load failure becomes a
+//! [`LoadError`] that says what is wrong and what to do.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::sandbox::{self, HostState, Limits};
+use crate::value::{self, ValueType};
+use crate::wit::{COMPONENT_INTERFACE, TaskPre, types};
+
+/// The type of an input or output as a component declares it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PortType {
+    /// A parameter value.
+    Value(ValueType),
+    /// The final status of an exit handler's body (inputs only).
+    FinalStatus,
+    /// An artifact (not supported by this version of the host).
+    Artifact {
+        /// Its kind label.
+        kind: String,
+        /// Whether it is a directory.
+        directory: bool,
+    },
+}
+
+impl std::fmt::Display for PortType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortType::Value(t) => write!(f, "{t}"),
+            PortType::FinalStatus => f.write_str("final_status"),
+            PortType::Artifact {
+                kind,
+                directory: true,
+            } => write!(f, "artifact directory ({kind})"),
+            PortType::Artifact {
+                kind,
+                directory: false,
+            } => write!(f, "artifact file ({kind})"),
+        }
+    }
+}
+
+/// One input of a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputSpec {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: PortType,
+    /// Whether the pipeline must bind it.
+    pub required: bool,
+    /// Its default, for an optional input.
+    pub default: Option<Value>,
+    /// What it is for.
+    pub description: String,
+}
+
+/// One output of a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputSpec {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: PortType,
+    /// What it is.
+    pub description: String,
+}
+
+/// What a component's `describe` returned, checked and converted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signature {
+    /// The component's own name for itself.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Its inputs.
+    pub inputs: Vec<InputSpec>,
+    /// Its outputs.
+    pub outputs: Vec<OutputSpec>,
+}
+
+impl Signature {
+    /// The input called `name`.
+    pub fn input(&self, name: &str) -> Option<&InputSpec> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+
+    /// The output called `name`.
+    pub fn output(&self, name: &str) -> Option<&OutputSpec> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+
+    fn from_wit(sig: types::Signature) -> Result<Signature, String> {
+        let mut inputs = Vec::new();
+        for input in sig.inputs {
+            let ty = port_type(input.type_);
+            let default = match input.default {
+                Some(d) => {
+                    let v = value::from_wit(&d)
+                        .map_err(|e| format!("the default of input `{}`: {e}", input.name))?;
+                    Some(match &ty {
+                        PortType::Value(t) => t
+                            .coerce(v)
+                            .map_err(|e| format!("the default of input `{}`: {e}", input.name))?,
+                        _ => {
+                            return Err(format!(
+                                "input `{}` of type {ty} cannot have a default",
+                                input.name
+                            ));
+                        }
+                    })
+                }
+                None => None,
+            };
+            if inputs.iter().any(|i: &InputSpec| i.name == input.name) {
+                return Err(format!("it declares input `{}` twice", input.name));
+            }
+            inputs.push(InputSpec {
+                name: input.name,
+                ty,
+                required: input.required,
+                default,
+                description: input.description,
+            });
+        }
+        let mut outputs = Vec::new();
+        for output in sig.outputs {
+            let ty = port_type(output.type_);
+            if ty == PortType::FinalStatus {
+                return Err(format!(
+                    "output `{}` has type final_status, which only inputs can have",
+                    output.name
+                ));
+            }
+            if outputs.iter().any(|o: &OutputSpec| o.name == output.name) {
+                return Err(format!("it declares output `{}` twice", output.name));
+            }
+            outputs.push(OutputSpec {
+                name: output.name,
+                ty,
+                description: output.description,
+            });
+        }
+        Ok(Signature {
+            name: sig.name,
+            description: sig.description,
+            inputs,
+            outputs,
+        })
+    }
+}
+
+fn port_type(ty: types::PortType) -> PortType {
+    use types::PortType as W;
+    match ty {
+        W::Str => PortType::Value(ValueType::String),
+        W::Int => PortType::Value(ValueType::Int),
+        W::Float => PortType::Value(ValueType::Float),
+        W::Boolean => PortType::Value(ValueType::Bool),
+        W::ListOf => PortType::Value(ValueType::List),
+        W::DictOf => PortType::Value(ValueType::Dict),
+        W::Any => PortType::Value(ValueType::Any),
+        W::FinalStatus => PortType::FinalStatus,
+        W::Artifact(a) => PortType::Artifact {
+            kind: a.kind,
+            directory: a.directory,
+        },
+    }
+}
+
+/// A loaded component: compiled, linked, described.
+pub struct Component {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Ready to instantiate, once per attempt.
+    pub pre: TaskPre<HostState>,
+    /// Its inputs and outputs.
+    pub signature: Signature,
+}
+
+/// Why a component could not be used; the message says what to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct LoadError {
+    /// What is wrong with the component and how to fix it.
+    pub message: String,
+}
+
+/// Loads components and keeps each one loaded (or its load error) for the life of the loader.
+pub struct Loader {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: Mutex<HashMap<PathBuf, Result<Arc<Component>, LoadError>>>,
+}
+
+impl Loader {
+    /// A loader for `engine`.
+    pub fn new(engine: Engine) -> anyhow::Result<Loader> {
+        let linker = sandbox::linker(&engine)?;
+        Ok(Loader {
+            engine,
+            linker,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The engine components are compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Loads the component at `path`, or returns what was found wrong with it the first time.
+    pub async fn load(&self, path: &Path) -> Result<Arc<Component>, LoadError> {
+        if let Some(hit) = self.cache.lock().unwrap().get(path) {
+            return hit.clone();
+        }
+        let result = self.load_uncached(path).await.map(Arc::new);
+        self.cache
+            .lock()
+            .unwrap()
+            .insert(path.to_path_buf(), result.clone());
+        result
+    }
+
+    async fn load_uncached(&self, path: &Path) -> Result<Component, LoadError> {
+        let shown = path.display();
+        let fail = |message: String| LoadError { message };
+        let bytes = std::fs::read(path).map_err(|e| {
+            fail(format!("cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline"))
+        })?;
+        check_binary_kind(&bytes, path).map_err(fail)?;
+        let component = wasmtime::component::Component::new(&self.engine, &bytes)
+            .map_err(|e| fail(format!("component `{shown}` does not compile: {e:#}")))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            fail(format!(
+                "component `{shown}` needs an import that wasmpipe does not provide ({e:#}); components may import WASI 0.2 and wasmpipe:pipeline/host only"
+            ))
+        })?;
+        let pre = TaskPre::new(pre).map_err(|e| {
+            fail(format!(
+                "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit"
+            ))
+        })?;
+        let signature = describe(&self.engine, &pre)
+            .await
+            .map_err(|e| fail(format!("component `{shown}` failed in `describe`: {e}")))?;
+        let signature = Signature::from_wit(signature)
+            .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
+        Ok(Component {
+            path: path.to_path_buf(),
+            pre,
+            signature,
+        })
+    }
+}
+
+/// Calls `describe` in a fresh sandbox with the default limits.
+async fn describe(engine: &Engine, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
+    let limits = Limits::default();
+    let mut store = sandbox::new_store(engine, &limits);
+    let call = async {
+        let task = pre.instantiate_async(&mut store).await?;
+        task.wasmpipe_pipeline_component()
+            .call_describe(&mut store)
+            .await
+    };
+    match tokio::time::timeout(limits.timeout, call).await {
+        Ok(Ok(signature)) => Ok(signature),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(_) => Err(format!("it did not return within {:?}", limits.timeout)),
+    }
+}
+
+/// Tells apart a component, a core module, text and other files, with a message for each
+/// kind that cannot be used.
+fn check_binary_kind(bytes: &[u8], path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    if bytes.starts_with(b"\0asm") {
+        return match bytes.get(4..8) {
+            Some([0x0d, 0x00, 0x01, 0x00]) => Ok(()),
+            Some([0x01, 0x00, 0x00, 0x00]) => Err(format!(
+                "`{shown}` is a core WebAssembly module, not a component: build it for wasm32-wasip2 (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`"
+            )),
+            _ => Err(format!(
+                "`{shown}` is WebAssembly of an unknown version or layer; rebuild it with a current toolchain"
+            )),
+        };
+    }
+    let is_wat = path.extension().is_some_and(|e| e == "wat");
+    if is_wat {
+        return Ok(());
+    }
+    if bytes.is_empty() {
+        return Err(format!("`{shown}` is empty: rebuild the component"));
+    }
+    Err(format!(
+        "`{shown}` is not a WebAssembly component (it does not start with `\\0asm`); point the pipeline at the `.wasm` file the build produces"
+    ))
+}

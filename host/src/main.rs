@@ -1,0 +1,375 @@
+//! The `wasmpipe` command: a thin layer over the library (see `wasmpipe::run`).
+//!
+//! Exit codes: 0 the run succeeded, 1 it failed, 130 it was cancelled, 2 usage or validation
+//! error (nothing ran).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use wasmpipe::component::{PortType, Signature};
+use wasmpipe::diag::{Diagnostic, Diagnostics};
+use wasmpipe::record::{RunRecord, RunState, TaskRecord, TaskState};
+use wasmpipe::run::{Event, RUN_DIR_ENV, RunOptions, Runner};
+use wasmpipe::sandbox::Limits;
+
+/// Run pipelines of WebAssembly components, with exit handlers that always run.
+#[derive(Parser)]
+#[command(name = "wasmpipe", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline and write its run record.
+    ///
+    /// Exit status: 0 succeeded, 1 failed, 130 cancelled, 2 the pipeline is invalid (nothing ran).
+    Run {
+        /// The pipeline file (YAML or JSON).
+        file: PathBuf,
+        /// Set a parameter: `-p name=value`, parsed by the parameter's declared type
+        /// (ints, floats and bools as written, lists and dicts as JSON). Repeatable.
+        #[arg(short = 'p', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// `human` shows each task and its logs; `json` prints the run record on stdout
+        /// (progress goes to stderr).
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+        /// Where run directories go: DIR/<run-id>/record.json.
+        #[arg(long, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
+        run_dir: PathBuf,
+        /// Default timeout of each task attempt, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().timeout.as_secs_f64())]
+        timeout: f64,
+        /// Default memory limit of each task, in MiB.
+        #[arg(long, value_name = "MIB", default_value_t = Limits::default().memory >> 20)]
+        memory: usize,
+    },
+    /// Check a pipeline without running it: syntax, references, types, cycles, components.
+    ///
+    /// Exit status: 0 valid, 2 problems found (each printed with file, place and fix).
+    Validate {
+        /// The pipeline file.
+        file: PathBuf,
+        /// Parameter values to check, as for `run`.
+        #[arg(short = 'p', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// `human` or `json` (`{"errors": [...]}`).
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// Show a component's inputs and outputs, with their types.
+    Inspect {
+        /// The component (`.wasm`).
+        component: PathBuf,
+        /// `human` or `json`.
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// Print a JSON Schema shipped in `schemas/`.
+    Schema {
+        /// Which one.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    /// `schemas/pipeline.schema.json`
+    Pipeline,
+    /// `schemas/run-record.schema.json`
+    RunRecord,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!(
+            "`{text}` is not NAME=VALUE (for example `-p message=hello`)"
+        )),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run_command(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wasmpipe: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run {
+            file,
+            params,
+            output,
+            run_dir,
+            timeout,
+            memory,
+        } => {
+            if !(timeout.is_finite() && timeout > 0.0) {
+                anyhow::bail!("--timeout must be a positive number of seconds");
+            }
+            let limits = Limits {
+                timeout: Duration::from_secs_f64(timeout),
+                memory: memory << 20,
+                ..Limits::default()
+            };
+            let runner = Runner::new()?;
+            let prepared = match runner.prepare_file(&file, &params).await {
+                Ok(p) => p,
+                Err(diags) => return Ok(report_errors(&diags, output)),
+            };
+            for d in &prepared.load_failures {
+                eprintln!("warning: {d}");
+            }
+            let options = RunOptions {
+                run_dir: run_dir.clone(),
+                limits,
+            };
+            let mut observe = |event: Event<'_>| show_progress(event, output);
+            let record = runner.run(&prepared, &options, &mut observe).await;
+            if output == Output::Json {
+                println!("{}", serde_json::to_string_pretty(&record)?);
+            } else {
+                print_summary(&record, &run_dir);
+            }
+            Ok(exit_code(record.state))
+        }
+        Command::Validate {
+            file,
+            params,
+            output,
+        } => {
+            let runner = Runner::new()?;
+            let diags = match runner.prepare_file(&file, &params).await {
+                Ok(prepared) => Diagnostics {
+                    errors: prepared.load_failures,
+                },
+                Err(diags) => diags,
+            };
+            if diags.errors.is_empty() {
+                match output {
+                    Output::Json => println!("{}", json!({"errors": []})),
+                    Output::Human => println!("{}: valid", file.display()),
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            Ok(report_errors(&diags, output))
+        }
+        Command::Inspect { component, output } => {
+            let runner = Runner::new()?;
+            match runner.loader().load(&component).await {
+                Ok(c) => {
+                    match output {
+                        Output::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&signature_json(&c.signature))?
+                        ),
+                        Output::Human => print_signature(&component, &c.signature),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    let d = Diagnostic {
+                        file: component.display().to_string(),
+                        path: String::new(),
+                        line: None,
+                        message: e.message,
+                    };
+                    Ok(report_errors(&d.into(), output))
+                }
+            }
+        }
+        Command::Schema { which } => {
+            let schema = match which {
+                SchemaKind::Pipeline => wasmpipe::model::schema(),
+                SchemaKind::RunRecord => wasmpipe::record::schema(),
+            };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn exit_code(state: RunState) -> ExitCode {
+    match state {
+        RunState::Succeeded => ExitCode::SUCCESS,
+        RunState::Failed => ExitCode::from(1),
+        RunState::Cancelled => ExitCode::from(130),
+    }
+}
+
+fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(diags).unwrap_or_default()
+        ),
+        Output::Human => {
+            for d in &diags.errors {
+                eprintln!("error: {d}");
+            }
+            eprintln!("{} problem(s) found; nothing ran.", diags.errors.len());
+        }
+    }
+    ExitCode::from(2)
+}
+
+/// Human progress: each finished task with its state and logs, on stdout (stderr with `--output json`).
+fn show_progress(event: Event<'_>, output: Output) {
+    let Event::TaskFinished(task) = event else {
+        return;
+    };
+    let text = task_lines(task);
+    if output == Output::Json {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+    }
+}
+
+fn task_lines(task: &TaskRecord) -> String {
+    let role = if task.exit_handler {
+        " (exit handler)"
+    } else {
+        ""
+    };
+    let mut text = match (&task.state, &task.failure, &task.skip) {
+        (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}\n", task.id),
+        (_, Some(f), _) => {
+            let code = f
+                .trap_code
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default();
+            format!(
+                "[{}]  {}{role}: {}{code}: {}\n",
+                state_word(task.state),
+                task.id,
+                snake(&f.kind),
+                f.message
+            )
+        }
+        (_, None, Some(s)) => format!(
+            "[skipped] {}{role}: {} (cause: {})\n",
+            task.id,
+            snake(&s.reason),
+            s.cause
+        ),
+        _ => format!("[{}] {}{role}\n", state_word(task.state), task.id),
+    };
+    for line in &task.logs {
+        let source = if line.source == "stdout" {
+            String::new()
+        } else {
+            format!("{}: ", line.source)
+        };
+        text.push_str(&format!("          | {source}{}\n", line.text));
+    }
+    text
+}
+
+/// The snake_case name serde gives an enum value (`memory_limit`).
+fn snake(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn state_word(state: TaskState) -> &'static str {
+    match state {
+        TaskState::Succeeded => "ok",
+        TaskState::Failed => "failed",
+        TaskState::Skipped => "skipped",
+        TaskState::Cancelled => "cancelled",
+    }
+}
+
+fn print_summary(record: &RunRecord, run_dir: &Path) {
+    for task in record
+        .tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Skipped)
+    {
+        print!("{}", task_lines(task));
+    }
+    let failed = record
+        .tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Failed)
+        .count();
+    let state = match record.state {
+        RunState::Succeeded => "succeeded",
+        RunState::Failed => "failed",
+        RunState::Cancelled => "cancelled",
+    };
+    println!(
+        "run {} {state}: {} task(s), {failed} failed; record: {}",
+        record.run_id,
+        record.tasks.len(),
+        run_dir.join(&record.run_id).join("record.json").display()
+    );
+}
+
+fn signature_json(sig: &Signature) -> serde_json::Value {
+    json!({
+        "name": sig.name,
+        "description": sig.description,
+        "inputs": sig.inputs.iter().map(|i| json!({
+            "name": i.name, "type": i.ty.to_string(), "required": i.required,
+            "default": i.default, "description": i.description,
+        })).collect::<Vec<_>>(),
+        "outputs": sig.outputs.iter().map(|o| json!({
+            "name": o.name, "type": o.ty.to_string(), "description": o.description,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn print_signature(path: &Path, sig: &Signature) {
+    println!("{} ({})", sig.name, path.display());
+    if !sig.description.is_empty() {
+        println!("  {}", sig.description.replace('\n', "\n  "));
+    }
+    println!("inputs:");
+    if sig.inputs.is_empty() {
+        println!("  (none)");
+    }
+    for i in &sig.inputs {
+        let note = match (&i.ty, i.required, &i.default) {
+            (PortType::FinalStatus, _, _) => " (filled by wasmpipe for exit tasks)".to_string(),
+            (_, true, _) => " (required)".to_string(),
+            (_, false, Some(d)) => format!(" (default {d})"),
+            (_, false, None) => " (optional)".to_string(),
+        };
+        println!("  {}: {}{note}", i.name, i.ty);
+    }
+    println!("outputs:");
+    if sig.outputs.is_empty() {
+        println!("  (none)");
+    }
+    for o in &sig.outputs {
+        println!("  {}: {}", o.name, o.ty);
+    }
+}

@@ -1,0 +1,182 @@
+//! Input bindings: the `"{{params.NAME}}"` and `"{{tasks.TASK.outputs.OUTPUT}}"` references
+//! inside input values and pipeline outputs.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// What a reference points at.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ref {
+    /// A pipeline parameter.
+    Param(String),
+    /// An output of a task.
+    Output {
+        /// The producing task's name.
+        task: String,
+        /// The output's name.
+        output: String,
+    },
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ref::Param(name) => write!(f, "{{{{params.{name}}}}}"),
+            Ref::Output { task, output } => write!(f, "{{{{tasks.{task}.outputs.{output}}}}}"),
+        }
+    }
+}
+
+/// One piece of a formatted string.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    /// Text taken as it is.
+    Text(String),
+    /// A reference whose value is formatted in (strings as they are, others as JSON).
+    Ref(Ref),
+}
+
+/// How an input gets its value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Binding {
+    /// A literal value.
+    Literal(Value),
+    /// Exactly one reference: the value passes with its type.
+    Ref(Ref),
+    /// A string with references formatted into it: always a string.
+    Format(Vec<Part>),
+}
+
+impl Binding {
+    /// Parses the value written for an input or a pipeline output.
+    pub fn parse(value: &Value) -> Result<Binding, String> {
+        match value {
+            Value::String(text) => parse_string(text),
+            other => {
+                if let Some(nested) = find_nested_reference(other) {
+                    return Err(format!(
+                        "`{nested}`: references work only as a whole input value or inside a string, not inside a list or dict; bind the list or dict from a parameter or a task output instead"
+                    ));
+                }
+                Ok(Binding::Literal(other.clone()))
+            }
+        }
+    }
+
+    /// The references this binding reads.
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            Binding::Literal(_) => Vec::new(),
+            Binding::Ref(r) => vec![r],
+            Binding::Format(parts) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Ref(r) => Some(r),
+                    Part::Text(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn parse_string(text: &str) -> Result<Binding, String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            parts.push(Part::Text(rest[..start].to_string()));
+        }
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("`{text}`: a `{{{{` has no closing `}}}}`"))?;
+        parts.push(Part::Ref(parse_ref(after[..end].trim())?));
+        rest = &after[end + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    Ok(match parts.as_slice() {
+        [] => Binding::Literal(Value::String(String::new())),
+        [Part::Text(t)] => Binding::Literal(Value::String(t.clone())),
+        [Part::Ref(r)] => Binding::Ref(r.clone()),
+        _ => Binding::Format(parts),
+    })
+}
+
+fn parse_ref(inner: &str) -> Result<Ref, String> {
+    let segments: Vec<&str> = inner.split('.').map(str::trim).collect();
+    let ok = |s: &&str| !s.is_empty();
+    match segments.as_slice() {
+        ["params", name] if ok(name) => Ok(Ref::Param(name.to_string())),
+        ["tasks", task, "outputs", output] if ok(task) && ok(output) => Ok(Ref::Output {
+            task: task.to_string(),
+            output: output.to_string(),
+        }),
+        ["tasks", task, "output"] if ok(task) => Ok(Ref::Output {
+            task: task.to_string(),
+            output: "output".to_string(),
+        }),
+        _ => Err(format!(
+            "`{{{{{inner}}}}}` is not a reference: write `{{{{params.NAME}}}}`, `{{{{tasks.TASK.outputs.OUTPUT}}}}` or `{{{{tasks.TASK.output}}}}`"
+        )),
+    }
+}
+
+fn find_nested_reference(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains("{{") => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(find_nested_reference),
+        Value::Object(map) => map.values().find_map(find_nested_reference),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_whole_reference_keeps_its_type_and_text_around_it_formats() {
+        assert_eq!(
+            Binding::parse(&json!("{{ params.n }}")).unwrap(),
+            Binding::Ref(Ref::Param("n".into()))
+        );
+        assert_eq!(
+            Binding::parse(&json!("{{tasks.a.output}}")).unwrap(),
+            Binding::Ref(Ref::Output {
+                task: "a".into(),
+                output: "output".into()
+            })
+        );
+        let Binding::Format(parts) = Binding::parse(&json!("n={{params.n}}!")).unwrap() else {
+            panic!("expected a format")
+        };
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            Binding::parse(&json!(3)).unwrap(),
+            Binding::Literal(json!(3))
+        );
+    }
+
+    #[test]
+    fn malformed_references_say_how_to_write_them() {
+        assert!(
+            Binding::parse(&json!("{{param.n}}"))
+                .unwrap_err()
+                .contains("{{params.NAME}}")
+        );
+        assert!(
+            Binding::parse(&json!("{{params.n"))
+                .unwrap_err()
+                .contains("no closing")
+        );
+        assert!(
+            Binding::parse(&json!(["{{params.n}}"]))
+                .unwrap_err()
+                .contains("inside a list")
+        );
+    }
+}

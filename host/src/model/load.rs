@@ -1,0 +1,292 @@
+//! Loading a pipeline file: YAML 1.2 (JSON is read the same way) into [`Pipeline`], keeping
+//! the line of every node so that later errors can point at it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use serde_json::{Map, Value};
+
+use super::{ExitHandlerStep, FORMAT_VERSION, Pipeline, Task};
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// Where each node of a pipeline file is: its path (`steps[0].task`) and line.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    lines: HashMap<String, usize>,
+}
+
+impl SourceMap {
+    /// The line of the node at `path`, or of its nearest ancestor that has one.
+    pub fn line(&self, path: &str) -> Option<usize> {
+        let mut path = path;
+        loop {
+            if let Some(line) = self.lines.get(path) {
+                return Some(*line);
+            }
+            let cut = path.rfind(['.', '['])?;
+            path = &path[..cut];
+        }
+    }
+
+    /// A diagnostic at `path` in this file.
+    pub fn error(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: self.file.display().to_string(),
+            path: path.to_string(),
+            line: self.line(path),
+            message: message.into(),
+        }
+    }
+}
+
+/// A parsed pipeline with its source map.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The pipeline.
+    pub pipeline: Pipeline,
+    /// Where each part of it is written.
+    pub source: SourceMap,
+    /// The directory component paths are relative to.
+    pub base_dir: PathBuf,
+}
+
+/// Reads and parses a pipeline file.
+pub fn load_file(path: &Path) -> Result<Loaded, Diagnostics> {
+    let text = std::fs::read_to_string(path).map_err(|e| Diagnostic {
+        file: path.display().to_string(),
+        path: String::new(),
+        line: None,
+        message: format!("cannot read the pipeline file: {e}"),
+    })?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_str(&text, path, &base_dir)
+}
+
+/// Parses pipeline text; `file` names it in errors, `base_dir` anchors component paths.
+pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diagnostics> {
+    let mut source = SourceMap {
+        file: file.to_path_buf(),
+        lines: HashMap::new(),
+    };
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| Diagnostic {
+        file: file.display().to_string(),
+        path: String::new(),
+        line: Some(e.marker().line()),
+        message: format!(
+            "not valid YAML or JSON: {} (column {})",
+            e.info(),
+            e.marker().col() + 1
+        ),
+    })?;
+    let doc = match docs.as_slice() {
+        [doc] => doc,
+        [] => return Err(source
+            .error(
+                "",
+                "the file is empty: a pipeline needs `version`, `name`, `components` and `steps`",
+            )
+            .into()),
+        _ => {
+            return Err(source
+                .error(
+                    "",
+                    "the file holds several YAML documents: keep one pipeline per file",
+                )
+                .into());
+        }
+    };
+    let mut errors = Vec::new();
+    let value = to_json(doc, String::new(), &mut source, &mut errors);
+    if !errors.is_empty() {
+        return Err(Diagnostics { errors });
+    }
+    check_version(&value, &source)?;
+    let pipeline = deserialize::<Pipeline>(&value, "", &source)?;
+    Ok(Loaded {
+        pipeline,
+        source,
+        base_dir: base_dir.to_path_buf(),
+    })
+}
+
+fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
+    match value.get("version") {
+        Some(v) if v.as_u64() == Some(FORMAT_VERSION.into()) => Ok(()),
+        Some(v) => Err(source.error(
+            "version",
+            format!("format version {v} is not supported: this wasmpipe reads `version: {FORMAT_VERSION}`"),
+        )),
+        None if value.is_object() => Err(source.error(
+            "",
+            format!("the `version` field is missing: add `version: {FORMAT_VERSION}` at the top"),
+        )),
+        None => Err(source.error("", "a pipeline file is a mapping with `version`, `name`, `components` and `steps`")),
+    }
+}
+
+/// Deserializes `value` (found at `base` in the file) into `T`; on failure the error names the
+/// innermost place serde reached. Steps are untagged (a task or a group), and serde reports a
+/// mismatch anywhere inside one as "did not match any variant": the step is then read again as
+/// the kind its keys say it is, to find the real problem.
+fn deserialize<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    base: &str,
+    source: &SourceMap,
+) -> Result<T, Diagnostic> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = join(base, &e.path().to_string());
+        let message = e.inner().to_string();
+        if message.contains("did not match any variant of untagged enum Step") {
+            if let Some(step) = pointer(value, &e.path().to_string()) {
+                let retry = if step.get("exit_handler").is_some() {
+                    deserialize::<ExitHandlerStep>(step, &path, source).err()
+                } else if step.get("task").is_some() {
+                    deserialize::<Task>(step, &path, source).err()
+                } else {
+                    Some(source.error(&path, "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`)"))
+                };
+                if let Some(d) = retry {
+                    return d;
+                }
+            }
+        }
+        source.error(&path, message)
+    })
+}
+
+fn join(base: &str, rest: &str) -> String {
+    match (base.is_empty(), rest) {
+        (_, "." | "") => base.to_string(),
+        (true, _) => rest.to_string(),
+        (false, r) if r.starts_with('[') => format!("{base}{r}"),
+        (false, r) => format!("{base}.{r}"),
+    }
+}
+
+/// The value at a serde_path_to_error path (`steps[0].exit_handler`).
+fn pointer<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = value;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, indices) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        if !key.is_empty() {
+            node = node.get(key)?;
+        }
+        for index in indices.split('[').filter(|s| !s.is_empty()) {
+            node = node.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(node)
+}
+
+fn to_json(
+    node: &MarkedYaml<'_>,
+    path: String,
+    source: &mut SourceMap,
+    errors: &mut Vec<Diagnostic>,
+) -> Value {
+    source.lines.insert(path.clone(), node.span.start.line());
+    match &node.data {
+        YamlData::Value(scalar) => scalar_to_json(scalar),
+        YamlData::Representation(text, _, _) => Value::String(text.to_string()),
+        YamlData::Sequence(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| to_json(item, format!("{path}[{i}]"), source, errors))
+                .collect(),
+        ),
+        YamlData::Mapping(entries) => {
+            let mut map = Map::new();
+            for (key, item) in entries {
+                let key = match &key.data {
+                    YamlData::Value(Scalar::String(s)) => s.to_string(),
+                    YamlData::Value(other) => match scalar_to_json(other) {
+                        Value::String(s) => s,
+                        v => v.to_string(),
+                    },
+                    _ => {
+                        errors.push(source.error(&path, "a mapping key must be a plain scalar"));
+                        continue;
+                    }
+                };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                let value = to_json(item, child, source, errors);
+                map.insert(key, value);
+            }
+            Value::Object(map)
+        }
+        YamlData::Tagged(_, inner) => to_json(inner, path, source, errors),
+        YamlData::Alias(_) | YamlData::BadValue => {
+            errors.push(source.error(
+                &path,
+                "this YAML node could not be read (an unknown alias or a bad value)",
+            ));
+            Value::Null
+        }
+    }
+}
+
+fn scalar_to_json(scalar: &Scalar<'_>) -> Value {
+    match scalar {
+        Scalar::Null => Value::Null,
+        Scalar::Boolean(b) => Value::Bool(*b),
+        Scalar::Integer(i) => Value::from(*i),
+        Scalar::FloatingPoint(f) => crate::value::float(f.into_inner()),
+        Scalar::String(s) => Value::String(s.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Loaded, Diagnostics> {
+        load_str(text, Path::new("p.yaml"), Path::new("."))
+    }
+
+    #[test]
+    fn yaml_1_2_keeps_yes_as_a_string_and_ints_as_ints() {
+        let loaded = load(
+            "version: 1\nname: p\ncomponents: {c: {path: c.wasm}}\nsteps:\n  - task: t\n    component: c\n    inputs: {a: yes, b: 3, c: 3.0}\n",
+        )
+        .unwrap();
+        let super::super::Step::Task(task) = &loaded.pipeline.steps[0] else {
+            panic!()
+        };
+        assert_eq!(task.inputs["a"], Value::String("yes".into()));
+        assert!(task.inputs["b"].is_i64());
+        assert!(task.inputs["c"].is_f64());
+        assert_eq!(loaded.source.line("steps[0].inputs.b"), Some(7));
+    }
+
+    #[test]
+    fn errors_inside_a_nested_step_name_the_field_and_line() {
+        let err = load(
+            "version: 1\nname: p\ncomponents: {c: {path: c.wasm}}\nsteps:\n  - exit_handler:\n      exit: {task: e, component: c}\n      steps:\n        - task: t\n          componnet: c\n",
+        )
+        .unwrap_err();
+        let d = &err.errors[0];
+        assert!(d.message.contains("unknown field `componnet`"), "{d}");
+        assert!(d.path.starts_with("steps[0].exit_handler.steps[0]"), "{d}");
+        assert_eq!(d.line, Some(8));
+    }
+
+    #[test]
+    fn a_wrong_version_and_bad_yaml_are_reported_with_their_line() {
+        let err = load("version: 2\nname: p\ncomponents: {}\nsteps: []\n").unwrap_err();
+        assert!(err.errors[0].message.contains("`version: 1`"));
+        assert_eq!(err.errors[0].line, Some(1));
+        let err = load("version: 1\nname: [p\n").unwrap_err();
+        assert!(err.errors[0].message.contains("not valid YAML"));
+    }
+}

@@ -1,0 +1,283 @@
+//! The plan: a pipeline's steps as a tree of groups and a flat list of task instances in
+//! record order, with ids, parsed bindings and dependencies. Built from the model; validation
+//! (`crate::validate`) checks it against the components before anything runs.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::model::binding::{Binding, Ref};
+use crate::model::{Pipeline, Step, Task};
+
+/// Index of a task in [`Plan::tasks`].
+pub type TaskIdx = usize;
+/// Index of a group in [`Plan::groups`]; 0 is the pipeline itself.
+pub type GroupIdx = usize;
+
+/// A child of a group: a task or a nested group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Child {
+    /// A task.
+    Task(TaskIdx),
+    /// A group.
+    Group(GroupIdx),
+}
+
+/// One input binding of a task.
+#[derive(Clone, Debug)]
+pub struct PlanInput {
+    /// The input's name.
+    pub name: String,
+    /// Its binding, or the error that parsing it gave.
+    pub binding: Result<Binding, String>,
+}
+
+/// One task instance.
+#[derive(Clone, Debug)]
+pub struct PlanTask {
+    /// Its unique id (`cleanup/print-msg`).
+    pub id: String,
+    /// Its name in the pipeline.
+    pub name: String,
+    /// The name of the component it runs.
+    pub component: String,
+    /// The group it belongs to; for an exit task, the group whose exit task it is.
+    pub group: GroupIdx,
+    /// Whether it is the exit task of `group`.
+    pub is_exit: bool,
+    /// Its input bindings.
+    pub inputs: Vec<PlanInput>,
+    /// Its `after:` names.
+    pub after: Vec<String>,
+    /// Tasks it reads outputs of or waits for (known names only).
+    pub deps: Vec<TaskIdx>,
+    /// Where it is written (`steps[0].exit_handler.exit`).
+    pub doc_path: String,
+}
+
+/// A group of steps: the pipeline itself (index 0) or an exit-handler group.
+#[derive(Clone, Debug)]
+pub struct PlanGroup {
+    /// Its id: the names of its enclosing groups and its own, joined by `/` (empty for the root).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its parent (None for the root).
+    pub parent: Option<GroupIdx>,
+    /// Its children in order.
+    pub children: Vec<Child>,
+    /// Its exit task, for an exit-handler group.
+    pub exit: Option<TaskIdx>,
+    /// Where it is written.
+    pub doc_path: String,
+}
+
+/// A pipeline ready to validate and run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The pipeline's name.
+    pub name: String,
+    /// Task instances, in record order (a group's exit task after its body).
+    pub tasks: Vec<PlanTask>,
+    /// Groups; 0 is the root.
+    pub groups: Vec<PlanGroup>,
+    /// Task index by name.
+    pub by_name: HashMap<String, TaskIdx>,
+    /// Names used by more than one task, with the doc path of each repeat.
+    pub duplicates: Vec<(String, String)>,
+    /// The pipeline's outputs.
+    pub outputs: IndexMap<String, Result<Binding, String>>,
+    /// Component paths by name, resolved against the pipeline's directory.
+    pub components: IndexMap<String, PathBuf>,
+}
+
+impl Plan {
+    /// Builds the plan of `pipeline`, whose component paths are relative to `base_dir`.
+    pub fn build(pipeline: &Pipeline, base_dir: &std::path::Path) -> Plan {
+        let mut plan = Plan {
+            name: pipeline.name.clone(),
+            tasks: Vec::new(),
+            groups: vec![PlanGroup {
+                id: String::new(),
+                name: pipeline.name.clone(),
+                parent: None,
+                children: Vec::new(),
+                exit: None,
+                doc_path: String::new(),
+            }],
+            by_name: HashMap::new(),
+            duplicates: Vec::new(),
+            outputs: pipeline
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), Binding::parse(v)))
+                .collect(),
+            components: pipeline
+                .components
+                .iter()
+                .map(|(k, c)| (k.clone(), base_dir.join(&c.path)))
+                .collect(),
+        };
+        let mut unnamed = 0;
+        plan.add_steps(0, &pipeline.steps, "steps", &mut unnamed);
+        for t in 0..plan.tasks.len() {
+            let task = &plan.tasks[t];
+            let mut deps: Vec<TaskIdx> = task
+                .inputs
+                .iter()
+                .filter_map(|i| i.binding.as_ref().ok())
+                .flat_map(Binding::refs)
+                .filter_map(|r| match r {
+                    Ref::Output { task, .. } => plan.by_name.get(task).copied(),
+                    Ref::Param(_) => None,
+                })
+                .chain(
+                    task.after
+                        .iter()
+                        .filter_map(|a| plan.by_name.get(a).copied()),
+                )
+                .collect();
+            deps.sort_unstable();
+            deps.dedup();
+            plan.tasks[t].deps = deps;
+        }
+        plan
+    }
+
+    fn add_steps(&mut self, group: GroupIdx, steps: &[Step], path: &str, unnamed: &mut usize) {
+        for (i, step) in steps.iter().enumerate() {
+            let step_path = format!("{path}[{i}]");
+            match step {
+                Step::Task(task) => {
+                    let t = self.add_task(group, task, false, step_path);
+                    self.groups[group].children.push(Child::Task(t));
+                }
+                Step::ExitHandler(step) => {
+                    let eh = &step.exit_handler;
+                    let name = eh.name.clone().unwrap_or_else(|| {
+                        *unnamed += 1;
+                        format!("exit-handler-{unnamed}")
+                    });
+                    let g = self.groups.len();
+                    let group_path = format!("{step_path}.exit_handler");
+                    self.groups.push(PlanGroup {
+                        id: join_id(&self.groups[group].id, &name),
+                        name,
+                        parent: Some(group),
+                        children: Vec::new(),
+                        exit: None,
+                        doc_path: group_path.clone(),
+                    });
+                    self.groups[group].children.push(Child::Group(g));
+                    self.add_steps(g, &eh.steps, &format!("{group_path}.steps"), unnamed);
+                    let exit = self.add_task(g, &eh.exit, true, format!("{group_path}.exit"));
+                    self.groups[g].exit = Some(exit);
+                }
+            }
+        }
+    }
+
+    fn add_task(
+        &mut self,
+        group: GroupIdx,
+        task: &Task,
+        is_exit: bool,
+        doc_path: String,
+    ) -> TaskIdx {
+        let t = self.tasks.len();
+        if self.by_name.insert(task.task.clone(), t).is_some() {
+            self.duplicates.push((task.task.clone(), doc_path.clone()));
+        }
+        self.tasks.push(PlanTask {
+            id: join_id(&self.groups[group].id, &task.task),
+            name: task.task.clone(),
+            component: task.component.clone(),
+            group,
+            is_exit,
+            inputs: task
+                .inputs
+                .iter()
+                .map(|(name, v)| PlanInput {
+                    name: name.clone(),
+                    binding: Binding::parse(v),
+                })
+                .collect(),
+            after: task.after.clone(),
+            deps: Vec::new(),
+            doc_path,
+        });
+        t
+    }
+
+    /// Whether task `t` is inside group `g` (its body or its exit task, at any depth).
+    pub fn task_in_group(&self, t: TaskIdx, g: GroupIdx) -> bool {
+        self.group_within(self.tasks[t].group, g)
+    }
+
+    /// Whether group `inner` is `outer` or nested in it.
+    pub fn group_within(&self, inner: GroupIdx, outer: GroupIdx) -> bool {
+        let mut cur = Some(inner);
+        while let Some(g) = cur {
+            if g == outer {
+                return true;
+            }
+            cur = self.groups[g].parent;
+        }
+        false
+    }
+
+    /// Whether `child` contains task `t`.
+    pub fn child_contains(&self, child: Child, t: TaskIdx) -> bool {
+        match child {
+            Child::Task(x) => x == t,
+            Child::Group(g) => self.task_in_group(t, g),
+        }
+    }
+
+    /// The children of `g` that `child` must wait for: the siblings holding a task that a
+    /// task inside `child` depends on.
+    pub fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
+        let inside: Vec<TaskIdx> = (0..self.tasks.len())
+            .filter(|&t| self.child_contains(child, t))
+            .collect();
+        let mut deps = Vec::new();
+        for t in inside {
+            for &d in &self.tasks[t].deps {
+                if self.child_contains(child, d) {
+                    continue;
+                }
+                if let Some(&sibling) = self.groups[g]
+                    .children
+                    .iter()
+                    .find(|c| self.child_contains(**c, d))
+                {
+                    if !deps.contains(&sibling) {
+                        deps.push(sibling);
+                    }
+                }
+            }
+        }
+        deps
+    }
+
+    /// The id of a child, for messages and skip causes.
+    pub fn child_id(&self, child: Child) -> &str {
+        match child {
+            Child::Task(t) => &self.tasks[t].id,
+            Child::Group(g) => &self.groups[g].id,
+        }
+    }
+}
+
+fn join_id(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// The value of a parameter from a run's inputs.
+pub type Params = IndexMap<String, Value>;

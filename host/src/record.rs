@@ -1,0 +1,265 @@
+//! The run record: what happened in a run, task by task, written to the run directory as
+//! `record.json` and printed by `wasmpipe run --output json`.
+//!
+//! These types are the source of `schemas/run-record.schema.json`; the field names are a
+//! stable contract (SPEC, "Contracts").
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The state of a run or a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Everything that ran succeeded.
+    Succeeded,
+    /// A task or an exit task failed.
+    Failed,
+    /// A cancellation arrived before the run finished.
+    Cancelled,
+}
+
+/// The final state of one task instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Its last attempt returned outputs.
+    Succeeded,
+    /// Its last attempt failed; see `failure`.
+    Failed,
+    /// It never ran; see `skip`.
+    Skipped,
+    /// A cancellation interrupted it.
+    Cancelled,
+}
+
+/// Why a task failed (SPEC rule 11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The component returned an error.
+    Error,
+    /// The guest trapped; see `trap_code`.
+    Trap,
+    /// The task ran past its timeout.
+    Timeout,
+    /// The task hit its memory limit.
+    MemoryLimit,
+    /// The task used up its fuel.
+    FuelExhausted,
+    /// An output exceeded its size limit.
+    OutputLimit,
+    /// The component could not be loaded, compiled, linked or instantiated.
+    Load,
+    /// An input value was missing or ill-typed at run time.
+    Input,
+    /// A cancellation interrupted the task.
+    Cancelled,
+}
+
+/// Why a task never ran (SPEC rule 11). Skipping is not a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A task or group it depends on failed or was skipped.
+    UpstreamFailed,
+    /// Its branch was not taken.
+    ConditionFalse,
+    /// Another task of its group failed first.
+    FailFast,
+    /// The run was cancelled before it started.
+    Cancelled,
+    /// The grace period ran out before it started.
+    GraceExpired,
+    /// A second signal aborted the run before it started.
+    Aborted,
+    /// Its group was never entered.
+    NotEntered,
+}
+
+/// How a task failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Failure {
+    /// The failure kind.
+    pub kind: FailureKind,
+    /// What went wrong.
+    pub message: String,
+    /// For a trap: the snake_case name of wasmtime's `Trap` variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trap_code: Option<String>,
+}
+
+impl Failure {
+    /// A failure without a trap code.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+            trap_code: None,
+        }
+    }
+}
+
+/// Why a task was skipped, and what caused it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Skip {
+    /// The reason.
+    pub reason: SkipReason,
+    /// The id of the task or group responsible.
+    pub cause: String,
+}
+
+/// One attempt at running a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Attempt {
+    /// When it started (RFC 3339, microseconds).
+    pub started_at: String,
+    /// When it ended (RFC 3339, microseconds).
+    pub finished_at: String,
+    /// Its failure, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// One line a task wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LogLine {
+    /// Where it came from: `stdout`, `stderr`, or the level of a `log` call (`debug`, `info`,
+    /// `warn`, `error`).
+    pub source: String,
+    /// The text.
+    pub text: String,
+}
+
+/// A failed or cancelled task as an exit task sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskFailureRecord {
+    /// The task's id.
+    pub task: String,
+    /// Its failure kind.
+    pub kind: FailureKind,
+    /// Its failure message.
+    pub message: String,
+    /// Its trap code, for a trap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trap_code: Option<String>,
+    /// Whether its result came from the cache.
+    pub cached: bool,
+    /// Whether it is an (inner) exit task.
+    pub exit_handler: bool,
+}
+
+/// The final status an exit task received (SPEC rule 5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FinalStatusRecord {
+    /// The body's state.
+    pub state: RunState,
+    /// The run's id.
+    pub run_id: String,
+    /// The exit-handler group's name.
+    pub group: String,
+    /// Every failed or cancelled task of the body, inner exit tasks included.
+    pub failures: Vec<TaskFailureRecord>,
+}
+
+/// One task instance of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskRecord {
+    /// A unique path: the names of the groups it is in, then its name (`cleanup/train`).
+    pub id: String,
+    /// The task's name in the pipeline.
+    pub task: String,
+    /// The component it runs.
+    pub component: String,
+    /// Its final state.
+    pub state: TaskState,
+    /// Whether it is the exit task of a group.
+    pub exit_handler: bool,
+    /// Whether its outputs came from the cache.
+    pub cached: bool,
+    /// Its attempts, in order (empty for a skipped task).
+    pub attempts: Vec<Attempt>,
+    /// Its outputs, typed (only for a succeeded task).
+    pub outputs: IndexMap<String, Value>,
+    /// How it failed (failed or cancelled tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    /// Why it was skipped (skipped tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
+    /// For an exit task that ran: the final status it received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_status: Option<FinalStatusRecord>,
+    /// What it logged and printed, across attempts.
+    pub logs: Vec<LogLine>,
+}
+
+/// How a run was cancelled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CancelRecord {
+    /// What cancelled it: `SIGINT`, `SIGTERM`, `deadline` or `library`.
+    pub signal: String,
+    /// The grace period given to exit handlers, in milliseconds.
+    pub grace_ms: u64,
+}
+
+/// The record of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "wasmpipe run record")]
+pub struct RunRecord {
+    /// The run's id.
+    pub run_id: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// The pipeline file, when the run came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_file: Option<String>,
+    /// How the run ended.
+    pub state: RunState,
+    /// The parameters it ran with, after defaults and `-p` overrides.
+    pub params: IndexMap<String, Value>,
+    /// The pipeline's outputs (those whose producer succeeded).
+    pub outputs: IndexMap<String, Value>,
+    /// When it started (RFC 3339, microseconds).
+    pub started_at: String,
+    /// When it ended (RFC 3339, microseconds).
+    pub finished_at: String,
+    /// Whether exit handlers were cut short (grace expired or a second signal).
+    pub aborted: bool,
+    /// The cancellation, or null.
+    pub cancel: Option<CancelRecord>,
+    /// One entry per task instance, in declaration order (a group's exit task after its body).
+    pub tasks: Vec<TaskRecord>,
+}
+
+impl RunRecord {
+    /// The task record with this id.
+    pub fn task(&self, id: &str) -> Option<&TaskRecord> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    /// Writes the record to `dir/record.json` atomically (a temporary file, then a rename), so a
+    /// reader never sees half a record.
+    pub fn write_atomically(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(".record.json.tmp");
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, dir.join("record.json"))
+    }
+}
+
+/// The current time in RFC 3339 with microseconds (`2026-11-24T18:16:00.123456Z`).
+pub fn now() -> String {
+    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+}
+
+/// The JSON Schema of run records, as shipped in `schemas/run-record.schema.json`.
+pub fn schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(RunRecord)).expect("a schema serialises")
+}

@@ -1,0 +1,473 @@
+//! Running a pipeline: load and validate it ([`Runner::prepare_file`]), then drive the
+//! scheduler, hand each ready task to the executor, and build the run record
+//! ([`Runner::run`]). Data flows one way: model -> plan -> scheduler -> executor -> record.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::component::{Component, Loader, PortType};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::executor;
+use crate::model::binding::{Binding, Part, Ref};
+use crate::model::load::{self, SourceMap};
+use crate::plan::{Params, Plan, TaskIdx};
+use crate::record::{
+    Attempt, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState, TaskRecord,
+    TaskState, now,
+};
+use crate::sandbox::Limits;
+use crate::scheduler::{Scheduler, TaskStatus};
+use crate::validate::{self, Components, Report};
+use crate::wit::types;
+
+/// The environment variable that sets the default run directory.
+pub const RUN_DIR_ENV: &str = "WASMPIPE_RUN_DIR";
+/// The run directory used when neither `--run-dir` nor `WASMPIPE_RUN_DIR` is set.
+pub const DEFAULT_RUN_DIR: &str = ".wasmpipe/runs";
+
+/// A validated pipeline, ready to run.
+pub struct Prepared {
+    /// The plan.
+    pub plan: Plan,
+    /// Parameter values after defaults and overrides.
+    pub params: Params,
+    /// Components by name, loaded or not.
+    pub components: Components,
+    /// Where the pipeline is written.
+    pub source: SourceMap,
+    /// Body components that do not load; their tasks will fail with kind `load`.
+    pub load_failures: Vec<Diagnostic>,
+}
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The directory that holds run directories; the record goes to `RUN_DIR/<run_id>/record.json`.
+    pub run_dir: PathBuf,
+    /// Limits for tasks.
+    pub limits: Limits,
+}
+
+impl Default for RunOptions {
+    /// `$WASMPIPE_RUN_DIR`, else `.wasmpipe/runs`; default limits.
+    fn default() -> Self {
+        let run_dir = std::env::var_os(RUN_DIR_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
+        RunOptions {
+            run_dir,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Progress reported while a run goes on.
+pub enum Event<'a> {
+    /// A task is about to start.
+    TaskStarted(&'a str),
+    /// A task reached its final state (skipped tasks are reported at the end of the run).
+    TaskFinished(&'a TaskRecord),
+}
+
+/// Loads, validates and runs pipelines; keeps loaded components for its lifetime.
+pub struct Runner {
+    loader: Loader,
+}
+
+impl Runner {
+    /// A runner on the process-wide shared engine.
+    pub fn new() -> anyhow::Result<Runner> {
+        Ok(Runner {
+            loader: Loader::new(crate::engine::shared_engine()?)?,
+        })
+    }
+
+    /// The component loader (for `inspect`).
+    pub fn loader(&self) -> &Loader {
+        &self.loader
+    }
+
+    /// Loads a pipeline file, resolves `-p` overrides, loads its components and validates it.
+    /// Body components that fail to load are not errors here (see [`Prepared::load_failures`]).
+    pub async fn prepare_file(
+        &self,
+        path: &Path,
+        overrides: &[(String, String)],
+    ) -> Result<Prepared, Diagnostics> {
+        let loaded = load::load_file(path)?;
+        let mut report = Report::default();
+        let params =
+            validate::resolve_params(&loaded.pipeline, overrides, &loaded.source, &mut report);
+        let plan = Plan::build(&loaded.pipeline, &loaded.base_dir);
+        let mut components = HashMap::new();
+        for (name, path) in &plan.components {
+            if plan.tasks.iter().any(|t| &t.component == name) {
+                components.insert(name.clone(), self.loader.load(path).await);
+            }
+        }
+        validate::validate(
+            &loaded.pipeline,
+            &plan,
+            &components,
+            &loaded.source,
+            &mut report,
+        );
+        if !report.errors.is_empty() {
+            return Err(Diagnostics {
+                errors: report.errors,
+            });
+        }
+        Ok(Prepared {
+            plan,
+            params,
+            components,
+            source: loaded.source,
+            load_failures: report.load_failures,
+        })
+    }
+
+    /// Runs a prepared pipeline to the end and writes its record; `observe` sees progress.
+    pub async fn run(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) -> RunRecord {
+        let run_id = new_run_id();
+        let plan = &prepared.plan;
+        let started_at = now();
+        let mut scheduler = Scheduler::new(plan);
+        let mut records: Vec<Option<TaskRecord>> = vec![None; plan.tasks.len()];
+        let mut outputs: Vec<Option<IndexMap<String, Value>>> = vec![None; plan.tasks.len()];
+
+        while let Some(t) = scheduler.next_ready() {
+            observe(Event::TaskStarted(&plan.tasks[t].id));
+            let final_status = plan.tasks[t]
+                .is_exit
+                .then(|| scheduler.final_status(t, &run_id));
+            let (record, result) = self
+                .execute(
+                    prepared,
+                    t,
+                    &outputs,
+                    final_status,
+                    &run_id,
+                    &options.limits,
+                )
+                .await;
+            if result.is_ok() {
+                outputs[t] = Some(record.outputs.clone());
+            }
+            observe(Event::TaskFinished(&record));
+            records[t] = Some(record);
+            scheduler.finish(t, result);
+        }
+        debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
+
+        let tasks = (0..plan.tasks.len())
+            .map(|t| {
+                records[t]
+                    .take()
+                    .unwrap_or_else(|| skipped_record(plan, t, scheduler.status(t)))
+            })
+            .collect();
+        let record = RunRecord {
+            run_id: run_id.clone(),
+            pipeline: plan.name.clone(),
+            pipeline_file: Some(prepared.source.file.display().to_string()),
+            state: scheduler.run_state(),
+            params: prepared.params.clone(),
+            outputs: pipeline_outputs(prepared, &outputs),
+            started_at,
+            finished_at: now(),
+            aborted: false,
+            cancel: None,
+            tasks,
+        };
+        let dir = options.run_dir.join(&run_id);
+        if let Err(e) = record.write_atomically(&dir) {
+            eprintln!(
+                "wasmpipe: could not write the run record to {}: {e}",
+                dir.display()
+            );
+        }
+        record
+    }
+
+    /// Runs one task: its component, its inputs, one attempt; returns its record.
+    async fn execute(
+        &self,
+        prepared: &Prepared,
+        t: TaskIdx,
+        outputs: &[Option<IndexMap<String, Value>>],
+        final_status: Option<FinalStatusRecord>,
+        run_id: &str,
+        limits: &Limits,
+    ) -> (TaskRecord, Result<(), Failure>) {
+        let task = &prepared.plan.tasks[t];
+        let started_at = now();
+        let mut logs = Vec::new();
+        let result = match prepared.components.get(&task.component) {
+            Some(Ok(component)) => {
+                match bind_inputs(prepared, t, component, outputs, final_status.as_ref()) {
+                    Ok(inputs) => {
+                        let ctx = types::Context {
+                            run_id: run_id.into(),
+                            task_id: task.id.clone(),
+                            attempt: 1,
+                        };
+                        let outcome = executor::run_attempt(
+                            self.loader.engine(),
+                            component,
+                            ctx,
+                            inputs,
+                            limits,
+                        )
+                        .await;
+                        logs = outcome.logs;
+                        outcome.result
+                    }
+                    Err(failure) => Err(failure),
+                }
+            }
+            Some(Err(e)) => Err(Failure::new(FailureKind::Load, e.message.clone())),
+            None => Err(Failure::new(
+                FailureKind::Load,
+                format!("component `{}` was not loaded", task.component),
+            )),
+        };
+        let finished_at = now();
+        let (state, task_outputs, failure) = match &result {
+            Ok(values) => (TaskState::Succeeded, values.clone(), None),
+            Err(f) => (TaskState::Failed, IndexMap::new(), Some(f.clone())),
+        };
+        let record = TaskRecord {
+            id: task.id.clone(),
+            task: task.name.clone(),
+            component: task.component.clone(),
+            state,
+            exit_handler: task.is_exit,
+            cached: false,
+            attempts: vec![Attempt {
+                started_at,
+                finished_at,
+                failure: failure.clone(),
+            }],
+            outputs: task_outputs,
+            failure,
+            skip: None,
+            final_status,
+            logs,
+        };
+        (record, result.map(|_| ()))
+    }
+}
+
+/// The record of a task that never ran.
+fn skipped_record(plan: &Plan, t: TaskIdx, status: &TaskStatus) -> TaskRecord {
+    let task = &plan.tasks[t];
+    let skip = match status {
+        TaskStatus::Skipped(skip) => Some(skip.clone()),
+        _ => None,
+    };
+    TaskRecord {
+        id: task.id.clone(),
+        task: task.name.clone(),
+        component: task.component.clone(),
+        state: TaskState::Skipped,
+        exit_handler: task.is_exit,
+        cached: false,
+        attempts: Vec::new(),
+        outputs: IndexMap::new(),
+        failure: None,
+        skip,
+        final_status: None,
+        logs: Vec::<LogLine>::new(),
+    }
+}
+
+/// The value a reference stands for, if it has one now.
+fn resolve(
+    prepared: &Prepared,
+    r: &Ref,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> Result<Value, String> {
+    match r {
+        Ref::Param(name) => prepared
+            .params
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("parameter `{name}` has no value")),
+        Ref::Output { task, output } => {
+            let p = prepared.plan.by_name[task];
+            match &outputs[p] {
+                Some(values) => values
+                    .get(output)
+                    .cloned()
+                    .ok_or_else(|| format!("task `{task}` produced no output `{output}`")),
+                None => Err(format!(
+                    "task `{task}` did not succeed, so its output `{output}` does not exist"
+                )),
+            }
+        }
+    }
+}
+
+/// The value of a binding now.
+fn evaluate(
+    prepared: &Prepared,
+    binding: &Binding,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> Result<Value, String> {
+    match binding {
+        Binding::Literal(v) => Ok(v.clone()),
+        Binding::Ref(r) => resolve(prepared, r, outputs),
+        Binding::Format(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match part {
+                    Part::Text(s) => text.push_str(s),
+                    Part::Ref(r) => match resolve(prepared, r, outputs)? {
+                        Value::String(s) => text.push_str(&s),
+                        other => text.push_str(&other.to_string()),
+                    },
+                }
+            }
+            Ok(Value::String(text))
+        }
+    }
+}
+
+/// The inputs of task `t`, typed by its component's signature. A value that is missing or
+/// ill-typed fails the task with kind `input`; an optional input whose producer failed is
+/// left out (SPEC rule 6).
+fn bind_inputs(
+    prepared: &Prepared,
+    t: TaskIdx,
+    component: &Component,
+    outputs: &[Option<IndexMap<String, Value>>],
+    final_status: Option<&FinalStatusRecord>,
+) -> Result<Vec<(String, types::InputValue)>, Failure> {
+    let task = &prepared.plan.tasks[t];
+    let bad = |message: String| Failure::new(FailureKind::Input, message);
+    let mut inputs = Vec::new();
+    for spec in &component.signature.inputs {
+        let ty = match &spec.ty {
+            PortType::FinalStatus => {
+                if let Some(status) = final_status {
+                    inputs.push((
+                        spec.name.clone(),
+                        types::InputValue::FinalStatus(final_status_to_wit(status)),
+                    ));
+                }
+                continue;
+            }
+            PortType::Value(ty) => *ty,
+            PortType::Artifact { .. } => {
+                return Err(bad(format!(
+                    "input `{}` is an artifact, which is not supported yet",
+                    spec.name
+                )));
+            }
+        };
+        let bound = task.inputs.iter().find(|i| i.name == spec.name);
+        let value = match bound.map(|i| &i.binding) {
+            Some(Ok(binding)) => match evaluate(prepared, binding, outputs) {
+                Ok(v) => Some(v),
+                Err(_) if !spec.required => None,
+                Err(e) => return Err(bad(format!("input `{}`: {e}", spec.name))),
+            },
+            Some(Err(e)) => return Err(bad(format!("input `{}`: {e}", spec.name))),
+            None => None,
+        };
+        let value = match value.or_else(|| spec.default.clone()) {
+            Some(v) => v,
+            None if spec.required => {
+                return Err(bad(format!("required input `{}` has no value", spec.name)));
+            }
+            None => continue,
+        };
+        let value = ty
+            .coerce(value)
+            .map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+        inputs.push((
+            spec.name.clone(),
+            types::InputValue::Value(crate::value::to_wit(&value)),
+        ));
+    }
+    Ok(inputs)
+}
+
+fn final_status_to_wit(status: &FinalStatusRecord) -> types::FinalStatus {
+    types::FinalStatus {
+        state: match status.state {
+            RunState::Succeeded => types::State::Succeeded,
+            RunState::Failed => types::State::Failed,
+            RunState::Cancelled => types::State::Cancelled,
+        },
+        run_id: status.run_id.clone(),
+        group: status.group.clone(),
+        failures: status
+            .failures
+            .iter()
+            .map(|f| types::TaskFailure {
+                task: f.task.clone(),
+                kind: failure_kind_to_wit(f.kind),
+                message: f.message.clone(),
+                trap_code: f.trap_code.clone(),
+                cached: f.cached,
+                exit_handler: f.exit_handler,
+            })
+            .collect(),
+    }
+}
+
+fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
+    use types::FailureKind as W;
+    match kind {
+        FailureKind::Error => W::Error,
+        FailureKind::Trap => W::Trap,
+        FailureKind::Timeout => W::Timeout,
+        FailureKind::MemoryLimit => W::MemoryLimit,
+        FailureKind::FuelExhausted => W::FuelExhausted,
+        FailureKind::OutputLimit => W::OutputLimit,
+        FailureKind::Load => W::Load,
+        FailureKind::Input => W::Input,
+        FailureKind::Cancelled => W::Cancelled,
+    }
+}
+
+/// The pipeline's outputs whose producers succeeded.
+fn pipeline_outputs(
+    prepared: &Prepared,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> IndexMap<String, Value> {
+    prepared
+        .plan
+        .outputs
+        .iter()
+        .filter_map(|(name, binding)| {
+            let value = evaluate(prepared, binding.as_ref().ok()?, outputs).ok()?;
+            Some((name.clone(), value))
+        })
+        .collect()
+}
+
+/// A new run id: the UTC time to the second and six hex digits (`20261124-181600-3fa9c2`).
+fn new_run_id() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let salt =
+        (nanos ^ std::process::id().rotate_left(13) ^ n.wrapping_mul(0x9E37_79B9)) & 0xff_ffff;
+    format!("{}-{}-{salt:06x}", &digits[..8], &digits[8..14])
+}

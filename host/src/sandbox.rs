@@ -1,0 +1,174 @@
+//! The sandbox of one task attempt: its store data (WASI context, resource table, limiter,
+//! captured output and log), its limits, and the linker that gives guests WASI and the
+//! `wasmpipe:pipeline/host` interface and nothing else.
+
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::engine::EPOCH_TICK;
+use crate::record::LogLine;
+use crate::wit::wasmpipe::pipeline::host::{self, Level};
+use crate::wit::{Task, types};
+
+/// Limits on one task attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time for one attempt.
+    pub timeout: Duration,
+    /// Linear memory, in bytes, summed over the instance's memories.
+    pub memory: usize,
+    /// Bytes of stdout and of stderr kept; more is cut off.
+    pub output: usize,
+}
+
+impl Default for Limits {
+    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr.
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(300),
+            memory: 512 << 20,
+            output: 1 << 20,
+        }
+    }
+}
+
+/// Denies memory growth past the limit and remembers that it did, so that the trap which
+/// follows is reported as `memory_limit` and not as a generic trap (wasmtime #3772, #4153).
+#[derive(Debug)]
+pub struct RecordingLimiter {
+    memory_limit: usize,
+    memory_used: usize,
+    /// Set when a growth was denied.
+    pub hit: bool,
+}
+
+impl ResourceLimiter for RecordingLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.memory_used - current.min(self.memory_used) + desired;
+        if total > self.memory_limit {
+            self.hit = true;
+            return Ok(false);
+        }
+        self.memory_used = total;
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+/// The data of a task attempt's store.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// The memory limiter, which records hits.
+    pub limiter: RecordingLimiter,
+    /// Lines the guest logged through `wasmpipe:pipeline/host.log`.
+    pub logs: Vec<LogLine>,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+impl HostState {
+    /// Fresh state for one attempt: no files, no network, no environment, captured stdio.
+    pub fn new(limits: &Limits) -> HostState {
+        let stdout = MemoryOutputPipe::new(limits.output);
+        let stderr = MemoryOutputPipe::new(limits.output);
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build();
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: RecordingLimiter {
+                memory_limit: limits.memory,
+                memory_used: 0,
+                hit: false,
+            },
+            logs: Vec::new(),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Everything the guest wrote: log calls first, then stdout and stderr, line by line.
+    pub fn take_logs(&mut self) -> Vec<LogLine> {
+        let mut lines = std::mem::take(&mut self.logs);
+        for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let bytes = pipe.contents();
+            for text in String::from_utf8_lossy(&bytes).lines() {
+                lines.push(LogLine {
+                    source: source.into(),
+                    text: text.to_string(),
+                });
+            }
+        }
+        lines
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl host::Host for HostState {
+    fn log(&mut self, level: Level, message: String) {
+        let source = match level {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        };
+        if self.logs.len() < 10_000 {
+            self.logs.push(LogLine {
+                source: source.into(),
+                text: message,
+            });
+        }
+    }
+}
+
+/// A linker with WASI (preview 2) and the wasmpipe host interface.
+pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    Task::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+/// A fresh store for one attempt, with its limits armed.
+pub fn new_store(engine: &Engine, limits: &Limits) -> Store<HostState> {
+    let mut store = Store::new(engine, HostState::new(limits));
+    store.limiter(|s| &mut s.limiter);
+    let ticks = limits
+        .timeout
+        .as_millis()
+        .div_ceil(EPOCH_TICK.as_millis())
+        .max(1) as u64;
+    store.set_epoch_deadline(ticks);
+    store.epoch_deadline_trap();
+    store
+}

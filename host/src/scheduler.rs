@@ -1,0 +1,288 @@
+//! The scheduler: which task may start next, and what the others become. A pure state
+//! machine over a [`Plan`], with no wasmtime in it, so the exit-handler rules (SPEC 1, 7, 8, 9)
+//! are testable on their own.
+//!
+//! Rules it enforces: a group is entered when its upstream siblings succeeded; its exit task
+//! starts once every body task is terminal, however they ended; after a failure nothing new
+//! starts in the innermost group that holds it (fail fast); a step whose upstream failed or
+//! was skipped is skipped (`upstream_failed`); a group never entered has all its tasks,
+//! exit task included, skipped with the group's reason.
+
+use crate::plan::{Child, GroupIdx, Plan, TaskIdx};
+use crate::record::{Failure, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
+
+/// Where a task stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskStatus {
+    /// Not started yet.
+    Waiting,
+    /// Started, not finished.
+    Running,
+    /// Finished with outputs.
+    Succeeded,
+    /// Finished with a failure.
+    Failed(Failure),
+    /// Will never run.
+    Skipped(Skip),
+}
+
+/// Where a group stands.
+#[derive(Clone, Debug, PartialEq)]
+enum GroupStatus {
+    Waiting,
+    Running,
+    Finished(RunState),
+    Skipped(Skip),
+}
+
+/// The scheduler's state for one run.
+pub struct Scheduler<'p> {
+    plan: &'p Plan,
+    tasks: Vec<TaskStatus>,
+    groups: Vec<GroupStatus>,
+    /// Per group: the id of the first failed child, which stops new starts (fail fast).
+    stopped: Vec<Option<String>>,
+    /// Per group, per child: the siblings it waits for.
+    sibling_deps: Vec<Vec<Vec<Child>>>,
+}
+
+enum Readiness {
+    Ready,
+    Blocked,
+    Skip(Skip),
+}
+
+impl<'p> Scheduler<'p> {
+    /// A scheduler with every task waiting and the pipeline (the root group) entered.
+    pub fn new(plan: &'p Plan) -> Scheduler<'p> {
+        let sibling_deps = (0..plan.groups.len())
+            .map(|g| {
+                plan.groups[g]
+                    .children
+                    .iter()
+                    .map(|&c| plan.sibling_deps(g, c))
+                    .collect()
+            })
+            .collect();
+        let mut groups = vec![GroupStatus::Waiting; plan.groups.len()];
+        groups[0] = GroupStatus::Running;
+        Scheduler {
+            plan,
+            tasks: vec![TaskStatus::Waiting; plan.tasks.len()],
+            groups,
+            stopped: vec![None; plan.groups.len()],
+            sibling_deps,
+        }
+    }
+
+    /// The status of task `t`.
+    pub fn status(&self, t: TaskIdx) -> &TaskStatus {
+        &self.tasks[t]
+    }
+
+    /// The next task that may start, marked running; None when nothing can start now
+    /// (everything is finished, or what is left waits for running tasks).
+    pub fn next_ready(&mut self) -> Option<TaskIdx> {
+        self.visit(0)
+    }
+
+    /// Records how task `t` ended.
+    pub fn finish(&mut self, t: TaskIdx, result: Result<(), Failure>) {
+        debug_assert_eq!(self.tasks[t], TaskStatus::Running);
+        match result {
+            Ok(()) => self.tasks[t] = TaskStatus::Succeeded,
+            Err(failure) => {
+                self.tasks[t] = TaskStatus::Failed(failure);
+                let task = &self.plan.tasks[t];
+                // A failed exit task fails its group, which stops its parent when it finishes.
+                if !task.is_exit {
+                    self.stop(task.group, task.id.clone());
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self, g: GroupIdx, cause: String) {
+        self.stopped[g].get_or_insert(cause);
+    }
+
+    /// Whether every task is terminal.
+    pub fn is_done(&self) -> bool {
+        !self
+            .tasks
+            .iter()
+            .any(|s| matches!(s, TaskStatus::Waiting | TaskStatus::Running))
+    }
+
+    /// The run's state: failed if any top-level step failed.
+    pub fn run_state(&self) -> RunState {
+        match &self.groups[0] {
+            GroupStatus::Finished(state) => *state,
+            _ => self.body_state(0),
+        }
+    }
+
+    fn visit(&mut self, g: GroupIdx) -> Option<TaskIdx> {
+        let children = self.plan.groups[g].children.clone();
+        let mut body_done = true;
+        for (i, &child) in children.iter().enumerate() {
+            match child {
+                Child::Task(t) => match self.tasks[t] {
+                    TaskStatus::Waiting => match self.readiness(g, i) {
+                        Readiness::Ready => {
+                            self.tasks[t] = TaskStatus::Running;
+                            return Some(t);
+                        }
+                        Readiness::Blocked => body_done = false,
+                        Readiness::Skip(skip) => self.tasks[t] = TaskStatus::Skipped(skip),
+                    },
+                    TaskStatus::Running => body_done = false,
+                    _ => {}
+                },
+                Child::Group(h) => {
+                    if self.groups[h] == GroupStatus::Waiting {
+                        match self.readiness(g, i) {
+                            Readiness::Ready => self.groups[h] = GroupStatus::Running,
+                            Readiness::Blocked => {}
+                            Readiness::Skip(skip) => self.skip_group(h, skip),
+                        }
+                    }
+                    if self.groups[h] == GroupStatus::Running {
+                        if let Some(t) = self.visit(h) {
+                            return Some(t);
+                        }
+                    }
+                    if matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running) {
+                        body_done = false;
+                    }
+                }
+            }
+        }
+        if !body_done {
+            return None;
+        }
+        if let Some(exit) = self.plan.groups[g].exit {
+            match self.tasks[exit] {
+                TaskStatus::Waiting => {
+                    self.tasks[exit] = TaskStatus::Running;
+                    return Some(exit);
+                }
+                TaskStatus::Running => return None,
+                _ => {}
+            }
+        }
+        let state = self.group_state(g);
+        self.groups[g] = GroupStatus::Finished(state);
+        if state == RunState::Failed {
+            if let Some(parent) = self.plan.groups[g].parent {
+                self.stop(parent, self.plan.groups[g].id.clone());
+            }
+        }
+        None
+    }
+
+    fn readiness(&self, g: GroupIdx, child_index: usize) -> Readiness {
+        let mut blocked = false;
+        for &dep in &self.sibling_deps[g][child_index] {
+            let id = self.plan.child_id(dep).to_string();
+            let upstream_failed = |cause: String| {
+                Readiness::Skip(Skip {
+                    reason: SkipReason::UpstreamFailed,
+                    cause,
+                })
+            };
+            match dep {
+                Child::Task(d) => match &self.tasks[d] {
+                    TaskStatus::Succeeded => {}
+                    TaskStatus::Failed(_) => return upstream_failed(id),
+                    TaskStatus::Skipped(_) => return upstream_failed(id),
+                    TaskStatus::Waiting | TaskStatus::Running => blocked = true,
+                },
+                Child::Group(h) => match &self.groups[h] {
+                    GroupStatus::Finished(RunState::Succeeded) => {}
+                    GroupStatus::Finished(_) | GroupStatus::Skipped(_) => {
+                        return upstream_failed(id);
+                    }
+                    GroupStatus::Waiting | GroupStatus::Running => blocked = true,
+                },
+            }
+        }
+        if let Some(cause) = &self.stopped[g] {
+            return Readiness::Skip(Skip {
+                reason: SkipReason::FailFast,
+                cause: cause.clone(),
+            });
+        }
+        if blocked {
+            Readiness::Blocked
+        } else {
+            Readiness::Ready
+        }
+    }
+
+    /// Skips a group never entered: every task in it, exit tasks included, gets its reason.
+    fn skip_group(&mut self, h: GroupIdx, skip: Skip) {
+        self.groups[h] = GroupStatus::Skipped(skip.clone());
+        for t in 0..self.tasks.len() {
+            if self.plan.task_in_group(t, h) && self.tasks[t] == TaskStatus::Waiting {
+                self.tasks[t] = TaskStatus::Skipped(skip.clone());
+            }
+        }
+        for g in 0..self.groups.len() {
+            if g != h && self.plan.group_within(g, h) {
+                self.groups[g] = GroupStatus::Skipped(skip.clone());
+            }
+        }
+    }
+
+    /// The state of a group's body: failed if a child task failed or a child group failed.
+    fn body_state(&self, g: GroupIdx) -> RunState {
+        let failed = self.plan.groups[g].children.iter().any(|&c| match c {
+            Child::Task(t) => matches!(self.tasks[t], TaskStatus::Failed(_)),
+            Child::Group(h) => self.groups[h] == GroupStatus::Finished(RunState::Failed),
+        });
+        if failed {
+            RunState::Failed
+        } else {
+            RunState::Succeeded
+        }
+    }
+
+    /// A finished group's state: its body's, or failed when its exit task failed.
+    fn group_state(&self, g: GroupIdx) -> RunState {
+        let exit_failed = self.plan.groups[g]
+            .exit
+            .is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
+        if exit_failed {
+            RunState::Failed
+        } else {
+            self.body_state(g)
+        }
+    }
+
+    /// What exit task `exit` receives: its body's state and every failed task inside the body,
+    /// inner exit tasks included, in record order.
+    pub fn final_status(&self, exit: TaskIdx, run_id: &str) -> FinalStatusRecord {
+        let g = self.plan.tasks[exit].group;
+        let failures = (0..self.tasks.len())
+            .filter(|&t| t != exit && self.plan.task_in_group(t, g))
+            .filter_map(|t| match &self.tasks[t] {
+                TaskStatus::Failed(f) => Some(TaskFailureRecord {
+                    task: self.plan.tasks[t].id.clone(),
+                    kind: f.kind,
+                    message: f.message.clone(),
+                    trap_code: f.trap_code.clone(),
+                    cached: false,
+                    exit_handler: self.plan.tasks[t].is_exit,
+                }),
+                _ => None,
+            })
+            .collect();
+        FinalStatusRecord {
+            state: self.body_state(g),
+            run_id: run_id.to_string(),
+            group: self.plan.groups[g].name.clone(),
+            failures,
+        }
+    }
+}

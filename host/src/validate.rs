@@ -1,0 +1,513 @@
+//! Validation before anything runs (SPEC rule 12): names, references, types, required inputs,
+//! cycles, parameters and components. Every problem becomes a [`Diagnostic`] that names the
+//! file, the place and the fix; all of them are reported at once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::component::{Component, LoadError, PortType, Signature};
+use crate::diag::Diagnostic;
+use crate::model::Pipeline;
+use crate::model::binding::{Binding, Ref};
+use crate::model::load::SourceMap;
+use crate::plan::{Child, Params, Plan, TaskIdx};
+use crate::value::ValueType;
+
+/// Components by name, loaded or with their load error.
+pub type Components = HashMap<String, Result<Arc<Component>, LoadError>>;
+
+/// What validation found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Problems that stop the run before it starts.
+    pub errors: Vec<Diagnostic>,
+    /// Body components that do not load: `validate` reports them, `run` lets their tasks
+    /// fail with kind `load` and runs the exit handlers.
+    pub load_failures: Vec<Diagnostic>,
+}
+
+/// Resolves parameter values: declared defaults, overridden by `-p name=value` strings parsed by
+/// the declared type.
+pub fn resolve_params(
+    pipeline: &Pipeline,
+    overrides: &[(String, String)],
+    source: &SourceMap,
+    report: &mut Report,
+) -> Params {
+    let mut values = Params::new();
+    for (name, param) in &pipeline.params {
+        if let Some(default) = &param.default {
+            match param.ty.coerce(default.clone()) {
+                Ok(v) => {
+                    values.insert(name.clone(), v);
+                }
+                Err(e) => report.errors.push(source.error(
+                    &format!("params.{name}.default"),
+                    format!("the default of parameter `{name}` does not match its type: {e}"),
+                )),
+            }
+        }
+    }
+    for (name, text) in overrides {
+        let Some(param) = pipeline.params.get(name) else {
+            let known: Vec<&str> = pipeline.params.keys().map(String::as_str).collect();
+            report.errors.push(source.error(
+                "params",
+                format!(
+                    "`-p {name}=...`: the pipeline has no parameter `{name}`; it declares: {}",
+                    list_or_none(&known)
+                ),
+            ));
+            continue;
+        };
+        match param.ty.parse_cli(text) {
+            Ok(v) => {
+                values.insert(name.clone(), v);
+            }
+            Err(e) => report.errors.push(source.error(
+                &format!("params.{name}"),
+                format!(
+                    "`-p {name}={text}`: parameter `{name}` is {}: {e}",
+                    param.ty
+                ),
+            )),
+        }
+    }
+    for (name, param) in &pipeline.params {
+        if !values.contains_key(name) && param.default.is_none() {
+            report.errors.push(source.error(
+                &format!("params.{name}"),
+                format!("parameter `{name}` ({}) has no default: give it a value with `-p {name}=VALUE`", param.ty),
+            ));
+        }
+    }
+    values
+}
+
+/// Checks `plan` against its pipeline and components.
+pub fn validate(
+    pipeline: &Pipeline,
+    plan: &Plan,
+    components: &Components,
+    source: &SourceMap,
+    report: &mut Report,
+) {
+    let mut check = Checker {
+        pipeline,
+        plan,
+        components,
+        source,
+        report,
+    };
+    check.names();
+    check.components();
+    for t in 0..plan.tasks.len() {
+        check.task(t);
+    }
+    check.outputs();
+    check.cycles();
+}
+
+struct Checker<'a> {
+    pipeline: &'a Pipeline,
+    plan: &'a Plan,
+    components: &'a Components,
+    source: &'a SourceMap,
+    report: &'a mut Report,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Checker<'_> {
+    fn error(&mut self, path: &str, message: String) {
+        self.report.errors.push(self.source.error(path, message));
+    }
+
+    fn names(&mut self) {
+        for (name, path) in &self.plan.duplicates {
+            self.report.errors.push(self.source.error(
+                &format!("{path}.task"),
+                format!("task name `{name}` is used twice: task names must be unique in the pipeline; rename one"),
+            ));
+        }
+        let mut groups = HashSet::new();
+        for group in &self.plan.groups[1..] {
+            if !groups.insert(group.id.clone()) {
+                self.report.errors.push(self.source.error(
+                    &format!("{}.name", group.doc_path),
+                    format!(
+                        "group `{}` is declared twice in the same place: rename one",
+                        group.name
+                    ),
+                ));
+            }
+            if !valid_name(&group.name) {
+                self.report.errors.push(self.source.error(
+                    &format!("{}.name", group.doc_path),
+                    format!(
+                        "group name `{}` may use only letters, digits, `-` and `_`",
+                        group.name
+                    ),
+                ));
+            }
+        }
+        for task in &self.plan.tasks {
+            if !valid_name(&task.name) {
+                self.report.errors.push(self.source.error(
+                    &format!("{}.task", task.doc_path),
+                    format!(
+                        "task name `{}` may use only letters, digits, `-` and `_`",
+                        task.name
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Reports components that fail to load: fatal for exit tasks, a load failure otherwise.
+    fn components(&mut self) {
+        let mut reported = HashSet::new();
+        for task in &self.plan.tasks {
+            let Some(Err(e)) = self.components.get(&task.component) else {
+                continue;
+            };
+            if task.is_exit {
+                let message = format!("exit task `{}` cannot run: {e}", task.name);
+                self.error(&format!("{}.component", task.doc_path), message);
+            } else if reported.insert(task.component.clone()) {
+                let d = self.source.error(
+                    &format!("components.{}", task.component),
+                    format!("{e} (its tasks will fail with kind `load`)"),
+                );
+                self.report.load_failures.push(d);
+            }
+        }
+    }
+
+    fn signature(&self, t: TaskIdx) -> Option<&Signature> {
+        match self.components.get(&self.plan.tasks[t].component) {
+            Some(Ok(c)) => Some(&c.signature),
+            _ => None,
+        }
+    }
+
+    fn task(&mut self, t: TaskIdx) {
+        let task = &self.plan.tasks[t];
+        let path = task.doc_path.clone();
+        if !self.pipeline.components.contains_key(&task.component) {
+            let known: Vec<&str> = self
+                .pipeline
+                .components
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let message = format!(
+                "task `{}` uses component `{}`, which is not declared under `components`; declared: {}",
+                task.name,
+                task.component,
+                list_or_none(&known)
+            );
+            self.error(&format!("{path}.component"), message);
+        }
+        for after in &task.after {
+            if after == &task.name {
+                self.error(
+                    &format!("{path}.after"),
+                    format!("task `{after}` cannot run after itself"),
+                );
+            } else if !self.plan.by_name.contains_key(after) {
+                self.error(
+                    &format!("{path}.after"),
+                    format!("`after: {after}` names no task of this pipeline"),
+                );
+            }
+        }
+        let signature = self.signature(t).cloned();
+        for input in &task.inputs {
+            let input_path = format!("{path}.inputs.{}", input.name);
+            let binding = match &input.binding {
+                Ok(b) => b.clone(),
+                Err(e) => {
+                    self.error(
+                        &input_path,
+                        format!("input `{}` of task `{}`: {e}", input.name, task.name),
+                    );
+                    continue;
+                }
+            };
+            let source_type = self.binding_type(t, &binding, &input_path);
+            let Some(sig) = &signature else { continue };
+            let Some(spec) = sig.input(&input.name) else {
+                let known: Vec<&str> = sig.inputs.iter().map(|i| i.name.as_str()).collect();
+                self.error(
+                    &input_path,
+                    format!(
+                        "component `{}` has no input `{}`; its inputs are: {}",
+                        task.component,
+                        input.name,
+                        list_or_none(&known)
+                    ),
+                );
+                continue;
+            };
+            match &spec.ty {
+                PortType::FinalStatus => self.error(
+                    &input_path,
+                    format!("input `{}` has type final_status: wasmpipe fills it for exit tasks; remove the binding", input.name),
+                ),
+                PortType::Artifact { .. } => self.error(
+                    &input_path,
+                    format!("input `{}` is an artifact, which this version of wasmpipe does not support yet", input.name),
+                ),
+                PortType::Value(want) => {
+                    if let Binding::Literal(v) = &binding {
+                        if let Err(e) = want.coerce(v.clone()) {
+                            self.error(&input_path, format!("input `{}` of task `{}` is {want}: {e}", input.name, task.name));
+                        }
+                    } else if let Some(got) = source_type {
+                        if !want.accepts(got) {
+                            self.error(
+                                &input_path,
+                                format!(
+                                    "input `{}` of task `{}` is {want}, but it is bound to a {got} value; bind a {want} (an int may feed a float, not the reverse)",
+                                    input.name, task.name
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            if task.is_exit && spec.required {
+                if let Some(producer) = self.body_producer(t, &binding) {
+                    self.error(
+                        &input_path,
+                        format!(
+                            "exit task `{}` binds its required input `{}` to body task `{producer}`, which may fail and produce nothing; make the input optional (SPEC rule 6)",
+                            task.name, input.name
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(sig) = &signature {
+            for spec in &sig.inputs {
+                if spec.required
+                    && spec.ty != PortType::FinalStatus
+                    && !task.inputs.iter().any(|i| i.name == spec.name)
+                {
+                    self.error(
+                        &format!("{path}.inputs"),
+                        format!(
+                            "task `{}` does not bind the required input `{}` ({}) of component `{}`",
+                            task.name, spec.name, spec.ty, task.component
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The name of a body task that `binding` (of exit task `t`) reads, if any.
+    fn body_producer(&self, t: TaskIdx, binding: &Binding) -> Option<String> {
+        let group = self.plan.tasks[t].group;
+        binding.refs().into_iter().find_map(|r| match r {
+            Ref::Output { task, .. } => {
+                let p = *self.plan.by_name.get(task)?;
+                (p != t && self.plan.task_in_group(p, group)).then(|| task.clone())
+            }
+            Ref::Param(_) => None,
+        })
+    }
+
+    /// The declared type of what a binding produces, reporting unknown references.
+    /// `consumer` is None for pipeline outputs.
+    fn binding_type_for(
+        &mut self,
+        consumer: Option<TaskIdx>,
+        binding: &Binding,
+        path: &str,
+    ) -> Option<ValueType> {
+        let mut types = Vec::new();
+        for r in binding.refs() {
+            match r {
+                Ref::Param(name) => match self.pipeline.params.get(name) {
+                    Some(p) => types.push(p.ty),
+                    None => {
+                        let known: Vec<&str> =
+                            self.pipeline.params.keys().map(String::as_str).collect();
+                        self.error(
+                            path,
+                            format!(
+                                "`{r}` names no parameter; declared parameters: {}",
+                                list_or_none(&known)
+                            ),
+                        );
+                        return None;
+                    }
+                },
+                Ref::Output { task, output } => {
+                    let Some(&p) = self.plan.by_name.get(task) else {
+                        self.error(
+                            path,
+                            format!(
+                                "`{r}` names no task: there is no task `{task}` in this pipeline"
+                            ),
+                        );
+                        return None;
+                    };
+                    if let Some(c) = consumer {
+                        if p == c {
+                            self.error(
+                                path,
+                                format!("`{r}`: task `{task}` cannot read its own output"),
+                            );
+                            return None;
+                        }
+                        let exit_of = self.plan.tasks[p]
+                            .is_exit
+                            .then_some(self.plan.tasks[p].group);
+                        if exit_of.is_some_and(|g| self.plan.task_in_group(c, g)) {
+                            self.error(
+                                path,
+                                format!("`{r}`: a task inside an exit handler's body cannot read that handler's exit task, which runs after it"),
+                            );
+                            return None;
+                        }
+                    }
+                    let Some(sig) = self.signature(p) else {
+                        return None;
+                    };
+                    match sig.output(output) {
+                        Some(spec) => match &spec.ty {
+                            PortType::Value(t) => types.push(*t),
+                            other => {
+                                self.error(path, format!("`{r}` is an output of type {other}, which cannot be bound here"));
+                                return None;
+                            }
+                        },
+                        None => {
+                            let known: Vec<&str> =
+                                sig.outputs.iter().map(|o| o.name.as_str()).collect();
+                            let comp = self.plan.tasks[p].component.clone();
+                            self.error(
+                                path,
+                                format!(
+                                    "`{r}`: component `{comp}` of task `{task}` has no output `{output}`; its outputs are: {}",
+                                    list_or_none(&known)
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+        match binding {
+            Binding::Literal(v) => Some(ValueType::of(v)),
+            Binding::Ref(_) => types.pop(),
+            Binding::Format(_) => Some(ValueType::String),
+        }
+    }
+
+    fn binding_type(
+        &mut self,
+        consumer: TaskIdx,
+        binding: &Binding,
+        path: &str,
+    ) -> Option<ValueType> {
+        self.binding_type_for(Some(consumer), binding, path)
+    }
+
+    fn outputs(&mut self) {
+        for (name, binding) in &self.plan.outputs {
+            let path = format!("outputs.{name}");
+            match binding {
+                Ok(Binding::Literal(_)) => {
+                    self.error(&path, format!("pipeline output `{name}` must reference a task output, like `{{{{tasks.TASK.outputs.OUTPUT}}}}`"))
+                }
+                Ok(b) => {
+                    self.binding_type_for(None, b, &path);
+                }
+                Err(e) => self.error(&path, format!("pipeline output `{name}`: {e}")),
+            }
+        }
+    }
+
+    /// Reports each cycle among the children of each group once, naming the tasks in it.
+    fn cycles(&mut self) {
+        for g in 0..self.plan.groups.len() {
+            let children = self.plan.groups[g].children.clone();
+            let deps: HashMap<Child, Vec<Child>> = children
+                .iter()
+                .map(|&c| (c, self.plan.sibling_deps(g, c)))
+                .collect();
+            let mut state: HashMap<Child, u8> = HashMap::new(); // 1 = on the stack, 2 = done
+            let mut stack = Vec::new();
+            for &c in &children {
+                if let Some(cycle) = find_cycle(c, &deps, &mut state, &mut stack) {
+                    let ids: Vec<&str> = cycle.iter().map(|&c| self.plan.child_id(c)).collect();
+                    let first = cycle[0];
+                    let path = match first {
+                        Child::Task(t) => self.plan.tasks[t].doc_path.clone(),
+                        Child::Group(h) => self.plan.groups[h].doc_path.clone(),
+                    };
+                    self.error(
+                        &path,
+                        format!(
+                            "these steps depend on each other in a cycle: {} -> {}; remove one of the references or `after` entries",
+                            ids.join(" -> "),
+                            ids[0]
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn find_cycle(
+    c: Child,
+    deps: &HashMap<Child, Vec<Child>>,
+    state: &mut HashMap<Child, u8>,
+    stack: &mut Vec<Child>,
+) -> Option<Vec<Child>> {
+    match state.get(&c) {
+        Some(2) => return None,
+        Some(1) => {
+            let start = stack.iter().position(|&s| s == c).unwrap_or(0);
+            return Some(stack[start..].to_vec());
+        }
+        _ => {}
+    }
+    state.insert(c, 1);
+    stack.push(c);
+    for &d in deps.get(&c).map(Vec::as_slice).unwrap_or_default() {
+        if let Some(cycle) = find_cycle(d, deps, state, stack) {
+            // Mark the rest done so the same cycle is reported once.
+            for s in stack.drain(..) {
+                state.insert(s, 2);
+            }
+            return Some(cycle);
+        }
+    }
+    stack.pop();
+    state.insert(c, 2);
+    None
+}

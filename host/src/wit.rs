@@ -1,0 +1,13 @@
+//! Host-side bindings of the `wasmpipe:pipeline/task` world (`wit/pipeline.wit`).
+#![allow(missing_docs)]
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "task",
+    exports: { default: async },
+});
+
+pub use wasmpipe::pipeline::types;
+
+/// The exported interface's name, as the linker reports it when missing.
+pub const COMPONENT_INTERFACE: &str = "wasmpipe:pipeline/component@0.1.0";

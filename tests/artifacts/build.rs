@@ -1,0 +1,106 @@
+//! Builds the guest test programs (`tests/guests`) and the example components
+//! (`examples/components`) for wasm32-wasip2, then writes `gen.rs`: one constant per component
+//! naming its `.wasm` file. The wasmtime test-programs pattern.
+
+use std::env;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../..");
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let target_dir = out.join("target");
+    check_target_installed();
+
+    let mut generated = String::new();
+    for (prefix, crate_dir) in [("", "tests/guests"), ("EXAMPLE_", "examples/components")] {
+        let dir = root.join(crate_dir);
+        rerun_if_changed_dir(&dir.join("src"));
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("Cargo.toml").display()
+        );
+        build(&dir, &target_dir);
+        let release = target_dir.join(TARGET).join("release");
+        for bin in bins(&dir.join("src/bin")) {
+            let wasm = release.join(format!("{bin}.wasm"));
+            assert!(wasm.exists(), "{} was not built", wasm.display());
+            let _ = writeln!(
+                generated,
+                "/// `{crate_dir}/src/bin/{bin}.rs`, built for {TARGET}.\npub const {prefix}{}: &str = {:?};",
+                bin.to_uppercase(),
+                wasm.display().to_string()
+            );
+        }
+    }
+    for dir in ["guest-sdk/src", "guest-sdk/macros/src", "wit"] {
+        rerun_if_changed_dir(&root.join(dir));
+    }
+    std::fs::write(out.join("gen.rs"), generated).unwrap();
+}
+
+fn check_target_installed() {
+    let Ok(output) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+    else {
+        return; // no rustup: let cargo report what is missing
+    };
+    if !String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
+        panic!(
+            "\n\nThe guest test programs need the {TARGET} target, which is not installed.\n\
+             Install it with:\n\n    rustup target add {TARGET}\n\n"
+        );
+    }
+}
+
+fn build(crate_dir: &Path, target_dir: &Path) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(crate_dir)
+        .args(["build", "--release", "--quiet", "--target", TARGET])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_MAKEFLAGS")
+        .status()
+        .expect("failed to run cargo for the guest programs");
+    assert!(
+        status.success(),
+        "building {} for {TARGET} failed",
+        crate_dir.display()
+    );
+}
+
+fn bins(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn rerun_if_changed_dir(dir: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rerun_if_changed_dir(&path);
+            } else {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
+    }
+}
