@@ -55,6 +55,7 @@
 pub mod bindings;
 mod convert;
 pub mod log;
+mod status;
 mod value;
 
 pub use bindings::wasmpipe::pipeline::types::{

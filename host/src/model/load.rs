@@ -278,7 +278,7 @@ mod tests {
         let d = &err.errors[0];
         assert!(d.message.contains("unknown field `componnet`"), "{d}");
         assert!(d.path.starts_with("steps[0].exit_handler.steps[0]"), "{d}");
-        assert_eq!(d.line, Some(8));
+        assert_eq!(d.line, Some(9), "the line of the misspelled field");
     }
 
     #[test]

@@ -1,0 +1,176 @@
+//! End-to-end tests of the `wasmpipe` binary: the KFP exit-handler example, its trap
+//! variant, parameters, `inspect`, exit codes and the JSON contracts.
+
+mod common;
+
+use common::{Case, printed, repo_root, task, wasmpipe};
+use wasmpipe_test_artifacts as art;
+
+/// The example directory copied to a temp dir, with the built example components beside it.
+fn example(pipeline: &str) -> Case {
+    let text = std::fs::read_to_string(repo_root().join("examples/exit-handler").join(pipeline)).unwrap();
+    let case = Case::raw(&text);
+    let components = case.dir.path().join("components");
+    std::fs::create_dir_all(&components).unwrap();
+    for (name, path) in [
+        ("print_op", art::EXAMPLE_PRINT_OP),
+        ("fail_op", art::EXAMPLE_FAIL_OP),
+        ("trap_op", art::EXAMPLE_TRAP_OP),
+        ("exit_report", art::EXAMPLE_EXIT_REPORT),
+    ] {
+        std::fs::copy(path, components.join(format!("{name}.wasm"))).unwrap();
+    }
+    case
+}
+
+/// Ensures that KFP's exit-handler sample behaves as in KFP: both body messages print, the
+/// fail task fails with kind `error`, the exit handler runs and reports a failed body, exit 1.
+#[test]
+fn kfp_exit_handler_sample_runs_the_handler_after_a_failure() {
+    let case = example("pipeline.yaml");
+    let (code, stdout, _) = wasmpipe(&["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{stdout}");
+    for line in ["Hello World!", "Task failed.", "Exit handler has worked!"] {
+        assert!(stdout.contains(line), "`{line}` missing from:\n{stdout}");
+    }
+
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(record["state"], "failed");
+    assert_eq!(record["pipeline"], "pipeline-with-exit-handler");
+    let print = task(&record, "exit-handler-1/print-op-2");
+    assert_eq!(print["state"], "succeeded");
+    assert_eq!(printed(print), ["Hello World!"]);
+    let fail = task(&record, "exit-handler-1/fail-op");
+    assert_eq!(fail["state"], "failed");
+    assert_eq!(fail["failure"]["kind"], "error");
+    assert_eq!(fail["failure"]["message"], "Task failed.");
+    let exit = task(&record, "exit-handler-1/print-op");
+    assert_eq!(exit["state"], "succeeded");
+    assert_eq!(exit["exit_handler"], true);
+    assert_eq!(printed(exit), ["Exit handler has worked!"]);
+    let status = &exit["final_status"];
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["group"], "exit-handler-1");
+    assert_eq!(status["run_id"], record["run_id"]);
+    assert_eq!(status["failures"].as_array().unwrap().len(), 1);
+    assert_eq!(status["failures"][0]["task"], "exit-handler-1/fail-op");
+    assert_eq!(status["failures"][0]["kind"], "error");
+}
+
+/// Ensures that a body task that traps fails with kind `trap` and its trap code, and that the
+/// exit handler runs in a fresh sandbox and receives the trap in its final status.
+#[test]
+fn trap_variant_reports_the_trap_to_the_exit_handler() {
+    let case = example("trap.yaml");
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1);
+    let crash = task(&record, "cleanup/crash");
+    assert_eq!(crash["state"], "failed");
+    assert_eq!(crash["failure"]["kind"], "trap");
+    assert_eq!(crash["failure"]["trap_code"], "unreachable_code_reached");
+    assert_eq!(printed(crash), ["About to trap."], "output before the trap is kept");
+    let report = task(&record, "cleanup/report");
+    assert_eq!(report["state"], "succeeded");
+    assert_eq!(report["final_status"]["failures"][0]["trap_code"], "unreachable_code_reached");
+    assert_eq!(report["outputs"]["output"], "failed with 1 failure(s)");
+    let lines = printed(report);
+    assert_eq!(lines[0], "Exit handler has worked!");
+    assert!(lines.iter().any(|l| l.contains("cleanup/crash failed: trap (unreachable_code_reached)")), "{lines:?}");
+}
+
+/// Ensures that the record is also written to the run directory, atomically, and matches stdout.
+#[test]
+fn the_record_on_stdout_is_the_one_in_the_run_directory() {
+    let case = example("pipeline.yaml");
+    let (_, record) = case.run_json(&["-p", "message=Bonjour"]);
+    let path = case.runs().join(record["run_id"].as_str().unwrap()).join("record.json");
+    let on_disk: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(on_disk, record);
+    assert_eq!(record["params"]["message"], "Bonjour");
+    assert_eq!(printed(task(&record, "exit-handler-1/print-op-2")), ["Bonjour"]);
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, ["record.json"], "no temporary file is left behind");
+}
+
+/// Ensures that an int parameter arrives in the guest as an int (not a float, as in KFP), and
+/// that an int output stays an int in the record.
+#[test]
+fn an_int_parameter_arrives_as_an_int() {
+    let case = Case::new(
+        "name: ints\nparams:\n  n: {type: int, default: 1}\n  x: {type: float, default: 1.5}\nsteps:\n  - {task: ty, component: type_of, inputs: {value: \"{{params.n}}\"}}\n  - {task: tx, component: type_of, inputs: {value: \"{{params.x}}\"}}\n  - {task: sum, component: add, inputs: {a: \"{{params.n}}\", b: 40}}\noutputs:\n  total: \"{{tasks.sum.output}}\"\n",
+    );
+    let (code, record) = case.run_json(&["-p", "n=2"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "ty")["outputs"]["output"], "int");
+    assert_eq!(task(&record, "tx")["outputs"]["output"], "float");
+    assert!(record["params"]["n"].is_i64());
+    assert!(record["outputs"]["total"].is_i64());
+    assert_eq!(record["outputs"]["total"], 42);
+}
+
+/// Ensures that an int bound to a float input arrives converted, defaults apply, and an output
+/// float is written with a decimal point.
+#[test]
+fn ints_feed_floats_and_floats_keep_their_point() {
+    let case = Case::new("name: floats\nsteps:\n  - {task: s, component: scale, inputs: {x: 3}}\n");
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let s = task(&record, "s");
+    assert_eq!(s["outputs"]["value"], 6.0);
+    assert_eq!(s["outputs"]["label"], "3x2");
+    let path = case.runs().join(record["run_id"].as_str().unwrap()).join("record.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("\"value\": 6.0"), "a float keeps its decimal point:\n{text}");
+}
+
+/// Ensures that `-p` values that do not parse by the declared type, and unknown parameters,
+/// stop the run with exit 2 and a message naming the parameter.
+#[test]
+fn bad_parameters_exit_2_and_name_the_parameter() {
+    let case = Case::new("name: p\nparams:\n  n: {type: int, default: 1}\nsteps:\n  - {task: sum, component: add, inputs: {a: \"{{params.n}}\"}}\n");
+    let (code, out) = case.run_json(&["-p", "n=abc"]);
+    assert_eq!(code, 2);
+    let message = out["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("`-p n=abc`") && message.contains("not an int"), "{message}");
+    assert_eq!(out["errors"][0]["path"], "params.n");
+    assert_eq!(out["errors"][0]["line"], 15, "the line of `n:` under `params`");
+    let (code, out) = case.run_json(&["-p", "m=1"]);
+    assert_eq!(code, 2);
+    assert!(out["errors"][0]["message"].as_str().unwrap().contains("no parameter `m`"));
+    assert!(!case.runs().exists(), "nothing ran, so no run directory was written");
+}
+
+/// Ensures that `inspect` shows a component's inputs and outputs with their types.
+#[test]
+fn inspect_shows_typed_inputs_and_outputs() {
+    let (code, stdout, _) = wasmpipe(&["inspect", art::ADD, "--output", "json"], &[]);
+    assert_eq!(code, 0);
+    let sig: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(sig["name"], "add");
+    assert_eq!(sig["description"], "Returns a + b.");
+    assert_eq!(sig["inputs"][0], serde_json::json!({"name": "a", "type": "int", "required": true, "default": null, "description": ""}));
+    assert_eq!(sig["inputs"][1]["required"], false);
+    assert_eq!(sig["inputs"][1]["default"], 1);
+    assert_eq!(sig["outputs"][0]["type"], "int");
+
+    let (code, stdout, _) = wasmpipe(&["inspect", art::EXAMPLE_EXIT_REPORT], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("status: final_status (filled by wasmpipe for exit tasks)"), "{stdout}");
+
+    let (code, _, stderr) = wasmpipe(&["inspect", "/nonexistent.wasm"], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read component `/nonexistent.wasm`"), "{stderr}");
+}
+
+/// Ensures that lists, dicts and optional inputs cross the boundary intact.
+#[test]
+fn lists_dicts_and_optional_inputs_cross_the_boundary() {
+    let case = Case::new(
+        "name: c\nparams:\n  items: {type: list, default: [1, 2, 3]}\nsteps:\n  - {task: c, component: collect, inputs: {items: \"{{params.items}}\", labels: {b: x, a: y}}}\n  - {task: d, component: collect, inputs: {items: [], labels: {}, extra: hi}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "c")["outputs"]["output"], serde_json::json!({"extra": null, "keys": ["a", "b"], "len": 3}));
+    assert_eq!(task(&record, "d")["outputs"]["output"]["extra"], "hi");
+}
