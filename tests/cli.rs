@@ -8,7 +8,8 @@ use wasmpipe_test_artifacts as art;
 
 /// The example directory copied to a temp dir, with the built example components beside it.
 fn example(pipeline: &str) -> Case {
-    let text = std::fs::read_to_string(repo_root().join("examples/exit-handler").join(pipeline)).unwrap();
+    let text =
+        std::fs::read_to_string(repo_root().join("examples/exit-handler").join(pipeline)).unwrap();
     let case = Case::raw(&text);
     let components = case.dir.path().join("components");
     std::fs::create_dir_all(&components).unwrap();
@@ -28,7 +29,15 @@ fn example(pipeline: &str) -> Case {
 #[test]
 fn kfp_exit_handler_sample_runs_the_handler_after_a_failure() {
     let case = example("pipeline.yaml");
-    let (code, stdout, _) = wasmpipe(&["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()], &[]);
+    let (code, stdout, _) = wasmpipe(
+        &[
+            "run",
+            case.file.to_str().unwrap(),
+            "--run-dir",
+            case.runs().to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(code, 1, "{stdout}");
     for line in ["Hello World!", "Task failed.", "Exit handler has worked!"] {
         assert!(stdout.contains(line), "`{line}` missing from:\n{stdout}");
@@ -69,14 +78,26 @@ fn trap_variant_reports_the_trap_to_the_exit_handler() {
     assert_eq!(crash["state"], "failed");
     assert_eq!(crash["failure"]["kind"], "trap");
     assert_eq!(crash["failure"]["trap_code"], "unreachable_code_reached");
-    assert_eq!(printed(crash), ["About to trap."], "output before the trap is kept");
+    assert_eq!(
+        printed(crash),
+        ["About to trap."],
+        "output before the trap is kept"
+    );
     let report = task(&record, "cleanup/report");
     assert_eq!(report["state"], "succeeded");
-    assert_eq!(report["final_status"]["failures"][0]["trap_code"], "unreachable_code_reached");
+    assert_eq!(
+        report["final_status"]["failures"][0]["trap_code"],
+        "unreachable_code_reached"
+    );
     assert_eq!(report["outputs"]["output"], "failed with 1 failure(s)");
     let lines = printed(report);
     assert_eq!(lines[0], "Exit handler has worked!");
-    assert!(lines.iter().any(|l| l.contains("cleanup/crash failed: trap (unreachable_code_reached)")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("cleanup/crash failed: trap (unreachable_code_reached)")),
+        "{lines:?}"
+    );
 }
 
 /// Ensures that the record is also written to the run directory, atomically, and matches stdout.
@@ -84,13 +105,27 @@ fn trap_variant_reports_the_trap_to_the_exit_handler() {
 fn the_record_on_stdout_is_the_one_in_the_run_directory() {
     let case = example("pipeline.yaml");
     let (_, record) = case.run_json(&["-p", "message=Bonjour"]);
-    let path = case.runs().join(record["run_id"].as_str().unwrap()).join("record.json");
-    let on_disk: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let path = case
+        .runs()
+        .join(record["run_id"].as_str().unwrap())
+        .join("record.json");
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(on_disk, record);
     assert_eq!(record["params"]["message"], "Bonjour");
-    assert_eq!(printed(task(&record, "exit-handler-1/print-op-2")), ["Bonjour"]);
-    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, ["record.json"], "no temporary file is left behind");
+    assert_eq!(
+        printed(task(&record, "exit-handler-1/print-op-2")),
+        ["Bonjour"]
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["record.json"],
+        "no temporary file is left behind"
+    );
 }
 
 /// Ensures that an int parameter arrives in the guest as an int (not a float, as in KFP), and
@@ -119,26 +154,48 @@ fn ints_feed_floats_and_floats_keep_their_point() {
     let s = task(&record, "s");
     assert_eq!(s["outputs"]["value"], 6.0);
     assert_eq!(s["outputs"]["label"], "3x2");
-    let path = case.runs().join(record["run_id"].as_str().unwrap()).join("record.json");
+    let path = case
+        .runs()
+        .join(record["run_id"].as_str().unwrap())
+        .join("record.json");
     let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains("\"value\": 6.0"), "a float keeps its decimal point:\n{text}");
+    assert!(
+        text.contains("\"value\": 6.0"),
+        "a float keeps its decimal point:\n{text}"
+    );
 }
 
 /// Ensures that `-p` values that do not parse by the declared type, and unknown parameters,
 /// stop the run with exit 2 and a message naming the parameter.
 #[test]
 fn bad_parameters_exit_2_and_name_the_parameter() {
-    let case = Case::new("name: p\nparams:\n  n: {type: int, default: 1}\nsteps:\n  - {task: sum, component: add, inputs: {a: \"{{params.n}}\"}}\n");
+    let case = Case::new(
+        "name: p\nparams:\n  n: {type: int, default: 1}\nsteps:\n  - {task: sum, component: add, inputs: {a: \"{{params.n}}\"}}\n",
+    );
     let (code, out) = case.run_json(&["-p", "n=abc"]);
     assert_eq!(code, 2);
     let message = out["errors"][0]["message"].as_str().unwrap();
-    assert!(message.contains("`-p n=abc`") && message.contains("not an int"), "{message}");
+    assert!(
+        message.contains("`-p n=abc`") && message.contains("not an int"),
+        "{message}"
+    );
     assert_eq!(out["errors"][0]["path"], "params.n");
-    assert_eq!(out["errors"][0]["line"], 15, "the line of `n:` under `params`");
+    assert_eq!(
+        out["errors"][0]["line"], 15,
+        "the line of `n:` under `params`"
+    );
     let (code, out) = case.run_json(&["-p", "m=1"]);
     assert_eq!(code, 2);
-    assert!(out["errors"][0]["message"].as_str().unwrap().contains("no parameter `m`"));
-    assert!(!case.runs().exists(), "nothing ran, so no run directory was written");
+    assert!(
+        out["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no parameter `m`")
+    );
+    assert!(
+        !case.runs().exists(),
+        "nothing ran, so no run directory was written"
+    );
 }
 
 /// Ensures that `inspect` shows a component's inputs and outputs with their types.
@@ -149,18 +206,27 @@ fn inspect_shows_typed_inputs_and_outputs() {
     let sig: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(sig["name"], "add");
     assert_eq!(sig["description"], "Returns a + b.");
-    assert_eq!(sig["inputs"][0], serde_json::json!({"name": "a", "type": "int", "required": true, "default": null, "description": ""}));
+    assert_eq!(
+        sig["inputs"][0],
+        serde_json::json!({"name": "a", "type": "int", "required": true, "default": null, "description": ""})
+    );
     assert_eq!(sig["inputs"][1]["required"], false);
     assert_eq!(sig["inputs"][1]["default"], 1);
     assert_eq!(sig["outputs"][0]["type"], "int");
 
     let (code, stdout, _) = wasmpipe(&["inspect", art::EXAMPLE_EXIT_REPORT], &[]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("status: final_status (filled by wasmpipe for exit tasks)"), "{stdout}");
+    assert!(
+        stdout.contains("status: final_status (filled by wasmpipe for exit tasks)"),
+        "{stdout}"
+    );
 
     let (code, _, stderr) = wasmpipe(&["inspect", "/nonexistent.wasm"], &[]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("cannot read component `/nonexistent.wasm`"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read component `/nonexistent.wasm`"),
+        "{stderr}"
+    );
 }
 
 /// Ensures that lists, dicts and optional inputs cross the boundary intact.
@@ -171,6 +237,9 @@ fn lists_dicts_and_optional_inputs_cross_the_boundary() {
     );
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 0, "{record:#}");
-    assert_eq!(task(&record, "c")["outputs"]["output"], serde_json::json!({"extra": null, "keys": ["a", "b"], "len": 3}));
+    assert_eq!(
+        task(&record, "c")["outputs"]["output"],
+        serde_json::json!({"extra": null, "keys": ["a", "b"], "len": 3})
+    );
     assert_eq!(task(&record, "d")["outputs"]["output"]["extra"], "hi");
 }

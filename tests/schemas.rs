@@ -39,7 +39,10 @@ fn real_run_records_match_the_run_record_schema() {
     );
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 1);
-    let errors: Vec<String> = validator.iter_errors(&record).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&record)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let mut broken = record.clone();
     broken["state"] = "exploded".into();
@@ -54,7 +57,10 @@ fn example_pipelines_match_the_pipeline_schema() {
         let path = repo_root().join("examples/exit-handler").join(name);
         let loaded = wasmpipe::model::load::load_file(&path).unwrap();
         let value = serde_json::to_value(&loaded.pipeline).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{name}: {errors:#?}");
     }
 }

@@ -252,10 +252,9 @@ impl Plan {
                     .children
                     .iter()
                     .find(|c| self.child_contains(**c, d))
+                    && !deps.contains(&sibling)
                 {
-                    if !deps.contains(&sibling) {
-                        deps.push(sibling);
-                    }
+                    deps.push(sibling);
                 }
             }
         }

@@ -44,6 +44,9 @@ pub struct Scheduler<'p> {
     stopped: Vec<Option<String>>,
     /// Per group, per child: the siblings it waits for.
     sibling_deps: Vec<Vec<Vec<Child>>>,
+    /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
+    /// which may make steps visited earlier in the same pass ready.
+    changed: bool,
 }
 
 enum Readiness {
@@ -72,6 +75,7 @@ impl<'p> Scheduler<'p> {
             groups,
             stopped: vec![None; plan.groups.len()],
             sibling_deps,
+            changed: false,
         }
     }
 
@@ -83,7 +87,15 @@ impl<'p> Scheduler<'p> {
     /// The next task that may start, marked running; None when nothing can start now
     /// (everything is finished, or what is left waits for running tasks).
     pub fn next_ready(&mut self) -> Option<TaskIdx> {
-        self.visit(0)
+        loop {
+            self.changed = false;
+            if let Some(t) = self.visit(0) {
+                return Some(t);
+            }
+            if !self.changed {
+                return None;
+            }
+        }
     }
 
     /// Records how task `t` ended.
@@ -134,7 +146,10 @@ impl<'p> Scheduler<'p> {
                             return Some(t);
                         }
                         Readiness::Blocked => body_done = false,
-                        Readiness::Skip(skip) => self.tasks[t] = TaskStatus::Skipped(skip),
+                        Readiness::Skip(skip) => {
+                            self.tasks[t] = TaskStatus::Skipped(skip);
+                            self.changed = true;
+                        }
                     },
                     TaskStatus::Running => body_done = false,
                     _ => {}
@@ -142,15 +157,18 @@ impl<'p> Scheduler<'p> {
                 Child::Group(h) => {
                     if self.groups[h] == GroupStatus::Waiting {
                         match self.readiness(g, i) {
-                            Readiness::Ready => self.groups[h] = GroupStatus::Running,
+                            Readiness::Ready => {
+                                self.groups[h] = GroupStatus::Running;
+                                self.changed = true;
+                            }
                             Readiness::Blocked => {}
                             Readiness::Skip(skip) => self.skip_group(h, skip),
                         }
                     }
-                    if self.groups[h] == GroupStatus::Running {
-                        if let Some(t) = self.visit(h) {
-                            return Some(t);
-                        }
+                    if self.groups[h] == GroupStatus::Running
+                        && let Some(t) = self.visit(h)
+                    {
+                        return Some(t);
                     }
                     if matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running) {
                         body_done = false;
@@ -172,11 +190,14 @@ impl<'p> Scheduler<'p> {
             }
         }
         let state = self.group_state(g);
-        self.groups[g] = GroupStatus::Finished(state);
-        if state == RunState::Failed {
-            if let Some(parent) = self.plan.groups[g].parent {
-                self.stop(parent, self.plan.groups[g].id.clone());
-            }
+        if self.groups[g] != GroupStatus::Finished(state) {
+            self.groups[g] = GroupStatus::Finished(state);
+            self.changed = true;
+        }
+        if state == RunState::Failed
+            && let Some(parent) = self.plan.groups[g].parent
+        {
+            self.stop(parent, self.plan.groups[g].id.clone());
         }
         None
     }
@@ -222,6 +243,7 @@ impl<'p> Scheduler<'p> {
 
     /// Skips a group never entered: every task in it, exit tasks included, gets its reason.
     fn skip_group(&mut self, h: GroupIdx, skip: Skip) {
+        self.changed = true;
         self.groups[h] = GroupStatus::Skipped(skip.clone());
         for t in 0..self.tasks.len() {
             if self.plan.task_in_group(t, h) && self.tasks[t] == TaskStatus::Waiting {
@@ -284,5 +306,101 @@ impl<'p> Scheduler<'p> {
             group: self.plan.groups[g].name.clone(),
             failures,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::record::FailureKind;
+
+    fn plan(steps: &str) -> Plan {
+        let text =
+            format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
+        let loaded =
+            crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap();
+        Plan::build(&loaded.pipeline, Path::new("."))
+    }
+
+    /// Runs the scheduler to the end; `fails` names the tasks that fail. Returns the start order.
+    fn drive<'p>(plan: &'p Plan, fails: &[&str]) -> (Scheduler<'p>, Vec<String>) {
+        let mut s = Scheduler::new(plan);
+        let mut order = Vec::new();
+        while let Some(t) = s.next_ready() {
+            let id = plan.tasks[t].id.clone();
+            let result = if fails.contains(&id.as_str()) {
+                Err(Failure::new(FailureKind::Error, "no"))
+            } else {
+                Ok(())
+            };
+            order.push(id);
+            s.finish(t, result);
+        }
+        assert!(s.is_done());
+        (s, order)
+    }
+
+    #[test]
+    fn the_exit_task_starts_after_its_body_and_inner_handlers_before_outer_ones() {
+        let plan = plan(
+            "  - exit_handler:\n      name: o\n      exit: {task: oe, component: c}\n      steps:\n        - exit_handler:\n            name: i\n            exit: {task: ie, component: c}\n            steps:\n              - {task: a, component: c}\n        - {task: b, component: c}\n",
+        );
+        let (s, order) = drive(&plan, &[]);
+        assert_eq!(order, ["o/i/a", "o/i/ie", "o/b", "o/oe"]);
+        assert_eq!(s.run_state(), RunState::Succeeded);
+    }
+
+    #[test]
+    fn a_failed_exit_task_fails_its_group_and_the_run() {
+        let plan = plan(
+            "  - exit_handler:\n      name: g\n      exit: {task: e, component: c}\n      steps:\n        - {task: a, component: c}\n  - {task: after, component: c}\n",
+        );
+        let (s, order) = drive(&plan, &["g/e"]);
+        assert_eq!(order, ["g/a", "g/e"]);
+        assert_eq!(s.run_state(), RunState::Failed);
+        let after = plan.by_name["after"];
+        assert_eq!(
+            s.status(after),
+            &TaskStatus::Skipped(Skip {
+                reason: SkipReason::FailFast,
+                cause: "g".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_task_reading_from_inside_a_group_waits_for_the_whole_group() {
+        let plan = plan(
+            "  - {task: reader, component: c, after: [inner]}\n  - exit_handler:\n      name: g\n      exit: {task: e, component: c}\n      steps:\n        - {task: inner, component: c}\n",
+        );
+        let (_, order) = drive(&plan, &[]);
+        assert_eq!(
+            order,
+            ["g/inner", "g/e", "reader"],
+            "declared first, but it waits for the group's exit task"
+        );
+    }
+
+    #[test]
+    fn final_status_lists_failures_of_the_body_only() {
+        let plan = plan(
+            "  - exit_handler:\n      name: g\n      exit: {task: e, component: c}\n      steps:\n        - {task: a, component: c}\n        - {task: b, component: c}\n",
+        );
+        let mut s = Scheduler::new(&plan);
+        let a = s.next_ready().unwrap();
+        s.finish(a, Err(Failure::new(FailureKind::Trap, "boom")));
+        let e = s.next_ready().unwrap();
+        assert_eq!(
+            plan.tasks[e].id, "g/e",
+            "b is skipped by fail fast, so the exit task is next"
+        );
+        let status = s.final_status(e, "run-1");
+        assert_eq!(status.state, RunState::Failed);
+        assert_eq!(status.group, "g");
+        assert_eq!(status.failures.len(), 1);
+        assert_eq!(status.failures[0].task, "g/a");
+        assert_eq!(status.failures[0].kind, FailureKind::Trap);
     }
 }

@@ -281,8 +281,8 @@ impl Checker<'_> {
                         if let Err(e) = want.coerce(v.clone()) {
                             self.error(&input_path, format!("input `{}` of task `{}` is {want}: {e}", input.name, task.name));
                         }
-                    } else if let Some(got) = source_type {
-                        if !want.accepts(got) {
+                    } else if let Some(got) = source_type
+                        && !want.accepts(got) {
                             self.error(
                                 &input_path,
                                 format!(
@@ -291,19 +291,19 @@ impl Checker<'_> {
                                 ),
                             );
                         }
-                    }
                 }
             }
-            if task.is_exit && spec.required {
-                if let Some(producer) = self.body_producer(t, &binding) {
-                    self.error(
+            if task.is_exit
+                && spec.required
+                && let Some(producer) = self.body_producer(t, &binding)
+            {
+                self.error(
                         &input_path,
                         format!(
                             "exit task `{}` binds its required input `{}` to body task `{producer}`, which may fail and produce nothing; make the input optional (SPEC rule 6)",
                             task.name, input.name
                         ),
                     );
-                }
             }
         }
         if let Some(sig) = &signature {
@@ -391,9 +391,7 @@ impl Checker<'_> {
                             return None;
                         }
                     }
-                    let Some(sig) = self.signature(p) else {
-                        return None;
-                    };
+                    let sig = self.signature(p)?;
                     match sig.output(output) {
                         Some(spec) => match &spec.ty {
                             PortType::Value(t) => types.push(*t),

@@ -54,19 +54,33 @@ impl Case {
 
     /// `wasmpipe run FILE --output json ARGS...`: the exit code and the parsed stdout.
     pub fn run_json(&self, args: &[&str]) -> (i32, Value) {
-        let out = wasmpipe(&["run", self.file.to_str().unwrap(), "--output", "json", "--run-dir", self.runs().to_str().unwrap()], args);
+        let out = wasmpipe(
+            &[
+                "run",
+                self.file.to_str().unwrap(),
+                "--output",
+                "json",
+                "--run-dir",
+                self.runs().to_str().unwrap(),
+            ],
+            args,
+        );
         (out.0, parse(&out.1, &out.2))
     }
 
     /// `wasmpipe validate FILE --output json`: the exit code and the parsed stdout.
     pub fn validate_json(&self) -> (i32, Value) {
-        let out = wasmpipe(&["validate", self.file.to_str().unwrap(), "--output", "json"], &[]);
+        let out = wasmpipe(
+            &["validate", self.file.to_str().unwrap(), "--output", "json"],
+            &[],
+        );
         (out.0, parse(&out.1, &out.2))
     }
 }
 
 fn parse(stdout: &str, stderr: &str) -> Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
+    serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
 }
 
 /// Runs the `wasmpipe` binary: exit code, stdout, stderr.

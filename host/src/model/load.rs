@@ -139,8 +139,8 @@ fn deserialize<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = join(base, &e.path().to_string());
         let message = e.inner().to_string();
-        if message.contains("did not match any variant of untagged enum Step") {
-            if let Some(step) = pointer(value, &e.path().to_string()) {
+        if message.contains("did not match any variant of untagged enum Step")
+            && let Some(step) = pointer(value, &e.path().to_string()) {
                 let retry = if step.get("exit_handler").is_some() {
                     deserialize::<ExitHandlerStep>(step, &path, source).err()
                 } else if step.get("task").is_some() {
@@ -152,7 +152,6 @@ fn deserialize<T: serde::de::DeserializeOwned>(
                     return d;
                 }
             }
-        }
         source.error(&path, message)
     })
 }

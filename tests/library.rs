@@ -1,0 +1,120 @@
+//! The library API: `Runner::prepare_file` and `Runner::run` give the same results as the CLI,
+//! from a JSON pipeline file, with progress events and the record returned.
+
+mod common;
+
+use std::path::Path;
+
+use wasmpipe::record::{FailureKind, RunState, TaskState};
+use wasmpipe::run::{Event, RunOptions, Runner};
+use wasmpipe_test_artifacts as art;
+
+fn json_pipeline(dir: &Path, steps: serde_json::Value) -> std::path::PathBuf {
+    let pipeline = serde_json::json!({
+        "version": 1,
+        "name": "library",
+        "params": {"n": {"type": "int", "default": 20}},
+        "components": {
+            "add": {"path": art::ADD},
+            "fail_op": {"path": art::EXAMPLE_FAIL_OP},
+            "exit_report": {"path": art::EXAMPLE_EXIT_REPORT},
+            "broken": {"path": "missing.wasm"},
+        },
+        "steps": steps,
+        "outputs": {"sum": "{{tasks.second.output}}"},
+    });
+    let file = dir.join("pipeline.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&pipeline).unwrap()).unwrap();
+    file
+}
+
+/// Ensures that a JSON pipeline runs through the library: outputs chain with their types,
+/// progress events arrive in order, and the record is returned and written.
+#[tokio::test]
+async fn a_json_pipeline_runs_through_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = json_pipeline(
+        dir.path(),
+        serde_json::json!([
+            {"task": "first", "component": "add", "inputs": {"a": "{{params.n}}", "b": 1}},
+            {"task": "second", "component": "add", "inputs": {"a": "{{tasks.first.output}}"}},
+        ]),
+    );
+    let runner = Runner::new().unwrap();
+    let prepared = runner
+        .prepare_file(&file, &[("n".into(), "40".into())])
+        .await
+        .unwrap();
+    let options = RunOptions {
+        run_dir: dir.path().join("runs"),
+        ..RunOptions::default()
+    };
+    let mut events = Vec::new();
+    let record = runner
+        .run(&prepared, &options, &mut |e| match e {
+            Event::TaskStarted(id) => events.push(format!("start {id}")),
+            Event::TaskFinished(t) => events.push(format!("end {}", t.id)),
+        })
+        .await;
+    assert_eq!(record.state, RunState::Succeeded);
+    assert_eq!(
+        events,
+        ["start first", "end first", "start second", "end second"]
+    );
+    assert_eq!(
+        record.outputs["sum"],
+        serde_json::json!(42),
+        "40 + 1, then + the default 1"
+    );
+    assert!(
+        dir.path()
+            .join("runs")
+            .join(&record.run_id)
+            .join("record.json")
+            .exists()
+    );
+}
+
+/// Ensures that a body component that cannot load is reported by `prepare_file` without
+/// stopping the run, and that its task fails with kind `load` while the handler runs.
+#[tokio::test]
+async fn a_missing_body_component_fails_its_task_with_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = json_pipeline(
+        dir.path(),
+        serde_json::json!([{"exit_handler": {
+            "name": "g",
+            "exit": {"task": "report", "component": "exit_report", "inputs": {"message": "done"}},
+            "steps": [{"task": "second", "component": "broken"}],
+        }}]),
+    );
+    let runner = Runner::new().unwrap();
+    let prepared = runner.prepare_file(&file, &[]).await.unwrap();
+    assert_eq!(prepared.load_failures.len(), 1);
+    assert!(
+        prepared.load_failures[0]
+            .message
+            .contains("cannot read component"),
+        "{}",
+        prepared.load_failures[0]
+    );
+    assert_eq!(prepared.load_failures[0].path, "components.broken");
+    let options = RunOptions {
+        run_dir: dir.path().join("runs"),
+        ..RunOptions::default()
+    };
+    let record = runner.run(&prepared, &options, &mut |_| {}).await;
+    assert_eq!(record.state, RunState::Failed);
+    let second = record.task("g/second").unwrap();
+    assert_eq!(second.failure.as_ref().unwrap().kind, FailureKind::Load);
+    let report = record.task("g/report").unwrap();
+    assert_eq!(report.state, TaskState::Succeeded);
+    assert_eq!(
+        report.final_status.as_ref().unwrap().failures[0].task,
+        "g/second"
+    );
+    assert!(
+        record.outputs.is_empty(),
+        "the producer of `sum` failed, so the output is absent"
+    );
+}
