@@ -20,10 +20,7 @@ fn handler_runs_after_a_panic() {
     assert_eq!(boom["failure"]["kind"], "trap");
     assert_eq!(boom["failure"]["trap_code"], "unreachable_code_reached");
     assert!(
-        boom["failure"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("kaboom"),
+        boom["failure"]["message"].as_str().unwrap().contains("kaboom"),
         "{boom:#}"
     );
     let e = task(&record, "g/e");
@@ -66,10 +63,7 @@ fn handler_runs_after_load_failures() {
         let text = std::fs::read_to_string(&case.file).unwrap();
         std::fs::write(
             &case.file,
-            text.replace(
-                "components:\n",
-                &format!("components:\n  bad: {{path: {file_name}}}\n"),
-            ),
+            text.replace("components:\n", &format!("components:\n  bad: {{path: {file_name}}}\n")),
         )
         .unwrap();
         file(&case, file_name, bytes);
@@ -95,10 +89,9 @@ fn a_broken_exit_component_stops_the_run_before_it_starts() {
     let case = Case::new(
         "name: p\nsteps:\n  - exit_handler:\n      exit: {task: e, component: broken}\n      steps:\n        - {task: a, component: print_op, inputs: {message: hi}}\n",
     );
-    let text = std::fs::read_to_string(&case.file).unwrap().replace(
-        "components:\n",
-        "components:\n  broken: {path: broken.wasm}\n",
-    );
+    let text = std::fs::read_to_string(&case.file)
+        .unwrap()
+        .replace("components:\n", "components:\n  broken: {path: broken.wasm}\n");
     std::fs::write(&case.file, text).unwrap();
     file(&case, "broken.wasm", b"garbage");
     let (code, out) = case.run_json(&[]);
@@ -107,10 +100,7 @@ fn a_broken_exit_component_stops_the_run_before_it_starts() {
     assert_eq!(error["path"], "steps[0].exit_handler.exit.component");
     assert!(error["line"].is_number());
     assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("exit task `e` cannot run"),
+        error["message"].as_str().unwrap().contains("exit task `e` cannot run"),
         "{error}"
     );
     assert!(!case.runs().exists(), "nothing ran");
@@ -180,10 +170,7 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
     assert_eq!(code, 1);
     let inner_exit = task(&record, "outer/inner/inner-exit");
     assert_eq!(inner_exit["state"], "failed");
-    assert_eq!(
-        inner_exit["final_status"]["failures"][0]["task"],
-        "outer/inner/work"
-    );
+    assert_eq!(inner_exit["final_status"]["failures"][0]["task"], "outer/inner/work");
     let outer_exit = task(&record, "outer/outer-exit");
     assert_eq!(outer_exit["state"], "succeeded");
     let inner_done = inner_exit["attempts"][0]["finished_at"].as_str().unwrap();
@@ -215,10 +202,7 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
         "fail_fast",
         "the failed inner group stops its parent"
     );
-    assert_eq!(
-        task(&record, "outer/sibling")["skip"]["cause"],
-        "outer/inner"
-    );
+    assert_eq!(task(&record, "outer/sibling")["skip"]["cause"], "outer/inner");
 }
 
 /// Ensures that a body that succeeds gives the exit task a `succeeded` status with no failures,

@@ -41,14 +41,12 @@ async fn a_json_pipeline_runs_through_the_library() {
         ]),
     );
     let runner = Runner::new().unwrap();
-    let prepared = runner
-        .prepare_file(&file, &[("n".into(), "40".into())])
-        .await
-        .unwrap();
     let options = RunOptions {
+        params: vec![("n".into(), "40".into())],
         run_dir: dir.path().join("runs"),
         ..RunOptions::default()
     };
+    let prepared = runner.prepare_file(&file, &options).await.unwrap();
     let mut events = Vec::new();
     let record = runner
         .run(&prepared, &options, &mut |e| match e {
@@ -57,10 +55,7 @@ async fn a_json_pipeline_runs_through_the_library() {
         })
         .await;
     assert_eq!(record.state, RunState::Succeeded);
-    assert_eq!(
-        events,
-        ["start first", "end first", "start second", "end second"]
-    );
+    assert_eq!(events, ["start first", "end first", "start second", "end second"]);
     assert_eq!(
         record.outputs["sum"],
         serde_json::json!(42),
@@ -89,30 +84,25 @@ async fn a_missing_body_component_fails_its_task_with_load() {
         }}]),
     );
     let runner = Runner::new().unwrap();
-    let prepared = runner.prepare_file(&file, &[]).await.unwrap();
-    assert_eq!(prepared.load_failures.len(), 1);
-    assert!(
-        prepared.load_failures[0]
-            .message
-            .contains("cannot read component"),
-        "{}",
-        prepared.load_failures[0]
-    );
-    assert_eq!(prepared.load_failures[0].path, "components.broken");
     let options = RunOptions {
         run_dir: dir.path().join("runs"),
         ..RunOptions::default()
     };
+    let prepared = runner.prepare_file(&file, &options).await.unwrap();
+    assert_eq!(prepared.load_failures.len(), 1);
+    assert!(
+        prepared.load_failures[0].message.contains("cannot read component"),
+        "{}",
+        prepared.load_failures[0]
+    );
+    assert_eq!(prepared.load_failures[0].path, "components.broken");
     let record = runner.run(&prepared, &options, &mut |_| {}).await;
     assert_eq!(record.state, RunState::Failed);
     let second = record.task("g/second").unwrap();
     assert_eq!(second.failure.as_ref().unwrap().kind, FailureKind::Load);
     let report = record.task("g/report").unwrap();
     assert_eq!(report.state, TaskState::Succeeded);
-    assert_eq!(
-        report.final_status.as_ref().unwrap().failures[0].task,
-        "g/second"
-    );
+    assert_eq!(report.final_status.as_ref().unwrap().failures[0].task, "g/second");
     assert!(
         record.outputs.is_empty(),
         "the producer of `sum` failed, so the output is absent"

@@ -57,10 +57,7 @@ fn example_pipelines_match_the_pipeline_schema() {
         let path = repo_root().join("examples/exit-handler").join(name);
         let loaded = wasmpipe::model::load::load_file(&path).unwrap();
         let value = serde_json::to_value(&loaded.pipeline).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&value)
-            .map(|e| e.to_string())
-            .collect();
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{name}: {errors:#?}");
     }
 }

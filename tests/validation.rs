@@ -6,12 +6,12 @@ mod common;
 use common::Case;
 use serde_json::Value;
 
-/// Validates `body` and returns its errors, asserting exit 2.
-fn errors(body: &str) -> Vec<Value> {
+/// Validates `body` and returns its errors, asserting exit 2, and the case.
+fn errors(body: &str) -> (Vec<Value>, Case) {
     let case = Case::new(body);
     let (code, out) = case.validate_json();
     assert_eq!(code, 2, "{out:#}");
-    out["errors"].as_array().unwrap().clone()
+    (out["errors"].as_array().unwrap().clone(), case)
 }
 
 fn find<'a>(errors: &'a [Value], needle: &str) -> &'a Value {
@@ -33,35 +33,26 @@ fn a_valid_pipeline_passes() {
 /// Ensures that a cycle is reported with the tasks in it and where it starts.
 #[test]
 fn a_cycle_is_reported_with_its_tasks() {
-    let errs = errors(
+    let (errs, case) = errors(
         "name: c\nsteps:\n  - {task: a, component: add, inputs: {a: \"{{tasks.b.output}}\"}}\n  - {task: b, component: add, inputs: {a: \"{{tasks.a.output}}\"}}\n",
     );
     let e = find(&errs, "cycle");
-    assert!(
-        e["message"].as_str().unwrap().contains("a -> b -> a"),
-        "{e}"
-    );
+    assert!(e["message"].as_str().unwrap().contains("a -> b -> a"), "{e}");
     assert_eq!(e["path"], "steps[0]");
-    assert_eq!(
-        e["line"], 15,
-        "line 15: after 12 lines of version and components, `name` and `steps`"
-    );
+    assert_eq!(e["line"], case.line_of("{task: a,"));
     assert!(e["file"].as_str().unwrap().ends_with("pipeline.yaml"));
 }
 
 /// Ensures that unknown components, tasks, outputs, parameters and inputs are each named.
 #[test]
 fn unknown_references_are_named_with_their_place() {
-    let errs = errors(
+    let (errs, case) = errors(
         "name: u\nparams:\n  n: {type: int, default: 1}\nsteps:\n  - {task: a, component: nope}\n  - {task: b, component: add, inputs: {a: \"{{tasks.ghost.output}}\"}}\n  - {task: c, component: add, inputs: {a: \"{{params.m}}\"}}\n  - {task: d, component: add, inputs: {a: 1, z: 2}}\n  - {task: e, component: add, inputs: {a: \"{{tasks.d.outputs.sum}}\"}, after: [nobody]}\n",
     );
     let e = find(&errs, "component `nope`, which is not declared");
     assert_eq!(e["path"], "steps[0].component");
-    assert_eq!(e["line"], 17);
-    assert_eq!(
-        find(&errs, "there is no task `ghost`")["path"],
-        "steps[1].inputs.a"
-    );
+    assert_eq!(e["line"], case.line_of("component: nope"));
+    assert_eq!(find(&errs, "there is no task `ghost`")["path"], "steps[1].inputs.a");
     assert!(
         find(&errs, "`{{params.m}}` names no parameter")["message"]
             .as_str()
@@ -82,40 +73,28 @@ fn unknown_references_are_named_with_their_place() {
 /// a wrong literal; an int may feed a float.
 #[test]
 fn type_mismatches_are_reported_and_int_to_float_is_allowed() {
-    let errs = errors(
+    let (errs, _) = errors(
         "name: t\nparams:\n  s: {type: string, default: x}\nsteps:\n  - {task: f, component: scale, inputs: {x: 2}}\n  - {task: a, component: add, inputs: {a: \"{{tasks.f.outputs.value}}\"}}\n  - {task: b, component: add, inputs: {a: \"{{params.s}}\"}}\n  - {task: c, component: add, inputs: {a: \"seven\"}}\n",
     );
     assert_eq!(errs.len(), 3, "{errs:#?}");
-    let e = find(
-        &errs,
-        "input `a` of task `a` is int, but it is bound to a float value",
-    );
+    let e = find(&errs, "input `a` of task `a` is int, but it is bound to a float value");
     assert_eq!(e["path"], "steps[1].inputs.a");
-    find(
-        &errs,
-        "input `a` of task `b` is int, but it is bound to a string value",
-    );
-    find(
-        &errs,
-        "input `a` of task `c` is int: expected an int, got string",
-    );
+    find(&errs, "input `a` of task `b` is int, but it is bound to a string value");
+    find(&errs, "input `a` of task `c` is int: expected an int, got string");
 }
 
 /// Ensures that a missing required input, a duplicate task name, a required exit-task input
 /// bound to a body output (SPEC rule 6) and a bad reference are each reported.
 #[test]
 fn structural_errors_are_reported() {
-    let errs = errors(
+    let (errs, _) = errors(
         "name: s\nsteps:\n  - {task: a, component: add}\n  - {task: a, component: print_op, inputs: {message: hi}}\n  - exit_handler:\n      exit: {task: e, component: print_op, inputs: {message: \"{{tasks.p.output}}\"}}\n      steps:\n        - {task: p, component: type_of, inputs: {value: \"{{param.x}}\"}}\n",
     );
     assert_eq!(
         find(&errs, "does not bind the required input `a` (int)")["path"],
         "steps[0].inputs"
     );
-    assert_eq!(
-        find(&errs, "task name `a` is used twice")["path"],
-        "steps[1].task"
-    );
+    assert_eq!(find(&errs, "task name `a` is used twice")["path"], "steps[1].task");
     find(&errs, "binds its required input `message` to body task `p`");
     find(&errs, "is not a reference: write `{{params.NAME}}`");
 }
@@ -123,20 +102,16 @@ fn structural_errors_are_reported() {
 /// Ensures syntax errors name the field and line, and `run` refuses an invalid pipeline too.
 #[test]
 fn syntax_errors_name_the_field_and_line_and_block_run() {
-    let case =
-        Case::new("name: s\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, retries: 3}\n");
+    let case = Case::new("name: s\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, retries: 3}\n");
     let (code, out) = case.validate_json();
     assert_eq!(code, 2);
     let e = &out["errors"][0];
     assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown field `retries`"),
+        e["message"].as_str().unwrap().contains("unknown field `retries`"),
         "{e}"
     );
     assert_eq!(e["path"], "steps[0].retries");
-    assert_eq!(e["line"], 15);
+    assert_eq!(e["line"], case.line_of("retries: 3"));
     let (code, run) = case.run_json(&[]);
     assert_eq!(code, 2);
     assert_eq!(run["errors"], out["errors"]);

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::Value;
-use crate::bindings::wasmpipe::pipeline::types::{
-    FinalStatus, InputSpec, InputValue, OutputValue, PortType,
-};
+use crate::bindings::wasmpipe::pipeline::types::{FinalStatus, InputSpec, InputValue, OutputValue, PortType};
 
 /// A Rust type that holds a wasmpipe value (string, int, float, bool, list, dict or any).
 pub trait ValueType: Sized {
@@ -208,9 +206,7 @@ impl InputType for FinalStatus {
         match input {
             Some(InputValue::FinalStatus(status)) => Ok(status),
             Some(_) => Err("expected a final status".into()),
-            None => {
-                Err("no final status was given: is this component used as an exit task?".into())
-            }
+            None => Err("no final status was given: is this component used as an exit task?".into()),
         }
     }
 }

@@ -58,9 +58,7 @@ pub mod log;
 mod status;
 mod value;
 
-pub use bindings::wasmpipe::pipeline::types::{
-    Context, FailureKind, FinalStatus, State, TaskFailure,
-};
+pub use bindings::wasmpipe::pipeline::types::{Context, FailureKind, FinalStatus, State, TaskFailure};
 pub use convert::{InputType, OutputType, Outputs, ValueType};
 pub use value::Value;
 pub use wasmpipe_guest_macros::{Outputs, component};

@@ -58,12 +58,7 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
         Value::Float(f) => Node::Float(*f),
         Value::Bool(b) => Node::Boolean(*b),
         Value::List(items) => Node::ListOf(items.iter().map(|v| push(v, nodes)).collect()),
-        Value::Dict(entries) => Node::DictOf(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), push(v, nodes)))
-                .collect(),
-        ),
+        Value::Dict(entries) => Node::DictOf(entries.iter().map(|(k, v)| (k.clone(), push(v, nodes))).collect()),
     };
     nodes[index] = node;
     index as u32

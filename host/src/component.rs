@@ -35,14 +35,8 @@ impl std::fmt::Display for PortType {
         match self {
             PortType::Value(t) => write!(f, "{t}"),
             PortType::FinalStatus => f.write_str("final_status"),
-            PortType::Artifact {
-                kind,
-                directory: true,
-            } => write!(f, "artifact directory ({kind})"),
-            PortType::Artifact {
-                kind,
-                directory: false,
-            } => write!(f, "artifact file ({kind})"),
+            PortType::Artifact { kind, directory: true } => write!(f, "artifact directory ({kind})"),
+            PortType::Artifact { kind, directory: false } => write!(f, "artifact file ({kind})"),
         }
     }
 }
@@ -103,17 +97,13 @@ impl Signature {
             let ty = port_type(input.type_);
             let default = match input.default {
                 Some(d) => {
-                    let v = value::from_wit(&d)
-                        .map_err(|e| format!("the default of input `{}`: {e}", input.name))?;
+                    let v = value::from_wit(&d).map_err(|e| format!("the default of input `{}`: {e}", input.name))?;
                     Some(match &ty {
                         PortType::Value(t) => t
                             .coerce(v)
                             .map_err(|e| format!("the default of input `{}`: {e}", input.name))?,
                         _ => {
-                            return Err(format!(
-                                "input `{}` of type {ty} cannot have a default",
-                                input.name
-                            ));
+                            return Err(format!("input `{}` of type {ty} cannot have a default", input.name));
                         }
                     })
                 }
@@ -196,16 +186,18 @@ pub struct LoadError {
 /// Loads components and keeps each one loaded (or its load error) for the life of the loader.
 pub struct Loader {
     engine: Engine,
+    fuel: bool,
     linker: Linker<HostState>,
     cache: Mutex<HashMap<PathBuf, Result<Arc<Component>, LoadError>>>,
 }
 
 impl Loader {
-    /// A loader for `engine`.
-    pub fn new(engine: Engine) -> anyhow::Result<Loader> {
+    /// A loader for `engine`; `fuel` says whether the engine consumes fuel.
+    pub fn new(engine: Engine, fuel: bool) -> anyhow::Result<Loader> {
         let linker = sandbox::linker(&engine)?;
         Ok(Loader {
             engine,
+            fuel,
             linker,
             cache: Mutex::new(HashMap::new()),
         })
@@ -216,16 +208,18 @@ impl Loader {
         &self.engine
     }
 
+    /// Whether the engine consumes fuel.
+    pub fn fuel(&self) -> bool {
+        self.fuel
+    }
+
     /// Loads the component at `path`, or returns what was found wrong with it the first time.
     pub async fn load(&self, path: &Path) -> Result<Arc<Component>, LoadError> {
         if let Some(hit) = self.cache.lock().unwrap().get(path) {
             return hit.clone();
         }
         let result = self.load_uncached(path).await.map(Arc::new);
-        self.cache
-            .lock()
-            .unwrap()
-            .insert(path.to_path_buf(), result.clone());
+        self.cache.lock().unwrap().insert(path.to_path_buf(), result.clone());
         result
     }
 
@@ -233,7 +227,9 @@ impl Loader {
         let shown = path.display();
         let fail = |message: String| LoadError { message };
         let bytes = std::fs::read(path).map_err(|e| {
-            fail(format!("cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline"))
+            fail(format!(
+                "cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline"
+            ))
         })?;
         check_binary_kind(&bytes, path).map_err(fail)?;
         let component = wasmtime::component::Component::new(&self.engine, &bytes)
@@ -248,7 +244,7 @@ impl Loader {
                 "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit"
             ))
         })?;
-        let signature = describe(&self.engine, &pre)
+        let signature = describe(&self.engine, self.fuel, &pre)
             .await
             .map_err(|e| fail(format!("component `{shown}` failed in `describe`: {e}")))?;
         let signature = Signature::from_wit(signature)
@@ -262,14 +258,12 @@ impl Loader {
 }
 
 /// Calls `describe` in a fresh sandbox with the default limits.
-async fn describe(engine: &Engine, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
+async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
     let limits = Limits::default();
-    let mut store = sandbox::new_store(engine, &limits);
+    let mut store = sandbox::new_store(engine, &limits, fuel);
     let call = async {
         let task = pre.instantiate_async(&mut store).await?;
-        task.wasmpipe_pipeline_component()
-            .call_describe(&mut store)
-            .await
+        task.wasmpipe_pipeline_component().call_describe(&mut store).await
     };
     match tokio::time::timeout(limits.timeout, call).await {
         Ok(Ok(signature)) => Ok(signature),

@@ -10,24 +10,30 @@ use wasmtime::{Config, Engine};
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Builds an engine for running components: async calls (so that timeouts also stop guests
-/// blocked in host calls) and epoch interruption (so that they stop guests that spin).
-pub fn new_engine() -> anyhow::Result<Engine> {
+/// blocked in host calls) and epoch interruption (so that they stop guests that spin). With
+/// `fuel`, guests also consume fuel: wasmtime makes that an engine-wide setting, and it costs
+/// time on every instruction, so only runs that ask for a fuel limit use such an engine.
+pub fn new_engine(fuel: bool) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    config.consume_fuel(fuel);
     let engine = Engine::new(&config)?;
     start_epoch_ticker(&engine);
     Ok(engine)
 }
 
-/// The engine shared by everything in this process that does not bring its own.
-pub fn shared_engine() -> anyhow::Result<Engine> {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    if let Some(engine) = ENGINE.get() {
+/// The engine shared by everything in this process that does not bring its own: one without
+/// fuel and, built on first use, one with.
+pub fn shared_engine(fuel: bool) -> anyhow::Result<Engine> {
+    static PLAIN: OnceLock<Engine> = OnceLock::new();
+    static FUELED: OnceLock<Engine> = OnceLock::new();
+    let cell = if fuel { &FUELED } else { &PLAIN };
+    if let Some(engine) = cell.get() {
         return Ok(engine.clone());
     }
-    let engine = new_engine()?;
-    Ok(ENGINE.get_or_init(|| engine).clone())
+    let engine = new_engine(fuel)?;
+    Ok(cell.get_or_init(|| engine).clone())
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] on a background thread, which ends when

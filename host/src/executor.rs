@@ -4,9 +4,9 @@
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use wasmtime::{Engine, Trap};
+use wasmtime::Trap;
 
-use crate::component::{Component, PortType};
+use crate::component::{Component, Loader, PortType};
 use crate::record::{Failure, FailureKind, LogLine};
 use crate::sandbox::{self, Limits, RecordingLimiter};
 use crate::value;
@@ -22,13 +22,13 @@ pub struct AttemptOutcome {
 
 /// Runs `component` once with `inputs` under `limits`.
 pub async fn run_attempt(
-    engine: &Engine,
+    loader: &Loader,
     component: &Component,
     ctx: types::Context,
     inputs: Vec<(String, types::InputValue)>,
     limits: &Limits,
 ) -> AttemptOutcome {
-    let mut store = sandbox::new_store(engine, limits);
+    let mut store = sandbox::new_store(loader.engine(), limits, loader.fuel());
     let call = async {
         let task = component.pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component()
@@ -58,12 +58,7 @@ fn timeout(limits: &Limits) -> Failure {
 }
 
 /// Turns an error from instantiate or call into a failure of the right kind.
-fn classify(
-    error: &wasmtime::Error,
-    limiter: &RecordingLimiter,
-    limits: &Limits,
-    logs: &[LogLine],
-) -> Failure {
+fn classify(error: &wasmtime::Error, limiter: &RecordingLimiter, limits: &Limits, logs: &[LogLine]) -> Failure {
     if limiter.hit {
         return Failure::new(
             FailureKind::MemoryLimit,
@@ -76,17 +71,18 @@ fn classify(
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => timeout(limits),
         Some(Trap::OutOfFuel) => {
-            Failure::new(FailureKind::FuelExhausted, "the task used up its fuel")
+            let fuel = limits.fuel.map(|f| f.to_string()).unwrap_or_else(|| "unlimited".into());
+            Failure::new(
+                FailureKind::FuelExhausted,
+                format!("the task used up its fuel of {fuel} units; raise `fuel` if it needs more"),
+            )
         }
         Some(trap) => Failure {
             kind: FailureKind::Trap,
             message: with_stderr_tail(trap.to_string(), logs),
             trap_code: Some(snake_case(&format!("{trap:?}"))),
         },
-        None => Failure::new(
-            FailureKind::Trap,
-            with_stderr_tail(format!("{error:#}"), logs),
-        ),
+        None => Failure::new(FailureKind::Trap, with_stderr_tail(format!("{error:#}"), logs)),
     }
 }
 
@@ -99,10 +95,7 @@ fn with_stderr_tail(message: String, logs: &[LogLine]) -> String {
         .collect();
     match tail.len() {
         0 => message,
-        n => format!(
-            "{message}; stderr: {}",
-            tail[n.saturating_sub(2)..].join(" | ")
-        ),
+        n => format!("{message}; stderr: {}", tail[n.saturating_sub(2)..].join(" | ")),
     }
 }
 
@@ -143,9 +136,7 @@ fn check_outputs(
         };
         let decoded = value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
         let checked = match &spec.ty {
-            PortType::Value(t) => t
-                .coerce(decoded)
-                .map_err(|e| bad(format!("output `{name}`: {e}")))?,
+            PortType::Value(t) => t.coerce(decoded).map_err(|e| bad(format!("output `{name}`: {e}")))?,
             other => {
                 return Err(bad(format!(
                     "output `{name}` has type {other}, which this version of wasmpipe does not support"
@@ -174,10 +165,7 @@ fn check_outputs(
 mod tests {
     #[test]
     fn trap_names_become_snake_case() {
-        assert_eq!(
-            super::snake_case("UnreachableCodeReached"),
-            "unreachable_code_reached"
-        );
+        assert_eq!(super::snake_case("UnreachableCodeReached"), "unreachable_code_reached");
         assert_eq!(super::snake_case("StackOverflow"), "stack_overflow");
     }
 }

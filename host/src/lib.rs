@@ -10,8 +10,9 @@
 //! # async fn demo() -> anyhow::Result<()> {
 //! use wasmpipe::run::{Runner, RunOptions};
 //! let runner = Runner::new()?;
-//! let prepared = runner.prepare_file("pipeline.yaml".as_ref(), &[("message".into(), "hi".into())]).await?;
-//! let record = runner.run(&prepared, &RunOptions::default(), &mut |_| {}).await;
+//! let options = RunOptions { params: vec![("message".into(), "hi".into())], ..RunOptions::default() };
+//! let prepared = runner.prepare_file("pipeline.yaml".as_ref(), &options).await?;
+//! let record = runner.run(&prepared, &options, &mut |_| {}).await;
 //! println!("{:?}", record.state);
 //! # Ok(()) }
 //! ```

@@ -6,12 +6,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use wasmpipe::component::{PortType, Signature};
 use wasmpipe::diag::{Diagnostic, Diagnostics};
+use wasmpipe::model::{ByteSize, HumanDuration};
 use wasmpipe::record::{RunRecord, RunState, TaskRecord, TaskState};
 use wasmpipe::run::{Event, RUN_DIR_ENV, RunOptions, Runner};
 use wasmpipe::sandbox::Limits;
@@ -43,12 +43,16 @@ enum Command {
         /// Where run directories go: DIR/<run-id>/record.json.
         #[arg(long, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
         run_dir: PathBuf,
-        /// Default timeout of each task attempt, in seconds.
-        #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().timeout.as_secs_f64())]
-        timeout: f64,
-        /// Default memory limit of each task, in MiB.
-        #[arg(long, value_name = "MIB", default_value_t = Limits::default().memory >> 20)]
-        memory: usize,
+        /// Timeout of each task attempt that sets none (`30s`, `2m`, `500ms`).
+        #[arg(long, value_name = "DURATION", default_value = "5m")]
+        timeout: HumanDuration,
+        /// Memory limit of each task that sets none (`256MiB`, `1GiB`).
+        #[arg(long, value_name = "SIZE", default_value = "512MiB")]
+        memory: ByteSize,
+        /// Fuel (about one unit per wasm instruction) of each task attempt that sets none.
+        /// Unlimited by default; runs that use fuel run a little slower.
+        #[arg(long, value_name = "UNITS")]
+        fuel: Option<u64>,
     },
     /// Check a pipeline without running it: syntax, references, types, cycles, components.
     ///
@@ -95,12 +99,8 @@ enum SchemaKind {
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => {
-            Ok((name.trim().to_string(), value.to_string()))
-        }
-        _ => Err(format!(
-            "`{text}` is not NAME=VALUE (for example `-p message=hello`)"
-        )),
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not NAME=VALUE (for example `-p message=hello`)")),
     }
 }
 
@@ -125,27 +125,27 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             run_dir,
             timeout,
             memory,
+            fuel,
         } => {
-            if !(timeout.is_finite() && timeout > 0.0) {
-                anyhow::bail!("--timeout must be a positive number of seconds");
-            }
             let limits = Limits {
-                timeout: Duration::from_secs_f64(timeout),
-                memory: memory << 20,
+                timeout: timeout.0,
+                memory: memory.0 as usize,
+                fuel,
                 ..Limits::default()
             };
+            let options = RunOptions {
+                params,
+                run_dir: run_dir.clone(),
+                limits,
+            };
             let runner = Runner::new()?;
-            let prepared = match runner.prepare_file(&file, &params).await {
+            let prepared = match runner.prepare_file(&file, &options).await {
                 Ok(p) => p,
                 Err(diags) => return Ok(report_errors(&diags, output)),
             };
             for d in &prepared.load_failures {
                 eprintln!("warning: {d}");
             }
-            let options = RunOptions {
-                run_dir: run_dir.clone(),
-                limits,
-            };
             let mut observe = |event: Event<'_>| show_progress(event, output);
             let record = runner.run(&prepared, &options, &mut observe).await;
             if output == Output::Json {
@@ -155,13 +155,13 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(exit_code(record.state))
         }
-        Command::Validate {
-            file,
-            params,
-            output,
-        } => {
+        Command::Validate { file, params, output } => {
             let runner = Runner::new()?;
-            let diags = match runner.prepare_file(&file, &params).await {
+            let options = RunOptions {
+                params,
+                ..RunOptions::default()
+            };
+            let diags = match runner.prepare_file(&file, &options).await {
                 Ok(prepared) => Diagnostics {
                     errors: prepared.load_failures,
                 },
@@ -181,10 +181,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             match runner.loader().load(&component).await {
                 Ok(c) => {
                     match output {
-                        Output::Json => println!(
-                            "{}",
-                            serde_json::to_string_pretty(&signature_json(&c.signature))?
-                        ),
+                        Output::Json => println!("{}", serde_json::to_string_pretty(&signature_json(&c.signature))?),
                         Output::Human => print_signature(&component, &c.signature),
                     }
                     Ok(ExitCode::SUCCESS)
@@ -221,10 +218,7 @@ fn exit_code(state: RunState) -> ExitCode {
 
 fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
     match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(diags).unwrap_or_default()
-        ),
+        Output::Json => println!("{}", serde_json::to_string_pretty(diags).unwrap_or_default()),
         Output::Human => {
             for d in &diags.errors {
                 eprintln!("error: {d}");
@@ -250,19 +244,11 @@ fn show_progress(event: Event<'_>, output: Output) {
 }
 
 fn task_lines(task: &TaskRecord) -> String {
-    let role = if task.exit_handler {
-        " (exit handler)"
-    } else {
-        ""
-    };
+    let role = if task.exit_handler { " (exit handler)" } else { "" };
     let mut text = match (&task.state, &task.failure, &task.skip) {
         (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}\n", task.id),
         (_, Some(f), _) => {
-            let code = f
-                .trap_code
-                .as_deref()
-                .map(|c| format!(" [{c}]"))
-                .unwrap_or_default();
+            let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
             format!(
                 "[{}]  {}{role}: {}{code}: {}\n",
                 state_word(task.state),
@@ -308,18 +294,10 @@ fn state_word(state: TaskState) -> &'static str {
 }
 
 fn print_summary(record: &RunRecord, run_dir: &Path) {
-    for task in record
-        .tasks
-        .iter()
-        .filter(|t| t.state == TaskState::Skipped)
-    {
+    for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
         print!("{}", task_lines(task));
     }
-    let failed = record
-        .tasks
-        .iter()
-        .filter(|t| t.state == TaskState::Failed)
-        .count();
+    let failed = record.tasks.iter().filter(|t| t.state == TaskState::Failed).count();
     let state = match record.state {
         RunState::Succeeded => "succeeded",
         RunState::Failed => "failed",

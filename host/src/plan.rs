@@ -55,6 +55,31 @@ pub struct PlanTask {
     pub deps: Vec<TaskIdx>,
     /// Where it is written (`steps[0].exit_handler.exit`).
     pub doc_path: String,
+    /// Limits set on the task itself; unset ones come from the run's defaults.
+    pub limits: TaskLimits,
+}
+
+/// Limits a task sets for itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskLimits {
+    /// Timeout of one attempt.
+    pub timeout: Option<std::time::Duration>,
+    /// Memory limit in bytes.
+    pub memory: Option<u64>,
+    /// Fuel of one attempt.
+    pub fuel: Option<u64>,
+}
+
+impl TaskLimits {
+    /// The limits of one attempt: this task's, else the run's `defaults`.
+    pub fn over(&self, defaults: &crate::sandbox::Limits) -> crate::sandbox::Limits {
+        crate::sandbox::Limits {
+            timeout: self.timeout.unwrap_or(defaults.timeout),
+            memory: self.memory.map(|m| m as usize).unwrap_or(defaults.memory),
+            fuel: self.fuel.or(defaults.fuel),
+            ..*defaults
+        }
+    }
 }
 
 /// A group of steps: the pipeline itself (index 0) or an exit-handler group.
@@ -133,11 +158,7 @@ impl Plan {
                     Ref::Output { task, .. } => plan.by_name.get(task).copied(),
                     Ref::Param(_) => None,
                 })
-                .chain(
-                    task.after
-                        .iter()
-                        .filter_map(|a| plan.by_name.get(a).copied()),
-                )
+                .chain(task.after.iter().filter_map(|a| plan.by_name.get(a).copied()))
                 .collect();
             deps.sort_unstable();
             deps.dedup();
@@ -179,13 +200,7 @@ impl Plan {
         }
     }
 
-    fn add_task(
-        &mut self,
-        group: GroupIdx,
-        task: &Task,
-        is_exit: bool,
-        doc_path: String,
-    ) -> TaskIdx {
+    fn add_task(&mut self, group: GroupIdx, task: &Task, is_exit: bool, doc_path: String) -> TaskIdx {
         let t = self.tasks.len();
         if self.by_name.insert(task.task.clone(), t).is_some() {
             self.duplicates.push((task.task.clone(), doc_path.clone()));
@@ -207,6 +222,11 @@ impl Plan {
             after: task.after.clone(),
             deps: Vec::new(),
             doc_path,
+            limits: TaskLimits {
+                timeout: task.timeout.map(|t| t.0),
+                memory: task.memory.map(|m| m.0),
+                fuel: task.fuel,
+            },
         });
         t
     }
@@ -248,10 +268,7 @@ impl Plan {
                 if self.child_contains(child, d) {
                     continue;
                 }
-                if let Some(&sibling) = self.groups[g]
-                    .children
-                    .iter()
-                    .find(|c| self.child_contains(**c, d))
+                if let Some(&sibling) = self.groups[g].children.iter().find(|c| self.child_contains(**c, d))
                     && !deps.contains(&sibling)
                 {
                     deps.push(sibling);

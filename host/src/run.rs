@@ -15,8 +15,7 @@ use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
 use crate::plan::{Params, Plan, TaskIdx};
 use crate::record::{
-    Attempt, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState, TaskRecord,
-    TaskState, now,
+    Attempt, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState, TaskRecord, TaskState, now,
 };
 use crate::sandbox::Limits;
 use crate::scheduler::{Scheduler, TaskStatus};
@@ -40,24 +39,29 @@ pub struct Prepared {
     pub source: SourceMap,
     /// Body components that do not load; their tasks will fail with kind `load`.
     pub load_failures: Vec<Diagnostic>,
+    /// Whether the run needs the engine that consumes fuel.
+    fuel: bool,
 }
 
 /// Options of one run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// Parameter values as `-p name=value` gives them, parsed by the declared types.
+    pub params: Vec<(String, String)>,
     /// The directory that holds run directories; the record goes to `RUN_DIR/<run_id>/record.json`.
     pub run_dir: PathBuf,
-    /// Limits for tasks.
+    /// Limits of tasks that set none themselves.
     pub limits: Limits,
 }
 
 impl Default for RunOptions {
-    /// `$WASMPIPE_RUN_DIR`, else `.wasmpipe/runs`; default limits.
+    /// No parameters; `$WASMPIPE_RUN_DIR`, else `.wasmpipe/runs`; default limits.
     fn default() -> Self {
         let run_dir = std::env::var_os(RUN_DIR_ENV)
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
         RunOptions {
+            params: Vec::new(),
             run_dir,
             limits: Limits::default(),
         }
@@ -74,51 +78,56 @@ pub enum Event<'a> {
 
 /// Loads, validates and runs pipelines; keeps loaded components for its lifetime.
 pub struct Runner {
-    loader: Loader,
+    plain: Loader,
+    fueled: std::sync::OnceLock<Loader>,
 }
 
 impl Runner {
     /// A runner on the process-wide shared engine.
     pub fn new() -> anyhow::Result<Runner> {
         Ok(Runner {
-            loader: Loader::new(crate::engine::shared_engine()?)?,
+            plain: Loader::new(crate::engine::shared_engine(false)?, false)?,
+            fueled: Default::default(),
         })
     }
 
-    /// The component loader (for `inspect`).
+    /// The component loader of runs without fuel (for `inspect`).
     pub fn loader(&self) -> &Loader {
-        &self.loader
+        &self.plain
+    }
+
+    /// The loader whose engine consumes fuel when `fuel`, created on first use.
+    fn loader_for(&self, fuel: bool) -> anyhow::Result<&Loader> {
+        if !fuel {
+            return Ok(&self.plain);
+        }
+        if let Some(loader) = self.fueled.get() {
+            return Ok(loader);
+        }
+        let loader = Loader::new(crate::engine::shared_engine(true)?, true)?;
+        Ok(self.fueled.get_or_init(|| loader))
     }
 
     /// Loads a pipeline file, resolves `-p` overrides, loads its components and validates it.
     /// Body components that fail to load are not errors here (see [`Prepared::load_failures`]).
-    pub async fn prepare_file(
-        &self,
-        path: &Path,
-        overrides: &[(String, String)],
-    ) -> Result<Prepared, Diagnostics> {
+    pub async fn prepare_file(&self, path: &Path, options: &RunOptions) -> Result<Prepared, Diagnostics> {
         let loaded = load::load_file(path)?;
         let mut report = Report::default();
-        let params =
-            validate::resolve_params(&loaded.pipeline, overrides, &loaded.source, &mut report);
+        let params = validate::resolve_params(&loaded.pipeline, &options.params, &loaded.source, &mut report);
         let plan = Plan::build(&loaded.pipeline, &loaded.base_dir);
+        let fuel = options.limits.fuel.is_some() || plan.tasks.iter().any(|t| t.limits.fuel.is_some());
+        let loader = self
+            .loader_for(fuel)
+            .map_err(|e| loaded.source.error("", format!("cannot start the engine: {e:#}")))?;
         let mut components = HashMap::new();
         for (name, path) in &plan.components {
             if plan.tasks.iter().any(|t| &t.component == name) {
-                components.insert(name.clone(), self.loader.load(path).await);
+                components.insert(name.clone(), loader.load(path).await);
             }
         }
-        validate::validate(
-            &loaded.pipeline,
-            &plan,
-            &components,
-            &loaded.source,
-            &mut report,
-        );
+        validate::validate(&loaded.pipeline, &plan, &components, &loaded.source, &mut report);
         if !report.errors.is_empty() {
-            return Err(Diagnostics {
-                errors: report.errors,
-            });
+            return Err(Diagnostics { errors: report.errors });
         }
         Ok(Prepared {
             plan,
@@ -126,6 +135,7 @@ impl Runner {
             components,
             source: loaded.source,
             load_failures: report.load_failures,
+            fuel,
         })
     }
 
@@ -145,18 +155,9 @@ impl Runner {
 
         while let Some(t) = scheduler.next_ready() {
             observe(Event::TaskStarted(&plan.tasks[t].id));
-            let final_status = plan.tasks[t]
-                .is_exit
-                .then(|| scheduler.final_status(t, &run_id));
+            let final_status = plan.tasks[t].is_exit.then(|| scheduler.final_status(t, &run_id));
             let (record, result) = self
-                .execute(
-                    prepared,
-                    t,
-                    &outputs,
-                    final_status,
-                    &run_id,
-                    &options.limits,
-                )
+                .execute(prepared, t, &outputs, final_status, &run_id, &options.limits)
                 .await;
             if result.is_ok() {
                 outputs[t] = Some(record.outputs.clone());
@@ -189,10 +190,7 @@ impl Runner {
         };
         let dir = options.run_dir.join(&run_id);
         if let Err(e) = record.write_atomically(&dir) {
-            eprintln!(
-                "wasmpipe: could not write the run record to {}: {e}",
-                dir.display()
-            );
+            eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
         }
         record
     }
@@ -211,28 +209,21 @@ impl Runner {
         let started_at = now();
         let mut logs = Vec::new();
         let result = match prepared.components.get(&task.component) {
-            Some(Ok(component)) => {
-                match bind_inputs(prepared, t, component, outputs, final_status.as_ref()) {
-                    Ok(inputs) => {
-                        let ctx = types::Context {
-                            run_id: run_id.into(),
-                            task_id: task.id.clone(),
-                            attempt: 1,
-                        };
-                        let outcome = executor::run_attempt(
-                            self.loader.engine(),
-                            component,
-                            ctx,
-                            inputs,
-                            limits,
-                        )
-                        .await;
-                        logs = outcome.logs;
-                        outcome.result
-                    }
-                    Err(failure) => Err(failure),
+            Some(Ok(component)) => match bind_inputs(prepared, t, component, outputs, final_status.as_ref()) {
+                Ok(inputs) => {
+                    let ctx = types::Context {
+                        run_id: run_id.into(),
+                        task_id: task.id.clone(),
+                        attempt: 1,
+                    };
+                    let loader = self.loader_for(prepared.fuel).expect("created by prepare_file");
+                    let limits = task.limits.over(limits);
+                    let outcome = executor::run_attempt(loader, component, ctx, inputs, &limits).await;
+                    logs = outcome.logs;
+                    outcome.result
                 }
-            }
+                Err(failure) => Err(failure),
+            },
             Some(Err(e)) => Err(Failure::new(FailureKind::Load, e.message.clone())),
             None => Err(Failure::new(
                 FailureKind::Load,
@@ -290,11 +281,7 @@ fn skipped_record(plan: &Plan, t: TaskIdx, status: &TaskStatus) -> TaskRecord {
 }
 
 /// The value a reference stands for, if it has one now.
-fn resolve(
-    prepared: &Prepared,
-    r: &Ref,
-    outputs: &[Option<IndexMap<String, Value>>],
-) -> Result<Value, String> {
+fn resolve(prepared: &Prepared, r: &Ref, outputs: &[Option<IndexMap<String, Value>>]) -> Result<Value, String> {
     match r {
         Ref::Param(name) => prepared
             .params
@@ -441,10 +428,7 @@ fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
 }
 
 /// The pipeline's outputs whose producers succeeded.
-fn pipeline_outputs(
-    prepared: &Prepared,
-    outputs: &[Option<IndexMap<String, Value>>],
-) -> IndexMap<String, Value> {
+fn pipeline_outputs(prepared: &Prepared, outputs: &[Option<IndexMap<String, Value>>]) -> IndexMap<String, Value> {
     prepared
         .plan
         .outputs
@@ -467,7 +451,6 @@ fn new_run_id() -> String {
         .unwrap_or(0);
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let salt =
-        (nanos ^ std::process::id().rotate_left(13) ^ n.wrapping_mul(0x9E37_79B9)) & 0xff_ffff;
+    let salt = (nanos ^ std::process::id().rotate_left(13) ^ n.wrapping_mul(0x9E37_79B9)) & 0xff_ffff;
     format!("{}-{}-{salt:06x}", &digits[..8], &digits[8..14])
 }

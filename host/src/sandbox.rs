@@ -23,6 +23,8 @@ pub struct Limits {
     pub memory: usize,
     /// Bytes of stdout and of stderr kept; more is cut off.
     pub output: usize,
+    /// Fuel for one attempt (None: unlimited). Needs an engine that consumes fuel.
+    pub fuel: Option<u64>,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(300),
             memory: 512 << 20,
             output: 1 << 20,
+            fuel: None,
         }
     }
 }
@@ -47,12 +50,7 @@ pub struct RecordingLimiter {
 }
 
 impl ResourceLimiter for RecordingLimiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         let total = self.memory_used - current.min(self.memory_used) + desired;
         if total > self.memory_limit {
             self.hit = true;
@@ -62,12 +60,7 @@ impl ResourceLimiter for RecordingLimiter {
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= 1 << 20)
     }
 }
@@ -89,10 +82,7 @@ impl HostState {
     pub fn new(limits: &Limits) -> HostState {
         let stdout = MemoryOutputPipe::new(limits.output);
         let stderr = MemoryOutputPipe::new(limits.output);
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build();
+        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
         HostState {
             wasi,
             table: ResourceTable::new(),
@@ -159,15 +149,17 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     Ok(linker)
 }
 
-/// A fresh store for one attempt, with its limits armed.
-pub fn new_store(engine: &Engine, limits: &Limits) -> Store<HostState> {
+/// A fresh store for one attempt, with its limits armed. `fuel_engine` says whether `engine`
+/// consumes fuel; then the store gets the attempt's fuel, or as good as unlimited.
+pub fn new_store(engine: &Engine, limits: &Limits, fuel_engine: bool) -> Store<HostState> {
     let mut store = Store::new(engine, HostState::new(limits));
     store.limiter(|s| &mut s.limiter);
-    let ticks = limits
-        .timeout
-        .as_millis()
-        .div_ceil(EPOCH_TICK.as_millis())
-        .max(1) as u64;
+    if fuel_engine {
+        store
+            .set_fuel(limits.fuel.unwrap_or(u64::MAX))
+            .expect("the engine consumes fuel");
+    }
+    let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
     store

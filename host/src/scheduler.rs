@@ -234,11 +234,7 @@ impl<'p> Scheduler<'p> {
                 cause: cause.clone(),
             });
         }
-        if blocked {
-            Readiness::Blocked
-        } else {
-            Readiness::Ready
-        }
+        if blocked { Readiness::Blocked } else { Readiness::Ready }
     }
 
     /// Skips a group never entered: every task in it, exit tasks included, gets its reason.
@@ -263,11 +259,7 @@ impl<'p> Scheduler<'p> {
             Child::Task(t) => matches!(self.tasks[t], TaskStatus::Failed(_)),
             Child::Group(h) => self.groups[h] == GroupStatus::Finished(RunState::Failed),
         });
-        if failed {
-            RunState::Failed
-        } else {
-            RunState::Succeeded
-        }
+        if failed { RunState::Failed } else { RunState::Succeeded }
     }
 
     /// A finished group's state: its body's, or failed when its exit task failed.
@@ -317,10 +309,8 @@ mod tests {
     use crate::record::FailureKind;
 
     fn plan(steps: &str) -> Plan {
-        let text =
-            format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
-        let loaded =
-            crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap();
+        let text = format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
+        let loaded = crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap();
         Plan::build(&loaded.pipeline, Path::new("."))
     }
 

@@ -66,10 +66,7 @@ pub fn resolve_params(
             }
             Err(e) => report.errors.push(source.error(
                 &format!("params.{name}"),
-                format!(
-                    "`-p {name}={text}`: parameter `{name}` is {}: {e}",
-                    param.ty
-                ),
+                format!("`-p {name}={text}`: parameter `{name}` is {}: {e}", param.ty),
             )),
         }
     }
@@ -77,7 +74,10 @@ pub fn resolve_params(
         if !values.contains_key(name) && param.default.is_none() {
             report.errors.push(source.error(
                 &format!("params.{name}"),
-                format!("parameter `{name}` ({}) has no default: give it a value with `-p {name}=VALUE`", param.ty),
+                format!(
+                    "parameter `{name}` ({}) has no default: give it a value with `-p {name}=VALUE`",
+                    param.ty
+                ),
             ));
         }
     }
@@ -85,13 +85,7 @@ pub fn resolve_params(
 }
 
 /// Checks `plan` against its pipeline and components.
-pub fn validate(
-    pipeline: &Pipeline,
-    plan: &Plan,
-    components: &Components,
-    source: &SourceMap,
-    report: &mut Report,
-) {
+pub fn validate(pipeline: &Pipeline, plan: &Plan, components: &Components, source: &SourceMap, report: &mut Report) {
     let mut check = Checker {
         pipeline,
         plan,
@@ -117,21 +111,14 @@ struct Checker<'a> {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn list_or_none(names: &[&str]) -> String {
     if names.is_empty() {
         "none".into()
     } else {
-        names
-            .iter()
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -152,19 +139,13 @@ impl Checker<'_> {
             if !groups.insert(group.id.clone()) {
                 self.report.errors.push(self.source.error(
                     &format!("{}.name", group.doc_path),
-                    format!(
-                        "group `{}` is declared twice in the same place: rename one",
-                        group.name
-                    ),
+                    format!("group `{}` is declared twice in the same place: rename one", group.name),
                 ));
             }
             if !valid_name(&group.name) {
                 self.report.errors.push(self.source.error(
                     &format!("{}.name", group.doc_path),
-                    format!(
-                        "group name `{}` may use only letters, digits, `-` and `_`",
-                        group.name
-                    ),
+                    format!("group name `{}` may use only letters, digits, `-` and `_`", group.name),
                 ));
             }
         }
@@ -172,10 +153,7 @@ impl Checker<'_> {
             if !valid_name(&task.name) {
                 self.report.errors.push(self.source.error(
                     &format!("{}.task", task.doc_path),
-                    format!(
-                        "task name `{}` may use only letters, digits, `-` and `_`",
-                        task.name
-                    ),
+                    format!("task name `{}` may use only letters, digits, `-` and `_`", task.name),
                 ));
             }
         }
@@ -212,12 +190,7 @@ impl Checker<'_> {
         let task = &self.plan.tasks[t];
         let path = task.doc_path.clone();
         if !self.pipeline.components.contains_key(&task.component) {
-            let known: Vec<&str> = self
-                .pipeline
-                .components
-                .keys()
-                .map(String::as_str)
-                .collect();
+            let known: Vec<&str> = self.pipeline.components.keys().map(String::as_str).collect();
             let message = format!(
                 "task `{}` uses component `{}`, which is not declared under `components`; declared: {}",
                 task.name,
@@ -270,27 +243,37 @@ impl Checker<'_> {
             match &spec.ty {
                 PortType::FinalStatus => self.error(
                     &input_path,
-                    format!("input `{}` has type final_status: wasmpipe fills it for exit tasks; remove the binding", input.name),
+                    format!(
+                        "input `{}` has type final_status: wasmpipe fills it for exit tasks; remove the binding",
+                        input.name
+                    ),
                 ),
                 PortType::Artifact { .. } => self.error(
                     &input_path,
-                    format!("input `{}` is an artifact, which this version of wasmpipe does not support yet", input.name),
+                    format!(
+                        "input `{}` is an artifact, which this version of wasmpipe does not support yet",
+                        input.name
+                    ),
                 ),
                 PortType::Value(want) => {
                     if let Binding::Literal(v) = &binding {
                         if let Err(e) = want.coerce(v.clone()) {
-                            self.error(&input_path, format!("input `{}` of task `{}` is {want}: {e}", input.name, task.name));
+                            self.error(
+                                &input_path,
+                                format!("input `{}` of task `{}` is {want}: {e}", input.name, task.name),
+                            );
                         }
                     } else if let Some(got) = source_type
-                        && !want.accepts(got) {
-                            self.error(
+                        && !want.accepts(got)
+                    {
+                        self.error(
                                 &input_path,
                                 format!(
                                     "input `{}` of task `{}` is {want}, but it is bound to a {got} value; bind a {want} (an int may feed a float, not the reverse)",
                                     input.name, task.name
                                 ),
                             );
-                        }
+                    }
                 }
             }
             if task.is_exit
@@ -308,9 +291,7 @@ impl Checker<'_> {
         }
         if let Some(sig) = &signature {
             for spec in &sig.inputs {
-                if spec.required
-                    && spec.ty != PortType::FinalStatus
-                    && !task.inputs.iter().any(|i| i.name == spec.name)
+                if spec.required && spec.ty != PortType::FinalStatus && !task.inputs.iter().any(|i| i.name == spec.name)
                 {
                     self.error(
                         &format!("{path}.inputs"),
@@ -338,20 +319,14 @@ impl Checker<'_> {
 
     /// The declared type of what a binding produces, reporting unknown references.
     /// `consumer` is None for pipeline outputs.
-    fn binding_type_for(
-        &mut self,
-        consumer: Option<TaskIdx>,
-        binding: &Binding,
-        path: &str,
-    ) -> Option<ValueType> {
+    fn binding_type_for(&mut self, consumer: Option<TaskIdx>, binding: &Binding, path: &str) -> Option<ValueType> {
         let mut types = Vec::new();
         for r in binding.refs() {
             match r {
                 Ref::Param(name) => match self.pipeline.params.get(name) {
                     Some(p) => types.push(p.ty),
                     None => {
-                        let known: Vec<&str> =
-                            self.pipeline.params.keys().map(String::as_str).collect();
+                        let known: Vec<&str> = self.pipeline.params.keys().map(String::as_str).collect();
                         self.error(
                             path,
                             format!(
@@ -366,23 +341,16 @@ impl Checker<'_> {
                     let Some(&p) = self.plan.by_name.get(task) else {
                         self.error(
                             path,
-                            format!(
-                                "`{r}` names no task: there is no task `{task}` in this pipeline"
-                            ),
+                            format!("`{r}` names no task: there is no task `{task}` in this pipeline"),
                         );
                         return None;
                     };
                     if let Some(c) = consumer {
                         if p == c {
-                            self.error(
-                                path,
-                                format!("`{r}`: task `{task}` cannot read its own output"),
-                            );
+                            self.error(path, format!("`{r}`: task `{task}` cannot read its own output"));
                             return None;
                         }
-                        let exit_of = self.plan.tasks[p]
-                            .is_exit
-                            .then_some(self.plan.tasks[p].group);
+                        let exit_of = self.plan.tasks[p].is_exit.then_some(self.plan.tasks[p].group);
                         if exit_of.is_some_and(|g| self.plan.task_in_group(c, g)) {
                             self.error(
                                 path,
@@ -396,13 +364,15 @@ impl Checker<'_> {
                         Some(spec) => match &spec.ty {
                             PortType::Value(t) => types.push(*t),
                             other => {
-                                self.error(path, format!("`{r}` is an output of type {other}, which cannot be bound here"));
+                                self.error(
+                                    path,
+                                    format!("`{r}` is an output of type {other}, which cannot be bound here"),
+                                );
                                 return None;
                             }
                         },
                         None => {
-                            let known: Vec<&str> =
-                                sig.outputs.iter().map(|o| o.name.as_str()).collect();
+                            let known: Vec<&str> = sig.outputs.iter().map(|o| o.name.as_str()).collect();
                             let comp = self.plan.tasks[p].component.clone();
                             self.error(
                                 path,
@@ -424,12 +394,7 @@ impl Checker<'_> {
         }
     }
 
-    fn binding_type(
-        &mut self,
-        consumer: TaskIdx,
-        binding: &Binding,
-        path: &str,
-    ) -> Option<ValueType> {
+    fn binding_type(&mut self, consumer: TaskIdx, binding: &Binding, path: &str) -> Option<ValueType> {
         self.binding_type_for(Some(consumer), binding, path)
     }
 
@@ -452,10 +417,8 @@ impl Checker<'_> {
     fn cycles(&mut self) {
         for g in 0..self.plan.groups.len() {
             let children = self.plan.groups[g].children.clone();
-            let deps: HashMap<Child, Vec<Child>> = children
-                .iter()
-                .map(|&c| (c, self.plan.sibling_deps(g, c)))
-                .collect();
+            let deps: HashMap<Child, Vec<Child>> =
+                children.iter().map(|&c| (c, self.plan.sibling_deps(g, c))).collect();
             let mut state: HashMap<Child, u8> = HashMap::new(); // 1 = on the stack, 2 = done
             let mut stack = Vec::new();
             for &c in &children {

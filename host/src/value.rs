@@ -73,9 +73,7 @@ impl ValueType {
         let actual = ValueType::of(&value);
         match (self, &value) {
             (ValueType::Any, _) => Ok(value),
-            (ValueType::Float, Value::Number(n)) if n.is_i64() => {
-                Ok(float(n.as_f64().unwrap_or_default()))
-            }
+            (ValueType::Float, Value::Number(n)) if n.is_i64() => Ok(float(n.as_f64().unwrap_or_default())),
             (ValueType::Int, Value::Number(n)) if n.is_u64() && !n.is_i64() => Err(format!(
                 "expected an int, got {n}, which does not fit in 64 signed bits"
             )),
@@ -95,11 +93,7 @@ impl ValueType {
         let bad = |what: &str| format!("`{text}` is not {what}");
         match self {
             ValueType::String => Ok(Value::String(text.to_string())),
-            ValueType::Int => text
-                .trim()
-                .parse::<i64>()
-                .map(Value::from)
-                .map_err(|_| bad("an int")),
+            ValueType::Int => text.trim().parse::<i64>().map(Value::from).map_err(|_| bad("an int")),
             ValueType::Float => {
                 let f: f64 = text.trim().parse().map_err(|_| bad("a float"))?;
                 if f.is_finite() {
@@ -114,8 +108,7 @@ impl ValueType {
                 _ => Err(bad("a bool (write true or false)")),
             },
             ValueType::List | ValueType::Dict | ValueType::Any => {
-                let value: Value = serde_json::from_str(text)
-                    .map_err(|e| format!("`{text}` is not JSON ({e})"))?;
+                let value: Value = serde_json::from_str(text).map_err(|e| format!("`{text}` is not JSON ({e})"))?;
                 self.coerce(value)
             }
         }
@@ -147,9 +140,7 @@ pub fn short(value: &Value) -> String {
 
 /// A JSON float (never written as an int). Non-finite floats become null.
 pub fn float(f: f64) -> Value {
-    Number::from_f64(f)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+    Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
 }
 
 /// Flattens a JSON value into the WIT encoding.
@@ -171,11 +162,7 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
         },
         Value::String(s) => Node::Str(s.clone()),
         Value::Array(items) => Node::ListOf(items.iter().map(|v| push(v, nodes)).collect()),
-        Value::Object(map) => Node::DictOf(
-            map.iter()
-                .map(|(k, v)| (k.clone(), push(v, nodes)))
-                .collect(),
-        ),
+        Value::Object(map) => Node::DictOf(map.iter().map(|(k, v)| (k.clone(), push(v, nodes))).collect()),
     };
     nodes[index] = node;
     index as u32
@@ -184,12 +171,7 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
 /// Rebuilds a JSON value from the WIT encoding a guest returned, checking every index (a
 /// guest may send anything). Non-finite floats are refused: JSON cannot hold them.
 pub fn from_wit(value: &WitValue) -> Result<Value, String> {
-    fn build(
-        nodes: &[Node],
-        index: u32,
-        parent: Option<u32>,
-        depth: usize,
-    ) -> Result<Value, String> {
+    fn build(nodes: &[Node], index: u32, parent: Option<u32>, depth: usize) -> Result<Value, String> {
         if depth > 256 {
             return Err("value nests deeper than 256 levels".into());
         }
@@ -262,18 +244,8 @@ mod tests {
         assert!(ValueType::Float.parse_cli("42").unwrap().is_f64());
         assert_eq!(ValueType::String.parse_cli("42").unwrap(), json!("42"));
         assert_eq!(ValueType::List.parse_cli("[1,2]").unwrap(), json!([1, 2]));
-        assert!(
-            ValueType::Int
-                .parse_cli("4.5")
-                .unwrap_err()
-                .contains("not an int")
-        );
-        assert!(
-            ValueType::Bool
-                .parse_cli("yes")
-                .unwrap_err()
-                .contains("true or false")
-        );
+        assert!(ValueType::Int.parse_cli("4.5").unwrap_err().contains("not an int"));
+        assert!(ValueType::Bool.parse_cli("yes").unwrap_err().contains("true or false"));
         assert!(
             ValueType::Dict
                 .parse_cli("[1]")

@@ -19,10 +19,7 @@ fn main() {
     for (prefix, crate_dir) in [("", "tests/guests"), ("EXAMPLE_", "examples/components")] {
         let dir = root.join(crate_dir);
         rerun_if_changed_dir(&dir.join("src"));
-        println!(
-            "cargo:rerun-if-changed={}",
-            dir.join("Cargo.toml").display()
-        );
+        println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
         build(&dir, &target_dir);
         let release = target_dir.join(TARGET).join("release");
         for bin in bins(&dir.join("src/bin")) {
@@ -43,10 +40,7 @@ fn main() {
 }
 
 fn check_target_installed() {
-    let Ok(output) = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-    else {
+    let Ok(output) = Command::new("rustup").args(["target", "list", "--installed"]).output() else {
         return; // no rustup: let cargo report what is missing
     };
     if !String::from_utf8_lossy(&output.stdout)
@@ -72,11 +66,7 @@ fn build(crate_dir: &Path, target_dir: &Path) {
         .env_remove("CARGO_MAKEFLAGS")
         .status()
         .expect("failed to run cargo for the guest programs");
-    assert!(
-        status.success(),
-        "building {} for {TARGET} failed",
-        crate_dir.display()
-    );
+    assert!(status.success(), "building {} for {TARGET} failed", crate_dir.display());
 }
 
 fn bins(dir: &Path) -> Vec<String> {

@@ -20,6 +20,8 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("collect", art::COLLECT),
     ("panic_op", art::PANIC_OP),
     ("attempt", art::ATTEMPT),
+    ("fault", art::FAULT),
+    ("echo", art::ECHO),
 ];
 
 /// A temporary directory holding one pipeline file.
@@ -47,6 +49,15 @@ impl Case {
         Case { dir, file }
     }
 
+    /// The 1-based line of the first line of the pipeline file that contains `needle`.
+    pub fn line_of(&self, needle: &str) -> usize {
+        let text = std::fs::read_to_string(&self.file).unwrap();
+        1 + text
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("`{needle}` is not in the file"))
+    }
+
     /// The run directory of this case.
     pub fn runs(&self) -> PathBuf {
         self.dir.path().join("runs")
@@ -70,17 +81,13 @@ impl Case {
 
     /// `wasmpipe validate FILE --output json`: the exit code and the parsed stdout.
     pub fn validate_json(&self) -> (i32, Value) {
-        let out = wasmpipe(
-            &["validate", self.file.to_str().unwrap(), "--output", "json"],
-            &[],
-        );
+        let out = wasmpipe(&["validate", self.file.to_str().unwrap(), "--output", "json"], &[]);
         (out.0, parse(&out.1, &out.2))
     }
 }
 
 fn parse(stdout: &str, stderr: &str) -> Value {
-    serde_json::from_str(stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
 }
 
 /// Runs the `wasmpipe` binary: exit code, stdout, stderr.
@@ -117,6 +124,35 @@ pub fn printed(task: &Value) -> Vec<String> {
         .filter(|l| l["source"] == "stdout")
         .map(|l| l["text"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Runs a one-task body (`task` is the YAML flow mapping of a task named `body`) inside an
+/// exit handler `g` whose exit task `e` reports the final status; checks that the run failed,
+/// that the handler ran exactly once and succeeded, and that it received the body's failure.
+/// Returns the body's failure and the handler's record.
+pub fn fault_under_handler(task_yaml: &str, cli: &[&str]) -> (Value, Value) {
+    let case = Case::new(&format!(
+        "name: fault\nsteps:\n  - exit_handler:\n      name: g\n      exit: {{task: e, component: exit_report, inputs: {{message: cleanup}}}}\n      steps:\n        - {task_yaml}\n"
+    ));
+    let (code, record) = case.run_json(cli);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(record["state"], "failed");
+    let body = task(&record, "g/body");
+    assert_eq!(body["state"], "failed", "{body:#}");
+    assert_eq!(body["attempts"].as_array().unwrap().len(), 1);
+    let failure = body["failure"].clone();
+    assert_eq!(body["attempts"][0]["failure"], failure);
+    let e = task(&record, "g/e").clone();
+    assert_eq!(e["state"], "succeeded", "the handler ran: {e:#}");
+    assert_eq!(e["attempts"].as_array().unwrap().len(), 1, "exactly once");
+    assert_eq!(printed(&e)[0], "cleanup");
+    let status = &e["final_status"];
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["failures"].as_array().unwrap().len(), 1);
+    assert_eq!(status["failures"][0]["task"], "g/body");
+    assert_eq!(status["failures"][0]["kind"], failure["kind"]);
+    assert_eq!(status["failures"][0]["message"], failure["message"]);
+    (failure, e)
 }
 
 /// The repository's root.

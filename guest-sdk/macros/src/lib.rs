@@ -8,8 +8,8 @@ use proc_macro2::TokenStream as Tokens;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Data, DeriveInput, Expr, Fields, FnArg, GenericArgument, ItemFn, Lit, Meta, Pat,
-    PathArguments, ReturnType, Type, parse_macro_input,
+    Attribute, Data, DeriveInput, Expr, Fields, FnArg, GenericArgument, ItemFn, Lit, Meta, Pat, PathArguments,
+    ReturnType, Type, parse_macro_input,
 };
 
 /// Turns a plain function into a wasmpipe component: see the `wasmpipe_guest` crate docs.
@@ -87,20 +87,18 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
         .map(|a| {
             let ty = &a.ty;
             match &a.default {
-                Some(expr) => quote_spanned!(expr.span()=> ::core::option::Option::Some(#p::default_value::<#ty>(#expr))),
+                Some(expr) => {
+                    quote_spanned!(expr.span()=> ::core::option::Option::Some(#p::default_value::<#ty>(#expr)))
+                }
                 None => quote!(::core::option::Option::None),
             }
         })
         .collect();
-    let specs = args
-        .iter()
-        .zip(&defaults)
-        .filter(|(a, _)| !a.is_context)
-        .map(|(a, d)| {
-            let ty = &a.ty;
-            let name = a.ident.to_string();
-            quote_spanned!(ty.span()=> #p::input_spec::<#ty>(#name, #d))
-        });
+    let specs = args.iter().zip(&defaults).filter(|(a, _)| !a.is_context).map(|(a, d)| {
+        let ty = &a.ty;
+        let name = a.ident.to_string();
+        quote_spanned!(ty.span()=> #p::input_spec::<#ty>(#name, #d))
+    });
     let takes = args.iter().zip(&defaults).map(|(a, d)| {
         let (ident, ty) = (&a.ident, &a.ty);
         let name = ident.to_string();
@@ -115,13 +113,12 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
         quote!(match result {
             ::core::result::Result::Ok(outputs) =>
                 ::core::result::Result::Ok(::wasmpipe_guest::Outputs::into_outputs(outputs)),
-            ::core::result::Result::Err(e) =>
-                ::core::result::Result::Err(::std::string::ToString::to_string(&e)),
+            ::core::result::Result::Err(e) => ::core::result::Result::Err(::std::string::ToString::to_string(&e)),
         })
     } else {
-        quote!(::core::result::Result::Ok(
-            ::wasmpipe_guest::Outputs::into_outputs(result)
-        ))
+        quote!(::core::result::Result::Ok(::wasmpipe_guest::Outputs::into_outputs(
+            result
+        )))
     };
 
     Ok(quote! {
@@ -160,20 +157,14 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
 pub fn derive_outputs(item: TokenStream) -> TokenStream {
     let input = parse_macro_input!(item as DeriveInput);
     let Data::Struct(data) = &input.data else {
-        return syn::Error::new(
-            input.span(),
-            "#[derive(Outputs)] needs a struct with named fields",
-        )
-        .to_compile_error()
-        .into();
+        return syn::Error::new(input.span(), "#[derive(Outputs)] needs a struct with named fields")
+            .to_compile_error()
+            .into();
     };
     let Fields::Named(fields) = &data.fields else {
-        return syn::Error::new(
-            input.span(),
-            "#[derive(Outputs)] needs a struct with named fields",
-        )
-        .to_compile_error()
-        .into();
+        return syn::Error::new(input.span(), "#[derive(Outputs)] needs a struct with named fields")
+            .to_compile_error()
+            .into();
     };
     let p = quote!(::wasmpipe_guest::__private);
     let specs = fields.named.iter().map(|f| {

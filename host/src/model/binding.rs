@@ -155,10 +155,7 @@ mod tests {
             panic!("expected a format")
         };
         assert_eq!(parts.len(), 3);
-        assert_eq!(
-            Binding::parse(&json!(3)).unwrap(),
-            Binding::Literal(json!(3))
-        );
+        assert_eq!(Binding::parse(&json!(3)).unwrap(), Binding::Literal(json!(3)));
     }
 
     #[test]
@@ -168,11 +165,7 @@ mod tests {
                 .unwrap_err()
                 .contains("{{params.NAME}}")
         );
-        assert!(
-            Binding::parse(&json!("{{params.n"))
-                .unwrap_err()
-                .contains("no closing")
-        );
+        assert!(Binding::parse(&json!("{{params.n")).unwrap_err().contains("no closing"));
         assert!(
             Binding::parse(&json!(["{{params.n}}"]))
                 .unwrap_err()

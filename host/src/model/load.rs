@@ -75,26 +75,21 @@ pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diag
         file: file.display().to_string(),
         path: String::new(),
         line: Some(e.marker().line()),
-        message: format!(
-            "not valid YAML or JSON: {} (column {})",
-            e.info(),
-            e.marker().col() + 1
-        ),
+        message: format!("not valid YAML or JSON: {} (column {})", e.info(), e.marker().col() + 1),
     })?;
     let doc = match docs.as_slice() {
         [doc] => doc,
-        [] => return Err(source
-            .error(
-                "",
-                "the file is empty: a pipeline needs `version`, `name`, `components` and `steps`",
-            )
-            .into()),
-        _ => {
+        [] => {
             return Err(source
                 .error(
                     "",
-                    "the file holds several YAML documents: keep one pipeline per file",
+                    "the file is empty: a pipeline needs `version`, `name`, `components` and `steps`",
                 )
+                .into());
+        }
+        _ => {
+            return Err(source
+                .error("", "the file holds several YAML documents: keep one pipeline per file")
                 .into());
         }
     };
@@ -123,7 +118,10 @@ fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
             "",
             format!("the `version` field is missing: add `version: {FORMAT_VERSION}` at the top"),
         )),
-        None => Err(source.error("", "a pipeline file is a mapping with `version`, `name`, `components` and `steps`")),
+        None => Err(source.error(
+            "",
+            "a pipeline file is a mapping with `version`, `name`, `components` and `steps`",
+        )),
     }
 }
 
@@ -131,27 +129,27 @@ fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
 /// innermost place serde reached. Steps are untagged (a task or a group), and serde reports a
 /// mismatch anywhere inside one as "did not match any variant": the step is then read again as
 /// the kind its keys say it is, to find the real problem.
-fn deserialize<T: serde::de::DeserializeOwned>(
-    value: &Value,
-    base: &str,
-    source: &SourceMap,
-) -> Result<T, Diagnostic> {
+fn deserialize<T: serde::de::DeserializeOwned>(value: &Value, base: &str, source: &SourceMap) -> Result<T, Diagnostic> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = join(base, &e.path().to_string());
         let message = e.inner().to_string();
         if message.contains("did not match any variant of untagged enum Step")
-            && let Some(step) = pointer(value, &e.path().to_string()) {
-                let retry = if step.get("exit_handler").is_some() {
-                    deserialize::<ExitHandlerStep>(step, &path, source).err()
-                } else if step.get("task").is_some() {
-                    deserialize::<Task>(step, &path, source).err()
-                } else {
-                    Some(source.error(&path, "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`)"))
-                };
-                if let Some(d) = retry {
-                    return d;
-                }
+            && let Some(step) = pointer(value, &e.path().to_string())
+        {
+            let retry = if step.get("exit_handler").is_some() {
+                deserialize::<ExitHandlerStep>(step, &path, source).err()
+            } else if step.get("task").is_some() {
+                deserialize::<Task>(step, &path, source).err()
+            } else {
+                Some(source.error(
+                    &path,
+                    "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`)",
+                ))
+            };
+            if let Some(d) = retry {
+                return d;
             }
+        }
         source.error(&path, message)
     })
 }
@@ -183,12 +181,7 @@ fn pointer<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     Some(node)
 }
 
-fn to_json(
-    node: &MarkedYaml<'_>,
-    path: String,
-    source: &mut SourceMap,
-    errors: &mut Vec<Diagnostic>,
-) -> Value {
+fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: &mut Vec<Diagnostic>) -> Value {
     source.lines.insert(path.clone(), node.span.start.line());
     match &node.data {
         YamlData::Value(scalar) => scalar_to_json(scalar),

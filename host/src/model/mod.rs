@@ -4,6 +4,7 @@
 //! Parsing a file into them is [`load`]; checking what they mean is `crate::validate`.
 
 pub mod binding;
+pub mod limits;
 pub mod load;
 
 use indexmap::IndexMap;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::value::ValueType;
+pub use limits::{ByteSize, HumanDuration};
 
 /// The pipeline file format version this wasmpipe reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -113,6 +115,15 @@ pub struct Task {
     /// Tasks that must finish successfully before this one starts, besides those it reads from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
+    /// Wall-clock limit of one attempt (default: the run's `--timeout`, 5 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<HumanDuration>,
+    /// Linear-memory limit (default: the run's `--memory`, 512 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<ByteSize>,
+    /// Fuel (roughly, wasm instructions) for one attempt; unlimited unless set here or by `--fuel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
 }
 
 impl Step {
