@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use wasmpipe::pipeline::types;
+pub use self::wasmpipe::pipeline::types;
 
 /// The exported interface's name, as the linker reports it when missing.
 pub const COMPONENT_INTERFACE: &str = "wasmpipe:pipeline/component@0.1.0";
