@@ -260,7 +260,7 @@ impl Loader {
 /// Calls `describe` in a fresh sandbox with the default limits.
 async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
     let limits = Limits::default();
-    let mut store = sandbox::new_store(engine, &limits, fuel);
+    let mut store = sandbox::new_store(engine, &limits, &Default::default(), fuel)?;
     let call = async {
         let task = pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component().call_describe(&mut store).await

@@ -7,6 +7,7 @@ use serde_json::Value;
 use wasmtime::Trap;
 
 use crate::component::{Component, Loader, PortType};
+use crate::plan::Grants;
 use crate::record::{Failure, FailureKind, LogLine};
 use crate::sandbox::{self, Limits, RecordingLimiter};
 use crate::value;
@@ -27,8 +28,17 @@ pub async fn run_attempt(
     ctx: types::Context,
     inputs: Vec<(String, types::InputValue)>,
     limits: &Limits,
+    grants: &Grants,
 ) -> AttemptOutcome {
-    let mut store = sandbox::new_store(loader.engine(), limits, loader.fuel());
+    let mut store = match sandbox::new_store(loader.engine(), limits, grants, loader.fuel()) {
+        Ok(store) => store,
+        Err(message) => {
+            return AttemptOutcome {
+                result: Err(Failure::new(FailureKind::Input, message)),
+                logs: Vec::new(),
+            };
+        }
+    };
     let call = async {
         let task = component.pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component()

@@ -57,6 +57,19 @@ pub struct PlanTask {
     pub doc_path: String,
     /// Limits set on the task itself; unset ones come from the run's defaults.
     pub limits: TaskLimits,
+    /// What the task may see of the host beyond its inputs.
+    pub grants: Grants,
+}
+
+/// What a task may see of the host: nothing unless the pipeline grants it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Environment variables with literal values.
+    pub env: Vec<(String, String)>,
+    /// Host environment variables to pass through, by name (read when the run starts).
+    pub host_env: Vec<String>,
+    /// Read-only directories: (guest path, host path).
+    pub dirs: Vec<(String, PathBuf)>,
 }
 
 /// Limits a task sets for itself.
@@ -146,7 +159,7 @@ impl Plan {
                 .collect(),
         };
         let mut unnamed = 0;
-        plan.add_steps(0, &pipeline.steps, "steps", &mut unnamed);
+        plan.add_steps(0, &pipeline.steps, "steps", &mut unnamed, base_dir);
         for t in 0..plan.tasks.len() {
             let task = &plan.tasks[t];
             let mut deps: Vec<TaskIdx> = task
@@ -167,12 +180,19 @@ impl Plan {
         plan
     }
 
-    fn add_steps(&mut self, group: GroupIdx, steps: &[Step], path: &str, unnamed: &mut usize) {
+    fn add_steps(
+        &mut self,
+        group: GroupIdx,
+        steps: &[Step],
+        path: &str,
+        unnamed: &mut usize,
+        base_dir: &std::path::Path,
+    ) {
         for (i, step) in steps.iter().enumerate() {
             let step_path = format!("{path}[{i}]");
             match step {
                 Step::Task(task) => {
-                    let t = self.add_task(group, task, false, step_path);
+                    let t = self.add_task(group, task, false, step_path, base_dir);
                     self.groups[group].children.push(Child::Task(t));
                 }
                 Step::ExitHandler(step) => {
@@ -192,15 +212,22 @@ impl Plan {
                         doc_path: group_path.clone(),
                     });
                     self.groups[group].children.push(Child::Group(g));
-                    self.add_steps(g, &eh.steps, &format!("{group_path}.steps"), unnamed);
-                    let exit = self.add_task(g, &eh.exit, true, format!("{group_path}.exit"));
+                    self.add_steps(g, &eh.steps, &format!("{group_path}.steps"), unnamed, base_dir);
+                    let exit = self.add_task(g, &eh.exit, true, format!("{group_path}.exit"), base_dir);
                     self.groups[g].exit = Some(exit);
                 }
             }
         }
     }
 
-    fn add_task(&mut self, group: GroupIdx, task: &Task, is_exit: bool, doc_path: String) -> TaskIdx {
+    fn add_task(
+        &mut self,
+        group: GroupIdx,
+        task: &Task,
+        is_exit: bool,
+        doc_path: String,
+        base_dir: &std::path::Path,
+    ) -> TaskIdx {
         let t = self.tasks.len();
         if self.by_name.insert(task.task.clone(), t).is_some() {
             self.duplicates.push((task.task.clone(), doc_path.clone()));
@@ -226,6 +253,15 @@ impl Plan {
                 timeout: task.timeout.map(|t| t.0),
                 memory: task.memory.map(|m| m.0),
                 fuel: task.fuel,
+            },
+            grants: Grants {
+                env: task.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                host_env: task.host_env.clone(),
+                dirs: task
+                    .dirs
+                    .iter()
+                    .map(|(guest, host)| (guest.clone(), base_dir.join(host)))
+                    .collect(),
             },
         });
         t

@@ -218,7 +218,7 @@ impl Runner {
                     };
                     let loader = self.loader_for(prepared.fuel).expect("created by prepare_file");
                     let limits = task.limits.over(limits);
-                    let outcome = executor::run_attempt(loader, component, ctx, inputs, &limits).await;
+                    let outcome = executor::run_attempt(loader, component, ctx, inputs, &limits, &task.grants).await;
                     logs = outcome.logs;
                     outcome.result
                 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
+use crate::capture::CappedPipe;
 use crate::engine::EPOCH_TICK;
+use crate::plan::Grants;
 use crate::record::LogLine;
 use crate::wit::wasmpipe::pipeline::host::{self, Level};
 use crate::wit::{Task, types};
@@ -73,17 +74,33 @@ pub struct HostState {
     pub limiter: RecordingLimiter,
     /// Lines the guest logged through `wasmpipe:pipeline/host.log`.
     pub logs: Vec<LogLine>,
-    stdout: MemoryOutputPipe,
-    stderr: MemoryOutputPipe,
+    stdout: CappedPipe,
+    stderr: CappedPipe,
 }
 
 impl HostState {
-    /// Fresh state for one attempt: no files, no network, no environment, captured stdio.
-    pub fn new(limits: &Limits) -> HostState {
-        let stdout = MemoryOutputPipe::new(limits.output);
-        let stderr = MemoryOutputPipe::new(limits.output);
-        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
-        HostState {
+    /// Fresh state for one attempt: captured stdio, and of the host only what `grants` allows
+    /// (by default no files, no network, no environment). Fails when a granted directory
+    /// cannot be opened or a host variable is not set.
+    pub fn new(limits: &Limits, grants: &Grants) -> Result<HostState, String> {
+        let stdout = CappedPipe::new(limits.output);
+        let stderr = CappedPipe::new(limits.output);
+        let mut builder = WasiCtx::builder();
+        builder.stdout(stdout.clone()).stderr(stderr.clone());
+        for (name, value) in &grants.env {
+            builder.env(name, value);
+        }
+        for name in &grants.host_env {
+            let value = std::env::var(name).map_err(|_| format!("host variable `{name}` is not set"))?;
+            builder.env(name, value);
+        }
+        for (guest, host) in &grants.dirs {
+            builder
+                .preopened_dir(host, guest, FsPerms::ReadOnly)
+                .map_err(|e| format!("cannot open host directory `{}` for `{guest}`: {e:#}", host.display()))?;
+        }
+        let wasi = builder.build();
+        Ok(HostState {
             wasi,
             table: ResourceTable::new(),
             limiter: RecordingLimiter {
@@ -94,18 +111,29 @@ impl HostState {
             logs: Vec::new(),
             stdout,
             stderr,
-        }
+        })
     }
 
-    /// Everything the guest wrote: log calls first, then stdout and stderr, line by line.
+    /// Everything the guest wrote: log calls first, then stdout and stderr, line by line; a
+    /// stream cut off at its capacity ends with a line that says how much was dropped.
     pub fn take_logs(&mut self) -> Vec<LogLine> {
         let mut lines = std::mem::take(&mut self.logs);
         for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            let bytes = pipe.contents();
+            let (bytes, dropped) = pipe.contents();
             for text in String::from_utf8_lossy(&bytes).lines() {
                 lines.push(LogLine {
                     source: source.into(),
                     text: text.to_string(),
+                });
+            }
+            if dropped > 0 {
+                let text = format!(
+                    "[wasmpipe: {source} truncated after {} bytes; {dropped} more bytes dropped]",
+                    bytes.len()
+                );
+                lines.push(LogLine {
+                    source: source.into(),
+                    text,
                 });
             }
         }
@@ -151,8 +179,13 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
 
 /// A fresh store for one attempt, with its limits armed. `fuel_engine` says whether `engine`
 /// consumes fuel; then the store gets the attempt's fuel, or as good as unlimited.
-pub fn new_store(engine: &Engine, limits: &Limits, fuel_engine: bool) -> Store<HostState> {
-    let mut store = Store::new(engine, HostState::new(limits));
+pub fn new_store(
+    engine: &Engine,
+    limits: &Limits,
+    grants: &Grants,
+    fuel_engine: bool,
+) -> Result<Store<HostState>, String> {
+    let mut store = Store::new(engine, HostState::new(limits, grants)?);
     store.limiter(|s| &mut s.limiter);
     if fuel_engine {
         store
@@ -162,5 +195,5 @@ pub fn new_store(engine: &Engine, limits: &Limits, fuel_engine: bool) -> Store<H
     let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
-    store
+    Ok(store)
 }

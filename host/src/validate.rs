@@ -212,6 +212,7 @@ impl Checker<'_> {
                 );
             }
         }
+        self.grants(t);
         let signature = self.signature(t).cloned();
         for input in &task.inputs {
             let input_path = format!("{path}.inputs.{}", input.name);
@@ -302,6 +303,42 @@ impl Checker<'_> {
                     );
                 }
             }
+        }
+    }
+
+    /// Checks what task `t` is granted of the host: absolute guest paths, host directories that
+    /// exist, host variables that are set.
+    fn grants(&mut self, t: TaskIdx) {
+        let task = &self.plan.tasks[t];
+        let path = task.doc_path.clone();
+        let mut errors = Vec::new();
+        for (guest, host) in &task.grants.dirs {
+            if !guest.starts_with('/') {
+                errors.push((
+                    format!("{path}.dirs"),
+                    format!("guest path `{guest}` must be absolute, like `/data`"),
+                ));
+            }
+            if !host.is_dir() {
+                errors.push((
+                    format!("{path}.dirs.{guest}"),
+                    format!(
+                        "host directory `{}` (for `{guest}`) does not exist or is not a directory",
+                        host.display()
+                    ),
+                ));
+            }
+        }
+        for name in &task.grants.host_env {
+            if std::env::var_os(name).is_none() {
+                errors.push((
+                    format!("{path}.host_env"),
+                    format!("task `{}` passes through host variable `{name}`, which is not set; set it or remove it from `host_env`", task.name),
+                ));
+            }
+        }
+        for (at, message) in errors {
+            self.error(&at, message);
         }
     }
 

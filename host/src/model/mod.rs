@@ -124,6 +124,16 @@ pub struct Task {
     /// Fuel (roughly, wasm instructions) for one attempt; unlimited unless set here or by `--fuel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// Environment variables the task sees, with literal values. Tasks see none by default.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
+    /// Host environment variables passed through to the task, named one by one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_env: Vec<String>,
+    /// Host directories the task may read: guest path (absolute) -> host path (relative to the
+    /// pipeline file). Read-only; tasks see no host files by default.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub dirs: IndexMap<String, String>,
 }
 
 impl Step {

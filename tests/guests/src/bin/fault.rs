@@ -48,6 +48,9 @@ fn fault(mode: String, #[default(0)] n: i64) -> Result<String, String> {
         }
         "env" => std::env::var("SECRET").map_err(|e| format!("env SECRET: {e}")),
         "read_file" => std::fs::read_to_string("/etc/hostname").map_err(|e| format!("read /etc/hostname: {e}")),
+        "write_file" => std::fs::write("/etc/hostname", "changed")
+            .map(|_| "wrote /etc/hostname".into())
+            .map_err(|e| format!("write /etc/hostname: {e}")),
         "connect" => std::net::TcpStream::connect("127.0.0.1:22")
             .map(|_| "connected".into())
             .map_err(|e| format!("connect 127.0.0.1:22: {e}")),
