@@ -52,6 +52,7 @@ async fn a_json_pipeline_runs_through_the_library() {
         .run(&prepared, &options, &mut |e| match e {
             Event::TaskStarted(id) => events.push(format!("start {id}")),
             Event::TaskFinished(t) => events.push(format!("end {}", t.id)),
+            Event::Interrupted(message) => events.push(message.to_string()),
         })
         .await;
     assert_eq!(record.state, RunState::Succeeded);
@@ -107,4 +108,41 @@ async fn a_missing_body_component_fails_its_task_with_load() {
         record.outputs.is_empty(),
         "the producer of `sum` failed, so the output is absent"
     );
+}
+
+/// Ensures that the library's cancel handle behaves as a signal does: the running body task is
+/// cancelled, the exit handler runs with state `cancelled`, and the record names the source.
+#[tokio::test]
+async fn the_cancel_handle_cancels_like_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pipeline.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "version: 1\nname: lib-cancel\ncomponents:\n  fault: {{path: {:?}}}\n  exit_report: {{path: {:?}}}\nsteps:\n  - exit_handler:\n      name: g\n      exit: {{task: e, component: exit_report, inputs: {{message: bye}}}}\n      steps:\n        - {{task: body, component: fault, inputs: {{mode: spin}}}}\n",
+            art::FAULT,
+            art::EXAMPLE_EXIT_REPORT
+        ),
+    )
+    .unwrap();
+    let runner = Runner::new().unwrap();
+    let options = RunOptions {
+        run_dir: dir.path().join("runs"),
+        ..RunOptions::default()
+    };
+    let prepared = runner.prepare_file(&file, &options).await.unwrap();
+    let cancel = options.cancel.clone();
+    let record = runner
+        .run(&prepared, &options, &mut |event| {
+            if let Event::TaskStarted("g/body") = event {
+                cancel.cancel("library");
+            }
+        })
+        .await;
+    assert_eq!(record.state, RunState::Cancelled);
+    assert_eq!(record.cancel.as_ref().unwrap().signal, "library");
+    assert_eq!(record.task("g/body").unwrap().state, TaskState::Cancelled);
+    let e = record.task("g/e").unwrap();
+    assert_eq!(e.state, TaskState::Succeeded);
+    assert_eq!(e.final_status.as_ref().unwrap().state, RunState::Cancelled);
 }

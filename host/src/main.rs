@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
+use wasmpipe::cancel::CancelHandle;
 use wasmpipe::component::{PortType, Signature};
 use wasmpipe::diag::{Diagnostic, Diagnostics};
 use wasmpipe::model::{ByteSize, HumanDuration};
@@ -53,6 +54,14 @@ enum Command {
         /// Unlimited by default; runs that use fuel run a little slower.
         #[arg(long, value_name = "UNITS")]
         fuel: Option<u64>,
+        /// How long exit handlers may still run after Ctrl-C, SIGTERM or the deadline; a second
+        /// signal, or the end of the grace period, stops them too.
+        #[arg(long, value_name = "DURATION", default_value = "30s")]
+        grace: HumanDuration,
+        /// A deadline for the whole run (overrides the pipeline's `deadline`): at expiry running
+        /// body tasks fail with `timeout` and the exit handlers run within the grace period.
+        #[arg(long, value_name = "DURATION")]
+        deadline: Option<HumanDuration>,
     },
     /// Check a pipeline without running it: syntax, references, types, cycles, components.
     ///
@@ -126,6 +135,8 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             timeout,
             memory,
             fuel,
+            grace,
+            deadline,
         } => {
             let limits = Limits {
                 timeout: timeout.0,
@@ -133,10 +144,15 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 fuel,
                 ..Limits::default()
             };
+            let cancel = CancelHandle::new();
+            listen_for_signals(cancel.clone())?;
             let options = RunOptions {
                 params,
                 run_dir: run_dir.clone(),
                 limits,
+                deadline: deadline.map(|d| d.0),
+                grace: grace.0,
+                cancel,
             };
             let runner = Runner::new()?;
             let prepared = match runner.prepare_file(&file, &options).await {
@@ -230,9 +246,30 @@ fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
 }
 
 /// Human progress: each finished task with its state and logs, on stdout (stderr with `--output json`).
+/// Handles SIGINT and SIGTERM by cancelling the run (the second signal aborts it).
+fn listen_for_signals(cancel: CancelHandle) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            cancel.cancel(name);
+        }
+    });
+    Ok(())
+}
+
+/// Progress: task starts and interruptions on stderr; each finished task with its state and
+/// logs on stdout (stderr with `--output json`).
 fn show_progress(event: Event<'_>, output: Output) {
-    let Event::TaskFinished(task) = event else {
-        return;
+    let task = match event {
+        Event::TaskStarted(id) => return eprintln!("[start]   {id}"),
+        Event::Interrupted(message) => return eprintln!("wasmpipe: {message}"),
+        Event::TaskFinished(task) => task,
     };
     let text = task_lines(task);
     if output == Output::Json {

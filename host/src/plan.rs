@@ -129,6 +129,8 @@ pub struct Plan {
     pub outputs: IndexMap<String, Result<Binding, String>>,
     /// Component paths by name, resolved against the pipeline's directory.
     pub components: IndexMap<String, PathBuf>,
+    /// The pipeline's own run deadline.
+    pub deadline: Option<std::time::Duration>,
 }
 
 impl Plan {
@@ -157,6 +159,7 @@ impl Plan {
                 .iter()
                 .map(|(k, c)| (k.clone(), base_dir.join(&c.path)))
                 .collect(),
+            deadline: pipeline.deadline.map(|d| d.0),
         };
         let mut unnamed = 0;
         plan.add_steps(0, &pipeline.steps, "steps", &mut unnamed, base_dir);

@@ -4,21 +4,24 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use crate::cancel::{CancelHandle, Interrupt, Interrupts};
 use crate::component::{Component, Loader, PortType};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::executor;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
-use crate::plan::{Params, Plan, TaskIdx};
+use crate::plan::{Params, Plan, PlanTask, TaskIdx};
 use crate::record::{
-    Attempt, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState, TaskRecord, TaskState, now,
+    Attempt, CancelRecord, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState, SkipReason,
+    TaskRecord, TaskState, now,
 };
 use crate::sandbox::Limits;
-use crate::scheduler::{Scheduler, TaskStatus};
+use crate::scheduler::{Interruption, Scheduler, TaskStatus};
 use crate::validate::{self, Components, Report};
 use crate::wit::types;
 
@@ -52,7 +55,16 @@ pub struct RunOptions {
     pub run_dir: PathBuf,
     /// Limits of tasks that set none themselves.
     pub limits: Limits,
+    /// A deadline for the whole run; overrides the pipeline's `deadline`.
+    pub deadline: Option<Duration>,
+    /// How long exit handlers may still run after a cancellation or the deadline.
+    pub grace: Duration,
+    /// Cancels the run from outside (signals, or the library's caller).
+    pub cancel: CancelHandle,
 }
+
+/// The grace period when none is given.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 impl Default for RunOptions {
     /// No parameters; `$WASMPIPE_RUN_DIR`, else `.wasmpipe/runs`; default limits.
@@ -64,12 +76,17 @@ impl Default for RunOptions {
             params: Vec::new(),
             run_dir,
             limits: Limits::default(),
+            deadline: None,
+            grace: DEFAULT_GRACE,
+            cancel: CancelHandle::new(),
         }
     }
 }
 
 /// Progress reported while a run goes on.
 pub enum Event<'a> {
+    /// A cancellation, the deadline or an abort changed the course of the run.
+    Interrupted(&'a str),
     /// A task is about to start.
     TaskStarted(&'a str),
     /// A task reached its final state (skipped tasks are reported at the end of the run).
@@ -152,19 +169,41 @@ impl Runner {
         let mut scheduler = Scheduler::new(plan);
         let mut records: Vec<Option<TaskRecord>> = vec![None; plan.tasks.len()];
         let mut outputs: Vec<Option<IndexMap<String, Value>>> = vec![None; plan.tasks.len()];
+        let deadline = options.deadline.or(plan.deadline);
+        let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
+        let mut stop = Stop::default();
 
-        while let Some(t) = scheduler.next_ready() {
-            observe(Event::TaskStarted(&plan.tasks[t].id));
-            let final_status = plan.tasks[t].is_exit.then(|| scheduler.final_status(t, &run_id));
-            let (record, result) = self
-                .execute(prepared, t, &outputs, final_status, &run_id, &options.limits)
-                .await;
-            if result.is_ok() {
-                outputs[t] = Some(record.outputs.clone());
+        loop {
+            while let Some(event) = interrupts.poll_now() {
+                stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
+            }
+            let Some(t) = scheduler.next_ready() else { break };
+            let task = &plan.tasks[t];
+            observe(Event::TaskStarted(&task.id));
+            let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
+            let attempt_started = now();
+            let (result, logs) = {
+                let attempt = self.attempt(prepared, t, &outputs, final_status.as_ref(), &run_id, &options.limits);
+                tokio::pin!(attempt);
+                loop {
+                    tokio::select! {
+                        outcome = &mut attempt => break outcome,
+                        event = interrupts.next() => {
+                            stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
+                            if let Some(failure) = stop.failure_for(&event, task.is_exit, deadline) {
+                                break (Err(failure), Vec::new());
+                            }
+                        }
+                    }
+                }
+            };
+            let record = task_record(task, attempt_started, &result, logs, final_status);
+            if let Ok(values) = result.as_ref() {
+                outputs[t] = Some(values.clone());
             }
             observe(Event::TaskFinished(&record));
             records[t] = Some(record);
-            scheduler.finish(t, result);
+            scheduler.finish(t, result.map(|_| ()));
         }
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
@@ -184,8 +223,8 @@ impl Runner {
             outputs: pipeline_outputs(prepared, &outputs),
             started_at,
             finished_at: now(),
-            aborted: false,
-            cancel: None,
+            aborted: stop.aborted,
+            cancel: stop.cancel,
             tasks,
         };
         let dir = options.run_dir.join(&run_id);
@@ -195,65 +234,159 @@ impl Runner {
         record
     }
 
-    /// Runs one task: its component, its inputs, one attempt; returns its record.
-    async fn execute(
+    /// Runs one attempt of task `t`: its component, its inputs, one call.
+    async fn attempt(
         &self,
         prepared: &Prepared,
         t: TaskIdx,
         outputs: &[Option<IndexMap<String, Value>>],
-        final_status: Option<FinalStatusRecord>,
+        final_status: Option<&FinalStatusRecord>,
         run_id: &str,
         limits: &Limits,
-    ) -> (TaskRecord, Result<(), Failure>) {
+    ) -> (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>) {
         let task = &prepared.plan.tasks[t];
-        let started_at = now();
-        let mut logs = Vec::new();
-        let result = match prepared.components.get(&task.component) {
-            Some(Ok(component)) => match bind_inputs(prepared, t, component, outputs, final_status.as_ref()) {
-                Ok(inputs) => {
-                    let ctx = types::Context {
-                        run_id: run_id.into(),
-                        task_id: task.id.clone(),
-                        attempt: 1,
-                    };
-                    let loader = self.loader_for(prepared.fuel).expect("created by prepare_file");
-                    let limits = task.limits.over(limits);
-                    let outcome = executor::run_attempt(loader, component, ctx, inputs, &limits, &task.grants).await;
-                    logs = outcome.logs;
-                    outcome.result
-                }
-                Err(failure) => Err(failure),
-            },
-            Some(Err(e)) => Err(Failure::new(FailureKind::Load, e.message.clone())),
-            None => Err(Failure::new(
-                FailureKind::Load,
-                format!("component `{}` was not loaded", task.component),
+        let component = match prepared.components.get(&task.component) {
+            Some(Ok(component)) => component,
+            Some(Err(e)) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), Vec::new()),
+            None => {
+                let message = format!("component `{}` was not loaded", task.component);
+                return (Err(Failure::new(FailureKind::Load, message)), Vec::new());
+            }
+        };
+        let inputs = match bind_inputs(prepared, t, component, outputs, final_status) {
+            Ok(inputs) => inputs,
+            Err(failure) => return (Err(failure), Vec::new()),
+        };
+        let ctx = types::Context {
+            run_id: run_id.into(),
+            task_id: task.id.clone(),
+            attempt: 1,
+        };
+        let loader = self.loader_for(prepared.fuel).expect("created by prepare_file");
+        let limits = task.limits.over(limits);
+        let outcome = executor::run_attempt(loader, component, ctx, inputs, &limits, &task.grants).await;
+        (outcome.result, outcome.logs)
+    }
+}
+
+/// The record of a task that ran once.
+fn task_record(
+    task: &PlanTask,
+    started_at: String,
+    result: &Result<IndexMap<String, Value>, Failure>,
+    logs: Vec<LogLine>,
+    final_status: Option<FinalStatusRecord>,
+) -> TaskRecord {
+    let (state, outputs, failure) = match result {
+        Ok(values) => (TaskState::Succeeded, values.clone(), None),
+        Err(f) if f.kind == FailureKind::Cancelled => (TaskState::Cancelled, IndexMap::new(), Some(f.clone())),
+        Err(f) => (TaskState::Failed, IndexMap::new(), Some(f.clone())),
+    };
+    TaskRecord {
+        id: task.id.clone(),
+        task: task.name.clone(),
+        component: task.component.clone(),
+        state,
+        exit_handler: task.is_exit,
+        cached: false,
+        attempts: vec![Attempt {
+            started_at,
+            finished_at: now(),
+            failure: failure.clone(),
+        }],
+        outputs,
+        failure,
+        skip: None,
+        final_status,
+        logs,
+    }
+}
+
+/// What interrupts have done to the run so far, for the record.
+#[derive(Default)]
+struct Stop {
+    cancel: Option<CancelRecord>,
+    aborted: bool,
+}
+
+impl Stop {
+    /// Applies an interrupt to the scheduler and the record, and tells the observer.
+    fn apply(
+        &mut self,
+        event: &Interrupt,
+        scheduler: &mut Scheduler<'_>,
+        interrupts: &Interrupts,
+        deadline: Option<Duration>,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) {
+        let grace_ms = interrupts.grace().as_millis() as u64;
+        let grace = humantime::format_duration(interrupts.grace());
+        let message = match event {
+            Interrupt::Cancel(source) => {
+                scheduler.interrupt(Interruption::Cancel, source);
+                self.cancel.get_or_insert(CancelRecord {
+                    signal: source.clone(),
+                    grace_ms,
+                });
+                format!(
+                    "{source}: cancelling; body tasks stop, exit handlers run within {grace} (cancel again to abort)"
+                )
+            }
+            Interrupt::Deadline => {
+                scheduler.interrupt(Interruption::Deadline, "deadline");
+                self.cancel.get_or_insert(CancelRecord {
+                    signal: "deadline".into(),
+                    grace_ms,
+                });
+                let d = deadline
+                    .map(humantime::format_duration)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default();
+                format!("the run's deadline of {d} passed; body tasks stop, exit handlers run within {grace}")
+            }
+            Interrupt::Abort => {
+                let cause = self
+                    .cancel
+                    .as_ref()
+                    .map(|c| c.signal.clone())
+                    .unwrap_or_else(|| "library".into());
+                scheduler.abort(SkipReason::Aborted, &cause);
+                self.aborted = true;
+                format!("{cause} again: aborting; running exit tasks stop")
+            }
+            Interrupt::GraceExpired => {
+                scheduler.abort(SkipReason::GraceExpired, "grace");
+                self.aborted = true;
+                format!("the grace period of {grace} ran out; running exit tasks stop")
+            }
+        };
+        observe(Event::Interrupted(&message));
+    }
+
+    /// How an interrupt ends a running attempt, if it does: body tasks stop at a cancellation
+    /// (`cancelled`) or the deadline (`timeout`); exit tasks only at an abort.
+    fn failure_for(&self, event: &Interrupt, is_exit: bool, deadline: Option<Duration>) -> Option<Failure> {
+        match (event, is_exit) {
+            (Interrupt::Cancel(source), false) => {
+                Some(Failure::new(FailureKind::Cancelled, format!("cancelled by {source}")))
+            }
+            (Interrupt::Deadline, false) => {
+                let d = deadline
+                    .map(humantime::format_duration)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default();
+                Some(Failure::new(
+                    FailureKind::Timeout,
+                    format!("the run's deadline of {d} passed while the task ran"),
+                ))
+            }
+            (Interrupt::Abort, _) => Some(Failure::new(FailureKind::Cancelled, "aborted by a second cancellation")),
+            (Interrupt::GraceExpired, _) => Some(Failure::new(
+                FailureKind::Cancelled,
+                "the grace period ran out while the task ran",
             )),
-        };
-        let finished_at = now();
-        let (state, task_outputs, failure) = match &result {
-            Ok(values) => (TaskState::Succeeded, values.clone(), None),
-            Err(f) => (TaskState::Failed, IndexMap::new(), Some(f.clone())),
-        };
-        let record = TaskRecord {
-            id: task.id.clone(),
-            task: task.name.clone(),
-            component: task.component.clone(),
-            state,
-            exit_handler: task.is_exit,
-            cached: false,
-            attempts: vec![Attempt {
-                started_at,
-                finished_at,
-                failure: failure.clone(),
-            }],
-            outputs: task_outputs,
-            failure,
-            skip: None,
-            final_status,
-            logs,
-        };
-        (record, result.map(|_| ()))
+            _ => None,
+        }
     }
 }
 

@@ -9,7 +9,6 @@ use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
 use crate::capture::CappedPipe;
-use crate::engine::EPOCH_TICK;
 use crate::plan::Grants;
 use crate::record::LogLine;
 use crate::wit::wasmpipe::pipeline::host::{self, Level};
@@ -192,8 +191,10 @@ pub fn new_store(
             .set_fuel(limits.fuel.unwrap_or(u64::MAX))
             .expect("the engine consumes fuel");
     }
-    let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
-    store.set_epoch_deadline(ticks);
-    store.epoch_deadline_trap();
+    // Every epoch tick the guest yields to the async executor, so that timers (the task's
+    // timeout, the run's deadline) and signal handlers run even while a guest spins; the
+    // executor enforces the timeout by dropping the call.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_async_yield_and_update(1);
     Ok(store)
 }

@@ -6,7 +6,9 @@
 //! starts once every body task is terminal, however they ended; after a failure nothing new
 //! starts in the innermost group that holds it (fail fast); a step whose upstream failed or
 //! was skipped is skipped (`upstream_failed`); a group never entered has all its tasks,
-//! exit task included, skipped with the group's reason.
+//! exit task included, skipped with the group's reason. After an interruption (a
+//! cancellation or the run deadline, rule 10) no body task starts, but the exit tasks of
+//! groups already entered still do, until an abort (second signal, grace expired).
 
 use crate::plan::{Child, GroupIdx, Plan, TaskIdx};
 use crate::record::{Failure, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
@@ -24,6 +26,17 @@ pub enum TaskStatus {
     Failed(Failure),
     /// Will never run.
     Skipped(Skip),
+    /// Interrupted by a cancellation (its failure has kind `cancelled`).
+    Cancelled(Failure),
+}
+
+/// What interrupted the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Interruption {
+    /// A cancellation (signal or library): interrupted groups end `cancelled`.
+    Cancel,
+    /// The run deadline: interrupted groups end `failed`.
+    Deadline,
 }
 
 /// Where a group stands.
@@ -47,6 +60,12 @@ pub struct Scheduler<'p> {
     /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
     /// which may make steps visited earlier in the same pass ready.
     changed: bool,
+    /// What interrupted the run, and its cause (`SIGINT`, `deadline`, ...).
+    interruption: Option<(Interruption, String)>,
+    /// Per group: whether the interruption arrived before its body finished.
+    interrupted: Vec<bool>,
+    /// Set by an abort: nothing starts any more, exit tasks included.
+    aborted: Option<Skip>,
 }
 
 enum Readiness {
@@ -76,7 +95,40 @@ impl<'p> Scheduler<'p> {
             stopped: vec![None; plan.groups.len()],
             sibling_deps,
             changed: false,
+            interruption: None,
+            interrupted: vec![false; plan.groups.len()],
+            aborted: None,
         }
+    }
+
+    /// Interrupts the run (SPEC rule 10): no body task starts any more; groups whose body has
+    /// not finished are marked, so they end `cancelled` (or `failed`, for a deadline); their exit
+    /// tasks still run. The first interruption wins.
+    pub fn interrupt(&mut self, kind: Interruption, cause: &str) {
+        if self.interruption.is_some() {
+            return;
+        }
+        self.interruption = Some((kind, cause.to_string()));
+        for g in 0..self.groups.len() {
+            let exit_waiting = self.plan.groups[g]
+                .exit
+                .is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
+            if self.groups[g] == GroupStatus::Running && exit_waiting {
+                self.interrupted[g] = true;
+            }
+        }
+    }
+
+    /// Aborts the run: nothing starts any more, exit tasks included; they are skipped with
+    /// `reason` (`grace_expired` or `aborted`).
+    pub fn abort(&mut self, reason: SkipReason, cause: &str) {
+        if self.interruption.is_none() {
+            self.interrupt(Interruption::Cancel, cause);
+        }
+        self.aborted.get_or_insert(Skip {
+            reason,
+            cause: cause.to_string(),
+        });
     }
 
     /// The status of task `t`.
@@ -103,6 +155,9 @@ impl<'p> Scheduler<'p> {
         debug_assert_eq!(self.tasks[t], TaskStatus::Running);
         match result {
             Ok(()) => self.tasks[t] = TaskStatus::Succeeded,
+            Err(failure) if failure.kind == crate::record::FailureKind::Cancelled => {
+                self.tasks[t] = TaskStatus::Cancelled(failure);
+            }
             Err(failure) => {
                 self.tasks[t] = TaskStatus::Failed(failure);
                 let task = &self.plan.tasks[t];
@@ -126,7 +181,8 @@ impl<'p> Scheduler<'p> {
             .any(|s| matches!(s, TaskStatus::Waiting | TaskStatus::Running))
     }
 
-    /// The run's state: failed if any top-level step failed.
+    /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
+    /// any top-level step failed, else succeeded.
     pub fn run_state(&self) -> RunState {
         match &self.groups[0] {
             GroupStatus::Finished(state) => *state,
@@ -181,6 +237,9 @@ impl<'p> Scheduler<'p> {
         }
         if let Some(exit) = self.plan.groups[g].exit {
             match self.tasks[exit] {
+                TaskStatus::Waiting if self.aborted.is_some() => {
+                    self.tasks[exit] = TaskStatus::Skipped(self.aborted.clone().expect("checked"));
+                }
                 TaskStatus::Waiting => {
                     self.tasks[exit] = TaskStatus::Running;
                     return Some(exit);
@@ -203,6 +262,15 @@ impl<'p> Scheduler<'p> {
     }
 
     fn readiness(&self, g: GroupIdx, child_index: usize) -> Readiness {
+        if let Some(skip) = &self.aborted {
+            return Readiness::Skip(skip.clone());
+        }
+        if let Some((_, cause)) = &self.interruption {
+            return Readiness::Skip(Skip {
+                reason: SkipReason::Cancelled,
+                cause: cause.clone(),
+            });
+        }
         let mut blocked = false;
         for &dep in &self.sibling_deps[g][child_index] {
             let id = self.plan.child_id(dep).to_string();
@@ -216,7 +284,7 @@ impl<'p> Scheduler<'p> {
                 Child::Task(d) => match &self.tasks[d] {
                     TaskStatus::Succeeded => {}
                     TaskStatus::Failed(_) => return upstream_failed(id),
-                    TaskStatus::Skipped(_) => return upstream_failed(id),
+                    TaskStatus::Skipped(_) | TaskStatus::Cancelled(_) => return upstream_failed(id),
                     TaskStatus::Waiting | TaskStatus::Running => blocked = true,
                 },
                 Child::Group(h) => match &self.groups[h] {
@@ -255,6 +323,12 @@ impl<'p> Scheduler<'p> {
 
     /// The state of a group's body: failed if a child task failed or a child group failed.
     fn body_state(&self, g: GroupIdx) -> RunState {
+        if self.interrupted[g] {
+            return match self.interruption {
+                Some((Interruption::Deadline, _)) => RunState::Failed,
+                _ => RunState::Cancelled,
+            };
+        }
         let failed = self.plan.groups[g].children.iter().any(|&c| match c {
             Child::Task(t) => matches!(self.tasks[t], TaskStatus::Failed(_)),
             Child::Group(h) => self.groups[h] == GroupStatus::Finished(RunState::Failed),
@@ -267,10 +341,9 @@ impl<'p> Scheduler<'p> {
         let exit_failed = self.plan.groups[g]
             .exit
             .is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
-        if exit_failed {
-            RunState::Failed
-        } else {
-            self.body_state(g)
+        match self.body_state(g) {
+            RunState::Succeeded if exit_failed => RunState::Failed,
+            state => state,
         }
     }
 
@@ -281,7 +354,7 @@ impl<'p> Scheduler<'p> {
         let failures = (0..self.tasks.len())
             .filter(|&t| t != exit && self.plan.task_in_group(t, g))
             .filter_map(|t| match &self.tasks[t] {
-                TaskStatus::Failed(f) => Some(TaskFailureRecord {
+                TaskStatus::Failed(f) | TaskStatus::Cancelled(f) => Some(TaskFailureRecord {
                     task: self.plan.tasks[t].id.clone(),
                     kind: f.kind,
                     message: f.message.clone(),

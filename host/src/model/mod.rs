@@ -37,6 +37,10 @@ pub struct Pipeline {
     pub components: IndexMap<String, ComponentRef>,
     /// The steps: tasks and groups, run as a DAG that follows their references.
     pub steps: Vec<Step>,
+    /// A limit on the whole run's wall-clock time: at expiry running body tasks fail with
+    /// `timeout`, nothing new starts in bodies, and exit handlers run within the grace period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<HumanDuration>,
     /// The pipeline's outputs: references to task outputs (`"{{tasks.NAME.outputs.OUT}}"`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,

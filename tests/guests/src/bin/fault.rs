@@ -33,6 +33,11 @@ fn fault(mode: String, #[default(0)] n: i64) -> Result<String, String> {
             std::thread::sleep(std::time::Duration::from_secs(3600));
             Ok("woke up".into())
         }
+        "nap" => {
+            std::thread::sleep(std::time::Duration::from_millis(n as u64));
+            println!("rested {n} ms");
+            Ok(format!("rested {n} ms"))
+        }
         "alloc" => {
             let mut chunks = Vec::new();
             loop {
