@@ -16,6 +16,7 @@ fn example(pipeline: &str) -> Case {
         ("print_op", art::EXAMPLE_PRINT_OP),
         ("fail_op", art::EXAMPLE_FAIL_OP),
         ("trap_op", art::EXAMPLE_TRAP_OP),
+        ("spin_op", art::EXAMPLE_SPIN_OP),
         ("exit_report", art::EXAMPLE_EXIT_REPORT),
     ] {
         std::fs::copy(path, components.join(format!("{name}.wasm"))).unwrap();
@@ -214,4 +215,32 @@ fn lists_dicts_and_optional_inputs_cross_the_boundary() {
         serde_json::json!({"extra": null, "keys": ["a", "b"], "len": 3})
     );
     assert_eq!(task(&record, "d")["outputs"]["output"]["extra"], "hi");
+}
+
+/// Ensures that the loop-forever example with `--timeout 1s` ends with kind `timeout` and the
+/// exit handler's output shown (the acceptance check; its duration is measured by
+/// hand, not asserted).
+#[test]
+fn a_body_that_loops_forever_times_out_and_the_handler_runs() {
+    let case = example("loop.yaml");
+    let (code, stdout, _) = wasmpipe(
+        &[
+            "run",
+            case.file.to_str().unwrap(),
+            "--timeout",
+            "1s",
+            "--run-dir",
+            case.runs().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("[failed]  cleanup/stuck: timeout: the task ran longer than its timeout of 1s"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Looping forever..."), "{stdout}");
+    assert!(stdout.contains("[ok]      cleanup/report (exit handler)"), "{stdout}");
+    assert!(stdout.contains("Exit handler has worked!"), "{stdout}");
+    assert!(stdout.contains("cleanup/stuck failed: timeout (-)"), "{stdout}");
 }

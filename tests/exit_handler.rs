@@ -5,7 +5,11 @@ mod common;
 
 use common::{Case, printed, task};
 
+/// A component of no world at all: it exports nothing.
 const WAT_EMPTY_COMPONENT: &str = "(component)";
+/// A component that imports a function no host provides.
+const WAT_UNKNOWN_IMPORT: &str =
+    r#"(component (import "acme:clock/now" (instance (export "now" (func (result u64))))))"#;
 
 /// Ensures that a Rust panic in the body (an `unreachable` trap) fails the task with kind
 /// `trap`, keeps the panic message, and the exit handler runs.
@@ -232,4 +236,43 @@ fn an_exit_task_runs_without_outputs_of_failed_body_tasks() {
     assert_eq!(e["state"], "succeeded");
     assert_eq!(e["outputs"]["output"]["extra"], serde_json::Value::Null);
     assert!(printed(e).is_empty());
+}
+
+/// Ensures that three nested handlers run innermost first, each after its own body, and that
+/// each receives the failures below it.
+#[test]
+fn three_nested_handlers_run_innermost_first() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - exit_handler:\n      name: a\n      exit: {task: a-exit, component: exit_report, inputs: {message: a}}\n      steps:\n        - exit_handler:\n            name: b\n            exit: {task: b-exit, component: exit_report, inputs: {message: b}}\n            steps:\n              - exit_handler:\n                  name: c\n                  exit: {task: c-exit, component: exit_report, inputs: {message: c}}\n                  steps:\n                    - {task: work, component: fail_op, inputs: {message: deep failure}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1);
+    let ids: Vec<&str> = record["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a/b/c/work", "a/b/c/c-exit", "a/b/b-exit", "a/a-exit"]);
+    let mut previous_end = String::new();
+    for id in ids {
+        let t = task(&record, id);
+        let start = t["attempts"][0]["started_at"].as_str().unwrap().to_string();
+        assert!(start >= previous_end, "{id} started before the task before it ended");
+        previous_end = t["attempts"][0]["finished_at"].as_str().unwrap().to_string();
+    }
+    for (exit, group) in [("a/b/c/c-exit", "c"), ("a/b/b-exit", "b"), ("a/a-exit", "a")] {
+        let status = &task(&record, exit)["final_status"];
+        assert_eq!(status["group"], group);
+        assert_eq!(status["state"], "failed");
+        assert_eq!(
+            status["failures"][0]["task"], "a/b/c/work",
+            "{exit} sees the deep failure"
+        );
+        assert_eq!(
+            status["failures"].as_array().unwrap().len(),
+            1,
+            "the inner exit tasks succeeded"
+        );
+    }
 }

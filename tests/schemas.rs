@@ -53,7 +53,7 @@ fn real_run_records_match_the_run_record_schema() {
 #[test]
 fn example_pipelines_match_the_pipeline_schema() {
     let validator = jsonschema::validator_for(&shipped("pipeline.schema.json")).unwrap();
-    for name in ["pipeline.yaml", "trap.yaml"] {
+    for name in ["pipeline.yaml", "trap.yaml", "loop.yaml"] {
         let path = repo_root().join("examples/exit-handler").join(name);
         let loaded = wasmpipe::model::load::load_file(&path).unwrap();
         let value = serde_json::to_value(&loaded.pipeline).unwrap();
