@@ -60,6 +60,11 @@ fn handler_runs_after_load_failures() {
             WAT_EMPTY_COMPONENT.as_bytes(),
             "does not implement the wasmpipe:pipeline/task world",
         ),
+        (
+            "needs.wat",
+            WAT_UNKNOWN_IMPORT.as_bytes(),
+            "needs an import that wasmpipe does not provide",
+        ),
     ] {
         let case = Case::new(
             "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: body, component: bad}\n",
