@@ -106,3 +106,27 @@ fn captured_output_is_bounded_with_a_marker() {
     );
     assert!(lines.len() < 11_000);
 }
+
+/// Ensures that a task whose memory limit is larger than a pooling slot still runs, on the
+/// on-demand allocator, with the reason in its log; tasks that fit run pooled, with no note.
+#[test]
+fn a_memory_limit_larger_than_a_pool_slot_falls_back_to_on_demand() {
+    let case = Case::new(
+        "name: s\nsteps:\n  - {task: big, component: fault, inputs: {mode: ok}, memory: 2GiB}\n  - {task: small, component: fault, inputs: {mode: ok}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let big = task(&record, "big");
+    assert_eq!(big["state"], "succeeded");
+    let notes: Vec<&str> = big["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["source"] == "wasmpipe")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{big:#}");
+    assert!(notes[0].contains("2048 MiB is larger than a pooling slot (1024 MiB)"), "{}", notes[0]);
+    let small = task(&record, "small");
+    assert!(small["logs"].as_array().unwrap().iter().all(|l| l["source"] != "wasmpipe"), "{small:#}");
+}

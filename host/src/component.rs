@@ -10,6 +10,7 @@ use serde_json::Value;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+use crate::engine::EngineKind;
 use crate::sandbox::{self, HostState, Limits};
 use crate::value::{self, ValueType};
 use crate::wit::{COMPONENT_INTERFACE, TaskPre, types};
@@ -169,6 +170,10 @@ fn port_type(ty: types::PortType) -> PortType {
 pub struct Component {
     /// The file it came from.
     pub path: PathBuf,
+    /// The engine it was compiled for, which its stores must use.
+    pub engine: Engine,
+    /// Which kind of engine that is.
+    pub kind: EngineKind,
     /// Ready to instantiate, once per attempt.
     pub pre: TaskPre<HostState>,
     /// Its inputs and outputs.
@@ -181,36 +186,35 @@ pub struct Component {
 pub struct LoadError {
     /// What is wrong with the component and how to fix it.
     pub message: String,
+    /// Whether it failed only when instantiated for `describe` (it compiled and linked): with
+    /// the pooling allocator that may mean it does not fit the pool's slots.
+    pub in_describe: bool,
 }
 
 /// Loads components and keeps each one loaded (or its load error) for the life of the loader.
 pub struct Loader {
     engine: Engine,
-    fuel: bool,
+    kind: EngineKind,
     linker: Linker<HostState>,
     cache: Mutex<HashMap<PathBuf, Result<Arc<Component>, LoadError>>>,
 }
 
 impl Loader {
-    /// A loader for `engine`; `fuel` says whether the engine consumes fuel.
-    pub fn new(engine: Engine, fuel: bool) -> anyhow::Result<Loader> {
+    /// A loader for the shared engine of `kind`.
+    pub fn new(kind: EngineKind) -> anyhow::Result<Loader> {
+        let engine = crate::engine::shared_engine(kind)?;
         let linker = sandbox::linker(&engine)?;
         Ok(Loader {
             engine,
-            fuel,
+            kind,
             linker,
             cache: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The engine components are compiled for.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    /// Whether the engine consumes fuel.
-    pub fn fuel(&self) -> bool {
-        self.fuel
+    /// The kind of engine components are compiled for.
+    pub fn kind(&self) -> EngineKind {
+        self.kind
     }
 
     /// Loads the component at `path`, or returns what was found wrong with it the first time.
@@ -225,7 +229,10 @@ impl Loader {
 
     async fn load_uncached(&self, path: &Path) -> Result<Component, LoadError> {
         let shown = path.display();
-        let fail = |message: String| LoadError { message };
+        let fail = |message: String| LoadError {
+            message,
+            in_describe: false,
+        };
         let bytes = std::fs::read(path).map_err(|e| {
             fail(format!(
                 "cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline"
@@ -244,13 +251,18 @@ impl Loader {
                 "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit"
             ))
         })?;
-        let signature = describe(&self.engine, self.fuel, &pre)
+        let signature = describe(&self.engine, self.kind.fuel, &pre)
             .await
-            .map_err(|e| fail(format!("component `{shown}` failed in `describe`: {e}")))?;
+            .map_err(|e| LoadError {
+                message: format!("component `{shown}` failed in `describe`: {e}"),
+                in_describe: true,
+            })?;
         let signature = Signature::from_wit(signature)
             .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
         Ok(Component {
             path: path.to_path_buf(),
+            engine: self.engine.clone(),
+            kind: self.kind,
             pre,
             signature,
         })

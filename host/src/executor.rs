@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use wasmtime::Trap;
 
-use crate::component::{Component, Loader, PortType};
+use crate::component::{Component, PortType};
 use crate::plan::Grants;
 use crate::record::{Failure, FailureKind, LogLine};
 use crate::sandbox::{self, Limits, RecordingLimiter};
@@ -23,14 +23,13 @@ pub struct AttemptOutcome {
 
 /// Runs `component` once with `inputs` under `limits`.
 pub async fn run_attempt(
-    loader: &Loader,
     component: &Component,
     ctx: types::Context,
     inputs: Vec<(String, types::InputValue)>,
     limits: &Limits,
     grants: &Grants,
 ) -> AttemptOutcome {
-    let mut store = match sandbox::new_store(loader.engine(), limits, grants, loader.fuel()) {
+    let mut store = match sandbox::new_store(&component.engine, limits, grants, component.kind.fuel) {
         Ok(store) => store,
         Err(message) => {
             return AttemptOutcome {

@@ -194,7 +194,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Inspect { component, output } => {
             let runner = Runner::new()?;
-            match runner.loader().load(&component).await {
+            match runner.loader()?.load(&component).await {
                 Ok(c) => {
                     match output {
                         Output::Json => println!("{}", serde_json::to_string_pretty(&signature_json(&c.signature))?),

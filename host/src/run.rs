@@ -4,14 +4,16 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::cancel::{CancelHandle, Interrupt, Interrupts};
-use crate::component::{Component, Loader, PortType};
+use crate::component::{Component, LoadError, Loader, PortType};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::engine::EngineKind;
 use crate::executor;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
@@ -42,8 +44,15 @@ pub struct Prepared {
     pub source: SourceMap,
     /// Body components that do not load; their tasks will fail with kind `load`.
     pub load_failures: Vec<Diagnostic>,
-    /// Whether the run needs the engine that consumes fuel.
-    fuel: bool,
+    /// Per task (as `plan.tasks`): its component, loaded for the engine it runs on.
+    tasks: Vec<TaskComponent>,
+}
+
+/// The component of one task, loaded for the engine the task runs on.
+struct TaskComponent {
+    component: Result<Arc<Component>, LoadError>,
+    /// Why the task runs on another allocator than usual, for its log.
+    notes: Vec<String>,
 }
 
 /// Options of one run.
@@ -95,34 +104,83 @@ pub enum Event<'a> {
 
 /// Loads, validates and runs pipelines; keeps loaded components for its lifetime.
 pub struct Runner {
-    plain: Loader,
-    fueled: std::sync::OnceLock<Loader>,
+    loaders: std::sync::Mutex<HashMap<EngineKind, Arc<Loader>>>,
+    /// Why the pooling allocator is not used, when the host refused its reservation.
+    pooling_unavailable: std::sync::OnceLock<Option<String>>,
 }
 
 impl Runner {
-    /// A runner on the process-wide shared engine.
+    /// A runner on the process-wide shared engines.
     pub fn new() -> anyhow::Result<Runner> {
         Ok(Runner {
-            plain: Loader::new(crate::engine::shared_engine(false)?, false)?,
-            fueled: Default::default(),
+            loaders: Default::default(),
+            pooling_unavailable: Default::default(),
         })
     }
 
-    /// The component loader of runs without fuel (for `inspect`).
-    pub fn loader(&self) -> &Loader {
-        &self.plain
+    /// The loader of plain runs (no fuel), for `inspect`.
+    pub fn loader(&self) -> anyhow::Result<Arc<Loader>> {
+        self.loader_of(EngineKind {
+            fuel: false,
+            pooling: self.pooling_error().is_none(),
+        })
     }
 
-    /// The loader whose engine consumes fuel when `fuel`, created on first use.
-    fn loader_for(&self, fuel: bool) -> anyhow::Result<&Loader> {
-        if !fuel {
-            return Ok(&self.plain);
+    /// Why pooling is off: the error the host gave when the pooling engine was created.
+    fn pooling_error(&self) -> &Option<String> {
+        self.pooling_unavailable.get_or_init(|| {
+            crate::engine::shared_engine(EngineKind {
+                fuel: false,
+                pooling: true,
+            })
+            .err()
+            .map(|e| format!("the pooling allocator is unavailable ({e:#}); tasks use the on-demand allocator"))
+        })
+    }
+
+    /// The loader for engines of `kind`, created on first use.
+    fn loader_of(&self, kind: EngineKind) -> anyhow::Result<Arc<Loader>> {
+        let mut loaders = self.loaders.lock().unwrap();
+        if let Some(loader) = loaders.get(&kind) {
+            return Ok(loader.clone());
         }
-        if let Some(loader) = self.fueled.get() {
-            return Ok(loader);
+        let loader = Arc::new(Loader::new(kind)?);
+        loaders.insert(kind, loader.clone());
+        Ok(loader)
+    }
+
+    /// Loads `path` for an engine of `kind`. A component that compiles but cannot be
+    /// instantiated in the pool (too many instances, memories or tables for its slots) is
+    /// loaded again for the on-demand allocator; the note says so.
+    async fn load(&self, path: &Path, kind: EngineKind) -> (Result<Arc<Component>, LoadError>, Option<String>) {
+        let engine_error = |e: anyhow::Error| LoadError {
+            message: format!("cannot start the engine: {e:#}"),
+            in_describe: false,
+        };
+        let loader = match self.loader_of(kind) {
+            Ok(loader) => loader,
+            Err(e) => return (Err(engine_error(e)), None),
+        };
+        match loader.load(path).await {
+            Err(e) if e.in_describe && kind.pooling => {
+                let on_demand = match self.loader_of(EngineKind { pooling: false, ..kind }) {
+                    Ok(loader) => loader,
+                    Err(e) => return (Err(engine_error(e)), None),
+                };
+                match on_demand.load(path).await {
+                    Ok(c) => {
+                        let note = format!(
+                            "component `{}` does not fit the pooling allocator's slots ({}); it runs on the on-demand allocator",
+                            path.display(),
+                            e.message
+                        );
+                        (Ok(c), Some(note))
+                    }
+                    Err(e) => (Err(e), None),
+                }
+            }
+            result => (result, None),
         }
-        let loader = Loader::new(crate::engine::shared_engine(true)?, true)?;
-        Ok(self.fueled.get_or_init(|| loader))
     }
 
     /// Loads a pipeline file, resolves `-p` overrides, loads its components and validates it.
@@ -133,14 +191,53 @@ impl Runner {
         let params = validate::resolve_params(&loaded.pipeline, &options.params, &loaded.source, &mut report);
         let plan = Plan::build(&loaded.pipeline, &loaded.base_dir);
         let fuel = options.limits.fuel.is_some() || plan.tasks.iter().any(|t| t.limits.fuel.is_some());
-        let loader = self
-            .loader_for(fuel)
-            .map_err(|e| loaded.source.error("", format!("cannot start the engine: {e:#}")))?;
-        let mut components = HashMap::new();
-        for (name, path) in &plan.components {
-            if plan.tasks.iter().any(|t| &t.component == name) {
-                components.insert(name.clone(), loader.load(path).await);
+        let pooling = self.pooling_error().clone();
+
+        // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
+        let mut slots = Vec::new();
+        let mut loaded_components: HashMap<(String, EngineKind), (Result<Arc<Component>, LoadError>, Option<String>)> =
+            HashMap::new();
+        for task in &plan.tasks {
+            let memory = task.limits.over(&options.limits).memory;
+            let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
+            let kind = EngineKind {
+                fuel,
+                pooling: pooling.is_none() && !too_big,
+            };
+            let mut notes: Vec<String> = pooling.iter().cloned().collect();
+            if too_big && pooling.is_none() {
+                notes.push(format!(
+                    "the memory limit of {} MiB is larger than a pooling slot ({} MiB); the task runs on the on-demand allocator",
+                    memory >> 20,
+                    crate::engine::POOL_MEMORY_SLOT >> 20
+                ));
             }
+            let key = (task.component.clone(), kind);
+            if !loaded_components.contains_key(&key) {
+                let loaded = match plan.components.get(&task.component) {
+                    Some(path) => self.load(path, kind).await,
+                    None => (
+                        Err(LoadError {
+                            message: format!("component `{}` is not declared", task.component),
+                            in_describe: false,
+                        }),
+                        None,
+                    ),
+                };
+                loaded_components.insert(key.clone(), loaded);
+            }
+            let (component, note) = &loaded_components[&key];
+            notes.extend(note.iter().cloned());
+            slots.push(TaskComponent {
+                component: component.clone(),
+                notes,
+            });
+        }
+        let mut components = HashMap::new();
+        for (t, task) in plan.tasks.iter().enumerate() {
+            components
+                .entry(task.component.clone())
+                .or_insert_with(|| slots[t].component.clone());
         }
         validate::validate(&loaded.pipeline, &plan, &components, &loaded.source, &mut report);
         if !report.errors.is_empty() {
@@ -150,9 +247,9 @@ impl Runner {
             plan,
             params,
             components,
+            tasks: slots,
             source: loaded.source,
             load_failures: report.load_failures,
-            fuel,
         })
     }
 
@@ -245,27 +342,32 @@ impl Runner {
         limits: &Limits,
     ) -> (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>) {
         let task = &prepared.plan.tasks[t];
-        let component = match prepared.components.get(&task.component) {
-            Some(Ok(component)) => component,
-            Some(Err(e)) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), Vec::new()),
-            None => {
-                let message = format!("component `{}` was not loaded", task.component);
-                return (Err(Failure::new(FailureKind::Load, message)), Vec::new());
-            }
+        let slot = &prepared.tasks[t];
+        let mut logs: Vec<LogLine> = slot
+            .notes
+            .iter()
+            .map(|n| LogLine {
+                source: "wasmpipe".into(),
+                text: n.clone(),
+            })
+            .collect();
+        let component = match &slot.component {
+            Ok(component) => component,
+            Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
         };
         let inputs = match bind_inputs(prepared, t, component, outputs, final_status) {
             Ok(inputs) => inputs,
-            Err(failure) => return (Err(failure), Vec::new()),
+            Err(failure) => return (Err(failure), logs),
         };
         let ctx = types::Context {
             run_id: run_id.into(),
             task_id: task.id.clone(),
             attempt: 1,
         };
-        let loader = self.loader_for(prepared.fuel).expect("created by prepare_file");
         let limits = task.limits.over(limits);
-        let outcome = executor::run_attempt(loader, component, ctx, inputs, &limits, &task.grants).await;
-        (outcome.result, outcome.logs)
+        let outcome = executor::run_attempt(component, ctx, inputs, &limits, &task.grants).await;
+        logs.extend(outcome.logs);
+        (outcome.result, logs)
     }
 }
 
