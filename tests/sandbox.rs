@@ -126,7 +126,18 @@ fn a_memory_limit_larger_than_a_pool_slot_falls_back_to_on_demand() {
         .map(|l| l["text"].as_str().unwrap())
         .collect();
     assert_eq!(notes.len(), 1, "{big:#}");
-    assert!(notes[0].contains("2048 MiB is larger than a pooling slot (1024 MiB)"), "{}", notes[0]);
+    assert!(
+        notes[0].contains("2048 MiB is larger than a pooling slot (1024 MiB)"),
+        "{}",
+        notes[0]
+    );
     let small = task(&record, "small");
-    assert!(small["logs"].as_array().unwrap().iter().all(|l| l["source"] != "wasmpipe"), "{small:#}");
+    assert!(
+        small["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["source"] != "wasmpipe"),
+        "{small:#}"
+    );
 }

@@ -48,6 +48,9 @@ pub struct Prepared {
     tasks: Vec<TaskComponent>,
 }
 
+/// A component loaded for one engine kind, and a note when it fell back to on-demand.
+type LoadedComponent = (Result<Arc<Component>, LoadError>, Option<String>);
+
 /// The component of one task, loaded for the engine the task runs on.
 struct TaskComponent {
     component: Result<Arc<Component>, LoadError>,
@@ -152,7 +155,7 @@ impl Runner {
     /// Loads `path` for an engine of `kind`. A component that compiles but cannot be
     /// instantiated in the pool (too many instances, memories or tables for its slots) is
     /// loaded again for the on-demand allocator; the note says so.
-    async fn load(&self, path: &Path, kind: EngineKind) -> (Result<Arc<Component>, LoadError>, Option<String>) {
+    async fn load(&self, path: &Path, kind: EngineKind) -> LoadedComponent {
         let engine_error = |e: anyhow::Error| LoadError {
             message: format!("cannot start the engine: {e:#}"),
             in_describe: false,
@@ -195,8 +198,7 @@ impl Runner {
 
         // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
         let mut slots = Vec::new();
-        let mut loaded_components: HashMap<(String, EngineKind), (Result<Arc<Component>, LoadError>, Option<String>)> =
-            HashMap::new();
+        let mut loaded_components: HashMap<(String, EngineKind), LoadedComponent> = HashMap::new();
         for task in &plan.tasks {
             let memory = task.limits.over(&options.limits).memory;
             let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
