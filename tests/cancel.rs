@@ -22,14 +22,7 @@ struct Running {
 impl Running {
     fn start(case: &Case, args: &[&str]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wasmpipe"))
-            .args([
-                "run",
-                case.file.to_str().unwrap(),
-                "--output",
-                "json",
-                "--run-dir",
-                case.runs().to_str().unwrap(),
-            ])
+            .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", case.runs().to_str().unwrap()])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -42,11 +35,7 @@ impl Running {
                 let _ = send.send(line);
             }
         });
-        Running {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
+        Running { child, lines, seen: Vec::new() }
     }
 
     /// Waits until stderr shows a line containing `needle`.
@@ -60,19 +49,13 @@ impl Running {
                         return;
                     }
                 }
-                Err(e) => panic!(
-                    "no line with `{needle}` ({e}); stderr so far:\n{}",
-                    self.seen.join("\n")
-                ),
+                Err(e) => panic!("no line with `{needle}` ({e}); stderr so far:\n{}", self.seen.join("\n")),
             }
         }
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args(["-s", name, &self.child.id().to_string()])
-            .status()
-            .unwrap();
+        let status = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
@@ -105,11 +88,7 @@ fn assert_cancelled_run(record: &Value, signal: &str) {
     for id in ["g/later", "after-group"] {
         let t = task(record, id);
         assert_eq!(t["state"], "skipped", "{id}");
-        assert_eq!(
-            t["skip"],
-            serde_json::json!({"reason": "cancelled", "cause": signal}),
-            "{id}"
-        );
+        assert_eq!(t["skip"], serde_json::json!({"reason": "cancelled", "cause": signal}), "{id}");
     }
 }
 
@@ -160,10 +139,7 @@ fn a_signal_does_not_interrupt_a_running_exit_task() {
     let e = task(&record, "g/e");
     assert_eq!(e["state"], "succeeded", "{e:#}");
     assert_eq!(e["outputs"]["output"], "rested 1500 ms");
-    assert_eq!(
-        e["final_status"]["state"], "succeeded",
-        "the body had finished before the signal"
-    );
+    assert_eq!(e["final_status"]["state"], "succeeded", "the body had finished before the signal");
     assert_eq!(record["state"], "cancelled");
     assert_eq!(record["aborted"], false);
 }
@@ -220,13 +196,7 @@ fn a_run_deadline_fails_the_body_and_runs_the_handler() {
     assert_eq!(record["cancel"]["signal"], "deadline");
     let body = task(&record, "g/body");
     assert_eq!(body["failure"]["kind"], "timeout");
-    assert!(
-        body["failure"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("deadline of 500ms"),
-        "{body:#}"
-    );
+    assert!(body["failure"]["message"].as_str().unwrap().contains("deadline of 500ms"), "{body:#}");
     assert_eq!(task(&record, "g/later")["skip"]["reason"], "cancelled");
     let e = task(&record, "g/e");
     assert_eq!(e["state"], "succeeded");

@@ -29,15 +29,8 @@ fn example(pipeline: &str) -> Case {
 #[test]
 fn kfp_exit_handler_sample_runs_the_handler_after_a_failure() {
     let case = example("pipeline.yaml");
-    let (code, stdout, _) = wasmpipe(
-        &[
-            "run",
-            case.file.to_str().unwrap(),
-            "--run-dir",
-            case.runs().to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, stdout, _) =
+        wasmpipe(&["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()], &[]);
     assert_eq!(code, 1, "{stdout}");
     for line in ["Hello World!", "Task failed.", "Exit handler has worked!"] {
         assert!(stdout.contains(line), "`{line}` missing from:\n{stdout}");
@@ -81,19 +74,11 @@ fn trap_variant_reports_the_trap_to_the_exit_handler() {
     assert_eq!(printed(crash), ["About to trap."], "output before the trap is kept");
     let report = task(&record, "cleanup/report");
     assert_eq!(report["state"], "succeeded");
-    assert_eq!(
-        report["final_status"]["failures"][0]["trap_code"],
-        "unreachable_code_reached"
-    );
+    assert_eq!(report["final_status"]["failures"][0]["trap_code"], "unreachable_code_reached");
     assert_eq!(report["outputs"]["output"], "failed with 1 failure(s)");
     let lines = printed(report);
     assert_eq!(lines[0], "Exit handler has worked!");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("cleanup/crash failed: trap (unreachable_code_reached)")),
-        "{lines:?}"
-    );
+    assert!(lines.iter().any(|l| l.contains("cleanup/crash failed: trap (unreachable_code_reached)")), "{lines:?}");
 }
 
 /// Ensures that the record is also written to the run directory, atomically, and matches stdout.
@@ -106,10 +91,8 @@ fn the_record_on_stdout_is_the_one_in_the_run_directory() {
     assert_eq!(on_disk, record);
     assert_eq!(record["params"]["message"], "Bonjour");
     assert_eq!(printed(task(&record, "exit-handler-1/print-op-2")), ["Bonjour"]);
-    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, ["record.json"], "no temporary file is left behind");
 }
 
@@ -141,10 +124,7 @@ fn ints_feed_floats_and_floats_keep_their_point() {
     assert_eq!(s["outputs"]["label"], "3x2");
     let path = case.runs().join(record["run_id"].as_str().unwrap()).join("record.json");
     let text = std::fs::read_to_string(path).unwrap();
-    assert!(
-        text.contains("\"value\": 6.0"),
-        "a float keeps its decimal point:\n{text}"
-    );
+    assert!(text.contains("\"value\": 6.0"), "a float keeps its decimal point:\n{text}");
 }
 
 /// Ensures that `-p` values that do not parse by the declared type, and unknown parameters,
@@ -157,20 +137,12 @@ fn bad_parameters_exit_2_and_name_the_parameter() {
     let (code, out) = case.run_json(&["-p", "n=abc"]);
     assert_eq!(code, 2);
     let message = out["errors"][0]["message"].as_str().unwrap();
-    assert!(
-        message.contains("`-p n=abc`") && message.contains("not an int"),
-        "{message}"
-    );
+    assert!(message.contains("`-p n=abc`") && message.contains("not an int"), "{message}");
     assert_eq!(out["errors"][0]["path"], "params.n");
     assert_eq!(out["errors"][0]["line"], case.line_of("n: {type: int"));
     let (code, out) = case.run_json(&["-p", "m=1"]);
     assert_eq!(code, 2);
-    assert!(
-        out["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no parameter `m`")
-    );
+    assert!(out["errors"][0]["message"].as_str().unwrap().contains("no parameter `m`"));
     assert!(!case.runs().exists(), "nothing ran, so no run directory was written");
 }
 
@@ -192,10 +164,7 @@ fn inspect_shows_typed_inputs_and_outputs() {
 
     let (code, stdout, _) = wasmpipe(&["inspect", art::EXAMPLE_EXIT_REPORT], &[]);
     assert_eq!(code, 0);
-    assert!(
-        stdout.contains("status: final_status (filled by wasmpipe for exit tasks)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("status: final_status (filled by wasmpipe for exit tasks)"), "{stdout}");
 
     let (code, _, stderr) = wasmpipe(&["inspect", "/nonexistent.wasm"], &[]);
     assert_eq!(code, 2);
@@ -224,14 +193,7 @@ fn lists_dicts_and_optional_inputs_cross_the_boundary() {
 fn a_body_that_loops_forever_times_out_and_the_handler_runs() {
     let case = example("loop.yaml");
     let (code, stdout, _) = wasmpipe(
-        &[
-            "run",
-            case.file.to_str().unwrap(),
-            "--timeout",
-            "1s",
-            "--run-dir",
-            case.runs().to_str().unwrap(),
-        ],
+        &["run", case.file.to_str().unwrap(), "--timeout", "1s", "--run-dir", case.runs().to_str().unwrap()],
         &[],
     );
     assert_eq!(code, 1, "{stdout}");

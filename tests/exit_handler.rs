@@ -23,10 +23,7 @@ fn handler_runs_after_a_panic() {
     let boom = task(&record, "g/boom");
     assert_eq!(boom["failure"]["kind"], "trap");
     assert_eq!(boom["failure"]["trap_code"], "unreachable_code_reached");
-    assert!(
-        boom["failure"]["message"].as_str().unwrap().contains("kaboom"),
-        "{boom:#}"
-    );
+    assert!(boom["failure"]["message"].as_str().unwrap().contains("kaboom"), "{boom:#}");
     let e = task(&record, "g/e");
     assert_eq!(e["state"], "succeeded");
     assert_eq!(e["final_status"]["failures"][0]["task"], "g/boom");
@@ -45,26 +42,10 @@ fn file(case: &Case, name: &str, bytes: &[u8]) -> String {
 #[test]
 fn handler_runs_after_load_failures() {
     for (file_name, bytes, expected) in [
-        (
-            "not.wasm",
-            &b"#!/bin/sh\necho I am not wasm\n"[..],
-            "is not a WebAssembly component",
-        ),
-        (
-            "core.wasm",
-            &[0, b'a', b's', b'm', 1, 0, 0, 0][..],
-            "is a core WebAssembly module, not a component",
-        ),
-        (
-            "other.wat",
-            WAT_EMPTY_COMPONENT.as_bytes(),
-            "does not implement the wasmpipe:pipeline/task world",
-        ),
-        (
-            "needs.wat",
-            WAT_UNKNOWN_IMPORT.as_bytes(),
-            "needs an import that wasmpipe does not provide",
-        ),
+        ("not.wasm", &b"#!/bin/sh\necho I am not wasm\n"[..], "is not a WebAssembly component"),
+        ("core.wasm", &[0, b'a', b's', b'm', 1, 0, 0, 0][..], "is a core WebAssembly module, not a component"),
+        ("other.wat", WAT_EMPTY_COMPONENT.as_bytes(), "does not implement the wasmpipe:pipeline/task world"),
+        ("needs.wat", WAT_UNKNOWN_IMPORT.as_bytes(), "needs an import that wasmpipe does not provide"),
     ] {
         let case = Case::new(
             "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: body, component: bad}\n",
@@ -108,10 +89,7 @@ fn a_broken_exit_component_stops_the_run_before_it_starts() {
     let error = &out["errors"][0];
     assert_eq!(error["path"], "steps[0].exit_handler.exit.component");
     assert!(error["line"].is_number());
-    assert!(
-        error["message"].as_str().unwrap().contains("exit task `e` cannot run"),
-        "{error}"
-    );
+    assert!(error["message"].as_str().unwrap().contains("exit task `e` cannot run"), "{error}");
     assert!(!case.runs().exists(), "nothing ran");
 }
 
@@ -128,28 +106,13 @@ fn fail_fast_skips_the_rest_of_the_group_with_reason_and_cause() {
     assert_eq!(task(&record, "g/ok")["state"], "succeeded");
     let later = task(&record, "g/later");
     assert_eq!(later["state"], "skipped");
-    assert_eq!(
-        later["skip"],
-        serde_json::json!({"reason": "fail_fast", "cause": "g/bad"})
-    );
+    assert_eq!(later["skip"], serde_json::json!({"reason": "fail_fast", "cause": "g/bad"}));
     assert!(later["attempts"].as_array().unwrap().is_empty());
     let needs = task(&record, "g/needs-bad");
-    assert_eq!(
-        needs["skip"],
-        serde_json::json!({"reason": "upstream_failed", "cause": "g/bad"})
-    );
+    assert_eq!(needs["skip"], serde_json::json!({"reason": "upstream_failed", "cause": "g/bad"}));
     assert_eq!(task(&record, "g/e")["state"], "succeeded");
-    let ids: Vec<&str> = record["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids,
-        ["g/ok", "g/bad", "g/later", "g/needs-bad", "g/e"],
-        "declaration order, exit task after its body"
-    );
+    let ids: Vec<&str> = record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["g/ok", "g/bad", "g/later", "g/needs-bad", "g/e"], "declaration order, exit task after its body");
 }
 
 /// Ensures nesting: the inner handler finishes before the outer one starts; a failing inner
@@ -165,11 +128,7 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
     for id in ["never/never-body", "never/never-exit"] {
         let t = task(&record, id);
         assert_eq!(t["state"], "skipped", "{id}");
-        assert_eq!(
-            t["skip"],
-            serde_json::json!({"reason": "fail_fast", "cause": "first"}),
-            "{id}"
-        );
+        assert_eq!(t["skip"], serde_json::json!({"reason": "fail_fast", "cause": "first"}), "{id}");
     }
 
     let case = Case::new(
@@ -184,28 +143,13 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
     assert_eq!(outer_exit["state"], "succeeded");
     let inner_done = inner_exit["attempts"][0]["finished_at"].as_str().unwrap();
     let outer_start = outer_exit["attempts"][0]["started_at"].as_str().unwrap();
-    assert!(
-        inner_done <= outer_start,
-        "inner handler finished before the outer one started"
-    );
+    assert!(inner_done <= outer_start, "inner handler finished before the outer one started");
     let failures = outer_exit["final_status"]["failures"].as_array().unwrap();
     let summary: Vec<(&str, &str, bool)> = failures
         .iter()
-        .map(|f| {
-            (
-                f["task"].as_str().unwrap(),
-                f["kind"].as_str().unwrap(),
-                f["exit_handler"].as_bool().unwrap(),
-            )
-        })
+        .map(|f| (f["task"].as_str().unwrap(), f["kind"].as_str().unwrap(), f["exit_handler"].as_bool().unwrap()))
         .collect();
-    assert_eq!(
-        summary,
-        [
-            ("outer/inner/work", "trap", false),
-            ("outer/inner/inner-exit", "error", true)
-        ]
-    );
+    assert_eq!(summary, [("outer/inner/work", "trap", false), ("outer/inner/inner-exit", "error", true)]);
     assert_eq!(
         task(&record, "outer/sibling")["skip"]["reason"],
         "fail_fast",
@@ -252,12 +196,7 @@ fn three_nested_handlers_run_innermost_first() {
     );
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 1);
-    let ids: Vec<&str> = record["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["a/b/c/work", "a/b/c/c-exit", "a/b/b-exit", "a/a-exit"]);
     let mut previous_end = String::new();
     for id in ids {
@@ -270,14 +209,7 @@ fn three_nested_handlers_run_innermost_first() {
         let status = &task(&record, exit)["final_status"];
         assert_eq!(status["group"], group);
         assert_eq!(status["state"], "failed");
-        assert_eq!(
-            status["failures"][0]["task"], "a/b/c/work",
-            "{exit} sees the deep failure"
-        );
-        assert_eq!(
-            status["failures"].as_array().unwrap().len(),
-            1,
-            "the inner exit tasks succeeded"
-        );
+        assert_eq!(status["failures"][0]["task"], "a/b/c/work", "{exit} sees the deep failure");
+        assert_eq!(status["failures"].as_array().unwrap().len(), 1, "the inner exit tasks succeeded");
     }
 }

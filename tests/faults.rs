@@ -6,10 +6,8 @@ mod common;
 use common::fault_under_handler;
 
 fn fault(mode: &str, extra: &str) -> serde_json::Value {
-    let (failure, _) = fault_under_handler(
-        &format!("{{task: body, component: fault, inputs: {{mode: {mode}}}{extra}}}"),
-        &[],
-    );
+    let (failure, _) =
+        fault_under_handler(&format!("{{task: body, component: fault, inputs: {{mode: {mode}}}{extra}}}"), &[]);
     failure
 }
 
@@ -42,10 +40,7 @@ fn trap_out_of_bounds() {
 /// Ensures that an integer division by zero traps with `integer_division_by_zero`.
 #[test]
 fn trap_division_by_zero() {
-    let (failure, _) = fault_under_handler(
-        "{task: body, component: fault, inputs: {mode: divide_by_zero, n: 0}}",
-        &[],
-    );
+    let (failure, _) = fault_under_handler("{task: body, component: fault, inputs: {mode: divide_by_zero, n: 0}}", &[]);
     assert_trap(&failure, "integer_division_by_zero");
 }
 
@@ -92,20 +87,16 @@ fn fuel_exhausted() {
 /// Ensures that `--fuel` sets the fuel of tasks that set none.
 #[test]
 fn fuel_from_the_command_line() {
-    let (failure, _) = fault_under_handler(
-        "{task: body, component: fault, inputs: {mode: spin}}",
-        &["--fuel", "50000"],
-    );
+    let (failure, _) =
+        fault_under_handler("{task: body, component: fault, inputs: {mode: spin}}", &["--fuel", "50000"]);
     assert_eq!(failure["kind"], "fuel_exhausted", "{failure:#}");
 }
 
 /// Ensures that `--timeout` sets the timeout of tasks that set none, and a task's own wins.
 #[test]
 fn timeout_from_the_command_line_and_the_task_wins() {
-    let (failure, _) = fault_under_handler(
-        "{task: body, component: fault, inputs: {mode: spin}}",
-        &["--timeout", "200ms"],
-    );
+    let (failure, _) =
+        fault_under_handler("{task: body, component: fault, inputs: {mode: spin}}", &["--timeout", "200ms"]);
     assert_eq!(failure["kind"], "timeout");
     assert!(failure["message"].as_str().unwrap().contains("200ms"), "{failure}");
     let (failure, _) = fault_under_handler(
@@ -126,14 +117,8 @@ fn input_failure_at_run_time() {
     assert_eq!(code, 1);
     let body = common::task(&record, "g/body");
     assert_eq!(body["failure"]["kind"], "input");
-    assert_eq!(
-        body["failure"]["message"],
-        "input `a`: expected an int, got string `\"seven\"`"
-    );
-    assert!(
-        body["attempts"][0]["failure"].is_object(),
-        "the failed attempt is recorded"
-    );
+    assert_eq!(body["failure"]["message"], "input `a`: expected an int, got string `\"seven\"`");
+    assert!(body["attempts"][0]["failure"].is_object(), "the failed attempt is recorded");
     let e = common::task(&record, "g/e");
     assert_eq!(e["final_status"]["failures"][0]["kind"], "input");
 }

@@ -57,18 +57,8 @@ async fn a_json_pipeline_runs_through_the_library() {
         .await;
     assert_eq!(record.state, RunState::Succeeded);
     assert_eq!(events, ["start first", "end first", "start second", "end second"]);
-    assert_eq!(
-        record.outputs["sum"],
-        serde_json::json!(42),
-        "40 + 1, then + the default 1"
-    );
-    assert!(
-        dir.path()
-            .join("runs")
-            .join(&record.run_id)
-            .join("record.json")
-            .exists()
-    );
+    assert_eq!(record.outputs["sum"], serde_json::json!(42), "40 + 1, then + the default 1");
+    assert!(dir.path().join("runs").join(&record.run_id).join("record.json").exists());
 }
 
 /// Ensures that a body component that cannot load is reported by `prepare_file` without
@@ -85,17 +75,10 @@ async fn a_missing_body_component_fails_its_task_with_load() {
         }}]),
     );
     let runner = Runner::new().unwrap();
-    let options = RunOptions {
-        run_dir: dir.path().join("runs"),
-        ..RunOptions::default()
-    };
+    let options = RunOptions { run_dir: dir.path().join("runs"), ..RunOptions::default() };
     let prepared = runner.prepare_file(&file, &options).await.unwrap();
     assert_eq!(prepared.load_failures.len(), 1);
-    assert!(
-        prepared.load_failures[0].message.contains("cannot read component"),
-        "{}",
-        prepared.load_failures[0]
-    );
+    assert!(prepared.load_failures[0].message.contains("cannot read component"), "{}", prepared.load_failures[0]);
     assert_eq!(prepared.load_failures[0].path, "components.broken");
     let record = runner.run(&prepared, &options, &mut |_| {}).await;
     assert_eq!(record.state, RunState::Failed);
@@ -104,10 +87,7 @@ async fn a_missing_body_component_fails_its_task_with_load() {
     let report = record.task("g/report").unwrap();
     assert_eq!(report.state, TaskState::Succeeded);
     assert_eq!(report.final_status.as_ref().unwrap().failures[0].task, "g/second");
-    assert!(
-        record.outputs.is_empty(),
-        "the producer of `sum` failed, so the output is absent"
-    );
+    assert!(record.outputs.is_empty(), "the producer of `sum` failed, so the output is absent");
 }
 
 /// Ensures that the library's cancel handle behaves as a signal does: the running body task is
@@ -126,10 +106,7 @@ async fn the_cancel_handle_cancels_like_a_signal() {
     )
     .unwrap();
     let runner = Runner::new().unwrap();
-    let options = RunOptions {
-        run_dir: dir.path().join("runs"),
-        ..RunOptions::default()
-    };
+    let options = RunOptions { run_dir: dir.path().join("runs"), ..RunOptions::default() };
     let prepared = runner.prepare_file(&file, &options).await.unwrap();
     let cancel = options.cancel.clone();
     let record = runner

@@ -7,9 +7,8 @@ use common::{Case, printed, task};
 
 /// Runs one `fault` task in `mode` with extra task fields; returns the exit code and its record.
 fn run_mode(mode: &str, extra: &str) -> (i32, serde_json::Value) {
-    let case = Case::new(&format!(
-        "name: s\nsteps:\n  - {{task: t, component: fault, inputs: {{mode: {mode}}}{extra}}}\n"
-    ));
+    let case =
+        Case::new(&format!("name: s\nsteps:\n  - {{task: t, component: fault, inputs: {{mode: {mode}}}{extra}}}\n"));
     let (code, record) = case.run_json(&[]);
     (code, task(&record, "t").clone())
 }
@@ -50,12 +49,7 @@ fn granted_environment_variables_are_visible() {
 
     let (code, out) = case.run_json(&[]);
     assert_eq!(code, 2, "validation refuses a pass-through of an unset host variable");
-    assert!(
-        out["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("host variable `SECRET`, which is not set")
-    );
+    assert!(out["errors"][0]["message"].as_str().unwrap().contains("host variable `SECRET`, which is not set"));
 }
 
 /// Ensures that a granted directory can be read and not written, and the host file is unchanged.
@@ -72,17 +66,8 @@ fn granted_directories_are_read_only() {
     assert_eq!(task(&record, "read")["outputs"]["output"], "sandboxed\n");
     let write = task(&record, "write");
     assert_eq!(write["failure"]["kind"], "error");
-    assert!(
-        write["failure"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("write /etc/hostname"),
-        "{write:#}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(host_etc.join("hostname")).unwrap(),
-        "sandboxed\n"
-    );
+    assert!(write["failure"]["message"].as_str().unwrap().starts_with("write /etc/hostname"), "{write:#}");
+    assert_eq!(std::fs::read_to_string(host_etc.join("hostname")).unwrap(), "sandboxed\n");
 }
 
 /// Ensures that a guest that writes far more than the capture limit keeps running, and its
@@ -96,14 +81,8 @@ fn captured_output_is_bounded_with_a_marker() {
     assert_eq!(chatty["outputs"]["output"], "printed 20000 lines");
     let lines = printed(chatty);
     let last = lines.last().unwrap();
-    assert!(
-        last.starts_with("[wasmpipe: stdout truncated after 1048576 bytes;"),
-        "{last}"
-    );
-    assert!(
-        last.contains("951424 more bytes dropped"),
-        "2,000,000 bytes written: {last}"
-    );
+    assert!(last.starts_with("[wasmpipe: stdout truncated after 1048576 bytes;"), "{last}");
+    assert!(last.contains("951424 more bytes dropped"), "2,000,000 bytes written: {last}");
     assert!(lines.len() < 11_000);
 }
 
@@ -126,18 +105,7 @@ fn a_memory_limit_larger_than_a_pool_slot_falls_back_to_on_demand() {
         .map(|l| l["text"].as_str().unwrap())
         .collect();
     assert_eq!(notes.len(), 1, "{big:#}");
-    assert!(
-        notes[0].contains("2048 MiB is larger than a pooling slot (1024 MiB)"),
-        "{}",
-        notes[0]
-    );
+    assert!(notes[0].contains("2048 MiB is larger than a pooling slot (1024 MiB)"), "{}", notes[0]);
     let small = task(&record, "small");
-    assert!(
-        small["logs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l["source"] != "wasmpipe"),
-        "{small:#}"
-    );
+    assert!(small["logs"].as_array().unwrap().iter().all(|l| l["source"] != "wasmpipe"), "{small:#}");
 }

@@ -39,10 +39,8 @@ fn real_run_records_match_the_run_record_schema() {
     );
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 1);
-    let errors: Vec<String> = validator
-        .iter_errors(&record)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&record).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let mut broken = record.clone();
     broken["state"] = "exploded".into();

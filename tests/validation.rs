@@ -53,19 +53,9 @@ fn unknown_references_are_named_with_their_place() {
     assert_eq!(e["path"], "steps[0].component");
     assert_eq!(e["line"], case.line_of("component: nope"));
     assert_eq!(find(&errs, "there is no task `ghost`")["path"], "steps[1].inputs.a");
-    assert!(
-        find(&errs, "`{{params.m}}` names no parameter")["message"]
-            .as_str()
-            .unwrap()
-            .contains("`n`")
-    );
+    assert!(find(&errs, "`{{params.m}}` names no parameter")["message"].as_str().unwrap().contains("`n`"));
     assert_eq!(find(&errs, "has no input `z`")["path"], "steps[3].inputs.z");
-    assert!(
-        find(&errs, "has no output `sum`")["message"]
-            .as_str()
-            .unwrap()
-            .contains("its outputs are: `output`")
-    );
+    assert!(find(&errs, "has no output `sum`")["message"].as_str().unwrap().contains("its outputs are: `output`"));
     assert_eq!(find(&errs, "`after: nobody`")["path"], "steps[4].after");
 }
 
@@ -90,10 +80,7 @@ fn structural_errors_are_reported() {
     let (errs, _) = errors(
         "name: s\nsteps:\n  - {task: a, component: add}\n  - {task: a, component: print_op, inputs: {message: hi}}\n  - exit_handler:\n      exit: {task: e, component: print_op, inputs: {message: \"{{tasks.p.output}}\"}}\n      steps:\n        - {task: p, component: type_of, inputs: {value: \"{{param.x}}\"}}\n",
     );
-    assert_eq!(
-        find(&errs, "does not bind the required input `a` (int)")["path"],
-        "steps[0].inputs"
-    );
+    assert_eq!(find(&errs, "does not bind the required input `a` (int)")["path"], "steps[0].inputs");
     assert_eq!(find(&errs, "task name `a` is used twice")["path"], "steps[1].task");
     find(&errs, "binds its required input `message` to body task `p`");
     find(&errs, "is not a reference: write `{{params.NAME}}`");
@@ -106,10 +93,7 @@ fn syntax_errors_name_the_field_and_line_and_block_run() {
     let (code, out) = case.validate_json();
     assert_eq!(code, 2);
     let e = &out["errors"][0];
-    assert!(
-        e["message"].as_str().unwrap().contains("unknown field `retries`"),
-        "{e}"
-    );
+    assert!(e["message"].as_str().unwrap().contains("unknown field `retries`"), "{e}");
     assert_eq!(e["path"], "steps[0].retries");
     assert_eq!(e["line"], case.line_of("retries: 3"));
     let (code, run) = case.run_json(&[]);

@@ -248,11 +248,7 @@ impl Outputs for () {
 
 impl<T: OutputType> Outputs for T {
     fn specs() -> Vec<crate::__private::OutputSpec> {
-        vec![crate::__private::OutputSpec {
-            name: "output".into(),
-            type_: T::port_type(),
-            description: String::new(),
-        }]
+        vec![crate::__private::OutputSpec { name: "output".into(), type_: T::port_type(), description: String::new() }]
     }
     fn into_outputs(self) -> Vec<(String, OutputValue)> {
         vec![("output".into(), self.into_output())]

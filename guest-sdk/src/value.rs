@@ -65,9 +65,7 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
 }
 
 fn build(nodes: &[Node], index: u32, parent_bound: u32) -> Result<Value, String> {
-    let node = nodes
-        .get(index as usize)
-        .ok_or_else(|| format!("value node {index} does not exist"))?;
+    let node = nodes.get(index as usize).ok_or_else(|| format!("value node {index} does not exist"))?;
     if index != 0 && index <= parent_bound {
         return Err(format!("value node {index} does not follow its parent"));
     }
@@ -77,17 +75,9 @@ fn build(nodes: &[Node], index: u32, parent_bound: u32) -> Result<Value, String>
         Node::Int(i) => Value::Int(*i),
         Node::Float(f) => Value::Float(*f),
         Node::Boolean(b) => Value::Bool(*b),
-        Node::ListOf(items) => Value::List(
-            items
-                .iter()
-                .map(|&i| build(nodes, i, index))
-                .collect::<Result<_, _>>()?,
-        ),
+        Node::ListOf(items) => Value::List(items.iter().map(|&i| build(nodes, i, index)).collect::<Result<_, _>>()?),
         Node::DictOf(entries) => Value::Dict(
-            entries
-                .iter()
-                .map(|(k, i)| Ok((k.clone(), build(nodes, *i, index)?)))
-                .collect::<Result<_, String>>()?,
+            entries.iter().map(|(k, i)| Ok((k.clone(), build(nodes, *i, index)?))).collect::<Result<_, String>>()?,
         ),
     })
 }

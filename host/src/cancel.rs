@@ -33,9 +33,7 @@ pub struct CancelHandle {
 
 impl Default for CancelHandle {
     fn default() -> Self {
-        CancelHandle {
-            sender: std::sync::Arc::new(watch::channel(CancelLevel::Running).0),
-        }
+        CancelHandle { sender: std::sync::Arc::new(watch::channel(CancelLevel::Running).0) }
     }
 }
 
@@ -50,9 +48,7 @@ impl CancelHandle {
     pub fn cancel(&self, source: &str) {
         self.sender.send_modify(|level| {
             *level = match std::mem::take(level) {
-                CancelLevel::Running => CancelLevel::Cancel {
-                    source: source.to_string(),
-                },
+                CancelLevel::Running => CancelLevel::Cancel { source: source.to_string() },
                 CancelLevel::Cancel { source } | CancelLevel::Abort { source } => CancelLevel::Abort { source },
             }
         });
@@ -211,12 +207,7 @@ mod tests {
         assert!(interrupts.grace_left().unwrap() > Duration::from_secs(59));
         handle.cancel("SIGINT");
         assert_eq!(interrupts.next().await, Interrupt::Abort);
-        assert_eq!(
-            handle.level(),
-            CancelLevel::Abort {
-                source: "SIGINT".into()
-            }
-        );
+        assert_eq!(handle.level(), CancelLevel::Abort { source: "SIGINT".into() });
     }
 
     #[tokio::test]

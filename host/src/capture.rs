@@ -26,10 +26,7 @@ pub struct CappedPipe {
 impl CappedPipe {
     /// A pipe that keeps at most `capacity` bytes.
     pub fn new(capacity: usize) -> CappedPipe {
-        CappedPipe {
-            capacity,
-            buffer: Arc::default(),
-        }
+        CappedPipe { capacity, buffer: Arc::default() }
     }
 
     /// The bytes kept, and how many were dropped after them.

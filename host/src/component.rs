@@ -100,9 +100,9 @@ impl Signature {
                 Some(d) => {
                     let v = value::from_wit(&d).map_err(|e| format!("the default of input `{}`: {e}", input.name))?;
                     Some(match &ty {
-                        PortType::Value(t) => t
-                            .coerce(v)
-                            .map_err(|e| format!("the default of input `{}`: {e}", input.name))?,
+                        PortType::Value(t) => {
+                            t.coerce(v).map_err(|e| format!("the default of input `{}`: {e}", input.name))?
+                        }
                         _ => {
                             return Err(format!("input `{}` of type {ty} cannot have a default", input.name));
                         }
@@ -125,26 +125,14 @@ impl Signature {
         for output in sig.outputs {
             let ty = port_type(output.type_);
             if ty == PortType::FinalStatus {
-                return Err(format!(
-                    "output `{}` has type final_status, which only inputs can have",
-                    output.name
-                ));
+                return Err(format!("output `{}` has type final_status, which only inputs can have", output.name));
             }
             if outputs.iter().any(|o: &OutputSpec| o.name == output.name) {
                 return Err(format!("it declares output `{}` twice", output.name));
             }
-            outputs.push(OutputSpec {
-                name: output.name,
-                ty,
-                description: output.description,
-            });
+            outputs.push(OutputSpec { name: output.name, ty, description: output.description });
         }
-        Ok(Signature {
-            name: sig.name,
-            description: sig.description,
-            inputs,
-            outputs,
-        })
+        Ok(Signature { name: sig.name, description: sig.description, inputs, outputs })
     }
 }
 
@@ -159,10 +147,7 @@ fn port_type(ty: types::PortType) -> PortType {
         W::DictOf => PortType::Value(ValueType::Dict),
         W::Any => PortType::Value(ValueType::Any),
         W::FinalStatus => PortType::FinalStatus,
-        W::Artifact(a) => PortType::Artifact {
-            kind: a.kind,
-            directory: a.directory,
-        },
+        W::Artifact(a) => PortType::Artifact { kind: a.kind, directory: a.directory },
     }
 }
 
@@ -204,12 +189,7 @@ impl Loader {
     pub fn new(kind: EngineKind) -> anyhow::Result<Loader> {
         let engine = crate::engine::shared_engine(kind)?;
         let linker = sandbox::linker(&engine)?;
-        Ok(Loader {
-            engine,
-            kind,
-            linker,
-            cache: Mutex::new(HashMap::new()),
-        })
+        Ok(Loader { engine, kind, linker, cache: Mutex::new(HashMap::new()) })
     }
 
     /// The kind of engine components are compiled for.
@@ -229,10 +209,7 @@ impl Loader {
 
     async fn load_uncached(&self, path: &Path) -> Result<Component, LoadError> {
         let shown = path.display();
-        let fail = |message: String| LoadError {
-            message,
-            in_describe: false,
-        };
+        let fail = |message: String| LoadError { message, in_describe: false };
         let bytes = std::fs::read(path).map_err(|e| {
             fail(format!(
                 "cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline"
@@ -251,21 +228,13 @@ impl Loader {
                 "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit"
             ))
         })?;
-        let signature = describe(&self.engine, self.kind.fuel, &pre)
-            .await
-            .map_err(|e| LoadError {
-                message: format!("component `{shown}` failed in `describe`: {e}"),
-                in_describe: true,
-            })?;
+        let signature = describe(&self.engine, self.kind.fuel, &pre).await.map_err(|e| LoadError {
+            message: format!("component `{shown}` failed in `describe`: {e}"),
+            in_describe: true,
+        })?;
         let signature = Signature::from_wit(signature)
             .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
-        Ok(Component {
-            path: path.to_path_buf(),
-            engine: self.engine.clone(),
-            kind: self.kind,
-            pre,
-            signature,
-        })
+        Ok(Component { path: path.to_path_buf(), engine: self.engine.clone(), kind: self.kind, pre, signature })
     }
 }
 

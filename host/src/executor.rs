@@ -32,17 +32,12 @@ pub async fn run_attempt(
     let mut store = match sandbox::new_store(&component.engine, limits, grants, component.kind.fuel) {
         Ok(store) => store,
         Err(message) => {
-            return AttemptOutcome {
-                result: Err(Failure::new(FailureKind::Input, message)),
-                logs: Vec::new(),
-            };
+            return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
         }
     };
     let call = async {
         let task = component.pre.instantiate_async(&mut store).await?;
-        task.wasmpipe_pipeline_component()
-            .call_run(&mut store, &ctx, &inputs)
-            .await
+        task.wasmpipe_pipeline_component().call_run(&mut store, &ctx, &inputs).await
     };
     // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
     // timer fires in both cases and dropping the call stops the guest.
@@ -60,10 +55,7 @@ pub async fn run_attempt(
 fn timeout(limits: &Limits) -> Failure {
     Failure::new(
         FailureKind::Timeout,
-        format!(
-            "the task ran longer than its timeout of {:?}; raise `timeout` if it needs more",
-            limits.timeout
-        ),
+        format!("the task ran longer than its timeout of {:?}; raise `timeout` if it needs more", limits.timeout),
     )
 }
 
@@ -98,11 +90,8 @@ fn classify(error: &wasmtime::Error, limiter: &RecordingLimiter, limits: &Limits
 
 /// Adds the last lines the guest wrote to stderr (a Rust panic message, say) to a message.
 fn with_stderr_tail(message: String, logs: &[LogLine]) -> String {
-    let tail: Vec<&str> = logs
-        .iter()
-        .filter(|l| l.source == "stderr" && !l.text.trim().is_empty())
-        .map(|l| l.text.as_str())
-        .collect();
+    let tail: Vec<&str> =
+        logs.iter().filter(|l| l.source == "stderr" && !l.text.trim().is_empty()).map(|l| l.text.as_str()).collect();
     match tail.len() {
         0 => message,
         n => format!("{message}; stderr: {}", tail[n.saturating_sub(2)..].join(" | ")),
@@ -135,9 +124,7 @@ fn check_outputs(
     let mut values = IndexMap::new();
     for (name, output) in outputs {
         let spec = component.signature.output(&name).ok_or_else(|| {
-            bad(format!(
-                "the component returned output `{name}`, which its describe does not declare"
-            ))
+            bad(format!("the component returned output `{name}`, which its describe does not declare"))
         })?;
         let types::OutputValue::Value(raw) = output else {
             return Err(bad(format!(
@@ -157,16 +144,8 @@ fn check_outputs(
             return Err(bad(format!("the component returned output `{name}` twice")));
         }
     }
-    if let Some(missing) = component
-        .signature
-        .outputs
-        .iter()
-        .find(|o| !values.contains_key(&o.name))
-    {
-        return Err(bad(format!(
-            "the component did not return its declared output `{}`",
-            missing.name
-        )));
+    if let Some(missing) = component.signature.outputs.iter().find(|o| !values.contains_key(&o.name)) {
+        return Err(bad(format!("the component did not return its declared output `{}`", missing.name)));
     }
     Ok(values)
 }

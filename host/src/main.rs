@@ -127,23 +127,8 @@ async fn main() -> ExitCode {
 
 async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run {
-            file,
-            params,
-            output,
-            run_dir,
-            timeout,
-            memory,
-            fuel,
-            grace,
-            deadline,
-        } => {
-            let limits = Limits {
-                timeout: timeout.0,
-                memory: memory.0 as usize,
-                fuel,
-                ..Limits::default()
-            };
+        Command::Run { file, params, output, run_dir, timeout, memory, fuel, grace, deadline } => {
+            let limits = Limits { timeout: timeout.0, memory: memory.0 as usize, fuel, ..Limits::default() };
             let cancel = CancelHandle::new();
             listen_for_signals(cancel.clone())?;
             let options = RunOptions {
@@ -173,14 +158,9 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Validate { file, params, output } => {
             let runner = Runner::new()?;
-            let options = RunOptions {
-                params,
-                ..RunOptions::default()
-            };
+            let options = RunOptions { params, ..RunOptions::default() };
             let diags = match runner.prepare_file(&file, &options).await {
-                Ok(prepared) => Diagnostics {
-                    errors: prepared.load_failures,
-                },
+                Ok(prepared) => Diagnostics { errors: prepared.load_failures },
                 Err(diags) => diags,
             };
             if diags.errors.is_empty() {
@@ -286,28 +266,13 @@ fn task_lines(task: &TaskRecord) -> String {
         (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}\n", task.id),
         (_, Some(f), _) => {
             let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
-            format!(
-                "[{}]  {}{role}: {}{code}: {}\n",
-                state_word(task.state),
-                task.id,
-                snake(&f.kind),
-                f.message
-            )
+            format!("[{}]  {}{role}: {}{code}: {}\n", state_word(task.state), task.id, snake(&f.kind), f.message)
         }
-        (_, None, Some(s)) => format!(
-            "[skipped] {}{role}: {} (cause: {})\n",
-            task.id,
-            snake(&s.reason),
-            s.cause
-        ),
+        (_, None, Some(s)) => format!("[skipped] {}{role}: {} (cause: {})\n", task.id, snake(&s.reason), s.cause),
         _ => format!("[{}] {}{role}\n", state_word(task.state), task.id),
     };
     for line in &task.logs {
-        let source = if line.source == "stdout" {
-            String::new()
-        } else {
-            format!("{}: ", line.source)
-        };
+        let source = if line.source == "stdout" { String::new() } else { format!("{}: ", line.source) };
         text.push_str(&format!("          | {source}{}\n", line.text));
     }
     text
@@ -315,10 +280,7 @@ fn task_lines(task: &TaskRecord) -> String {
 
 /// The snake_case name serde gives an enum value (`memory_limit`).
 fn snake(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
 fn state_word(state: TaskState) -> &'static str {

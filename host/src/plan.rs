@@ -149,16 +149,8 @@ impl Plan {
             }],
             by_name: HashMap::new(),
             duplicates: Vec::new(),
-            outputs: pipeline
-                .outputs
-                .iter()
-                .map(|(k, v)| (k.clone(), Binding::parse(v)))
-                .collect(),
-            components: pipeline
-                .components
-                .iter()
-                .map(|(k, c)| (k.clone(), base_dir.join(&c.path)))
-                .collect(),
+            outputs: pipeline.outputs.iter().map(|(k, v)| (k.clone(), Binding::parse(v))).collect(),
+            components: pipeline.components.iter().map(|(k, c)| (k.clone(), base_dir.join(&c.path))).collect(),
             deadline: pipeline.deadline.map(|d| d.0),
         };
         let mut unnamed = 0;
@@ -244,10 +236,7 @@ impl Plan {
             inputs: task
                 .inputs
                 .iter()
-                .map(|(name, v)| PlanInput {
-                    name: name.clone(),
-                    binding: Binding::parse(v),
-                })
+                .map(|(name, v)| PlanInput { name: name.clone(), binding: Binding::parse(v) })
                 .collect(),
             after: task.after.clone(),
             deps: Vec::new(),
@@ -260,11 +249,7 @@ impl Plan {
             grants: Grants {
                 env: task.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 host_env: task.host_env.clone(),
-                dirs: task
-                    .dirs
-                    .iter()
-                    .map(|(guest, host)| (guest.clone(), base_dir.join(host)))
-                    .collect(),
+                dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), base_dir.join(host))).collect(),
             },
         });
         t
@@ -298,9 +283,7 @@ impl Plan {
     /// The children of `g` that `child` must wait for: the siblings holding a task that a
     /// task inside `child` depends on.
     pub fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
-        let inside: Vec<TaskIdx> = (0..self.tasks.len())
-            .filter(|&t| self.child_contains(child, t))
-            .collect();
+        let inside: Vec<TaskIdx> = (0..self.tasks.len()).filter(|&t| self.child_contains(child, t)).collect();
         let mut deps = Vec::new();
         for t in inside {
             for &d in &self.tasks[t].deps {
@@ -327,11 +310,7 @@ impl Plan {
 }
 
 fn join_id(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}/{name}")
-    }
+    if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") }
 }
 
 /// The value of a parameter from a run's inputs.

@@ -96,11 +96,7 @@ pub struct Failure {
 impl Failure {
     /// A failure without a trap code.
     pub fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
-        Failure {
-            kind,
-            message: message.into(),
-            trap_code: None,
-        }
+        Failure { kind, message: message.into(), trap_code: None }
     }
 }
 

@@ -81,9 +81,8 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 impl Default for RunOptions {
     /// No parameters; `$WASMPIPE_RUN_DIR`, else `.wasmpipe/runs`; default limits.
     fn default() -> Self {
-        let run_dir = std::env::var_os(RUN_DIR_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
+        let run_dir =
+            std::env::var_os(RUN_DIR_ENV).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
         RunOptions {
             params: Vec::new(),
             run_dir,
@@ -115,29 +114,20 @@ pub struct Runner {
 impl Runner {
     /// A runner on the process-wide shared engines.
     pub fn new() -> anyhow::Result<Runner> {
-        Ok(Runner {
-            loaders: Default::default(),
-            pooling_unavailable: Default::default(),
-        })
+        Ok(Runner { loaders: Default::default(), pooling_unavailable: Default::default() })
     }
 
     /// The loader of plain runs (no fuel), for `inspect`.
     pub fn loader(&self) -> anyhow::Result<Arc<Loader>> {
-        self.loader_of(EngineKind {
-            fuel: false,
-            pooling: self.pooling_error().is_none(),
-        })
+        self.loader_of(EngineKind { fuel: false, pooling: self.pooling_error().is_none() })
     }
 
     /// Why pooling is off: the error the host gave when the pooling engine was created.
     fn pooling_error(&self) -> &Option<String> {
         self.pooling_unavailable.get_or_init(|| {
-            crate::engine::shared_engine(EngineKind {
-                fuel: false,
-                pooling: true,
-            })
-            .err()
-            .map(|e| format!("the pooling allocator is unavailable ({e:#}); tasks use the on-demand allocator"))
+            crate::engine::shared_engine(EngineKind { fuel: false, pooling: true })
+                .err()
+                .map(|e| format!("the pooling allocator is unavailable ({e:#}); tasks use the on-demand allocator"))
         })
     }
 
@@ -156,10 +146,8 @@ impl Runner {
     /// instantiated in the pool (too many instances, memories or tables for its slots) is
     /// loaded again for the on-demand allocator; the note says so.
     async fn load(&self, path: &Path, kind: EngineKind) -> LoadedComponent {
-        let engine_error = |e: anyhow::Error| LoadError {
-            message: format!("cannot start the engine: {e:#}"),
-            in_describe: false,
-        };
+        let engine_error =
+            |e: anyhow::Error| LoadError { message: format!("cannot start the engine: {e:#}"), in_describe: false };
         let loader = match self.loader_of(kind) {
             Ok(loader) => loader,
             Err(e) => return (Err(engine_error(e)), None),
@@ -202,10 +190,7 @@ impl Runner {
         for task in &plan.tasks {
             let memory = task.limits.over(&options.limits).memory;
             let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
-            let kind = EngineKind {
-                fuel,
-                pooling: pooling.is_none() && !too_big,
-            };
+            let kind = EngineKind { fuel, pooling: pooling.is_none() && !too_big };
             let mut notes: Vec<String> = pooling.iter().cloned().collect();
             if too_big && pooling.is_none() {
                 notes.push(format!(
@@ -230,16 +215,11 @@ impl Runner {
             }
             let (component, note) = &loaded_components[&key];
             notes.extend(note.iter().cloned());
-            slots.push(TaskComponent {
-                component: component.clone(),
-                notes,
-            });
+            slots.push(TaskComponent { component: component.clone(), notes });
         }
         let mut components = HashMap::new();
         for (t, task) in plan.tasks.iter().enumerate() {
-            components
-                .entry(task.component.clone())
-                .or_insert_with(|| slots[t].component.clone());
+            components.entry(task.component.clone()).or_insert_with(|| slots[t].component.clone());
         }
         validate::validate(&loaded.pipeline, &plan, &components, &loaded.source, &mut report);
         if !report.errors.is_empty() {
@@ -307,11 +287,7 @@ impl Runner {
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
         let tasks = (0..plan.tasks.len())
-            .map(|t| {
-                records[t]
-                    .take()
-                    .unwrap_or_else(|| skipped_record(plan, t, scheduler.status(t)))
-            })
+            .map(|t| records[t].take().unwrap_or_else(|| skipped_record(plan, t, scheduler.status(t))))
             .collect();
         let record = RunRecord {
             run_id: run_id.clone(),
@@ -345,14 +321,8 @@ impl Runner {
     ) -> (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>) {
         let task = &prepared.plan.tasks[t];
         let slot = &prepared.tasks[t];
-        let mut logs: Vec<LogLine> = slot
-            .notes
-            .iter()
-            .map(|n| LogLine {
-                source: "wasmpipe".into(),
-                text: n.clone(),
-            })
-            .collect();
+        let mut logs: Vec<LogLine> =
+            slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
         let component = match &slot.component {
             Ok(component) => component,
             Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
@@ -361,11 +331,7 @@ impl Runner {
             Ok(inputs) => inputs,
             Err(failure) => return (Err(failure), logs),
         };
-        let ctx = types::Context {
-            run_id: run_id.into(),
-            task_id: task.id.clone(),
-            attempt: 1,
-        };
+        let ctx = types::Context { run_id: run_id.into(), task_id: task.id.clone(), attempt: 1 };
         let limits = task.limits.over(limits);
         let outcome = executor::run_attempt(component, ctx, inputs, &limits, &task.grants).await;
         logs.extend(outcome.logs);
@@ -393,11 +359,7 @@ fn task_record(
         state,
         exit_handler: task.is_exit,
         cached: false,
-        attempts: vec![Attempt {
-            started_at,
-            finished_at: now(),
-            failure: failure.clone(),
-        }],
+        attempts: vec![Attempt { started_at, finished_at: now(), failure: failure.clone() }],
         outputs,
         failure,
         skip: None,
@@ -428,32 +390,19 @@ impl Stop {
         let message = match event {
             Interrupt::Cancel(source) => {
                 scheduler.interrupt(Interruption::Cancel, source);
-                self.cancel.get_or_insert(CancelRecord {
-                    signal: source.clone(),
-                    grace_ms,
-                });
+                self.cancel.get_or_insert(CancelRecord { signal: source.clone(), grace_ms });
                 format!(
                     "{source}: cancelling; body tasks stop, exit handlers run within {grace} (cancel again to abort)"
                 )
             }
             Interrupt::Deadline => {
                 scheduler.interrupt(Interruption::Deadline, "deadline");
-                self.cancel.get_or_insert(CancelRecord {
-                    signal: "deadline".into(),
-                    grace_ms,
-                });
-                let d = deadline
-                    .map(humantime::format_duration)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default();
+                self.cancel.get_or_insert(CancelRecord { signal: "deadline".into(), grace_ms });
+                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
                 format!("the run's deadline of {d} passed; body tasks stop, exit handlers run within {grace}")
             }
             Interrupt::Abort => {
-                let cause = self
-                    .cancel
-                    .as_ref()
-                    .map(|c| c.signal.clone())
-                    .unwrap_or_else(|| "library".into());
+                let cause = self.cancel.as_ref().map(|c| c.signal.clone()).unwrap_or_else(|| "library".into());
                 scheduler.abort(SkipReason::Aborted, &cause);
                 self.aborted = true;
                 format!("{cause} again: aborting; running exit tasks stop")
@@ -475,20 +424,13 @@ impl Stop {
                 Some(Failure::new(FailureKind::Cancelled, format!("cancelled by {source}")))
             }
             (Interrupt::Deadline, false) => {
-                let d = deadline
-                    .map(humantime::format_duration)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default();
-                Some(Failure::new(
-                    FailureKind::Timeout,
-                    format!("the run's deadline of {d} passed while the task ran"),
-                ))
+                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
+                Some(Failure::new(FailureKind::Timeout, format!("the run's deadline of {d} passed while the task ran")))
             }
             (Interrupt::Abort, _) => Some(Failure::new(FailureKind::Cancelled, "aborted by a second cancellation")),
-            (Interrupt::GraceExpired, _) => Some(Failure::new(
-                FailureKind::Cancelled,
-                "the grace period ran out while the task ran",
-            )),
+            (Interrupt::GraceExpired, _) => {
+                Some(Failure::new(FailureKind::Cancelled, "the grace period ran out while the task ran"))
+            }
             _ => None,
         }
     }
@@ -520,21 +462,16 @@ fn skipped_record(plan: &Plan, t: TaskIdx, status: &TaskStatus) -> TaskRecord {
 /// The value a reference stands for, if it has one now.
 fn resolve(prepared: &Prepared, r: &Ref, outputs: &[Option<IndexMap<String, Value>>]) -> Result<Value, String> {
     match r {
-        Ref::Param(name) => prepared
-            .params
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("parameter `{name}` has no value")),
+        Ref::Param(name) => {
+            prepared.params.get(name).cloned().ok_or_else(|| format!("parameter `{name}` has no value"))
+        }
         Ref::Output { task, output } => {
             let p = prepared.plan.by_name[task];
             match &outputs[p] {
-                Some(values) => values
-                    .get(output)
-                    .cloned()
-                    .ok_or_else(|| format!("task `{task}` produced no output `{output}`")),
-                None => Err(format!(
-                    "task `{task}` did not succeed, so its output `{output}` does not exist"
-                )),
+                Some(values) => {
+                    values.get(output).cloned().ok_or_else(|| format!("task `{task}` produced no output `{output}`"))
+                }
+                None => Err(format!("task `{task}` did not succeed, so its output `{output}` does not exist")),
             }
         }
     }
@@ -582,19 +519,13 @@ fn bind_inputs(
         let ty = match &spec.ty {
             PortType::FinalStatus => {
                 if let Some(status) = final_status {
-                    inputs.push((
-                        spec.name.clone(),
-                        types::InputValue::FinalStatus(final_status_to_wit(status)),
-                    ));
+                    inputs.push((spec.name.clone(), types::InputValue::FinalStatus(final_status_to_wit(status))));
                 }
                 continue;
             }
             PortType::Value(ty) => *ty,
             PortType::Artifact { .. } => {
-                return Err(bad(format!(
-                    "input `{}` is an artifact, which is not supported yet",
-                    spec.name
-                )));
+                return Err(bad(format!("input `{}` is an artifact, which is not supported yet", spec.name)));
             }
         };
         let bound = task.inputs.iter().find(|i| i.name == spec.name);
@@ -614,13 +545,8 @@ fn bind_inputs(
             }
             None => continue,
         };
-        let value = ty
-            .coerce(value)
-            .map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
-        inputs.push((
-            spec.name.clone(),
-            types::InputValue::Value(crate::value::to_wit(&value)),
-        ));
+        let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+        inputs.push((spec.name.clone(), types::InputValue::Value(crate::value::to_wit(&value))));
     }
     Ok(inputs)
 }
@@ -682,10 +608,7 @@ fn new_run_id() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let salt = (nanos ^ std::process::id().rotate_left(13) ^ n.wrapping_mul(0x9E37_79B9)) & 0xff_ffff;

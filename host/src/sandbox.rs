@@ -30,12 +30,7 @@ pub struct Limits {
 impl Default for Limits {
     /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr.
     fn default() -> Self {
-        Limits {
-            timeout: Duration::from_secs(300),
-            memory: 512 << 20,
-            output: 1 << 20,
-            fuel: None,
-        }
+        Limits { timeout: Duration::from_secs(300), memory: 512 << 20, output: 1 << 20, fuel: None }
     }
 }
 
@@ -102,11 +97,7 @@ impl HostState {
         Ok(HostState {
             wasi,
             table: ResourceTable::new(),
-            limiter: RecordingLimiter {
-                memory_limit: limits.memory,
-                memory_used: 0,
-                hit: false,
-            },
+            limiter: RecordingLimiter { memory_limit: limits.memory, memory_used: 0, hit: false },
             logs: Vec::new(),
             stdout,
             stderr,
@@ -120,20 +111,12 @@ impl HostState {
         for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             let (bytes, dropped) = pipe.contents();
             for text in String::from_utf8_lossy(&bytes).lines() {
-                lines.push(LogLine {
-                    source: source.into(),
-                    text: text.to_string(),
-                });
+                lines.push(LogLine { source: source.into(), text: text.to_string() });
             }
             if dropped > 0 {
-                let text = format!(
-                    "[wasmpipe: {source} truncated after {} bytes; {dropped} more bytes dropped]",
-                    bytes.len()
-                );
-                lines.push(LogLine {
-                    source: source.into(),
-                    text,
-                });
+                let text =
+                    format!("[wasmpipe: {source} truncated after {} bytes; {dropped} more bytes dropped]", bytes.len());
+                lines.push(LogLine { source: source.into(), text });
             }
         }
         lines
@@ -142,10 +125,7 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -160,10 +140,7 @@ impl host::Host for HostState {
             Level::Error => "error",
         };
         if self.logs.len() < 10_000 {
-            self.logs.push(LogLine {
-                source: source.into(),
-                text: message,
-            });
+            self.logs.push(LogLine { source: source.into(), text: message });
         }
     }
 }
@@ -187,9 +164,7 @@ pub fn new_store(
     let mut store = Store::new(engine, HostState::new(limits, grants)?);
     store.limiter(|s| &mut s.limiter);
     if fuel_engine {
-        store
-            .set_fuel(limits.fuel.unwrap_or(u64::MAX))
-            .expect("the engine consumes fuel");
+        store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).expect("the engine consumes fuel");
     }
     // Every epoch tick the guest yields to the async executor, so that timers (the task's
     // timeout, the run's deadline) and signal handlers run even while a guest spins; the

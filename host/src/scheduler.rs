@@ -78,13 +78,7 @@ impl<'p> Scheduler<'p> {
     /// A scheduler with every task waiting and the pipeline (the root group) entered.
     pub fn new(plan: &'p Plan) -> Scheduler<'p> {
         let sibling_deps = (0..plan.groups.len())
-            .map(|g| {
-                plan.groups[g]
-                    .children
-                    .iter()
-                    .map(|&c| plan.sibling_deps(g, c))
-                    .collect()
-            })
+            .map(|g| plan.groups[g].children.iter().map(|&c| plan.sibling_deps(g, c)).collect())
             .collect();
         let mut groups = vec![GroupStatus::Waiting; plan.groups.len()];
         groups[0] = GroupStatus::Running;
@@ -110,9 +104,7 @@ impl<'p> Scheduler<'p> {
         }
         self.interruption = Some((kind, cause.to_string()));
         for g in 0..self.groups.len() {
-            let exit_waiting = self.plan.groups[g]
-                .exit
-                .is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
+            let exit_waiting = self.plan.groups[g].exit.is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
             if self.groups[g] == GroupStatus::Running && exit_waiting {
                 self.interrupted[g] = true;
             }
@@ -125,10 +117,7 @@ impl<'p> Scheduler<'p> {
         if self.interruption.is_none() {
             self.interrupt(Interruption::Cancel, cause);
         }
-        self.aborted.get_or_insert(Skip {
-            reason,
-            cause: cause.to_string(),
-        });
+        self.aborted.get_or_insert(Skip { reason, cause: cause.to_string() });
     }
 
     /// The status of task `t`.
@@ -175,10 +164,7 @@ impl<'p> Scheduler<'p> {
 
     /// Whether every task is terminal.
     pub fn is_done(&self) -> bool {
-        !self
-            .tasks
-            .iter()
-            .any(|s| matches!(s, TaskStatus::Waiting | TaskStatus::Running))
+        !self.tasks.iter().any(|s| matches!(s, TaskStatus::Waiting | TaskStatus::Running))
     }
 
     /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
@@ -266,20 +252,12 @@ impl<'p> Scheduler<'p> {
             return Readiness::Skip(skip.clone());
         }
         if let Some((_, cause)) = &self.interruption {
-            return Readiness::Skip(Skip {
-                reason: SkipReason::Cancelled,
-                cause: cause.clone(),
-            });
+            return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
         }
         let mut blocked = false;
         for &dep in &self.sibling_deps[g][child_index] {
             let id = self.plan.child_id(dep).to_string();
-            let upstream_failed = |cause: String| {
-                Readiness::Skip(Skip {
-                    reason: SkipReason::UpstreamFailed,
-                    cause,
-                })
-            };
+            let upstream_failed = |cause: String| Readiness::Skip(Skip { reason: SkipReason::UpstreamFailed, cause });
             match dep {
                 Child::Task(d) => match &self.tasks[d] {
                     TaskStatus::Succeeded => {}
@@ -297,10 +275,7 @@ impl<'p> Scheduler<'p> {
             }
         }
         if let Some(cause) = &self.stopped[g] {
-            return Readiness::Skip(Skip {
-                reason: SkipReason::FailFast,
-                cause: cause.clone(),
-            });
+            return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
         }
         if blocked { Readiness::Blocked } else { Readiness::Ready }
     }
@@ -338,9 +313,7 @@ impl<'p> Scheduler<'p> {
 
     /// A finished group's state: its body's, or failed when its exit task failed.
     fn group_state(&self, g: GroupIdx) -> RunState {
-        let exit_failed = self.plan.groups[g]
-            .exit
-            .is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
+        let exit_failed = self.plan.groups[g].exit.is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
         match self.body_state(g) {
             RunState::Succeeded if exit_failed => RunState::Failed,
             state => state,
@@ -393,11 +366,8 @@ mod tests {
         let mut order = Vec::new();
         while let Some(t) = s.next_ready() {
             let id = plan.tasks[t].id.clone();
-            let result = if fails.contains(&id.as_str()) {
-                Err(Failure::new(FailureKind::Error, "no"))
-            } else {
-                Ok(())
-            };
+            let result =
+                if fails.contains(&id.as_str()) { Err(Failure::new(FailureKind::Error, "no")) } else { Ok(()) };
             order.push(id);
             s.finish(t, result);
         }
@@ -424,13 +394,7 @@ mod tests {
         assert_eq!(order, ["g/a", "g/e"]);
         assert_eq!(s.run_state(), RunState::Failed);
         let after = plan.by_name["after"];
-        assert_eq!(
-            s.status(after),
-            &TaskStatus::Skipped(Skip {
-                reason: SkipReason::FailFast,
-                cause: "g".into()
-            })
-        );
+        assert_eq!(s.status(after), &TaskStatus::Skipped(Skip { reason: SkipReason::FailFast, cause: "g".into() }));
     }
 
     #[test]
@@ -439,11 +403,7 @@ mod tests {
             "  - {task: reader, component: c, after: [inner]}\n  - exit_handler:\n      name: g\n      exit: {task: e, component: c}\n      steps:\n        - {task: inner, component: c}\n",
         );
         let (_, order) = drive(&plan, &[]);
-        assert_eq!(
-            order,
-            ["g/inner", "g/e", "reader"],
-            "declared first, but it waits for the group's exit task"
-        );
+        assert_eq!(order, ["g/inner", "g/e", "reader"], "declared first, but it waits for the group's exit task");
     }
 
     #[test]
@@ -455,10 +415,7 @@ mod tests {
         let a = s.next_ready().unwrap();
         s.finish(a, Err(Failure::new(FailureKind::Trap, "boom")));
         let e = s.next_ready().unwrap();
-        assert_eq!(
-            plan.tasks[e].id, "g/e",
-            "b is skipped by fail fast, so the exit task is next"
-        );
+        assert_eq!(plan.tasks[e].id, "g/e", "b is skipped by fail fast, so the exit task is next");
         let status = s.final_status(e, "run-1");
         assert_eq!(status.state, RunState::Failed);
         assert_eq!(status.group, "g");

@@ -74,10 +74,7 @@ pub fn resolve_params(
         if !values.contains_key(name) && param.default.is_none() {
             report.errors.push(source.error(
                 &format!("params.{name}"),
-                format!(
-                    "parameter `{name}` ({}) has no default: give it a value with `-p {name}=VALUE`",
-                    param.ty
-                ),
+                format!("parameter `{name}` ({}) has no default: give it a value with `-p {name}=VALUE`", param.ty),
             ));
         }
     }
@@ -86,13 +83,7 @@ pub fn resolve_params(
 
 /// Checks `plan` against its pipeline and components.
 pub fn validate(pipeline: &Pipeline, plan: &Plan, components: &Components, source: &SourceMap, report: &mut Report) {
-    let mut check = Checker {
-        pipeline,
-        plan,
-        components,
-        source,
-        report,
-    };
+    let mut check = Checker { pipeline, plan, components, source, report };
     check.names();
     check.components();
     for t in 0..plan.tasks.len() {
@@ -115,11 +106,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn list_or_none(names: &[&str]) -> String {
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-    }
+    if names.is_empty() { "none".into() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") }
 }
 
 impl Checker<'_> {
@@ -201,15 +188,9 @@ impl Checker<'_> {
         }
         for after in &task.after {
             if after == &task.name {
-                self.error(
-                    &format!("{path}.after"),
-                    format!("task `{after}` cannot run after itself"),
-                );
+                self.error(&format!("{path}.after"), format!("task `{after}` cannot run after itself"));
             } else if !self.plan.by_name.contains_key(after) {
-                self.error(
-                    &format!("{path}.after"),
-                    format!("`after: {after}` names no task of this pipeline"),
-                );
+                self.error(&format!("{path}.after"), format!("`after: {after}` names no task of this pipeline"));
             }
         }
         self.grants(t);
@@ -219,10 +200,7 @@ impl Checker<'_> {
             let binding = match &input.binding {
                 Ok(b) => b.clone(),
                 Err(e) => {
-                    self.error(
-                        &input_path,
-                        format!("input `{}` of task `{}`: {e}", input.name, task.name),
-                    );
+                    self.error(&input_path, format!("input `{}` of task `{}`: {e}", input.name, task.name));
                     continue;
                 }
             };
@@ -314,18 +292,12 @@ impl Checker<'_> {
         let mut errors = Vec::new();
         for (guest, host) in &task.grants.dirs {
             if !guest.starts_with('/') {
-                errors.push((
-                    format!("{path}.dirs"),
-                    format!("guest path `{guest}` must be absolute, like `/data`"),
-                ));
+                errors.push((format!("{path}.dirs"), format!("guest path `{guest}` must be absolute, like `/data`")));
             }
             if !host.is_dir() {
                 errors.push((
                     format!("{path}.dirs.{guest}"),
-                    format!(
-                        "host directory `{}` (for `{guest}`) does not exist or is not a directory",
-                        host.display()
-                    ),
+                    format!("host directory `{}` (for `{guest}`) does not exist or is not a directory", host.display()),
                 ));
             }
         }
@@ -366,20 +338,14 @@ impl Checker<'_> {
                         let known: Vec<&str> = self.pipeline.params.keys().map(String::as_str).collect();
                         self.error(
                             path,
-                            format!(
-                                "`{r}` names no parameter; declared parameters: {}",
-                                list_or_none(&known)
-                            ),
+                            format!("`{r}` names no parameter; declared parameters: {}", list_or_none(&known)),
                         );
                         return None;
                     }
                 },
                 Ref::Output { task, output } => {
                     let Some(&p) = self.plan.by_name.get(task) else {
-                        self.error(
-                            path,
-                            format!("`{r}` names no task: there is no task `{task}` in this pipeline"),
-                        );
+                        self.error(path, format!("`{r}` names no task: there is no task `{task}` in this pipeline"));
                         return None;
                     };
                     if let Some(c) = consumer {

@@ -74,16 +74,11 @@ impl ValueType {
         match (self, &value) {
             (ValueType::Any, _) => Ok(value),
             (ValueType::Float, Value::Number(n)) if n.is_i64() => Ok(float(n.as_f64().unwrap_or_default())),
-            (ValueType::Int, Value::Number(n)) if n.is_u64() && !n.is_i64() => Err(format!(
-                "expected an int, got {n}, which does not fit in 64 signed bits"
-            )),
+            (ValueType::Int, Value::Number(n)) if n.is_u64() && !n.is_i64() => {
+                Err(format!("expected an int, got {n}, which does not fit in 64 signed bits"))
+            }
             _ if actual == self => Ok(value),
-            _ => Err(format!(
-                "expected {}, got {} `{}`",
-                article(self),
-                actual.name(),
-                short(&value)
-            )),
+            _ => Err(format!("expected {}, got {} `{}`", article(self), actual.name(), short(&value))),
         }
     }
 
@@ -96,11 +91,7 @@ impl ValueType {
             ValueType::Int => text.trim().parse::<i64>().map(Value::from).map_err(|_| bad("an int")),
             ValueType::Float => {
                 let f: f64 = text.trim().parse().map_err(|_| bad("a float"))?;
-                if f.is_finite() {
-                    Ok(float(f))
-                } else {
-                    Err(bad("a finite float"))
-                }
+                if f.is_finite() { Ok(float(f)) } else { Err(bad("a finite float")) }
             }
             ValueType::Bool => match text.trim() {
                 "true" => Ok(Value::Bool(true)),
@@ -131,11 +122,7 @@ fn article(t: ValueType) -> String {
 /// A value shortened for a message.
 pub fn short(value: &Value) -> String {
     let text = value.to_string();
-    if text.chars().count() > 40 {
-        format!("{}...", text.chars().take(40).collect::<String>())
-    } else {
-        text
-    }
+    if text.chars().count() > 40 { format!("{}...", text.chars().take(40).collect::<String>()) } else { text }
 }
 
 /// A JSON float (never written as an int). Non-finite floats become null.
@@ -175,9 +162,7 @@ pub fn from_wit(value: &WitValue) -> Result<Value, String> {
         if depth > 256 {
             return Err("value nests deeper than 256 levels".into());
         }
-        let node = nodes
-            .get(index as usize)
-            .ok_or_else(|| format!("value node {index} does not exist"))?;
+        let node = nodes.get(index as usize).ok_or_else(|| format!("value node {index} does not exist"))?;
         if parent.is_some_and(|p| index <= p) {
             return Err(format!("value node {index} does not come after its parent"));
         }
@@ -190,12 +175,9 @@ pub fn from_wit(value: &WitValue) -> Result<Value, String> {
                 .map(Value::Number)
                 .ok_or_else(|| format!("float {f} cannot be represented in JSON"))?,
             Node::Boolean(b) => Value::Bool(*b),
-            Node::ListOf(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|&i| build(nodes, i, here, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Node::ListOf(items) => {
+                Value::Array(items.iter().map(|&i| build(nodes, i, here, depth + 1)).collect::<Result<_, _>>()?)
+            }
             Node::DictOf(entries) => {
                 let mut map = Map::new();
                 for (k, i) in entries {
@@ -227,13 +209,9 @@ mod tests {
 
     #[test]
     fn from_wit_rejects_cycles_and_dangling_indices() {
-        let cyclic = WitValue {
-            nodes: vec![Node::ListOf(vec![0])],
-        };
+        let cyclic = WitValue { nodes: vec![Node::ListOf(vec![0])] };
         assert!(from_wit(&cyclic).unwrap_err().contains("after its parent"));
-        let dangling = WitValue {
-            nodes: vec![Node::ListOf(vec![7])],
-        };
+        let dangling = WitValue { nodes: vec![Node::ListOf(vec![7])] };
         assert!(from_wit(&dangling).unwrap_err().contains("does not exist"));
     }
 
@@ -246,12 +224,7 @@ mod tests {
         assert_eq!(ValueType::List.parse_cli("[1,2]").unwrap(), json!([1, 2]));
         assert!(ValueType::Int.parse_cli("4.5").unwrap_err().contains("not an int"));
         assert!(ValueType::Bool.parse_cli("yes").unwrap_err().contains("true or false"));
-        assert!(
-            ValueType::Dict
-                .parse_cli("[1]")
-                .unwrap_err()
-                .contains("expected a dict")
-        );
+        assert!(ValueType::Dict.parse_cli("[1]").unwrap_err().contains("expected a dict"));
     }
 
     #[test]

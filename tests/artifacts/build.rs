@@ -43,10 +43,7 @@ fn check_target_installed() {
     let Ok(output) = Command::new("rustup").args(["target", "list", "--installed"]).output() else {
         return; // no rustup: let cargo report what is missing
     };
-    if !String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .any(|l| l.trim() == TARGET)
-    {
+    if !String::from_utf8_lossy(&output.stdout).lines().any(|l| l.trim() == TARGET) {
         panic!(
             "\n\nThe guest test programs need the {TARGET} target, which is not installed.\n\
              Install it with:\n\n    rustup target add {TARGET}\n\n"

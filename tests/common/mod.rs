@@ -52,10 +52,7 @@ impl Case {
     /// The 1-based line of the first line of the pipeline file that contains `needle`.
     pub fn line_of(&self, needle: &str) -> usize {
         let text = std::fs::read_to_string(&self.file).unwrap();
-        1 + text
-            .lines()
-            .position(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("`{needle}` is not in the file"))
+        1 + text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("`{needle}` is not in the file"))
     }
 
     /// The run directory of this case.
@@ -66,14 +63,7 @@ impl Case {
     /// `wasmpipe run FILE --output json ARGS...`: the exit code and the parsed stdout.
     pub fn run_json(&self, args: &[&str]) -> (i32, Value) {
         let out = wasmpipe(
-            &[
-                "run",
-                self.file.to_str().unwrap(),
-                "--output",
-                "json",
-                "--run-dir",
-                self.runs().to_str().unwrap(),
-            ],
+            &["run", self.file.to_str().unwrap(), "--output", "json", "--run-dir", self.runs().to_str().unwrap()],
             args,
         );
         (out.0, parse(&out.1, &out.2))

@@ -17,9 +17,7 @@ use syn::{
 pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !attr.is_empty() {
         let attr = Tokens::from(attr);
-        return syn::Error::new(attr.span(), "#[component] takes no arguments")
-            .to_compile_error()
-            .into();
+        return syn::Error::new(attr.span(), "#[component] takes no arguments").to_compile_error().into();
     }
     let mut func = parse_macro_input!(item as ItemFn);
     match expand_component(&mut func) {
@@ -41,16 +39,10 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
     let mut args = Vec::new();
     for input in func.sig.inputs.iter_mut() {
         let FnArg::Typed(typed) = input else {
-            return Err(syn::Error::new(
-                input.span(),
-                "a component is a free function, not a method",
-            ));
+            return Err(syn::Error::new(input.span(), "a component is a free function, not a method"));
         };
         let Pat::Ident(pat) = &*typed.pat else {
-            return Err(syn::Error::new(
-                typed.pat.span(),
-                "name each argument: it becomes the input's name",
-            ));
+            return Err(syn::Error::new(typed.pat.span(), "name each argument: it becomes the input's name"));
         };
         let mut default = None;
         let mut kept = Vec::new();
@@ -63,12 +55,7 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
         }
         typed.attrs = kept;
         let is_context = last_segment_is(&typed.ty, "Context");
-        args.push(Arg {
-            ident: pat.ident.clone(),
-            ty: (*typed.ty).clone(),
-            default,
-            is_context,
-        });
+        args.push(Arg { ident: pat.ident.clone(), ty: (*typed.ty).clone(), default, is_context });
     }
 
     let description = doc_string(&func.attrs);
@@ -116,9 +103,7 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
             ::core::result::Result::Err(e) => ::core::result::Result::Err(::std::string::ToString::to_string(&e)),
         })
     } else {
-        quote!(::core::result::Result::Ok(::wasmpipe_guest::Outputs::into_outputs(
-            result
-        )))
+        quote!(::core::result::Result::Ok(::wasmpipe_guest::Outputs::into_outputs(result)))
     };
 
     Ok(quote! {

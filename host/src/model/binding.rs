@@ -88,9 +88,7 @@ fn parse_string(text: &str) -> Result<Binding, String> {
             parts.push(Part::Text(rest[..start].to_string()));
         }
         let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("`{text}`: a `{{{{` has no closing `}}}}`"))?;
+        let end = after.find("}}").ok_or_else(|| format!("`{text}`: a `{{{{` has no closing `}}}}`"))?;
         parts.push(Part::Ref(parse_ref(after[..end].trim())?));
         rest = &after[end + 2..];
     }
@@ -110,14 +108,12 @@ fn parse_ref(inner: &str) -> Result<Ref, String> {
     let ok = |s: &&str| !s.is_empty();
     match segments.as_slice() {
         ["params", name] if ok(name) => Ok(Ref::Param(name.to_string())),
-        ["tasks", task, "outputs", output] if ok(task) && ok(output) => Ok(Ref::Output {
-            task: task.to_string(),
-            output: output.to_string(),
-        }),
-        ["tasks", task, "output"] if ok(task) => Ok(Ref::Output {
-            task: task.to_string(),
-            output: "output".to_string(),
-        }),
+        ["tasks", task, "outputs", output] if ok(task) && ok(output) => {
+            Ok(Ref::Output { task: task.to_string(), output: output.to_string() })
+        }
+        ["tasks", task, "output"] if ok(task) => {
+            Ok(Ref::Output { task: task.to_string(), output: "output".to_string() })
+        }
         _ => Err(format!(
             "`{{{{{inner}}}}}` is not a reference: write `{{{{params.NAME}}}}`, `{{{{tasks.TASK.outputs.OUTPUT}}}}` or `{{{{tasks.TASK.output}}}}`"
         )),
@@ -140,16 +136,10 @@ mod tests {
 
     #[test]
     fn a_whole_reference_keeps_its_type_and_text_around_it_formats() {
-        assert_eq!(
-            Binding::parse(&json!("{{ params.n }}")).unwrap(),
-            Binding::Ref(Ref::Param("n".into()))
-        );
+        assert_eq!(Binding::parse(&json!("{{ params.n }}")).unwrap(), Binding::Ref(Ref::Param("n".into())));
         assert_eq!(
             Binding::parse(&json!("{{tasks.a.output}}")).unwrap(),
-            Binding::Ref(Ref::Output {
-                task: "a".into(),
-                output: "output".into()
-            })
+            Binding::Ref(Ref::Output { task: "a".into(), output: "output".into() })
         );
         let Binding::Format(parts) = Binding::parse(&json!("n={{params.n}}!")).unwrap() else {
             panic!("expected a format")
@@ -160,16 +150,8 @@ mod tests {
 
     #[test]
     fn malformed_references_say_how_to_write_them() {
-        assert!(
-            Binding::parse(&json!("{{param.n}}"))
-                .unwrap_err()
-                .contains("{{params.NAME}}")
-        );
+        assert!(Binding::parse(&json!("{{param.n}}")).unwrap_err().contains("{{params.NAME}}"));
         assert!(Binding::parse(&json!("{{params.n")).unwrap_err().contains("no closing"));
-        assert!(
-            Binding::parse(&json!(["{{params.n}}"]))
-                .unwrap_err()
-                .contains("inside a list")
-        );
+        assert!(Binding::parse(&json!(["{{params.n}}"])).unwrap_err().contains("inside a list"));
     }
 }

@@ -45,9 +45,7 @@ impl std::str::FromStr for ByteSize {
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (digits, unit) = t.split_at(split);
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("`{text}` is not a size; write it like `256MiB` or `1GiB`"))?;
+        let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size; write it like `256MiB` or `1GiB`"))?;
         let factor: u64 = match unit.trim() {
             "" | "B" => 1,
             "KiB" | "Ki" | "K" | "KB" | "kB" => 1 << 10,
@@ -105,16 +103,8 @@ macro_rules! text_or_number_serde {
     };
 }
 
-text_or_number_serde!(
-    HumanDuration,
-    "Duration",
-    "A duration: \"30s\", \"1m 30s\", \"500ms\", or a number of seconds."
-);
-text_or_number_serde!(
-    ByteSize,
-    "ByteSize",
-    "A size: \"256MiB\", \"1GiB\", \"64Mi\", or a number of bytes."
-);
+text_or_number_serde!(HumanDuration, "Duration", "A duration: \"30s\", \"1m 30s\", \"500ms\", or a number of seconds.");
+text_or_number_serde!(ByteSize, "ByteSize", "A size: \"256MiB\", \"1GiB\", \"64Mi\", or a number of bytes.");
 
 #[cfg(test)]
 mod tests {

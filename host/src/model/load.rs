@@ -67,10 +67,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, Diagnostics> {
 
 /// Parses pipeline text; `file` names it in errors, `base_dir` anchors component paths.
 pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diagnostics> {
-    let mut source = SourceMap {
-        file: file.to_path_buf(),
-        lines: HashMap::new(),
-    };
+    let mut source = SourceMap { file: file.to_path_buf(), lines: HashMap::new() };
     let docs = MarkedYaml::load_from_str(text).map_err(|e| Diagnostic {
         file: file.display().to_string(),
         path: String::new(),
@@ -81,16 +78,11 @@ pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diag
         [doc] => doc,
         [] => {
             return Err(source
-                .error(
-                    "",
-                    "the file is empty: a pipeline needs `version`, `name`, `components` and `steps`",
-                )
+                .error("", "the file is empty: a pipeline needs `version`, `name`, `components` and `steps`")
                 .into());
         }
         _ => {
-            return Err(source
-                .error("", "the file holds several YAML documents: keep one pipeline per file")
-                .into());
+            return Err(source.error("", "the file holds several YAML documents: keep one pipeline per file").into());
         }
     };
     let mut errors = Vec::new();
@@ -100,11 +92,7 @@ pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diag
     }
     check_version(&value, &source)?;
     let pipeline = deserialize::<Pipeline>(&value, "", &source)?;
-    Ok(Loaded {
-        pipeline,
-        source,
-        base_dir: base_dir.to_path_buf(),
-    })
+    Ok(Loaded { pipeline, source, base_dir: base_dir.to_path_buf() })
 }
 
 fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
@@ -114,14 +102,10 @@ fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
             "version",
             format!("format version {v} is not supported: this wasmpipe reads `version: {FORMAT_VERSION}`"),
         )),
-        None if value.is_object() => Err(source.error(
-            "",
-            format!("the `version` field is missing: add `version: {FORMAT_VERSION}` at the top"),
-        )),
-        None => Err(source.error(
-            "",
-            "a pipeline file is a mapping with `version`, `name`, `components` and `steps`",
-        )),
+        None if value.is_object() => {
+            Err(source.error("", format!("the `version` field is missing: add `version: {FORMAT_VERSION}` at the top")))
+        }
+        None => Err(source.error("", "a pipeline file is a mapping with `version`, `name`, `components` and `steps`")),
     }
 }
 
@@ -187,11 +171,7 @@ fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: 
         YamlData::Value(scalar) => scalar_to_json(scalar),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
         YamlData::Sequence(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| to_json(item, format!("{path}[{i}]"), source, errors))
-                .collect(),
+            items.iter().enumerate().map(|(i, item)| to_json(item, format!("{path}[{i}]"), source, errors)).collect(),
         ),
         YamlData::Mapping(entries) => {
             let mut map = Map::new();
@@ -207,11 +187,7 @@ fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: 
                         continue;
                     }
                 };
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                 let value = to_json(item, child, source, errors);
                 map.insert(key, value);
             }
@@ -219,10 +195,7 @@ fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: 
         }
         YamlData::Tagged(_, inner) => to_json(inner, path, source, errors),
         YamlData::Alias(_) | YamlData::BadValue => {
-            errors.push(source.error(
-                &path,
-                "this YAML node could not be read (an unknown alias or a bad value)",
-            ));
+            errors.push(source.error(&path, "this YAML node could not be read (an unknown alias or a bad value)"));
             Value::Null
         }
     }
@@ -252,9 +225,7 @@ mod tests {
             "version: 1\nname: p\ncomponents: {c: {path: c.wasm}}\nsteps:\n  - task: t\n    component: c\n    inputs: {a: yes, b: 3, c: 3.0}\n",
         )
         .unwrap();
-        let super::super::Step::Task(task) = &loaded.pipeline.steps[0] else {
-            panic!()
-        };
+        let super::super::Step::Task(task) = &loaded.pipeline.steps[0] else { panic!() };
         assert_eq!(task.inputs["a"], Value::String("yes".into()));
         assert!(task.inputs["b"].is_i64());
         assert!(task.inputs["c"].is_f64());

@@ -5,26 +5,12 @@ use wasmpipe_guest::{FinalStatus, component};
 #[component]
 fn exit_report(message: String, status: FinalStatus) -> String {
     println!("{message}");
-    println!(
-        "group `{}` of run {} ended {}",
-        status.group,
-        status.run_id,
-        status.state.name()
-    );
+    println!("group `{}` of run {} ended {}", status.group, status.run_id, status.state.name());
     for failure in &status.failures {
         let code = failure.trap_code.as_deref().unwrap_or("-");
-        println!(
-            "  {} failed: {} ({code}): {}",
-            failure.task,
-            failure.kind.name(),
-            failure.message
-        );
+        println!("  {} failed: {} ({code}): {}", failure.task, failure.kind.name(), failure.message);
     }
-    format!(
-        "{} with {} failure(s)",
-        status.state.name(),
-        status.failures.len()
-    )
+    format!("{} with {} failure(s)", status.state.name(), status.failures.len())
 }
 
 fn main() {}

@@ -13,14 +13,8 @@ fn collect(
     use wasmpipe_guest::Value;
     let mut out = BTreeMap::new();
     out.insert("len".to_string(), Value::Int(items.len() as i64));
-    out.insert(
-        "keys".to_string(),
-        Value::List(labels.into_keys().map(Value::Str).collect()),
-    );
-    out.insert(
-        "extra".to_string(),
-        extra.map(Value::Str).unwrap_or(Value::Null),
-    );
+    out.insert("keys".to_string(), Value::List(labels.into_keys().map(Value::Str).collect()));
+    out.insert("extra".to_string(), extra.map(Value::Str).unwrap_or(Value::Null));
     out
 }
 

@@ -13,10 +13,7 @@ struct Scaled {
 /// Multiplies `x` by `factor`.
 #[component]
 fn scale(x: f64, #[default(2.0)] factor: f64) -> Scaled {
-    Scaled {
-        value: x * factor,
-        label: format!("{x}x{factor}"),
-    }
+    Scaled { value: x * factor, label: format!("{x}x{factor}") }
 }
 
 fn main() {}
