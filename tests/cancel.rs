@@ -21,7 +21,7 @@ struct Running {
 
 impl Running {
     fn start(case: &Case, args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmpipe"))
+        let mut child = common::command()
             .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", case.runs().to_str().unwrap()])
             .args(args)
             .stdout(Stdio::piped())

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::Path;
 
+use wasmpipe::cache::CompileCache;
 use wasmpipe::record::{FailureKind, RunState, TaskState};
 use wasmpipe::run::{Event, RunOptions, Runner};
 use wasmpipe_test_artifacts as art;
@@ -28,6 +29,11 @@ fn json_pipeline(dir: &Path, steps: serde_json::Value) -> std::path::PathBuf {
     file
 }
 
+/// A runner whose compiled-component cache is the tests' own.
+fn runner() -> Runner {
+    Runner::with_cache(Some(CompileCache::new(common::test_cache_dir()))).unwrap()
+}
+
 /// Ensures that a JSON pipeline runs through the library: outputs chain with their types,
 /// progress events arrive in order, and the record is returned and written.
 #[tokio::test]
@@ -40,7 +46,7 @@ async fn a_json_pipeline_runs_through_the_library() {
             {"task": "second", "component": "add", "inputs": {"a": "{{tasks.first.output}}"}},
         ]),
     );
-    let runner = Runner::new().unwrap();
+    let runner = runner();
     let options = RunOptions {
         params: vec![("n".into(), "40".into())],
         run_dir: dir.path().join("runs"),
@@ -74,7 +80,7 @@ async fn a_missing_body_component_fails_its_task_with_load() {
             "steps": [{"task": "second", "component": "broken"}],
         }}]),
     );
-    let runner = Runner::new().unwrap();
+    let runner = runner();
     let options = RunOptions { run_dir: dir.path().join("runs"), ..RunOptions::default() };
     let prepared = runner.prepare_file(&file, &options).await.unwrap();
     assert_eq!(prepared.load_failures.len(), 1);
@@ -105,7 +111,7 @@ async fn the_cancel_handle_cancels_like_a_signal() {
         ),
     )
     .unwrap();
-    let runner = Runner::new().unwrap();
+    let runner = runner();
     let options = RunOptions { run_dir: dir.path().join("runs"), ..RunOptions::default() };
     let prepared = runner.prepare_file(&file, &options).await.unwrap();
     let cancel = options.cancel.clone();

@@ -38,7 +38,7 @@ fn granted_environment_variables_are_visible() {
     assert_eq!(t["outputs"]["output"], "hunter2");
 
     let case = Case::new("name: s\nsteps:\n  - {task: t, component: fault, inputs: {mode: env}, host_env: [SECRET]}\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasmpipe"))
+    let out = common::command()
         .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir"])
         .arg(case.runs())
         .env("SECRET", "from the host")

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+use crate::cache::{CompileCache, Origin};
 use crate::engine::EngineKind;
 use crate::sandbox::{self, HostState, Limits};
 use crate::value::{self, ValueType};
@@ -180,16 +182,33 @@ pub struct LoadError {
 pub struct Loader {
     engine: Engine,
     kind: EngineKind,
+    disk: Option<CompileCache>,
+    /// How many components this loader compiled, and how many it loaded from the disk cache.
+    compiled: AtomicUsize,
+    from_cache: AtomicUsize,
     linker: Linker<HostState>,
     cache: Mutex<HashMap<PathBuf, Result<Arc<Component>, LoadError>>>,
 }
 
 impl Loader {
-    /// A loader for the shared engine of `kind`.
-    pub fn new(kind: EngineKind) -> anyhow::Result<Loader> {
+    /// A loader for the shared engine of `kind`, with compiled components cached in `disk`.
+    pub fn new(kind: EngineKind, disk: Option<CompileCache>) -> anyhow::Result<Loader> {
         let engine = crate::engine::shared_engine(kind)?;
         let linker = sandbox::linker(&engine)?;
-        Ok(Loader { engine, kind, linker, cache: Mutex::new(HashMap::new()) })
+        Ok(Loader {
+            engine,
+            kind,
+            disk,
+            compiled: AtomicUsize::new(0),
+            from_cache: AtomicUsize::new(0),
+            linker,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// How many components this loader has compiled, and how many it loaded from disk.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.compiled.load(Ordering::Relaxed), self.from_cache.load(Ordering::Relaxed))
     }
 
     /// The kind of engine components are compiled for.
@@ -216,8 +235,15 @@ impl Loader {
             ))
         })?;
         check_binary_kind(&bytes, path).map_err(fail)?;
-        let component = wasmtime::component::Component::new(&self.engine, &bytes)
-            .map_err(|e| fail(format!("component `{shown}` does not compile: {e:#}")))?;
+        let compiled = match &self.disk {
+            Some(disk) => disk.load_or_compile(&self.engine, &bytes),
+            None => wasmtime::component::Component::new(&self.engine, &bytes).map(|c| (c, Origin::Compiled)),
+        };
+        let (component, origin) = compiled.map_err(|e| fail(format!("component `{shown}` does not compile: {e:#}")))?;
+        match origin {
+            Origin::Compiled => self.compiled.fetch_add(1, Ordering::Relaxed),
+            Origin::Cached => self.from_cache.fetch_add(1, Ordering::Relaxed),
+        };
         let pre = self.linker.instantiate_pre(&component).map_err(|e| {
             fail(format!(
                 "component `{shown}` needs an import that wasmpipe does not provide ({e:#}); components may import WASI 0.2 and wasmpipe:pipeline/host only"

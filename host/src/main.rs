@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
+use wasmpipe::cache::{CACHE_DIR_ENV, CompileCache};
 use wasmpipe::cancel::CancelHandle;
 use wasmpipe::component::{PortType, Signature};
 use wasmpipe::diag::{Diagnostic, Diagnostics};
@@ -84,6 +85,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Output::Human)]
         output: Output,
     },
+    /// Show or clear the compiled-component cache (`$WASMPIPE_CACHE_DIR`, else
+    /// `~/.cache/wasmpipe`).
+    Cache {
+        /// `show` (the default) or `clear`.
+        #[arg(value_enum, default_value_t = CacheAction::Show)]
+        action: CacheAction,
+    },
     /// Print a JSON Schema shipped in `schemas/`.
     Schema {
         /// Which one.
@@ -96,6 +104,14 @@ enum Command {
 enum Output {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CacheAction {
+    /// Where the cache is, how many entries it holds and their size.
+    Show,
+    /// Remove every entry.
+    Clear,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -192,6 +208,27 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(report_errors(&d.into(), output))
                 }
             }
+        }
+        Command::Cache { action } => {
+            let Some(cache) = CompileCache::from_env() else {
+                println!("the compiled-component cache is off ({CACHE_DIR_ENV}=off)");
+                return Ok(ExitCode::SUCCESS);
+            };
+            match action {
+                CacheAction::Show => {
+                    let (entries, bytes) = cache.usage()?;
+                    println!(
+                        "{}: {entries} compiled component(s), {} KiB",
+                        cache.dir().display(),
+                        bytes.div_ceil(1024)
+                    );
+                }
+                CacheAction::Clear => {
+                    let removed = cache.clear()?;
+                    println!("{}: removed {removed} compiled component(s)", cache.dir().display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Schema { which } => {
             let schema = match which {
@@ -303,9 +340,11 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         RunState::Cancelled => "cancelled",
     };
     println!(
-        "run {} {state}: {} task(s), {failed} failed; record: {}",
+        "run {} {state}: {} task(s), {failed} failed; components: {} compiled, {} from cache; record: {}",
         record.run_id,
         record.tasks.len(),
+        record.compile.compiled,
+        record.compile.from_cache,
         run_dir.join(&record.run_id).join("record.json").display()
     );
 }

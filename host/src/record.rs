@@ -203,6 +203,15 @@ pub struct CancelRecord {
     pub grace_ms: u64,
 }
 
+/// What loading the run's components cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CompileStats {
+    /// Components compiled for this run (0 on a second run with a warm cache).
+    pub compiled: usize,
+    /// Components loaded from the compiled-component cache.
+    pub from_cache: usize,
+}
+
 /// The record of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "wasmpipe run record")]
@@ -228,6 +237,8 @@ pub struct RunRecord {
     pub aborted: bool,
     /// The cancellation, or null.
     pub cancel: Option<CancelRecord>,
+    /// How the run's components were loaded.
+    pub compile: CompileStats,
     /// One entry per task instance, in declaration order (a group's exit task after its body).
     pub tasks: Vec<TaskRecord>,
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use crate::cache::CompileCache;
 use crate::cancel::{CancelHandle, Interrupt, Interrupts};
 use crate::component::{Component, LoadError, Loader, PortType};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -19,8 +20,8 @@ use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
 use crate::plan::{Params, Plan, PlanTask, TaskIdx};
 use crate::record::{
-    Attempt, CancelRecord, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState, SkipReason,
-    TaskRecord, TaskState, now,
+    Attempt, CancelRecord, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState,
+    SkipReason, TaskRecord, TaskState, now,
 };
 use crate::sandbox::Limits;
 use crate::scheduler::{Interruption, Scheduler, TaskStatus};
@@ -46,6 +47,8 @@ pub struct Prepared {
     pub load_failures: Vec<Diagnostic>,
     /// Per task (as `plan.tasks`): its component, loaded for the engine it runs on.
     tasks: Vec<TaskComponent>,
+    /// How many components were compiled, and how many came from the cache, while preparing.
+    pub compile: CompileStats,
 }
 
 /// A component loaded for one engine kind, and a note when it fell back to on-demand.
@@ -107,14 +110,27 @@ pub enum Event<'a> {
 /// Loads, validates and runs pipelines; keeps loaded components for its lifetime.
 pub struct Runner {
     loaders: std::sync::Mutex<HashMap<EngineKind, Arc<Loader>>>,
+    disk: Option<CompileCache>,
     /// Why the pooling allocator is not used, when the host refused its reservation.
     pooling_unavailable: std::sync::OnceLock<Option<String>>,
 }
 
 impl Runner {
-    /// A runner on the process-wide shared engines.
+    /// A runner on the process-wide shared engines, with the compiled-component cache that
+    /// `WASMPIPE_CACHE_DIR` names (by default `~/.cache/wasmpipe`; `off` for none).
     pub fn new() -> anyhow::Result<Runner> {
-        Ok(Runner { loaders: Default::default(), pooling_unavailable: Default::default() })
+        Runner::with_cache(CompileCache::from_env())
+    }
+
+    /// A runner with compiled components cached in `disk` (None: compile every time).
+    pub fn with_cache(disk: Option<CompileCache>) -> anyhow::Result<Runner> {
+        Ok(Runner { loaders: Default::default(), disk, pooling_unavailable: Default::default() })
+    }
+
+    /// How many components this runner has compiled, and how many it loaded from the cache.
+    pub fn compile_counts(&self) -> (usize, usize) {
+        let loaders = self.loaders.lock().unwrap();
+        loaders.values().map(|l| l.counts()).fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
     }
 
     /// The loader of plain runs (no fuel), for `inspect`.
@@ -137,7 +153,7 @@ impl Runner {
         if let Some(loader) = loaders.get(&kind) {
             return Ok(loader.clone());
         }
-        let loader = Arc::new(Loader::new(kind)?);
+        let loader = Arc::new(Loader::new(kind, self.disk.clone())?);
         loaders.insert(kind, loader.clone());
         Ok(loader)
     }
@@ -177,6 +193,7 @@ impl Runner {
     /// Loads a pipeline file, resolves `-p` overrides, loads its components and validates it.
     /// Body components that fail to load are not errors here (see [`Prepared::load_failures`]).
     pub async fn prepare_file(&self, path: &Path, options: &RunOptions) -> Result<Prepared, Diagnostics> {
+        let counts_before = self.compile_counts();
         let loaded = load::load_file(path)?;
         let mut report = Report::default();
         let params = validate::resolve_params(&loaded.pipeline, &options.params, &loaded.source, &mut report);
@@ -225,11 +242,14 @@ impl Runner {
         if !report.errors.is_empty() {
             return Err(Diagnostics { errors: report.errors });
         }
+        let counts = self.compile_counts();
+        let compile = CompileStats { compiled: counts.0 - counts_before.0, from_cache: counts.1 - counts_before.1 };
         Ok(Prepared {
             plan,
             params,
             components,
             tasks: slots,
+            compile,
             source: loaded.source,
             load_failures: report.load_failures,
         })
@@ -300,6 +320,7 @@ impl Runner {
             finished_at: now(),
             aborted: stop.aborted,
             cancel: stop.cancel,
+            compile: prepared.compile,
             tasks,
         };
         let dir = options.run_dir.join(&run_id);

@@ -80,14 +80,22 @@ fn parse(stdout: &str, stderr: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"))
 }
 
+/// The compiled-component cache shared by the tests of this test binary (never the user's).
+pub fn test_cache_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// The `wasmpipe` binary, with a hermetic environment: the tests' own cache and no run dir.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmpipe"));
+    command.env_remove("WASMPIPE_RUN_DIR").env("WASMPIPE_CACHE_DIR", test_cache_dir());
+    command
+}
+
 /// Runs the `wasmpipe` binary: exit code, stdout, stderr.
 pub fn wasmpipe(args: &[&str], more: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wasmpipe"))
-        .args(args)
-        .args(more)
-        .env_remove("WASMPIPE_RUN_DIR")
-        .output()
-        .expect("running wasmpipe");
+    let out = command().args(args).args(more).output().expect("running wasmpipe");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -1,0 +1,165 @@
+//! The compiled-component cache on disk: compiling a component with Cranelift takes tens of
+//! milliseconds, loading its compiled form takes tens of microseconds, so a second run of a
+//! pipeline compiles nothing.
+//!
+//! An entry is keyed by the component's content hash (blake3) and the engine's
+//! precompile-compatibility hash, which covers the wasmtime version and every engine setting
+//! that affects compiled code; entries of another version or configuration are never loaded.
+//! Entries are written to a temporary file and renamed into place, so runs that share the cache
+//! never see half an entry. A corrupt entry is compiled again and replaced.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The environment variable that sets the cache directory (`off` disables the cache).
+pub const CACHE_DIR_ENV: &str = "WASMPIPE_CACHE_DIR";
+
+/// Compiled components on disk.
+#[derive(Clone, Debug)]
+pub struct CompileCache {
+    dir: PathBuf,
+}
+
+/// Where a component came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled now (and stored in the cache, when there is one).
+    Compiled,
+    /// Loaded from the cache.
+    Cached,
+}
+
+impl CompileCache {
+    /// A cache in `dir` (created when first written).
+    pub fn new(dir: impl Into<PathBuf>) -> CompileCache {
+        CompileCache { dir: dir.into() }
+    }
+
+    /// The cache the CLI uses: `$WASMPIPE_CACHE_DIR` (`off` for none), else
+    /// `$XDG_CACHE_HOME/wasmpipe`, else `~/.cache/wasmpipe`.
+    pub fn from_env() -> Option<CompileCache> {
+        match std::env::var_os(CACHE_DIR_ENV) {
+            Some(dir) if dir == "off" => None,
+            Some(dir) => Some(CompileCache::new(dir)),
+            None => {
+                let base = std::env::var_os("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+                Some(CompileCache::new(base.join("wasmpipe")))
+            }
+        }
+    }
+
+    /// The cache's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn compiled_dir(&self) -> PathBuf {
+        self.dir.join("compiled")
+    }
+
+    /// The entry file of `bytes` compiled by `engine`.
+    fn entry(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
+        let mut engine_hash = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut engine_hash);
+        let name = format!("{}-{:016x}.cwasm", blake3::hash(bytes).to_hex(), engine_hash.finish());
+        self.compiled_dir().join(name)
+    }
+
+    /// Loads the compiled form of `bytes` for `engine`, or compiles it and stores it. Failing to
+    /// write the cache is not an error: the component is still returned.
+    pub fn load_or_compile(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, Origin)> {
+        let entry = self.entry(engine, bytes);
+        if entry.exists() {
+            // SAFETY: the entry was written by `Component::serialize` of an engine with the same
+            // compatibility hash (its name says so), through an atomic rename; wasmtime also
+            // checks the header and refuses files of another version or configuration.
+            if let Ok(component) = unsafe { Component::deserialize_file(engine, &entry) } {
+                return Ok((component, Origin::Cached));
+            }
+        }
+        let component = Component::new(engine, bytes)?;
+        if let Ok(serialized) = component.serialize() {
+            let _ = write_atomically(&entry, &serialized);
+        }
+        Ok((component, Origin::Compiled))
+    }
+
+    /// The number of entries and their total size in bytes.
+    pub fn usage(&self) -> std::io::Result<(usize, u64)> {
+        let mut count = 0;
+        let mut bytes = 0;
+        match std::fs::read_dir(self.compiled_dir()) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    if entry.path().extension().is_some_and(|e| e == "cwasm") {
+                        count += 1;
+                        bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    }
+                }
+                Ok((count, bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, 0)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes every entry; returns how many there were.
+    pub fn clear(&self) -> std::io::Result<usize> {
+        let (count, _) = self.usage()?;
+        match std::fs::remove_dir_all(self.compiled_dir()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(count),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a uniquely named temporary file in the same directory and
+/// a rename, so a reader sees the whole file or none.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("entries live in a directory");
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.{:?}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"),
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAT: &str = r#"(component (core module (func (export "f"))))"#;
+
+    #[test]
+    fn the_second_load_comes_from_the_cache_and_a_corrupt_entry_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompileCache::new(dir.path());
+        let engine = Engine::default();
+        let bytes = WAT.as_bytes();
+        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Compiled);
+        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Cached);
+        assert_eq!(cache.usage().unwrap().0, 1);
+
+        std::fs::write(cache.entry(&engine, bytes), b"not a compiled component").unwrap();
+        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Compiled);
+        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Cached);
+
+        let mut fuel = wasmtime::Config::new();
+        fuel.consume_fuel(true);
+        let other = Engine::new(&fuel).unwrap();
+        assert_eq!(cache.load_or_compile(&other, bytes).unwrap().1, Origin::Compiled, "another configuration");
+        assert_eq!(cache.clear().unwrap(), 2);
+        assert_eq!(cache.usage().unwrap(), (0, 0));
+    }
+}
