@@ -72,7 +72,7 @@ impl Running {
 /// A body of one long task `g/body` and, after it, `g/later`, with exit task `g/e`.
 fn pipeline(body_mode: &str, exit: &str) -> Case {
     Case::new(&format!(
-        "name: cancel\nsteps:\n  - exit_handler:\n      name: g\n      exit: {exit}\n      steps:\n        - {{task: body, component: fault, inputs: {{mode: {body_mode}}}}}\n        - {{task: later, component: print_op, inputs: {{message: never}}}}\n  - {{task: after-group, component: print_op, inputs: {{message: never}}}}\n"
+        "name: cancel\nsteps:\n  - exit_handler:\n      name: g\n      exit: {exit}\n      steps:\n        - {{task: body, component: fault, inputs: {{mode: {body_mode}}}}}\n        - {{task: later, component: print_op, inputs: {{message: never}}, after: [body]}}\n  - {{task: after-group, component: print_op, inputs: {{message: never}}, after: [body]}}\n"
     ))
 }
 

@@ -93,6 +93,9 @@ fn a_broken_exit_component_stops_the_run_before_it_starts() {
     assert!(!case.runs().exists(), "nothing ran");
 }
 
+/// (These tests run one task at a time, `--jobs 1`, so that the order in which independent
+/// tasks start is fixed; `tests/parallel.rs` covers fail fast with tasks running together.)
+///
 /// Ensures fail fast inside a group: after a failure no new task of the group starts; an
 /// independent later task is skipped with `fail_fast`, a dependent one with `upstream_failed`,
 /// each naming its cause; the exit handler still runs.
@@ -101,7 +104,7 @@ fn fail_fast_skips_the_rest_of_the_group_with_reason_and_cause() {
     let case = Case::new(
         "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: ok, component: print_op, inputs: {message: first}}\n        - {task: bad, component: fail_op, inputs: {message: broken}}\n        - {task: later, component: print_op, inputs: {message: never}}\n        - {task: needs-bad, component: print_op, inputs: {message: never}, after: [bad]}\n",
     );
-    let (code, record) = case.run_json(&[]);
+    let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
     assert_eq!(task(&record, "g/ok")["state"], "succeeded");
     let later = task(&record, "g/later");
@@ -123,7 +126,7 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
     let case = Case::new(
         "name: p\nsteps:\n  - {task: first, component: fail_op, inputs: {message: top failed}}\n  - exit_handler:\n      name: never\n      exit: {task: never-exit, component: print_op, inputs: {message: x}}\n      steps:\n        - {task: never-body, component: print_op, inputs: {message: x}}\n",
     );
-    let (code, record) = case.run_json(&[]);
+    let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
     for id in ["never/never-body", "never/never-exit"] {
         let t = task(&record, id);
@@ -134,7 +137,7 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
     let case = Case::new(
         "name: p\nsteps:\n  - exit_handler:\n      name: outer\n      exit: {task: outer-exit, component: exit_report, inputs: {message: outer}}\n      steps:\n        - exit_handler:\n            name: inner\n            exit: {task: inner-exit, component: fail_op, inputs: {message: inner cleanup failed}}\n            steps:\n              - {task: work, component: trap_op, inputs: {message: working}}\n        - {task: sibling, component: print_op, inputs: {message: independent}}\n",
     );
-    let (code, record) = case.run_json(&[]);
+    let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
     let inner_exit = task(&record, "outer/inner/inner-exit");
     assert_eq!(inner_exit["state"], "failed");
@@ -178,7 +181,7 @@ fn an_exit_task_runs_without_outputs_of_failed_body_tasks() {
     let case = Case::new(
         "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: collect, inputs: {items: [], labels: {}, extra: \"{{tasks.probe.output}}\"}}\n      steps:\n        - {task: bad, component: fail_op, inputs: {message: stop}}\n        - {task: probe, component: type_of, inputs: {value: 7}}\n",
     );
-    let (code, record) = case.run_json(&[]);
+    let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
     assert_eq!(task(&record, "g/probe")["state"], "skipped");
     let e = task(&record, "g/e");

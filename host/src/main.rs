@@ -63,6 +63,9 @@ enum Command {
         /// body tasks fail with `timeout` and the exit handlers run within the grace period.
         #[arg(long, value_name = "DURATION")]
         deadline: Option<HumanDuration>,
+        /// How many tasks may run at the same time (default: the number of CPUs).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
     },
     /// Check a pipeline without running it: syntax, references, types, cycles, components.
     ///
@@ -129,10 +132,16 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run_command(cli.command).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("wasmpipe: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run_command(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("wasmpipe: {e:#}");
@@ -143,7 +152,7 @@ async fn main() -> ExitCode {
 
 async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { file, params, output, run_dir, timeout, memory, fuel, grace, deadline } => {
+        Command::Run { file, params, output, run_dir, timeout, memory, fuel, grace, deadline, jobs } => {
             let limits = Limits { timeout: timeout.0, memory: memory.0 as usize, fuel, ..Limits::default() };
             let cancel = CancelHandle::new();
             listen_for_signals(cancel.clone())?;
@@ -154,6 +163,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 deadline: deadline.map(|d| d.0),
                 grace: grace.0,
                 cancel,
+                jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1),
             };
             let runner = Runner::new()?;
             let prepared = match runner.prepare_file(&file, &options).await {

@@ -2,13 +2,14 @@
 //! scheduler, hand each ready task to the executor, and build the run record
 //! ([`Runner::run`]). Data flows one way: model -> plan -> scheduler -> executor -> record.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::cache::CompileCache;
 use crate::cancel::{CancelHandle, Interrupt, Interrupts};
@@ -76,6 +77,8 @@ pub struct RunOptions {
     pub grace: Duration,
     /// Cancels the run from outside (signals, or the library's caller).
     pub cancel: CancelHandle,
+    /// How many tasks may run at the same time.
+    pub jobs: usize,
 }
 
 /// The grace period when none is given.
@@ -93,6 +96,7 @@ impl Default for RunOptions {
             deadline: None,
             grace: DEFAULT_GRACE,
             cancel: CancelHandle::new(),
+            jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         }
     }
 }
@@ -266,46 +270,59 @@ impl Runner {
         let plan = &prepared.plan;
         let started_at = now();
         let mut scheduler = Scheduler::new(plan);
-        let mut records: Vec<Option<TaskRecord>> = vec![None; plan.tasks.len()];
-        let mut outputs: Vec<Option<IndexMap<String, Value>>> = vec![None; plan.tasks.len()];
+        let mut done = Done { records: vec![None; plan.tasks.len()], outputs: vec![None; plan.tasks.len()] };
         let deadline = options.deadline.or(plan.deadline);
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
         let mut stop = Stop::default();
+        let jobs = options.jobs.max(1);
+        let mut running: JoinSet<(TaskIdx, AttemptResult)> = JoinSet::new();
+        let mut live: BTreeMap<TaskIdx, (AbortHandle, Started)> = BTreeMap::new();
 
         loop {
             while let Some(event) = interrupts.poll_now() {
                 stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
+                stop.end_live(&event, &mut live, &mut done, &mut scheduler, plan, deadline, observe);
             }
-            let Some(t) = scheduler.next_ready() else { break };
-            let task = &plan.tasks[t];
-            observe(Event::TaskStarted(&task.id));
-            let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
-            let attempt_started = now();
-            let (result, logs) = {
-                let attempt = self.attempt(prepared, t, &outputs, final_status.as_ref(), &run_id, &options.limits);
-                tokio::pin!(attempt);
-                loop {
-                    tokio::select! {
-                        outcome = &mut attempt => break outcome,
-                        event = interrupts.next() => {
-                            stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
-                            if let Some(failure) = stop.failure_for(&event, task.is_exit, deadline) {
-                                break (Err(failure), Vec::new());
-                            }
-                        }
+            // Start what may start, up to `jobs` at a time.
+            while live.len() < jobs {
+                let Some(t) = scheduler.next_ready() else { break };
+                let task = &plan.tasks[t];
+                observe(Event::TaskStarted(&task.id));
+                let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
+                let attempt_started = now();
+                let (job, logs) =
+                    self.attempt(prepared, t, &done.outputs, final_status.as_ref(), &run_id, &options.limits);
+                let started = Started { started_at: attempt_started, final_status, logs };
+                match job {
+                    Ok(job) => {
+                        let abort = running.spawn(async move { (t, job.run().await) });
+                        live.insert(t, (abort, started));
+                    }
+                    Err(failure) => {
+                        done.conclude(task, started, (Err(failure), Vec::new()), &mut scheduler, t, observe)
                     }
                 }
-            };
-            let record = task_record(task, attempt_started, &result, logs, final_status);
-            if let Ok(values) = result.as_ref() {
-                outputs[t] = Some(values.clone());
             }
-            observe(Event::TaskFinished(&record));
-            records[t] = Some(record);
-            scheduler.finish(t, result.map(|_| ()));
+            if live.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = running.join_next() => {
+                    let Some(Ok((t, result))) = joined else { continue };
+                    if let Some((_, started)) = live.remove(&t) {
+                        done.conclude(&plan.tasks[t], started, result, &mut scheduler, t, observe);
+                    }
+                }
+                event = interrupts.next() => {
+                    stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
+                    stop.end_live(&event, &mut live, &mut done, &mut scheduler, plan, deadline, observe);
+                }
+            }
         }
+        running.abort_all();
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
+        let Done { mut records, outputs } = done;
         let tasks = (0..plan.tasks.len())
             .map(|t| records[t].take().unwrap_or_else(|| skipped_record(plan, t, scheduler.status(t))))
             .collect();
@@ -330,8 +347,9 @@ impl Runner {
         record
     }
 
-    /// Runs one attempt of task `t`: its component, its inputs, one call.
-    async fn attempt(
+    /// Gets one attempt of task `t` ready: its component and its inputs. Fails at once (kind
+    /// `load` or `input`) when either is missing. Also returns the notes for the task's log.
+    fn attempt(
         &self,
         prepared: &Prepared,
         t: TaskIdx,
@@ -339,10 +357,10 @@ impl Runner {
         final_status: Option<&FinalStatusRecord>,
         run_id: &str,
         limits: &Limits,
-    ) -> (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>) {
+    ) -> (Result<Job, Failure>, Vec<LogLine>) {
         let task = &prepared.plan.tasks[t];
         let slot = &prepared.tasks[t];
-        let mut logs: Vec<LogLine> =
+        let logs: Vec<LogLine> =
             slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
         let component = match &slot.component {
             Ok(component) => component,
@@ -352,11 +370,70 @@ impl Runner {
             Ok(inputs) => inputs,
             Err(failure) => return (Err(failure), logs),
         };
-        let ctx = types::Context { run_id: run_id.into(), task_id: task.id.clone(), attempt: 1 };
-        let limits = task.limits.over(limits);
-        let outcome = executor::run_attempt(component, ctx, inputs, &limits, &task.grants).await;
-        logs.extend(outcome.logs);
-        (outcome.result, logs)
+        let job = Job {
+            component: component.clone(),
+            ctx: types::Context { run_id: run_id.into(), task_id: task.id.clone(), attempt: 1 },
+            inputs,
+            limits: task.limits.over(limits),
+            grants: task.grants.clone(),
+        };
+        (Ok(job), logs)
+    }
+}
+
+/// What an attempt produced: outputs or a failure, and what the guest wrote.
+type AttemptResult = (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>);
+
+/// One attempt, owning all it needs, so that it can run on any thread of the runtime.
+struct Job {
+    component: Arc<Component>,
+    ctx: types::Context,
+    inputs: Vec<(String, types::InputValue)>,
+    limits: Limits,
+    grants: crate::plan::Grants,
+}
+
+impl Job {
+    async fn run(self) -> AttemptResult {
+        let outcome = executor::run_attempt(&self.component, self.ctx, self.inputs, &self.limits, &self.grants).await;
+        (outcome.result, outcome.logs)
+    }
+}
+
+/// An attempt that has started.
+struct Started {
+    started_at: String,
+    final_status: Option<FinalStatusRecord>,
+    /// Lines for the task's log from wasmpipe itself.
+    logs: Vec<LogLine>,
+}
+
+/// What finished tasks left: their records and, for succeeded ones, their outputs.
+struct Done {
+    records: Vec<Option<TaskRecord>>,
+    outputs: Vec<Option<IndexMap<String, Value>>>,
+}
+
+impl Done {
+    /// Records how task `t` ended and tells the scheduler and the observer.
+    fn conclude(
+        &mut self,
+        task: &PlanTask,
+        started: Started,
+        (result, logs): AttemptResult,
+        scheduler: &mut Scheduler<'_>,
+        t: TaskIdx,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) {
+        let mut all_logs = started.logs;
+        all_logs.extend(logs);
+        let record = task_record(task, started.started_at, &result, all_logs, started.final_status);
+        if let Ok(values) = &result {
+            self.outputs[t] = Some(values.clone());
+        }
+        observe(Event::TaskFinished(&record));
+        self.records[t] = Some(record);
+        scheduler.finish(t, result.map(|_| ()));
     }
 }
 
@@ -435,6 +512,30 @@ impl Stop {
             }
         };
         observe(Event::Interrupted(&message));
+    }
+
+    /// Ends the running attempts that `event` stops (body tasks at a cancellation or the
+    /// deadline, every task at an abort), recording their failure.
+    #[allow(clippy::too_many_arguments)]
+    fn end_live(
+        &self,
+        event: &Interrupt,
+        live: &mut BTreeMap<TaskIdx, (AbortHandle, Started)>,
+        done: &mut Done,
+        scheduler: &mut Scheduler<'_>,
+        plan: &Plan,
+        deadline: Option<Duration>,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) {
+        let stopped: Vec<(TaskIdx, Failure)> = live
+            .keys()
+            .filter_map(|&t| self.failure_for(event, plan.tasks[t].is_exit, deadline).map(|f| (t, f)))
+            .collect();
+        for (t, failure) in stopped {
+            let (abort, started) = live.remove(&t).expect("live");
+            abort.abort();
+            done.conclude(&plan.tasks[t], started, (Err(failure), Vec::new()), scheduler, t, observe);
+        }
     }
 
     /// How an interrupt ends a running attempt, if it does: body tasks stop at a cancellation
