@@ -1,0 +1,124 @@
+//! Criterion benchmarks of the engine, each beside its floor:
+//! - `floor/instantiate_call`: bare wasmtime, a fresh store, instantiate from `InstancePre`,
+//!   one call; the physical limit a task can cost;
+//! - `task/run_attempt`: one attempt through wasmpipe's executor (sandbox, limits, output checks);
+//! - `pipeline/chain20`: a whole 20-task chain through `Runner::run` (schedule, bind inputs,
+//!   run, record, write the record), per run; divide by 20 for the per-task cost;
+//! - `trap_to_exit_handler`: from a body task's trap to its exit task starting, read from the
+//!   run record's microsecond timestamps.
+//!
+//! Run with `cargo bench -p wasmpipe --bench engine`; see BENCHMARKS.md.
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use wasmpipe::cache::CompileCache;
+use wasmpipe::component::Loader;
+use wasmpipe::engine::EngineKind;
+use wasmpipe::run::{RunOptions, Runner};
+use wasmpipe::sandbox::{self, Limits};
+use wasmpipe::wit::types;
+use wasmpipe_test_artifacts as art;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn add_inputs() -> Vec<(String, types::InputValue)> {
+    let int = |i: i64| types::InputValue::Value(wasmpipe::value::to_wit(&serde_json::json!(i)));
+    vec![("a".into(), int(1)), ("b".into(), int(2))]
+}
+
+fn ctx() -> types::Context {
+    types::Context { run_id: "bench".into(), task_id: "add".into(), attempt: 1 }
+}
+
+fn engine_benches(c: &mut Criterion) {
+    let rt = runtime();
+    let loader = Loader::new(EngineKind { fuel: false, pooling: true }, None).unwrap();
+    let component = rt.block_on(loader.load(Path::new(art::ADD))).unwrap();
+    let limits = Limits::default();
+
+    c.bench_function("floor/instantiate_call", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut store = sandbox::new_store(&component.engine, &limits, &Default::default(), false).unwrap();
+                let task = component.pre.instantiate_async(&mut store).await.unwrap();
+                let out = task.wasmpipe_pipeline_component().call_run(&mut store, &ctx(), &add_inputs()).await.unwrap();
+                assert!(out.is_ok());
+            })
+        })
+    });
+
+    c.bench_function("task/run_attempt", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let outcome =
+                    wasmpipe::executor::run_attempt(&component, ctx(), add_inputs(), &limits, &Default::default())
+                        .await;
+                assert_eq!(outcome.result.unwrap()["output"], 3);
+            })
+        })
+    });
+}
+
+/// Writes a pipeline into `dir` and prepares it.
+fn prepare(rt: &tokio::runtime::Runtime, runner: &Runner, dir: &Path, body: &str) -> wasmpipe::run::Prepared {
+    let file = dir.join("pipeline.yaml");
+    let text = format!(
+        "version: 1\nname: bench\ncomponents:\n  add: {{path: {:?}}}\n  fault: {{path: {:?}}}\n  exit_report: {{path: {:?}}}\nsteps:\n{body}",
+        art::ADD,
+        art::FAULT,
+        art::EXAMPLE_EXIT_REPORT
+    );
+    std::fs::write(&file, text).unwrap();
+    rt.block_on(runner.prepare_file(&file, &RunOptions::default())).unwrap()
+}
+
+fn pipeline_benches(c: &mut Criterion) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let runner = Runner::with_cache(Some(CompileCache::new(dir.path().join("cache")))).unwrap();
+    let options = RunOptions { run_dir: dir.path().join("runs"), jobs: 1, ..RunOptions::default() };
+
+    let mut chain = String::from("  - {task: t0, component: add, inputs: {a: 0}}\n");
+    for i in 1..20 {
+        chain.push_str(&format!(
+            "  - {{task: t{i}, component: add, inputs: {{a: \"{{{{tasks.t{}.output}}}}\"}}}}\n",
+            i - 1
+        ));
+    }
+    let prepared = prepare(&rt, &runner, dir.path(), &chain);
+    c.bench_function("pipeline/chain20", |b| {
+        b.iter(|| {
+            let record = rt.block_on(runner.run(&prepared, &options, &mut |_| {}));
+            assert_eq!(record.tasks[19].outputs["output"], 20);
+        })
+    });
+
+    let trap = "  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: bye}}\n      steps:\n        - {task: boom, component: fault, inputs: {mode: unreachable}}\n";
+    let prepared = prepare(&rt, &runner, dir.path(), trap);
+    c.bench_function("trap_to_exit_handler", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                let record = rt.block_on(runner.run(&prepared, &options, &mut |_| {}));
+                let trapped = &record.task("g/boom").unwrap().attempts[0].finished_at;
+                let exit_started = &record.task("g/e").unwrap().attempts[0].started_at;
+                total += humantime::parse_rfc3339(exit_started)
+                    .unwrap()
+                    .duration_since(humantime::parse_rfc3339(trapped).unwrap())
+                    .unwrap_or_default();
+            }
+            total
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    targets = engine_benches, pipeline_benches
+}
+criterion_main!(benches);
