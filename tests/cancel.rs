@@ -214,3 +214,22 @@ fn a_pipeline_deadline_is_enforced() {
     assert_eq!(task(&record, "g/body")["failure"]["kind"], "timeout");
     assert_eq!(task(&record, "g/e")["state"], "succeeded");
 }
+
+/// Ensures that what a cancelled task wrote before the signal is kept in its record.
+#[test]
+fn a_cancelled_task_keeps_its_output() {
+    let case = Case::new(
+        "name: cancel\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: print_op, inputs: {message: bye}}\n      steps:\n        - {task: body, component: spin_op, inputs: {message: working on it}}\n",
+    );
+    let mut run = Running::start(&case, &[]);
+    run.wait_for("[start]   g/body");
+    // The guest prints as soon as it starts, microseconds after the line above; a second leaves
+    // a wide margin on a loaded machine.
+    std::thread::sleep(Duration::from_secs(1));
+    run.signal("INT");
+    let (code, record) = run.finish();
+    assert_eq!(code, 130);
+    let body = task(&record, "g/body");
+    assert_eq!(body["state"], "cancelled");
+    assert_eq!(common::printed(body), ["working on it"]);
+}

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use wasmpipe::cache::CompileCache;
+use wasmpipe::capture::Capture;
 use wasmpipe::component::Loader;
 use wasmpipe::engine::EngineKind;
 use wasmpipe::run::{RunOptions, Runner};
@@ -43,7 +44,9 @@ fn engine_benches(c: &mut Criterion) {
     c.bench_function("floor/instantiate_call", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let mut store = sandbox::new_store(&component.engine, &limits, &Default::default(), false).unwrap();
+                let capture = Capture::new(limits.output);
+                let mut store =
+                    sandbox::new_store(&component.engine, &limits, &Default::default(), false, capture).unwrap();
                 let task = component.pre.instantiate_async(&mut store).await.unwrap();
                 let out = task.wasmpipe_pipeline_component().call_run(&mut store, &ctx(), &add_inputs()).await.unwrap();
                 assert!(out.is_ok());
@@ -54,9 +57,16 @@ fn engine_benches(c: &mut Criterion) {
     c.bench_function("task/run_attempt", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let outcome =
-                    wasmpipe::executor::run_attempt(&component, ctx(), add_inputs(), &limits, &Default::default())
-                        .await;
+                let capture = Capture::new(limits.output);
+                let outcome = wasmpipe::executor::run_attempt(
+                    &component,
+                    ctx(),
+                    add_inputs(),
+                    &limits,
+                    &Default::default(),
+                    capture,
+                )
+                .await;
                 assert_eq!(outcome.result.unwrap()["output"], 3);
             })
         })

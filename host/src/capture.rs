@@ -1,7 +1,8 @@
-//! Bounded capture of a guest's stdout and stderr: the first `capacity` bytes are kept, the
-//! rest is counted and dropped. Unlike a pipe that errors when full, the guest's writes always
-//! succeed, so a chatty guest is truncated, not crashed (a Rust guest panics when `println!`
-//! fails).
+//! Bounded capture of what a guest writes: stdout and stderr keep their first `capacity` bytes
+//! and count the rest, which is dropped. Unlike a pipe that errors when full, the guest's writes
+//! always succeed, so a chatty guest is truncated, not crashed (a Rust guest panics when
+//! `println!` fails). A [`Capture`] is shared with the runner, so the output of an attempt that
+//! is cancelled (its store dropped mid-call) is still recorded.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,54 @@ use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+use crate::record::LogLine;
+
+/// The most `log` calls kept per attempt.
+const MAX_LOG_CALLS: usize = 10_000;
+
+/// Everything one attempt writes: stdout, stderr and `log` calls. Clones share it.
+#[derive(Clone, Debug)]
+pub struct Capture {
+    /// The guest's stdout.
+    pub stdout: CappedPipe,
+    /// The guest's stderr.
+    pub stderr: CappedPipe,
+    logs: Arc<Mutex<Vec<LogLine>>>,
+}
+
+impl Capture {
+    /// A capture keeping up to `capacity` bytes of stdout and of stderr.
+    pub fn new(capacity: usize) -> Capture {
+        Capture { stdout: CappedPipe::new(capacity), stderr: CappedPipe::new(capacity), logs: Arc::default() }
+    }
+
+    /// Records a `log` call (the first 10,000 of them).
+    pub fn log(&self, source: &str, text: String) {
+        let mut logs = self.logs.lock().unwrap();
+        if logs.len() < MAX_LOG_CALLS {
+            logs.push(LogLine { source: source.into(), text });
+        }
+    }
+
+    /// Everything written so far: log calls first, then stdout and stderr, line by line; a
+    /// stream cut off at its capacity ends with a line that says how much was dropped.
+    pub fn lines(&self) -> Vec<LogLine> {
+        let mut lines = self.logs.lock().unwrap().clone();
+        for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let (bytes, dropped) = pipe.contents();
+            for text in String::from_utf8_lossy(&bytes).lines() {
+                lines.push(LogLine { source: source.into(), text: text.to_string() });
+            }
+            if dropped > 0 {
+                let text =
+                    format!("[wasmpipe: {source} truncated after {} bytes; {dropped} more bytes dropped]", bytes.len());
+                lines.push(LogLine { source: source.into(), text });
+            }
+        }
+        lines
+    }
+}
 
 #[derive(Debug, Default)]
 struct Buffer {

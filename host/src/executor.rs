@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use wasmtime::Trap;
 
+use crate::capture::Capture;
 use crate::component::{Component, PortType};
 use crate::plan::Grants;
 use crate::record::{Failure, FailureKind, LogLine};
@@ -21,15 +22,16 @@ pub struct AttemptOutcome {
     pub logs: Vec<LogLine>,
 }
 
-/// Runs `component` once with `inputs` under `limits`.
+/// Runs `component` once with `inputs` under `limits`, writing its output to `capture`.
 pub async fn run_attempt(
     component: &Component,
     ctx: types::Context,
     inputs: Vec<(String, types::InputValue)>,
     limits: &Limits,
     grants: &Grants,
+    capture: Capture,
 ) -> AttemptOutcome {
-    let mut store = match sandbox::new_store(&component.engine, limits, grants, component.kind.fuel) {
+    let mut store = match sandbox::new_store(&component.engine, limits, grants, component.kind.fuel, capture.clone()) {
         Ok(store) => store,
         Err(message) => {
             return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
@@ -42,7 +44,7 @@ pub async fn run_attempt(
     // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
     // timer fires in both cases and dropping the call stops the guest.
     let called = tokio::time::timeout(limits.timeout, call).await;
-    let logs = store.data_mut().take_logs();
+    let logs = capture.lines();
     let result = match called {
         Err(_elapsed) => Err(timeout(limits)),
         Ok(Err(error)) => Err(classify(&error, &store.data().limiter, limits, &logs)),

@@ -13,6 +13,7 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use crate::cache::CompileCache;
 use crate::cancel::{CancelHandle, Interrupt, Interrupts};
+use crate::capture::Capture;
 use crate::component::{Component, LoadError, Loader, PortType};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::EngineKind;
@@ -292,7 +293,8 @@ impl Runner {
                 let attempt_started = now();
                 let (job, logs) =
                     self.attempt(prepared, t, &done.outputs, final_status.as_ref(), &run_id, &options.limits);
-                let started = Started { started_at: attempt_started, final_status, logs };
+                let capture = job.as_ref().ok().map(|j| j.capture.clone());
+                let started = Started { capture, started_at: attempt_started, final_status, logs };
                 match job {
                     Ok(job) => {
                         let abort = running.spawn(async move { (t, job.run().await) });
@@ -370,11 +372,13 @@ impl Runner {
             Ok(inputs) => inputs,
             Err(failure) => return (Err(failure), logs),
         };
+        let limits = task.limits.over(limits);
         let job = Job {
             component: component.clone(),
+            capture: Capture::new(limits.output),
             ctx: types::Context { run_id: run_id.into(), task_id: task.id.clone(), attempt: 1 },
             inputs,
-            limits: task.limits.over(limits),
+            limits,
             grants: task.grants.clone(),
         };
         (Ok(job), logs)
@@ -387,6 +391,7 @@ type AttemptResult = (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>);
 /// One attempt, owning all it needs, so that it can run on any thread of the runtime.
 struct Job {
     component: Arc<Component>,
+    capture: Capture,
     ctx: types::Context,
     inputs: Vec<(String, types::InputValue)>,
     limits: Limits,
@@ -395,13 +400,17 @@ struct Job {
 
 impl Job {
     async fn run(self) -> AttemptResult {
-        let outcome = executor::run_attempt(&self.component, self.ctx, self.inputs, &self.limits, &self.grants).await;
+        let outcome =
+            executor::run_attempt(&self.component, self.ctx, self.inputs, &self.limits, &self.grants, self.capture)
+                .await;
         (outcome.result, outcome.logs)
     }
 }
 
 /// An attempt that has started.
 struct Started {
+    /// What the attempt writes, when it got as far as running (kept if it is interrupted).
+    capture: Option<Capture>,
     started_at: String,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.
@@ -534,7 +543,8 @@ impl Stop {
         for (t, failure) in stopped {
             let (abort, started) = live.remove(&t).expect("live");
             abort.abort();
-            done.conclude(&plan.tasks[t], started, (Err(failure), Vec::new()), scheduler, t, observe);
+            let written = started.capture.as_ref().map(Capture::lines).unwrap_or_default();
+            done.conclude(&plan.tasks[t], started, (Err(failure), written), scheduler, t, observe);
         }
     }
 

@@ -8,9 +8,8 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
-use crate::capture::CappedPipe;
+use crate::capture::Capture;
 use crate::plan::Grants;
-use crate::record::LogLine;
 use crate::wit::wasmpipe::pipeline::host::{self, Level};
 use crate::wit::{Task, types};
 
@@ -66,21 +65,17 @@ pub struct HostState {
     table: ResourceTable,
     /// The memory limiter, which records hits.
     pub limiter: RecordingLimiter,
-    /// Lines the guest logged through `wasmpipe:pipeline/host.log`.
-    pub logs: Vec<LogLine>,
-    stdout: CappedPipe,
-    stderr: CappedPipe,
+    /// What the guest writes.
+    pub capture: Capture,
 }
 
 impl HostState {
     /// Fresh state for one attempt: captured stdio, and of the host only what `grants` allows
     /// (by default no files, no network, no environment). Fails when a granted directory
     /// cannot be opened or a host variable is not set.
-    pub fn new(limits: &Limits, grants: &Grants) -> Result<HostState, String> {
-        let stdout = CappedPipe::new(limits.output);
-        let stderr = CappedPipe::new(limits.output);
+    pub fn new(limits: &Limits, grants: &Grants, capture: Capture) -> Result<HostState, String> {
         let mut builder = WasiCtx::builder();
-        builder.stdout(stdout.clone()).stderr(stderr.clone());
+        builder.stdout(capture.stdout.clone()).stderr(capture.stderr.clone());
         for (name, value) in &grants.env {
             builder.env(name, value);
         }
@@ -98,28 +93,8 @@ impl HostState {
             wasi,
             table: ResourceTable::new(),
             limiter: RecordingLimiter { memory_limit: limits.memory, memory_used: 0, hit: false },
-            logs: Vec::new(),
-            stdout,
-            stderr,
+            capture,
         })
-    }
-
-    /// Everything the guest wrote: log calls first, then stdout and stderr, line by line; a
-    /// stream cut off at its capacity ends with a line that says how much was dropped.
-    pub fn take_logs(&mut self) -> Vec<LogLine> {
-        let mut lines = std::mem::take(&mut self.logs);
-        for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            let (bytes, dropped) = pipe.contents();
-            for text in String::from_utf8_lossy(&bytes).lines() {
-                lines.push(LogLine { source: source.into(), text: text.to_string() });
-            }
-            if dropped > 0 {
-                let text =
-                    format!("[wasmpipe: {source} truncated after {} bytes; {dropped} more bytes dropped]", bytes.len());
-                lines.push(LogLine { source: source.into(), text });
-            }
-        }
-        lines
     }
 }
 
@@ -139,9 +114,7 @@ impl host::Host for HostState {
             Level::Warn => "warn",
             Level::Error => "error",
         };
-        if self.logs.len() < 10_000 {
-            self.logs.push(LogLine { source: source.into(), text: message });
-        }
+        self.capture.log(source, message);
     }
 }
 
@@ -160,8 +133,9 @@ pub fn new_store(
     limits: &Limits,
     grants: &Grants,
     fuel_engine: bool,
+    capture: Capture,
 ) -> Result<Store<HostState>, String> {
-    let mut store = Store::new(engine, HostState::new(limits, grants)?);
+    let mut store = Store::new(engine, HostState::new(limits, grants, capture)?);
     store.limiter(|s| &mut s.limiter);
     if fuel_engine {
         store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).expect("the engine consumes fuel");

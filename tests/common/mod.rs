@@ -13,6 +13,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("print_op", art::EXAMPLE_PRINT_OP),
     ("fail_op", art::EXAMPLE_FAIL_OP),
     ("trap_op", art::EXAMPLE_TRAP_OP),
+    ("spin_op", art::EXAMPLE_SPIN_OP),
     ("exit_report", art::EXAMPLE_EXIT_REPORT),
     ("add", art::ADD),
     ("type_of", art::TYPE_OF),

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Whole-process comparison, in one go on this machine: wasmpipe and kfp.local on the same
+# pipeline shapes, with ratios. Slow the first time (release build, kfp venv); see BENCHMARKS.md.
+#
+#   bench/compare.sh            # wasmpipe and kfp.local
+#   bench/compare.sh --no-kfp   # wasmpipe only
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+runs=${RUNS:-20}
+with_kfp=1
+[[ ${1:-} == --no-kfp ]] && with_kfp=0
+
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+cargo build --quiet --release -p wasmpipe
+(cd tests/guests && cargo build --quiet --release --target wasm32-wasip2)
+(cd examples/components && cargo build --quiet --release --target wasm32-wasip2)
+bin=$root/target/release/wasmpipe
+guests=$root/tests/guests/target/wasm32-wasip2/release
+examples=$root/examples/components/target/wasm32-wasip2/release
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export WASMPIPE_CACHE_DIR=$work/cache WASMPIPE_RUN_DIR=$work/runs
+
+# The KFP exit-handler example, with its components beside it.
+mkdir -p "$work/components"
+cp "$examples"/{print_op,fail_op}.wasm "$work/components/"
+cp examples/exit-handler/pipeline.yaml "$work/exit_handler.yaml"
+
+# A 20-task chain and a 20-task fan-out with a fan-in task, of the `add` component.
+{
+  printf 'version: 1\nname: chain20\ncomponents:\n  add: {path: %s/add.wasm}\nsteps:\n' "$guests"
+  printf '  - {task: t0, component: add, inputs: {a: 0}}\n'
+  for i in $(seq 1 19); do printf '  - {task: t%d, component: add, inputs: {a: "{{tasks.t%d.output}}"}}\n' "$i" $((i - 1)); done
+} > "$work/chain20.yaml"
+{
+  printf 'version: 1\nname: fanout20\ncomponents:\n  add: {path: %s/add.wasm}\nsteps:\n' "$guests"
+  after=""
+  for i in $(seq 0 19); do printf '  - {task: t%d, component: add, inputs: {a: %d}}\n' "$i" "$i"; after="$after${after:+, }t$i"; done
+  printf '  - {task: fan-in, component: add, inputs: {a: "{{tasks.t19.output}}"}, after: [%s]}\n' "$after"
+} > "$work/fanout20.yaml"
+
+# median_ms COMMAND...: the median wall time of $runs runs, in milliseconds (exit codes ignored).
+median_ms() {
+  python3 - "$runs" "$@" <<'PY'
+import statistics, subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+times = []
+for _ in range(runs):
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times.append((time.perf_counter() - start) * 1000)
+print(f"{statistics.median(times):.2f}")
+PY
+}
+
+declare -A wp
+for shape in exit_handler chain20 fanout20; do
+  "$bin" run "$work/$shape.yaml" >/dev/null 2>&1 || true   # warm the compiled-component cache
+  wp[$shape]=$(median_ms "$bin" run "$work/$shape.yaml")
+  compiled=$("$bin" run "$work/$shape.yaml" --output json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["compile"])')
+  echo "wasmpipe $shape: median ${wp[$shape]} ms whole process over $runs runs (warm cache: $compiled)"
+done
+wp_jobs1=$(median_ms "$bin" run "$work/fanout20.yaml" --jobs 1)
+echo "wasmpipe fanout20 --jobs 1: median $wp_jobs1 ms"
+
+if [[ $with_kfp == 1 ]]; then
+  py=$("$root/../shared/bench/kfp/setup_venv.sh")
+  kfp_dir=$root/../shared/bench/kfp
+  echo
+  for mode in seq fanout; do
+    line=$("$py" "$kfp_dir/bench_kfp_local.py" 20 --mode "$mode" | tail -1)
+    echo "kfp.local $mode: $line"
+    seconds=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+    shape=$([[ $mode == seq ]] && echo chain20 || echo fanout20)
+    python3 -c "print(f'  ratio kfp.local / wasmpipe ($shape, whole process): {float($seconds)*1000/float(${wp[$shape]}):.0f}x')"
+  done
+  kfp_eh=$(runs=3 median_ms "$py" "$kfp_dir/exit_handler_sample.py")
+  echo "kfp.local exit_handler_sample.py: median $kfp_eh ms whole process"
+  python3 -c "print(f'  ratio kfp.local / wasmpipe (exit handler, whole process): {float($kfp_eh)/float(${wp[exit_handler]}):.0f}x')"
+fi
