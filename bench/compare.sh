@@ -59,7 +59,8 @@ declare -A wp
 for shape in exit_handler chain20 fanout20; do
   "$bin" run "$work/$shape.yaml" >/dev/null 2>&1 || true   # warm the compiled-component cache
   wp[$shape]=$(median_ms "$bin" run "$work/$shape.yaml")
-  compiled=$("$bin" run "$work/$shape.yaml" --output json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["compile"])')
+  compiled=$({ "$bin" run "$work/$shape.yaml" --output json 2>/dev/null || true; } |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["compile"])')
   echo "wasmpipe $shape: median ${wp[$shape]} ms whole process over $runs runs (warm cache: $compiled)"
 done
 wp_jobs1=$(median_ms "$bin" run "$work/fanout20.yaml" --jobs 1)
@@ -70,7 +71,7 @@ if [[ $with_kfp == 1 ]]; then
   kfp_dir=$root/../shared/bench/kfp
   echo
   for mode in seq fanout; do
-    line=$("$py" "$kfp_dir/bench_kfp_local.py" 20 --mode "$mode" | tail -1)
+    line=$("$py" "$kfp_dir/bench_kfp_local.py" 20 --mode "$mode" 2>/dev/null | grep "^kfp_local" | tail -1)
     echo "kfp.local $mode: $line"
     seconds=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
     shape=$([[ $mode == seq ]] && echo chain20 || echo fanout20)
