@@ -65,6 +65,11 @@ async fn a_json_pipeline_runs_through_the_library() {
     assert_eq!(events, ["start first", "end first", "start second", "end second"]);
     assert_eq!(record.outputs["sum"], serde_json::json!(42), "40 + 1, then + the default 1");
     assert!(dir.path().join("runs").join(&record.run_id).join("record.json").exists());
+
+    let in_memory = RunOptions { write_record: false, ..options.clone() };
+    let record = runner.run(&prepared, &in_memory, &mut |_| {}).await;
+    assert_eq!(record.outputs["sum"], serde_json::json!(42));
+    assert!(!dir.path().join("runs").join(&record.run_id).exists(), "write_record: false writes nothing");
 }
 
 /// Ensures that a body component that cannot load is reported by `prepare_file` without

@@ -4,6 +4,7 @@
 //! - `task/run_attempt`: one attempt through wasmpipe's executor (sandbox, limits, output checks);
 //! - `pipeline/chain20`: a whole 20-task chain through `Runner::run` (schedule, bind inputs,
 //!   run, record, write the record), per run; divide by 20 for the per-task cost;
+//!   `pipeline/chain20_in_memory` the same without writing the record to disk;
 //! - `trap_to_exit_handler`: from a body task's trap to its exit task starting, read from the
 //!   run record's microsecond timestamps.
 //!
@@ -103,6 +104,13 @@ fn pipeline_benches(c: &mut Criterion) {
     c.bench_function("pipeline/chain20", |b| {
         b.iter(|| {
             let record = rt.block_on(runner.run(&prepared, &options, &mut |_| {}));
+            assert_eq!(record.tasks[19].outputs["output"], 20);
+        })
+    });
+    let in_memory = RunOptions { write_record: false, ..options.clone() };
+    c.bench_function("pipeline/chain20_in_memory", |b| {
+        b.iter(|| {
+            let record = rt.block_on(runner.run(&prepared, &in_memory, &mut |_| {}));
             assert_eq!(record.tasks[19].outputs["output"], 20);
         })
     });

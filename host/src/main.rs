@@ -164,6 +164,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 grace: grace.0,
                 cancel,
                 jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1),
+                write_record: true,
             };
             let runner = Runner::new()?;
             let prepared = match runner.prepare_file(&file, &options).await {

@@ -80,6 +80,9 @@ pub struct RunOptions {
     pub cancel: CancelHandle,
     /// How many tasks may run at the same time.
     pub jobs: usize,
+    /// Whether to write the record to `RUN_DIR/<run_id>/record.json` (true by default); an
+    /// embedder that stores records itself may only take the one [`Runner::run`] returns.
+    pub write_record: bool,
 }
 
 /// The grace period when none is given.
@@ -98,6 +101,7 @@ impl Default for RunOptions {
             grace: DEFAULT_GRACE,
             cancel: CancelHandle::new(),
             jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            write_record: true,
         }
     }
 }
@@ -343,7 +347,9 @@ impl Runner {
             tasks,
         };
         let dir = options.run_dir.join(&run_id);
-        if let Err(e) = record.write_atomically(&dir) {
+        if options.write_record
+            && let Err(e) = record.write_atomically(&dir)
+        {
             eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
         }
         record
