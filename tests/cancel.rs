@@ -233,3 +233,27 @@ fn a_cancelled_task_keeps_its_output() {
     assert_eq!(body["state"], "cancelled");
     assert_eq!(common::printed(body), ["working on it"]);
 }
+
+/// Ensures that a cancellation during a retry backoff cancels the task at once, keeping the
+/// attempts it made, and the handler runs.
+#[test]
+fn a_cancel_during_a_retry_backoff_ends_it_at_once() {
+    let case = Case::new(
+        "name: cancel\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: body, component: flaky, inputs: {succeed_on: 10}, retries: 5, backoff: {initial: 10m}}\n",
+    );
+    let mut run = Running::start(&case, &["--grace", "10m"]);
+    run.wait_for("[start]   g/body");
+    // The first attempt fails within milliseconds; a second later the task waits out its
+    // ten-minute backoff.
+    std::thread::sleep(Duration::from_secs(1));
+    run.signal("INT");
+    let (code, record) = run.finish();
+    assert_eq!(code, 130);
+    let body = task(&record, "g/body");
+    assert_eq!(body["state"], "cancelled");
+    assert_eq!(body["failure"]["kind"], "cancelled");
+    let attempts = body["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{body:#}");
+    assert_eq!(attempts[0]["failure"]["message"], "attempt 1 failed");
+    assert_eq!(task(&record, "g/e")["state"], "succeeded");
+}

@@ -89,13 +89,13 @@ fn structural_errors_are_reported() {
 /// Ensures syntax errors name the field and line, and `run` refuses an invalid pipeline too.
 #[test]
 fn syntax_errors_name_the_field_and_line_and_block_run() {
-    let case = Case::new("name: s\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, retries: 3}\n");
+    let case = Case::new("name: s\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, retry: 3}\n");
     let (code, out) = case.validate_json();
     assert_eq!(code, 2);
     let e = &out["errors"][0];
-    assert!(e["message"].as_str().unwrap().contains("unknown field `retries`"), "{e}");
-    assert_eq!(e["path"], "steps[0].retries");
-    assert_eq!(e["line"], case.line_of("retries: 3"));
+    assert!(e["message"].as_str().unwrap().contains("unknown field `retry`"), "{e}");
+    assert_eq!(e["path"], "steps[0].retry");
+    assert_eq!(e["line"], case.line_of("retry: 3"));
     let (code, run) = case.run_json(&[]);
     assert_eq!(code, 2);
     assert_eq!(run["errors"], out["errors"]);

@@ -59,6 +59,10 @@ pub struct PlanTask {
     pub limits: TaskLimits,
     /// What the task may see of the host beyond its inputs.
     pub grants: Grants,
+    /// How many times it is run again after a retryable failure.
+    pub retries: u32,
+    /// The wait before each retry.
+    pub backoff: crate::model::Backoff,
 }
 
 /// What a task may see of the host: nothing unless the pipeline grants it.
@@ -131,6 +135,10 @@ pub struct Plan {
     pub components: IndexMap<String, PathBuf>,
     /// The pipeline's own run deadline.
     pub deadline: Option<std::time::Duration>,
+    /// Retries of tasks that set none.
+    pub default_retries: Option<u32>,
+    /// Backoff of tasks that set none.
+    pub default_backoff: Option<crate::model::Backoff>,
 }
 
 impl Plan {
@@ -152,6 +160,8 @@ impl Plan {
             outputs: pipeline.outputs.iter().map(|(k, v)| (k.clone(), Binding::parse(v))).collect(),
             components: pipeline.components.iter().map(|(k, c)| (k.clone(), base_dir.join(&c.path))).collect(),
             deadline: pipeline.deadline.map(|d| d.0),
+            default_retries: pipeline.retries,
+            default_backoff: pipeline.backoff,
         };
         let mut unnamed = 0;
         plan.add_steps(0, &pipeline.steps, "steps", &mut unnamed, base_dir);
@@ -251,6 +261,8 @@ impl Plan {
                 host_env: task.host_env.clone(),
                 dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), base_dir.join(host))).collect(),
             },
+            retries: task.retries.or(self.default_retries).unwrap_or(0),
+            backoff: task.backoff.or(self.default_backoff).unwrap_or_default(),
         });
         t
     }

@@ -280,7 +280,7 @@ impl Runner {
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
         let mut stop = Stop::default();
         let jobs = options.jobs.max(1);
-        let mut running: JoinSet<(TaskIdx, AttemptResult)> = JoinSet::new();
+        let mut running: JoinSet<(TaskIdx, TaskResult)> = JoinSet::new();
         let mut live: BTreeMap<TaskIdx, (AbortHandle, Started)> = BTreeMap::new();
 
         loop {
@@ -297,16 +297,14 @@ impl Runner {
                 let attempt_started = now();
                 let (job, logs) =
                     self.attempt(prepared, t, &done.outputs, final_status.as_ref(), &run_id, &options.limits);
-                let capture = job.as_ref().ok().map(|j| j.capture.clone());
-                let started = Started { capture, started_at: attempt_started, final_status, logs };
+                let progress = job.as_ref().ok().map(|j| j.progress.clone());
+                let started = Started { progress, started_at: attempt_started, final_status, logs };
                 match job {
                     Ok(job) => {
                         let abort = running.spawn(async move { (t, job.run().await) });
                         live.insert(t, (abort, started));
                     }
-                    Err(failure) => {
-                        done.conclude(task, started, (Err(failure), Vec::new()), &mut scheduler, t, observe)
-                    }
+                    Err(failure) => done.conclude(task, started, Err(failure), &mut scheduler, t, observe),
                 }
             }
             if live.is_empty() {
@@ -355,8 +353,8 @@ impl Runner {
         record
     }
 
-    /// Gets one attempt of task `t` ready: its component and its inputs. Fails at once (kind
-    /// `load` or `input`) when either is missing. Also returns the notes for the task's log.
+    /// Gets task `t` ready to run: its component and its inputs. Fails at once (kind `load` or
+    /// `input`) when either is missing. Also returns the notes for the task's log.
     fn attempt(
         &self,
         prepared: &Prepared,
@@ -381,42 +379,102 @@ impl Runner {
         let limits = task.limits.over(limits);
         let job = Job {
             component: component.clone(),
-            capture: Capture::new(limits.output),
-            ctx: types::Context { run_id: run_id.into(), task_id: task.id.clone(), attempt: 1 },
+            run_id: run_id.into(),
+            task_id: task.id.clone(),
             inputs,
             limits,
             grants: task.grants.clone(),
+            retries: task.retries,
+            backoff: task.backoff,
+            progress: Arc::default(),
         };
         (Ok(job), logs)
     }
 }
 
-/// What an attempt produced: outputs or a failure, and what the guest wrote.
-type AttemptResult = (Result<IndexMap<String, Value>, Failure>, Vec<LogLine>);
+/// What a task produced: outputs or a failure.
+type TaskResult = Result<IndexMap<String, Value>, Failure>;
 
-/// One attempt, owning all it needs, so that it can run on any thread of the runtime.
+/// Failure kinds worth another attempt: all but a component that cannot load, an input that
+/// cannot be produced, and a cancellation, which would fail again the same way.
+fn retryable(kind: FailureKind) -> bool {
+    !matches!(kind, FailureKind::Load | FailureKind::Input | FailureKind::Cancelled)
+}
+
+/// The attempts of a task so far, shared between its job and the runner, so that an
+/// interrupted task (mid-attempt or in a backoff) is recorded as far as it got.
+#[derive(Default)]
+struct Progress {
+    attempts: Vec<Attempt>,
+    logs: Vec<LogLine>,
+    /// The attempt running now: when it started, and what it writes.
+    current: Option<(String, Capture)>,
+}
+
+/// A task's attempts, owning all they need, so that they can run on any thread of the runtime.
 struct Job {
     component: Arc<Component>,
-    capture: Capture,
-    ctx: types::Context,
+    run_id: String,
+    task_id: String,
     inputs: Vec<(String, types::InputValue)>,
     limits: Limits,
     grants: crate::plan::Grants,
+    retries: u32,
+    backoff: crate::model::Backoff,
+    progress: Arc<std::sync::Mutex<Progress>>,
 }
 
 impl Job {
-    async fn run(self) -> AttemptResult {
-        let outcome =
-            executor::run_attempt(&self.component, self.ctx, self.inputs, &self.limits, &self.grants, self.capture)
-                .await;
-        (outcome.result, outcome.logs)
+    /// Runs attempts until one succeeds, one fails in a way not worth retrying, or the retries
+    /// are used up; waits out the backoff between them.
+    async fn run(self) -> TaskResult {
+        let mut attempt = 1;
+        loop {
+            let capture = Capture::new(self.limits.output);
+            self.progress.lock().unwrap().current = Some((now(), capture.clone()));
+            let ctx = types::Context { run_id: self.run_id.clone(), task_id: self.task_id.clone(), attempt };
+            let outcome =
+                executor::run_attempt(&self.component, ctx, self.inputs.clone(), &self.limits, &self.grants, capture)
+                    .await;
+            let retry_in = {
+                let mut progress = self.progress.lock().unwrap();
+                let (started_at, _) = progress.current.take().expect("set above");
+                let failure = outcome.result.as_ref().err().cloned();
+                progress.attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
+                progress.logs.extend(outcome.logs);
+                match failure {
+                    Some(f) if retryable(f.kind) && attempt <= self.retries => {
+                        let delay = self.backoff.delay(attempt);
+                        let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(String::from));
+                        progress.logs.push(LogLine {
+                            source: "wasmpipe".into(),
+                            text: format!(
+                                "attempt {attempt} failed ({}); retry {attempt} of {} in {}",
+                                kind.unwrap_or_default(),
+                                self.retries,
+                                humantime::format_duration(delay)
+                            ),
+                        });
+                        Some(delay)
+                    }
+                    _ => None,
+                }
+            };
+            match retry_in {
+                Some(delay) => {
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return outcome.result,
+            }
+        }
     }
 }
 
-/// An attempt that has started.
+/// A task that has started.
 struct Started {
-    /// What the attempt writes, when it got as far as running (kept if it is interrupted).
-    capture: Option<Capture>,
+    /// Its attempts, when it got as far as running (None when it failed before: load, input).
+    progress: Option<Arc<std::sync::Mutex<Progress>>>,
     started_at: String,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.
@@ -430,19 +488,33 @@ struct Done {
 }
 
 impl Done {
-    /// Records how task `t` ended and tells the scheduler and the observer.
+    /// Records how task `t` ended and tells the scheduler and the observer. An attempt still
+    /// running (the task was interrupted) ends with the task's failure.
     fn conclude(
         &mut self,
         task: &PlanTask,
         started: Started,
-        (result, logs): AttemptResult,
+        result: TaskResult,
         scheduler: &mut Scheduler<'_>,
         t: TaskIdx,
         observe: &mut dyn FnMut(Event<'_>),
     ) {
-        let mut all_logs = started.logs;
-        all_logs.extend(logs);
-        let record = task_record(task, started.started_at, &result, all_logs, started.final_status);
+        let mut logs = started.logs;
+        let failure = result.as_ref().err().cloned();
+        let attempts = match &started.progress {
+            Some(progress) => {
+                let mut progress = progress.lock().unwrap();
+                let mut attempts = std::mem::take(&mut progress.attempts);
+                logs.append(&mut progress.logs);
+                if let Some((started_at, capture)) = progress.current.take() {
+                    attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
+                    logs.extend(capture.lines());
+                }
+                attempts
+            }
+            None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
+        };
+        let record = task_record(task, attempts, &result, logs, started.final_status);
         if let Ok(values) = &result {
             self.outputs[t] = Some(values.clone());
         }
@@ -452,11 +524,11 @@ impl Done {
     }
 }
 
-/// The record of a task that ran once.
+/// The record of a task that ran.
 fn task_record(
     task: &PlanTask,
-    started_at: String,
-    result: &Result<IndexMap<String, Value>, Failure>,
+    attempts: Vec<Attempt>,
+    result: &TaskResult,
     logs: Vec<LogLine>,
     final_status: Option<FinalStatusRecord>,
 ) -> TaskRecord {
@@ -472,7 +544,7 @@ fn task_record(
         state,
         exit_handler: task.is_exit,
         cached: false,
-        attempts: vec![Attempt { started_at, finished_at: now(), failure: failure.clone() }],
+        attempts,
         outputs,
         failure,
         skip: None,
@@ -549,8 +621,7 @@ impl Stop {
         for (t, failure) in stopped {
             let (abort, started) = live.remove(&t).expect("live");
             abort.abort();
-            let written = started.capture.as_ref().map(Capture::lines).unwrap_or_default();
-            done.conclude(&plan.tasks[t], started, (Err(failure), written), scheduler, t, observe);
+            done.conclude(&plan.tasks[t], started, Err(failure), scheduler, t, observe);
         }
     }
 

@@ -23,6 +23,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("attempt", art::ATTEMPT),
     ("fault", art::FAULT),
     ("echo", art::ECHO),
+    ("flaky", art::FLAKY),
 ];
 
 /// A temporary directory holding one pipeline file.

@@ -41,6 +41,12 @@ pub struct Pipeline {
     /// `timeout`, nothing new starts in bodies, and exit handlers run within the grace period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<HumanDuration>,
+    /// Retries of every task that sets none (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// The backoff between retries of every task that sets none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
     /// The pipeline's outputs: references to task outputs (`"{{tasks.NAME.outputs.OUT}}"`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
@@ -128,6 +134,13 @@ pub struct Task {
     /// Fuel (roughly, wasm instructions) for one attempt; unlimited unless set here or by `--fuel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// How many times to run the task again after a failure (not after `load`, `input` or
+    /// `cancelled`); each attempt has the task's full timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// The wait before each retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
     /// Environment variables the task sees, with literal values. Tasks see none by default.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub env: IndexMap<String, String>,
@@ -151,6 +164,47 @@ impl Step {
                 tasks
             }
         }
+    }
+}
+
+/// The wait before each retry: `initial`, multiplied by `factor` after each retry, at most `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    /// The first wait (default 1s).
+    #[serde(default = "Backoff::default_initial")]
+    pub initial: HumanDuration,
+    /// The growth of the wait after each retry (default 2).
+    #[serde(default = "Backoff::default_factor")]
+    pub factor: f64,
+    /// The longest wait (default 1m).
+    #[serde(default = "Backoff::default_max")]
+    pub max: HumanDuration,
+}
+
+impl Backoff {
+    fn default_initial() -> HumanDuration {
+        HumanDuration(std::time::Duration::from_secs(1))
+    }
+    fn default_factor() -> f64 {
+        2.0
+    }
+    fn default_max() -> HumanDuration {
+        HumanDuration(std::time::Duration::from_secs(60))
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry).
+    pub fn delay(&self, retry: u32) -> std::time::Duration {
+        let factor = if self.factor.is_finite() && self.factor >= 1.0 { self.factor } else { 1.0 };
+        let secs = self.initial.0.as_secs_f64() * factor.powi(retry.saturating_sub(1).min(64) as i32);
+        std::time::Duration::from_secs_f64(secs.min(self.max.0.as_secs_f64()))
+    }
+}
+
+impl Default for Backoff {
+    /// 1s, doubling, at most 1m.
+    fn default() -> Self {
+        Backoff { initial: Backoff::default_initial(), factor: Backoff::default_factor(), max: Backoff::default_max() }
     }
 }
 
