@@ -59,6 +59,8 @@ pub struct PlanTask {
     pub limits: TaskLimits,
     /// What the task may see of the host beyond its inputs.
     pub grants: Grants,
+    /// Whether it runs even when its upstream failed (`ignore_upstream_failure`).
+    pub ignore_upstream_failure: bool,
     /// How many times it is run again after a retryable failure.
     pub retries: u32,
     /// The wait before each retry.
@@ -261,6 +263,7 @@ impl Plan {
                 host_env: task.host_env.clone(),
                 dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), base_dir.join(host))).collect(),
             },
+            ignore_upstream_failure: task.ignore_upstream_failure,
             retries: task.retries.or(self.default_retries).unwrap_or(0),
             backoff: task.backoff.or(self.default_backoff).unwrap_or_default(),
         });

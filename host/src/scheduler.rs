@@ -254,6 +254,17 @@ impl<'p> Scheduler<'p> {
         if let Some((_, cause)) = &self.interruption {
             return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
         }
+        // A task that ignores upstream failures waits for its upstream to end, however it ends,
+        // and is not stopped by fail fast.
+        if let Child::Task(t) = self.plan.groups[g].children[child_index]
+            && self.plan.tasks[t].ignore_upstream_failure
+        {
+            let pending = self.sibling_deps[g][child_index].iter().any(|&dep| match dep {
+                Child::Task(d) => matches!(self.tasks[d], TaskStatus::Waiting | TaskStatus::Running),
+                Child::Group(h) => matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running),
+            });
+            return if pending { Readiness::Blocked } else { Readiness::Ready };
+        }
         let mut blocked = false;
         for &dep in &self.sibling_deps[g][child_index] {
             let id = self.plan.child_id(dep).to_string();

@@ -255,6 +255,18 @@ impl Checker<'_> {
                     }
                 }
             }
+            if task.ignore_upstream_failure
+                && spec.required
+                && binding.refs().iter().any(|r| matches!(r, Ref::Output { .. }))
+            {
+                self.error(
+                    &input_path,
+                    format!(
+                        "task `{}` ignores upstream failures, so its required input `{}` may get no value from a failed producer; make the input optional or bind it to a parameter or literal",
+                        task.name, input.name
+                    ),
+                );
+            }
             if task.is_exit
                 && spec.required
                 && let Some(producer) = self.body_producer(t, &binding)

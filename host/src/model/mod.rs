@@ -134,6 +134,11 @@ pub struct Task {
     /// Fuel (roughly, wasm instructions) for one attempt; unlimited unless set here or by `--fuel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// Run the task once its upstream tasks are done, even if they failed or were skipped (KFP's
+    /// `ignore_upstream_failure`), and even after a failure elsewhere in its group. Inputs from
+    /// producers that did not succeed are absent, so they must be optional.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_upstream_failure: bool,
     /// How many times to run the task again after a failure (not after `load`, `input` or
     /// `cancelled`); each attempt has the task's full timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
