@@ -4,6 +4,7 @@
 //! Parsing a file into them is [`load`]; checking what they mean is `crate::validate`.
 
 pub mod binding;
+pub mod condition;
 pub mod limits;
 pub mod load;
 

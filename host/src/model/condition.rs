@@ -1,0 +1,388 @@
+//! Conditions of `if` and `elif` groups: comparisons of references and literals, combined with
+//! `and`, `or`, `not` and parentheses.
+//!
+//! ```text
+//! "{{tasks.flip.output}} == 'heads'"
+//! "{{params.n}} > 3 and not {{params.dry_run}}"
+//! ```
+//! Operands are references (`{{params.NAME}}`, `{{tasks.TASK.outputs.OUTPUT}}`), numbers, quoted
+//! strings, `true`, `false`. Comparisons are typed: numbers with numbers (an int and a float
+//! compare by value), strings with strings, bools with bools (`==` and `!=` only).
+
+use serde_json::Value;
+
+use super::binding::{Binding, Ref};
+use crate::value::ValueType;
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// One side of a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// A literal value.
+    Literal(Value),
+    /// A reference, resolved when the condition is evaluated.
+    Ref(Ref),
+}
+
+/// A parsed condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// All must hold.
+    And(Vec<Expr>),
+    /// One must hold.
+    Or(Vec<Expr>),
+    /// Must not hold.
+    Not(Box<Expr>),
+    /// A comparison.
+    Cmp(Op, Operand, Operand),
+    /// A bool operand on its own.
+    Truth(Operand),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Token {
+    Operand(Operand),
+    Op(Op),
+    And,
+    Or,
+    Not,
+    Open,
+    Close,
+}
+
+impl Expr {
+    /// Parses a condition; the error says what is wrong and where.
+    pub fn parse(text: &str) -> Result<Expr, String> {
+        let tokens = tokenize(text)?;
+        let mut parser = Parser { tokens: &tokens, at: 0 };
+        let expr = parser.or()?;
+        if parser.at != tokens.len() {
+            return Err(format!("`{text}`: unexpected `{}` after a complete condition", describe(&tokens[parser.at])));
+        }
+        Ok(expr)
+    }
+
+    /// The references the condition reads.
+    pub fn refs(&self) -> Vec<&Ref> {
+        let mut refs = Vec::new();
+        self.walk(&mut |operand| {
+            if let Operand::Ref(r) = operand {
+                refs.push(r);
+            }
+        });
+        refs
+    }
+
+    fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Operand)) {
+        match self {
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| e.walk(f)),
+            Expr::Not(inner) => inner.walk(f),
+            Expr::Cmp(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            Expr::Truth(a) => f(a),
+        }
+    }
+
+    /// Checks operand types, given the declared type of each reference (None: unknown, such as
+    /// `any`, checked when evaluated).
+    pub fn check(&self, type_of: &dyn Fn(&Ref) -> Option<ValueType>) -> Result<(), String> {
+        let ty = |o: &Operand| match o {
+            Operand::Literal(v) => Some(ValueType::of(v)),
+            Operand::Ref(r) => type_of(r),
+        };
+        match self {
+            Expr::And(items) | Expr::Or(items) => items.iter().try_for_each(|e| e.check(type_of)),
+            Expr::Not(inner) => inner.check(type_of),
+            Expr::Truth(o) => match ty(o) {
+                Some(ValueType::Bool | ValueType::Any) | None => Ok(()),
+                Some(t) => Err(format!("{} is a {t}, not a bool: compare it with something", show(o))),
+            },
+            Expr::Cmp(op, a, b) => match (ty(a), ty(b)) {
+                (Some(x), Some(y)) => {
+                    compatible(*op, x, y).map_err(|e| format!("{} {} {}: {e}", show(a), op_text(*op), show(b)))
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Evaluates the condition, resolving references with `resolve`.
+    pub fn eval(&self, resolve: &dyn Fn(&Ref) -> Result<Value, String>) -> Result<bool, String> {
+        let value = |o: &Operand| match o {
+            Operand::Literal(v) => Ok(v.clone()),
+            Operand::Ref(r) => resolve(r),
+        };
+        match self {
+            Expr::And(items) => {
+                for e in items {
+                    if !e.eval(resolve)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Expr::Or(items) => {
+                for e in items {
+                    if e.eval(resolve)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Expr::Not(inner) => Ok(!inner.eval(resolve)?),
+            Expr::Truth(o) => match value(o)? {
+                Value::Bool(b) => Ok(b),
+                other => Err(format!("{} is `{other}`, not a bool", show(o))),
+            },
+            Expr::Cmp(op, a, b) => compare(*op, &value(a)?, &value(b)?),
+        }
+    }
+}
+
+fn compatible(op: Op, a: ValueType, b: ValueType) -> Result<(), String> {
+    use ValueType::*;
+    let numeric = |t| matches!(t, Int | Float);
+    match (a, b) {
+        (Any, _) | (_, Any) => Ok(()),
+        (x, y) if numeric(x) && numeric(y) => Ok(()),
+        (String, String) => Ok(()),
+        (Bool, Bool) if matches!(op, Op::Eq | Op::Ne) => Ok(()),
+        (Bool, Bool) => Err("bools compare only with == and !=".into()),
+        (x, y) => Err(format!("a {x} cannot be compared with a {y}")),
+    }
+}
+
+fn compare(op: Op, a: &Value, b: &Value) -> Result<bool, String> {
+    use std::cmp::Ordering;
+    let ordering = match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().zip(y.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)).ok_or("numbers that do not compare")?
+        }
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) if matches!(op, Op::Eq | Op::Ne) => x.cmp(y),
+        _ => return Err(format!("`{a}` cannot be compared with `{b}`")),
+    };
+    Ok(match op {
+        Op::Eq => ordering == Ordering::Equal,
+        Op::Ne => ordering != Ordering::Equal,
+        Op::Lt => ordering == Ordering::Less,
+        Op::Le => ordering != Ordering::Greater,
+        Op::Gt => ordering == Ordering::Greater,
+        Op::Ge => ordering != Ordering::Less,
+    })
+}
+
+fn op_text(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "==",
+        Op::Ne => "!=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+    }
+}
+
+fn show(o: &Operand) -> String {
+    match o {
+        Operand::Literal(v) => v.to_string(),
+        Operand::Ref(r) => r.to_string(),
+    }
+}
+
+fn describe(t: &Token) -> String {
+    match t {
+        Token::Operand(o) => show(o),
+        Token::Op(op) => op_text(*op).into(),
+        Token::And => "and".into(),
+        Token::Or => "or".into(),
+        Token::Not => "not".into(),
+        Token::Open => "(".into(),
+        Token::Close => ")".into(),
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, String> {
+    let mut tokens = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest: String = chars[i..].iter().collect();
+        if c.is_whitespace() {
+            i += 1;
+        } else if rest.starts_with("{{") {
+            let end = rest.find("}}").ok_or_else(|| format!("`{text}`: a `{{{{` has no closing `}}}}`"))?;
+            match Binding::parse(&Value::String(rest[..end + 2].to_string()))? {
+                Binding::Ref(r) => tokens.push(Token::Operand(Operand::Ref(r))),
+                _ => return Err(format!("`{text}`: `{}` is not a reference", &rest[..end + 2])),
+            }
+            i += rest[..end + 2].chars().count();
+        } else if c == '\'' || c == '"' {
+            let close = chars[i + 1..]
+                .iter()
+                .position(|&d| d == c)
+                .ok_or_else(|| format!("`{text}`: a string is not closed"))?;
+            let s: String = chars[i + 1..i + 1 + close].iter().collect();
+            tokens.push(Token::Operand(Operand::Literal(Value::String(s))));
+            i += close + 2;
+        } else if c == '(' {
+            tokens.push(Token::Open);
+            i += 1;
+        } else if c == ')' {
+            tokens.push(Token::Close);
+            i += 1;
+        } else if let Some((op, len)) =
+            [("==", Op::Eq), ("!=", Op::Ne), ("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
+                .iter()
+                .find(|(s, _)| rest.starts_with(s))
+                .map(|(s, op)| (*op, s.len()))
+        {
+            tokens.push(Token::Op(op));
+            i += len;
+        } else {
+            let word: String =
+                chars[i..].iter().take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')).collect();
+            if word.is_empty() {
+                return Err(format!("`{text}`: unexpected `{c}`"));
+            }
+            i += word.chars().count();
+            tokens.push(match word.as_str() {
+                "and" => Token::And,
+                "or" => Token::Or,
+                "not" => Token::Not,
+                "true" => Token::Operand(Operand::Literal(Value::Bool(true))),
+                "false" => Token::Operand(Operand::Literal(Value::Bool(false))),
+                _ => match serde_json::from_str::<Value>(&word) {
+                    Ok(v @ Value::Number(_)) => Token::Operand(Operand::Literal(v)),
+                    _ => {
+                        return Err(format!(
+                            "`{text}`: `{word}` is not a number, a quoted string, true, false or a reference; quote strings: '{word}'"
+                        ));
+                    }
+                },
+            });
+        }
+    }
+    if tokens.is_empty() {
+        return Err("the condition is empty".into());
+    }
+    Ok(tokens)
+}
+
+struct Parser<'t> {
+    tokens: &'t [Token],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut items = vec![self.and()?];
+        while self.peek() == Some(&Token::Or) {
+            self.at += 1;
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 { items.pop().expect("one") } else { Expr::Or(items) })
+    }
+
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut items = vec![self.not()?];
+        while self.peek() == Some(&Token::And) {
+            self.at += 1;
+            items.push(self.not()?);
+        }
+        Ok(if items.len() == 1 { items.pop().expect("one") } else { Expr::And(items) })
+    }
+
+    fn not(&mut self) -> Result<Expr, String> {
+        if self.peek() == Some(&Token::Not) {
+            self.at += 1;
+            return Ok(Expr::Not(Box::new(self.not()?)));
+        }
+        self.atom()
+    }
+
+    fn atom(&mut self) -> Result<Expr, String> {
+        match self.tokens.get(self.at).cloned() {
+            Some(Token::Open) => {
+                self.at += 1;
+                let inner = self.or()?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err("a `(` is not closed".into());
+                }
+                self.at += 1;
+                Ok(inner)
+            }
+            Some(Token::Operand(a)) => {
+                self.at += 1;
+                if let Some(Token::Op(op)) = self.peek().cloned() {
+                    self.at += 1;
+                    match self.tokens.get(self.at).cloned() {
+                        Some(Token::Operand(b)) => {
+                            self.at += 1;
+                            Ok(Expr::Cmp(op, a, b))
+                        }
+                        _ => Err(format!("`{}` needs a value on its right", op_text(op))),
+                    }
+                } else {
+                    Ok(Expr::Truth(a))
+                }
+            }
+            Some(t) => Err(format!("unexpected `{}`", describe(&t))),
+            None => Err("the condition ends too early".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(text: &str, n: Value) -> Result<bool, String> {
+        Expr::parse(text)?.eval(&|_| Ok(n.clone()))
+    }
+
+    #[test]
+    fn comparisons_and_logic_evaluate() {
+        assert!(eval("{{params.n}} > 3", json!(4)).unwrap());
+        assert!(!eval("{{params.n}} > 3 and {{params.n}} < 4", json!(4)).unwrap());
+        assert!(eval("not ({{params.n}} == 1) or false", json!(2)).unwrap());
+        assert!(eval("{{params.n}} == 2.0", json!(2)).unwrap(), "an int and a float compare by value");
+        assert!(eval("{{tasks.flip.output}} == 'heads'", json!("heads")).unwrap());
+        assert!(eval("{{params.flag}}", json!(true)).unwrap());
+    }
+
+    #[test]
+    fn types_are_checked_and_errors_say_what_to_do() {
+        let cond = Expr::parse("{{params.n}} == 'three'").unwrap();
+        let err = cond.check(&|_| Some(ValueType::Int)).unwrap_err();
+        assert!(err.contains("a int cannot be compared with a string") || err.contains("cannot be compared"), "{err}");
+        assert!(Expr::parse("{{params.n}} == three").unwrap_err().contains("quote strings"));
+        assert!(Expr::parse("({{params.n}} == 1").unwrap_err().contains("not closed"));
+        assert!(Expr::parse("{{params.n}} ==").unwrap_err().contains("needs a value"));
+        assert_eq!(Expr::parse("{{params.a}} < {{tasks.t.output}}").unwrap().refs().len(), 2);
+    }
+}
