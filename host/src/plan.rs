@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::model::binding::{Binding, Ref};
+use crate::model::condition::Expr;
 use crate::model::{Pipeline, Step, Task};
 
 /// Index of a task in [`Plan::tasks`].
@@ -114,8 +115,21 @@ pub struct PlanGroup {
     pub children: Vec<Child>,
     /// Its exit task, for an exit-handler group.
     pub exit: Option<TaskIdx>,
+    /// For an `if`, `elif` or `else` group: its condition and place in its chain.
+    pub branch: Option<BranchInfo>,
     /// Where it is written.
     pub doc_path: String,
+}
+
+/// What makes a conditional group run.
+#[derive(Clone, Debug)]
+pub struct BranchInfo {
+    /// The condition (None for `else`), or the error that parsing it gave.
+    pub condition: Option<Result<Expr, String>>,
+    /// The `if` or `elif` group just before it in its chain (None for `if`).
+    pub prev: Option<GroupIdx>,
+    /// Tasks the condition reads.
+    pub deps: Vec<TaskIdx>,
 }
 
 /// A pipeline ready to validate and run.
@@ -137,6 +151,8 @@ pub struct Plan {
     pub components: IndexMap<String, PathBuf>,
     /// The pipeline's own run deadline.
     pub deadline: Option<std::time::Duration>,
+    /// Doc paths of `elif` and `else` steps that do not follow an `if` or `elif`.
+    pub misplaced_branches: Vec<String>,
     /// Retries of tasks that set none.
     pub default_retries: Option<u32>,
     /// Backoff of tasks that set none.
@@ -155,6 +171,7 @@ impl Plan {
                 parent: None,
                 children: Vec::new(),
                 exit: None,
+                branch: None,
                 doc_path: String::new(),
             }],
             by_name: HashMap::new(),
@@ -162,6 +179,7 @@ impl Plan {
             outputs: pipeline.outputs.iter().map(|(k, v)| (k.clone(), Binding::parse(v))).collect(),
             components: pipeline.components.iter().map(|(k, c)| (k.clone(), base_dir.join(&c.path))).collect(),
             deadline: pipeline.deadline.map(|d| d.0),
+            misplaced_branches: Vec::new(),
             default_retries: pipeline.retries,
             default_backoff: pipeline.backoff,
         };
@@ -184,6 +202,22 @@ impl Plan {
             deps.dedup();
             plan.tasks[t].deps = deps;
         }
+        for g in 0..plan.groups.len() {
+            let deps: Vec<TaskIdx> = match &plan.groups[g].branch {
+                Some(BranchInfo { condition: Some(Ok(expr)), .. }) => expr
+                    .refs()
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Ref::Output { task, .. } => plan.by_name.get(task).copied(),
+                        Ref::Param(_) => None,
+                    })
+                    .collect(),
+                _ => continue,
+            };
+            if let Some(branch) = plan.groups[g].branch.as_mut() {
+                branch.deps = deps;
+            }
+        }
         plan
     }
 
@@ -195,9 +229,43 @@ impl Plan {
         unnamed: &mut usize,
         base_dir: &std::path::Path,
     ) {
+        let mut chain: Option<GroupIdx> = None;
         for (i, step) in steps.iter().enumerate() {
             let step_path = format!("{path}[{i}]");
+            let (key, name, condition, branch_steps) = match step {
+                Step::If(s) => ("if", &s.branch.name, Some(&s.branch.condition), &s.branch.steps),
+                Step::Elif(s) => ("elif", &s.elif.name, Some(&s.elif.condition), &s.elif.steps),
+                Step::Else(s) => ("else", &s.branch.name, None, &s.branch.steps),
+                _ => ("", &None, None, &Vec::new()),
+            };
+            if !key.is_empty() {
+                let prev = if key == "if" { None } else { chain };
+                if key != "if" && prev.is_none() {
+                    self.misplaced_branches.push(format!("{step_path}.{key}"));
+                }
+                let name = name.clone().unwrap_or_else(|| {
+                    *unnamed += 1;
+                    format!("condition-{unnamed}")
+                });
+                let g = self.groups.len();
+                let group_path = format!("{step_path}.{key}");
+                self.groups.push(PlanGroup {
+                    id: join_id(&self.groups[group].id, &name),
+                    name,
+                    parent: Some(group),
+                    children: Vec::new(),
+                    exit: None,
+                    branch: Some(BranchInfo { condition: condition.map(|c| Expr::parse(c)), prev, deps: Vec::new() }),
+                    doc_path: group_path.clone(),
+                });
+                self.groups[group].children.push(Child::Group(g));
+                self.add_steps(g, branch_steps, &format!("{group_path}.steps"), unnamed, base_dir);
+                chain = (key != "else").then_some(g);
+                continue;
+            }
+            chain = None;
             match step {
+                Step::If(_) | Step::Elif(_) | Step::Else(_) => unreachable!("handled above"),
                 Step::Task(task) => {
                     let t = self.add_task(group, task, false, step_path, base_dir);
                     self.groups[group].children.push(Child::Task(t));
@@ -216,6 +284,7 @@ impl Plan {
                         parent: Some(group),
                         children: Vec::new(),
                         exit: None,
+                        branch: None,
                         doc_path: group_path.clone(),
                     });
                     self.groups[group].children.push(Child::Group(g));
@@ -296,20 +365,26 @@ impl Plan {
     }
 
     /// The children of `g` that `child` must wait for: the siblings holding a task that a
-    /// task inside `child` depends on.
+    /// task inside `child`, or the condition of a group inside it, depends on.
     pub fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
         let inside: Vec<TaskIdx> = (0..self.tasks.len()).filter(|&t| self.child_contains(child, t)).collect();
+        let condition_deps = match child {
+            Child::Task(_) => Vec::new(),
+            Child::Group(h) => (0..self.groups.len())
+                .filter(|&k| self.group_within(k, h))
+                .filter_map(|k| self.groups[k].branch.as_ref())
+                .flat_map(|b| b.deps.iter().copied())
+                .collect(),
+        };
         let mut deps = Vec::new();
-        for t in inside {
-            for &d in &self.tasks[t].deps {
-                if self.child_contains(child, d) {
-                    continue;
-                }
-                if let Some(&sibling) = self.groups[g].children.iter().find(|c| self.child_contains(**c, d))
-                    && !deps.contains(&sibling)
-                {
-                    deps.push(sibling);
-                }
+        for d in inside.iter().flat_map(|&t| self.tasks[t].deps.iter().copied()).chain(condition_deps) {
+            if self.child_contains(child, d) {
+                continue;
+            }
+            if let Some(&sibling) = self.groups[g].children.iter().find(|c| self.child_contains(**c, d))
+                && !deps.contains(&sibling)
+            {
+                deps.push(sibling);
             }
         }
         deps

@@ -290,7 +290,9 @@ impl Runner {
             }
             // Start what may start, up to `jobs` at a time.
             while live.len() < jobs {
-                let Some(t) = scheduler.next_ready() else { break };
+                let Some(t) = scheduler.next_ready_with(&mut |h| condition_holds(prepared, h, &done.outputs)) else {
+                    break;
+                };
                 let task = &plan.tasks[t];
                 observe(Event::TaskStarted(&task.id));
                 let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
@@ -665,6 +667,17 @@ fn skipped_record(plan: &Plan, t: TaskIdx, status: &TaskStatus) -> TaskRecord {
         skip,
         final_status: None,
         logs: Vec::<LogLine>::new(),
+    }
+}
+
+/// Whether the condition of conditional group `h` holds now. A condition that cannot be
+/// evaluated (a value of the wrong type, through an `any` output) does not hold.
+fn condition_holds(prepared: &Prepared, h: crate::plan::GroupIdx, outputs: &[Option<IndexMap<String, Value>>]) -> bool {
+    match &prepared.plan.groups[h].branch {
+        Some(crate::plan::BranchInfo { condition: Some(Ok(expr)), .. }) => {
+            expr.eval(&|r| resolve(prepared, r, outputs)).unwrap_or(false)
+        }
+        _ => true,
     }
 }
 

@@ -128,9 +128,15 @@ impl<'p> Scheduler<'p> {
     /// The next task that may start, marked running; None when nothing can start now
     /// (everything is finished, or what is left waits for running tasks).
     pub fn next_ready(&mut self) -> Option<TaskIdx> {
+        self.next_ready_with(&mut |_| true)
+    }
+
+    /// [`Scheduler::next_ready`], with `decide` saying whether the condition of a conditional
+    /// group holds when the group is reached (its upstream has succeeded).
+    pub fn next_ready_with(&mut self, decide: &mut dyn FnMut(GroupIdx) -> bool) -> Option<TaskIdx> {
         loop {
             self.changed = false;
-            if let Some(t) = self.visit(0) {
+            if let Some(t) = self.visit(0, decide) {
                 return Some(t);
             }
             if !self.changed {
@@ -176,7 +182,7 @@ impl<'p> Scheduler<'p> {
         }
     }
 
-    fn visit(&mut self, g: GroupIdx) -> Option<TaskIdx> {
+    fn visit(&mut self, g: GroupIdx, decide: &mut dyn FnMut(GroupIdx) -> bool) -> Option<TaskIdx> {
         let children = self.plan.groups[g].children.clone();
         let mut body_done = true;
         for (i, &child) in children.iter().enumerate() {
@@ -200,15 +206,24 @@ impl<'p> Scheduler<'p> {
                     if self.groups[h] == GroupStatus::Waiting {
                         match self.readiness(g, i) {
                             Readiness::Ready => {
-                                self.groups[h] = GroupStatus::Running;
-                                self.changed = true;
+                                let holds = match &self.plan.groups[h].branch {
+                                    Some(branch) => branch.condition.is_none() || decide(h),
+                                    None => true,
+                                };
+                                if holds {
+                                    self.groups[h] = GroupStatus::Running;
+                                    self.changed = true;
+                                } else {
+                                    let cause = self.plan.groups[h].id.clone();
+                                    self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
+                                }
                             }
                             Readiness::Blocked => {}
                             Readiness::Skip(skip) => self.skip_group(h, skip),
                         }
                     }
                     if self.groups[h] == GroupStatus::Running
-                        && let Some(t) = self.visit(h)
+                        && let Some(t) = self.visit(h, decide)
                     {
                         return Some(t);
                     }
@@ -253,6 +268,24 @@ impl<'p> Scheduler<'p> {
         }
         if let Some((_, cause)) = &self.interruption {
             return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
+        }
+        // An `elif` or `else` waits until the branch before it is decided, and runs only if that
+        // branch was not taken.
+        if let Child::Group(h) = self.plan.groups[g].children[child_index]
+            && let Some(prev) = self.plan.groups[h].branch.as_ref().and_then(|b| b.prev)
+        {
+            match &self.groups[prev] {
+                GroupStatus::Waiting => return Readiness::Blocked,
+                GroupStatus::Running | GroupStatus::Finished(_) => {
+                    let cause = self.plan.groups[prev].id.clone();
+                    return Readiness::Skip(Skip { reason: SkipReason::ConditionFalse, cause });
+                }
+                // Its own condition was false: this branch may run.
+                GroupStatus::Skipped(skip)
+                    if skip.reason == SkipReason::ConditionFalse && skip.cause == self.plan.groups[prev].id => {}
+                // An earlier branch was taken, or the chain was never reached.
+                GroupStatus::Skipped(skip) => return Readiness::Skip(skip.clone()),
+            }
         }
         // A task that ignores upstream failures waits for its upstream to end, however it ends,
         // and is not stopped by fail fast.

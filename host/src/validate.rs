@@ -90,6 +90,7 @@ pub fn validate(pipeline: &Pipeline, plan: &Plan, components: &Components, sourc
         check.task(t);
     }
     check.outputs();
+    check.branches();
     check.cycles();
 }
 
@@ -424,6 +425,43 @@ impl Checker<'_> {
                     self.binding_type_for(None, b, &path);
                 }
                 Err(e) => self.error(&path, format!("pipeline output `{name}`: {e}")),
+            }
+        }
+    }
+
+    /// Checks `if`/`elif`/`else` groups: their place, their condition's syntax, references and
+    /// types, and that a condition reads nothing inside its own branch.
+    fn branches(&mut self) {
+        for path in self.plan.misplaced_branches.clone() {
+            self.error(&path, "`elif` and `else` must directly follow an `if` or `elif` step".into());
+        }
+        for h in 0..self.plan.groups.len() {
+            let Some(branch) = self.plan.groups[h].branch.clone() else { continue };
+            let path = format!("{}.condition", self.plan.groups[h].doc_path);
+            let expr = match branch.condition {
+                None => continue,
+                Some(Err(e)) => {
+                    self.error(&path, format!("the condition is not valid: {e}"));
+                    continue;
+                }
+                Some(Ok(expr)) => expr,
+            };
+            let mut types = HashMap::new();
+            let mut known = true;
+            for r in expr.refs() {
+                let ty = self.binding_type_for(None, &Binding::Ref(r.clone()), &path);
+                known &= ty.is_some();
+                if let Ref::Output { task, .. } = r
+                    && let Some(&p) = self.plan.by_name.get(task)
+                    && self.plan.task_in_group(p, h)
+                {
+                    self.error(&path, format!("the condition reads `{r}`, a task inside its own branch; it must read tasks that run before the branch"));
+                    known = false;
+                }
+                types.insert(r.clone(), ty);
+            }
+            if known && let Err(e) = expr.check(&|r| types.get(r).copied().flatten()) {
+                self.error(&path, format!("the condition compares values of different types: {e}"));
             }
         }
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Value};
 
-use super::{ExitHandlerStep, FORMAT_VERSION, Pipeline, Task};
+use super::{ElifStep, ElseStep, ExitHandlerStep, FORMAT_VERSION, IfStep, Pipeline, Task};
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// Where each node of a pipeline file is: its path (`steps[0].task`) and line.
@@ -122,12 +122,18 @@ fn deserialize<T: serde::de::DeserializeOwned>(value: &Value, base: &str, source
         {
             let retry = if step.get("exit_handler").is_some() {
                 deserialize::<ExitHandlerStep>(step, &path, source).err()
+            } else if step.get("if").is_some() {
+                deserialize::<IfStep>(step, &path, source).err()
+            } else if step.get("elif").is_some() {
+                deserialize::<ElifStep>(step, &path, source).err()
+            } else if step.get("else").is_some() {
+                deserialize::<ElseStep>(step, &path, source).err()
             } else if step.get("task").is_some() {
                 deserialize::<Task>(step, &path, source).err()
             } else {
                 Some(source.error(
                     &path,
-                    "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`)",
+                    "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`, `if:`, `elif:`, `else:`)",
                 ))
             };
             if let Some(d) = retry {

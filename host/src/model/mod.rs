@@ -82,6 +82,12 @@ pub struct ComponentRef {
 pub enum Step {
     /// A group whose exit task runs after its body, however the body ended.
     ExitHandler(ExitHandlerStep),
+    /// A group that runs only when its condition holds.
+    If(IfStep),
+    /// A group that runs when the `if` (and `elif`s) just before it did not, and its condition holds.
+    Elif(ElifStep),
+    /// A group that runs when none of the `if` and `elif`s just before it did.
+    Else(ElseStep),
     /// A task.
     Task(Task),
 }
@@ -92,6 +98,57 @@ pub enum Step {
 pub struct ExitHandlerStep {
     /// The group.
     pub exit_handler: ExitHandler,
+}
+
+/// The `if:` key of a step (KFP's `dsl.If`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IfStep {
+    /// The branch.
+    #[serde(rename = "if")]
+    pub branch: Branch,
+}
+
+/// The `elif:` key of a step (KFP's `dsl.Elif`); it must follow an `if` or `elif` step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElifStep {
+    /// The branch.
+    pub elif: Branch,
+}
+
+/// The `else:` key of a step (KFP's `dsl.Else`); it must follow an `if` or `elif` step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElseStep {
+    /// The branch.
+    #[serde(rename = "else")]
+    pub branch: ElseBranch,
+}
+
+/// A conditional branch: steps that run only when `condition` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    /// The group's name; unnamed branches are called `condition-N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The condition: comparisons of references and literals with `and`, `or`, `not`, like
+    /// `"{{tasks.flip.output}} == 'heads'"` or `"{{params.n}} > 3"`.
+    pub condition: String,
+    /// The steps of the branch.
+    pub steps: Vec<Step>,
+}
+
+/// The branch of an `else`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElseBranch {
+    /// The group's name; unnamed branches are called `condition-N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The steps of the branch.
+    pub steps: Vec<Step>,
 }
 
 /// An exit-handler group: a body of steps and one exit task that runs after the body,
@@ -169,6 +226,9 @@ impl Step {
                 tasks.extend(group.exit_handler.steps.iter().flat_map(Step::tasks));
                 tasks
             }
+            Step::If(s) => s.branch.steps.iter().flat_map(Step::tasks).collect(),
+            Step::Elif(s) => s.elif.steps.iter().flat_map(Step::tasks).collect(),
+            Step::Else(s) => s.branch.steps.iter().flat_map(Step::tasks).collect(),
         }
     }
 }
