@@ -81,6 +81,67 @@ fn the_cache_command_shows_and_clears() {
         String::from_utf8(out.stdout).unwrap()
     };
     assert!(show("show").contains(": 2 compiled component(s)"), "{}", show("show"));
-    assert!(show("clear").contains("removed 2 compiled component(s)"));
+    assert!(show("clear").contains("removed 2 entries"));
     assert!(show("show").contains(": 0 compiled component(s)"));
+}
+
+/// Runs `case` with extra CLI arguments and the cache in `cache_dir`.
+fn run_args(case: &Case, cache_dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = command()
+        .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", case.runs().to_str().unwrap()])
+        .args(args)
+        .env("WASMPIPE_CACHE_DIR", cache_dir)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Ensures that with caching on, a second run reuses the outputs of tasks whose component and
+/// inputs match (they do not run: no attempts, no logs) and marks them `cached`; exit tasks and
+/// failed tasks are never reused; changed inputs miss.
+#[test]
+fn task_outputs_are_reused_when_caching_is_on() {
+    let cache = tempfile::tempdir().unwrap();
+    let pipeline = |n: i64| {
+        format!(
+            "name: c\ncache: true\nsteps:\n  - exit_handler:\n      name: g\n      exit: {{task: e, component: collect, inputs: {{items: [], labels: {{}}}}}}\n      steps:\n        - {{task: a, component: add, inputs: {{a: {n}}}}}\n        - {{task: t, component: type_of, inputs: {{value: \"{{{{tasks.a.output}}}}\"}}}}\n        - {{task: f, component: fail_op, inputs: {{message: no}}, after: [t]}}\n"
+        )
+    };
+    let case = Case::new(&pipeline(1));
+    let first = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&first, "g/t")["cached"], false);
+    let second = run_with_cache(&case, cache.path());
+    for id in ["g/a", "g/t"] {
+        let t = common::task(&second, id);
+        assert_eq!(t["cached"], true, "{id}");
+        assert_eq!(t["state"], "succeeded");
+        assert!(t["attempts"].as_array().unwrap().is_empty(), "{id} did not run");
+        assert!(t["logs"].as_array().unwrap().is_empty());
+        assert_eq!(t["outputs"], common::task(&first, id)["outputs"]);
+    }
+    assert_eq!(common::task(&second, "g/f")["cached"], false, "a failure is never reused");
+    assert_eq!(common::task(&second, "g/f")["state"], "failed");
+    assert_eq!(common::task(&second, "g/e")["cached"], false, "exit tasks are never cached");
+
+    std::fs::write(&case.file, std::fs::read_to_string(&case.file).unwrap().replace("{a: 1}", "{a: 2}")).unwrap();
+    let third = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&third, "g/a")["cached"], false, "other inputs miss");
+    assert_eq!(common::task(&third, "g/a")["outputs"]["output"], 3);
+}
+
+/// Ensures that caching is opt-in: off by default, on with `--cache`, and a task's own
+/// `cache: false` wins.
+#[test]
+fn caching_is_opt_in() {
+    let cache = tempfile::tempdir().unwrap();
+    let case = Case::new(
+        "name: c\nsteps:\n  - {task: a, component: add, inputs: {a: 1}}\n  - {task: b, component: add, inputs: {a: 5}, cache: false}\n",
+    );
+    run_args(&case, cache.path(), &[]);
+    let again = run_args(&case, cache.path(), &[]);
+    assert_eq!(common::task(&again, "a")["cached"], false, "off by default");
+    run_args(&case, cache.path(), &["--cache"]);
+    let cached = run_args(&case, cache.path(), &["--cache"]);
+    assert_eq!(common::task(&cached, "a")["cached"], true);
+    assert_eq!(common::task(&cached, "b")["cached"], false, "the task's own choice wins");
 }

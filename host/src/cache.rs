@@ -89,32 +89,63 @@ impl CompileCache {
         Ok((component, Origin::Compiled))
     }
 
-    /// The number of entries and their total size in bytes.
-    pub fn usage(&self) -> std::io::Result<(usize, u64)> {
-        let mut count = 0;
-        let mut bytes = 0;
-        match std::fs::read_dir(self.compiled_dir()) {
-            Ok(entries) => {
-                for entry in entries.flatten() {
-                    if entry.path().extension().is_some_and(|e| e == "cwasm") {
-                        count += 1;
-                        bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
-                    }
-                }
-                Ok((count, bytes))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, 0)),
-            Err(e) => Err(e),
+    fn outputs_dir(&self) -> PathBuf {
+        self.dir.join("outputs")
+    }
+
+    /// The outputs stored under `key` by an earlier successful execution.
+    pub fn outputs(&self, key: &str) -> Option<indexmap::IndexMap<String, serde_json::Value>> {
+        let bytes = std::fs::read(self.outputs_dir().join(format!("{key}.json"))).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Stores the outputs of a successful execution under `key` (atomically; errors ignored:
+    /// a missing entry only costs a rerun).
+    pub fn store_outputs(&self, key: &str, outputs: &indexmap::IndexMap<String, serde_json::Value>) {
+        if let Ok(bytes) = serde_json::to_vec(outputs) {
+            let _ = write_atomically(&self.outputs_dir().join(format!("{key}.json")), &bytes);
         }
     }
 
-    /// Removes every entry; returns how many there were.
+    /// The number of compiled-component entries and their total size in bytes.
+    pub fn usage(&self) -> std::io::Result<(usize, u64)> {
+        usage_of(&self.compiled_dir(), "cwasm")
+    }
+
+    /// The number of cached task outputs and their total size in bytes.
+    pub fn outputs_usage(&self) -> std::io::Result<(usize, u64)> {
+        usage_of(&self.outputs_dir(), "json")
+    }
+
+    /// Removes every entry, compiled components and task outputs; returns how many there were.
     pub fn clear(&self) -> std::io::Result<usize> {
-        let (count, _) = self.usage()?;
-        match std::fs::remove_dir_all(self.compiled_dir()) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(count),
+        let count = self.usage()?.0 + self.outputs_usage()?.0;
+        for dir in [self.compiled_dir(), self.outputs_dir()] {
+            match std::fs::remove_dir_all(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
+        Ok(count)
+    }
+}
+
+/// The number of files with extension `ext` in `dir`, and their total size.
+fn usage_of(dir: &Path, ext: &str) -> std::io::Result<(usize, u64)> {
+    let mut count = 0;
+    let mut bytes = 0;
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                if entry.path().extension().is_some_and(|e| e == ext) {
+                    count += 1;
+                    bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                }
+            }
+            Ok((count, bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, 0)),
+        Err(e) => Err(e),
     }
 }
 

@@ -162,6 +162,8 @@ pub struct Component {
     pub engine: Engine,
     /// Which kind of engine that is.
     pub kind: EngineKind,
+    /// The blake3 hash of the component's bytes (hex), part of the output cache's keys.
+    pub digest: String,
     /// Ready to instantiate, once per attempt.
     pub pre: TaskPre<HostState>,
     /// Its inputs and outputs.
@@ -236,6 +238,7 @@ impl Loader {
             ))
         })?;
         check_binary_kind(&bytes, path).map_err(fail)?;
+        let digest = blake3::hash(&bytes).to_hex().to_string();
         let compiled = match &self.disk {
             Some(disk) => disk.load_or_compile(&self.engine, &bytes),
             None => wasmtime::component::Component::new(&self.engine, &bytes).map(|c| (c, Origin::Compiled)),
@@ -261,7 +264,7 @@ impl Loader {
         })?;
         let signature = Signature::from_wit(signature)
             .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
-        Ok(Component { path: path.to_path_buf(), engine: self.engine.clone(), kind: self.kind, pre, signature })
+        Ok(Component { path: path.to_path_buf(), engine: self.engine.clone(), kind: self.kind, digest, pre, signature })
     }
 }
 

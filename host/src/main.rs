@@ -63,6 +63,10 @@ enum Command {
         /// body tasks fail with `timeout` and the exit handlers run within the grace period.
         #[arg(long, value_name = "DURATION")]
         deadline: Option<HumanDuration>,
+        /// Reuse the outputs of earlier successful runs of tasks with the same component and
+        /// inputs (tasks and the pipeline may choose with `cache:`; exit tasks never are).
+        #[arg(long)]
+        cache: bool,
         /// How many tasks may run at the same time (default: the number of CPUs).
         #[arg(long, short = 'j', value_name = "N")]
         jobs: Option<usize>,
@@ -152,7 +156,7 @@ fn main() -> ExitCode {
 
 async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { file, params, output, run_dir, timeout, memory, fuel, grace, deadline, jobs } => {
+        Command::Run { file, params, output, run_dir, timeout, memory, fuel, grace, deadline, cache, jobs } => {
             let limits = Limits { timeout: timeout.0, memory: memory.0 as usize, fuel, ..Limits::default() };
             let cancel = CancelHandle::new();
             listen_for_signals(cancel.clone())?;
@@ -165,6 +169,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 cancel,
                 jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1),
                 write_record: true,
+                cache,
             };
             let runner = Runner::new()?;
             let prepared = match runner.prepare_file(&file, &options).await {
@@ -228,15 +233,17 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             match action {
                 CacheAction::Show => {
                     let (entries, bytes) = cache.usage()?;
+                    let (outputs, output_bytes) = cache.outputs_usage()?;
                     println!(
-                        "{}: {entries} compiled component(s), {} KiB",
+                        "{}: {entries} compiled component(s), {} KiB; {outputs} cached task output(s), {} KiB",
                         cache.dir().display(),
-                        bytes.div_ceil(1024)
+                        bytes.div_ceil(1024),
+                        output_bytes.div_ceil(1024)
                     );
                 }
                 CacheAction::Clear => {
                     let removed = cache.clear()?;
-                    println!("{}: removed {removed} compiled component(s)", cache.dir().display());
+                    println!("{}: removed {removed} entries", cache.dir().display());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -311,6 +318,7 @@ fn show_progress(event: Event<'_>, output: Output) {
 fn task_lines(task: &TaskRecord) -> String {
     let role = if task.exit_handler { " (exit handler)" } else { "" };
     let mut text = match (&task.state, &task.failure, &task.skip) {
+        (TaskState::Succeeded, _, _) if task.cached => format!("[cached]  {}{role}\n", task.id),
         (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}\n", task.id),
         (_, Some(f), _) => {
             let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();

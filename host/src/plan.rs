@@ -60,6 +60,8 @@ pub struct PlanTask {
     pub limits: TaskLimits,
     /// What the task may see of the host beyond its inputs.
     pub grants: Grants,
+    /// Its own caching choice, if it makes one.
+    pub cache: Option<bool>,
     /// Whether it runs even when its upstream failed (`ignore_upstream_failure`).
     pub ignore_upstream_failure: bool,
     /// How many times it is run again after a retryable failure.
@@ -153,6 +155,8 @@ pub struct Plan {
     pub deadline: Option<std::time::Duration>,
     /// Doc paths of `elif` and `else` steps that do not follow an `if` or `elif`.
     pub misplaced_branches: Vec<String>,
+    /// Whether tasks that make no choice of their own are cached.
+    pub cache: bool,
     /// Retries of tasks that set none.
     pub default_retries: Option<u32>,
     /// Backoff of tasks that set none.
@@ -180,6 +184,7 @@ impl Plan {
             components: pipeline.components.iter().map(|(k, c)| (k.clone(), base_dir.join(&c.path))).collect(),
             deadline: pipeline.deadline.map(|d| d.0),
             misplaced_branches: Vec::new(),
+            cache: pipeline.cache,
             default_retries: pipeline.retries,
             default_backoff: pipeline.backoff,
         };
@@ -332,6 +337,7 @@ impl Plan {
                 host_env: task.host_env.clone(),
                 dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), base_dir.join(host))).collect(),
             },
+            cache: task.cache,
             ignore_upstream_failure: task.ignore_upstream_failure,
             retries: task.retries.or(self.default_retries).unwrap_or(0),
             backoff: task.backoff.or(self.default_backoff).unwrap_or_default(),

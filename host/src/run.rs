@@ -80,6 +80,8 @@ pub struct RunOptions {
     pub cancel: CancelHandle,
     /// How many tasks may run at the same time.
     pub jobs: usize,
+    /// Cache the outputs of tasks that make no choice of their own (`--cache`).
+    pub cache: bool,
     /// Whether to write the record to `RUN_DIR/<run_id>/record.json` (true by default); an
     /// embedder that stores records itself may only take the one [`Runner::run`] returns.
     pub write_record: bool,
@@ -102,6 +104,7 @@ impl Default for RunOptions {
             cancel: CancelHandle::new(),
             jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             write_record: true,
+            cache: false,
         }
     }
 }
@@ -297,14 +300,33 @@ impl Runner {
                 observe(Event::TaskStarted(&task.id));
                 let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
                 let attempt_started = now();
-                let (job, logs) =
-                    self.attempt(prepared, t, &done.outputs, final_status.as_ref(), &run_id, &options.limits);
-                let progress = job.as_ref().ok().map(|j| j.progress.clone());
-                let started = Started { progress, started_at: attempt_started, final_status, logs };
-                match job {
-                    Ok(job) => {
+                let (start, logs) = self.attempt(
+                    prepared,
+                    t,
+                    &done.outputs,
+                    final_status.as_ref(),
+                    &run_id,
+                    &options.limits,
+                    options.cache,
+                );
+                let mut started = Started {
+                    progress: None,
+                    cached: false,
+                    cache_key: None,
+                    started_at: attempt_started,
+                    final_status,
+                    logs,
+                };
+                match start {
+                    Ok(Start::Run(job, cache_key)) => {
+                        started.progress = Some(job.progress.clone());
+                        started.cache_key = cache_key;
                         let abort = running.spawn(async move { (t, job.run().await) });
                         live.insert(t, (abort, started));
+                    }
+                    Ok(Start::Cached(outputs)) => {
+                        started.cached = true;
+                        done.conclude(task, started, Ok(outputs), &mut scheduler, t, observe);
                     }
                     Err(failure) => done.conclude(task, started, Err(failure), &mut scheduler, t, observe),
                 }
@@ -316,6 +338,9 @@ impl Runner {
                 joined = running.join_next() => {
                     let Some(Ok((t, result))) = joined else { continue };
                     if let Some((_, started)) = live.remove(&t) {
+                        if let (Some(disk), Some(key), Ok(outputs)) = (&self.disk, &started.cache_key, &result) {
+                            disk.store_outputs(key, outputs);
+                        }
                         done.conclude(&plan.tasks[t], started, result, &mut scheduler, t, observe);
                     }
                 }
@@ -365,7 +390,8 @@ impl Runner {
         final_status: Option<&FinalStatusRecord>,
         run_id: &str,
         limits: &Limits,
-    ) -> (Result<Job, Failure>, Vec<LogLine>) {
+        cache: bool,
+    ) -> (Result<Start, Failure>, Vec<LogLine>) {
         let task = &prepared.plan.tasks[t];
         let slot = &prepared.tasks[t];
         let logs: Vec<LogLine> =
@@ -374,9 +400,20 @@ impl Runner {
             Ok(component) => component,
             Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
         };
-        let inputs = match bind_inputs(prepared, t, component, outputs, final_status) {
-            Ok(inputs) => inputs,
+        let (inputs, values) = match bind_inputs(prepared, t, component, outputs, final_status) {
+            Ok(bound) => bound,
             Err(failure) => return (Err(failure), logs),
+        };
+        let cached = !task.is_exit && task.cache.unwrap_or(prepared.plan.cache || cache);
+        let cache_key = match (&self.disk, cached) {
+            (Some(disk), true) => {
+                let key = output_cache_key(component, &values, &task.grants);
+                if let Some(outputs) = disk.outputs(&key) {
+                    return (Ok(Start::Cached(outputs)), logs);
+                }
+                Some(key)
+            }
+            _ => None,
         };
         let limits = task.limits.over(limits);
         let job = Job {
@@ -390,7 +427,7 @@ impl Runner {
             backoff: task.backoff,
             progress: Arc::default(),
         };
-        (Ok(job), logs)
+        (Ok(Start::Run(job, cache_key)), logs)
     }
 }
 
@@ -473,10 +510,37 @@ impl Job {
     }
 }
 
+/// How a task starts: it runs (with the key to store its outputs under, if cached), or its
+/// outputs come from the cache.
+enum Start {
+    Run(Job, Option<String>),
+    Cached(IndexMap<String, Value>),
+}
+
+/// The output-cache key of a task: its component's content, its resolved inputs and what it
+/// is granted of the host (which can change what it computes).
+fn output_cache_key(component: &Component, inputs: &[(String, Value)], grants: &crate::plan::Grants) -> String {
+    let host_env: Vec<(&String, Option<String>)> =
+        grants.host_env.iter().map(|name| (name, std::env::var(name).ok())).collect();
+    let material = serde_json::json!({
+        "version": 1,
+        "component": component.digest,
+        "inputs": inputs,
+        "env": grants.env,
+        "host_env": host_env,
+        "dirs": grants.dirs,
+    });
+    blake3::hash(material.to_string().as_bytes()).to_hex().to_string()
+}
+
 /// A task that has started.
 struct Started {
     /// Its attempts, when it got as far as running (None when it failed before: load, input).
     progress: Option<Arc<std::sync::Mutex<Progress>>>,
+    /// Whether its outputs came from the output cache (it did not run).
+    cached: bool,
+    /// Where to store its outputs if it succeeds, when caching is on for it.
+    cache_key: Option<String>,
     started_at: String,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.
@@ -514,9 +578,11 @@ impl Done {
                 }
                 attempts
             }
+            None if started.cached => Vec::new(),
             None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
         };
-        let record = task_record(task, attempts, &result, logs, started.final_status);
+        let mut record = task_record(task, attempts, &result, logs, started.final_status);
+        record.cached = started.cached;
         if let Ok(values) = &result {
             self.outputs[t] = Some(values.clone());
         }
@@ -733,10 +799,11 @@ fn bind_inputs(
     component: &Component,
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
-) -> Result<Vec<(String, types::InputValue)>, Failure> {
+) -> Result<(Vec<(String, types::InputValue)>, Vec<(String, Value)>), Failure> {
     let task = &prepared.plan.tasks[t];
     let bad = |message: String| Failure::new(FailureKind::Input, message);
     let mut inputs = Vec::new();
+    let mut values = Vec::new();
     for spec in &component.signature.inputs {
         let ty = match &spec.ty {
             PortType::FinalStatus => {
@@ -769,8 +836,9 @@ fn bind_inputs(
         };
         let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
         inputs.push((spec.name.clone(), types::InputValue::Value(crate::value::to_wit(&value))));
+        values.push((spec.name.clone(), value));
     }
-    Ok(inputs)
+    Ok((inputs, values))
 }
 
 fn final_status_to_wit(status: &FinalStatusRecord) -> types::FinalStatus {

@@ -42,6 +42,10 @@ pub struct Pipeline {
     /// `timeout`, nothing new starts in bodies, and exit handlers run within the grace period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<HumanDuration>,
+    /// Reuse the outputs of earlier successful runs of tasks with the same component and inputs
+    /// (default false; tasks may set `cache` themselves; exit tasks are never cached).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cache: bool,
     /// Retries of every task that sets none (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
@@ -197,6 +201,10 @@ pub struct Task {
     /// producers that did not succeed are absent, so they must be optional.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignore_upstream_failure: bool,
+    /// Reuse the outputs of an earlier successful run with the same component, inputs and
+    /// grants (overrides the pipeline's `cache` and `--cache`; exit tasks are never cached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<bool>,
     /// How many times to run the task again after a failure (not after `load`, `input` or
     /// `cancelled`); each attempt has the task's full timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
