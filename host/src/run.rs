@@ -300,15 +300,7 @@ impl Runner {
                 observe(Event::TaskStarted(&task.id));
                 let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
                 let attempt_started = now();
-                let (start, logs) = self.attempt(
-                    prepared,
-                    t,
-                    &done.outputs,
-                    final_status.as_ref(),
-                    &run_id,
-                    &options.limits,
-                    options.cache,
-                );
+                let (start, logs) = self.attempt(prepared, t, &done.outputs, final_status.as_ref(), &run_id, options);
                 let mut started = Started {
                     progress: None,
                     cached: false,
@@ -389,8 +381,7 @@ impl Runner {
         outputs: &[Option<IndexMap<String, Value>>],
         final_status: Option<&FinalStatusRecord>,
         run_id: &str,
-        limits: &Limits,
-        cache: bool,
+        options: &RunOptions,
     ) -> (Result<Start, Failure>, Vec<LogLine>) {
         let task = &prepared.plan.tasks[t];
         let slot = &prepared.tasks[t];
@@ -404,7 +395,7 @@ impl Runner {
             Ok(bound) => bound,
             Err(failure) => return (Err(failure), logs),
         };
-        let cached = !task.is_exit && task.cache.unwrap_or(prepared.plan.cache || cache);
+        let cached = !task.is_exit && task.cache.unwrap_or(prepared.plan.cache || options.cache);
         let cache_key = match (&self.disk, cached) {
             (Some(disk), true) => {
                 let key = output_cache_key(component, &values, &task.grants);
@@ -415,7 +406,7 @@ impl Runner {
             }
             _ => None,
         };
-        let limits = task.limits.over(limits);
+        let limits = task.limits.over(&options.limits);
         let job = Job {
             component: component.clone(),
             run_id: run_id.into(),
@@ -427,7 +418,7 @@ impl Runner {
             backoff: task.backoff,
             progress: Arc::default(),
         };
-        (Ok(Start::Run(job, cache_key)), logs)
+        (Ok(Start::Run(Box::new(job), cache_key)), logs)
     }
 }
 
@@ -513,7 +504,7 @@ impl Job {
 /// How a task starts: it runs (with the key to store its outputs under, if cached), or its
 /// outputs come from the cache.
 enum Start {
-    Run(Job, Option<String>),
+    Run(Box<Job>, Option<String>),
     Cached(IndexMap<String, Value>),
 }
 
