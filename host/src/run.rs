@@ -781,6 +781,9 @@ fn evaluate(
     }
 }
 
+/// A task's inputs as the guest receives them, and as JSON values (for the output cache's key).
+type BoundInputs = (Vec<(String, types::InputValue)>, Vec<(String, Value)>);
+
 /// The inputs of task `t`, typed by its component's signature. A value that is missing or
 /// ill-typed fails the task with kind `input`; an optional input whose producer failed is
 /// left out (SPEC rule 6).
@@ -790,7 +793,7 @@ fn bind_inputs(
     component: &Component,
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
-) -> Result<(Vec<(String, types::InputValue)>, Vec<(String, Value)>), Failure> {
+) -> Result<BoundInputs, Failure> {
     let task = &prepared.plan.tasks[t];
     let bad = |message: String| Failure::new(FailureKind::Input, message);
     let mut inputs = Vec::new();
