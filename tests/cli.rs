@@ -3,25 +3,12 @@
 
 mod common;
 
-use common::{Case, printed, repo_root, task, wasmpipe};
+use common::{Case, printed, task, wasmpipe};
 use wasmpipe_test_artifacts as art;
 
-/// The example directory copied to a temp dir, with the built example components beside it.
+/// The exit-handler example directory copied to a temp dir, with the built example components.
 fn example(pipeline: &str) -> Case {
-    let text = std::fs::read_to_string(repo_root().join("examples/exit-handler").join(pipeline)).unwrap();
-    let case = Case::raw(&text);
-    let components = case.dir.path().join("components");
-    std::fs::create_dir_all(&components).unwrap();
-    for (name, path) in [
-        ("print_op", art::EXAMPLE_PRINT_OP),
-        ("fail_op", art::EXAMPLE_FAIL_OP),
-        ("trap_op", art::EXAMPLE_TRAP_OP),
-        ("spin_op", art::EXAMPLE_SPIN_OP),
-        ("exit_report", art::EXAMPLE_EXIT_REPORT),
-    ] {
-        std::fs::copy(path, components.join(format!("{name}.wasm"))).unwrap();
-    }
-    case
+    common::example_case(&format!("exit-handler/{pipeline}"))
 }
 
 /// Ensures that KFP's exit-handler sample behaves as in KFP: both body messages print, the

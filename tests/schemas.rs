@@ -51,8 +51,18 @@ fn real_run_records_match_the_run_record_schema() {
 #[test]
 fn example_pipelines_match_the_pipeline_schema() {
     let validator = jsonschema::validator_for(&shipped("pipeline.schema.json")).unwrap();
-    for name in ["pipeline.yaml", "trap.yaml", "loop.yaml"] {
-        let path = repo_root().join("examples/exit-handler").join(name);
+    let mut files = Vec::new();
+    for dir in ["examples/exit-handler", "examples/kfp-samples"] {
+        for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() >= 7, "{files:?}");
+    for path in files {
+        let name = path.display();
         let loaded = wasmpipe::model::load::load_file(&path).unwrap();
         let value = serde_json::to_value(&loaded.pipeline).unwrap();
         let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();

@@ -33,6 +33,13 @@ fn main() {
             );
         }
     }
+    // Every example component, by name, for tests that lay out an example directory.
+    let examples = bins(&root.join("examples/components/src/bin"));
+    let _ = writeln!(generated, "/// Every example component: (name, path).\npub const EXAMPLES: &[(&str, &str)] = &[");
+    for bin in &examples {
+        let _ = writeln!(generated, "    ({bin:?}, EXAMPLE_{}),", bin.to_uppercase());
+    }
+    let _ = writeln!(generated, "];");
     for dir in ["guest-sdk/src", "guest-sdk/macros/src", "wit"] {
         rerun_if_changed_dir(&root.join(dir));
     }
@@ -61,6 +68,10 @@ fn build(crate_dir: &Path, target_dir: &Path) {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_MAKEFLAGS")
+        // Under `cargo clippy` these would lint the guests with the host's settings; the guest
+        // crates are linted on their own (see .ci/run).
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
         .status()
         .expect("failed to run cargo for the guest programs");
     assert!(status.success(), "building {} for {TARGET} failed", crate_dir.display());

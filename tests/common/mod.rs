@@ -155,6 +155,19 @@ pub fn fault_under_handler(task_yaml: &str, cli: &[&str]) -> (Value, Value) {
     (failure, e)
 }
 
+/// A pipeline file from `examples/` copied to a temporary directory, with every built example
+/// component beside it in `components/`, as the examples' `run.sh` scripts lay them out.
+pub fn example_case(relative: &str) -> Case {
+    let text = std::fs::read_to_string(repo_root().join("examples").join(relative)).unwrap();
+    let case = Case::raw(&text);
+    let components = case.dir.path().join("components");
+    std::fs::create_dir_all(&components).unwrap();
+    for (name, path) in art::EXAMPLES {
+        std::fs::copy(path, components.join(format!("{name}.wasm"))).unwrap();
+    }
+    case
+}
+
 /// The repository's root.
 pub fn repo_root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
