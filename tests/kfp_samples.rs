@@ -70,3 +70,55 @@ fn exit_handler_receives_the_task_final_status() {
     assert_eq!(status["failures"][0]["message"], "Task failed.");
     assert_eq!(printed(exit)[0], "Exit handler has worked!");
 }
+
+/// Ensures that `nested_condition` runs the inner branch the second flip selects, and neither
+/// when the first flip shows tails.
+#[test]
+fn nested_conditions_select_the_inner_branch() {
+    let (code, record) = sample("nested_condition.yaml", &["-p", "first=heads", "-p", "second=heads"]);
+    assert_eq!(code, 0);
+    assert_eq!(printed(task(&record, "condition-1/condition-2/print-both-heads")), ["heads twice"]);
+    assert_eq!(task(&record, "condition-1/condition-3/print-then-tails")["skip"]["reason"], "condition_false");
+
+    let (_, record) = sample("nested_condition.yaml", &["-p", "first=heads", "-p", "second=tails"]);
+    assert_eq!(printed(task(&record, "condition-1/condition-3/print-then-tails")), ["heads, then tails"]);
+
+    let (_, record) = sample("nested_condition.yaml", &["-p", "first=tails"]);
+    for id in
+        ["condition-1/flip2", "condition-1/condition-2/print-both-heads", "condition-1/condition-3/print-then-tails"]
+    {
+        assert_eq!(task(&record, id)["state"], "skipped", "{id}");
+    }
+}
+
+/// Ensures that `retry` ends with both tasks succeeded, the first after two failed attempts.
+#[test]
+fn retry_succeeds_after_failed_attempts() {
+    let (code, record) = sample("retry.yaml", &[]);
+    assert_eq!(code, 0, "{record:#}");
+    let op1 = task(&record, "op1");
+    assert_eq!(op1["attempts"].as_array().unwrap().len(), 3);
+    assert_eq!(op1["outputs"]["output"], "attempt 3: exit code 0");
+    assert_eq!(task(&record, "op2")["attempts"].as_array().unwrap().len(), 1);
+}
+
+/// Ensures that `caching` serves its second run from the cache.
+#[test]
+fn caching_serves_the_second_run_from_the_cache() {
+    let case = example_case("kfp-samples/caching.yaml");
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        let out = common::command()
+            .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", case.runs().to_str().unwrap()])
+            .env("WASMPIPE_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    let second = run();
+    assert_eq!(task(&first, "calc")["cached"], false);
+    assert_eq!(task(&second, "calc")["cached"], true);
+    assert_eq!(task(&second, "print")["cached"], true);
+    assert_eq!(second["state"], "succeeded");
+}
