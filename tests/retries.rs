@@ -48,13 +48,7 @@ fn retries_run_out_and_the_handler_sees_the_last_failure() {
     let e = task(&record, "g/e");
     assert_eq!(attempts(e).len(), 1);
     assert_eq!(e["final_status"]["failures"][0]["message"], "attempt 3 failed");
-    let notes: Vec<&str> = f["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["source"] == "wasmpipe")
-        .map(|l| l["text"].as_str().unwrap())
-        .collect();
+    let notes = common::log_lines(f, "wasmpipe");
     assert_eq!(
         notes,
         ["attempt 1 failed (error); retry 1 of 2 in 5ms", "attempt 2 failed (error); retry 2 of 2 in 10ms"]

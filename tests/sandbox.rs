@@ -97,13 +97,7 @@ fn a_memory_limit_larger_than_a_pool_slot_falls_back_to_on_demand() {
     assert_eq!(code, 0, "{record:#}");
     let big = task(&record, "big");
     assert_eq!(big["state"], "succeeded");
-    let notes: Vec<&str> = big["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["source"] == "wasmpipe")
-        .map(|l| l["text"].as_str().unwrap())
-        .collect();
+    let notes = common::log_lines(big, "wasmpipe");
     assert_eq!(notes.len(), 1, "{big:#}");
     assert!(notes[0].contains("2048 MiB is larger than a pooling slot (1024 MiB)"), "{}", notes[0]);
     let small = task(&record, "small");

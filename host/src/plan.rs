@@ -248,22 +248,9 @@ impl Plan {
                 if key != "if" && prev.is_none() {
                     self.misplaced_branches.push(format!("{step_path}.{key}"));
                 }
-                let name = name.clone().unwrap_or_else(|| {
-                    *unnamed += 1;
-                    format!("condition-{unnamed}")
-                });
-                let g = self.groups.len();
                 let group_path = format!("{step_path}.{key}");
-                self.groups.push(PlanGroup {
-                    id: join_id(&self.groups[group].id, &name),
-                    name,
-                    parent: Some(group),
-                    children: Vec::new(),
-                    exit: None,
-                    branch: Some(BranchInfo { condition: condition.map(|c| Expr::parse(c)), prev, deps: Vec::new() }),
-                    doc_path: group_path.clone(),
-                });
-                self.groups[group].children.push(Child::Group(g));
+                let branch = BranchInfo { condition: condition.map(|c| Expr::parse(c)), prev, deps: Vec::new() };
+                let g = self.add_group(group, name, "condition", unnamed, group_path.clone(), Some(branch));
                 self.add_steps(g, branch_steps, &format!("{group_path}.steps"), unnamed, base_dir);
                 chain = (key != "else").then_some(g);
                 continue;
@@ -277,28 +264,43 @@ impl Plan {
                 }
                 Step::ExitHandler(step) => {
                     let eh = &step.exit_handler;
-                    let name = eh.name.clone().unwrap_or_else(|| {
-                        *unnamed += 1;
-                        format!("exit-handler-{unnamed}")
-                    });
-                    let g = self.groups.len();
                     let group_path = format!("{step_path}.exit_handler");
-                    self.groups.push(PlanGroup {
-                        id: join_id(&self.groups[group].id, &name),
-                        name,
-                        parent: Some(group),
-                        children: Vec::new(),
-                        exit: None,
-                        branch: None,
-                        doc_path: group_path.clone(),
-                    });
-                    self.groups[group].children.push(Child::Group(g));
+                    let g = self.add_group(group, &eh.name, "exit-handler", unnamed, group_path.clone(), None);
                     self.add_steps(g, &eh.steps, &format!("{group_path}.steps"), unnamed, base_dir);
                     let exit = self.add_task(g, &eh.exit, true, format!("{group_path}.exit"), base_dir);
                     self.groups[g].exit = Some(exit);
                 }
             }
         }
+    }
+
+    /// Adds a group as the next child of `parent`; an unnamed one is called `{kind}-N`, N
+    /// counting unnamed groups across the pipeline (as KFP names them).
+    fn add_group(
+        &mut self,
+        parent: GroupIdx,
+        name: &Option<String>,
+        kind: &str,
+        unnamed: &mut usize,
+        doc_path: String,
+        branch: Option<BranchInfo>,
+    ) -> GroupIdx {
+        let name = name.clone().unwrap_or_else(|| {
+            *unnamed += 1;
+            format!("{kind}-{unnamed}")
+        });
+        let g = self.groups.len();
+        self.groups.push(PlanGroup {
+            id: join_id(&self.groups[parent].id, &name),
+            name,
+            parent: Some(parent),
+            children: Vec::new(),
+            exit: None,
+            branch,
+            doc_path,
+        });
+        self.groups[parent].children.push(Child::Group(g));
+        g
     }
 
     fn add_task(

@@ -115,15 +115,20 @@ pub fn task<'a>(record: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no task `{id}` in {record:#}"))
 }
 
-/// The stdout lines a task printed, from its record.
-pub fn printed(task: &Value) -> Vec<String> {
+/// The lines of a task's log from one source (`stdout`, `stderr`, `wasmpipe`, a log level).
+pub fn log_lines(task: &Value, source: &str) -> Vec<String> {
     task["logs"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|l| l["source"] == "stdout")
+        .filter(|l| l["source"] == source)
         .map(|l| l["text"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The stdout lines a task printed, from its record.
+pub fn printed(task: &Value) -> Vec<String> {
+    log_lines(task, "stdout")
 }
 
 /// Runs a one-task body (`task` is the YAML flow mapping of a task named `body`) inside an
