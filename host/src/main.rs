@@ -145,7 +145,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run_command(cli.command)) {
+    // The command runs as a task on a worker thread, beside the attempts it spawns, rather than
+    // on the main thread: waking across threads for every attempt costs more than the attempt.
+    let command = runtime.block_on(async { tokio::spawn(run_command(cli.command)).await });
+    let result = match command {
+        Ok(result) => result,
+        Err(e) => Err(anyhow::anyhow!("the run stopped unexpectedly: {e}")),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("wasmpipe: {e:#}");

@@ -375,7 +375,10 @@ impl Plan {
     /// The children of `g` that `child` must wait for: the siblings holding a task that a
     /// task inside `child`, or the condition of a group inside it, depends on.
     pub fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
-        let inside: Vec<TaskIdx> = (0..self.tasks.len()).filter(|&t| self.child_contains(child, t)).collect();
+        let inside: Vec<TaskIdx> = match child {
+            Child::Task(t) => vec![t],
+            Child::Group(_) => (0..self.tasks.len()).filter(|&t| self.child_contains(child, t)).collect(),
+        };
         let condition_deps = match child {
             Child::Task(_) => Vec::new(),
             Child::Group(h) => (0..self.groups.len())

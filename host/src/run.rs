@@ -272,7 +272,7 @@ impl Runner {
         &self,
         prepared: &Prepared,
         options: &RunOptions,
-        observe: &mut dyn FnMut(Event<'_>),
+        observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> RunRecord {
         let run_id = new_run_id();
         let plan = &prepared.plan;

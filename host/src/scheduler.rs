@@ -57,6 +57,9 @@ pub struct Scheduler<'p> {
     stopped: Vec<Option<String>>,
     /// Per group, per child: the siblings it waits for.
     sibling_deps: Vec<Vec<Vec<Child>>>,
+    /// Per group: the index of its first child that is not terminal yet; the children before it
+    /// need no further visits (keeps a pass over a wide group from being quadratic).
+    cursor: Vec<usize>,
     /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
     /// which may make steps visited earlier in the same pass ready.
     changed: bool,
@@ -89,6 +92,7 @@ impl<'p> Scheduler<'p> {
             stopped: vec![None; plan.groups.len()],
             sibling_deps,
             changed: false,
+            cursor: vec![0; plan.groups.len()],
             interruption: None,
             interrupted: vec![false; plan.groups.len()],
             aborted: None,
@@ -183,9 +187,13 @@ impl<'p> Scheduler<'p> {
     }
 
     fn visit(&mut self, g: GroupIdx, decide: &mut dyn FnMut(GroupIdx) -> bool) -> Option<TaskIdx> {
-        let children = self.plan.groups[g].children.clone();
+        let plan = self.plan;
+        let children = &plan.groups[g].children;
+        while self.cursor[g] < children.len() && self.terminal(children[self.cursor[g]]) {
+            self.cursor[g] += 1;
+        }
         let mut body_done = true;
-        for (i, &child) in children.iter().enumerate() {
+        for (i, &child) in children.iter().enumerate().skip(self.cursor[g]) {
             match child {
                 Child::Task(t) => match self.tasks[t] {
                     TaskStatus::Waiting => match self.readiness(g, i) {
@@ -260,6 +268,14 @@ impl<'p> Scheduler<'p> {
             self.stop(parent, self.plan.groups[g].id.clone());
         }
         None
+    }
+
+    /// Whether a child has reached its final state.
+    fn terminal(&self, child: Child) -> bool {
+        match child {
+            Child::Task(t) => !matches!(self.tasks[t], TaskStatus::Waiting | TaskStatus::Running),
+            Child::Group(h) => matches!(self.groups[h], GroupStatus::Finished(_) | GroupStatus::Skipped(_)),
+        }
     }
 
     fn readiness(&self, g: GroupIdx, child_index: usize) -> Readiness {
