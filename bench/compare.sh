@@ -66,6 +66,19 @@ done
 wp_jobs1=$(median_ms "$bin" run "$work/fanout20.yaml" --jobs 1)
 echo "wasmpipe fanout20 --jobs 1: median $wp_jobs1 ms"
 
+# 10,000 independent tasks (the stand-in for a 10,000-iteration parallel_for).
+{
+  printf 'version: 1\nname: flat10k\ncomponents:\n  add: {path: %s/add.wasm}\nsteps:\n' "$guests"
+  for i in $(seq 0 9999); do printf '  - {task: t%d, component: add, inputs: {a: %d}}\n' "$i" "$i"; done
+} > "$work/flat10k.yaml"
+"$bin" run "$work/flat10k.yaml" >/dev/null 2>&1 || true
+for jobs in 1 2; do
+  t=$(runs=5 median_ms "$bin" run "$work/flat10k.yaml" --jobs "$jobs")
+  /usr/bin/time -f '%M' -o "$work/rss" "$bin" run "$work/flat10k.yaml" --jobs "$jobs" >/dev/null 2>&1 || true
+  rss=$(tail -1 "$work/rss")
+  echo "wasmpipe flat10k --jobs $jobs: median $t ms whole process, peak RSS ${rss} KB"
+done
+
 if [[ $with_kfp == 1 ]]; then
   py=$("$root/../shared/bench/kfp/setup_venv.sh")
   kfp_dir=$root/../shared/bench/kfp
