@@ -13,8 +13,8 @@ with_kfp=1
 
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
 cargo build --quiet --release -p wasmpipe
-(cd tests/guests && cargo build --quiet --release --target wasm32-wasip2)
-(cd examples/components && cargo build --quiet --release --target wasm32-wasip2)
+(cd tests/guests && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/tests/guests/target")
+(cd examples/components && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/examples/components/target")
 bin=$root/target/release/wasmpipe
 guests=$root/tests/guests/target/wasm32-wasip2/release
 examples=$root/examples/components/target/wasm32-wasip2/release

@@ -8,7 +8,7 @@ root=$(cd "$here/../.." && pwd)
 sample=$1; shift
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || {
   echo "run.sh: could not install the wasm32-wasip2 target; run: rustup target add wasm32-wasip2" >&2; exit 2; }
-(cd "$root/examples/components" && cargo build --quiet --release --target wasm32-wasip2)
+(cd "$root/examples/components" && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/examples/components/target")
 mkdir -p "$here/components"
 cp "$root"/examples/components/target/wasm32-wasip2/release/*.wasm "$here/components/"
 cd "$root"
