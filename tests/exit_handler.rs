@@ -47,15 +47,10 @@ fn handler_runs_after_load_failures() {
         ("other.wat", WAT_EMPTY_COMPONENT.as_bytes(), "does not implement the wasmpipe:pipeline/task world"),
         ("needs.wat", WAT_UNKNOWN_IMPORT.as_bytes(), "needs an import that wasmpipe does not provide"),
     ] {
-        let case = Case::new(
+        let case = Case::with_components(
             "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: body, component: bad}\n",
+            &[("bad", file_name)],
         );
-        let text = std::fs::read_to_string(&case.file).unwrap();
-        std::fs::write(
-            &case.file,
-            text.replace("components:\n", &format!("components:\n  bad: {{path: {file_name}}}\n")),
-        )
-        .unwrap();
         file(&case, file_name, bytes);
 
         let (code, record) = case.run_json(&[]);
@@ -76,13 +71,10 @@ fn handler_runs_after_load_failures() {
 /// message naming the exit task and its place.
 #[test]
 fn a_broken_exit_component_stops_the_run_before_it_starts() {
-    let case = Case::new(
+    let case = Case::with_components(
         "name: p\nsteps:\n  - exit_handler:\n      exit: {task: e, component: broken}\n      steps:\n        - {task: a, component: print_op, inputs: {message: hi}}\n",
+        &[("broken", "broken.wasm")],
     );
-    let text = std::fs::read_to_string(&case.file)
-        .unwrap()
-        .replace("components:\n", "components:\n  broken: {path: broken.wasm}\n");
-    std::fs::write(&case.file, text).unwrap();
     file(&case, "broken.wasm", b"garbage");
     let (code, out) = case.run_json(&[]);
     assert_eq!(code, 2, "{out:#}");

@@ -58,12 +58,10 @@ fn retries_run_out_and_the_handler_sees_the_last_failure() {
 /// Ensures that a load failure is not retried.
 #[test]
 fn load_failures_are_not_retried() {
-    let case =
-        Case::new("name: r\nsteps:\n  - {task: broken, component: missing, retries: 3, backoff: {initial: 5ms}}\n");
-    let text = std::fs::read_to_string(&case.file)
-        .unwrap()
-        .replace("components:\n", "components:\n  missing: {path: nowhere.wasm}\n");
-    std::fs::write(&case.file, text).unwrap();
+    let case = Case::with_components(
+        "name: r\nsteps:\n  - {task: broken, component: missing, retries: 3, backoff: {initial: 5ms}}\n",
+        &[("missing", "nowhere.wasm")],
+    );
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 1);
     let broken = task(&record, "broken");

@@ -36,7 +36,16 @@ impl Case {
     /// Writes `body` (the pipeline without `version` and `components`) to `pipeline.yaml`,
     /// with a `components:` block naming every built guest.
     pub fn new(body: &str) -> Case {
+        Case::with_components(body, &[])
+    }
+
+    /// Like [`Case::new`], with `extra` (name, path) components declared too; a relative path
+    /// is relative to the case's directory.
+    pub fn with_components(body: &str, extra: &[(&str, &str)]) -> Case {
         let mut components = String::from("components:\n");
+        for (name, path) in extra {
+            components.push_str(&format!("  {name}: {{path: {path:?}}}\n"));
+        }
         for (name, path) in COMPONENTS {
             components.push_str(&format!("  {name}: {{path: {path:?}}}\n"));
         }
