@@ -122,3 +122,65 @@ fn caching_serves_the_second_run_from_the_cache() {
     assert_eq!(task(&second, "print")["cached"], true);
     assert_eq!(second["state"], "succeeded");
 }
+
+/// The stdout lines of every task whose id matches `prefix/*/suffix`, in record order.
+fn printed_by(record: &serde_json::Value, suffix: &str) -> Vec<String> {
+    record["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"].as_str().unwrap().ends_with(suffix))
+        .flat_map(printed)
+        .collect()
+}
+
+/// Ensures that `loop_static` concatenates each static item's fields after the first print:
+/// "12" and "1020".
+#[test]
+fn loop_static_concatenates_each_item() {
+    let (code, record) = sample("loop_static.yaml", &[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "for-loop-2/0/print-op-2")["outputs"]["output"], "12");
+    assert_eq!(task(&record, "for-loop-2/1/print-op-2")["outputs"]["output"], "1020");
+    let printed_at = task(&record, "print-op")["attempts"][0]["finished_at"].as_str().unwrap().to_string();
+    for i in 0..2 {
+        let concat = task(&record, &format!("for-loop-2/{i}/concat-op"));
+        assert!(concat["attempts"][0]["started_at"].as_str().unwrap() >= printed_at.as_str(), "after: [print-op]");
+    }
+}
+
+/// Ensures that `loop_parameter` loops over the generated list: "110" ... "440", collected in
+/// item order.
+#[test]
+fn loop_parameter_loops_over_a_task_output() {
+    let (code, record) = sample("loop_parameter.yaml", &[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"]["printed"], serde_json::json!(["110", "220", "330", "440"]));
+    assert_eq!(printed_by(&record, "/print-op-2"), ["110", "220", "330", "440"]);
+}
+
+/// Ensures that `loop_parallelism` prints both fields of both items, as ints.
+#[test]
+fn loop_parallelism_prints_every_field() {
+    let (code, record) = sample("loop_parallelism.yaml", &[]);
+    assert_eq!(code, 0, "{record:#}");
+    let mut values = printed_by(&record, "/print-op");
+    values.extend(printed_by(&record, "/print-op-2"));
+    assert_eq!(values, ["1", "10", "2", "20"]);
+    assert_eq!(task(&record, "for-loop-1/1/print-op-2")["outputs"]["output"], "20");
+}
+
+/// Ensures that `pipeline_parallelism_limits` runs its two independent tasks one after the
+/// other even with `--jobs 4`.
+#[test]
+fn pipeline_parallelism_limits_runs_one_task_at_a_time() {
+    let (code, record) = sample("pipeline_parallelism_limits.yaml", &["--jobs", "4"]);
+    assert_eq!(code, 0, "{record:#}");
+    let attempt = |id: &str| task(&record, id)["attempts"][0].clone();
+    let (a, b) = (attempt("print"), attempt("print-2"));
+    assert!(
+        a["finished_at"].as_str() <= b["started_at"].as_str() || b["finished_at"].as_str() <= a["started_at"].as_str(),
+        "no overlap: {a} {b}"
+    );
+    assert_eq!(printed(task(&record, "print-2")), ["train my model."]);
+}

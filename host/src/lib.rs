@@ -31,6 +31,7 @@ pub mod record;
 pub mod run;
 pub mod sandbox;
 pub mod scheduler;
+pub mod tree;
 pub mod validate;
 pub mod value;
 pub mod wit;

@@ -119,8 +119,30 @@ pub struct PlanGroup {
     pub exit: Option<TaskIdx>,
     /// For an `if`, `elif` or `else` group: its condition and place in its chain.
     pub branch: Option<BranchInfo>,
+    /// For a `parallel_for` group: its items and options. Its one child is the template of an
+    /// iteration, which the run copies once per item.
+    pub looping: Option<LoopInfo>,
+    /// Whether this is the iteration template of a `parallel_for` (its id ends in `/*`).
+    pub iteration: bool,
+    /// At most this many tasks inside it run at once (a pipeline's `parallelism`).
+    pub max_running: Option<usize>,
     /// Where it is written.
     pub doc_path: String,
+}
+
+/// What a `parallel_for` loops over, and how.
+#[derive(Clone, Debug)]
+pub struct LoopInfo {
+    /// The items binding, or the error that parsing it gave.
+    pub items: Result<Binding, String>,
+    /// The name tasks use for the item.
+    pub var: String,
+    /// At most this many iterations at once.
+    pub parallelism: Option<usize>,
+    /// Whether a failed iteration stops the start of new ones.
+    pub fail_fast: bool,
+    /// Tasks the items read.
+    pub deps: Vec<TaskIdx>,
 }
 
 /// What makes a conditional group run.
@@ -176,6 +198,9 @@ impl Plan {
                 children: Vec::new(),
                 exit: None,
                 branch: None,
+                looping: None,
+                iteration: false,
+                max_running: pipeline.parallelism.map(|p| p as usize),
                 doc_path: String::new(),
             }],
             by_name: HashMap::new(),
@@ -199,7 +224,7 @@ impl Plan {
                 .flat_map(Binding::refs)
                 .filter_map(|r| match r {
                     Ref::Output { task, .. } => plan.by_name.get(task).copied(),
-                    Ref::Param(_) => None,
+                    _ => None,
                 })
                 .chain(task.after.iter().filter_map(|a| plan.by_name.get(a).copied()))
                 .collect();
@@ -208,19 +233,24 @@ impl Plan {
             plan.tasks[t].deps = deps;
         }
         for g in 0..plan.groups.len() {
-            let deps: Vec<TaskIdx> = match &plan.groups[g].branch {
-                Some(BranchInfo { condition: Some(Ok(expr)), .. }) => expr
-                    .refs()
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Ref::Output { task, .. } => plan.by_name.get(task).copied(),
-                        Ref::Param(_) => None,
-                    })
-                    .collect(),
+            let group = &plan.groups[g];
+            let refs: Vec<&Ref> = match (&group.branch, &group.looping) {
+                (Some(BranchInfo { condition: Some(Ok(expr)), .. }), _) => expr.refs(),
+                (_, Some(LoopInfo { items: Ok(items), .. })) => items.refs(),
                 _ => continue,
             };
-            if let Some(branch) = plan.groups[g].branch.as_mut() {
+            let deps: Vec<TaskIdx> = refs
+                .into_iter()
+                .filter_map(|r| match r {
+                    Ref::Output { task, .. } => plan.by_name.get(task).copied(),
+                    _ => None,
+                })
+                .collect();
+            let group = &mut plan.groups[g];
+            if let Some(branch) = group.branch.as_mut() {
                 branch.deps = deps;
+            } else if let Some(looping) = group.looping.as_mut() {
+                looping.deps = deps;
             }
         }
         plan
@@ -258,6 +288,22 @@ impl Plan {
             chain = None;
             match step {
                 Step::If(_) | Step::Elif(_) | Step::Else(_) => unreachable!("handled above"),
+                Step::ParallelFor(step) => {
+                    let spec = &step.parallel_for;
+                    let group_path = format!("{step_path}.parallel_for");
+                    let looping = LoopInfo {
+                        items: Binding::parse(&spec.items),
+                        var: spec.var.clone().unwrap_or_else(|| "item".into()),
+                        parallelism: spec.parallelism.map(|p| p as usize),
+                        fail_fast: spec.fail_fast,
+                        deps: Vec::new(),
+                    };
+                    let g = self.add_group(group, &spec.name, "for-loop", unnamed, group_path.clone(), None);
+                    self.groups[g].looping = Some(looping);
+                    let iteration = self.add_group(g, &Some("*".into()), "", unnamed, group_path.clone(), None);
+                    self.groups[iteration].iteration = true;
+                    self.add_steps(iteration, &spec.steps, &format!("{group_path}.steps"), unnamed, base_dir);
+                }
                 Step::Task(task) => {
                     let t = self.add_task(group, task, false, step_path, base_dir);
                     self.groups[group].children.push(Child::Task(t));
@@ -297,6 +343,9 @@ impl Plan {
             children: Vec::new(),
             exit: None,
             branch,
+            looping: None,
+            iteration: false,
+            max_running: None,
             doc_path,
         });
         self.groups[parent].children.push(Child::Group(g));
@@ -379,12 +428,11 @@ impl Plan {
             Child::Task(t) => vec![t],
             Child::Group(_) => (0..self.tasks.len()).filter(|&t| self.child_contains(child, t)).collect(),
         };
-        let condition_deps = match child {
+        let condition_deps: Vec<TaskIdx> = match child {
             Child::Task(_) => Vec::new(),
             Child::Group(h) => (0..self.groups.len())
                 .filter(|&k| self.group_within(k, h))
-                .filter_map(|k| self.groups[k].branch.as_ref())
-                .flat_map(|b| b.deps.iter().copied())
+                .flat_map(|k| self.groups[k].group_deps().iter().copied())
                 .collect(),
         };
         let mut deps = Vec::new();
@@ -401,6 +449,38 @@ impl Plan {
         deps
     }
 
+    /// The loop that holds task `t` and not group `outer`, innermost first: the loops whose
+    /// iterations a reader in `outer` collects (fan-in).
+    pub fn loops_between(&self, t: TaskIdx, outer: GroupIdx) -> Vec<GroupIdx> {
+        let mut loops = Vec::new();
+        let mut cur = Some(self.tasks[t].group);
+        while let Some(g) = cur {
+            if self.group_within(outer, g) {
+                break;
+            }
+            if self.groups[g].looping.is_some() {
+                loops.push(g);
+            }
+            cur = self.groups[g].parent;
+        }
+        loops
+    }
+
+    /// The innermost `parallel_for` whose iterations hold group `g` and whose variable is `var`:
+    /// the loop whose item `{{var}}` means, read from inside `g`.
+    pub fn loop_of_var(&self, g: GroupIdx, var: &str) -> Option<GroupIdx> {
+        let (mut prev, mut cur) = (None, Some(g));
+        while let Some(k) = cur {
+            let group = &self.groups[k];
+            if group.looping.as_ref().is_some_and(|l| l.var == var) && prev.is_some() && prev == group.iteration_child()
+            {
+                return Some(k);
+            }
+            (prev, cur) = (Some(k), group.parent);
+        }
+        None
+    }
+
     /// The id of a child, for messages and skip causes.
     pub fn child_id(&self, child: Child) -> &str {
         match child {
@@ -410,7 +490,27 @@ impl Plan {
     }
 }
 
-fn join_id(prefix: &str, name: &str) -> String {
+impl PlanGroup {
+    /// Tasks that a condition or loop items of this group read.
+    pub fn group_deps(&self) -> &[TaskIdx] {
+        match (&self.branch, &self.looping) {
+            (Some(b), _) => &b.deps,
+            (_, Some(l)) => &l.deps,
+            _ => &[],
+        }
+    }
+
+    /// The iteration template of a `parallel_for` group.
+    pub fn iteration_child(&self) -> Option<GroupIdx> {
+        match (&self.looping, self.children.first()) {
+            (Some(_), Some(Child::Group(i))) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// Joins an id prefix and a name with `/`.
+pub fn join_id(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") }
 }
 

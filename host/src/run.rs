@@ -20,13 +20,14 @@ use crate::engine::EngineKind;
 use crate::executor;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
-use crate::plan::{Params, Plan, PlanTask, TaskIdx};
+use crate::plan::{Params, Plan, PlanTask};
 use crate::record::{
     Attempt, CancelRecord, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState,
     SkipReason, TaskRecord, TaskState, now,
 };
 use crate::sandbox::Limits;
-use crate::scheduler::{Interruption, Scheduler, TaskStatus};
+use crate::scheduler::{Interruption, Oracle, Scheduler, TaskIdx, TaskStatus};
+use crate::tree::{Found, Tree};
 use crate::validate::{self, Components, Report};
 use crate::wit::types;
 
@@ -278,7 +279,8 @@ impl Runner {
         let plan = &prepared.plan;
         let started_at = now();
         let mut scheduler = Scheduler::new(plan);
-        let mut done = Done { records: vec![None; plan.tasks.len()], outputs: vec![None; plan.tasks.len()] };
+        let mut done = Done { records: Vec::new(), outputs: Vec::new() };
+        done.grow(scheduler.tree());
         let deadline = options.deadline.or(plan.deadline);
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
         let mut stop = Stop::default();
@@ -289,18 +291,21 @@ impl Runner {
         loop {
             while let Some(event) = interrupts.poll_now() {
                 stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
-                stop.end_live(&event, &mut live, &mut done, &mut scheduler, plan, deadline, observe);
+                stop.end_live(&event, &mut live, &mut done, &mut scheduler, deadline, observe);
             }
             // Start what may start, up to `jobs` at a time.
             while live.len() < jobs {
-                let Some(t) = scheduler.next_ready_with(&mut |h| condition_holds(prepared, h, &done.outputs)) else {
+                let mut oracle = RunOracle { prepared, outputs: &done.outputs };
+                let Some(t) = scheduler.next_ready_with(&mut oracle) else {
                     break;
                 };
-                let task = &plan.tasks[t];
-                observe(Event::TaskStarted(&task.id));
+                done.grow(scheduler.tree());
+                let task = scheduler.spec(t);
+                observe(Event::TaskStarted(&scheduler.tree().tasks[t].id));
                 let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
                 let attempt_started = now();
-                let (start, logs) = self.attempt(prepared, t, &done.outputs, final_status.as_ref(), &run_id, options);
+                let (start, logs) =
+                    self.attempt(prepared, scheduler.tree(), t, &done.outputs, final_status.as_ref(), &run_id, options);
                 let mut started = Started {
                     progress: None,
                     cached: false,
@@ -318,9 +323,9 @@ impl Runner {
                     }
                     Ok(Start::Cached(outputs)) => {
                         started.cached = true;
-                        done.conclude(task, started, Ok(outputs), &mut scheduler, t, observe);
+                        done.conclude(started, Ok(outputs), &mut scheduler, t, observe);
                     }
-                    Err(failure) => done.conclude(task, started, Err(failure), &mut scheduler, t, observe),
+                    Err(failure) => done.conclude(started, Err(failure), &mut scheduler, t, observe),
                 }
             }
             if live.is_empty() {
@@ -333,12 +338,12 @@ impl Runner {
                         if let (Some(disk), Some(key), Ok(outputs)) = (&self.disk, &started.cache_key, &result) {
                             disk.store_outputs(key, outputs);
                         }
-                        done.conclude(&plan.tasks[t], started, result, &mut scheduler, t, observe);
+                        done.conclude(started, result, &mut scheduler, t, observe);
                     }
                 }
                 event = interrupts.next() => {
                     stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
-                    stop.end_live(&event, &mut live, &mut done, &mut scheduler, plan, deadline, observe);
+                    stop.end_live(&event, &mut live, &mut done, &mut scheduler, deadline, observe);
                 }
             }
         }
@@ -346,8 +351,11 @@ impl Runner {
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
         let Done { mut records, outputs } = done;
-        let tasks = (0..plan.tasks.len())
-            .map(|t| records[t].take().unwrap_or_else(|| skipped_record(plan, t, scheduler.status(t))))
+        let tree = scheduler.tree();
+        let tasks = tree
+            .tasks_within(0)
+            .into_iter()
+            .map(|t| records[t].take().unwrap_or_else(|| unrun_record(&scheduler, t)))
             .collect();
         let record = RunRecord {
             run_id: run_id.clone(),
@@ -355,7 +363,7 @@ impl Runner {
             pipeline_file: Some(prepared.source.file.display().to_string()),
             state: scheduler.run_state(),
             params: prepared.params.clone(),
-            outputs: pipeline_outputs(prepared, &outputs),
+            outputs: pipeline_outputs(prepared, tree, &outputs),
             started_at,
             finished_at: now(),
             aborted: stop.aborted,
@@ -374,24 +382,27 @@ impl Runner {
 
     /// Gets task `t` ready to run: its component and its inputs. Fails at once (kind `load` or
     /// `input`) when either is missing. Also returns the notes for the task's log.
+    #[allow(clippy::too_many_arguments)]
     fn attempt(
         &self,
         prepared: &Prepared,
+        tree: &Tree,
         t: TaskIdx,
         outputs: &[Option<IndexMap<String, Value>>],
         final_status: Option<&FinalStatusRecord>,
         run_id: &str,
         options: &RunOptions,
     ) -> (Result<Start, Failure>, Vec<LogLine>) {
-        let task = &prepared.plan.tasks[t];
-        let slot = &prepared.tasks[t];
+        let instance = &tree.tasks[t];
+        let task = &prepared.plan.tasks[instance.template];
+        let slot = &prepared.tasks[instance.template];
         let logs: Vec<LogLine> =
             slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
         let component = match &slot.component {
             Ok(component) => component,
             Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
         };
-        let (inputs, values) = match bind_inputs(prepared, t, component, outputs, final_status) {
+        let (inputs, values) = match bind_inputs(prepared, tree, t, component, outputs, final_status) {
             Ok(bound) => bound,
             Err(failure) => return (Err(failure), logs),
         };
@@ -410,7 +421,7 @@ impl Runner {
         let job = Job {
             component: component.clone(),
             run_id: run_id.into(),
-            task_id: task.id.clone(),
+            task_id: instance.id.clone(),
             inputs,
             limits,
             grants: task.grants.clone(),
@@ -545,11 +556,16 @@ struct Done {
 }
 
 impl Done {
+    /// Sizes the per-task state to the tree, after a loop expanded.
+    fn grow(&mut self, tree: &Tree) {
+        self.records.resize(tree.tasks.len(), None);
+        self.outputs.resize(tree.tasks.len(), None);
+    }
+
     /// Records how task `t` ended and tells the scheduler and the observer. An attempt still
     /// running (the task was interrupted) ends with the task's failure.
     fn conclude(
         &mut self,
-        task: &PlanTask,
         started: Started,
         result: TaskResult,
         scheduler: &mut Scheduler<'_>,
@@ -572,7 +588,14 @@ impl Done {
             None if started.cached => Vec::new(),
             None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
         };
-        let mut record = task_record(task, attempts, &result, logs, started.final_status);
+        let mut record = task_record(
+            &scheduler.tree().tasks[t].id,
+            scheduler.spec(t),
+            attempts,
+            &result,
+            logs,
+            started.final_status,
+        );
         record.cached = started.cached;
         if let Ok(values) = &result {
             self.outputs[t] = Some(values.clone());
@@ -585,6 +608,7 @@ impl Done {
 
 /// The record of a task that ran.
 fn task_record(
+    id: &str,
     task: &PlanTask,
     attempts: Vec<Attempt>,
     result: &TaskResult,
@@ -597,7 +621,7 @@ fn task_record(
         Err(f) => (TaskState::Failed, IndexMap::new(), Some(f.clone())),
     };
     TaskRecord {
-        id: task.id.clone(),
+        id: id.to_string(),
         task: task.name.clone(),
         component: task.component.clone(),
         state,
@@ -669,18 +693,17 @@ impl Stop {
         live: &mut BTreeMap<TaskIdx, (AbortHandle, Started)>,
         done: &mut Done,
         scheduler: &mut Scheduler<'_>,
-        plan: &Plan,
         deadline: Option<Duration>,
         observe: &mut dyn FnMut(Event<'_>),
     ) {
         let stopped: Vec<(TaskIdx, Failure)> = live
             .keys()
-            .filter_map(|&t| self.failure_for(event, plan.tasks[t].is_exit, deadline).map(|f| (t, f)))
+            .filter_map(|&t| self.failure_for(event, scheduler.spec(t).is_exit, deadline).map(|f| (t, f)))
             .collect();
         for (t, failure) in stopped {
             let (abort, started) = live.remove(&t).expect("live");
             abort.abort();
-            done.conclude(&plan.tasks[t], started, Err(failure), scheduler, t, observe);
+            done.conclude(started, Err(failure), scheduler, t, observe);
         }
     }
 
@@ -704,73 +727,135 @@ impl Stop {
     }
 }
 
-/// The record of a task that never ran.
-fn skipped_record(plan: &Plan, t: TaskIdx, status: &TaskStatus) -> TaskRecord {
-    let task = &plan.tasks[t];
-    let skip = match status {
-        TaskStatus::Skipped(skip) => Some(skip.clone()),
-        _ => None,
+/// The record of a task that never ran: skipped, or failed before it could start (a loop
+/// whose items could not be had).
+fn unrun_record(scheduler: &Scheduler<'_>, t: TaskIdx) -> TaskRecord {
+    let task = scheduler.spec(t);
+    let (state, failure, skip) = match scheduler.status(t) {
+        TaskStatus::Failed(f) => (TaskState::Failed, Some(f.clone()), None),
+        TaskStatus::Skipped(skip) => (TaskState::Skipped, None, Some(skip.clone())),
+        _ => (TaskState::Skipped, None, None),
     };
     TaskRecord {
-        id: task.id.clone(),
+        id: scheduler.tree().tasks[t].id.clone(),
         task: task.name.clone(),
         component: task.component.clone(),
-        state: TaskState::Skipped,
+        state,
         exit_handler: task.is_exit,
         cached: false,
         attempts: Vec::new(),
         outputs: IndexMap::new(),
-        failure: None,
+        failure,
         skip,
         final_status: None,
         logs: Vec::<LogLine>::new(),
     }
 }
 
-/// Whether the condition of conditional group `h` holds now. A condition that cannot be
-/// evaluated (a value of the wrong type, through an `any` output) does not hold.
-fn condition_holds(prepared: &Prepared, h: crate::plan::GroupIdx, outputs: &[Option<IndexMap<String, Value>>]) -> bool {
-    match &prepared.plan.groups[h].branch {
-        Some(crate::plan::BranchInfo { condition: Some(Ok(expr)), .. }) => {
-            expr.eval(&|r| resolve(prepared, r, outputs)).unwrap_or(false)
+/// Decides conditions and loop items from parameters and the outputs of finished tasks.
+struct RunOracle<'a> {
+    prepared: &'a Prepared,
+    outputs: &'a [Option<IndexMap<String, Value>>],
+}
+
+impl Oracle for RunOracle<'_> {
+    /// A condition that cannot be evaluated (a value of the wrong type, through an `any`
+    /// output) does not hold.
+    fn condition(&mut self, _: &Plan, tree: &Tree, h: usize) -> bool {
+        match &self.prepared.plan.groups[tree.groups[h].template].branch {
+            Some(crate::plan::BranchInfo { condition: Some(Ok(expr)), .. }) => {
+                expr.eval(&|r| resolve(self.prepared, tree, h, r, self.outputs)).unwrap_or(false)
+            }
+            _ => true,
         }
-        _ => true,
+    }
+
+    fn items(&mut self, _: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
+        let looping = self.prepared.plan.groups[tree.groups[h].template].looping.as_ref().ok_or("not a loop")?;
+        let binding = looping.items.as_ref().map_err(Clone::clone)?;
+        // The loop's items are read from where the loop stands, not from inside it.
+        let from = tree.groups[h].parent.unwrap_or(0);
+        match evaluate(self.prepared, tree, from, binding, self.outputs)? {
+            Value::Array(items) => Ok(items),
+            other => Err(format!("they must be a list, but the value is {}", crate::value::ValueType::of(&other))),
+        }
     }
 }
 
-/// The value a reference stands for, if it has one now.
-fn resolve(prepared: &Prepared, r: &Ref, outputs: &[Option<IndexMap<String, Value>>]) -> Result<Value, String> {
+/// The value a reference stands for, read from group instance `from`, if it has one now. A
+/// reader outside a loop gets the list of a task's outputs over the loop's iterations.
+fn resolve(
+    prepared: &Prepared,
+    tree: &Tree,
+    from: usize,
+    r: &Ref,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> Result<Value, String> {
     match r {
         Ref::Param(name) => {
             prepared.params.get(name).cloned().ok_or_else(|| format!("parameter `{name}` has no value"))
         }
+        Ref::Item { var, field } => {
+            let item = tree
+                .item(&prepared.plan, from, var)
+                .ok_or_else(|| format!("`{r}` is read outside a loop whose item is `{var}`"))?;
+            match field {
+                None => Ok(item.clone()),
+                Some(field) => {
+                    item.get(field).cloned().ok_or_else(|| format!("the item {item} has no field `{field}`"))
+                }
+            }
+        }
         Ref::Output { task, output } => {
             let p = prepared.plan.by_name[task];
-            match &outputs[p] {
-                Some(values) => {
-                    values.get(output).cloned().ok_or_else(|| format!("task `{task}` produced no output `{output}`"))
-                }
-                None => Err(format!("task `{task}` did not succeed, so its output `{output}` does not exist")),
-            }
+            let found = tree.producer(&prepared.plan, from, p).ok_or_else(|| format!("task `{task}` has not run"))?;
+            collect(tree, &found, outputs, task, output)
         }
     }
 }
 
-/// The value of a binding now.
+/// The output value of the instances `found`: one value, or a list per loop (fan-in).
+fn collect(
+    tree: &Tree,
+    found: &Found,
+    outputs: &[Option<IndexMap<String, Value>>],
+    task: &str,
+    output: &str,
+) -> Result<Value, String> {
+    match found {
+        Found::One(t) => match &outputs[*t] {
+            Some(values) => {
+                values.get(output).cloned().ok_or_else(|| format!("task `{task}` produced no output `{output}`"))
+            }
+            None => {
+                Err(format!("task `{}` did not succeed, so its output `{output}` does not exist", tree.tasks[*t].id))
+            }
+        },
+        Found::Many(each) => each
+            .iter()
+            .map(|f| collect(tree, f, outputs, task, output))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+    }
+}
+
+/// The value of a binding now, read from group instance `from`.
 fn evaluate(
     prepared: &Prepared,
+    tree: &Tree,
+    from: usize,
     binding: &Binding,
     outputs: &[Option<IndexMap<String, Value>>],
 ) -> Result<Value, String> {
     match binding {
         Binding::Literal(v) => Ok(v.clone()),
-        Binding::Ref(r) => resolve(prepared, r, outputs),
+        Binding::Ref(r) => resolve(prepared, tree, from, r, outputs),
         Binding::Format(parts) => {
             let mut text = String::new();
             for part in parts {
                 match part {
                     Part::Text(s) => text.push_str(s),
-                    Part::Ref(r) => match resolve(prepared, r, outputs)? {
+                    Part::Ref(r) => match resolve(prepared, tree, from, r, outputs)? {
                         Value::String(s) => text.push_str(&s),
                         other => text.push_str(&other.to_string()),
                     },
@@ -789,12 +874,14 @@ type BoundInputs = (Vec<(String, types::InputValue)>, Vec<(String, Value)>);
 /// left out (SPEC rule 6).
 fn bind_inputs(
     prepared: &Prepared,
+    tree: &Tree,
     t: TaskIdx,
     component: &Component,
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
 ) -> Result<BoundInputs, Failure> {
-    let task = &prepared.plan.tasks[t];
+    let from = tree.tasks[t].group;
+    let task = &prepared.plan.tasks[tree.tasks[t].template];
     let bad = |message: String| Failure::new(FailureKind::Input, message);
     let mut inputs = Vec::new();
     let mut values = Vec::new();
@@ -813,7 +900,7 @@ fn bind_inputs(
         };
         let bound = task.inputs.iter().find(|i| i.name == spec.name);
         let value = match bound.map(|i| &i.binding) {
-            Some(Ok(binding)) => match evaluate(prepared, binding, outputs) {
+            Some(Ok(binding)) => match evaluate(prepared, tree, from, binding, outputs) {
                 Ok(v) => Some(v),
                 Err(_) if !spec.required => None,
                 Err(e) => return Err(bad(format!("input `{}`: {e}", spec.name))),
@@ -875,13 +962,17 @@ fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
 }
 
 /// The pipeline's outputs whose producers succeeded.
-fn pipeline_outputs(prepared: &Prepared, outputs: &[Option<IndexMap<String, Value>>]) -> IndexMap<String, Value> {
+fn pipeline_outputs(
+    prepared: &Prepared,
+    tree: &Tree,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> IndexMap<String, Value> {
     prepared
         .plan
         .outputs
         .iter()
         .filter_map(|(name, binding)| {
-            let value = evaluate(prepared, binding.as_ref().ok()?, outputs).ok()?;
+            let value = evaluate(prepared, tree, 0, binding.as_ref().ok()?, outputs).ok()?;
             Some((name.clone(), value))
         })
         .collect()

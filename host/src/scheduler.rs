@@ -10,8 +10,14 @@
 //! cancellation or the run deadline, rule 10) no body task starts, but the exit tasks of
 //! groups already entered still do, until an abort (second signal, grace expired).
 
-use crate::plan::{Child, GroupIdx, Plan, TaskIdx};
-use crate::record::{Failure, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
+use serde_json::Value;
+
+use crate::plan::{Child, Plan, PlanGroup, PlanTask};
+use crate::record::{Failure, FailureKind, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
+use crate::tree::Tree;
+
+/// Index of a task instance in [`Tree::tasks`].
+pub type TaskIdx = usize;
 
 /// Where a task stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +45,29 @@ pub enum Interruption {
     Deadline,
 }
 
+/// What the scheduler asks the runner when it reaches a group: values only a run knows.
+pub trait Oracle {
+    /// Whether the condition of conditional group instance `h` holds now.
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: usize) -> bool;
+    /// The items of loop instance `h`, or why there are none.
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String>;
+}
+
+/// The oracle of [`Scheduler::next_ready`]: every condition holds; loops over literal lists.
+struct Literal;
+
+impl Oracle for Literal {
+    fn condition(&mut self, _: &Plan, _: &Tree, _: usize) -> bool {
+        true
+    }
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
+        match plan.groups[tree.groups[h].template].looping.as_ref().map(|l| &l.items) {
+            Some(Ok(crate::model::binding::Binding::Literal(Value::Array(items)))) => Ok(items.clone()),
+            _ => Err("the items are not a literal list".into()),
+        }
+    }
+}
+
 /// Where a group stands.
 #[derive(Clone, Debug, PartialEq)]
 enum GroupStatus {
@@ -48,18 +77,23 @@ enum GroupStatus {
     Skipped(Skip),
 }
 
-/// The scheduler's state for one run.
+/// The scheduler's state for one run: the tree of instances and where each stands.
 pub struct Scheduler<'p> {
     plan: &'p Plan,
+    tree: Tree,
     tasks: Vec<TaskStatus>,
     groups: Vec<GroupStatus>,
     /// Per group: the id of the first failed child, which stops new starts (fail fast).
     stopped: Vec<Option<String>>,
-    /// Per group, per child: the siblings it waits for.
-    sibling_deps: Vec<Vec<Vec<Child>>>,
+    /// Per template group, per child position: the positions of the siblings it waits for.
+    sibling_deps: Vec<Vec<Vec<usize>>>,
     /// Per group: the index of its first child that is not terminal yet; the children before it
     /// need no further visits (keeps a pass over a wide group from being quadratic).
     cursor: Vec<usize>,
+    /// Per loop: how many of its iterations are running.
+    active: Vec<usize>,
+    /// Per group with a `max_running` limit: how many tasks inside it are running.
+    running: Vec<usize>,
     /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
     /// which may make steps visited earlier in the same pass ready.
     changed: bool,
@@ -81,22 +115,62 @@ impl<'p> Scheduler<'p> {
     /// A scheduler with every task waiting and the pipeline (the root group) entered.
     pub fn new(plan: &'p Plan) -> Scheduler<'p> {
         let sibling_deps = (0..plan.groups.len())
-            .map(|g| plan.groups[g].children.iter().map(|&c| plan.sibling_deps(g, c)).collect())
+            .map(|g| {
+                let children = &plan.groups[g].children;
+                children
+                    .iter()
+                    .map(|&c| {
+                        let deps = plan.sibling_deps(g, c);
+                        deps.iter().filter_map(|d| children.iter().position(|x| x == d)).collect()
+                    })
+                    .collect()
+            })
             .collect();
-        let mut groups = vec![GroupStatus::Waiting; plan.groups.len()];
-        groups[0] = GroupStatus::Running;
-        Scheduler {
+        let tree = Tree::new(plan);
+        let mut scheduler = Scheduler {
             plan,
-            tasks: vec![TaskStatus::Waiting; plan.tasks.len()],
-            groups,
-            stopped: vec![None; plan.groups.len()],
+            tasks: Vec::new(),
+            groups: Vec::new(),
+            stopped: Vec::new(),
             sibling_deps,
             changed: false,
-            cursor: vec![0; plan.groups.len()],
+            cursor: Vec::new(),
+            active: Vec::new(),
+            running: Vec::new(),
             interruption: None,
-            interrupted: vec![false; plan.groups.len()],
+            interrupted: Vec::new(),
             aborted: None,
-        }
+            tree,
+        };
+        scheduler.grow();
+        scheduler.groups[0] = GroupStatus::Running;
+        scheduler
+    }
+
+    /// Sizes the per-instance state to the tree, after it grew.
+    fn grow(&mut self) {
+        let (t, g) = (self.tree.tasks.len(), self.tree.groups.len());
+        self.tasks.resize(t, TaskStatus::Waiting);
+        self.groups.resize(g, GroupStatus::Waiting);
+        self.stopped.resize(g, None);
+        self.cursor.resize(g, 0);
+        self.active.resize(g, 0);
+        self.running.resize(g, 0);
+        self.interrupted.resize(g, false);
+    }
+
+    /// The tree of instances: ids, templates and groups of the tasks this scheduler hands out.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The template of task instance `t`.
+    pub fn spec(&self, t: TaskIdx) -> &'p PlanTask {
+        &self.plan.tasks[self.tree.tasks[t].template]
+    }
+
+    fn template(&self, g: usize) -> &'p PlanGroup {
+        &self.plan.groups[self.tree.groups[g].template]
     }
 
     /// Interrupts the run (SPEC rule 10): no body task starts any more; groups whose body has
@@ -108,7 +182,7 @@ impl<'p> Scheduler<'p> {
         }
         self.interruption = Some((kind, cause.to_string()));
         for g in 0..self.groups.len() {
-            let exit_waiting = self.plan.groups[g].exit.is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
+            let exit_waiting = self.tree.groups[g].exit.is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
             if self.groups[g] == GroupStatus::Running && exit_waiting {
                 self.interrupted[g] = true;
             }
@@ -130,17 +204,18 @@ impl<'p> Scheduler<'p> {
     }
 
     /// The next task that may start, marked running; None when nothing can start now
-    /// (everything is finished, or what is left waits for running tasks).
+    /// (everything is finished, or what is left waits for running tasks). Conditions hold and
+    /// loops run over literal lists only.
     pub fn next_ready(&mut self) -> Option<TaskIdx> {
-        self.next_ready_with(&mut |_| true)
+        self.next_ready_with(&mut Literal)
     }
 
-    /// [`Scheduler::next_ready`], with `decide` saying whether the condition of a conditional
-    /// group holds when the group is reached (its upstream has succeeded).
-    pub fn next_ready_with(&mut self, decide: &mut dyn FnMut(GroupIdx) -> bool) -> Option<TaskIdx> {
+    /// [`Scheduler::next_ready`], with `oracle` deciding conditions and loop items when a
+    /// group is reached (its upstream has succeeded).
+    pub fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskIdx> {
         loop {
             self.changed = false;
-            if let Some(t) = self.visit(0, decide) {
+            if let Some(t) = self.visit(0, oracle) {
                 return Some(t);
             }
             if !self.changed {
@@ -149,32 +224,61 @@ impl<'p> Scheduler<'p> {
         }
     }
 
+    /// Whether a task in group `g` may start under the `max_running` limits of its groups.
+    fn room(&self, g: usize) -> bool {
+        let mut cur = Some(g);
+        while let Some(k) = cur {
+            if self.template(k).max_running.is_some_and(|m| self.running[k] >= m.max(1)) {
+                return false;
+            }
+            cur = self.tree.groups[k].parent;
+        }
+        true
+    }
+
+    /// Marks task `t` running, counted against the limits of its groups.
+    fn start(&mut self, t: TaskIdx) -> Option<TaskIdx> {
+        self.tasks[t] = TaskStatus::Running;
+        self.count_running(t, true);
+        Some(t)
+    }
+
+    fn count_running(&mut self, t: TaskIdx, started: bool) {
+        let mut cur = Some(self.tree.tasks[t].group);
+        while let Some(k) = cur {
+            if self.template(k).max_running.is_some() {
+                if started { self.running[k] += 1 } else { self.running[k] -= 1 }
+            }
+            cur = self.tree.groups[k].parent;
+        }
+    }
+
     /// Records how task `t` ended.
     pub fn finish(&mut self, t: TaskIdx, result: Result<(), Failure>) {
         debug_assert_eq!(self.tasks[t], TaskStatus::Running);
+        self.count_running(t, false);
         match result {
             Ok(()) => self.tasks[t] = TaskStatus::Succeeded,
-            Err(failure) if failure.kind == crate::record::FailureKind::Cancelled => {
+            Err(failure) if failure.kind == FailureKind::Cancelled => {
                 self.tasks[t] = TaskStatus::Cancelled(failure);
             }
             Err(failure) => {
                 self.tasks[t] = TaskStatus::Failed(failure);
-                let task = &self.plan.tasks[t];
                 // A failed exit task fails its group, which stops its parent when it finishes.
-                if !task.is_exit {
-                    self.stop(task.group, task.id.clone());
+                if !self.spec(t).is_exit {
+                    self.stop(self.tree.tasks[t].group, self.tree.tasks[t].id.clone());
                 }
             }
         }
     }
 
-    fn stop(&mut self, g: GroupIdx, cause: String) {
+    fn stop(&mut self, g: usize, cause: String) {
         self.stopped[g].get_or_insert(cause);
     }
 
-    /// Whether every task is terminal.
+    /// Whether the run is over: the pipeline's body has finished.
     pub fn is_done(&self) -> bool {
-        !self.tasks.iter().any(|s| matches!(s, TaskStatus::Waiting | TaskStatus::Running))
+        matches!(self.groups[0], GroupStatus::Finished(_))
     }
 
     /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
@@ -186,21 +290,22 @@ impl<'p> Scheduler<'p> {
         }
     }
 
-    fn visit(&mut self, g: GroupIdx, decide: &mut dyn FnMut(GroupIdx) -> bool) -> Option<TaskIdx> {
-        let plan = self.plan;
-        let children = &plan.groups[g].children;
-        while self.cursor[g] < children.len() && self.terminal(children[self.cursor[g]]) {
+    fn visit(&mut self, g: usize, oracle: &mut dyn Oracle) -> Option<TaskIdx> {
+        while self.cursor[g] < self.tree.groups[g].children.len()
+            && self.terminal(self.tree.groups[g].children[self.cursor[g]])
+        {
             self.cursor[g] += 1;
         }
         let mut body_done = true;
-        for (i, &child) in children.iter().enumerate().skip(self.cursor[g]) {
+        let mut i = self.cursor[g];
+        while i < self.tree.groups[g].children.len() {
+            let child = self.tree.groups[g].children[i];
+            i += 1;
             match child {
                 Child::Task(t) => match self.tasks[t] {
-                    TaskStatus::Waiting => match self.readiness(g, i) {
-                        Readiness::Ready => {
-                            self.tasks[t] = TaskStatus::Running;
-                            return Some(t);
-                        }
+                    TaskStatus::Waiting => match self.readiness(g, i - 1) {
+                        Readiness::Ready if self.room(g) => return self.start(t),
+                        Readiness::Ready => body_done = false,
                         Readiness::Blocked => body_done = false,
                         Readiness::Skip(skip) => {
                             self.tasks[t] = TaskStatus::Skipped(skip);
@@ -212,26 +317,14 @@ impl<'p> Scheduler<'p> {
                 },
                 Child::Group(h) => {
                     if self.groups[h] == GroupStatus::Waiting {
-                        match self.readiness(g, i) {
-                            Readiness::Ready => {
-                                let holds = match &self.plan.groups[h].branch {
-                                    Some(branch) => branch.condition.is_none() || decide(h),
-                                    None => true,
-                                };
-                                if holds {
-                                    self.groups[h] = GroupStatus::Running;
-                                    self.changed = true;
-                                } else {
-                                    let cause = self.plan.groups[h].id.clone();
-                                    self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
-                                }
-                            }
+                        match self.readiness(g, i - 1) {
+                            Readiness::Ready => self.enter(g, h, oracle),
                             Readiness::Blocked => {}
                             Readiness::Skip(skip) => self.skip_group(h, skip),
                         }
                     }
                     if self.groups[h] == GroupStatus::Running
-                        && let Some(t) = self.visit(h, decide)
+                        && let Some(t) = self.visit(h, oracle)
                     {
                         return Some(t);
                     }
@@ -244,30 +337,83 @@ impl<'p> Scheduler<'p> {
         if !body_done {
             return None;
         }
-        if let Some(exit) = self.plan.groups[g].exit {
+        if let Some(exit) = self.tree.groups[g].exit {
             match self.tasks[exit] {
                 TaskStatus::Waiting if self.aborted.is_some() => {
                     self.tasks[exit] = TaskStatus::Skipped(self.aborted.clone().expect("checked"));
                 }
-                TaskStatus::Waiting => {
-                    self.tasks[exit] = TaskStatus::Running;
-                    return Some(exit);
-                }
+                TaskStatus::Waiting if self.room(g) => return self.start(exit),
+                TaskStatus::Waiting => return None,
                 TaskStatus::Running => return None,
                 _ => {}
             }
         }
         let state = self.group_state(g);
         if self.groups[g] != GroupStatus::Finished(state) {
+            if self.groups[g] == GroupStatus::Running
+                && let Some(parent) = self.tree.groups[g].parent
+                && self.template(parent).looping.is_some()
+            {
+                self.active[parent] -= 1;
+            }
             self.groups[g] = GroupStatus::Finished(state);
             self.changed = true;
         }
         if state == RunState::Failed
-            && let Some(parent) = self.plan.groups[g].parent
+            && let Some(parent) = self.tree.groups[g].parent
         {
-            self.stop(parent, self.plan.groups[g].id.clone());
+            // Iterations of a loop are independent unless it fails fast (SPEC rule 9).
+            let independent = self.template(parent).looping.as_ref().is_some_and(|l| !l.fail_fast);
+            if !independent {
+                self.stop(parent, self.tree.groups[g].id.clone());
+            }
         }
         None
+    }
+
+    /// Enters group `h`, a child of `g` whose upstream is done: a branch whose condition does
+    /// not hold is skipped, a loop expands into its iterations.
+    fn enter(&mut self, g: usize, h: usize, oracle: &mut dyn Oracle) {
+        let template = self.template(h);
+        if let Some(branch) = &template.branch
+            && branch.condition.is_some()
+            && !oracle.condition(self.plan, &self.tree, h)
+        {
+            let cause = self.tree.groups[h].id.clone();
+            self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
+            return;
+        }
+        if template.looping.is_some() {
+            match oracle.items(self.plan, &self.tree, h) {
+                Ok(items) => {
+                    self.tree.expand(self.plan, h, items);
+                    self.grow();
+                }
+                Err(message) => self.fail_loop(h, message),
+            }
+        }
+        if self.template(g).looping.is_some() {
+            self.active[g] += 1;
+        }
+        self.groups[h] = GroupStatus::Running;
+        self.changed = true;
+    }
+
+    /// A loop whose items cannot be had: the tasks of its placeholder iteration fail with kind
+    /// `input`, its exit tasks are never entered.
+    fn fail_loop(&mut self, h: usize, message: String) {
+        let id = self.tree.groups[h].id.clone();
+        let failure = Failure::new(FailureKind::Input, format!("the items of loop `{id}`: {message}"));
+        for t in self.tree.tasks_within(h) {
+            self.tasks[t] = if self.spec(t).is_exit {
+                TaskStatus::Skipped(Skip { reason: SkipReason::NotEntered, cause: id.clone() })
+            } else {
+                TaskStatus::Failed(failure.clone())
+            };
+        }
+        for k in self.tree.groups_within(h).into_iter().skip(1) {
+            self.groups[k] = GroupStatus::Finished(RunState::Failed);
+        }
     }
 
     /// Whether a child has reached its final state.
@@ -278,58 +424,70 @@ impl<'p> Scheduler<'p> {
         }
     }
 
-    fn readiness(&self, g: GroupIdx, child_index: usize) -> Readiness {
+    fn readiness(&self, g: usize, child_index: usize) -> Readiness {
         if let Some(skip) = &self.aborted {
             return Readiness::Skip(skip.clone());
         }
         if let Some((_, cause)) = &self.interruption {
             return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
         }
+        let children = &self.tree.groups[g].children;
+        // An iteration starts when its loop has a free slot (`parallelism`) and no failure
+        // stopped the loop (`fail_fast`).
+        if let Some(looping) = &self.template(g).looping {
+            if let Some(cause) = &self.stopped[g] {
+                return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
+            }
+            let full = looping.parallelism.is_some_and(|p| self.active[g] >= p.max(1));
+            return if full { Readiness::Blocked } else { Readiness::Ready };
+        }
         // An `elif` or `else` waits until the branch before it is decided, and runs only if that
         // branch was not taken.
-        if let Child::Group(h) = self.plan.groups[g].children[child_index]
-            && let Some(prev) = self.plan.groups[h].branch.as_ref().and_then(|b| b.prev)
+        if let Child::Group(h) = children[child_index]
+            && self.template(h).branch.as_ref().and_then(|b| b.prev).is_some()
         {
+            let prev = match children[child_index - 1] {
+                Child::Group(prev) => prev,
+                Child::Task(_) => unreachable!("an elif follows its if"),
+            };
             match &self.groups[prev] {
                 GroupStatus::Waiting => return Readiness::Blocked,
                 GroupStatus::Running | GroupStatus::Finished(_) => {
-                    let cause = self.plan.groups[prev].id.clone();
+                    let cause = self.tree.groups[prev].id.clone();
                     return Readiness::Skip(Skip { reason: SkipReason::ConditionFalse, cause });
                 }
                 // Its own condition was false: this branch may run.
                 GroupStatus::Skipped(skip)
-                    if skip.reason == SkipReason::ConditionFalse && skip.cause == self.plan.groups[prev].id => {}
+                    if skip.reason == SkipReason::ConditionFalse && skip.cause == self.tree.groups[prev].id => {}
                 // An earlier branch was taken, or the chain was never reached.
                 GroupStatus::Skipped(skip) => return Readiness::Skip(skip.clone()),
             }
         }
+        let deps = &self.sibling_deps[self.tree.groups[g].template][child_index];
         // A task that ignores upstream failures waits for its upstream to end, however it ends,
         // and is not stopped by fail fast.
-        if let Child::Task(t) = self.plan.groups[g].children[child_index]
-            && self.plan.tasks[t].ignore_upstream_failure
+        if let Child::Task(t) = children[child_index]
+            && self.spec(t).ignore_upstream_failure
         {
-            let pending = self.sibling_deps[g][child_index].iter().any(|&dep| match dep {
-                Child::Task(d) => matches!(self.tasks[d], TaskStatus::Waiting | TaskStatus::Running),
-                Child::Group(h) => matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running),
-            });
+            let pending = deps.iter().any(|&d| !self.terminal(children[d]));
             return if pending { Readiness::Blocked } else { Readiness::Ready };
         }
         let mut blocked = false;
-        for &dep in &self.sibling_deps[g][child_index] {
-            let id = self.plan.child_id(dep).to_string();
-            let upstream_failed = |cause: String| Readiness::Skip(Skip { reason: SkipReason::UpstreamFailed, cause });
+        for &d in deps {
+            let dep = children[d];
+            let upstream_failed =
+                || Readiness::Skip(Skip { reason: SkipReason::UpstreamFailed, cause: self.child_id(dep).to_string() });
             match dep {
                 Child::Task(d) => match &self.tasks[d] {
                     TaskStatus::Succeeded => {}
-                    TaskStatus::Failed(_) => return upstream_failed(id),
-                    TaskStatus::Skipped(_) | TaskStatus::Cancelled(_) => return upstream_failed(id),
+                    TaskStatus::Failed(_) | TaskStatus::Skipped(_) | TaskStatus::Cancelled(_) => {
+                        return upstream_failed();
+                    }
                     TaskStatus::Waiting | TaskStatus::Running => blocked = true,
                 },
                 Child::Group(h) => match &self.groups[h] {
                     GroupStatus::Finished(RunState::Succeeded) => {}
-                    GroupStatus::Finished(_) | GroupStatus::Skipped(_) => {
-                        return upstream_failed(id);
-                    }
+                    GroupStatus::Finished(_) | GroupStatus::Skipped(_) => return upstream_failed(),
                     GroupStatus::Waiting | GroupStatus::Running => blocked = true,
                 },
             }
@@ -340,31 +498,35 @@ impl<'p> Scheduler<'p> {
         if blocked { Readiness::Blocked } else { Readiness::Ready }
     }
 
+    fn child_id(&self, child: Child) -> &str {
+        match child {
+            Child::Task(t) => &self.tree.tasks[t].id,
+            Child::Group(h) => &self.tree.groups[h].id,
+        }
+    }
+
     /// Skips a group never entered: every task in it, exit tasks included, gets its reason.
-    fn skip_group(&mut self, h: GroupIdx, skip: Skip) {
+    fn skip_group(&mut self, h: usize, skip: Skip) {
         self.changed = true;
-        self.groups[h] = GroupStatus::Skipped(skip.clone());
-        for t in 0..self.tasks.len() {
-            if self.plan.task_in_group(t, h) && self.tasks[t] == TaskStatus::Waiting {
+        for t in self.tree.tasks_within(h) {
+            if self.tasks[t] == TaskStatus::Waiting {
                 self.tasks[t] = TaskStatus::Skipped(skip.clone());
             }
         }
-        for g in 0..self.groups.len() {
-            if g != h && self.plan.group_within(g, h) {
-                self.groups[g] = GroupStatus::Skipped(skip.clone());
-            }
+        for g in self.tree.groups_within(h) {
+            self.groups[g] = GroupStatus::Skipped(skip.clone());
         }
     }
 
     /// The state of a group's body: failed if a child task failed or a child group failed.
-    fn body_state(&self, g: GroupIdx) -> RunState {
+    fn body_state(&self, g: usize) -> RunState {
         if self.interrupted[g] {
             return match self.interruption {
                 Some((Interruption::Deadline, _)) => RunState::Failed,
                 _ => RunState::Cancelled,
             };
         }
-        let failed = self.plan.groups[g].children.iter().any(|&c| match c {
+        let failed = self.tree.groups[g].children.iter().any(|&c| match c {
             Child::Task(t) => matches!(self.tasks[t], TaskStatus::Failed(_)),
             Child::Group(h) => self.groups[h] == GroupStatus::Finished(RunState::Failed),
         });
@@ -372,8 +534,8 @@ impl<'p> Scheduler<'p> {
     }
 
     /// A finished group's state: its body's, or failed when its exit task failed.
-    fn group_state(&self, g: GroupIdx) -> RunState {
-        let exit_failed = self.plan.groups[g].exit.is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
+    fn group_state(&self, g: usize) -> RunState {
+        let exit_failed = self.tree.groups[g].exit.is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
         match self.body_state(g) {
             RunState::Succeeded if exit_failed => RunState::Failed,
             state => state,
@@ -383,17 +545,20 @@ impl<'p> Scheduler<'p> {
     /// What exit task `exit` receives: its body's state and every failed task inside the body,
     /// inner exit tasks included, in record order.
     pub fn final_status(&self, exit: TaskIdx, run_id: &str) -> FinalStatusRecord {
-        let g = self.plan.tasks[exit].group;
-        let failures = (0..self.tasks.len())
-            .filter(|&t| t != exit && self.plan.task_in_group(t, g))
+        let g = self.tree.tasks[exit].group;
+        let failures = self
+            .tree
+            .tasks_within(g)
+            .into_iter()
+            .filter(|&t| t != exit)
             .filter_map(|t| match &self.tasks[t] {
                 TaskStatus::Failed(f) | TaskStatus::Cancelled(f) => Some(TaskFailureRecord {
-                    task: self.plan.tasks[t].id.clone(),
+                    task: self.tree.tasks[t].id.clone(),
                     kind: f.kind,
                     message: f.message.clone(),
                     trap_code: f.trap_code.clone(),
                     cached: false,
-                    exit_handler: self.plan.tasks[t].is_exit,
+                    exit_handler: self.spec(t).is_exit,
                 }),
                 _ => None,
             })
@@ -401,7 +566,7 @@ impl<'p> Scheduler<'p> {
         FinalStatusRecord {
             state: self.body_state(g),
             run_id: run_id.to_string(),
-            group: self.plan.groups[g].name.clone(),
+            group: self.template(g).name.clone(),
             failures,
         }
     }
@@ -425,7 +590,7 @@ mod tests {
         let mut s = Scheduler::new(plan);
         let mut order = Vec::new();
         while let Some(t) = s.next_ready() {
-            let id = plan.tasks[t].id.clone();
+            let id = s.tree().tasks[t].id.clone();
             let result =
                 if fails.contains(&id.as_str()) { Err(Failure::new(FailureKind::Error, "no")) } else { Ok(()) };
             order.push(id);
@@ -453,7 +618,7 @@ mod tests {
         let (s, order) = drive(&plan, &["g/e"]);
         assert_eq!(order, ["g/a", "g/e"]);
         assert_eq!(s.run_state(), RunState::Failed);
-        let after = plan.by_name["after"];
+        let after = s.tree().tasks.iter().position(|t| t.id == "after").unwrap();
         assert_eq!(s.status(after), &TaskStatus::Skipped(Skip { reason: SkipReason::FailFast, cause: "g".into() }));
     }
 
@@ -475,7 +640,7 @@ mod tests {
         let a = s.next_ready().unwrap();
         s.finish(a, Err(Failure::new(FailureKind::Trap, "boom")));
         let e = s.next_ready().unwrap();
-        assert_eq!(plan.tasks[e].id, "g/e", "b is skipped by fail fast, so the exit task is next");
+        assert_eq!(s.tree().tasks[e].id, "g/e", "b is skipped by fail fast, so the exit task is next");
         let status = s.final_status(e, "run-1");
         assert_eq!(status.state, RunState::Failed);
         assert_eq!(status.group, "g");

@@ -10,8 +10,9 @@ use crate::diag::Diagnostic;
 use crate::model::Pipeline;
 use crate::model::binding::{Binding, Ref};
 use crate::model::load::SourceMap;
-use crate::plan::{Child, Params, Plan, TaskIdx};
+use crate::plan::{Child, GroupIdx, LoopInfo, Params, Plan, TaskIdx};
 use crate::value::ValueType;
+use serde_json::Value;
 
 /// Components by name, loaded or with their load error.
 pub type Components = HashMap<String, Result<Arc<Component>, LoadError>>;
@@ -91,6 +92,7 @@ pub fn validate(pipeline: &Pipeline, plan: &Plan, components: &Components, sourc
     }
     check.outputs();
     check.branches();
+    check.loops();
     check.cycles();
 }
 
@@ -123,7 +125,7 @@ impl Checker<'_> {
             ));
         }
         let mut groups = HashSet::new();
-        for group in &self.plan.groups[1..] {
+        for group in self.plan.groups[1..].iter().filter(|g| !g.iteration) {
             if !groups.insert(group.id.clone()) {
                 self.report.errors.push(self.source.error(
                     &format!("{}.name", group.doc_path),
@@ -335,16 +337,36 @@ impl Checker<'_> {
                 let p = *self.plan.by_name.get(task)?;
                 (p != t && self.plan.task_in_group(p, group)).then(|| task.clone())
             }
-            Ref::Param(_) => None,
+            _ => None,
         })
     }
 
     /// The declared type of what a binding produces, reporting unknown references.
-    /// `consumer` is None for pipeline outputs.
-    fn binding_type_for(&mut self, consumer: Option<TaskIdx>, binding: &Binding, path: &str) -> Option<ValueType> {
+    /// `consumer` is None for pipeline outputs, conditions and loop items; `from` is the group
+    /// the binding is read from.
+    fn binding_type_for(
+        &mut self,
+        consumer: Option<TaskIdx>,
+        from: GroupIdx,
+        binding: &Binding,
+        path: &str,
+    ) -> Option<ValueType> {
         let mut types = Vec::new();
         for r in binding.refs() {
             match r {
+                Ref::Item { var, field } => match self.plan.loop_of_var(from, var) {
+                    Some(l) => match self.item_type(l, field.as_deref(), path) {
+                        Some(ty) => types.push(ty),
+                        None => return None,
+                    },
+                    None => {
+                        self.error(
+                            path,
+                            format!("`{r}` is not a reference: write `{{{{params.NAME}}}}`, `{{{{tasks.TASK.outputs.OUTPUT}}}}` or `{{{{tasks.TASK.output}}}}`; `{{{{{var}}}}}` reads a loop item only inside a `parallel_for` whose item is called `{var}` (a loop names its item with `as:`)"),
+                        );
+                        return None;
+                    }
+                },
                 Ref::Param(name) => match self.pipeline.params.get(name) {
                     Some(p) => types.push(p.ty),
                     None => {
@@ -375,9 +397,12 @@ impl Checker<'_> {
                             return None;
                         }
                     }
+                    // A reader outside a loop collects the output of every iteration: a list.
+                    let fan_in = !self.plan.loops_between(p, from).is_empty();
                     let sig = self.signature(p)?;
                     match sig.output(output) {
                         Some(spec) => match &spec.ty {
+                            PortType::Value(_) if fan_in => types.push(ValueType::List),
                             PortType::Value(t) => types.push(*t),
                             other => {
                                 self.error(
@@ -411,7 +436,89 @@ impl Checker<'_> {
     }
 
     fn binding_type(&mut self, consumer: TaskIdx, binding: &Binding, path: &str) -> Option<ValueType> {
-        self.binding_type_for(Some(consumer), binding, path)
+        self.binding_type_for(Some(consumer), self.plan.tasks[consumer].group, binding, path)
+    }
+
+    /// The type of the item of loop `l` (or of its `field`), as far as a literal list of items
+    /// tells: the one type all of them share, else `any`. Reports a field that a literal item
+    /// lacks.
+    fn item_type(&mut self, l: GroupIdx, field: Option<&str>, path: &str) -> Option<ValueType> {
+        let Some(LoopInfo { items: Ok(Binding::Literal(Value::Array(items))), var, .. }) =
+            self.plan.groups[l].looping.clone()
+        else {
+            return Some(ValueType::Any);
+        };
+        let mut types = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let value = match field {
+                None => item,
+                Some(f) => match item.get(f) {
+                    Some(v) => v,
+                    None => {
+                        let loop_path = self.plan.groups[l].doc_path.clone();
+                        self.error(
+                            path,
+                            format!("`{{{{{var}.{f}}}}}`: item {i} of loop `{}` ({item}) has no field `{f}`; give every item the field (items are at {loop_path}.items)", self.plan.groups[l].id),
+                        );
+                        return None;
+                    }
+                },
+            };
+            types.push(ValueType::of(value));
+        }
+        types.dedup();
+        Some(if types.len() == 1 { types[0] } else { ValueType::Any })
+    }
+
+    /// Checks `parallel_for` groups: the items' binding and type, the variable's name,
+    /// `parallelism`, and that the items read nothing inside the loop.
+    fn loops(&mut self) {
+        for l in 0..self.plan.groups.len() {
+            let Some(looping) = self.plan.groups[l].looping.clone() else { continue };
+            let path = self.plan.groups[l].doc_path.clone();
+            if !crate::model::binding::is_var(&looping.var) {
+                self.error(
+                    &format!("{path}.as"),
+                    format!("`as: {}`: a loop variable is a plain name (letters, digits, `-`, `_`) other than `params` and `tasks`", looping.var),
+                );
+            }
+            if looping.parallelism == Some(0) {
+                self.error(&format!("{path}.parallelism"), "`parallelism` must be at least 1".into());
+            }
+            let items_path = format!("{path}.items");
+            let binding = match looping.items {
+                Ok(b) => b,
+                Err(e) => {
+                    self.error(&items_path, format!("the items are not valid: {e}"));
+                    continue;
+                }
+            };
+            if let Binding::Format(_) = binding {
+                self.error(&items_path, "the items must be a list, or exactly one reference to a list (`\"{{params.NAME}}\"`, `\"{{tasks.TASK.output}}\"`), not text".into());
+                continue;
+            }
+            for r in binding.refs() {
+                if let Ref::Output { task, .. } = r
+                    && let Some(&p) = self.plan.by_name.get(task)
+                    && self.plan.task_in_group(p, l)
+                {
+                    self.error(
+                        &items_path,
+                        format!(
+                            "the items read `{r}`, a task inside the loop itself; they must come from before the loop"
+                        ),
+                    );
+                }
+            }
+            let parent = self.plan.groups[l].parent.unwrap_or(0);
+            match self.binding_type_for(None, parent, &binding, &items_path) {
+                Some(ValueType::List | ValueType::Any) | None => {}
+                Some(other) => self.error(
+                    &items_path,
+                    format!("the items must be a list, but they are {other}; loop over a list literal, a `list` parameter or a `list` output"),
+                ),
+            }
+        }
     }
 
     fn outputs(&mut self) {
@@ -422,7 +529,7 @@ impl Checker<'_> {
                     self.error(&path, format!("pipeline output `{name}` must reference a task output, like `{{{{tasks.TASK.outputs.OUTPUT}}}}`"))
                 }
                 Ok(b) => {
-                    self.binding_type_for(None, b, &path);
+                    self.binding_type_for(None, 0, b, &path);
                 }
                 Err(e) => self.error(&path, format!("pipeline output `{name}`: {e}")),
             }
@@ -449,7 +556,7 @@ impl Checker<'_> {
             let mut types = HashMap::new();
             let mut known = true;
             for r in expr.refs() {
-                let ty = self.binding_type_for(None, &Binding::Ref(r.clone()), &path);
+                let ty = self.binding_type_for(None, h, &Binding::Ref(r.clone()), &path);
                 known &= ty.is_some();
                 if let Ref::Output { task, .. } = r
                     && let Some(&p) = self.plan.by_name.get(task)

@@ -24,6 +24,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("fault", art::FAULT),
     ("echo", art::ECHO),
     ("flaky", art::FLAKY),
+    ("sum", art::SUM),
 ];
 
 /// A temporary directory holding one pipeline file.

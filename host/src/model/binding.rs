@@ -17,6 +17,14 @@ pub enum Ref {
         /// The output's name.
         output: String,
     },
+    /// The item of an enclosing `parallel_for` (`{{item}}`), or a field of a dict item
+    /// (`{{item.FIELD}}`).
+    Item {
+        /// The loop's variable name (`item` unless the loop sets `as`).
+        var: String,
+        /// The field of a dict item.
+        field: Option<String>,
+    },
 }
 
 impl fmt::Display for Ref {
@@ -24,6 +32,8 @@ impl fmt::Display for Ref {
         match self {
             Ref::Param(name) => write!(f, "{{{{params.{name}}}}}"),
             Ref::Output { task, output } => write!(f, "{{{{tasks.{task}.outputs.{output}}}}}"),
+            Ref::Item { var, field: None } => write!(f, "{{{{{var}}}}}"),
+            Ref::Item { var, field: Some(field) } => write!(f, "{{{{{var}.{field}}}}}"),
         }
     }
 }
@@ -114,10 +124,22 @@ fn parse_ref(inner: &str) -> Result<Ref, String> {
         ["tasks", task, "output"] if ok(task) => {
             Ok(Ref::Output { task: task.to_string(), output: "output".to_string() })
         }
+        [var] if is_var(var) => Ok(Ref::Item { var: var.to_string(), field: None }),
+        [var, field] if is_var(var) && ok(field) => {
+            Ok(Ref::Item { var: var.to_string(), field: Some(field.to_string()) })
+        }
         _ => Err(format!(
-            "`{{{{{inner}}}}}` is not a reference: write `{{{{params.NAME}}}}`, `{{{{tasks.TASK.outputs.OUTPUT}}}}` or `{{{{tasks.TASK.output}}}}`"
+            "`{{{{{inner}}}}}` is not a reference: write `{{{{params.NAME}}}}`, `{{{{tasks.TASK.outputs.OUTPUT}}}}`, `{{{{tasks.TASK.output}}}}`, or inside a `parallel_for` `{{{{item}}}}` or `{{{{item.FIELD}}}}`"
         )),
     }
+}
+
+/// Whether `name` can name a loop variable: a plain name that is not `params` or `tasks`.
+pub fn is_var(name: &str) -> bool {
+    !name.is_empty()
+        && name != "params"
+        && name != "tasks"
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn find_nested_reference(value: &Value) -> Option<String> {
@@ -150,7 +172,12 @@ mod tests {
 
     #[test]
     fn malformed_references_say_how_to_write_them() {
-        assert!(Binding::parse(&json!("{{param.n}}")).unwrap_err().contains("{{params.NAME}}"));
+        assert!(Binding::parse(&json!("{{param.n.x}}")).unwrap_err().contains("{{params.NAME}}"));
+        assert!(Binding::parse(&json!("{{params}}")).unwrap_err().contains("{{item}}"));
+        assert_eq!(
+            Binding::parse(&json!("{{ row.a }}")).unwrap(),
+            Binding::Ref(Ref::Item { var: "row".into(), field: Some("a".into()) })
+        );
         assert!(Binding::parse(&json!("{{params.n")).unwrap_err().contains("no closing"));
         assert!(Binding::parse(&json!(["{{params.n}}"])).unwrap_err().contains("inside a list"));
     }

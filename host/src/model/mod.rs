@@ -46,6 +46,10 @@ pub struct Pipeline {
     /// (default false; tasks may set `cache` themselves; exit tasks are never cached).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cache: bool,
+    /// At most this many tasks of the pipeline run at the same time, whatever `--jobs` allows
+    /// (KFP's `set_parallelism`); for a sub-pipeline, tasks of each of its instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
     /// Retries of every task that sets none (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
@@ -92,6 +96,8 @@ pub enum Step {
     Elif(ElifStep),
     /// A group that runs when none of the `if` and `elif`s just before it did.
     Else(ElseStep),
+    /// A group whose steps run once per item of a list (KFP's `dsl.ParallelFor`).
+    ParallelFor(ParallelForStep),
     /// A task.
     Task(Task),
 }
@@ -128,6 +134,42 @@ pub struct ElseStep {
     /// The branch.
     #[serde(rename = "else")]
     pub branch: ElseBranch,
+}
+
+/// The `parallel_for:` key of a step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelForStep {
+    /// The loop.
+    pub parallel_for: ParallelFor,
+}
+
+/// A loop: its steps run once per item, each iteration on its own (KFP's `dsl.ParallelFor`).
+/// Tasks inside read the item as `"{{item}}"` (or `"{{item.FIELD}}"` for a dict item); a task
+/// outside that reads an output of a task inside receives the list of its values, in item
+/// order (KFP's `dsl.Collected`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelFor {
+    /// The group's name; unnamed loops are called `for-loop-N`. Iteration `i` of a task `t`
+    /// has the id `NAME/i/t`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The items: a literal list, or a reference to a list parameter or task output
+    /// (`"{{params.NAME}}"`, `"{{tasks.TASK.output}}"`).
+    pub items: Value,
+    /// The name tasks use for the item (default `item`); nested loops name theirs to reach
+    /// an outer item.
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub var: Option<String>,
+    /// At most this many iterations run at the same time (default: no limit but `--jobs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
+    /// Stop starting iterations after one fails (default false: iterations are independent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
+    /// The steps of one iteration.
+    pub steps: Vec<Step>,
 }
 
 /// A conditional branch: steps that run only when `condition` holds.
@@ -237,6 +279,7 @@ impl Step {
             Step::If(s) => s.branch.steps.iter().flat_map(Step::tasks).collect(),
             Step::Elif(s) => s.elif.steps.iter().flat_map(Step::tasks).collect(),
             Step::Else(s) => s.branch.steps.iter().flat_map(Step::tasks).collect(),
+            Step::ParallelFor(s) => s.parallel_for.steps.iter().flat_map(Step::tasks).collect(),
         }
     }
 }

@@ -1,0 +1,276 @@
+//! The run's tree of instances, made from the plan's templates. Everything outside a
+//! `parallel_for` has exactly one instance; a loop gets one copy of its iteration template per
+//! item when the run reaches it ([`Tree::expand`]). Until then, and for good when the run never
+//! reaches it, a loop holds a placeholder iteration `*`, so that the record still lists its
+//! tasks (`loop/*/task`), skipped.
+//!
+//! References are resolved here too: a reader inside an iteration reads the producer of its
+//! own iteration; a reader outside a loop collects the producer's instances of every
+//! iteration, in item order (fan-in, KFP's `dsl.Collected`).
+
+use serde_json::Value;
+
+use crate::plan::{Child, GroupIdx, Plan, TaskIdx, join_id};
+
+/// One task instance.
+#[derive(Clone, Debug)]
+pub struct TaskInst {
+    /// Its unique id (`fan/3/train`).
+    pub id: String,
+    /// Its template in the plan.
+    pub template: TaskIdx,
+    /// The group instance it belongs to (for an exit task, the group whose exit task it is).
+    pub group: usize,
+}
+
+/// One group instance.
+#[derive(Clone, Debug)]
+pub struct GroupInst {
+    /// Its id (empty for the pipeline itself).
+    pub id: String,
+    /// Its template in the plan.
+    pub template: GroupIdx,
+    /// Its parent (None for the pipeline itself).
+    pub parent: Option<usize>,
+    /// Its children in order: tasks and groups, or a loop's iterations.
+    pub children: Vec<Child>,
+    /// Its exit task.
+    pub exit: Option<usize>,
+    /// For an iteration of a loop: its item.
+    pub item: Option<Value>,
+}
+
+/// What a reference to a task's output reaches: one instance, or one per iteration of a loop
+/// the reader is outside of (nested once per such loop).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// The one instance the reader reads.
+    One(usize),
+    /// One entry per iteration, in item order.
+    Many(Vec<Found>),
+}
+
+/// Task and group instances of one run. Indices into `tasks` and `groups` are instance indices;
+/// `template` fields index the plan.
+#[derive(Clone, Debug)]
+pub struct Tree {
+    /// Task instances; some belong to placeholders that an expansion replaced.
+    pub tasks: Vec<TaskInst>,
+    /// Group instances; 0 is the pipeline.
+    pub groups: Vec<GroupInst>,
+    /// Per template task: its only instance, for templates outside every loop.
+    single: Vec<Option<usize>>,
+}
+
+impl Tree {
+    /// The tree before any loop expands.
+    pub fn new(plan: &Plan) -> Tree {
+        let mut tree = Tree { tasks: Vec::new(), groups: Vec::new(), single: vec![None; plan.tasks.len()] };
+        tree.instantiate(plan, 0, None, String::new(), None);
+        for (t, inst) in tree.tasks.iter().enumerate() {
+            if plan.loops_between(inst.template, 0).is_empty() {
+                tree.single[inst.template] = Some(t);
+            }
+        }
+        tree
+    }
+
+    /// Adds an instance of template group `template` and everything in it.
+    fn instantiate(
+        &mut self,
+        plan: &Plan,
+        template: GroupIdx,
+        parent: Option<usize>,
+        id: String,
+        item: Option<Value>,
+    ) -> usize {
+        let g = self.groups.len();
+        self.groups.push(GroupInst { id, template, parent, children: Vec::new(), exit: None, item });
+        for &child in &plan.groups[template].children {
+            let child = match child {
+                Child::Task(t) => Child::Task(self.add_task(plan, t, g)),
+                Child::Group(h) => {
+                    let id = join_id(&self.groups[g].id, &plan.groups[h].name);
+                    Child::Group(self.instantiate(plan, h, Some(g), id, None))
+                }
+            };
+            self.groups[g].children.push(child);
+        }
+        if let Some(x) = plan.groups[template].exit {
+            self.groups[g].exit = Some(self.add_task(plan, x, g));
+        }
+        g
+    }
+
+    fn add_task(&mut self, plan: &Plan, template: TaskIdx, group: usize) -> usize {
+        let id = join_id(&self.groups[group].id, &plan.tasks[template].name);
+        self.tasks.push(TaskInst { id, template, group });
+        self.tasks.len() - 1
+    }
+
+    /// Replaces the placeholder iteration of loop instance `l` with one iteration per item
+    /// (`loop/0`, `loop/1`, ...).
+    pub fn expand(&mut self, plan: &Plan, l: usize, items: Vec<Value>) {
+        let Some(template) = plan.groups[self.groups[l].template].iteration_child() else { return };
+        self.groups[l].children.clear();
+        for (i, item) in items.into_iter().enumerate() {
+            let id = join_id(&self.groups[l].id, &i.to_string());
+            let g = self.instantiate(plan, template, Some(l), id, Some(item));
+            self.groups[l].children.push(Child::Group(g));
+        }
+    }
+
+    /// Calls `f` for every task instance in group `g`, in record order: declaration order,
+    /// iterations by index, a group's exit task after its body.
+    pub fn walk_tasks(&self, g: usize, f: &mut dyn FnMut(usize)) {
+        for &child in &self.groups[g].children {
+            match child {
+                Child::Task(t) => f(t),
+                Child::Group(h) => self.walk_tasks(h, f),
+            }
+        }
+        if let Some(x) = self.groups[g].exit {
+            f(x);
+        }
+    }
+
+    /// The task instances in group `g`, in record order.
+    pub fn tasks_within(&self, g: usize) -> Vec<usize> {
+        let mut tasks = Vec::new();
+        self.walk_tasks(g, &mut |t| tasks.push(t));
+        tasks
+    }
+
+    /// Group `g` and every group instance nested in it.
+    pub fn groups_within(&self, g: usize) -> Vec<usize> {
+        let mut groups = vec![g];
+        let mut i = 0;
+        while i < groups.len() {
+            groups.extend(self.groups[groups[i]].children.iter().filter_map(|c| match c {
+                Child::Group(h) => Some(*h),
+                Child::Task(_) => None,
+            }));
+            i += 1;
+        }
+        groups
+    }
+
+    /// The instances of template task `p` that a reader in group instance `from` reads: the one
+    /// in the reader's own iteration of each loop that holds both, and every iteration's of
+    /// each loop that holds only the producer.
+    pub fn producer(&self, plan: &Plan, from: usize, p: TaskIdx) -> Option<Found> {
+        if let Some(t) = self.single[p] {
+            return Some(Found::One(t));
+        }
+        let mut at = from;
+        while !plan.task_in_group(p, self.groups[at].template) {
+            at = self.groups[at].parent?;
+        }
+        let mut path = Vec::new();
+        let mut g = plan.tasks[p].group;
+        while g != self.groups[at].template {
+            path.push(g);
+            g = plan.groups[g].parent?;
+        }
+        path.reverse();
+        self.descend(plan, at, &path, p)
+    }
+
+    fn descend(&self, plan: &Plan, at: usize, path: &[GroupIdx], p: TaskIdx) -> Option<Found> {
+        let group = &self.groups[at];
+        let Some((&next, rest)) = path.split_first() else {
+            let tasks = group.children.iter().filter_map(|c| match c {
+                Child::Task(t) => Some(*t),
+                Child::Group(_) => None,
+            });
+            return tasks.chain(group.exit).find(|&t| self.tasks[t].template == p).map(Found::One);
+        };
+        let groups = group.children.iter().filter_map(|c| match c {
+            Child::Group(h) => Some(*h),
+            Child::Task(_) => None,
+        });
+        if plan.groups[next].iteration {
+            return groups.map(|h| self.descend(plan, h, rest, p)).collect::<Option<Vec<_>>>().map(Found::Many);
+        }
+        let child = groups.into_iter().find(|&h| self.groups[h].template == next)?;
+        self.descend(plan, child, rest, p)
+    }
+
+    /// The item of the innermost iteration around group instance `from` whose loop calls its
+    /// item `var`.
+    pub fn item(&self, plan: &Plan, from: usize, var: &str) -> Option<&Value> {
+        let mut cur = Some(from);
+        while let Some(g) = cur {
+            let group = &self.groups[g];
+            if let (Some(item), Some(parent)) = (&group.item, group.parent)
+                && plan.groups[self.groups[parent].template].looping.as_ref().is_some_and(|l| l.var == var)
+            {
+                return Some(item);
+            }
+            cur = group.parent;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn plan(steps: &str) -> Plan {
+        let text = format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
+        let loaded = crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap();
+        Plan::build(&loaded.pipeline, Path::new("."))
+    }
+
+    fn ids(tree: &Tree) -> Vec<&str> {
+        tree.tasks_within(0).into_iter().map(|t| tree.tasks[t].id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_loop_holds_a_placeholder_until_it_expands_then_one_copy_per_item() {
+        let plan = plan(
+            "  - parallel_for:\n      name: fan\n      items: [1, 2]\n      steps:\n        - {task: a, component: c}\n        - exit_handler:\n            name: g\n            exit: {task: e, component: c}\n            steps: [{task: b, component: c}]\n  - {task: after, component: c}\n",
+        );
+        let mut tree = Tree::new(&plan);
+        assert_eq!(ids(&tree), ["fan/*/a", "fan/*/g/b", "fan/*/g/e", "after"]);
+        let fan = match tree.groups[0].children[0] {
+            Child::Group(h) => h,
+            Child::Task(_) => unreachable!(),
+        };
+        tree.expand(&plan, fan, vec![json!(1), json!(2)]);
+        assert_eq!(ids(&tree), ["fan/0/a", "fan/0/g/b", "fan/0/g/e", "fan/1/a", "fan/1/g/b", "fan/1/g/e", "after"]);
+    }
+
+    #[test]
+    fn readers_inside_an_iteration_read_their_own_and_readers_outside_collect_all() {
+        let plan = plan(
+            "  - parallel_for:\n      name: outer\n      items: [1, 2]\n      as: o\n      steps:\n        - parallel_for:\n            name: inner\n            items: [3, 4, 5]\n            steps:\n              - {task: a, component: c}\n              - {task: b, component: c, after: [a]}\n  - {task: sum, component: c, after: [a]}\n",
+        );
+        let mut tree = Tree::new(&plan);
+        let outer = tree.groups.iter().position(|g| g.id == "outer").unwrap();
+        tree.expand(&plan, outer, vec![json!(1), json!(2)]);
+        for (k, o) in [(0, 1), (1, 2)] {
+            let inner = tree.groups.iter().position(|g| g.id == format!("outer/{k}/inner")).unwrap();
+            tree.expand(&plan, inner, vec![json!(3), json!(4), json!(5)]);
+            let b = tree.tasks.iter().position(|t| t.id == format!("outer/{k}/inner/2/b")).unwrap();
+            let found = tree.producer(&plan, tree.tasks[b].group, plan.by_name["a"]).unwrap();
+            let Found::One(a) = found else { panic!("{found:?}") };
+            assert_eq!(tree.tasks[a].id, format!("outer/{k}/inner/2/a"));
+            assert_eq!(tree.item(&plan, tree.tasks[b].group, "item"), Some(&json!(5)));
+            assert_eq!(tree.item(&plan, tree.tasks[b].group, "o"), Some(&json!(o)));
+        }
+        let sum = tree.tasks.iter().position(|t| t.id == "sum").unwrap();
+        let Found::Many(outer_list) = tree.producer(&plan, tree.tasks[sum].group, plan.by_name["a"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(outer_list.len(), 2);
+        let Found::Many(inner_list) = &outer_list[1] else { panic!() };
+        let Found::One(last) = inner_list[2] else { panic!() };
+        assert_eq!(tree.tasks[last].id, "outer/1/inner/2/a");
+    }
+}
