@@ -20,7 +20,7 @@ use crate::engine::EngineKind;
 use crate::executor;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
-use crate::plan::{Params, Plan, PlanTask};
+use crate::plan::{Node, Params, Plan, PlanTask, ScopeIdx};
 use crate::record::{
     Attempt, CancelRecord, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState,
     SkipReason, TaskRecord, TaskState, now,
@@ -210,13 +210,13 @@ impl Runner {
         let loaded = load::load_file(path)?;
         let mut report = Report::default();
         let params = validate::resolve_params(&loaded.pipeline, &options.params, &loaded.source, &mut report);
-        let plan = Plan::build(&loaded.pipeline, &loaded.base_dir);
+        let plan = Plan::build(loaded);
         let fuel = options.limits.fuel.is_some() || plan.tasks.iter().any(|t| t.limits.fuel.is_some());
         let pooling = self.pooling_error().clone();
 
         // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
         let mut slots = Vec::new();
-        let mut loaded_components: HashMap<(String, EngineKind), LoadedComponent> = HashMap::new();
+        let mut loaded_components: HashMap<(Option<PathBuf>, EngineKind), LoadedComponent> = HashMap::new();
         for task in &plan.tasks {
             let memory = task.limits.over(&options.limits).memory;
             let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
@@ -229,9 +229,10 @@ impl Runner {
                     crate::engine::POOL_MEMORY_SLOT >> 20
                 ));
             }
-            let key = (task.component.clone(), kind);
+            let path = plan.scopes[task.scope].components.get(&task.component);
+            let key = (path.cloned(), kind);
             if !loaded_components.contains_key(&key) {
-                let loaded = match plan.components.get(&task.component) {
+                let loaded = match path {
                     Some(path) => self.load(path, kind).await,
                     None => (
                         Err(LoadError {
@@ -249,23 +250,16 @@ impl Runner {
         }
         let mut components = HashMap::new();
         for (t, task) in plan.tasks.iter().enumerate() {
-            components.entry(task.component.clone()).or_insert_with(|| slots[t].component.clone());
+            components.entry((task.scope, task.component.clone())).or_insert_with(|| slots[t].component.clone());
         }
-        validate::validate(&loaded.pipeline, &plan, &components, &loaded.source, &mut report);
+        validate::validate(&plan, &components, &mut report);
         if !report.errors.is_empty() {
             return Err(Diagnostics { errors: report.errors });
         }
         let counts = self.compile_counts();
         let compile = CompileStats { compiled: counts.0 - counts_before.0, from_cache: counts.1 - counts_before.1 };
-        Ok(Prepared {
-            plan,
-            params,
-            components,
-            tasks: slots,
-            compile,
-            source: loaded.source,
-            load_failures: report.load_failures,
-        })
+        let source = plan.scopes[0].source.clone();
+        Ok(Prepared { plan, params, components, tasks: slots, compile, source, load_failures: report.load_failures })
     }
 
     /// Runs a prepared pipeline to the end and writes its record; `observe` sees progress.
@@ -406,7 +400,7 @@ impl Runner {
             Ok(bound) => bound,
             Err(failure) => return (Err(failure), logs),
         };
-        let cached = !task.is_exit && task.cache.unwrap_or(prepared.plan.cache || options.cache);
+        let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
         let cache_key = match (&self.disk, cached) {
             (Some(disk), true) => {
                 let key = output_cache_key(component, &values, &task.grants);
@@ -761,43 +755,75 @@ struct RunOracle<'a> {
 impl Oracle for RunOracle<'_> {
     /// A condition that cannot be evaluated (a value of the wrong type, through an `any`
     /// output) does not hold.
-    fn condition(&mut self, _: &Plan, tree: &Tree, h: usize) -> bool {
-        match &self.prepared.plan.groups[tree.groups[h].template].branch {
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: usize) -> bool {
+        let group = &plan.groups[tree.groups[h].template];
+        match &group.branch {
             Some(crate::plan::BranchInfo { condition: Some(Ok(expr)), .. }) => {
-                expr.eval(&|r| resolve(self.prepared, tree, h, r, self.outputs)).unwrap_or(false)
+                let at = Reader { from: h, scope: group.scope };
+                expr.eval(&|r| resolve(self.prepared, tree, at, r, self.outputs)).unwrap_or(false)
             }
             _ => true,
         }
     }
 
-    fn items(&mut self, _: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
-        let looping = self.prepared.plan.groups[tree.groups[h].template].looping.as_ref().ok_or("not a loop")?;
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
+        let group = &plan.groups[tree.groups[h].template];
+        let looping = group.looping.as_ref().ok_or("not a loop")?;
         let binding = looping.items.as_ref().map_err(Clone::clone)?;
         // The loop's items are read from where the loop stands, not from inside it.
-        let from = tree.groups[h].parent.unwrap_or(0);
-        match evaluate(self.prepared, tree, from, binding, self.outputs)? {
+        let at = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: group.scope };
+        match evaluate(self.prepared, tree, at, binding, self.outputs)? {
             Value::Array(items) => Ok(items),
             other => Err(format!("they must be a list, but the value is {}", crate::value::ValueType::of(&other))),
         }
     }
 }
 
-/// The value a reference stands for, read from group instance `from`, if it has one now. A
-/// reader outside a loop gets the list of a task's outputs over the loop's iterations.
+/// Where a binding is read: from a group instance, with names in a scope.
+#[derive(Clone, Copy)]
+struct Reader {
+    from: usize,
+    scope: ScopeIdx,
+}
+
+/// The value a reference stands for, if it has one now. A reader outside a loop gets the list
+/// of a task's outputs over the loop's iterations; inside a sub-pipeline, a parameter is what
+/// the task that runs it binds.
 fn resolve(
     prepared: &Prepared,
     tree: &Tree,
-    from: usize,
+    at: Reader,
     r: &Ref,
     outputs: &[Option<IndexMap<String, Value>>],
 ) -> Result<Value, String> {
+    let plan = &prepared.plan;
     match r {
-        Ref::Param(name) => {
+        Ref::Param(name) if at.scope == 0 => {
             prepared.params.get(name).cloned().ok_or_else(|| format!("parameter `{name}` has no value"))
+        }
+        Ref::Param(name) => {
+            let group = plan.scopes[at.scope].group;
+            let mut h = at.from;
+            while tree.groups[h].template != group {
+                h = tree.groups[h].parent.ok_or_else(|| format!("`{r}` is read outside its sub-pipeline"))?;
+            }
+            let declared = plan.scopes[at.scope]
+                .pipeline
+                .params
+                .get(name)
+                .ok_or_else(|| format!("the sub-pipeline has no parameter `{name}`"))?;
+            let bound = plan.groups[group].sub.as_ref().and_then(|s| s.inputs.iter().find(|i| &i.name == name));
+            let outer = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: plan.groups[group].scope };
+            let value = match bound.map(|i| &i.binding) {
+                Some(Ok(binding)) => evaluate(prepared, tree, outer, binding, outputs)?,
+                Some(Err(e)) => return Err(e.clone()),
+                None => declared.default.clone().ok_or_else(|| format!("parameter `{name}` has no value"))?,
+            };
+            declared.ty.coerce(value).map_err(|e| format!("parameter `{name}` of the sub-pipeline: {e}"))
         }
         Ref::Item { var, field } => {
             let item = tree
-                .item(&prepared.plan, from, var)
+                .item(plan, at.from, var)
                 .ok_or_else(|| format!("`{r}` is read outside a loop whose item is `{var}`"))?;
             match field {
                 None => Ok(item.clone()),
@@ -807,55 +833,58 @@ fn resolve(
             }
         }
         Ref::Output { task, output } => {
-            let p = prepared.plan.by_name[task];
-            let found = tree.producer(&prepared.plan, from, p).ok_or_else(|| format!("task `{task}` has not run"))?;
-            collect(tree, &found, outputs, task, output)
+            let node = plan.lookup(at.scope, task).ok_or_else(|| format!("there is no task `{task}`"))?;
+            let found = tree.producer(plan, at.from, node).ok_or_else(|| format!("task `{task}` has not run"))?;
+            collect(&found, &mut |one| match node {
+                Node::Task(_) => match &outputs[one] {
+                    Some(values) => values
+                        .get(output)
+                        .cloned()
+                        .ok_or_else(|| format!("task `{task}` produced no output `{output}`")),
+                    None => Err(format!(
+                        "task `{}` did not succeed, so its output `{output}` does not exist",
+                        tree.tasks[one].id
+                    )),
+                },
+                Node::Sub(g) => {
+                    let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                    match plan.scopes[inner].outputs.get(output) {
+                        Some(Ok(binding)) => {
+                            evaluate(prepared, tree, Reader { from: one, scope: inner }, binding, outputs)
+                        }
+                        _ => Err(format!("sub-pipeline `{task}` has no output `{output}`")),
+                    }
+                }
+            })
         }
     }
 }
 
-/// The output value of the instances `found`: one value, or a list per loop (fan-in).
-fn collect(
-    tree: &Tree,
-    found: &Found,
-    outputs: &[Option<IndexMap<String, Value>>],
-    task: &str,
-    output: &str,
-) -> Result<Value, String> {
+/// The value of the instances `found`: `one` of each, in a list per loop (fan-in).
+fn collect(found: &Found, one: &mut dyn FnMut(usize) -> Result<Value, String>) -> Result<Value, String> {
     match found {
-        Found::One(t) => match &outputs[*t] {
-            Some(values) => {
-                values.get(output).cloned().ok_or_else(|| format!("task `{task}` produced no output `{output}`"))
-            }
-            None => {
-                Err(format!("task `{}` did not succeed, so its output `{output}` does not exist", tree.tasks[*t].id))
-            }
-        },
-        Found::Many(each) => each
-            .iter()
-            .map(|f| collect(tree, f, outputs, task, output))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
+        Found::One(i) => one(*i),
+        Found::Many(each) => each.iter().map(|f| collect(f, one)).collect::<Result<Vec<_>, _>>().map(Value::Array),
     }
 }
 
-/// The value of a binding now, read from group instance `from`.
+/// The value of a binding now.
 fn evaluate(
     prepared: &Prepared,
     tree: &Tree,
-    from: usize,
+    at: Reader,
     binding: &Binding,
     outputs: &[Option<IndexMap<String, Value>>],
 ) -> Result<Value, String> {
     match binding {
         Binding::Literal(v) => Ok(v.clone()),
-        Binding::Ref(r) => resolve(prepared, tree, from, r, outputs),
+        Binding::Ref(r) => resolve(prepared, tree, at, r, outputs),
         Binding::Format(parts) => {
             let mut text = String::new();
             for part in parts {
                 match part {
                     Part::Text(s) => text.push_str(s),
-                    Part::Ref(r) => match resolve(prepared, tree, from, r, outputs)? {
+                    Part::Ref(r) => match resolve(prepared, tree, at, r, outputs)? {
                         Value::String(s) => text.push_str(&s),
                         other => text.push_str(&other.to_string()),
                     },
@@ -880,8 +909,8 @@ fn bind_inputs(
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
 ) -> Result<BoundInputs, Failure> {
-    let from = tree.tasks[t].group;
     let task = &prepared.plan.tasks[tree.tasks[t].template];
+    let at = Reader { from: tree.tasks[t].group, scope: task.scope };
     let bad = |message: String| Failure::new(FailureKind::Input, message);
     let mut inputs = Vec::new();
     let mut values = Vec::new();
@@ -900,7 +929,7 @@ fn bind_inputs(
         };
         let bound = task.inputs.iter().find(|i| i.name == spec.name);
         let value = match bound.map(|i| &i.binding) {
-            Some(Ok(binding)) => match evaluate(prepared, tree, from, binding, outputs) {
+            Some(Ok(binding)) => match evaluate(prepared, tree, at, binding, outputs) {
                 Ok(v) => Some(v),
                 Err(_) if !spec.required => None,
                 Err(e) => return Err(bad(format!("input `{}`: {e}", spec.name))),
@@ -967,12 +996,11 @@ fn pipeline_outputs(
     tree: &Tree,
     outputs: &[Option<IndexMap<String, Value>>],
 ) -> IndexMap<String, Value> {
-    prepared
-        .plan
+    prepared.plan.scopes[0]
         .outputs
         .iter()
         .filter_map(|(name, binding)| {
-            let value = evaluate(prepared, tree, 0, binding.as_ref().ok()?, outputs).ok()?;
+            let value = evaluate(prepared, tree, Reader { from: 0, scope: 0 }, binding.as_ref().ok()?, outputs).ok()?;
             Some((name.clone(), value))
         })
         .collect()

@@ -581,8 +581,7 @@ mod tests {
 
     fn plan(steps: &str) -> Plan {
         let text = format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
-        let loaded = crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap();
-        Plan::build(&loaded.pipeline, Path::new("."))
+        Plan::build(crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap())
     }
 
     /// Runs the scheduler to the end; `fails` names the tasks that fail. Returns the start order.

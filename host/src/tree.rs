@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::plan::{Child, GroupIdx, Plan, TaskIdx, join_id};
+use crate::plan::{Child, GroupIdx, Node, Plan, TaskIdx, join_id};
 
 /// One task instance.
 #[derive(Clone, Debug)]
@@ -60,16 +60,28 @@ pub struct Tree {
     pub groups: Vec<GroupInst>,
     /// Per template task: its only instance, for templates outside every loop.
     single: Vec<Option<usize>>,
+    /// Per template group: its only instance, for groups outside every loop.
+    single_group: Vec<Option<usize>>,
 }
 
 impl Tree {
     /// The tree before any loop expands.
     pub fn new(plan: &Plan) -> Tree {
-        let mut tree = Tree { tasks: Vec::new(), groups: Vec::new(), single: vec![None; plan.tasks.len()] };
+        let mut tree = Tree {
+            tasks: Vec::new(),
+            groups: Vec::new(),
+            single: vec![None; plan.tasks.len()],
+            single_group: vec![None; plan.groups.len()],
+        };
         tree.instantiate(plan, 0, None, String::new(), None);
         for (t, inst) in tree.tasks.iter().enumerate() {
-            if plan.loops_between(inst.template, 0).is_empty() {
+            if plan.loops_between(Node::Task(inst.template), 0).is_empty() {
                 tree.single[inst.template] = Some(t);
+            }
+        }
+        for (g, inst) in tree.groups.iter().enumerate() {
+            if plan.loops_between(Node::Sub(inst.template), 0).is_empty() && !plan.groups[inst.template].iteration {
+                tree.single_group[inst.template] = Some(g);
             }
         }
         tree
@@ -155,45 +167,65 @@ impl Tree {
         groups
     }
 
-    /// The instances of template task `p` that a reader in group instance `from` reads: the one
-    /// in the reader's own iteration of each loop that holds both, and every iteration's of
-    /// each loop that holds only the producer.
-    pub fn producer(&self, plan: &Plan, from: usize, p: TaskIdx) -> Option<Found> {
-        if let Some(t) = self.single[p] {
-            return Some(Found::One(t));
+    /// The instances of `node` (a template task, or a sub-pipeline's group) that a reader in
+    /// group instance `from` reads: the one in the reader's own iteration of each loop that
+    /// holds both, and every iteration's of each loop that holds only the producer.
+    pub fn producer(&self, plan: &Plan, from: usize, node: Node) -> Option<Found> {
+        let single = match node {
+            Node::Task(p) => self.single[p],
+            Node::Sub(g) => self.single_group[g],
+        };
+        if let Some(one) = single {
+            return Some(Found::One(one));
         }
+        let home = plan.node_group(node);
         let mut at = from;
-        while !plan.task_in_group(p, self.groups[at].template) {
+        while !plan.group_within(home, self.groups[at].template) {
             at = self.groups[at].parent?;
         }
         let mut path = Vec::new();
-        let mut g = plan.tasks[p].group;
+        let mut g = home;
         while g != self.groups[at].template {
             path.push(g);
             g = plan.groups[g].parent?;
         }
         path.reverse();
-        self.descend(plan, at, &path, p)
+        self.descend(plan, at, &path, node)
     }
 
-    fn descend(&self, plan: &Plan, at: usize, path: &[GroupIdx], p: TaskIdx) -> Option<Found> {
+    fn descend(&self, plan: &Plan, at: usize, path: &[GroupIdx], node: Node) -> Option<Found> {
         let group = &self.groups[at];
         let Some((&next, rest)) = path.split_first() else {
-            let tasks = group.children.iter().filter_map(|c| match c {
-                Child::Task(t) => Some(*t),
-                Child::Group(_) => None,
-            });
-            return tasks.chain(group.exit).find(|&t| self.tasks[t].template == p).map(Found::One);
+            return match node {
+                Node::Task(p) => group
+                    .children
+                    .iter()
+                    .filter_map(|c| match c {
+                        Child::Task(t) => Some(*t),
+                        Child::Group(_) => None,
+                    })
+                    .chain(group.exit)
+                    .find(|&t| self.tasks[t].template == p)
+                    .map(Found::One),
+                Node::Sub(g) => group
+                    .children
+                    .iter()
+                    .find_map(|c| match c {
+                        Child::Group(h) if self.groups[*h].template == g => Some(*h),
+                        _ => None,
+                    })
+                    .map(Found::One),
+            };
         };
         let groups = group.children.iter().filter_map(|c| match c {
             Child::Group(h) => Some(*h),
             Child::Task(_) => None,
         });
         if plan.groups[next].iteration {
-            return groups.map(|h| self.descend(plan, h, rest, p)).collect::<Option<Vec<_>>>().map(Found::Many);
+            return groups.map(|h| self.descend(plan, h, rest, node)).collect::<Option<Vec<_>>>().map(Found::Many);
         }
         let child = groups.into_iter().find(|&h| self.groups[h].template == next)?;
-        self.descend(plan, child, rest, p)
+        self.descend(plan, child, rest, node)
     }
 
     /// The item of the innermost iteration around group instance `from` whose loop calls its
@@ -223,8 +255,7 @@ mod tests {
 
     fn plan(steps: &str) -> Plan {
         let text = format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
-        let loaded = crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap();
-        Plan::build(&loaded.pipeline, Path::new("."))
+        Plan::build(crate::model::load::load_str(&text, Path::new("p.yaml"), Path::new(".")).unwrap())
     }
 
     fn ids(tree: &Tree) -> Vec<&str> {
@@ -258,14 +289,16 @@ mod tests {
             let inner = tree.groups.iter().position(|g| g.id == format!("outer/{k}/inner")).unwrap();
             tree.expand(&plan, inner, vec![json!(3), json!(4), json!(5)]);
             let b = tree.tasks.iter().position(|t| t.id == format!("outer/{k}/inner/2/b")).unwrap();
-            let found = tree.producer(&plan, tree.tasks[b].group, plan.by_name["a"]).unwrap();
+            let found = tree.producer(&plan, tree.tasks[b].group, plan.lookup(0, "a").unwrap()).unwrap();
             let Found::One(a) = found else { panic!("{found:?}") };
             assert_eq!(tree.tasks[a].id, format!("outer/{k}/inner/2/a"));
             assert_eq!(tree.item(&plan, tree.tasks[b].group, "item"), Some(&json!(5)));
             assert_eq!(tree.item(&plan, tree.tasks[b].group, "o"), Some(&json!(o)));
         }
         let sum = tree.tasks.iter().position(|t| t.id == "sum").unwrap();
-        let Found::Many(outer_list) = tree.producer(&plan, tree.tasks[sum].group, plan.by_name["a"]).unwrap() else {
+        let Found::Many(outer_list) =
+            tree.producer(&plan, tree.tasks[sum].group, plan.lookup(0, "a").unwrap()).unwrap()
+        else {
             panic!()
         };
         assert_eq!(outer_list.len(), 2);

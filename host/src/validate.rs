@@ -10,12 +10,12 @@ use crate::diag::Diagnostic;
 use crate::model::Pipeline;
 use crate::model::binding::{Binding, Ref};
 use crate::model::load::SourceMap;
-use crate::plan::{Child, GroupIdx, LoopInfo, Params, Plan, TaskIdx};
+use crate::plan::{Child, GroupIdx, LoopInfo, Node, Params, Plan, ScopeIdx, TaskIdx};
 use crate::value::ValueType;
 use serde_json::Value;
 
-/// Components by name, loaded or with their load error.
-pub type Components = HashMap<String, Result<Arc<Component>, LoadError>>;
+/// Components by scope and name, loaded or with their load error.
+pub type Components = HashMap<(ScopeIdx, String), Result<Arc<Component>, LoadError>>;
 
 /// What validation found.
 #[derive(Debug, Default)]
@@ -82,26 +82,37 @@ pub fn resolve_params(
     values
 }
 
-/// Checks `plan` against its pipeline and components.
-pub fn validate(pipeline: &Pipeline, plan: &Plan, components: &Components, source: &SourceMap, report: &mut Report) {
-    let mut check = Checker { pipeline, plan, components, source, report };
+/// Checks `plan` (the pipeline file and the sub-pipelines it uses) against its components.
+pub fn validate(plan: &Plan, components: &Components, report: &mut Report) {
+    report.errors.extend(plan.errors.iter().cloned());
+    let mut check = Checker { plan, components, report, scope: 0, output_types: HashMap::new() };
     check.names();
     check.components();
+    // Inner scopes first: a sub-pipeline's output types are known before its readers are checked.
+    for s in (0..plan.scopes.len()).rev() {
+        check.outputs(s);
+    }
     for t in 0..plan.tasks.len() {
+        check.scope = plan.tasks[t].scope;
         check.task(t);
     }
-    check.outputs();
     check.branches();
     check.loops();
+    check.subs();
     check.cycles();
+    // A sub-pipeline used twice is checked twice; report each problem once.
+    let mut seen = HashSet::new();
+    report.errors.retain(|d| seen.insert((d.file.clone(), d.path.clone(), d.message.clone())));
 }
 
 struct Checker<'a> {
-    pipeline: &'a Pipeline,
     plan: &'a Plan,
     components: &'a Components,
-    source: &'a SourceMap,
     report: &'a mut Report,
+    /// The scope being checked: errors are reported in its file, names resolve in it.
+    scope: ScopeIdx,
+    /// The type of each sub-pipeline output, by scope and name (None: unknown).
+    output_types: HashMap<(ScopeIdx, String), Option<ValueType>>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -113,38 +124,64 @@ fn list_or_none(names: &[&str]) -> String {
 }
 
 impl Checker<'_> {
+    fn source(&self) -> &SourceMap {
+        &self.plan.scopes[self.scope].source
+    }
+
+    fn pipeline(&self) -> &Pipeline {
+        &self.plan.scopes[self.scope].pipeline
+    }
+
     fn error(&mut self, path: &str, message: String) {
-        self.report.errors.push(self.source.error(path, message));
+        let d = self.source().error(path, message);
+        self.report.errors.push(d);
     }
 
     fn names(&mut self) {
-        for (name, path) in &self.plan.duplicates {
-            self.report.errors.push(self.source.error(
-                &format!("{path}.task"),
-                format!("task name `{name}` is used twice: task names must be unique in the pipeline; rename one"),
-            ));
+        for s in 0..self.plan.scopes.len() {
+            self.scope = s;
+            for (name, path) in self.plan.scopes[s].duplicates.clone() {
+                self.error(
+                    &format!("{path}.task"),
+                    format!("task name `{name}` is used twice: task names must be unique in the pipeline; rename one"),
+                );
+            }
+            for (name, c) in self.plan.scopes[s].pipeline.components.clone() {
+                if c.path.is_some() == c.pipeline.is_some() {
+                    self.error(
+                        &format!("components.{name}"),
+                        format!("component `{name}` needs exactly one of `path` (a .wasm or .wat file) and `pipeline` (a pipeline file)"),
+                    );
+                }
+            }
         }
         let mut groups = HashSet::new();
-        for group in self.plan.groups[1..].iter().filter(|g| !g.iteration) {
+        for group in self.plan.groups[1..].iter().filter(|g| !g.iteration && g.sub.is_none()) {
+            self.scope = group.scope;
             if !groups.insert(group.id.clone()) {
-                self.report.errors.push(self.source.error(
+                self.error(
                     &format!("{}.name", group.doc_path),
                     format!("group `{}` is declared twice in the same place: rename one", group.name),
-                ));
+                );
             }
             if !valid_name(&group.name) {
-                self.report.errors.push(self.source.error(
+                self.error(
                     &format!("{}.name", group.doc_path),
                     format!("group name `{}` may use only letters, digits, `-` and `_`", group.name),
-                ));
+                );
             }
         }
-        for task in &self.plan.tasks {
-            if !valid_name(&task.name) {
-                self.report.errors.push(self.source.error(
-                    &format!("{}.task", task.doc_path),
-                    format!("task name `{}` may use only letters, digits, `-` and `_`", task.name),
-                ));
+        let named = self.plan.tasks.iter().map(|t| (t.scope, &t.name, format!("{}.task", t.doc_path)));
+        let subs = self
+            .plan
+            .groups
+            .iter()
+            .filter(|g| g.sub.is_some())
+            .map(|g| (g.scope, &g.name, format!("{}.task", g.doc_path)));
+        for (scope, name, path) in named.chain(subs).collect::<Vec<_>>() {
+            if !valid_name(name) {
+                self.scope = scope;
+                self.error(&path, format!("task name `{name}` may use only letters, digits, `-` and `_`"));
             }
         }
     }
@@ -153,14 +190,15 @@ impl Checker<'_> {
     fn components(&mut self) {
         let mut reported = HashSet::new();
         for task in &self.plan.tasks {
-            let Some(Err(e)) = self.components.get(&task.component) else {
+            let Some(Err(e)) = self.components.get(&(task.scope, task.component.clone())) else {
                 continue;
             };
+            self.scope = task.scope;
             if task.is_exit {
                 let message = format!("exit task `{}` cannot run: {e}", task.name);
                 self.error(&format!("{}.component", task.doc_path), message);
-            } else if reported.insert(task.component.clone()) {
-                let d = self.source.error(
+            } else if reported.insert((task.scope, task.component.clone())) {
+                let d = self.source().error(
                     &format!("components.{}", task.component),
                     format!("{e} (its tasks will fail with kind `load`)"),
                 );
@@ -170,7 +208,8 @@ impl Checker<'_> {
     }
 
     fn signature(&self, t: TaskIdx) -> Option<&Signature> {
-        match self.components.get(&self.plan.tasks[t].component) {
+        let task = &self.plan.tasks[t];
+        match self.components.get(&(task.scope, task.component.clone())) {
             Some(Ok(c)) => Some(&c.signature),
             _ => None,
         }
@@ -179,8 +218,8 @@ impl Checker<'_> {
     fn task(&mut self, t: TaskIdx) {
         let task = &self.plan.tasks[t];
         let path = task.doc_path.clone();
-        if !self.pipeline.components.contains_key(&task.component) {
-            let known: Vec<&str> = self.pipeline.components.keys().map(String::as_str).collect();
+        if !self.pipeline().components.contains_key(&task.component) {
+            let known: Vec<&str> = self.pipeline().components.keys().map(String::as_str).collect();
             let message = format!(
                 "task `{}` uses component `{}`, which is not declared under `components`; declared: {}",
                 task.name,
@@ -192,7 +231,7 @@ impl Checker<'_> {
         for after in &task.after {
             if after == &task.name {
                 self.error(&format!("{path}.after"), format!("task `{after}` cannot run after itself"));
-            } else if !self.plan.by_name.contains_key(after) {
+            } else if self.plan.lookup(task.scope, after).is_none() {
                 self.error(&format!("{path}.after"), format!("`after: {after}` names no task of this pipeline"));
             }
         }
@@ -331,12 +370,12 @@ impl Checker<'_> {
 
     /// The name of a body task that `binding` (of exit task `t`) reads, if any.
     fn body_producer(&self, t: TaskIdx, binding: &Binding) -> Option<String> {
-        let group = self.plan.tasks[t].group;
+        let (group, scope) = (self.plan.tasks[t].group, self.plan.tasks[t].scope);
         binding.refs().into_iter().find_map(|r| match r {
-            Ref::Output { task, .. } => {
-                let p = *self.plan.by_name.get(task)?;
-                (p != t && self.plan.task_in_group(p, group)).then(|| task.clone())
-            }
+            Ref::Output { task, .. } => match self.plan.lookup(scope, task)? {
+                Node::Task(p) => (p != t && self.plan.task_in_group(p, group)).then(|| task.clone()),
+                Node::Sub(g) => self.plan.group_within(g, group).then(|| task.clone()),
+            },
             _ => None,
         })
     }
@@ -367,10 +406,10 @@ impl Checker<'_> {
                         return None;
                     }
                 },
-                Ref::Param(name) => match self.pipeline.params.get(name) {
+                Ref::Param(name) => match self.pipeline().params.get(name) {
                     Some(p) => types.push(p.ty),
                     None => {
-                        let known: Vec<&str> = self.pipeline.params.keys().map(String::as_str).collect();
+                        let known: Vec<&str> = self.pipeline().params.keys().map(String::as_str).collect();
                         self.error(
                             path,
                             format!("`{r}` names no parameter; declared parameters: {}", list_or_none(&known)),
@@ -379,9 +418,33 @@ impl Checker<'_> {
                     }
                 },
                 Ref::Output { task, output } => {
-                    let Some(&p) = self.plan.by_name.get(task) else {
-                        self.error(path, format!("`{r}` names no task: there is no task `{task}` in this pipeline"));
-                        return None;
+                    let p = match self.plan.lookup(self.scope, task) {
+                        Some(Node::Task(p)) => p,
+                        Some(node @ Node::Sub(g)) => {
+                            let inner = self.plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                            let fan_in = !self.plan.loops_between(node, from).is_empty();
+                            match self.output_types.get(&(inner, output.clone())) {
+                                Some(ty) if fan_in => types.push(ty.map(|_| ValueType::List).unwrap_or(ValueType::Any)),
+                                Some(ty) => types.push(ty.unwrap_or(ValueType::Any)),
+                                None => {
+                                    let known: Vec<&str> =
+                                        self.plan.scopes[inner].outputs.keys().map(String::as_str).collect();
+                                    self.error(
+                                        path,
+                                        format!("`{r}`: sub-pipeline task `{task}` has no output `{output}`; its pipeline's outputs are: {}", list_or_none(&known)),
+                                    );
+                                    return None;
+                                }
+                            }
+                            continue;
+                        }
+                        None => {
+                            self.error(
+                                path,
+                                format!("`{r}` names no task: there is no task `{task}` in this pipeline"),
+                            );
+                            return None;
+                        }
                     };
                     if let Some(c) = consumer {
                         if p == c {
@@ -398,7 +461,7 @@ impl Checker<'_> {
                         }
                     }
                     // A reader outside a loop collects the output of every iteration: a list.
-                    let fan_in = !self.plan.loops_between(p, from).is_empty();
+                    let fan_in = !self.plan.loops_between(Node::Task(p), from).is_empty();
                     let sig = self.signature(p)?;
                     match sig.output(output) {
                         Some(spec) => match &spec.ty {
@@ -475,6 +538,7 @@ impl Checker<'_> {
     fn loops(&mut self) {
         for l in 0..self.plan.groups.len() {
             let Some(looping) = self.plan.groups[l].looping.clone() else { continue };
+            self.scope = self.plan.groups[l].scope;
             let path = self.plan.groups[l].doc_path.clone();
             if !crate::model::binding::is_var(&looping.var) {
                 self.error(
@@ -499,8 +563,8 @@ impl Checker<'_> {
             }
             for r in binding.refs() {
                 if let Ref::Output { task, .. } = r
-                    && let Some(&p) = self.plan.by_name.get(task)
-                    && self.plan.task_in_group(p, l)
+                    && let Some(node) = self.plan.lookup(self.scope, task)
+                    && self.plan.group_within(self.plan.node_group(node), l)
                 {
                     self.error(
                         &items_path,
@@ -521,29 +585,39 @@ impl Checker<'_> {
         }
     }
 
-    fn outputs(&mut self) {
-        for (name, binding) in &self.plan.outputs {
+    /// Checks the outputs of scope `s` and notes their types for the sub-pipeline's readers.
+    fn outputs(&mut self, s: ScopeIdx) {
+        self.scope = s;
+        let from = self.plan.scopes[s].group;
+        for (name, binding) in self.plan.scopes[s].outputs.clone() {
             let path = format!("outputs.{name}");
-            match binding {
+            let ty = match binding {
                 Ok(Binding::Literal(_)) => {
-                    self.error(&path, format!("pipeline output `{name}` must reference a task output, like `{{{{tasks.TASK.outputs.OUTPUT}}}}`"))
+                    self.error(&path, format!("pipeline output `{name}` must reference a task output, like `{{{{tasks.TASK.outputs.OUTPUT}}}}`"));
+                    None
                 }
-                Ok(b) => {
-                    self.binding_type_for(None, 0, b, &path);
+                Ok(b) => self.binding_type_for(None, from, &b, &path),
+                Err(e) => {
+                    self.error(&path, format!("pipeline output `{name}`: {e}"));
+                    None
                 }
-                Err(e) => self.error(&path, format!("pipeline output `{name}`: {e}")),
-            }
+            };
+            self.output_types.insert((s, name), ty);
         }
     }
 
     /// Checks `if`/`elif`/`else` groups: their place, their condition's syntax, references and
     /// types, and that a condition reads nothing inside its own branch.
     fn branches(&mut self) {
-        for path in self.plan.misplaced_branches.clone() {
-            self.error(&path, "`elif` and `else` must directly follow an `if` or `elif` step".into());
+        for s in 0..self.plan.scopes.len() {
+            self.scope = s;
+            for path in self.plan.scopes[s].misplaced_branches.clone() {
+                self.error(&path, "`elif` and `else` must directly follow an `if` or `elif` step".into());
+            }
         }
         for h in 0..self.plan.groups.len() {
             let Some(branch) = self.plan.groups[h].branch.clone() else { continue };
+            self.scope = self.plan.groups[h].scope;
             let path = format!("{}.condition", self.plan.groups[h].doc_path);
             let expr = match branch.condition {
                 None => continue,
@@ -559,8 +633,8 @@ impl Checker<'_> {
                 let ty = self.binding_type_for(None, h, &Binding::Ref(r.clone()), &path);
                 known &= ty.is_some();
                 if let Ref::Output { task, .. } = r
-                    && let Some(&p) = self.plan.by_name.get(task)
-                    && self.plan.task_in_group(p, h)
+                    && let Some(node) = self.plan.lookup(self.scope, task)
+                    && self.plan.group_within(self.plan.node_group(node), h)
                 {
                     self.error(&path, format!("the condition reads `{r}`, a task inside its own branch; it must read tasks that run before the branch"));
                     known = false;
@@ -573,9 +647,81 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks tasks that run a sub-pipeline: their inputs against the sub-pipeline's parameters
+    /// (names, types, required ones bound), and what a sub-pipeline may not set.
+    fn subs(&mut self) {
+        for g in 0..self.plan.groups.len() {
+            let Some(sub) = self.plan.groups[g].sub.clone() else { continue };
+            let inner = self.plan.scopes[sub.scope].pipeline.clone();
+            let (name, path) = (self.plan.groups[g].name.clone(), self.plan.groups[g].doc_path.clone());
+            self.scope = sub.scope;
+            if inner.deadline.is_some() {
+                self.error("deadline", format!("sub-pipeline `{}` sets `deadline`, which applies to a whole run only; set it on the top-level pipeline or with `--deadline`", inner.name));
+            }
+            self.scope = self.plan.groups[g].scope;
+            let parent = self.plan.groups[g].parent.unwrap_or(0);
+            for input in &sub.inputs {
+                let input_path = format!("{path}.inputs.{}", input.name);
+                let binding = match &input.binding {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.error(&input_path, format!("input `{}` of task `{name}`: {e}", input.name));
+                        continue;
+                    }
+                };
+                let got = self.binding_type_for(None, parent, binding, &input_path);
+                let Some(param) = inner.params.get(&input.name) else {
+                    let known: Vec<&str> = inner.params.keys().map(String::as_str).collect();
+                    self.error(
+                        &input_path,
+                        format!(
+                            "sub-pipeline `{}` (component `{}`) has no parameter `{}`; its parameters are: {}",
+                            inner.name,
+                            sub.component,
+                            input.name,
+                            list_or_none(&known)
+                        ),
+                    );
+                    continue;
+                };
+                let want = param.ty;
+                if let Binding::Literal(v) = binding {
+                    if let Err(e) = want.coerce(v.clone()) {
+                        self.error(&input_path, format!("input `{}` of task `{name}` is {want}: {e}", input.name));
+                    }
+                } else if let Some(got) = got
+                    && !want.accepts(got)
+                {
+                    self.error(
+                        &input_path,
+                        format!(
+                            "input `{}` of task `{name}` is {want}, but it is bound to a {got} value; bind a {want}",
+                            input.name
+                        ),
+                    );
+                }
+            }
+            for (param, spec) in &inner.params {
+                if spec.default.is_none() && !sub.inputs.iter().any(|i| &i.name == param) {
+                    self.error(
+                        &format!("{path}.inputs"),
+                        format!("task `{name}` does not bind parameter `{param}` ({}) of sub-pipeline `{}`, which has no default", spec.ty, inner.name),
+                    );
+                }
+            }
+            for after in &sub.after {
+                if self.plan.lookup(self.scope, after).is_none() {
+                    self.error(&format!("{path}.after"), format!("`after: {after}` names no task of this pipeline"));
+                }
+            }
+        }
+    }
+
     /// Reports each cycle among the children of each group once, naming the tasks in it.
     fn cycles(&mut self) {
         for g in 0..self.plan.groups.len() {
+            let group = &self.plan.groups[g];
+            self.scope = group.sub.as_ref().map(|s| s.scope).unwrap_or(group.scope);
             let children = self.plan.groups[g].children.clone();
             let deps: HashMap<Child, Vec<Child>> =
                 children.iter().map(|&c| (c, self.plan.sibling_deps(g, c))).collect();

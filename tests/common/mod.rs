@@ -43,14 +43,13 @@ impl Case {
     /// Like [`Case::new`], with `extra` (name, path) components declared too; a relative path
     /// is relative to the case's directory.
     pub fn with_components(body: &str, extra: &[(&str, &str)]) -> Case {
-        let mut components = String::from("components:\n");
-        for (name, path) in extra {
-            components.push_str(&format!("  {name}: {{path: {path:?}}}\n"));
-        }
-        for (name, path) in COMPONENTS {
-            components.push_str(&format!("  {name}: {{path: {path:?}}}\n"));
-        }
-        Case::raw(&format!("version: 1\n{components}{body}"))
+        Case::raw(&format!("version: 1\n{}{body}", components_block(extra)))
+    }
+
+    /// Writes another pipeline file beside `pipeline.yaml` (for sub-pipelines): `body` with
+    /// `version` and the same `components:` block as [`Case::new`].
+    pub fn add_pipeline(&self, name: &str, body: &str) {
+        std::fs::write(self.dir.path().join(name), format!("version: 1\n{}{body}", components_block(&[]))).unwrap();
     }
 
     /// Writes `text` as it is to `pipeline.yaml`.
@@ -86,6 +85,23 @@ impl Case {
         let out = wasmpipe(&["validate", self.file.to_str().unwrap(), "--output", "json"], &[]);
         (out.0, parse(&out.1, &out.2))
     }
+}
+
+/// A `components:` block naming every built guest, and `extra` (name, spec) entries first;
+/// a spec is a path, or a YAML flow mapping (`{pipeline: sub.yaml}`).
+fn components_block(extra: &[(&str, &str)]) -> String {
+    let mut components = String::from("components:\n");
+    for (name, spec) in extra {
+        if spec.starts_with('{') {
+            components.push_str(&format!("  {name}: {spec}\n"));
+        } else {
+            components.push_str(&format!("  {name}: {{path: {spec:?}}}\n"));
+        }
+    }
+    for (name, path) in COMPONENTS {
+        components.push_str(&format!("  {name}: {{path: {path:?}}}\n"));
+    }
+    components
 }
 
 fn parse(stdout: &str, stderr: &str) -> Value {

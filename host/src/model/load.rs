@@ -19,6 +19,11 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// A source map of `file` that knows no lines (for a file that could not be read).
+    pub fn for_file(file: &Path) -> SourceMap {
+        SourceMap { file: file.to_path_buf(), lines: HashMap::new() }
+    }
+
     /// The line of the node at `path`, or of its nearest ancestor that has one.
     pub fn line(&self, path: &str) -> Option<usize> {
         let mut path = path;

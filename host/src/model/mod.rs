@@ -76,12 +76,19 @@ pub struct Param {
     pub description: String,
 }
 
-/// Where a component's `.wasm` file is.
+/// Where a component is: a `.wasm` file (`path`), or a pipeline file used as a component
+/// (`pipeline`, a sub-pipeline). Exactly one of the two.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentRef {
-    /// Path of the `.wasm` (or `.wat`) file, relative to the pipeline file.
-    pub path: String,
+    /// Path of the `.wasm` (or `.wat`) file, relative to this pipeline file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Path of a pipeline file (YAML or JSON), relative to this pipeline file: a task that uses
+    /// this component runs that pipeline's steps, with its inputs as the pipeline's parameters
+    /// and the pipeline's `outputs` as its outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
 }
 
 /// One step: a task, or a group of steps.
@@ -264,6 +271,26 @@ pub struct Task {
     /// pipeline file). Read-only; tasks see no host files by default.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub dirs: IndexMap<String, String>,
+}
+
+impl Pipeline {
+    /// A pipeline with nothing in it, named `name`.
+    pub fn empty(name: &str) -> Pipeline {
+        Pipeline {
+            version: FORMAT_VERSION,
+            name: name.to_string(),
+            description: String::new(),
+            params: IndexMap::new(),
+            components: IndexMap::new(),
+            steps: Vec::new(),
+            deadline: None,
+            cache: false,
+            parallelism: None,
+            retries: None,
+            backoff: None,
+            outputs: IndexMap::new(),
+        }
+    }
 }
 
 impl Step {

@@ -1,0 +1,333 @@
+//! Building a [`Plan`] from a loaded pipeline file: groups, task templates, ids, bindings and
+//! dependencies. A task whose component is a pipeline file becomes a group that holds that
+//! pipeline's steps, in a naming scope of its own.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{
+    BranchInfo, Child, Grants, GroupIdx, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope, ScopeIdx,
+    SubInfo, TaskIdx, TaskLimits, join_id,
+};
+use crate::model::binding::{Binding, Ref};
+use crate::model::condition::Expr;
+use crate::model::load::{self, Loaded};
+use crate::model::{Step, Task};
+
+/// How deep sub-pipelines may nest; deeper is taken for a pipeline that uses itself.
+const MAX_DEPTH: usize = 16;
+
+impl Plan {
+    /// Builds the plan of a loaded pipeline file, reading the sub-pipeline files it uses.
+    pub fn build(loaded: Loaded) -> Plan {
+        let Loaded { pipeline, source, base_dir } = loaded;
+        let root = PlanGroup {
+            id: String::new(),
+            name: pipeline.name.clone(),
+            parent: None,
+            children: Vec::new(),
+            exit: None,
+            branch: None,
+            looping: None,
+            iteration: false,
+            max_running: pipeline.parallelism.map(|p| p as usize),
+            sub: None,
+            scope: 0,
+            doc_path: String::new(),
+        };
+        let mut plan = Plan {
+            name: pipeline.name.clone(),
+            tasks: Vec::new(),
+            groups: vec![root],
+            scopes: Vec::new(),
+            deadline: pipeline.deadline.map(|d| d.0),
+            errors: Vec::new(),
+        };
+        let file = source.file.clone();
+        plan.add_scope(Loaded { pipeline, source, base_dir }, 0, &mut vec![file]);
+        plan.resolve_deps();
+        plan
+    }
+
+    /// Adds the scope of a pipeline file whose steps go into group `group`; `files` are the
+    /// pipeline files being read, outermost first (to refuse a pipeline that uses itself).
+    fn add_scope(&mut self, loaded: Loaded, group: GroupIdx, files: &mut Vec<PathBuf>) -> ScopeIdx {
+        let Loaded { pipeline, source, base_dir } = loaded;
+        let s = self.scopes.len();
+        let components = pipeline
+            .components
+            .iter()
+            .filter_map(|(name, c)| c.path.as_ref().map(|p| (name.clone(), base_dir.join(p))))
+            .collect();
+        self.scopes.push(Scope {
+            outputs: pipeline.outputs.iter().map(|(k, v)| (k.clone(), Binding::parse(v))).collect(),
+            pipeline: pipeline.clone(),
+            source,
+            by_name: HashMap::new(),
+            duplicates: Vec::new(),
+            components,
+            group,
+            misplaced_branches: Vec::new(),
+        });
+        let mut builder = Builder { plan: self, scope: s, base_dir: &base_dir, files, unnamed: 0 };
+        builder.add_steps(group, &pipeline.steps, "steps");
+        s
+    }
+
+    /// Fills in what each task, condition, loop and sub-pipeline reads, by name in its scope.
+    fn resolve_deps(&mut self) {
+        for t in 0..self.tasks.len() {
+            let task = &self.tasks[t];
+            let refs = task.inputs.iter().filter_map(|i| i.binding.as_ref().ok()).flat_map(Binding::refs);
+            let deps = self.deps_of(task.scope, refs, &task.after);
+            self.tasks[t].deps = deps;
+        }
+        for g in 0..self.groups.len() {
+            let group = &self.groups[g];
+            let (refs, after): (Vec<&Ref>, &[String]) = match (&group.branch, &group.looping, &group.sub) {
+                (Some(BranchInfo { condition: Some(Ok(expr)), .. }), _, _) => (expr.refs(), &[]),
+                (_, Some(LoopInfo { items: Ok(items), .. }), _) => (items.refs(), &[]),
+                (_, _, Some(sub)) => (
+                    sub.inputs.iter().filter_map(|i| i.binding.as_ref().ok()).flat_map(Binding::refs).collect(),
+                    &sub.after,
+                ),
+                _ => continue,
+            };
+            let deps = self.deps_of(group.scope, refs.into_iter(), after);
+            let group = &mut self.groups[g];
+            if let Some(branch) = group.branch.as_mut() {
+                branch.deps = deps;
+            } else if let Some(looping) = group.looping.as_mut() {
+                looping.deps = deps;
+            } else if let Some(sub) = group.sub.as_mut() {
+                sub.deps = deps;
+            }
+        }
+    }
+
+    /// The tasks and sub-pipelines that `refs` and `after` name in `scope`.
+    fn deps_of<'r>(&self, scope: ScopeIdx, refs: impl Iterator<Item = &'r Ref>, after: &[String]) -> Vec<Child> {
+        let named = refs
+            .filter_map(|r| match r {
+                Ref::Output { task, .. } => Some(task),
+                _ => None,
+            })
+            .chain(after);
+        let mut deps: Vec<Child> = named
+            .filter_map(|name| match self.lookup(scope, name)? {
+                Node::Task(t) => Some(Child::Task(t)),
+                Node::Sub(g) => Some(Child::Group(g)),
+            })
+            .collect();
+        deps.sort_unstable_by_key(|c| match c {
+            Child::Task(t) => (0, *t),
+            Child::Group(g) => (1, *g),
+        });
+        deps.dedup();
+        deps
+    }
+}
+
+/// Adds one scope's steps to the plan.
+struct Builder<'a> {
+    plan: &'a mut Plan,
+    scope: ScopeIdx,
+    base_dir: &'a Path,
+    files: &'a mut Vec<PathBuf>,
+    /// Unnamed groups so far in this scope, for `condition-N`, `exit-handler-N`, `for-loop-N`.
+    unnamed: usize,
+}
+
+impl Builder<'_> {
+    fn add_steps(&mut self, group: GroupIdx, steps: &[Step], path: &str) {
+        let mut chain: Option<GroupIdx> = None;
+        for (i, step) in steps.iter().enumerate() {
+            let step_path = format!("{path}[{i}]");
+            let (key, name, condition, branch_steps) = match step {
+                Step::If(s) => ("if", &s.branch.name, Some(&s.branch.condition), &s.branch.steps),
+                Step::Elif(s) => ("elif", &s.elif.name, Some(&s.elif.condition), &s.elif.steps),
+                Step::Else(s) => ("else", &s.branch.name, None, &s.branch.steps),
+                _ => ("", &None, None, &Vec::new()),
+            };
+            if !key.is_empty() {
+                let prev = if key == "if" { None } else { chain };
+                if key != "if" && prev.is_none() {
+                    self.scope_mut().misplaced_branches.push(format!("{step_path}.{key}"));
+                }
+                let group_path = format!("{step_path}.{key}");
+                let branch = BranchInfo { condition: condition.map(|c| Expr::parse(c)), prev, deps: Vec::new() };
+                let g = self.add_group(group, name, "condition", group_path.clone());
+                self.plan.groups[g].branch = Some(branch);
+                self.add_steps(g, branch_steps, &format!("{group_path}.steps"));
+                chain = (key != "else").then_some(g);
+                continue;
+            }
+            chain = None;
+            match step {
+                Step::If(_) | Step::Elif(_) | Step::Else(_) => unreachable!("handled above"),
+                Step::ParallelFor(step) => {
+                    let spec = &step.parallel_for;
+                    let group_path = format!("{step_path}.parallel_for");
+                    let looping = LoopInfo {
+                        items: Binding::parse(&spec.items),
+                        var: spec.var.clone().unwrap_or_else(|| "item".into()),
+                        parallelism: spec.parallelism.map(|p| p as usize),
+                        fail_fast: spec.fail_fast,
+                        deps: Vec::new(),
+                    };
+                    let g = self.add_group(group, &spec.name, "for-loop", group_path.clone());
+                    self.plan.groups[g].looping = Some(looping);
+                    let iteration = self.add_group(g, &Some("*".into()), "", group_path.clone());
+                    self.plan.groups[iteration].iteration = true;
+                    self.add_steps(iteration, &spec.steps, &format!("{group_path}.steps"));
+                }
+                Step::Task(task) => {
+                    if let Some(sub) = self.sub_pipeline_of(task) {
+                        self.add_sub(group, task, sub, step_path);
+                    } else {
+                        let t = self.add_task(group, task, false, step_path);
+                        self.plan.groups[group].children.push(Child::Task(t));
+                    }
+                }
+                Step::ExitHandler(step) => {
+                    let eh = &step.exit_handler;
+                    let group_path = format!("{step_path}.exit_handler");
+                    let g = self.add_group(group, &eh.name, "exit-handler", group_path.clone());
+                    self.add_steps(g, &eh.steps, &format!("{group_path}.steps"));
+                    let exit = self.add_task(g, &eh.exit, true, format!("{group_path}.exit"));
+                    self.plan.groups[g].exit = Some(exit);
+                }
+            }
+        }
+    }
+
+    fn scope_mut(&mut self) -> &mut Scope {
+        &mut self.plan.scopes[self.scope]
+    }
+
+    /// The pipeline file that `task`'s component names, if it names one.
+    fn sub_pipeline_of(&self, task: &Task) -> Option<PathBuf> {
+        let component = self.plan.scopes[self.scope].pipeline.components.get(&task.component)?;
+        component.pipeline.as_ref().map(|p| self.base_dir.join(p))
+    }
+
+    /// Adds a task that runs the sub-pipeline in `file`: a group named after the task, holding
+    /// the sub-pipeline's steps in a scope of their own.
+    fn add_sub(&mut self, parent: GroupIdx, task: &Task, file: PathBuf, doc_path: String) {
+        let g = self.add_group(parent, &Some(task.task.clone()), "", doc_path.clone());
+        if self.scope_mut().by_name.insert(task.task.clone(), Node::Sub(g)).is_some() {
+            self.scope_mut().duplicates.push((task.task.clone(), doc_path.clone()));
+        }
+        let inputs =
+            task.inputs.iter().map(|(name, v)| PlanInput { name: name.clone(), binding: Binding::parse(v) }).collect();
+        let sub = SubInfo {
+            scope: 0,
+            component: task.component.clone(),
+            inputs,
+            after: task.after.clone(),
+            deps: Vec::new(),
+        };
+        self.plan.groups[g].sub = Some(sub);
+        let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+        let source = &self.plan.scopes[self.scope].source;
+        let at = |message: String| source.error(&format!("{doc_path}.component"), message);
+        let loaded = if self.files.contains(&canonical) || self.files.len() >= MAX_DEPTH {
+            Err(vec![at(format!(
+                "task `{}` runs pipeline `{}`, which is already being read: a pipeline cannot use itself, directly or through others",
+                task.task,
+                file.display()
+            ))])
+        } else if !file.is_file() {
+            Err(vec![at(format!(
+                "task `{}` runs pipeline file `{}` (component `{}`), which does not exist; check the `pipeline:` path, relative to this file",
+                task.task,
+                file.display(),
+                task.component
+            ))])
+        } else {
+            load::load_file(&file).map_err(|d| d.errors)
+        };
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            Err(errors) => {
+                self.plan.errors.extend(errors);
+                // An empty scope keeps names resolving, so the error above is the only one.
+                let pipeline = crate::model::Pipeline::empty(&task.task);
+                Loaded { pipeline, source: load::SourceMap::for_file(&file), base_dir: self.base_dir.to_path_buf() }
+            }
+        };
+        self.plan.groups[g].max_running = loaded.pipeline.parallelism.map(|p| p as usize);
+        self.files.push(canonical);
+        let inner = self.plan.add_scope(loaded, g, self.files);
+        self.files.pop();
+        if let Some(sub) = self.plan.groups[g].sub.as_mut() {
+            sub.scope = inner;
+        }
+    }
+
+    /// Adds a group as the next child of `parent`; an unnamed one is called `{kind}-N`, N
+    /// counting unnamed groups across the scope (as KFP names them).
+    fn add_group(&mut self, parent: GroupIdx, name: &Option<String>, kind: &str, doc_path: String) -> GroupIdx {
+        let name = name.clone().unwrap_or_else(|| {
+            self.unnamed += 1;
+            format!("{kind}-{}", self.unnamed)
+        });
+        let g = self.plan.groups.len();
+        self.plan.groups.push(PlanGroup {
+            id: join_id(&self.plan.groups[parent].id, &name),
+            name,
+            parent: Some(parent),
+            children: Vec::new(),
+            exit: None,
+            branch: None,
+            looping: None,
+            iteration: false,
+            max_running: None,
+            sub: None,
+            scope: self.scope,
+            doc_path,
+        });
+        self.plan.groups[parent].children.push(Child::Group(g));
+        g
+    }
+
+    fn add_task(&mut self, group: GroupIdx, task: &Task, is_exit: bool, doc_path: String) -> TaskIdx {
+        let t = self.plan.tasks.len();
+        if self.scope_mut().by_name.insert(task.task.clone(), Node::Task(t)).is_some() {
+            self.scope_mut().duplicates.push((task.task.clone(), doc_path.clone()));
+        }
+        let pipeline = &self.plan.scopes[self.scope].pipeline;
+        let task = PlanTask {
+            id: join_id(&self.plan.groups[group].id, &task.task),
+            name: task.task.clone(),
+            component: task.component.clone(),
+            group,
+            is_exit,
+            inputs: task
+                .inputs
+                .iter()
+                .map(|(name, v)| PlanInput { name: name.clone(), binding: Binding::parse(v) })
+                .collect(),
+            after: task.after.clone(),
+            deps: Vec::new(),
+            scope: self.scope,
+            doc_path,
+            limits: TaskLimits {
+                timeout: task.timeout.map(|t| t.0),
+                memory: task.memory.map(|m| m.0),
+                fuel: task.fuel,
+            },
+            grants: Grants {
+                env: task.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                host_env: task.host_env.clone(),
+                dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), self.base_dir.join(host))).collect(),
+            },
+            cache: task.cache.or(pipeline.cache.then_some(true)),
+            ignore_upstream_failure: task.ignore_upstream_failure,
+            retries: task.retries.or(pipeline.retries).unwrap_or(0),
+            backoff: task.backoff.or(pipeline.backoff).unwrap_or_default(),
+        };
+        self.plan.tasks.push(task);
+        t
+    }
+}

@@ -1,0 +1,392 @@
+//! The plan: a pipeline's steps as a tree of groups and a flat list of task templates in
+//! declaration order, with ids, parsed bindings, dependencies and naming scopes (one per
+//! sub-pipeline use). Built from the model (`build.rs`); validation (`crate::validate`)
+//! checks it against the components before anything runs, and the run makes instances of it
+//! (`crate::tree`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::model::Pipeline;
+use crate::model::binding::Binding;
+use crate::model::condition::Expr;
+use crate::model::load::SourceMap;
+
+mod build;
+
+/// Index of a task in [`Plan::tasks`].
+pub type TaskIdx = usize;
+/// Index of a group in [`Plan::groups`]; 0 is the pipeline itself.
+pub type GroupIdx = usize;
+
+/// A child of a group: a task or a nested group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Child {
+    /// A task.
+    Task(TaskIdx),
+    /// A group.
+    Group(GroupIdx),
+}
+
+/// One input binding of a task.
+#[derive(Clone, Debug)]
+pub struct PlanInput {
+    /// The input's name.
+    pub name: String,
+    /// Its binding, or the error that parsing it gave.
+    pub binding: Result<Binding, String>,
+}
+
+/// One task instance.
+#[derive(Clone, Debug)]
+pub struct PlanTask {
+    /// Its unique id (`cleanup/print-msg`).
+    pub id: String,
+    /// Its name in the pipeline.
+    pub name: String,
+    /// The name of the component it runs.
+    pub component: String,
+    /// The group it belongs to; for an exit task, the group whose exit task it is.
+    pub group: GroupIdx,
+    /// Whether it is the exit task of `group`.
+    pub is_exit: bool,
+    /// Its input bindings.
+    pub inputs: Vec<PlanInput>,
+    /// Its `after:` names.
+    pub after: Vec<String>,
+    /// Tasks and sub-pipelines it reads outputs of or waits for (known names only).
+    pub deps: Vec<Child>,
+    /// The scope its names resolve in.
+    pub scope: ScopeIdx,
+    /// Where it is written (`steps[0].exit_handler.exit`).
+    pub doc_path: String,
+    /// Limits set on the task itself; unset ones come from the run's defaults.
+    pub limits: TaskLimits,
+    /// What the task may see of the host beyond its inputs.
+    pub grants: Grants,
+    /// Whether it is cached: its own choice, else its pipeline's (`None`: `--cache` decides).
+    pub cache: Option<bool>,
+    /// Whether it runs even when its upstream failed (`ignore_upstream_failure`).
+    pub ignore_upstream_failure: bool,
+    /// How many times it is run again after a retryable failure.
+    pub retries: u32,
+    /// The wait before each retry.
+    pub backoff: crate::model::Backoff,
+}
+
+/// What a task may see of the host: nothing unless the pipeline grants it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Environment variables with literal values.
+    pub env: Vec<(String, String)>,
+    /// Host environment variables to pass through, by name (read when the run starts).
+    pub host_env: Vec<String>,
+    /// Read-only directories: (guest path, host path).
+    pub dirs: Vec<(String, PathBuf)>,
+}
+
+/// Limits a task sets for itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskLimits {
+    /// Timeout of one attempt.
+    pub timeout: Option<std::time::Duration>,
+    /// Memory limit in bytes.
+    pub memory: Option<u64>,
+    /// Fuel of one attempt.
+    pub fuel: Option<u64>,
+}
+
+impl TaskLimits {
+    /// The limits of one attempt: this task's, else the run's `defaults`.
+    pub fn over(&self, defaults: &crate::sandbox::Limits) -> crate::sandbox::Limits {
+        crate::sandbox::Limits {
+            timeout: self.timeout.unwrap_or(defaults.timeout),
+            memory: self.memory.map(|m| m as usize).unwrap_or(defaults.memory),
+            fuel: self.fuel.or(defaults.fuel),
+            ..*defaults
+        }
+    }
+}
+
+/// A group of steps: the pipeline itself (index 0) or an exit-handler group.
+#[derive(Clone, Debug)]
+pub struct PlanGroup {
+    /// Its id: the names of its enclosing groups and its own, joined by `/` (empty for the root).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its parent (None for the root).
+    pub parent: Option<GroupIdx>,
+    /// Its children in order.
+    pub children: Vec<Child>,
+    /// Its exit task, for an exit-handler group.
+    pub exit: Option<TaskIdx>,
+    /// For an `if`, `elif` or `else` group: its condition and place in its chain.
+    pub branch: Option<BranchInfo>,
+    /// For a `parallel_for` group: its items and options. Its one child is the template of an
+    /// iteration, which the run copies once per item.
+    pub looping: Option<LoopInfo>,
+    /// Whether this is the iteration template of a `parallel_for` (its id ends in `/*`).
+    pub iteration: bool,
+    /// At most this many tasks inside it run at once (a pipeline's `parallelism`).
+    pub max_running: Option<usize>,
+    /// For a task that runs a sub-pipeline: the sub-pipeline.
+    pub sub: Option<SubInfo>,
+    /// The scope its name and its condition or items resolve in.
+    pub scope: ScopeIdx,
+    /// Where it is written.
+    pub doc_path: String,
+}
+
+/// What a `parallel_for` loops over, and how.
+#[derive(Clone, Debug)]
+pub struct LoopInfo {
+    /// The items binding, or the error that parsing it gave.
+    pub items: Result<Binding, String>,
+    /// The name tasks use for the item.
+    pub var: String,
+    /// At most this many iterations at once.
+    pub parallelism: Option<usize>,
+    /// Whether a failed iteration stops the start of new ones.
+    pub fail_fast: bool,
+    /// Tasks the items read.
+    pub deps: Vec<Child>,
+}
+
+/// What makes a conditional group run.
+#[derive(Clone, Debug)]
+pub struct BranchInfo {
+    /// The condition (None for `else`), or the error that parsing it gave.
+    pub condition: Option<Result<Expr, String>>,
+    /// The `if` or `elif` group just before it in its chain (None for `if`).
+    pub prev: Option<GroupIdx>,
+    /// Tasks the condition reads.
+    pub deps: Vec<Child>,
+}
+
+/// A pipeline ready to validate and run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The pipeline's name.
+    pub name: String,
+    /// Task templates, in declaration order (a group's exit task after its body).
+    pub tasks: Vec<PlanTask>,
+    /// Groups; 0 is the root.
+    pub groups: Vec<PlanGroup>,
+    /// Naming scopes: 0 is the pipeline file, then one per use of a sub-pipeline.
+    pub scopes: Vec<Scope>,
+    /// The pipeline's own run deadline.
+    pub deadline: Option<std::time::Duration>,
+    /// Problems found while reading sub-pipeline files.
+    pub errors: Vec<crate::diag::Diagnostic>,
+}
+
+/// Index of a scope in [`Plan::scopes`]; 0 is the pipeline file itself.
+pub type ScopeIdx = usize;
+
+/// What a task name means in a scope: a task, or a task that runs a sub-pipeline (a group).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// A task.
+    Task(TaskIdx),
+    /// A sub-pipeline's group.
+    Sub(GroupIdx),
+}
+
+/// A naming scope: one pipeline file, as the top-level pipeline or as one use of a
+/// sub-pipeline. Task names, parameters, components and outputs resolve in their scope.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// The pipeline file's content.
+    pub pipeline: Pipeline,
+    /// Where it is written.
+    pub source: SourceMap,
+    /// Task names (and sub-pipeline task names) of the scope.
+    pub by_name: HashMap<String, Node>,
+    /// Names used by more than one task, with the doc path of each repeat.
+    pub duplicates: Vec<(String, String)>,
+    /// The pipeline's outputs.
+    pub outputs: IndexMap<String, Result<Binding, String>>,
+    /// Component paths by name, resolved against the pipeline's directory (`.wasm` and `.wat`
+    /// components; sub-pipelines become groups).
+    pub components: IndexMap<String, PathBuf>,
+    /// The group that holds the scope's steps: the root, or the sub-pipeline's group.
+    pub group: GroupIdx,
+    /// Doc paths of `elif` and `else` steps that do not follow an `if` or `elif`.
+    pub misplaced_branches: Vec<String>,
+}
+
+/// A task that runs a sub-pipeline: its group holds the sub-pipeline's steps.
+#[derive(Clone, Debug)]
+pub struct SubInfo {
+    /// The scope of the sub-pipeline's steps.
+    pub scope: ScopeIdx,
+    /// The component (in the scope where the task is written) that names the sub-pipeline.
+    pub component: String,
+    /// The sub-pipeline's parameters, bound in the task's own scope.
+    pub inputs: Vec<PlanInput>,
+    /// Its `after:` names.
+    pub after: Vec<String>,
+    /// What its inputs read (and `after`).
+    pub deps: Vec<Child>,
+}
+
+impl Plan {
+    /// Whether task `t` is inside group `g` (its body or its exit task, at any depth).
+    pub fn task_in_group(&self, t: TaskIdx, g: GroupIdx) -> bool {
+        self.group_within(self.tasks[t].group, g)
+    }
+
+    /// Whether group `inner` is `outer` or nested in it.
+    pub fn group_within(&self, inner: GroupIdx, outer: GroupIdx) -> bool {
+        let mut cur = Some(inner);
+        while let Some(g) = cur {
+            if g == outer {
+                return true;
+            }
+            cur = self.groups[g].parent;
+        }
+        false
+    }
+
+    /// Whether `child` is `d` or contains it.
+    pub fn child_contains(&self, child: Child, d: Child) -> bool {
+        match (child, d) {
+            (Child::Task(x), Child::Task(t)) => x == t,
+            (Child::Task(_), Child::Group(_)) => false,
+            (Child::Group(g), Child::Task(t)) => self.task_in_group(t, g),
+            (Child::Group(g), Child::Group(h)) => self.group_within(h, g),
+        }
+    }
+
+    /// The children of `g` that `child` must wait for: the siblings holding a task or
+    /// sub-pipeline that a task inside `child`, or a group inside it (its condition, items or
+    /// sub-pipeline inputs), depends on.
+    pub fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
+        let mut needs: Vec<Child> = Vec::new();
+        match child {
+            Child::Task(t) => needs.extend(self.tasks[t].deps.iter().copied()),
+            Child::Group(h) => {
+                for k in self.groups_within(h) {
+                    needs.extend(self.groups[k].group_deps().iter().copied());
+                    let group = &self.groups[k];
+                    for &c in group.children.iter().chain(group.exit.map(Child::Task).iter()) {
+                        if let Child::Task(t) = c {
+                            needs.extend(self.tasks[t].deps.iter().copied());
+                        }
+                    }
+                }
+            }
+        }
+        let mut deps = Vec::new();
+        for d in needs {
+            if self.child_contains(child, d) {
+                continue;
+            }
+            if let Some(&sibling) = self.groups[g].children.iter().find(|c| self.child_contains(**c, d))
+                && !deps.contains(&sibling)
+            {
+                deps.push(sibling);
+            }
+        }
+        deps
+    }
+
+    /// Group `g` and every group nested in it.
+    pub fn groups_within(&self, g: GroupIdx) -> Vec<GroupIdx> {
+        let mut groups = vec![g];
+        let mut i = 0;
+        while i < groups.len() {
+            groups.extend(self.groups[groups[i]].children.iter().filter_map(|c| match c {
+                Child::Group(h) => Some(*h),
+                Child::Task(_) => None,
+            }));
+            i += 1;
+        }
+        groups
+    }
+
+    /// What `name` means in `scope`.
+    pub fn lookup(&self, scope: ScopeIdx, name: &str) -> Option<Node> {
+        self.scopes[scope].by_name.get(name).copied()
+    }
+
+    /// The group a node lives in (for a sub-pipeline, the group that holds its group).
+    pub fn node_group(&self, node: Node) -> GroupIdx {
+        match node {
+            Node::Task(t) => self.tasks[t].group,
+            Node::Sub(g) => self.groups[g].parent.unwrap_or(0),
+        }
+    }
+
+    /// The loops that hold `node` and not group `outer`, innermost first: the loops whose
+    /// iterations a reader in `outer` collects (fan-in).
+    pub fn loops_between(&self, node: Node, outer: GroupIdx) -> Vec<GroupIdx> {
+        let mut loops = Vec::new();
+        let mut cur = Some(self.node_group(node));
+        while let Some(g) = cur {
+            if self.group_within(outer, g) {
+                break;
+            }
+            if self.groups[g].looping.is_some() {
+                loops.push(g);
+            }
+            cur = self.groups[g].parent;
+        }
+        loops
+    }
+
+    /// The innermost `parallel_for` whose iterations hold group `g` and whose variable is `var`:
+    /// the loop whose item `{{var}}` means, read from inside `g`.
+    pub fn loop_of_var(&self, g: GroupIdx, var: &str) -> Option<GroupIdx> {
+        let (mut prev, mut cur) = (None, Some(g));
+        while let Some(k) = cur {
+            let group = &self.groups[k];
+            if group.looping.as_ref().is_some_and(|l| l.var == var) && prev.is_some() && prev == group.iteration_child()
+            {
+                return Some(k);
+            }
+            (prev, cur) = (Some(k), group.parent);
+        }
+        None
+    }
+
+    /// The id of a child, for messages and skip causes.
+    pub fn child_id(&self, child: Child) -> &str {
+        match child {
+            Child::Task(t) => &self.tasks[t].id,
+            Child::Group(g) => &self.groups[g].id,
+        }
+    }
+}
+
+impl PlanGroup {
+    /// What a condition, loop items or sub-pipeline inputs of this group read.
+    pub fn group_deps(&self) -> &[Child] {
+        match (&self.branch, &self.looping, &self.sub) {
+            (Some(b), _, _) => &b.deps,
+            (_, Some(l), _) => &l.deps,
+            (_, _, Some(s)) => &s.deps,
+            _ => &[],
+        }
+    }
+
+    /// The iteration template of a `parallel_for` group.
+    pub fn iteration_child(&self) -> Option<GroupIdx> {
+        match (&self.looping, self.children.first()) {
+            (Some(_), Some(Child::Group(i))) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// Joins an id prefix and a name with `/`.
+pub fn join_id(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") }
+}
+
+/// The value of a parameter from a run's inputs.
+pub type Params = IndexMap<String, Value>;

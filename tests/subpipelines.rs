@@ -1,0 +1,110 @@
+//! Sub-pipelines: a pipeline file used as a component, with typed inputs (its parameters) and
+//! outputs (its `outputs`), and exit handlers of its own (SPEC rules 1, 7).
+
+mod common;
+
+use common::{Case, printed, task};
+use serde_json::json;
+
+/// The sub-pipeline of these tests: adds its parameters `a` and `b` twice over, inside an exit
+/// handler of its own; `mode` makes its middle task fail.
+const SUB: &str = "name: adder\nparams:\n  a: {type: int}\n  b: {type: int, default: 1}\n  mode: {type: string, default: ok}\nsteps:\n  - exit_handler:\n      name: inner\n      exit: {task: report, component: exit_report, inputs: {message: \"adder done\"}}\n      steps:\n        - {task: first, component: add, inputs: {a: \"{{params.a}}\", b: \"{{params.b}}\"}}\n        - {task: check, component: fault, inputs: {mode: \"{{params.mode}}\"}}\n        - {task: second, component: add, inputs: {a: \"{{tasks.first.output}}\", b: \"{{params.b}}\"}, after: [check]}\noutputs:\n  total: \"{{tasks.second.output}}\"\n";
+
+fn case(body: &str) -> Case {
+    let case = Case::with_components(body, &[("adder", "{pipeline: sub.yaml}")]);
+    case.add_pipeline("sub.yaml", SUB);
+    case
+}
+
+/// Ensures that a sub-pipeline's tasks run under the task's name, its parameters come from the
+/// task's inputs (defaults where unbound), and its outputs feed the tasks that read them, typed.
+#[test]
+fn a_sub_pipeline_runs_with_its_inputs_and_passes_its_outputs_on() {
+    let case = case(
+        "name: p\nsteps:\n  - {task: seed, component: add, inputs: {a: 40}}\n  - {task: sub, component: adder, inputs: {a: \"{{tasks.seed.output}}\"}}\n  - {task: after, component: add, inputs: {a: \"{{tasks.sub.outputs.total}}\", b: 100}}\noutputs:\n  total: \"{{tasks.sub.outputs.total}}\"\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let ids: Vec<&str> = record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["seed", "sub/inner/first", "sub/inner/check", "sub/inner/second", "sub/inner/report", "after"]);
+    assert_eq!(task(&record, "sub/inner/first")["outputs"]["output"], 42);
+    assert_eq!(record["outputs"]["total"], 43);
+    assert_eq!(task(&record, "after")["outputs"]["output"], 143);
+}
+
+/// Ensures that a failure inside a sub-pipeline runs the sub-pipeline's own exit handler first,
+/// with the failure, then the handler around the task, which sees it too; a reader of the
+/// sub-pipeline's output is skipped.
+#[test]
+fn a_failure_inside_runs_the_inner_handler_then_the_outer_one() {
+    let case = case(
+        "name: p\nsteps:\n  - exit_handler:\n      name: outer\n      exit: {task: cleanup, component: exit_report, inputs: {message: \"outer done\"}}\n      steps:\n        - {task: sub, component: adder, inputs: {a: 1, mode: error}}\n        - {task: reader, component: add, inputs: {a: \"{{tasks.sub.outputs.total}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    let inner = task(&record, "outer/sub/inner/report");
+    assert_eq!(printed(inner)[0], "adder done");
+    assert_eq!(inner["final_status"]["state"], "failed");
+    assert_eq!(inner["final_status"]["group"], "inner");
+    assert_eq!(inner["final_status"]["failures"][0]["task"], "outer/sub/inner/check");
+    assert_eq!(
+        task(&record, "outer/sub/inner/second")["skip"],
+        json!({"reason": "upstream_failed", "cause": "outer/sub/inner/check"})
+    );
+    let outer = task(&record, "outer/cleanup");
+    let failed: Vec<&str> =
+        outer["final_status"]["failures"].as_array().unwrap().iter().map(|f| f["task"].as_str().unwrap()).collect();
+    assert_eq!(failed, ["outer/sub/inner/check"]);
+    assert!(
+        inner["attempts"][0]["finished_at"].as_str() <= outer["attempts"][0]["started_at"].as_str(),
+        "the inner handler finishes before the outer one starts"
+    );
+    assert_eq!(task(&record, "outer/reader")["skip"], json!({"reason": "upstream_failed", "cause": "outer/sub"}));
+}
+
+/// Ensures that a sub-pipeline inside a loop runs once per item, and that its output fans in.
+#[test]
+fn a_sub_pipeline_in_a_loop_runs_per_item_and_fans_in() {
+    let case = case(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [1, 2, 3]\n      steps:\n        - {task: sub, component: adder, inputs: {a: \"{{item}}\", b: 10}}\n  - {task: total, component: sum, inputs: {values: \"{{tasks.sub.outputs.total}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "fan/2/sub/inner/second")["outputs"]["output"], 23);
+    assert_eq!(task(&record, "total")["outputs"]["output"], 21 + 22 + 23);
+}
+
+/// Ensures that mistakes in using a sub-pipeline are validation errors naming the place: an
+/// unknown parameter, a required parameter left unbound, a wrongly typed input, an unknown
+/// output, and a pipeline file that does not exist.
+#[test]
+fn sub_pipeline_mistakes_are_validation_errors() {
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - {task: s1, component: adder, inputs: {a: 1, c: 2}}\n  - {task: s2, component: adder, inputs: {b: 2}}\n  - {task: s3, component: adder, inputs: {a: \"x\"}}\n  - {task: r, component: add, inputs: {a: \"{{tasks.s1.outputs.nope}}\"}}\n  - {task: m, component: missing}\n",
+        &[("adder", "{pipeline: sub.yaml}"), ("missing", "{pipeline: nowhere.yaml}")],
+    );
+    case.add_pipeline("sub.yaml", SUB);
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out:#}");
+    let messages: Vec<String> =
+        out["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect();
+    let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
+    assert!(has("sub-pipeline `adder` (component `adder`) has no parameter `c`"), "{messages:#?}");
+    assert!(has("task `s2` does not bind parameter `a` (int)"), "{messages:#?}");
+    assert!(has("input `a` of task `s3` is int"), "{messages:#?}");
+    assert!(has("sub-pipeline task `s1` has no output `nope`; its pipeline's outputs are: `total`"), "{messages:#?}");
+    assert!(has("runs pipeline file") && has("nowhere.yaml"), "{messages:#?}");
+    assert_eq!(messages.len(), 5, "{messages:#?}");
+}
+
+/// Ensures that a pipeline that uses itself is refused before anything runs.
+#[test]
+fn a_pipeline_that_uses_itself_is_refused() {
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - {task: again, component: me}\n",
+        &[("me", "{pipeline: pipeline.yaml}")],
+    );
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out:#}");
+    assert!(out["errors"][0]["message"].as_str().unwrap().contains("a pipeline cannot use itself"), "{out:#}");
+}
