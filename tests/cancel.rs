@@ -257,3 +257,31 @@ fn a_cancel_during_a_retry_backoff_ends_it_at_once() {
     assert_eq!(attempts[0]["failure"]["message"], "attempt 1 failed");
     assert_eq!(task(&record, "g/e")["state"], "succeeded");
 }
+
+/// Ensures that a cancellation inside a loop stops the running iterations' body tasks, runs the
+/// exit handler of each iteration already entered (state `cancelled`), and skips the
+/// iterations not yet entered, their exit tasks included (SPEC rules 1 and 10).
+#[test]
+fn a_cancel_in_a_loop_runs_the_handlers_of_entered_iterations_only() {
+    let case = Case::new(&format!(
+        "name: cancel\nsteps:\n  - parallel_for:\n      name: fan\n      items: [1, 2, 3, 4]\n      parallelism: 2\n      steps:\n        - exit_handler:\n            name: g\n            exit: {REPORT}\n            steps:\n              - {{task: body, component: fault, inputs: {{mode: spin}}}}\n"
+    ));
+    let mut run = Running::start(&case, &["--jobs", "4"]);
+    run.wait_for("[start]   fan/0/g/body");
+    run.wait_for("[start]   fan/1/g/body");
+    run.signal("INT");
+    let (code, record) = run.finish();
+    assert_eq!(code, 130, "{record:#}");
+    for i in 0..2 {
+        assert_eq!(task(&record, &format!("fan/{i}/g/body"))["state"], "cancelled");
+        let e = task(&record, &format!("fan/{i}/g/e"));
+        assert_eq!(e["state"], "succeeded", "{e:#}");
+        assert_eq!(e["final_status"]["state"], "cancelled");
+    }
+    for i in 2..4 {
+        for t in ["g/body", "g/e"] {
+            let skipped = task(&record, &format!("fan/{i}/{t}"));
+            assert_eq!(skipped["skip"], serde_json::json!({"reason": "cancelled", "cause": "SIGINT"}), "{skipped:#}");
+        }
+    }
+}

@@ -184,3 +184,37 @@ fn pipeline_parallelism_limits_runs_one_task_at_a_time() {
     );
     assert_eq!(printed(task(&record, "print-2")), ["train my model."]);
 }
+
+/// Ensures that `parallelism_sub_dag` prints the item and both fields of both items, with at
+/// most two of the sub-DAG's six prints running at once even with `--jobs 4` (from the
+/// attempts' times).
+#[test]
+fn parallelism_sub_dag_runs_at_most_two_prints_at_once() {
+    let (code, record) = sample("parallelism_sub_dag.yaml", &["--jobs", "4"]);
+    assert_eq!(code, 0, "{record:#}");
+    let tasks = record["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 6);
+    assert_eq!(printed(task(&record, "sub-graph/for-loop-1/1/print-op")), [r#"{"A_a": 10, "B_b": 20}"#]);
+    assert_eq!(printed(task(&record, "sub-graph/for-loop-1/1/print-op-3")), ["20"]);
+    let mut events: Vec<(String, i32)> = Vec::new();
+    for t in tasks {
+        events.push((t["attempts"][0]["started_at"].as_str().unwrap().into(), 1));
+        events.push((t["attempts"][0]["finished_at"].as_str().unwrap().into(), -1));
+    }
+    events.sort();
+    let most = events.iter().scan(0, |running, (_, d)| {
+        *running += d;
+        Some(*running)
+    });
+    assert_eq!(most.max(), Some(2), "two at a time, never more");
+}
+
+/// Ensures that KFP's `exit_handler` sample runs its exit task after the failed body.
+#[test]
+fn exit_handler_runs_the_exit_task_after_the_failure() {
+    let (code, record) = sample("exit_handler.yaml", &[]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(printed(task(&record, "exit-handler-1/print-op-2")), ["Hello World!"]);
+    assert_eq!(task(&record, "exit-handler-1/fail-op")["state"], "failed");
+    assert_eq!(printed(task(&record, "exit-handler-1/print-op")), ["Exit handler has worked!"]);
+}

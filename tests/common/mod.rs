@@ -186,11 +186,19 @@ pub fn fault_under_handler(task_yaml: &str, cli: &[&str]) -> (Value, Value) {
     (failure, e)
 }
 
-/// A pipeline file from `examples/` copied to a temporary directory, with every built example
-/// component beside it in `components/`, as the examples' `run.sh` scripts lay them out.
+/// A pipeline file from `examples/` copied to a temporary directory with the pipeline files
+/// beside it, and every built example component in `components/`, as the examples' `run.sh`
+/// scripts lay them out.
 pub fn example_case(relative: &str) -> Case {
-    let text = std::fs::read_to_string(repo_root().join("examples").join(relative)).unwrap();
-    let case = Case::raw(&text);
+    let file = repo_root().join("examples").join(relative);
+    let case = Case::raw(&std::fs::read_to_string(&file).unwrap());
+    // Other pipeline files beside it, for sub-pipelines.
+    for entry in std::fs::read_dir(file.parent().unwrap()).unwrap().map(Result::unwrap) {
+        let name = entry.file_name();
+        if entry.path() != file && entry.path().extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(entry.path(), case.dir.path().join(name)).unwrap();
+        }
+    }
     let components = case.dir.path().join("components");
     std::fs::create_dir_all(&components).unwrap();
     for (name, path) in art::EXAMPLES {
