@@ -194,9 +194,9 @@ pub fn example_case(relative: &str) -> Case {
     let case = Case::raw(&std::fs::read_to_string(&file).unwrap());
     // Other pipeline files beside it, for sub-pipelines.
     for entry in std::fs::read_dir(file.parent().unwrap()).unwrap().map(Result::unwrap) {
-        let name = entry.file_name();
-        if entry.path() != file && entry.path().extension().is_some_and(|e| e == "yaml") {
-            std::fs::copy(entry.path(), case.dir.path().join(name)).unwrap();
+        let to = case.dir.path().join(entry.file_name());
+        if entry.path() != file && to != case.file && entry.path().extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(entry.path(), to).unwrap();
         }
     }
     let components = case.dir.path().join("components");
