@@ -52,3 +52,26 @@ fn the_report_anyway_example_summarises_a_failed_check() {
     assert_eq!(flaky["state"], "succeeded");
     assert_eq!(flaky["attempts"].as_array().unwrap().len(), 3);
 }
+
+/// Ensures that `branches.yaml` runs exactly the branch its parameter selects, and that the
+/// handler inside the middle branch runs when that branch is taken, failed or not.
+#[test]
+fn the_branches_example_takes_one_branch() {
+    let state = |record: &serde_json::Value, id: &str| task(record, id)["state"].as_str().unwrap().to_string();
+    let (code, record) = example("branches.yaml", &["-p", "n=1"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(printed(task(&record, "small/say-small")), ["1 is small"]);
+    assert_eq!(task(&record, "medium/checked/report")["skip"]["reason"], "condition_false");
+    assert_eq!(state(&record, "large/say-large"), "skipped");
+
+    let (code, record) = example("branches.yaml", &["-p", "n=8"]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(state(&record, "medium/checked/check"), "failed");
+    assert_eq!(task(&record, "medium/checked/report")["final_status"]["state"], "failed");
+    assert_eq!(state(&record, "small/say-small"), "skipped");
+
+    let (code, record) = example("branches.yaml", &["-p", "n=20"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(printed(task(&record, "large/say-large")), ["20 is large"]);
+    assert_eq!(state(&record, "medium/checked/check"), "skipped");
+}
