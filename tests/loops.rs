@@ -3,13 +3,8 @@
 
 mod common;
 
-use common::{Case, printed, task};
+use common::{Case, assert_messages, ids, printed, task, validation_messages};
 use serde_json::{Value, json};
-
-/// The ids of the record's tasks, in record order.
-fn ids(record: &Value) -> Vec<String> {
-    record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
-}
 
 /// Ensures that a loop over a literal list runs its steps once per item, in item order in the
 /// record, each iteration reading its own item and its own upstream task, and that a task
@@ -190,16 +185,15 @@ fn loop_mistakes_are_validation_errors() {
     let case = Case::new(
         "name: p\nparams:\n  n: {type: int, default: 3}\nsteps:\n  - parallel_for:\n      name: a\n      items: \"{{params.n}}\"\n      steps:\n        - {task: t1, component: add, inputs: {a: 1}}\n  - parallel_for:\n      name: b\n      items: [{x: 1}, {y: 2}]\n      steps:\n        - {task: t2, component: add, inputs: {a: \"{{item.x}}\"}}\n  - {task: t3, component: add, inputs: {a: \"{{item}}\"}}\n  - {task: t4, component: add, inputs: {a: \"{{tasks.t2.output}}\"}}\n",
     );
-    let (code, out) = case.validate_json();
-    assert_eq!(code, 2, "{out:#}");
-    let messages: Vec<String> =
-        out["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect();
-    let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
-    assert!(has("the items must be a list, but they are int"), "{messages:#?}");
-    assert!(has("item 1 of loop `b`"), "{messages:#?}");
-    assert!(has("`{{item}}` reads a loop item only inside a `parallel_for`"), "{messages:#?}");
-    assert!(has("input `a` of task `t4` is int, but it is bound to a list value"), "{messages:#?}");
-    assert_eq!(messages.len(), 4, "{messages:#?}");
+    assert_messages(
+        &validation_messages(&case),
+        &[
+            "the items must be a list, but they are int",
+            "item 1 of loop `b`",
+            "`{{item}}` reads a loop item only inside a `parallel_for`",
+            "input `a` of task `t4` is int, but it is bound to a list value",
+        ],
+    );
 }
 
 /// Ensures that a loop whose items turn out not to be a list at run time (through an `any`

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Case, printed, task};
+use common::{Case, assert_messages, ids, printed, task, validation_messages};
 use serde_json::json;
 
 /// The sub-pipeline of these tests: adds its parameters `a` and `b` twice over, inside an exit
@@ -25,8 +25,10 @@ fn a_sub_pipeline_runs_with_its_inputs_and_passes_its_outputs_on() {
     );
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 0, "{record:#}");
-    let ids: Vec<&str> = record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["seed", "sub/inner/first", "sub/inner/check", "sub/inner/second", "sub/inner/report", "after"]);
+    assert_eq!(
+        ids(&record),
+        ["seed", "sub/inner/first", "sub/inner/check", "sub/inner/second", "sub/inner/report", "after"]
+    );
     assert_eq!(task(&record, "sub/inner/first")["outputs"]["output"], 42);
     assert_eq!(record["outputs"]["total"], 43);
     assert_eq!(task(&record, "after")["outputs"]["output"], 143);
@@ -84,17 +86,16 @@ fn sub_pipeline_mistakes_are_validation_errors() {
         &[("adder", "{pipeline: sub.yaml}"), ("missing", "{pipeline: nowhere.yaml}")],
     );
     case.add_pipeline("sub.yaml", SUB);
-    let (code, out) = case.validate_json();
-    assert_eq!(code, 2, "{out:#}");
-    let messages: Vec<String> =
-        out["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect();
-    let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
-    assert!(has("sub-pipeline `adder` (component `adder`) has no parameter `c`"), "{messages:#?}");
-    assert!(has("task `s2` does not bind parameter `a` (int)"), "{messages:#?}");
-    assert!(has("input `a` of task `s3` is int"), "{messages:#?}");
-    assert!(has("sub-pipeline task `s1` has no output `nope`; its pipeline's outputs are: `total`"), "{messages:#?}");
-    assert!(has("runs pipeline file") && has("nowhere.yaml"), "{messages:#?}");
-    assert_eq!(messages.len(), 5, "{messages:#?}");
+    assert_messages(
+        &validation_messages(&case),
+        &[
+            "sub-pipeline `adder` (component `adder`) has no parameter `c`",
+            "task `s2` does not bind parameter `a` (int)",
+            "input `a` of task `s3` is int",
+            "sub-pipeline task `s1` has no output `nope`; its pipeline's outputs are: `total`",
+            "nowhere.yaml",
+        ],
+    );
 }
 
 /// Ensures that a pipeline that uses itself is refused before anything runs.

@@ -155,16 +155,7 @@ impl Tree {
 
     /// Group `g` and every group instance nested in it.
     pub fn groups_within(&self, g: usize) -> Vec<usize> {
-        let mut groups = vec![g];
-        let mut i = 0;
-        while i < groups.len() {
-            groups.extend(self.groups[groups[i]].children.iter().filter_map(|c| match c {
-                Child::Group(h) => Some(*h),
-                Child::Task(_) => None,
-            }));
-            i += 1;
-        }
-        groups
+        crate::plan::nested_groups(g, |k| &self.groups[k].children)
     }
 
     /// The instances of `node` (a template task, or a sub-pipeline's group) that a reader in

@@ -131,6 +131,26 @@ pub fn wasmpipe(args: &[&str], more: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `wasmpipe validate` of a case that must fail: asserts exit 2 and returns the messages.
+pub fn validation_messages(case: &Case) -> Vec<String> {
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out:#}");
+    out["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect()
+}
+
+/// Asserts that each needle is in one of `messages`, and that there are exactly that many.
+pub fn assert_messages(messages: &[String], needles: &[&str]) {
+    for needle in needles {
+        assert!(messages.iter().any(|m| m.contains(needle)), "no message with `{needle}` in {messages:#?}");
+    }
+    assert_eq!(messages.len(), needles.len(), "{messages:#?}");
+}
+
+/// The ids of a record's tasks, in record order.
+pub fn ids(record: &Value) -> Vec<String> {
+    record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+}
+
 /// The task with this id in a JSON run record.
 pub fn task<'a>(record: &'a Value, id: &str) -> &'a Value {
     record["tasks"]

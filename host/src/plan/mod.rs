@@ -297,16 +297,7 @@ impl Plan {
 
     /// Group `g` and every group nested in it.
     pub fn groups_within(&self, g: GroupIdx) -> Vec<GroupIdx> {
-        let mut groups = vec![g];
-        let mut i = 0;
-        while i < groups.len() {
-            groups.extend(self.groups[groups[i]].children.iter().filter_map(|c| match c {
-                Child::Group(h) => Some(*h),
-                Child::Task(_) => None,
-            }));
-            i += 1;
-        }
-        groups
+        nested_groups(g, |k| &self.groups[k].children)
     }
 
     /// What `name` means in `scope`.
@@ -381,6 +372,21 @@ impl PlanGroup {
             _ => None,
         }
     }
+}
+
+/// Group `g` and every group below it, breadth first, where `children` gives a group's
+/// children (of plan groups, or of a run's group instances).
+pub fn nested_groups<'a>(g: usize, children: impl Fn(usize) -> &'a [Child]) -> Vec<usize> {
+    let mut groups = vec![g];
+    let mut i = 0;
+    while i < groups.len() {
+        groups.extend(children(groups[i]).iter().filter_map(|c| match c {
+            Child::Group(h) => Some(*h),
+            Child::Task(_) => None,
+        }));
+        i += 1;
+    }
+    groups
 }
 
 /// Joins an id prefix and a name with `/`.
