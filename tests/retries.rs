@@ -98,3 +98,19 @@ fn timeouts_are_per_attempt() {
         assert!(attempt["failure"]["message"].as_str().unwrap().contains("200ms"));
     }
 }
+
+/// Ensures that an exit task may retry too (SPEC rule 1): one exit-task instance, several
+/// attempts, each with the same input, and the group succeeds when a retry does.
+#[test]
+fn an_exit_task_retries() {
+    let case = Case::new(
+        "name: r\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: flaky, inputs: {succeed_on: 2}, retries: 2, backoff: {initial: 5ms}}\n      steps:\n        - {task: body, component: add, inputs: {a: 1}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let e = task(&record, "g/e");
+    assert_eq!(e["state"], "succeeded");
+    assert_eq!(attempts(e).len(), 2);
+    assert_eq!(attempts(e)[0]["failure"]["message"], "attempt 1 failed");
+    assert_eq!(record["tasks"].as_array().unwrap().iter().filter(|t| t["id"] == "g/e").count(), 1);
+}
