@@ -3,11 +3,13 @@
 //! Exit codes: 0 the run succeeded, 1 it failed, 130 it was cancelled, 2 usage or validation
 //! error (nothing ran).
 
-use std::io::Write;
+mod progress;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use progress::{Progress, Stream};
 use serde_json::json;
 use wasmpipe::cache::{CACHE_DIR_ENV, CompileCache};
 use wasmpipe::cancel::CancelHandle;
@@ -138,7 +140,13 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One job needs one thread: a single-threaded runtime runs each attempt on the thread that
+    // schedules it, with no wake-up of another thread per task.
+    let mut builder = match &cli.command {
+        Command::Run { jobs: Some(1), .. } => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("wasmpipe: cannot start the async runtime: {e}");
@@ -186,8 +194,10 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             for d in &prepared.load_failures {
                 eprintln!("warning: {d}");
             }
-            let mut observe = |event: Event<'_>| show_progress(event, output);
+            let progress = Progress::start();
+            let mut observe = |event: Event<'_>| show_progress(&progress, event, output);
             let record = runner.run(&prepared, &options, &mut observe).await;
+            progress.finish();
             if output == Output::Json {
                 println!("{}", serde_json::to_string_pretty(&record)?);
             } else {
@@ -307,19 +317,14 @@ fn listen_for_signals(cancel: CancelHandle) -> anyhow::Result<()> {
 
 /// Progress: task starts and interruptions on stderr; each finished task with its state and
 /// logs on stdout (stderr with `--output json`).
-fn show_progress(event: Event<'_>, output: Output) {
+fn show_progress(progress: &Progress, event: Event<'_>, output: Output) {
     let task = match event {
-        Event::TaskStarted(id) => return eprintln!("[start]   {id}"),
-        Event::Interrupted(message) => return eprintln!("wasmpipe: {message}"),
+        Event::TaskStarted(id) => return progress.write(Stream::Stderr, &format!("[start]   {id}\n")),
+        Event::Interrupted(message) => return progress.write(Stream::Stderr, &format!("wasmpipe: {message}\n")),
         Event::TaskFinished(task) => task,
     };
-    let text = task_lines(task);
-    if output == Output::Json {
-        eprint!("{text}");
-    } else {
-        print!("{text}");
-        let _ = std::io::stdout().flush();
-    }
+    let stream = if output == Output::Json { Stream::Stderr } else { Stream::Stdout };
+    progress.write(stream, &task_lines(task));
 }
 
 fn task_lines(task: &TaskRecord) -> String {

@@ -1,0 +1,91 @@
+//! The CLI's progress lines (part of the `wasmpipe` binary, not the library), written by a
+//! thread of their own. The runner appends each line to a shared buffer and goes on; the thread
+//! takes what has gathered, writes it in one go, then pauses a moment before looking again, so
+//! a run of 10,000 microsecond tasks costs a few hundred writes and wake-ups instead of 20,000.
+//! A line still shows at once when the writer is idle, since the first line into an empty
+//! buffer wakes it.
+
+use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How long the writer pauses after a write, gathering lines.
+const PAUSE: Duration = Duration::from_millis(10);
+
+/// Where a line goes.
+#[derive(Clone, Copy)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Default)]
+struct Buffer {
+    stdout: String,
+    stderr: String,
+    /// The writer waits for lines (and wants a wake-up for the next one).
+    idle: bool,
+    /// No more lines will come.
+    closed: bool,
+}
+
+/// The progress writer; [`Progress::finish`] waits until everything sent is written.
+pub struct Progress {
+    shared: Arc<(Mutex<Buffer>, Condvar)>,
+    thread: JoinHandle<()>,
+}
+
+impl Progress {
+    /// Starts the writer thread.
+    pub fn start() -> Progress {
+        let shared: Arc<(Mutex<Buffer>, Condvar)> = Arc::default();
+        let theirs = shared.clone();
+        let thread = std::thread::spawn(move || {
+            let (lock, wake) = &*theirs;
+            loop {
+                let (out, err, closed) = {
+                    let mut buffer = lock.lock().unwrap();
+                    while buffer.stdout.is_empty() && buffer.stderr.is_empty() && !buffer.closed {
+                        buffer.idle = true;
+                        buffer = wake.wait(buffer).unwrap();
+                    }
+                    buffer.idle = false;
+                    (std::mem::take(&mut buffer.stdout), std::mem::take(&mut buffer.stderr), buffer.closed)
+                };
+                let _ = std::io::stderr().write_all(err.as_bytes());
+                let _ = std::io::stdout().write_all(out.as_bytes());
+                let _ = std::io::stdout().flush();
+                if closed {
+                    return;
+                }
+                // Gather more lines; `finish` cuts the pause short.
+                let buffer = lock.lock().unwrap();
+                let _ = wake.wait_timeout_while(buffer, PAUSE, |b| !b.closed);
+            }
+        });
+        Progress { shared, thread }
+    }
+
+    /// Queues `text` (whole lines) for `stream`.
+    pub fn write(&self, stream: Stream, text: &str) {
+        let (lock, wake) = &*self.shared;
+        let mut buffer = lock.lock().unwrap();
+        match stream {
+            Stream::Stdout => buffer.stdout.push_str(text),
+            Stream::Stderr => buffer.stderr.push_str(text),
+        }
+        if buffer.idle {
+            buffer.idle = false;
+            wake.notify_one();
+        }
+    }
+
+    /// Writes everything queued, then returns.
+    pub fn finish(self) {
+        let (lock, wake) = &*self.shared;
+        lock.lock().unwrap().closed = true;
+        wake.notify_one();
+        let _ = self.thread.join();
+    }
+}
