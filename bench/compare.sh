@@ -28,6 +28,15 @@ mkdir -p "$work/components"
 cp "$examples"/{print_op,fail_op}.wasm "$work/components/"
 cp examples/exit-handler/pipeline.yaml "$work/exit_handler.yaml"
 
+# loop_yaml NAME N: a parallel_for over 0..N-1 of `add` (item + 1), and a fan-in `sum` of the
+# list of outputs (kfp.local's `pfor` shape: ParallelFor + dsl.Collected).
+loop_yaml() {
+  printf 'version: 1\nname: %s\ncomponents:\n  add: {path: %s/add.wasm}\n  sum: {path: %s/sum.wasm}\nsteps:\n' "$1" "$guests" "$guests"
+  printf '  - parallel_for:\n      name: fan\n      items: [%s]\n      steps:\n' "$(seq -s ', ' 0 $(($2 - 1)))"
+  printf '        - {task: add-one, component: add, inputs: {a: "{{item}}"}}\n'
+  printf '  - {task: fan-in, component: sum, inputs: {values: "{{tasks.add-one.output}}"}}\n'
+}
+
 # A 20-task chain and a 20-task fan-out with a fan-in task, of the `add` component.
 {
   printf 'version: 1\nname: chain20\ncomponents:\n  add: {path: %s/add.wasm}\nsteps:\n' "$guests"
@@ -40,6 +49,7 @@ cp examples/exit-handler/pipeline.yaml "$work/exit_handler.yaml"
   for i in $(seq 0 19); do printf '  - {task: t%d, component: add, inputs: {a: %d}}\n' "$i" "$i"; after="$after${after:+, }t$i"; done
   printf '  - {task: fan-in, component: add, inputs: {a: "{{tasks.t19.output}}"}, after: [%s]}\n' "$after"
 } > "$work/fanout20.yaml"
+loop_yaml pfor20 20 > "$work/pfor20.yaml"
 
 # median_ms COMMAND...: the median wall time of $runs runs, in milliseconds (exit codes ignored).
 median_ms() {
@@ -56,7 +66,7 @@ PY
 }
 
 declare -A wp
-for shape in exit_handler chain20 fanout20; do
+for shape in exit_handler chain20 fanout20 pfor20; do
   "$bin" run "$work/$shape.yaml" >/dev/null 2>&1 || true   # warm the compiled-component cache
   wp[$shape]=$(median_ms "$bin" run "$work/$shape.yaml")
   compiled=$({ "$bin" run "$work/$shape.yaml" --output json 2>/dev/null || true; } |
@@ -66,28 +76,26 @@ done
 wp_jobs1=$(median_ms "$bin" run "$work/fanout20.yaml" --jobs 1)
 echo "wasmpipe fanout20 --jobs 1: median $wp_jobs1 ms"
 
-# 10,000 independent tasks (the stand-in for a 10,000-iteration parallel_for).
-{
-  printf 'version: 1\nname: flat10k\ncomponents:\n  add: {path: %s/add.wasm}\nsteps:\n' "$guests"
-  for i in $(seq 0 9999); do printf '  - {task: t%d, component: add, inputs: {a: %d}}\n' "$i" "$i"; done
-} > "$work/flat10k.yaml"
-"$bin" run "$work/flat10k.yaml" >/dev/null 2>&1 || true
+# A 10,000-iteration parallel_for with a fan-in, with one and with two jobs; peak RSS.
+loop_yaml pfor10k 10000 > "$work/pfor10k.yaml"
+"$bin" run "$work/pfor10k.yaml" >/dev/null 2>&1 || true
 for jobs in 1 2; do
-  t=$(runs=5 median_ms "$bin" run "$work/flat10k.yaml" --jobs "$jobs")
-  /usr/bin/time -f '%M' -o "$work/rss" "$bin" run "$work/flat10k.yaml" --jobs "$jobs" >/dev/null 2>&1 || true
+  t=$(runs=10 median_ms "$bin" run "$work/pfor10k.yaml" --jobs "$jobs")
+  /usr/bin/time -f '%M' -o "$work/rss" "$bin" run "$work/pfor10k.yaml" --jobs "$jobs" >/dev/null 2>&1 || true
   rss=$(tail -1 "$work/rss")
-  echo "wasmpipe flat10k --jobs $jobs: median $t ms whole process, peak RSS ${rss} KB"
+  echo "wasmpipe pfor10k --jobs $jobs: median $t ms whole process, peak RSS ${rss} KB"
+  rm -rf "$work/runs"   # 10,000-task records add up
 done
 
 if [[ $with_kfp == 1 ]]; then
   py=$("$root/../shared/bench/kfp/setup_venv.sh")
   kfp_dir=$root/../shared/bench/kfp
   echo
-  for mode in seq fanout; do
-    line=$("$py" "$kfp_dir/bench_kfp_local.py" 20 --mode "$mode" 2>/dev/null | grep "^kfp_local" | tail -1)
+  for mode in seq fanout pfor; do
+    line=$("$py" "$kfp_dir/bench_kfp_local.py" 20 --mode "$mode" 2>/dev/null | grep -o "kfp_local .*" | tail -1)
     echo "kfp.local $mode: $line"
     seconds=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-    shape=$([[ $mode == seq ]] && echo chain20 || echo fanout20)
+    case $mode in seq) shape=chain20 ;; fanout) shape=fanout20 ;; pfor) shape=pfor20 ;; esac
     python3 -c "print(f'  ratio kfp.local / wasmpipe ($shape, whole process): {float($seconds)*1000/float(${wp[$shape]}):.0f}x')"
   done
   kfp_eh=$(runs=3 median_ms "$py" "$kfp_dir/exit_handler_sample.py")

@@ -6,7 +6,9 @@
 //!   run, record, write the record), per run; divide by 20 for the per-task cost;
 //!   `pipeline/chain20_in_memory` the same without writing the record to disk;
 //! - `trap_to_exit_handler`: from a body task's trap to its exit task starting, read from the
-//!   run record's microsecond timestamps.
+//!   run record's microsecond timestamps;
+//! - `pfor10k/jobs1`, `pfor10k/jobs2`: a 10,000-iteration `parallel_for` of `add` with a fan-in
+//!   `sum`, through `Runner::run` without writing the record, on one and on two threads.
 //!
 //! Run with `cargo bench -p wasmpipe --bench engine`; see BENCHMARKS.md.
 
@@ -134,9 +136,48 @@ fn pipeline_benches(c: &mut Criterion) {
     });
 }
 
+fn loop_benches(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = Runner::with_cache(Some(CompileCache::new(dir.path().join("cache")))).unwrap();
+    let items: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+    let body = format!(
+        "  - parallel_for:\n      name: fan\n      items: [{}]\n      steps:\n        - {{task: inc, component: add, inputs: {{a: \"{{{{item}}}}\"}}}}\n  - {{task: total, component: sum, inputs: {{values: \"{{{{tasks.inc.output}}}}\"}}}}\n",
+        items.join(", ")
+    );
+    let file = dir.path().join("pipeline.yaml");
+    let text = format!(
+        "version: 1\nname: pfor10k\ncomponents:\n  add: {{path: {:?}}}\n  sum: {{path: {:?}}}\nsteps:\n{body}",
+        art::ADD,
+        art::SUM
+    );
+    std::fs::write(&file, text).unwrap();
+    let mut group = c.benchmark_group("pfor10k");
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    for jobs in [1, 2] {
+        let rt = match jobs {
+            1 => runtime(),
+            _ => tokio::runtime::Builder::new_multi_thread().worker_threads(jobs).enable_all().build().unwrap(),
+        };
+        let options =
+            RunOptions { run_dir: dir.path().join("runs"), jobs, write_record: false, ..RunOptions::default() };
+        let prepared = rt.block_on(runner.prepare_file(&file, &options)).unwrap();
+        group.bench_function(format!("jobs{jobs}"), |b| {
+            b.iter(|| {
+                // The runner runs as a task of the runtime, as the CLI runs it.
+                let record = rt.block_on(async {
+                    let (runner, prepared, options) = (&runner, &prepared, &options);
+                    runner.run(prepared, options, &mut |_| {}).await
+                });
+                assert_eq!(record.tasks.last().unwrap().outputs["output"], 50_005_000, "the sum of 1..=10,000");
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = engine_benches, pipeline_benches
+    targets = engine_benches, pipeline_benches, loop_benches
 }
 criterion_main!(benches);

@@ -85,8 +85,6 @@ pub struct Scheduler<'p> {
     groups: Vec<GroupStatus>,
     /// Per group: the id of the first failed child, which stops new starts (fail fast).
     stopped: Vec<Option<String>>,
-    /// Per template group, per child position: the positions of the siblings it waits for.
-    sibling_deps: Vec<Vec<Vec<usize>>>,
     /// Per group: the index of its first child that is not terminal yet; the children before it
     /// need no further visits (keeps a pass over a wide group from being quadratic).
     cursor: Vec<usize>,
@@ -114,25 +112,12 @@ enum Readiness {
 impl<'p> Scheduler<'p> {
     /// A scheduler with every task waiting and the pipeline (the root group) entered.
     pub fn new(plan: &'p Plan) -> Scheduler<'p> {
-        let sibling_deps = (0..plan.groups.len())
-            .map(|g| {
-                let children = &plan.groups[g].children;
-                children
-                    .iter()
-                    .map(|&c| {
-                        let deps = plan.sibling_deps(g, c);
-                        deps.iter().filter_map(|d| children.iter().position(|x| x == d)).collect()
-                    })
-                    .collect()
-            })
-            .collect();
         let tree = Tree::new(plan);
         let mut scheduler = Scheduler {
             plan,
             tasks: Vec::new(),
             groups: Vec::new(),
             stopped: Vec::new(),
-            sibling_deps,
             changed: false,
             cursor: Vec::new(),
             active: Vec::new(),
@@ -463,7 +448,7 @@ impl<'p> Scheduler<'p> {
                 GroupStatus::Skipped(skip) => return Readiness::Skip(skip.clone()),
             }
         }
-        let deps = &self.sibling_deps[self.tree.groups[g].template][child_index];
+        let deps = &self.plan.waits[self.tree.groups[g].template][child_index];
         // A task that ignores upstream failures waits for its upstream to end, however it ends,
         // and is not stopped by fail fast.
         if let Child::Task(t) = children[child_index]

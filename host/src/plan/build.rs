@@ -42,10 +42,12 @@ impl Plan {
             scopes: Vec::new(),
             deadline: pipeline.deadline.map(|d| d.0),
             errors: Vec::new(),
+            waits: Vec::new(),
         };
         let file = source.file.clone();
         plan.add_scope(Loaded { pipeline, source, base_dir }, 0, &mut vec![file]);
         plan.resolve_deps();
+        plan.compute_waits();
         plan
     }
 

@@ -182,6 +182,9 @@ pub struct Plan {
     pub deadline: Option<std::time::Duration>,
     /// Problems found while reading sub-pipeline files.
     pub errors: Vec<crate::diag::Diagnostic>,
+    /// Per group, per child position: the positions of the siblings that child waits for
+    /// (see [`Plan::sibling_deps`]); computed once, shared by every run.
+    pub waits: Vec<Vec<Vec<usize>>>,
 }
 
 /// Index of a scope in [`Plan::scopes`]; 0 is the pipeline file itself.
@@ -286,13 +289,44 @@ impl Plan {
             if self.child_contains(child, d) {
                 continue;
             }
-            if let Some(&sibling) = self.groups[g].children.iter().find(|c| self.child_contains(**c, d))
+            if let Some(sibling) = self.child_holding(g, d)
                 && !deps.contains(&sibling)
             {
                 deps.push(sibling);
             }
         }
         deps
+    }
+
+    /// The child of group `g` that is or holds `d`, if one does.
+    fn child_holding(&self, g: GroupIdx, d: Child) -> Option<Child> {
+        let mut cur = match d {
+            Child::Task(t) if self.tasks[t].group == g => return (!self.tasks[t].is_exit).then_some(d),
+            Child::Task(t) => self.tasks[t].group,
+            Child::Group(h) if h == g => return None,
+            Child::Group(h) => h,
+        };
+        loop {
+            let parent = self.groups[cur].parent?;
+            if parent == g {
+                return Some(Child::Group(cur));
+            }
+            cur = parent;
+        }
+    }
+
+    /// Fills [`Plan::waits`].
+    fn compute_waits(&mut self) {
+        self.waits = (0..self.groups.len())
+            .map(|g| {
+                let children = &self.groups[g].children;
+                let position: HashMap<Child, usize> = children.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+                children
+                    .iter()
+                    .map(|&c| self.sibling_deps(g, c).iter().filter_map(|d| position.get(d).copied()).collect())
+                    .collect()
+            })
+            .collect();
     }
 
     /// Group `g` and every group nested in it.
