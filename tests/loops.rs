@@ -211,3 +211,18 @@ fn items_that_are_not_a_list_at_run_time_fail_the_loop_with_kind_input() {
     assert!(work["failure"]["message"].as_str().unwrap().contains("loop `g/fan`"), "{work:#}");
     assert_eq!(task(&record, "g/e")["final_status"]["failures"][0]["task"], "g/fan/*/work");
 }
+
+/// Ensures that a condition inside a loop reads the iteration's item: the branch runs in the
+/// iterations whose item passes, and is skipped (`condition_false`, caused by that iteration's
+/// branch) in the others.
+#[test]
+fn a_condition_inside_a_loop_reads_the_item() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [1, 5, 2, 7]\n      steps:\n        - if:\n            name: big\n            condition: \"{{item}} > 3\"\n            steps:\n              - {task: twice, component: add, inputs: {a: \"{{item}}\", b: \"{{item}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "fan/1/big/twice")["outputs"]["output"], 10);
+    assert_eq!(task(&record, "fan/3/big/twice")["outputs"]["output"], 14);
+    assert_eq!(task(&record, "fan/0/big/twice")["skip"], json!({"reason": "condition_false", "cause": "fan/0/big"}));
+}
