@@ -16,6 +16,9 @@ use crate::plan::{Child, Plan, PlanGroup, PlanTask};
 use crate::record::{Failure, FailureKind, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
 use crate::tree::Tree;
 
+/// No sibling, in [`Scheduler`]'s `blocked_by`.
+const NONE: u32 = u32::MAX;
+
 /// Index of a task instance in [`Tree::tasks`].
 pub type TaskIdx = usize;
 
@@ -90,6 +93,10 @@ pub struct Scheduler<'p> {
     cursor: Vec<usize>,
     /// Per loop: how many of its iterations are running.
     active: Vec<usize>,
+    /// Per group, per child position: a sibling the child was last found waiting for (`NONE`
+    /// if none); while that sibling is not terminal the child is blocked, with no full check.
+    /// Keeps a pass over a chain of waiting tasks from costing a check of each one's readiness.
+    blocked_by: Vec<Vec<u32>>,
     /// Per group with a `max_running` limit: how many tasks inside it are running.
     running: Vec<usize>,
     /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
@@ -106,6 +113,8 @@ pub struct Scheduler<'p> {
 enum Readiness {
     Ready,
     Blocked,
+    /// Blocked by the sibling at this position, which is not terminal yet.
+    BlockedOn(usize),
     Skip(Skip),
 }
 
@@ -121,6 +130,7 @@ impl<'p> Scheduler<'p> {
             changed: false,
             cursor: Vec::new(),
             active: Vec::new(),
+            blocked_by: Vec::new(),
             running: Vec::new(),
             interruption: None,
             interrupted: Vec::new(),
@@ -140,6 +150,7 @@ impl<'p> Scheduler<'p> {
         self.stopped.resize(g, None);
         self.cursor.resize(g, 0);
         self.active.resize(g, 0);
+        self.blocked_by.resize(g, Vec::new());
         self.running.resize(g, 0);
         self.interrupted.resize(g, false);
     }
@@ -283,15 +294,30 @@ impl<'p> Scheduler<'p> {
         }
         let mut body_done = true;
         let mut i = self.cursor[g];
+        // The memo stands for a full check only while nothing else could decide the child:
+        // no interruption, no abort, no failure that stops the group.
+        let memo = self.interruption.is_none() && self.aborted.is_none() && self.stopped[g].is_none();
+        if self.blocked_by[g].len() < self.tree.groups[g].children.len() {
+            let len = self.tree.groups[g].children.len();
+            self.blocked_by[g].resize(len, NONE);
+        }
         while i < self.tree.groups[g].children.len() {
             let child = self.tree.groups[g].children[i];
             i += 1;
+            if memo && self.still_blocked(g, i - 1) {
+                body_done = false;
+                continue;
+            }
             match child {
                 Child::Task(t) => match self.tasks[t] {
                     TaskStatus::Waiting => match self.readiness(g, i - 1) {
                         Readiness::Ready if self.room(g) => return self.start(t),
                         Readiness::Ready => body_done = false,
                         Readiness::Blocked => body_done = false,
+                        Readiness::BlockedOn(d) => {
+                            self.blocked_by[g][i - 1] = d as u32;
+                            body_done = false;
+                        }
                         Readiness::Skip(skip) => {
                             self.tasks[t] = TaskStatus::Skipped(skip);
                             self.changed = true;
@@ -305,6 +331,7 @@ impl<'p> Scheduler<'p> {
                         match self.readiness(g, i - 1) {
                             Readiness::Ready => self.enter(g, h, oracle),
                             Readiness::Blocked => {}
+                            Readiness::BlockedOn(d) => self.blocked_by[g][i - 1] = d as u32,
                             Readiness::Skip(skip) => self.skip_group(h, skip),
                         }
                     }
@@ -354,6 +381,13 @@ impl<'p> Scheduler<'p> {
             }
         }
         None
+    }
+
+    /// Whether the child at `pos` of group `g` is still waiting for the sibling it was last
+    /// found blocked by.
+    fn still_blocked(&self, g: usize, pos: usize) -> bool {
+        let d = self.blocked_by[g][pos];
+        d != NONE && !self.terminal(self.tree.groups[g].children[d as usize])
     }
 
     /// Enters group `h`, a child of `g` whose upstream is done: a branch whose condition does
@@ -457,9 +491,9 @@ impl<'p> Scheduler<'p> {
             let pending = deps.iter().any(|&d| !self.terminal(children[d]));
             return if pending { Readiness::Blocked } else { Readiness::Ready };
         }
-        let mut blocked = false;
-        for &d in deps {
-            let dep = children[d];
+        let mut blocked = None;
+        for &position in deps {
+            let dep = children[position];
             let upstream_failed =
                 || Readiness::Skip(Skip { reason: SkipReason::UpstreamFailed, cause: self.child_id(dep).to_string() });
             match dep {
@@ -468,19 +502,22 @@ impl<'p> Scheduler<'p> {
                     TaskStatus::Failed(_) | TaskStatus::Skipped(_) | TaskStatus::Cancelled(_) => {
                         return upstream_failed();
                     }
-                    TaskStatus::Waiting | TaskStatus::Running => blocked = true,
+                    TaskStatus::Waiting | TaskStatus::Running => blocked = blocked.or(Some(position)),
                 },
                 Child::Group(h) => match &self.groups[h] {
                     GroupStatus::Finished(RunState::Succeeded) => {}
                     GroupStatus::Finished(_) | GroupStatus::Skipped(_) => return upstream_failed(),
-                    GroupStatus::Waiting | GroupStatus::Running => blocked = true,
+                    GroupStatus::Waiting | GroupStatus::Running => blocked = blocked.or(Some(position)),
                 },
             }
         }
         if let Some(cause) = &self.stopped[g] {
             return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
         }
-        if blocked { Readiness::Blocked } else { Readiness::Ready }
+        match blocked {
+            Some(d) => Readiness::BlockedOn(d),
+            None => Readiness::Ready,
+        }
     }
 
     fn child_id(&self, child: Child) -> &str {
