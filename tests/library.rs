@@ -1,5 +1,6 @@
-//! The library API: `Runner::prepare_file` and `Runner::run` give the same results as the CLI,
-//! from a JSON pipeline file, with progress events and the record returned.
+//! The library API: `Runner::prepare_file` (or `prepare_pipeline`, for a pipeline built in
+//! Rust) and `Runner::run` give the same results as the CLI, with progress events and the
+//! record returned.
 
 mod common;
 
@@ -133,4 +134,53 @@ async fn the_cancel_handle_cancels_like_a_signal() {
     let e = record.task("g/e").unwrap();
     assert_eq!(e.state, TaskState::Succeeded);
     assert_eq!(e.final_status.as_ref().unwrap().state, RunState::Cancelled);
+}
+
+/// Ensures that a pipeline built as Rust values runs like a file: an exit handler around a
+/// failing body, with a parameter override, and that mistakes in it are reported by name.
+#[tokio::test]
+async fn a_pipeline_built_in_rust_runs_and_is_validated() {
+    use wasmpipe::model::{ComponentRef, ExitHandler, ExitHandlerStep, Param, Pipeline, Step, Task};
+    let task = |name: &str, component: &str, inputs: serde_json::Value| -> Task {
+        serde_json::from_value(serde_json::json!({"task": name, "component": component, "inputs": inputs})).unwrap()
+    };
+    let mut pipeline = Pipeline::empty("built");
+    pipeline.params.insert(
+        "n".into(),
+        Param { ty: wasmpipe::value::ValueType::Int, default: Some(serde_json::json!(1)), description: String::new() },
+    );
+    for (name, path) in [("add", art::ADD), ("fail_op", art::EXAMPLE_FAIL_OP), ("report", art::EXAMPLE_EXIT_REPORT)] {
+        pipeline.components.insert(name.into(), ComponentRef { path: Some(path.into()), pipeline: None });
+    }
+    pipeline.steps.push(Step::ExitHandler(ExitHandlerStep {
+        exit_handler: ExitHandler {
+            name: Some("g".into()),
+            exit: task("cleanup", "report", serde_json::json!({"message": "done"})),
+            steps: vec![
+                Step::Task(task("sum", "add", serde_json::json!({"a": "{{params.n}}", "b": 2}))),
+                Step::Task(task("boom", "fail_op", serde_json::json!({"message": "no"}))),
+            ],
+        },
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let runner = runner();
+    let options = RunOptions {
+        params: vec![("n".into(), "40".into())],
+        run_dir: dir.path().to_path_buf(),
+        write_record: false,
+        ..RunOptions::default()
+    };
+    let prepared = runner.prepare_pipeline(pipeline.clone(), dir.path(), &options).await.unwrap();
+    let record = runner.run(&prepared, &options, &mut |_| {}).await;
+    assert_eq!(record.state, RunState::Failed);
+    assert_eq!(record.task("g/sum").unwrap().outputs["output"], 42);
+    let cleanup = record.task("g/cleanup").unwrap();
+    assert_eq!(cleanup.state, TaskState::Succeeded);
+    assert_eq!(cleanup.final_status.as_ref().unwrap().failures[0].task, "g/boom");
+
+    pipeline.steps.push(Step::Task(task("late", "nowhere", serde_json::json!({}))));
+    let errors = runner.prepare_pipeline(pipeline, dir.path(), &options).await.err().unwrap().errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].file, "<built>");
+    assert!(errors[0].message.contains("task `late` uses component `nowhere`"), "{errors:?}");
 }

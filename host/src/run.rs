@@ -206,8 +206,25 @@ impl Runner {
     /// Loads a pipeline file, resolves `-p` overrides, loads its components and validates it.
     /// Body components that fail to load are not errors here (see [`Prepared::load_failures`]).
     pub async fn prepare_file(&self, path: &Path, options: &RunOptions) -> Result<Prepared, Diagnostics> {
+        self.prepare_loaded(load::load_file(path)?, options).await
+    }
+
+    /// Prepares a pipeline built in Rust (the same types a pipeline file is parsed into), as
+    /// [`Runner::prepare_file`] prepares a file: component and sub-pipeline paths are relative
+    /// to `base_dir`, and diagnostics name the pipeline as `<NAME>` instead of a file.
+    pub async fn prepare_pipeline(
+        &self,
+        pipeline: crate::model::Pipeline,
+        base_dir: &Path,
+        options: &RunOptions,
+    ) -> Result<Prepared, Diagnostics> {
+        let source = SourceMap::for_file(Path::new(&format!("<{}>", pipeline.name)));
+        let loaded = load::Loaded { pipeline, source, base_dir: base_dir.to_path_buf() };
+        self.prepare_loaded(loaded, options).await
+    }
+
+    async fn prepare_loaded(&self, loaded: load::Loaded, options: &RunOptions) -> Result<Prepared, Diagnostics> {
         let counts_before = self.compile_counts();
-        let loaded = load::load_file(path)?;
         let mut report = Report::default();
         let params = validate::resolve_params(&loaded.pipeline, &options.params, &loaded.source, &mut report);
         let plan = Plan::build(loaded);
