@@ -12,7 +12,7 @@ const SUB: &str = "name: adder\nparams:\n  a: {type: int}\n  b: {type: int, defa
 
 fn case(body: &str) -> Case {
     let case = Case::with_components(body, &[("adder", "{pipeline: sub.yaml}")]);
-    case.add_pipeline("sub.yaml", SUB);
+    case.add_pipeline("sub.yaml", SUB, &[]);
     case
 }
 
@@ -85,7 +85,7 @@ fn sub_pipeline_mistakes_are_validation_errors() {
         "name: p\nsteps:\n  - {task: s1, component: adder, inputs: {a: 1, c: 2}}\n  - {task: s2, component: adder, inputs: {b: 2}}\n  - {task: s3, component: adder, inputs: {a: \"x\"}}\n  - {task: r, component: add, inputs: {a: \"{{tasks.s1.outputs.nope}}\"}}\n  - {task: m, component: missing}\n",
         &[("adder", "{pipeline: sub.yaml}"), ("missing", "{pipeline: nowhere.yaml}")],
     );
-    case.add_pipeline("sub.yaml", SUB);
+    case.add_pipeline("sub.yaml", SUB, &[]);
     assert_messages(
         &validation_messages(&case),
         &[
@@ -108,4 +108,27 @@ fn a_pipeline_that_uses_itself_is_refused() {
     let (code, out) = case.validate_json();
     assert_eq!(code, 2, "{out:#}");
     assert!(out["errors"][0]["message"].as_str().unwrap().contains("a pipeline cannot use itself"), "{out:#}");
+}
+
+/// Ensures that sub-pipelines nest: a sub-pipeline that uses another passes its parameters down
+/// and its outputs up, with ids nested by task name, and names in each file stay its own (both
+/// files have a task called `first`).
+#[test]
+fn sub_pipelines_nest() {
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - {task: outer, component: twice, inputs: {a: 5}}\noutputs:\n  total: \"{{tasks.outer.outputs.total}}\"\n",
+        &[("twice", "{pipeline: twice.yaml}")],
+    );
+    case.add_pipeline(
+        "twice.yaml",
+        "name: twice\nparams:\n  a: {type: int}\nsteps:\n  - {task: first, component: adder, inputs: {a: \"{{params.a}}\"}}\n  - {task: again, component: adder, inputs: {a: \"{{tasks.first.outputs.total}}\"}}\noutputs:\n  total: \"{{tasks.again.outputs.total}}\"\n",
+        &[("adder", "{pipeline: sub.yaml}")],
+    );
+    case.add_pipeline("sub.yaml", SUB, &[]);
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    // adder adds b (1) twice: 5 -> 7 in `first`, 7 -> 9 in `again`.
+    assert_eq!(task(&record, "outer/first/inner/second")["outputs"]["output"], 7);
+    assert_eq!(task(&record, "outer/again/inner/first")["outputs"]["output"], 8);
+    assert_eq!(record["outputs"]["total"], 9);
 }

@@ -47,9 +47,9 @@ impl Case {
     }
 
     /// Writes another pipeline file beside `pipeline.yaml` (for sub-pipelines): `body` with
-    /// `version` and the same `components:` block as [`Case::new`].
-    pub fn add_pipeline(&self, name: &str, body: &str) {
-        std::fs::write(self.dir.path().join(name), format!("version: 1\n{}{body}", components_block(&[]))).unwrap();
+    /// `version` and the `components:` block of [`Case::with_components`] with `extra`.
+    pub fn add_pipeline(&self, name: &str, body: &str, extra: &[(&str, &str)]) {
+        std::fs::write(self.dir.path().join(name), format!("version: 1\n{}{body}", components_block(extra))).unwrap();
     }
 
     /// Writes `text` as it is to `pipeline.yaml`.
