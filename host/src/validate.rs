@@ -277,24 +277,7 @@ impl Checker<'_> {
                     ),
                 ),
                 PortType::Value(want) => {
-                    if let Binding::Literal(v) = &binding {
-                        if let Err(e) = want.coerce(v.clone()) {
-                            self.error(
-                                &input_path,
-                                format!("input `{}` of task `{}` is {want}: {e}", input.name, task.name),
-                            );
-                        }
-                    } else if let Some(got) = source_type
-                        && !want.accepts(got)
-                    {
-                        self.error(
-                                &input_path,
-                                format!(
-                                    "input `{}` of task `{}` is {want}, but it is bound to a {got} value; bind a {want} (an int may feed a float, not the reverse)",
-                                    input.name, task.name
-                                ),
-                            );
-                    }
+                    self.check_input_type(&input_path, &input.name, &task.name, *want, &binding, source_type);
                 }
             }
             if task.ignore_upstream_failure
@@ -335,6 +318,33 @@ impl Checker<'_> {
                     );
                 }
             }
+        }
+    }
+
+    /// Checks that `binding` fits input `input` (of type `want`) of task `task`: a literal must
+    /// convert to the type, and a reference's type `got` (where known) must be accepted.
+    fn check_input_type(
+        &mut self,
+        path: &str,
+        input: &str,
+        task: &str,
+        want: ValueType,
+        binding: &Binding,
+        got: Option<ValueType>,
+    ) {
+        if let Binding::Literal(v) = binding {
+            if let Err(e) = want.coerce(v.clone()) {
+                self.error(path, format!("input `{input}` of task `{task}` is {want}: {e}"));
+            }
+        } else if let Some(got) = got
+            && !want.accepts(got)
+        {
+            self.error(
+                path,
+                format!(
+                    "input `{input}` of task `{task}` is {want}, but it is bound to a {got} value; bind a {want} (an int may feed a float, not the reverse)"
+                ),
+            );
         }
     }
 
@@ -684,22 +694,7 @@ impl Checker<'_> {
                     );
                     continue;
                 };
-                let want = param.ty;
-                if let Binding::Literal(v) = binding {
-                    if let Err(e) = want.coerce(v.clone()) {
-                        self.error(&input_path, format!("input `{}` of task `{name}` is {want}: {e}", input.name));
-                    }
-                } else if let Some(got) = got
-                    && !want.accepts(got)
-                {
-                    self.error(
-                        &input_path,
-                        format!(
-                            "input `{}` of task `{name}` is {want}, but it is bound to a {got} value; bind a {want}",
-                            input.name
-                        ),
-                    );
-                }
+                self.check_input_type(&input_path, &input.name, &name, param.ty, binding, got);
             }
             for (param, spec) in &inner.params {
                 if spec.default.is_none() && !sub.inputs.iter().any(|i| &i.name == param) {
@@ -723,8 +718,11 @@ impl Checker<'_> {
             let group = &self.plan.groups[g];
             self.scope = group.sub.as_ref().map(|s| s.scope).unwrap_or(group.scope);
             let children = self.plan.groups[g].children.clone();
-            let deps: HashMap<Child, Vec<Child>> =
-                children.iter().map(|&c| (c, self.plan.sibling_deps(g, c))).collect();
+            let deps: HashMap<Child, Vec<Child>> = children
+                .iter()
+                .zip(&self.plan.waits[g])
+                .map(|(&c, waits)| (c, waits.iter().map(|&p| children[p]).collect()))
+                .collect();
             let mut state: HashMap<Child, u8> = HashMap::new(); // 1 = on the stack, 2 = done
             let mut stack = Vec::new();
             for &c in &children {
