@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{example_case, printed, task};
+use common::{example_case, most_at_once, printed, task};
 
 fn sample(name: &str, args: &[&str]) -> (i32, serde_json::Value) {
     example_case(&format!("kfp-samples/{name}")).run_json(args)
@@ -196,17 +196,9 @@ fn parallelism_sub_dag_runs_at_most_two_prints_at_once() {
     assert_eq!(tasks.len(), 6);
     assert_eq!(printed(task(&record, "sub-graph/for-loop-1/1/print-op")), [r#"{"A_a": 10, "B_b": 20}"#]);
     assert_eq!(printed(task(&record, "sub-graph/for-loop-1/1/print-op-3")), ["20"]);
-    let mut events: Vec<(String, i32)> = Vec::new();
-    for t in tasks {
-        events.push((t["attempts"][0]["started_at"].as_str().unwrap().into(), 1));
-        events.push((t["attempts"][0]["finished_at"].as_str().unwrap().into(), -1));
-    }
-    events.sort();
-    let most = events.iter().scan(0, |running, (_, d)| {
-        *running += d;
-        Some(*running)
-    });
-    assert_eq!(most.max(), Some(2), "two at a time, never more");
+    let time = |t: &serde_json::Value, at: &str| t["attempts"][0][at].as_str().unwrap().to_string();
+    let most = most_at_once(tasks.iter().map(|t| (time(t, "started_at"), time(t, "finished_at"))));
+    assert_eq!(most, 2, "two at a time, never more");
 }
 
 /// Ensures that KFP's `exit_handler` sample runs its exit task after the failed body.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Case, assert_messages, ids, printed, task, validation_messages};
+use common::{Case, assert_messages, ids, most_at_once, printed, task, validation_messages};
 use serde_json::{Value, json};
 
 /// Ensures that a loop over a literal list runs its steps once per item, in item order in the
@@ -50,20 +50,10 @@ fn parallelism_caps_running_iterations_and_the_fan_in_sums_them_all() {
     assert_eq!(code, 0, "{record:#}");
     assert_eq!(task(&record, "total")["outputs"]["output"], 5050);
     // Each iteration runs from its nap's start to its id's end; count how many overlap.
-    let mut events = Vec::new();
-    for i in 0..100 {
-        let start = task(&record, &format!("fan/{i}/nap"))["attempts"][0]["started_at"].as_str().unwrap().to_string();
-        let end = task(&record, &format!("fan/{i}/id"))["attempts"][0]["finished_at"].as_str().unwrap().to_string();
-        events.push((start, 1));
-        events.push((end, -1));
-    }
-    // At equal times, an end comes before a start (-1 sorts first).
-    events.sort();
-    let (mut running, mut most) = (0, 0);
-    for (_, delta) in events {
-        running += delta;
-        most = most.max(running);
-    }
+    let time = |id: String, at: &str| task(&record, &id)["attempts"][0][at].as_str().unwrap().to_string();
+    let most = most_at_once(
+        (0..100).map(|i| (time(format!("fan/{i}/nap"), "started_at"), time(format!("fan/{i}/id"), "finished_at"))),
+    );
     assert!(most <= 4, "at most 4 iterations at once, saw {most}");
     assert!(most >= 2, "iterations do run side by side under --jobs 16, saw {most}");
 }

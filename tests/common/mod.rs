@@ -146,6 +146,20 @@ pub fn assert_messages(messages: &[String], needles: &[&str]) {
     assert_eq!(messages.len(), needles.len(), "{messages:#?}");
 }
 
+/// The most intervals (start, end; RFC 3339 strings, comparable as text) open at the same
+/// moment; an interval that ends when another starts does not overlap it.
+pub fn most_at_once(intervals: impl IntoIterator<Item = (String, String)>) -> i32 {
+    let mut events: Vec<(String, i32)> = intervals.into_iter().flat_map(|(s, e)| [(s, 1), (e, -1)]).collect();
+    // At equal times, an end comes before a start (-1 sorts first).
+    events.sort();
+    let (mut running, mut most) = (0, 0);
+    for (_, delta) in events {
+        running += delta;
+        most = most.max(running);
+    }
+    most
+}
+
 /// The ids of a record's tasks, in record order.
 pub fn ids(record: &Value) -> Vec<String> {
     record["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
