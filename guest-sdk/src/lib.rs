@@ -30,6 +30,7 @@
 //! | `BTreeMap<String, T>`                 | `dict`         |
 //! | [`Value`]                             | `any`          |
 //! | [`FinalStatus`] (exit handlers only)  | `final_status` |
+//! | [`Input<K>`] / [`Output<K>`]          | an artifact of kind `K` (a file; [`Dir<K>`] for a directory): see [`Input`] |
 //!
 //! The result is `()` (no outputs), one value (an output named `output`, KFP's convention), or
 //! a struct with `#[derive(Outputs)]` (one output per field); wrapped in `Result<_, E>` with
@@ -52,12 +53,14 @@
 //! # fn main() {}
 //! ```
 
+mod artifact;
 pub mod bindings;
 mod convert;
 pub mod log;
 mod status;
 mod value;
 
+pub use artifact::{Artifact, ArtifactKind, Dataset, Dir, Input, Metrics, Model, Output};
 pub use bindings::wasmpipe::pipeline::types::{Context, FailureKind, FinalStatus, State, TaskFailure};
 pub use convert::{InputType, OutputType, Outputs, ValueType};
 pub use value::Value;

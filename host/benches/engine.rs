@@ -49,7 +49,7 @@ fn engine_benches(c: &mut Criterion) {
             rt.block_on(async {
                 let capture = Capture::new(limits.output);
                 let mut store =
-                    sandbox::new_store(&component.engine, &limits, &Default::default(), false, capture).unwrap();
+                    sandbox::new_store(&component.engine, &limits, &Default::default(), &[], false, capture).unwrap();
                 let task = component.pre.instantiate_async(&mut store).await.unwrap();
                 let out = task.wasmpipe_pipeline_component().call_run(&mut store, &ctx(), &add_inputs()).await.unwrap();
                 assert!(out.is_ok());
@@ -67,6 +67,7 @@ fn engine_benches(c: &mut Criterion) {
                     add_inputs(),
                     &limits,
                     &Default::default(),
+                    None,
                     capture,
                 )
                 .await;

@@ -271,7 +271,7 @@ impl Loader {
 /// Calls `describe` in a fresh sandbox with the default limits.
 async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
     let limits = Limits::default();
-    let mut store = sandbox::new_store(engine, &limits, &Default::default(), fuel, Capture::new(limits.output))?;
+    let mut store = sandbox::new_store(engine, &limits, &Default::default(), &[], fuel, Capture::new(limits.output))?;
     let call = async {
         let task = pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component().call_describe(&mut store).await

@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use wasmtime::Trap;
 
+use crate::artifact::{self, ArtifactRef, AttemptDirs, GUEST_OUT};
 use crate::capture::Capture;
 use crate::component::{Component, PortType};
 use crate::plan::Grants;
@@ -23,20 +24,25 @@ pub struct AttemptOutcome {
 }
 
 /// Runs `component` once with `inputs` under `limits`, writing its output to `capture`.
+/// `dirs` holds the attempt's artifact directories, when it has artifact inputs or outputs;
+/// output artifacts are checked there (the caller publishes them).
 pub async fn run_attempt(
     component: &Component,
     ctx: types::Context,
     inputs: Vec<(String, types::InputValue)>,
     limits: &Limits,
     grants: &Grants,
+    dirs: Option<&AttemptDirs>,
     capture: Capture,
 ) -> AttemptOutcome {
-    let mut store = match sandbox::new_store(&component.engine, limits, grants, component.kind.fuel, capture.clone()) {
-        Ok(store) => store,
-        Err(message) => {
-            return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
-        }
-    };
+    let preopens = dirs.map(AttemptDirs::preopens).unwrap_or_default();
+    let mut store =
+        match sandbox::new_store(&component.engine, limits, grants, preopens, component.kind.fuel, capture.clone()) {
+            Ok(store) => store,
+            Err(message) => {
+                return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
+            }
+        };
     let call = async {
         let task = component.pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component().call_run(&mut store, &ctx, &inputs).await
@@ -49,7 +55,7 @@ pub async fn run_attempt(
         Err(_elapsed) => Err(timeout(limits)),
         Ok(Err(error)) => Err(classify(&error, &store.data().limiter, limits, &logs)),
         Ok(Ok(Err(message))) => Err(Failure::new(FailureKind::Error, message)),
-        Ok(Ok(Ok(outputs))) => check_outputs(component, outputs),
+        Ok(Ok(Ok(outputs))) => check_outputs(component, outputs, dirs, limits),
     };
     AttemptOutcome { result, logs }
 }
@@ -117,28 +123,35 @@ fn snake_case(name: &str) -> String {
 }
 
 /// Checks the outputs a guest returned against its signature: each declared output once, of
-/// its type, and nothing else.
+/// its type, and nothing else. An artifact output must be where the guest was told to write it,
+/// a plain file or directory, and all of them together within the attempt's artifact limit.
 fn check_outputs(
     component: &Component,
     outputs: Vec<(String, types::OutputValue)>,
+    dirs: Option<&AttemptDirs>,
+    limits: &Limits,
 ) -> Result<IndexMap<String, Value>, Failure> {
     let bad = |message: String| Failure::new(FailureKind::Error, message);
     let mut values = IndexMap::new();
+    let mut artifact_bytes = 0;
     for (name, output) in outputs {
         let spec = component.signature.output(&name).ok_or_else(|| {
             bad(format!("the component returned output `{name}`, which its describe does not declare"))
         })?;
-        let types::OutputValue::Value(raw) = output else {
-            return Err(bad(format!(
-                "output `{name}` is an artifact, which this version of wasmpipe does not support"
-            )));
-        };
-        let decoded = value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
-        let checked = match &spec.ty {
-            PortType::Value(t) => t.coerce(decoded).map_err(|e| bad(format!("output `{name}`: {e}")))?,
-            other => {
+        let checked = match (&spec.ty, output) {
+            (PortType::Value(t), types::OutputValue::Value(raw)) => {
+                let decoded = value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
+                t.coerce(decoded).map_err(|e| bad(format!("output `{name}`: {e}")))?
+            }
+            (PortType::Artifact { kind, directory }, types::OutputValue::Artifact(returned)) => {
+                let dirs = dirs.expect("a component with artifact outputs runs with attempt directories");
+                let artifact = check_artifact(&name, kind, *directory, &returned, dirs)?;
+                artifact_bytes += artifact.size;
+                artifact.to_value()
+            }
+            (ty, _) => {
                 return Err(bad(format!(
-                    "output `{name}` has type {other}, which this version of wasmpipe does not support"
+                    "output `{name}` is declared as {ty} but the component returned something else"
                 )));
             }
         };
@@ -149,7 +162,57 @@ fn check_outputs(
     if let Some(missing) = component.signature.outputs.iter().find(|o| !values.contains_key(&o.name)) {
         return Err(bad(format!("the component did not return its declared output `{}`", missing.name)));
     }
+    if artifact_bytes > limits.artifacts {
+        return Err(Failure::new(
+            FailureKind::OutputLimit,
+            format!(
+                "the task's output artifacts hold {artifact_bytes} bytes, over its limit of {} bytes; raise `artifact_limit` if it needs more",
+                limits.artifacts
+            ),
+        ));
+    }
     Ok(values)
+}
+
+/// Checks output artifact `name` that the guest says it wrote, and describes it.
+fn check_artifact(
+    name: &str,
+    kind: &str,
+    directory: bool,
+    returned: &types::Artifact,
+    dirs: &AttemptDirs,
+) -> Result<ArtifactRef, Failure> {
+    let bad = |message: String| Failure::new(FailureKind::Error, message);
+    let expected = format!("{GUEST_OUT}/{name}");
+    if !returned.path.is_empty() && returned.path.trim_end_matches('/') != expected {
+        return Err(bad(format!(
+            "output artifact `{name}` was returned at `{}`; write it at `{expected}` and return that path",
+            returned.path
+        )));
+    }
+    let staged = dirs.staged(name);
+    let meta = std::fs::symlink_metadata(&staged)
+        .map_err(|_| bad(format!("output artifact `{name}`: the component wrote nothing at `{expected}`")))?;
+    if meta.is_dir() != directory || meta.file_type().is_symlink() {
+        let want = if directory { "a directory" } else { "a file" };
+        return Err(bad(format!("output artifact `{name}` must be {want} at `{expected}`")));
+    }
+    let (size, digest) = artifact::measure(&staged).map_err(|e| bad(format!("output artifact `{name}`: {e}")))?;
+    let metadata = if returned.metadata.nodes.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        value::from_wit(&returned.metadata)
+            .map_err(|e| bad(format!("the metadata of output artifact `{name}`: {e}")))?
+    };
+    Ok(ArtifactRef {
+        kind: kind.to_string(),
+        directory,
+        name: name.to_string(),
+        path: dirs.published(name),
+        size,
+        digest,
+        metadata,
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod artifact;
 pub mod cache;
 pub mod cancel;
 pub mod capture;

@@ -40,6 +40,8 @@ enum Command {
         /// (ints, floats and bools as written, lists and dicts as JSON). Repeatable.
         #[arg(short = 'p', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        #[command(flatten)]
+        files: FileArgs,
         /// `human` shows each task and its logs; `json` prints the run record on stdout
         /// (progress goes to stderr).
         #[arg(long, value_enum, default_value_t = Output::Human)]
@@ -82,6 +84,9 @@ enum Command {
         /// Parameter values to check, as for `run`.
         #[arg(short = 'p', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// Artifact parameters to check, as for `run`.
+        #[arg(short = 'a', long = "artifact", value_name = "NAME=PATH", value_parser = parse_artifact)]
+        artifacts: Vec<(String, PathBuf)>,
         /// `human` or `json` (`{"errors": [...]}`).
         #[arg(long, value_enum, default_value_t = Output::Human)]
         output: Output,
@@ -131,6 +136,31 @@ enum SchemaKind {
     RunRecord,
 }
 
+/// The run's files: artifacts given to it, where its output artifacts go, and their limit.
+#[derive(clap::Args)]
+struct FileArgs {
+    /// Give artifact parameter NAME a host file or directory: `-a data=numbers.csv`. Tasks see
+    /// it read-only. Repeatable.
+    #[arg(short = 'a', long = "artifact", value_name = "NAME=PATH", value_parser = parse_artifact)]
+    artifacts: Vec<(String, PathBuf)>,
+    /// Copy the pipeline's output artifacts to DIR/<output> when the run ends.
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
+    /// The most bytes the output artifacts of one task attempt may hold, for tasks that set no
+    /// `artifact_limit`; more fails the task with kind `output_limit`.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB")]
+    artifact_limit: ByteSize,
+}
+
+fn parse_artifact(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.trim().is_empty() && !path.is_empty() => {
+            Ok((name.trim().to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!("`{text}` is not NAME=PATH (for example `-a data=numbers.csv`)")),
+    }
+}
+
 fn parse_param(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
@@ -171,12 +201,20 @@ fn main() -> ExitCode {
 
 async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { file, params, output, run_dir, timeout, memory, fuel, grace, deadline, cache, jobs } => {
-            let limits = Limits { timeout: timeout.0, memory: memory.0 as usize, fuel, ..Limits::default() };
+        Command::Run { file, params, files, output, run_dir, timeout, memory, fuel, grace, deadline, cache, jobs } => {
+            let limits = Limits {
+                timeout: timeout.0,
+                memory: memory.0 as usize,
+                fuel,
+                artifacts: files.artifact_limit.0,
+                ..Limits::default()
+            };
             let cancel = CancelHandle::new();
             listen_for_signals(cancel.clone())?;
             let options = RunOptions {
                 params,
+                artifacts: files.artifacts,
+                export: files.export,
                 run_dir: run_dir.clone(),
                 limits,
                 deadline: deadline.map(|d| d.0),
@@ -205,9 +243,9 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(exit_code(record.state))
         }
-        Command::Validate { file, params, output } => {
+        Command::Validate { file, params, artifacts, output } => {
             let runner = Runner::new()?;
-            let options = RunOptions { params, ..RunOptions::default() };
+            let options = RunOptions { params, artifacts, ..RunOptions::default() };
             let diags = match runner.prepare_file(&file, &options).await {
                 Ok(prepared) => Diagnostics { errors: prepared.load_failures },
                 Err(diags) => diags,

@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use tokio::task::{AbortHandle, JoinSet};
 
+use crate::artifact::{ArtifactRef, AttemptDirs, OutputSlot};
 use crate::cache::CompileCache;
 use crate::cancel::{CancelHandle, Interrupt, Interrupts};
 use crate::capture::Capture;
@@ -29,6 +30,7 @@ use crate::sandbox::Limits;
 use crate::scheduler::{Interruption, Oracle, Scheduler, TaskIdx, TaskStatus};
 use crate::tree::{Found, Tree};
 use crate::validate::{self, Components, Report};
+use crate::value::ValueType;
 use crate::wit::types;
 
 /// The environment variable that sets the default run directory.
@@ -69,6 +71,10 @@ struct TaskComponent {
 pub struct RunOptions {
     /// Parameter values as `-p name=value` gives them, parsed by the declared types.
     pub params: Vec<(String, String)>,
+    /// Artifact parameters as `-a name=path` gives them: host files or directories.
+    pub artifacts: Vec<(String, PathBuf)>,
+    /// Where to copy the pipeline's output artifacts when the run ends (`--export DIR`).
+    pub export: Option<PathBuf>,
     /// The directory that holds run directories; the record goes to `RUN_DIR/<run_id>/record.json`.
     pub run_dir: PathBuf,
     /// Limits of tasks that set none themselves.
@@ -98,6 +104,8 @@ impl Default for RunOptions {
             std::env::var_os(RUN_DIR_ENV).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_RUN_DIR));
         RunOptions {
             params: Vec::new(),
+            artifacts: Vec::new(),
+            export: None,
             run_dir,
             limits: Limits::default(),
             deadline: None,
@@ -226,7 +234,7 @@ impl Runner {
     async fn prepare_loaded(&self, loaded: load::Loaded, options: &RunOptions) -> Result<Prepared, Diagnostics> {
         let counts_before = self.compile_counts();
         let mut report = Report::default();
-        let params = validate::resolve_params(&loaded.pipeline, &options.params, &loaded.source, &mut report);
+        let params = validate::resolve_params(&loaded, &options.params, &options.artifacts, &mut report);
         let plan = Plan::build(loaded);
         let fuel = options.limits.fuel.is_some() || plan.tasks.iter().any(|t| t.limits.fuel.is_some());
         let pooling = self.pooling_error().clone();
@@ -383,6 +391,9 @@ impl Runner {
             tasks,
         };
         let dir = options.run_dir.join(&run_id);
+        if let Some(to) = &options.export {
+            export_outputs(&record, &dir, to);
+        }
         if options.write_record
             && let Err(e) = record.write_atomically(&dir)
         {
@@ -413,11 +424,31 @@ impl Runner {
             Ok(component) => component,
             Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
         };
-        let (inputs, values) = match bind_inputs(prepared, tree, t, component, outputs, final_status) {
+        let Bound { inputs, values, artifacts } = match bind_inputs(prepared, tree, t, component, outputs, final_status)
+        {
             Ok(bound) => bound,
             Err(failure) => return (Err(failure), logs),
         };
-        let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
+        let artifact_outputs: Vec<OutputSlot> = component
+            .signature
+            .outputs
+            .iter()
+            .filter_map(|o| match &o.ty {
+                PortType::Artifact { kind, directory } => {
+                    Some(OutputSlot { name: o.name.clone(), kind: kind.clone(), directory: *directory })
+                }
+                _ => None,
+            })
+            .collect();
+        let mut logs = logs;
+        let mut cached = !task.is_exit && task.cache.unwrap_or(options.cache);
+        if cached && !artifact_outputs.is_empty() {
+            cached = false;
+            logs.push(LogLine {
+                source: "wasmpipe".into(),
+                text: "not cached: tasks with output artifacts are not cached yet".into(),
+            });
+        }
         let cache_key = match (&self.disk, cached) {
             (Some(disk), true) => {
                 let key = output_cache_key(component, &values, &task.grants);
@@ -436,6 +467,9 @@ impl Runner {
             inputs,
             limits,
             grants: task.grants.clone(),
+            run_root: options.run_dir.join(run_id),
+            artifact_inputs: artifacts,
+            artifact_outputs,
             retries: task.retries,
             backoff: task.backoff,
             progress: Arc::default(),
@@ -471,12 +505,63 @@ struct Job {
     inputs: Vec<(String, types::InputValue)>,
     limits: Limits,
     grants: crate::plan::Grants,
+    /// The run's directory, where artifacts live.
+    run_root: PathBuf,
+    /// Input artifacts, by input name.
+    artifact_inputs: Vec<(String, ArtifactRef)>,
+    /// The component's output artifacts.
+    artifact_outputs: Vec<OutputSlot>,
     retries: u32,
     backoff: crate::model::Backoff,
     progress: Arc<std::sync::Mutex<Progress>>,
 }
 
 impl Job {
+    /// One attempt, in artifact directories of its own when it has artifacts; its output
+    /// artifacts are published only when it succeeds.
+    async fn attempt(&self, ctx: types::Context, capture: Capture) -> executor::AttemptOutcome {
+        let dirs = if self.artifact_inputs.is_empty() && self.artifact_outputs.is_empty() {
+            None
+        } else {
+            match AttemptDirs::prepare(
+                &self.run_root,
+                &self.task_id,
+                ctx.attempt,
+                &self.artifact_inputs,
+                &self.artifact_outputs,
+            ) {
+                Ok(dirs) => Some(dirs),
+                Err(e) => {
+                    let message = format!(
+                        "cannot lay out the task's artifact directories under {}: {e}",
+                        self.run_root.display()
+                    );
+                    return executor::AttemptOutcome {
+                        result: Err(Failure::new(FailureKind::Input, message)),
+                        logs: Vec::new(),
+                    };
+                }
+            }
+        };
+        let mut outcome = executor::run_attempt(
+            &self.component,
+            ctx,
+            self.inputs.clone(),
+            &self.limits,
+            &self.grants,
+            dirs.as_ref(),
+            capture,
+        )
+        .await;
+        if let (Some(dirs), Ok(_)) = (&dirs, &outcome.result)
+            && let Err(e) = dirs.publish(self.artifact_outputs.iter().map(|o| o.name.as_str()))
+        {
+            outcome.result =
+                Err(Failure::new(FailureKind::Error, format!("cannot publish the task's output artifacts: {e}")));
+        }
+        outcome
+    }
+
     /// Runs attempts until one succeeds, one fails in a way not worth retrying, or the retries
     /// are used up; waits out the backoff between them.
     async fn run(self) -> TaskResult {
@@ -485,9 +570,7 @@ impl Job {
             let capture = Capture::new(self.limits.output);
             self.progress.lock().unwrap().current = Some((now(), capture.clone()));
             let ctx = types::Context { run_id: self.run_id.clone(), task_id: self.task_id.clone(), attempt };
-            let outcome =
-                executor::run_attempt(&self.component, ctx, self.inputs.clone(), &self.limits, &self.grants, capture)
-                    .await;
+            let outcome = self.attempt(ctx, capture).await;
             let retry_in = {
                 let mut progress = self.progress.lock().unwrap();
                 let (started_at, _) = progress.current.take().expect("set above");
@@ -912,8 +995,13 @@ fn evaluate(
     }
 }
 
-/// A task's inputs as the guest receives them, and as JSON values (for the output cache's key).
-type BoundInputs = (Vec<(String, types::InputValue)>, Vec<(String, Value)>);
+/// A task's inputs: as the guest receives them, as JSON values (for the output cache's key),
+/// and its input artifacts by input name (to lay out in its sandbox).
+struct Bound {
+    inputs: Vec<(String, types::InputValue)>,
+    values: Vec<(String, Value)>,
+    artifacts: Vec<(String, ArtifactRef)>,
+}
 
 /// The inputs of task `t`, typed by its component's signature. A value that is missing or
 /// ill-typed fails the task with kind `input`; an optional input whose producer failed is
@@ -925,12 +1013,13 @@ fn bind_inputs(
     component: &Component,
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
-) -> Result<BoundInputs, Failure> {
+) -> Result<Bound, Failure> {
     let task = &prepared.plan.tasks[tree.tasks[t].template];
     let at = Reader { from: tree.tasks[t].group, scope: task.scope };
     let bad = |message: String| Failure::new(FailureKind::Input, message);
     let mut inputs = Vec::new();
     let mut values = Vec::new();
+    let mut artifacts = Vec::new();
     for spec in &component.signature.inputs {
         let ty = match &spec.ty {
             PortType::FinalStatus => {
@@ -940,9 +1029,7 @@ fn bind_inputs(
                 continue;
             }
             PortType::Value(ty) => *ty,
-            PortType::Artifact { .. } => {
-                return Err(bad(format!("input `{}` is an artifact, which is not supported yet", spec.name)));
-            }
+            PortType::Artifact { .. } => ValueType::Artifact,
         };
         let bound = task.inputs.iter().find(|i| i.name == spec.name);
         let value = match bound.map(|i| &i.binding) {
@@ -962,10 +1049,38 @@ fn bind_inputs(
             None => continue,
         };
         let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+        if let PortType::Artifact { kind, directory } = &spec.ty {
+            let artifact = ArtifactRef::from_value(&value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+            if !crate::artifact::kinds_match((&artifact.kind, artifact.directory), (kind, *directory)) {
+                return Err(bad(format!(
+                    "input `{}` takes {}, but it was given `{}` ({}, {})",
+                    spec.name,
+                    spec.ty,
+                    artifact.name,
+                    artifact.kind,
+                    if artifact.directory { "a directory" } else { "a file" }
+                )));
+            }
+            inputs.push((spec.name.clone(), types::InputValue::Artifact(artifact_to_wit(&spec.name, &artifact))));
+            values.push((spec.name.clone(), artifact.content_key()));
+            artifacts.push((spec.name.clone(), artifact));
+            continue;
+        }
         inputs.push((spec.name.clone(), types::InputValue::Value(crate::value::to_wit(&value))));
         values.push((spec.name.clone(), value));
     }
-    Ok((inputs, values))
+    Ok(Bound { inputs, values, artifacts })
+}
+
+/// How a guest sees input artifact `input`: at `/in/<input>`, with its size, digest and metadata.
+fn artifact_to_wit(input: &str, artifact: &ArtifactRef) -> types::Artifact {
+    types::Artifact {
+        path: format!("{}/{input}", crate::artifact::GUEST_IN),
+        name: artifact.name.clone(),
+        size: artifact.size,
+        digest: artifact.digest.clone(),
+        metadata: crate::value::to_wit(&artifact.metadata),
+    }
 }
 
 fn final_status_to_wit(status: &FinalStatusRecord) -> types::FinalStatus {
@@ -1021,6 +1136,21 @@ fn pipeline_outputs(
             Some((name.clone(), value))
         })
         .collect()
+}
+
+/// Copies the pipeline's output artifacts of a run (in `run_root`) to `to/<output>`. A failure
+/// is reported and does not change the run's state: the artifacts stay in the run directory.
+fn export_outputs(record: &RunRecord, run_root: &Path, to: &Path) {
+    for (name, value) in &record.outputs {
+        let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
+        if let Err(e) = crate::artifact::export(run_root, &artifact, &to.join(name)) {
+            eprintln!(
+                "wasmpipe: could not export output artifact `{name}` to {}: {e}; it stays at {}",
+                to.join(name).display(),
+                run_root.join(&artifact.path).display()
+            );
+        }
+    }
 }
 
 /// A new run id: the UTC time to the second and six hex digits (`20261124-181600-3fa9c2`).

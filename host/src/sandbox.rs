@@ -8,6 +8,7 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
+use crate::artifact::Preopen;
 use crate::capture::Capture;
 use crate::plan::Grants;
 use crate::wit::wasmpipe::pipeline::host::{self, Level};
@@ -24,12 +25,14 @@ pub struct Limits {
     pub output: usize,
     /// Fuel for one attempt (None: unlimited). Needs an engine that consumes fuel.
     pub fuel: Option<u64>,
+    /// Bytes of output artifacts, summed over the attempt's outputs.
+    pub artifacts: u64,
 }
 
 impl Default for Limits {
-    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr.
+    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr, 1 GiB of artifacts.
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(300), memory: 512 << 20, output: 1 << 20, fuel: None }
+        Limits { timeout: Duration::from_secs(300), memory: 512 << 20, output: 1 << 20, fuel: None, artifacts: 1 << 30 }
     }
 }
 
@@ -71,9 +74,10 @@ pub struct HostState {
 
 impl HostState {
     /// Fresh state for one attempt: captured stdio, and of the host only what `grants` allows
-    /// (by default no files, no network, no environment). Fails when a granted directory
-    /// cannot be opened or a host variable is not set.
-    pub fn new(limits: &Limits, grants: &Grants, capture: Capture) -> Result<HostState, String> {
+    /// (by default no files, no network, no environment), plus the attempt's artifact
+    /// directories `preopens`. Fails when a directory cannot be opened or a host variable is
+    /// not set.
+    pub fn new(limits: &Limits, grants: &Grants, preopens: &[Preopen], capture: Capture) -> Result<HostState, String> {
         let mut builder = WasiCtx::builder();
         builder.stdout(capture.stdout.clone()).stderr(capture.stderr.clone());
         for (name, value) in &grants.env {
@@ -87,6 +91,12 @@ impl HostState {
             builder
                 .preopened_dir(host, guest, FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot open host directory `{}` for `{guest}`: {e:#}", host.display()))?;
+        }
+        for p in preopens {
+            let perms = if p.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+            builder.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
+                format!("cannot open artifact directory `{}` for `{}`: {e:#}", p.host.display(), p.guest)
+            })?;
         }
         let wasi = builder.build();
         Ok(HostState {
@@ -132,10 +142,11 @@ pub fn new_store(
     engine: &Engine,
     limits: &Limits,
     grants: &Grants,
+    preopens: &[Preopen],
     fuel_engine: bool,
     capture: Capture,
 ) -> Result<Store<HostState>, String> {
-    let mut store = Store::new(engine, HostState::new(limits, grants, capture)?);
+    let mut store = Store::new(engine, HostState::new(limits, grants, preopens, capture)?);
     store.limiter(|s| &mut s.limiter);
     if fuel_engine {
         store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).expect("the engine consumes fuel");

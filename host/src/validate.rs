@@ -3,13 +3,15 @@
 //! file, the place and the fix; all of them are reported at once.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::artifact;
 use crate::component::{Component, LoadError, PortType, Signature};
 use crate::diag::Diagnostic;
 use crate::model::Pipeline;
 use crate::model::binding::{Binding, Ref};
-use crate::model::load::SourceMap;
+use crate::model::load::{Loaded, SourceMap};
 use crate::plan::{Child, GroupIdx, LoopInfo, Node, Params, Plan, ScopeIdx, TaskIdx};
 use crate::value::ValueType;
 use serde_json::Value;
@@ -28,36 +30,57 @@ pub struct Report {
 }
 
 /// Resolves parameter values: declared defaults, overridden by `-p name=value` strings parsed by
-/// the declared type.
+/// the declared type. An artifact parameter is a host file or directory (its default is relative
+/// to the pipeline file, `-a name=path` to the working directory), referenced where it is: tasks
+/// get it read-only.
 pub fn resolve_params(
-    pipeline: &Pipeline,
+    loaded: &Loaded,
     overrides: &[(String, String)],
-    source: &SourceMap,
+    artifacts: &[(String, PathBuf)],
     report: &mut Report,
 ) -> Params {
+    let (pipeline, source) = (&loaded.pipeline, &loaded.source);
     let mut values = Params::new();
     for (name, param) in &pipeline.params {
-        if let Some(default) = &param.default {
-            match param.ty.coerce(default.clone()) {
-                Ok(v) => {
-                    values.insert(name.clone(), v);
-                }
-                Err(e) => report.errors.push(source.error(
-                    &format!("params.{name}.default"),
-                    format!("the default of parameter `{name}` does not match its type: {e}"),
+        let Some(default) = &param.default else { continue };
+        let path = format!("params.{name}.default");
+        if param.ty == ValueType::Artifact {
+            match default.as_str() {
+                Some(file) => match import_param(name, param, &loaded.base_dir.join(file)) {
+                    Ok(v) => {
+                        values.insert(name.clone(), v);
+                    }
+                    Err(e) => report
+                        .errors
+                        .push(source.error(&path, format!("{e}; fix the path or give another with `-a {name}=PATH`"))),
+                },
+                None => report.errors.push(source.error(
+                    &path,
+                    format!(
+                        "the default of artifact parameter `{name}` must be a path (relative to the pipeline file)"
+                    ),
                 )),
             }
+            continue;
+        }
+        match param.ty.coerce(default.clone()) {
+            Ok(v) => {
+                values.insert(name.clone(), v);
+            }
+            Err(e) => report
+                .errors
+                .push(source.error(&path, format!("the default of parameter `{name}` does not match its type: {e}"))),
         }
     }
+    let known = || {
+        let known: Vec<&str> = pipeline.params.keys().map(String::as_str).collect();
+        list_or_none(&known)
+    };
     for (name, text) in overrides {
         let Some(param) = pipeline.params.get(name) else {
-            let known: Vec<&str> = pipeline.params.keys().map(String::as_str).collect();
             report.errors.push(source.error(
                 "params",
-                format!(
-                    "`-p {name}=...`: the pipeline has no parameter `{name}`; it declares: {}",
-                    list_or_none(&known)
-                ),
+                format!("`-p {name}=...`: the pipeline has no parameter `{name}`; it declares: {}", known()),
             ));
             continue;
         };
@@ -71,15 +94,52 @@ pub fn resolve_params(
             )),
         }
     }
+    for (name, file) in artifacts {
+        let param = match pipeline.params.get(name) {
+            Some(p) if p.ty == ValueType::Artifact => p,
+            Some(p) => {
+                report.errors.push(source.error(
+                    &format!("params.{name}"),
+                    format!(
+                        "`-a {name}=...`: parameter `{name}` is {}, not an artifact; set it with `-p {name}=VALUE`",
+                        p.ty
+                    ),
+                ));
+                continue;
+            }
+            None => {
+                report.errors.push(source.error(
+                    "params",
+                    format!("`-a {name}=...`: the pipeline has no parameter `{name}`; it declares: {}", known()),
+                ));
+                continue;
+            }
+        };
+        match import_param(name, param, file) {
+            Ok(v) => {
+                values.insert(name.clone(), v);
+            }
+            Err(e) => report.errors.push(source.error(&format!("params.{name}"), format!("`-a {name}=...`: {e}"))),
+        }
+    }
     for (name, param) in &pipeline.params {
         if !values.contains_key(name) && param.default.is_none() {
+            let how =
+                if param.ty == ValueType::Artifact { format!("-a {name}=PATH") } else { format!("-p {name}=VALUE") };
             report.errors.push(source.error(
                 &format!("params.{name}"),
-                format!("parameter `{name}` ({}) has no default: give it a value with `-p {name}=VALUE`", param.ty),
+                format!("parameter `{name}` ({}) has no default: give it a value with `{how}`", param.ty),
             ));
         }
     }
     values
+}
+
+/// Artifact parameter `name`, given as host path `file`.
+fn import_param(name: &str, param: &crate::model::Param, file: &Path) -> Result<Value, String> {
+    let kind = param.kind.as_deref().unwrap_or("Artifact");
+    let file = std::path::absolute(file).map_err(|e| format!("artifact `{name}`: `{}`: {e}", file.display()))?;
+    artifact::reference(name, &file, kind, param.directory).map(|a| a.to_value())
 }
 
 /// Checks `plan` (the pipeline file and the sub-pipelines it uses) against its components.
@@ -269,13 +329,34 @@ impl Checker<'_> {
                         input.name
                     ),
                 ),
-                PortType::Artifact { .. } => self.error(
-                    &input_path,
-                    format!(
-                        "input `{}` is an artifact, which this version of wasmpipe does not support yet",
-                        input.name
-                    ),
-                ),
+                PortType::Artifact { kind, directory } => {
+                    self.check_input_type(
+                        &input_path,
+                        &input.name,
+                        &task.name,
+                        ValueType::Artifact,
+                        &binding,
+                        source_type,
+                    );
+                    if let Some((from_kind, from_dir)) = self.artifact_source(task.scope, &binding)
+                        && !artifact::kinds_match((&from_kind, from_dir.unwrap_or(*directory)), (kind, *directory))
+                    {
+                        let shape = |d: bool| if d { "a directory" } else { "a file" };
+                        let got = match from_dir {
+                            Some(d) => format!("{from_kind}, {}", shape(d)),
+                            None => from_kind,
+                        };
+                        self.error(
+                            &input_path,
+                            format!(
+                                "input `{}` of task `{}` takes a {kind} artifact ({}), but it is bound to a {got} artifact; bind one of kind {kind}, or make the input's kind `Artifact` to take any",
+                                input.name,
+                                task.name,
+                                shape(*directory)
+                            ),
+                        );
+                    }
+                }
                 PortType::Value(want) => {
                     self.check_input_type(&input_path, &input.name, &task.name, *want, &binding, source_type);
                 }
@@ -332,7 +413,22 @@ impl Checker<'_> {
         binding: &Binding,
         got: Option<ValueType>,
     ) {
-        if let Binding::Literal(v) = binding {
+        let artifact_in = want == ValueType::Artifact;
+        if artifact_in && (!matches!(binding, Binding::Ref(_)) || got.is_some_and(|g| g != ValueType::Artifact)) {
+            self.error(
+                path,
+                format!(
+                    "input `{input}` of task `{task}` takes an artifact: bind it to an artifact output (`{{{{tasks.TASK.outputs.NAME}}}}`) or an artifact parameter (`{{{{params.NAME}}}}`)"
+                ),
+            );
+        } else if !artifact_in && got == Some(ValueType::Artifact) {
+            self.error(
+                path,
+                format!(
+                    "input `{input}` of task `{task}` is {want}, but it is bound to an artifact; only an artifact input can take one"
+                ),
+            );
+        } else if let Binding::Literal(v) = binding {
             if let Err(e) = want.coerce(v.clone()) {
                 self.error(path, format!("input `{input}` of task `{task}` is {want}: {e}"));
             }
@@ -375,6 +471,27 @@ impl Checker<'_> {
         }
         for (at, message) in errors {
             self.error(&at, message);
+        }
+    }
+
+    /// The kind of the artifact that `binding` (read in scope `scope`) passes, and whether it
+    /// is a directory (None: either), where the pipeline tells.
+    fn artifact_source(&self, scope: ScopeIdx, binding: &Binding) -> Option<(String, Option<bool>)> {
+        let Binding::Ref(r) = binding else { return None };
+        match r {
+            Ref::Output { task, output } => {
+                let Node::Task(p) = self.plan.lookup(scope, task)? else { return None };
+                match &self.signature(p)?.output(output)?.ty {
+                    PortType::Artifact { kind, directory } => Some((kind.clone(), Some(*directory))),
+                    _ => None,
+                }
+            }
+            Ref::Param(name) => {
+                let param = self.plan.scopes[scope].pipeline.params.get(name)?;
+                (param.ty == ValueType::Artifact)
+                    .then(|| (param.kind.clone().unwrap_or_else(|| "Artifact".into()), param.directory))
+            }
+            Ref::Item { .. } => None,
         }
     }
 
@@ -477,6 +594,14 @@ impl Checker<'_> {
                         Some(spec) => match &spec.ty {
                             PortType::Value(_) if fan_in => types.push(ValueType::List),
                             PortType::Value(t) => types.push(*t),
+                            PortType::Artifact { .. } if fan_in => {
+                                self.error(
+                                    path,
+                                    format!("`{r}` is an artifact made inside a loop; collecting artifacts over a loop's iterations is not supported yet: read it inside the loop"),
+                                );
+                                return None;
+                            }
+                            PortType::Artifact { .. } => types.push(ValueType::Artifact),
                             other => {
                                 self.error(
                                     path,
@@ -503,6 +628,13 @@ impl Checker<'_> {
         }
         match binding {
             Binding::Literal(v) => Some(ValueType::of(v)),
+            Binding::Format(_) if types.contains(&ValueType::Artifact) => {
+                self.error(
+                    path,
+                    "an artifact cannot be formatted into a string; bind it alone (`\"{{tasks.TASK.outputs.NAME}}\"`) to an artifact input".into(),
+                );
+                None
+            }
             Binding::Ref(_) => types.pop(),
             Binding::Format(_) => Some(ValueType::String),
         }

@@ -29,6 +29,9 @@ pub enum ValueType {
     Dict,
     /// Any JSON value.
     Any,
+    /// A file or directory artifact (a [`crate::artifact::ArtifactRef`]): only an artifact
+    /// output or an artifact parameter feeds it, and it feeds nothing but an artifact input.
+    Artifact,
 }
 
 impl ValueType {
@@ -42,12 +45,16 @@ impl ValueType {
             ValueType::List => "list",
             ValueType::Dict => "dict",
             ValueType::Any => "any",
+            ValueType::Artifact => "artifact",
         }
     }
 
     /// Whether a value declared as `source` may be bound to an input of this type. An int may
     /// feed a float, never the reverse; `any` feeds and accepts everything (checked at run time).
     pub fn accepts(self, source: ValueType) -> bool {
+        if (self == ValueType::Artifact) != (source == ValueType::Artifact) {
+            return false;
+        }
         self == source
             || self == ValueType::Any
             || source == ValueType::Any
@@ -72,6 +79,7 @@ impl ValueType {
     pub fn coerce(self, value: Value) -> Result<Value, String> {
         let actual = ValueType::of(&value);
         match (self, &value) {
+            (ValueType::Artifact, _) => crate::artifact::ArtifactRef::from_value(&value).map(|_| value),
             (ValueType::Any, _) => Ok(value),
             (ValueType::Float, Value::Number(n)) if n.is_i64() => Ok(float(n.as_f64().unwrap_or_default())),
             (ValueType::Int, Value::Number(n)) if n.is_u64() && !n.is_i64() => {
@@ -98,6 +106,7 @@ impl ValueType {
                 "false" => Ok(Value::Bool(false)),
                 _ => Err(bad("a bool (write true or false)")),
             },
+            ValueType::Artifact => Err("an artifact: give it with `-a NAME=PATH`, not `-p`".into()),
             ValueType::List | ValueType::Dict | ValueType::Any => {
                 let value: Value = serde_json::from_str(text).map_err(|e| format!("`{text}` is not JSON ({e})"))?;
                 self.coerce(value)
@@ -114,7 +123,7 @@ impl std::fmt::Display for ValueType {
 
 fn article(t: ValueType) -> String {
     match t {
-        ValueType::Int | ValueType::Any => format!("an {}", t.name()),
+        ValueType::Int | ValueType::Any | ValueType::Artifact => format!("an {}", t.name()),
         _ => format!("a {}", t.name()),
     }
 }

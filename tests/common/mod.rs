@@ -25,6 +25,10 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("echo", art::ECHO),
     ("flaky", art::FLAKY),
     ("sum", art::SUM),
+    ("numbers", art::NUMBERS),
+    ("total", art::TOTAL),
+    ("model_dir", art::MODEL_DIR),
+    ("probe", art::PROBE),
 ];
 
 /// A temporary directory holding one pipeline file.

@@ -68,12 +68,20 @@ pub struct Param {
     /// Its type.
     #[serde(rename = "type")]
     pub ty: ValueType,
-    /// Its value when `-p` does not set it; without a default the parameter is required.
+    /// Its value when `-p` does not set it; without a default the parameter is required. For
+    /// an artifact: a host file or directory, relative to the pipeline file (KFP's importer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     /// What it is for.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// For an artifact: its kind label (`Dataset`, `Model`, `Metrics`; default `Artifact`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// For an artifact: whether it must be a directory (true) or a file (false); unset, it
+    /// is whatever the given path is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<bool>,
 }
 
 /// Where a component is: a `.wasm` file (`path`), or a pipeline file used as a component
@@ -245,6 +253,10 @@ pub struct Task {
     /// Fuel (roughly, wasm instructions) for one attempt; unlimited unless set here or by `--fuel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// The most bytes the task's output artifacts may hold together (default: the run's
+    /// `--artifact-limit`, 1 GiB); more fails the task with kind `output_limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_limit: Option<ByteSize>,
     /// Run the task once its upstream tasks are done, even if they failed or were skipped (KFP's
     /// `ignore_upstream_failure`), and even after a failure elsewhere in its group. Inputs from
     /// producers that did not succeed are absent, so they must be optional.

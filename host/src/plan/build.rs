@@ -318,6 +318,7 @@ impl Builder<'_> {
                 timeout: task.timeout.map(|t| t.0),
                 memory: task.memory.map(|m| m.0),
                 fuel: task.fuel,
+                artifacts: task.artifact_limit.map(|m| m.0),
             },
             grants: Grants {
                 env: task.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

@@ -97,6 +97,8 @@ pub struct TaskLimits {
     pub memory: Option<u64>,
     /// Fuel of one attempt.
     pub fuel: Option<u64>,
+    /// Bytes of output artifacts of one attempt.
+    pub artifacts: Option<u64>,
 }
 
 impl TaskLimits {
@@ -106,6 +108,7 @@ impl TaskLimits {
             timeout: self.timeout.unwrap_or(defaults.timeout),
             memory: self.memory.map(|m| m as usize).unwrap_or(defaults.memory),
             fuel: self.fuel.or(defaults.fuel),
+            artifacts: self.artifacts.unwrap_or(defaults.artifacts),
             ..*defaults
         }
     }

@@ -1,0 +1,150 @@
+//! Artifacts flow between tasks (SPEC: artifacts; rule 6): a file or a directory written by one
+//! task is published with its size, digest and metadata and read by the next; host files come in
+//! with `-a` or a parameter's default (KFP's importer) and output artifacts go out with
+//! `--export`; kinds and shapes are checked before anything runs.
+
+mod common;
+
+use common::{Case, assert_messages, task, validation_messages};
+use serde_json::Value;
+
+fn run_root(case: &Case, record: &Value) -> std::path::PathBuf {
+    case.runs().join(record["run_id"].as_str().unwrap())
+}
+
+/// Ensures that a file artifact written by one task reaches the next at `/in/<input>`, that the
+/// record holds its kind, published path, size, blake3 digest and metadata, and that the file
+/// is in the run directory with the content written.
+#[test]
+fn a_file_artifact_passes_from_writer_to_reader_with_its_metadata() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 10}}\n  - {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\noutputs:\n  data: \"{{tasks.gen.outputs.data}}\"\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let data = &task(&record, "gen")["outputs"]["data"];
+    assert_eq!(data["kind"], "Dataset");
+    assert_eq!(data["directory"], false);
+    assert_eq!(data["path"], "artifacts/gen/data");
+    let text = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10";
+    assert_eq!(data["size"], text.len());
+    assert_eq!(data["digest"], format!("blake3:{}", blake3::hash(text.as_bytes()).to_hex()));
+    assert_eq!(data["metadata"]["count"], 10);
+    let published = run_root(&case, &record).join("artifacts/gen/data");
+    assert_eq!(std::fs::read_to_string(&published).unwrap(), text);
+
+    let reader = &task(&record, "add-up")["outputs"];
+    assert_eq!(reader["sum"], 55);
+    assert_eq!(reader["seen"]["path"], "/in/data");
+    assert_eq!(reader["seen"]["name"], "data");
+    assert_eq!(reader["seen"]["size"], text.len());
+    assert_eq!(reader["seen"]["digest"], data["digest"]);
+    assert_eq!(reader["seen"]["metadata"]["count"], 10);
+    assert_eq!(record["outputs"]["data"], *data);
+    // Nothing of the attempts' sandboxes is left behind.
+    assert!(!run_root(&case, &record).join("staging").join("gen").exists());
+}
+
+/// Ensures that a directory artifact (nested files) passes whole and that the reader sees it
+/// as a readable directory.
+#[test]
+fn a_directory_artifact_passes_whole() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: train, component: model_dir, inputs: {weights: w1}}\n  - {task: tune, component: model_dir, inputs: {model: \"{{tasks.train.output}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let model = &task(&record, "train")["outputs"]["output"];
+    assert_eq!(model["directory"], true);
+    assert_eq!(model["kind"], "Model");
+    assert_eq!(model["size"], "w1".len() + "layers=2".len());
+    let tuned = run_root(&case, &record).join("artifacts/tune/output");
+    assert_eq!(std::fs::read_to_string(tuned.join("weights.txt")).unwrap(), "w1+tuned");
+    assert_eq!(std::fs::read_to_string(tuned.join("params.txt")).unwrap(), "layers=2");
+}
+
+/// Ensures that `-a name=PATH` gives an artifact parameter a host file, which the task reads
+/// where it is (read-only) and which the run leaves unchanged; and that without `-a` the
+/// parameter's default path (relative to the pipeline file) is used, like KFP's importer.
+#[test]
+fn host_files_come_in_with_dash_a_or_a_default_path() {
+    let case = Case::new(
+        "name: p\nparams:\n  data: {type: artifact, kind: Dataset, default: numbers.txt}\nsteps:\n  - {task: add-up, component: total, inputs: {data: \"{{params.data}}\"}}\n",
+    );
+    std::fs::write(case.dir.path().join("numbers.txt"), "1\n2\n3").unwrap();
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "add-up")["outputs"]["sum"], 6);
+    assert_eq!(record["params"]["data"]["kind"], "Dataset");
+    assert_eq!(record["params"]["data"]["size"], 5);
+
+    let other = case.dir.path().join("other.txt");
+    std::fs::write(&other, "40\n2").unwrap();
+    let (code, record) = case.run_json(&["-a", &format!("data={}", other.display())]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "add-up")["outputs"]["sum"], 42);
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "40\n2");
+}
+
+/// Ensures that `--export DIR` copies the pipeline's output artifacts (file and directory) to
+/// DIR/<output>, and leaves value outputs alone.
+#[test]
+fn export_copies_the_pipelines_output_artifacts() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 3}}\n  - {task: train, component: model_dir, inputs: {weights: w}}\noutputs:\n  dataset: \"{{tasks.gen.outputs.data}}\"\n  model: \"{{tasks.train.output}}\"\n  lines: \"{{tasks.gen.outputs.lines}}\"\n",
+    );
+    let export = case.dir.path().join("exported");
+    let (code, record) = case.run_json(&["--export", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(std::fs::read_to_string(export.join("dataset")).unwrap(), "1\n2\n3");
+    assert_eq!(std::fs::read_to_string(export.join("model/config/params.txt")).unwrap(), "layers=2");
+    assert!(!export.join("lines").exists());
+}
+
+/// Ensures that a failed attempt publishes nothing: its reader is skipped, no artifact of it is
+/// in the run directory, and the record has no outputs for it.
+#[test]
+fn a_failed_attempt_publishes_no_artifact() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: gen, component: probe, inputs: {mode: big, bytes: 2000}, artifact_limit: 1KiB}\n  - {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(task(&record, "gen")["state"], "failed");
+    assert!(task(&record, "gen").get("outputs").is_none_or(|o| o.as_object().is_none_or(|o| o.is_empty())));
+    assert_eq!(task(&record, "add-up")["skip"]["reason"], "upstream_failed");
+    let root = run_root(&case, &record);
+    assert!(!root.join("artifacts/gen").exists());
+    assert!(!root.join("staging/gen").exists());
+}
+
+/// Ensures that artifact wiring is checked before anything runs: a literal or a value output
+/// bound to an artifact input, an artifact bound to a value input or formatted into a string,
+/// a kind or shape mismatch, a missing `-a` file and `-p` for an artifact.
+#[test]
+fn artifact_wiring_mistakes_are_refused_before_the_run() {
+    let case = Case::new(
+        "name: p\nparams:\n  raw: {type: artifact, kind: Model}\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 3}}\n  - {task: lit, component: total, inputs: {data: \"some/file.txt\"}}\n  - {task: val, component: total, inputs: {data: \"{{tasks.gen.outputs.lines}}\"}}\n  - {task: wrong-way, component: add, inputs: {a: \"{{tasks.gen.outputs.data}}\", b: 1}}\n  - {task: fmt, component: echo, inputs: {value: \"file: {{tasks.gen.outputs.data}}\"}}\n  - {task: kind, component: total, inputs: {data: \"{{params.raw}}\"}}\n  - {task: shape, component: model_dir, inputs: {model: \"{{tasks.gen.outputs.data}}\"}}\n",
+    );
+    let messages = validation_messages(&case);
+    assert_messages(
+        &messages,
+        &[
+            "input `data` of task `lit` takes an artifact: bind it to an artifact output",
+            "input `data` of task `val` takes an artifact",
+            "input `a` of task `wrong-way` is int, but it is bound to an artifact",
+            "an artifact cannot be formatted into a string",
+            "input `data` of task `kind` takes a Dataset artifact (a file), but it is bound to a Model artifact",
+            "input `model` of task `shape` takes a Model artifact (a directory), but it is bound to a Dataset, a file artifact",
+            "parameter `raw` (artifact) has no default: give it a value with `-a raw=PATH`",
+        ],
+    );
+
+    let (code, out, _) = common::wasmpipe(
+        &["validate", case.file.to_str().unwrap(), "--output", "json", "-a", "raw=/no/such/file", "-p", "raw=x"],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(out.contains("`-a raw=...`: artifact `raw`: cannot read `/no/such/file`"), "{out}");
+    assert!(out.contains("`-p raw=x`: parameter `raw` is artifact: an artifact: give it with `-a NAME=PATH`"), "{out}");
+}

@@ -1,0 +1,75 @@
+//! The artifact sandbox (SPEC: sandbox defaults): a task sees its inputs read-only at `/in` and
+//! writes only under `/out`; a guest that tries `..`, absolute paths or symlinks out, changes
+//! its input, or writes too much fails only itself and changes nothing outside.
+
+mod common;
+
+use common::{Case, task};
+use serde_json::json;
+
+/// Ensures that a guest trying to read and write outside its directories (through `..`,
+/// absolute paths and a symlink) gets nowhere, and that no file appears outside the sandbox.
+#[test]
+fn paths_out_of_the_sandbox_lead_nowhere() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 2}}\n  - {task: probe, component: probe, inputs: {mode: escape, input: \"{{tasks.gen.outputs.data}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "probe")["outputs"]["escaped"], json!([]));
+    let root = case.runs().join(record["run_id"].as_str().unwrap());
+    // `/in/../escaped.txt` and `/out/../escaped.txt` would land in the attempt's staging dir.
+    for dir in [root.clone(), root.join("staging"), case.dir.path().to_path_buf()] {
+        assert!(!dir.join("escaped.txt").exists(), "{} has escaped.txt", dir.display());
+    }
+    assert_eq!(std::fs::read_to_string(root.join("artifacts/gen/data")).unwrap(), "1\n2");
+}
+
+/// Ensures that a guest cannot change an input artifact: the write fails, the task fails with
+/// the guest's error, and the exit task that runs after it reads the original content.
+#[test]
+fn an_input_artifact_is_read_only() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 4}}\n  - exit_handler:\n      name: guard\n      exit: {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n      steps:\n        - {task: vandal, component: probe, inputs: {mode: overwrite, input: \"{{tasks.gen.outputs.data}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    let vandal = task(&record, "guard/vandal");
+    assert_eq!(vandal["failure"]["kind"], "error");
+    let message = vandal["failure"]["message"].as_str().unwrap();
+    assert!(message.starts_with("could not change the input"), "{message}");
+    assert_eq!(task(&record, "guard/add-up")["outputs"]["sum"], 10);
+    let root = case.runs().join(record["run_id"].as_str().unwrap());
+    assert_eq!(std::fs::read_to_string(root.join("artifacts/gen/data")).unwrap(), "1\n2\n3\n4");
+}
+
+/// Ensures that an output that is a symlink (here pointing out of the sandbox) is refused:
+/// the task fails with a message naming the output, and nothing is published.
+#[test]
+fn a_symlink_output_fails_the_task() {
+    let case = Case::new("name: p\nsteps:\n  - {task: sneaky, component: probe, inputs: {mode: symlink}}\n");
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    let failure = &task(&record, "sneaky")["failure"];
+    assert_eq!(failure["kind"], "error", "{failure}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(message.contains("output artifact `data`"), "{message}");
+    let root = case.runs().join(record["run_id"].as_str().unwrap());
+    assert!(!root.join("artifacts/sneaky").exists());
+}
+
+/// Ensures that output artifacts over the task's `artifact_limit` fail it with kind
+/// `output_limit`, that `--artifact-limit` sets the default, and that a task within it succeeds.
+#[test]
+fn outputs_over_the_limit_fail_with_output_limit() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: small, component: probe, inputs: {mode: big, bytes: 1000}, ignore_upstream_failure: true}\n  - {task: large, component: probe, inputs: {mode: big, bytes: 5000}}\n  - {task: allowed, component: probe, inputs: {mode: big, bytes: 5000}, artifact_limit: 8KiB, ignore_upstream_failure: true}\n",
+    );
+    let (code, record) = case.run_json(&["--artifact-limit", "4KiB"]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(task(&record, "small")["state"], "succeeded");
+    assert_eq!(task(&record, "allowed")["state"], "succeeded");
+    let failure = &task(&record, "large")["failure"];
+    assert_eq!(failure["kind"], "output_limit");
+    assert!(failure["message"].as_str().unwrap().contains("5000 bytes, over its limit of 4096 bytes"), "{failure}");
+}
