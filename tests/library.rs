@@ -147,7 +147,13 @@ async fn a_pipeline_built_in_rust_runs_and_is_validated() {
     let mut pipeline = Pipeline::empty("built");
     pipeline.params.insert(
         "n".into(),
-        Param { ty: wasmpipe::value::ValueType::Int, default: Some(serde_json::json!(1)), description: String::new() },
+        Param {
+            ty: wasmpipe::value::ValueType::Int,
+            default: Some(serde_json::json!(1)),
+            description: String::new(),
+            kind: None,
+            directory: None,
+        },
     );
     for (name, path) in [("add", art::ADD), ("fail_op", art::EXAMPLE_FAIL_OP), ("report", art::EXAMPLE_EXIT_REPORT)] {
         pipeline.components.insert(name.into(), ComponentRef { path: Some(path.into()), pipeline: None });
