@@ -43,14 +43,15 @@ fn engine_benches(c: &mut Criterion) {
     let loader = Loader::new(EngineKind { fuel: false, pooling: true }, None).unwrap();
     let component = rt.block_on(loader.load(Path::new(art::ADD))).unwrap();
     let limits = Limits::default();
+    let wasmpipe::component::Pre::Task(pre) = &component.pre else { panic!("`add` is a task component") };
 
     c.bench_function("floor/instantiate_call", |b| {
         b.iter(|| {
             rt.block_on(async {
                 let capture = Capture::new(limits.output);
                 let mut store =
-                    sandbox::new_store(&component.engine, &limits, &Default::default(), &[], false, capture).unwrap();
-                let task = component.pre.instantiate_async(&mut store).await.unwrap();
+                    sandbox::new_store(&component.engine, &limits, &Default::default(), false, capture).unwrap();
+                let task = pre.instantiate_async(&mut store).await.unwrap();
                 let out = task.wasmpipe_pipeline_component().call_run(&mut store, &ctx(), &add_inputs()).await.unwrap();
                 assert!(out.is_ok());
             })

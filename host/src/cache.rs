@@ -11,8 +11,8 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::{Engine, Module};
 
 /// The environment variable that sets the cache directory (`off` disables the cache).
 pub const CACHE_DIR_ENV: &str = "WASMPIPE_CACHE_DIR";
@@ -70,23 +70,26 @@ impl CompileCache {
         self.compiled_dir().join(name)
     }
 
-    /// Loads the compiled form of `bytes` for `engine`, or compiles it and stores it. Failing to
-    /// write the cache is not an error: the component is still returned.
-    pub fn load_or_compile(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, Origin)> {
+    /// Loads the compiled form of `bytes` (a component, or a core module for `T = Module`)
+    /// for `engine`, or compiles it and stores it. Failing to write the cache is not an error:
+    /// the compiled code is still returned.
+    pub fn load_or_compile<T: Compiled>(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(T, Origin)> {
         let entry = self.entry(engine, bytes);
         if entry.exists() {
-            // SAFETY: the entry was written by `Component::serialize` of an engine with the same
+            // SAFETY: the entry was written by `serialize` of an engine with the same
             // compatibility hash (its name says so), through an atomic rename; wasmtime also
-            // checks the header and refuses files of another version or configuration.
-            if let Ok(component) = unsafe { Component::deserialize_file(engine, &entry) } {
-                return Ok((component, Origin::Cached));
+            // checks the header and refuses files of another version or configuration. A
+            // component's bytes never equal a module's (their headers differ), so a key never
+            // names the other kind.
+            if let Ok(compiled) = unsafe { T::deserialize_file(engine, &entry) } {
+                return Ok((compiled, Origin::Cached));
             }
         }
-        let component = Component::new(engine, bytes)?;
-        if let Ok(serialized) = component.serialize() {
+        let compiled = T::new(engine, bytes)?;
+        if let Ok(serialized) = compiled.serialize() {
             let _ = write_atomically(&entry, &serialized);
         }
-        Ok((component, Origin::Compiled))
+        Ok((compiled, Origin::Compiled))
     }
 
     fn outputs_dir(&self) -> PathBuf {
@@ -127,6 +130,45 @@ impl CompileCache {
             }
         }
         Ok(count)
+    }
+}
+
+/// Compiled code the cache can hold: a component or a core module.
+pub trait Compiled: Sized {
+    /// Compiles `bytes`.
+    fn new(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
+    /// Loads a serialized compiled form.
+    ///
+    /// # Safety
+    /// `path` must hold what `serialize` wrote for an engine of the same configuration.
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+    /// The serialized compiled form.
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+}
+
+impl Compiled for Component {
+    fn new(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        Component::new(engine, bytes)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: passed on from the caller.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+}
+
+impl Compiled for Module {
+    fn new(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        Module::new(engine, bytes)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: passed on from the caller.
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
     }
 }
 
@@ -178,18 +220,18 @@ mod tests {
         let cache = CompileCache::new(dir.path());
         let engine = Engine::default();
         let bytes = WAT.as_bytes();
-        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Compiled);
-        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Cached);
+        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Compiled);
+        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Cached);
         assert_eq!(cache.usage().unwrap().0, 1);
 
         std::fs::write(cache.entry(&engine, bytes), b"not a compiled component").unwrap();
-        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Compiled);
-        assert_eq!(cache.load_or_compile(&engine, bytes).unwrap().1, Origin::Cached);
+        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Compiled);
+        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Cached);
 
         let mut fuel = wasmtime::Config::new();
         fuel.consume_fuel(true);
         let other = Engine::new(&fuel).unwrap();
-        assert_eq!(cache.load_or_compile(&other, bytes).unwrap().1, Origin::Compiled, "another configuration");
+        assert_eq!(cache.load_or_compile::<Component>(&other, bytes).unwrap().1, Origin::Compiled, "another configuration");
         assert_eq!(cache.clear().unwrap(), 2);
         assert_eq!(cache.usage().unwrap(), (0, 0));
     }

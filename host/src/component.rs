@@ -10,10 +10,14 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
+use wasmtime_wasi::p2::bindings::CommandPre;
 
-use crate::cache::{CompileCache, Origin};
+use crate::cache::{CompileCache, Compiled, Origin};
 use crate::capture::Capture;
+use crate::command;
 use crate::engine::EngineKind;
+use crate::model::CommandSpec;
+use crate::plan::ComponentSource;
 use crate::sandbox::{self, HostState, Limits};
 use crate::value::{self, ValueType};
 use crate::wit::{COMPONENT_INTERFACE, TaskPre, types};
@@ -165,9 +169,21 @@ pub struct Component {
     /// The blake3 hash of the component's bytes (hex), part of the output cache's keys.
     pub digest: String,
     /// Ready to instantiate, once per attempt.
-    pub pre: TaskPre<HostState>,
+    pub pre: Pre,
     /// Its inputs and outputs.
     pub signature: Signature,
+    /// For a WASI command: its arguments, environment and where its outputs come from.
+    pub command: Option<CommandSpec>,
+}
+
+/// A compiled and linked component, ready to instantiate.
+pub enum Pre {
+    /// A wasmpipe task component (the `wasmpipe:pipeline/task` world).
+    Task(TaskPre<HostState>),
+    /// A WASI preview-2 command component (exports `wasi:cli/run`).
+    Command(CommandPre<HostState>),
+    /// A WASI preview-1 command module (exports `_start`).
+    Module(wasmtime::InstancePre<HostState>),
 }
 
 /// Why a component could not be used; the message says what to do.
@@ -190,14 +206,20 @@ pub struct Loader {
     compiled: AtomicUsize,
     from_cache: AtomicUsize,
     linker: Linker<HostState>,
-    cache: Mutex<HashMap<PathBuf, Result<Arc<Component>, LoadError>>>,
+    /// Links preview-1 command modules.
+    module_linker: wasmtime::Linker<HostState>,
+    cache: Mutex<HashMap<SourceKey, Result<Arc<Component>, LoadError>>>,
 }
+
+/// What a loaded component is kept under: its file, and its command spec if any.
+type SourceKey = (PathBuf, Option<String>);
 
 impl Loader {
     /// A loader for the shared engine of `kind`, with compiled components cached in `disk`.
     pub fn new(kind: EngineKind, disk: Option<CompileCache>) -> anyhow::Result<Loader> {
         let engine = crate::engine::shared_engine(kind)?;
         let linker = sandbox::linker(&engine)?;
+        let module_linker = sandbox::module_linker(&engine)?;
         Ok(Loader {
             engine,
             kind,
@@ -205,6 +227,7 @@ impl Loader {
             compiled: AtomicUsize::new(0),
             from_cache: AtomicUsize::new(0),
             linker,
+            module_linker,
             cache: Mutex::new(HashMap::new()),
         })
     }
@@ -219,59 +242,114 @@ impl Loader {
         self.kind
     }
 
-    /// Loads the component at `path`, or returns what was found wrong with it the first time.
+    /// Loads the component at `path` (a wasmpipe component), or returns what was found wrong
+    /// with it the first time.
     pub async fn load(&self, path: &Path) -> Result<Arc<Component>, LoadError> {
-        if let Some(hit) = self.cache.lock().unwrap().get(path) {
+        self.load_source(&ComponentSource { path: path.to_path_buf(), command: None }).await
+    }
+
+    /// Loads a component or a WASI command, or returns what was found wrong with it the first
+    /// time.
+    pub async fn load_source(&self, source: &ComponentSource) -> Result<Arc<Component>, LoadError> {
+        let key = source.key();
+        if let Some(hit) = self.cache.lock().unwrap().get(&key) {
             return hit.clone();
         }
-        let result = self.load_uncached(path).await.map(Arc::new);
-        self.cache.lock().unwrap().insert(path.to_path_buf(), result.clone());
+        let result = self.load_uncached(source).await.map(Arc::new);
+        self.cache.lock().unwrap().insert(key, result.clone());
         result
     }
 
-    async fn load_uncached(&self, path: &Path) -> Result<Component, LoadError> {
-        let shown = path.display();
-        let fail = |message: String| LoadError { message, in_describe: false };
-        let bytes = std::fs::read(path).map_err(|e| {
-            fail(format!(
-                "cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline"
-            ))
-        })?;
-        check_binary_kind(&bytes, path).map_err(fail)?;
-        let digest = blake3::hash(&bytes).to_hex().to_string();
+    fn compile<T: Compiled>(&self, bytes: &[u8], path: &Path) -> Result<T, LoadError> {
         let compiled = match &self.disk {
-            Some(disk) => disk.load_or_compile(&self.engine, &bytes),
-            None => wasmtime::component::Component::new(&self.engine, &bytes).map(|c| (c, Origin::Compiled)),
+            Some(disk) => disk.load_or_compile(&self.engine, bytes),
+            None => T::new(&self.engine, bytes).map(|c| (c, Origin::Compiled)),
         };
-        let (component, origin) = compiled.map_err(|e| fail(format!("component `{shown}` does not compile: {e:#}")))?;
+        let (compiled, origin) = compiled.map_err(|e| LoadError {
+            message: format!("component `{}` does not compile: {e:#}", path.display()),
+            in_describe: false,
+        })?;
         match origin {
             Origin::Compiled => self.compiled.fetch_add(1, Ordering::Relaxed),
             Origin::Cached => self.from_cache.fetch_add(1, Ordering::Relaxed),
         };
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            fail(format!(
-                "component `{shown}` needs an import that wasmpipe does not provide ({e:#}); components may import WASI 0.2 and wasmpipe:pipeline/host only"
-            ))
-        })?;
-        let pre = TaskPre::new(pre).map_err(|e| {
-            fail(format!(
-                "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit"
-            ))
-        })?;
-        let signature = describe(&self.engine, self.kind.fuel, &pre).await.map_err(|e| LoadError {
-            message: format!("component `{shown}` failed in `describe`: {e}"),
-            in_describe: true,
-        })?;
-        let signature = Signature::from_wit(signature)
-            .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
-        Ok(Component { path: path.to_path_buf(), engine: self.engine.clone(), kind: self.kind, digest, pre, signature })
+        Ok(compiled)
+    }
+
+    async fn load_uncached(&self, source: &ComponentSource) -> Result<Component, LoadError> {
+        let path = &source.path;
+        let shown = path.display();
+        let fail = |message: String| LoadError { message, in_describe: false };
+        let bytes = read_binary(path).map_err(fail)?;
+        let digest = blake3::hash(&bytes).to_hex().to_string();
+        let layer = binary_layer(&bytes, path).map_err(fail)?;
+        let done = |pre: Pre, signature: Signature| Component {
+            path: path.to_path_buf(),
+            engine: self.engine.clone(),
+            kind: self.kind,
+            digest: digest.clone(),
+            pre,
+            signature,
+            command: source.command.clone(),
+        };
+        let missing_import = |e: wasmtime::Error, what: &str| {
+            fail(format!("component `{shown}` needs an import that wasmpipe does not provide ({e:#}); {what}"))
+        };
+        match (&source.command, layer) {
+            (None, Layer::Module) => Err(fail(format!(
+                "`{shown}` is a core WebAssembly module, not a component: build it for wasm32-wasip2 (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`; a plain WASI command runs when the pipeline declares it with `command:`"
+            ))),
+            (Some(spec), Layer::Module) => {
+                let module: wasmtime::Module = self.compile(&bytes, path)?;
+                if module.get_export("_start").is_none() {
+                    return Err(fail(format!(
+                        "`{shown}` is a core module without a `_start` export: a command module needs one (build a WASI command, not a library)"
+                    )));
+                }
+                let pre = self
+                    .module_linker
+                    .instantiate_pre(&module)
+                    .map_err(|e| missing_import(e, "commands may import WASI preview 1 only"))?;
+                Ok(done(Pre::Module(pre), command::signature(spec)))
+            }
+            (Some(spec), Layer::Component) => {
+                let component: wasmtime::component::Component = self.compile(&bytes, path)?;
+                let pre = self
+                    .linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| missing_import(e, "commands may import WASI 0.2 only"))?;
+                let pre = CommandPre::new(pre).map_err(|e| {
+                    fail(format!("component `{shown}` is not a WASI command: it must export `wasi:cli/run` ({e:#})"))
+                })?;
+                Ok(done(Pre::Command(pre), command::signature(spec)))
+            }
+            (None, Layer::Component) => {
+                let component: wasmtime::component::Component = self.compile(&bytes, path)?;
+                let pre = self
+                    .linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| missing_import(e, "components may import WASI 0.2 and wasmpipe:pipeline/host only"))?;
+                let pre = TaskPre::new(pre).map_err(|e| {
+                    fail(format!(
+                        "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit, or declare it as a WASI command with `command:`"
+                    ))
+                })?;
+                let signature = describe(&self.engine, self.kind.fuel, &pre).await.map_err(|e| LoadError {
+                    message: format!("component `{shown}` failed in `describe`: {e}"),
+                    in_describe: true,
+                })?;
+                let signature = Signature::from_wit(signature)
+                    .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
+                Ok(done(Pre::Task(pre), signature))
+            }
+        }
     }
 }
 
 /// Calls `describe` in a fresh sandbox with the default limits.
 async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
     let limits = Limits::default();
-    let mut store = sandbox::new_store(engine, &limits, &Default::default(), &[], fuel, Capture::new(limits.output))?;
+    let mut store = sandbox::new_store(engine, &limits, &Default::default(), fuel, Capture::new(limits.output))?;
     let call = async {
         let task = pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component().call_describe(&mut store).await
@@ -283,24 +361,41 @@ async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Resu
     }
 }
 
-/// Tells apart a component, a core module, text and other files, with a message for each
-/// kind that cannot be used.
-fn check_binary_kind(bytes: &[u8], path: &Path) -> Result<(), String> {
+/// Reads a component file; a `.wat` file is parsed from the text format (as the wasmtime CLI
+/// accepts it) into binary, so digests and the compile cache see the binary.
+fn read_binary(path: &Path) -> Result<Vec<u8>, String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!("cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline")
+    })?;
+    if bytes.starts_with(b"\0asm") || path.extension().is_none_or(|e| e != "wat") {
+        return Ok(bytes);
+    }
+    wat::parse_bytes(&bytes).map(|b| b.into_owned()).map_err(|mut e| {
+        e.set_path(path);
+        format!("`{shown}` is not valid WebAssembly text: {e}")
+    })
+}
+
+/// Whether a binary is a component or a core module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layer {
+    Component,
+    Module,
+}
+
+/// Tells apart a component, a core module and other files, with a message for each kind that
+/// cannot be used.
+fn binary_layer(bytes: &[u8], path: &Path) -> Result<Layer, String> {
     let shown = path.display();
     if bytes.starts_with(b"\0asm") {
         return match bytes.get(4..8) {
-            Some([0x0d, 0x00, 0x01, 0x00]) => Ok(()),
-            Some([0x01, 0x00, 0x00, 0x00]) => Err(format!(
-                "`{shown}` is a core WebAssembly module, not a component: build it for wasm32-wasip2 (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`"
-            )),
+            Some([0x0d, 0x00, 0x01, 0x00]) => Ok(Layer::Component),
+            Some([0x01, 0x00, 0x00, 0x00]) => Ok(Layer::Module),
             _ => Err(format!(
                 "`{shown}` is WebAssembly of an unknown version or layer; rebuild it with a current toolchain"
             )),
         };
-    }
-    let is_wat = path.extension().is_some_and(|e| e == "wat");
-    if is_wat {
-        return Ok(());
     }
     if bytes.is_empty() {
         return Err(format!("`{shown}` is empty: rebuild the component"));

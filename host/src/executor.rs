@@ -8,10 +8,10 @@ use wasmtime::Trap;
 
 use crate::artifact::{self, ArtifactRef, AttemptDirs, GUEST_OUT};
 use crate::capture::Capture;
-use crate::component::{Component, PortType};
+use crate::component::{Component, PortType, Pre};
 use crate::plan::Grants;
 use crate::record::{Failure, FailureKind, LogLine};
-use crate::sandbox::{self, Limits, RecordingLimiter};
+use crate::sandbox::{self, Access, Limits, RecordingLimiter};
 use crate::value;
 use crate::wit::types;
 
@@ -35,16 +35,25 @@ pub async fn run_attempt(
     dirs: Option<&AttemptDirs>,
     capture: Capture,
 ) -> AttemptOutcome {
-    let preopens = dirs.map(AttemptDirs::preopens).unwrap_or_default();
-    let mut store =
-        match sandbox::new_store(&component.engine, limits, grants, preopens, component.kind.fuel, capture.clone()) {
-            Ok(store) => store,
-            Err(message) => {
-                return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
-            }
-        };
+    let pre = match &component.pre {
+        Pre::Task(pre) => pre,
+        Pre::Command(_) | Pre::Module(_) => {
+            return crate::command::run_attempt(component, inputs, limits, grants, dirs, capture).await;
+        }
+    };
+    let access = Access {
+        grants: Some(grants),
+        preopens: dirs.map(AttemptDirs::preopens).unwrap_or_default(),
+        ..Access::default()
+    };
+    let mut store = match sandbox::new_store(&component.engine, limits, &access, component.kind.fuel, capture.clone()) {
+        Ok(store) => store,
+        Err(message) => {
+            return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
+        }
+    };
     let call = async {
-        let task = component.pre.instantiate_async(&mut store).await?;
+        let task = pre.instantiate_async(&mut store).await?;
         task.wasmpipe_pipeline_component().call_run(&mut store, &ctx, &inputs).await
     };
     // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
@@ -60,7 +69,8 @@ pub async fn run_attempt(
     AttemptOutcome { result, logs }
 }
 
-fn timeout(limits: &Limits) -> Failure {
+/// The failure of an attempt that ran past its timeout.
+pub(crate) fn timeout(limits: &Limits) -> Failure {
     Failure::new(
         FailureKind::Timeout,
         format!("the task ran longer than its timeout of {:?}; raise `timeout` if it needs more", limits.timeout),
@@ -68,7 +78,12 @@ fn timeout(limits: &Limits) -> Failure {
 }
 
 /// Turns an error from instantiate or call into a failure of the right kind.
-fn classify(error: &wasmtime::Error, limiter: &RecordingLimiter, limits: &Limits, logs: &[LogLine]) -> Failure {
+pub(crate) fn classify(
+    error: &wasmtime::Error,
+    limiter: &RecordingLimiter,
+    limits: &Limits,
+    logs: &[LogLine],
+) -> Failure {
     if limiter.hit {
         return Failure::new(
             FailureKind::MemoryLimit,
@@ -97,7 +112,7 @@ fn classify(error: &wasmtime::Error, limiter: &RecordingLimiter, limits: &Limits
 }
 
 /// Adds the last lines the guest wrote to stderr (a Rust panic message, say) to a message.
-fn with_stderr_tail(message: String, logs: &[LogLine]) -> String {
+pub(crate) fn with_stderr_tail(message: String, logs: &[LogLine]) -> String {
     let tail: Vec<&str> =
         logs.iter().filter(|l| l.source == "stderr" && !l.text.trim().is_empty()).map(|l| l.text.as_str()).collect();
     match tail.len() {
@@ -162,20 +177,26 @@ fn check_outputs(
     if let Some(missing) = component.signature.outputs.iter().find(|o| !values.contains_key(&o.name)) {
         return Err(bad(format!("the component did not return its declared output `{}`", missing.name)));
     }
-    if artifact_bytes > limits.artifacts {
+    check_artifact_total(artifact_bytes, limits)?;
+    Ok(values)
+}
+
+/// Fails an attempt whose output artifacts hold more than its limit (kind `output_limit`).
+pub(crate) fn check_artifact_total(bytes: u64, limits: &Limits) -> Result<(), Failure> {
+    if bytes > limits.artifacts {
         return Err(Failure::new(
             FailureKind::OutputLimit,
             format!(
-                "the task's output artifacts hold {artifact_bytes} bytes, over its limit of {} bytes; raise `artifact_limit` if it needs more",
+                "the task's output artifacts hold {bytes} bytes, over its limit of {} bytes; raise `artifact_limit` if it needs more",
                 limits.artifacts
             ),
         ));
     }
-    Ok(values)
+    Ok(())
 }
 
 /// Checks output artifact `name` that the guest says it wrote, and describes it.
-fn check_artifact(
+pub(crate) fn check_artifact(
     name: &str,
     kind: &str,
     directory: bool,

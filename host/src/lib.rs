@@ -22,6 +22,7 @@ pub mod artifact;
 pub mod cache;
 pub mod cancel;
 pub mod capture;
+pub mod command;
 pub mod component;
 pub mod diag;
 pub mod engine;

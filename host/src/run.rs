@@ -19,9 +19,10 @@ use crate::component::{Component, LoadError, Loader, PortType};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::engine::EngineKind;
 use crate::executor;
+use crate::model::OutputFrom;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::load::{self, SourceMap};
-use crate::plan::{Node, Params, Plan, PlanTask, ScopeIdx};
+use crate::plan::{ComponentSource, Node, Params, Plan, PlanTask, ScopeIdx};
 use crate::record::{
     Attempt, CancelRecord, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, RunState,
     SkipReason, TaskRecord, TaskState, now,
@@ -55,6 +56,9 @@ pub struct Prepared {
     /// How many components were compiled, and how many came from the cache, while preparing.
     pub compile: CompileStats,
 }
+
+/// What tells component sources apart (see [`ComponentSource::key`]).
+type SourceKey = (PathBuf, Option<String>);
 
 /// A component loaded for one engine kind, and a note when it fell back to on-demand.
 type LoadedComponent = (Result<Arc<Component>, LoadError>, Option<String>);
@@ -182,20 +186,21 @@ impl Runner {
     /// Loads `path` for an engine of `kind`. A component that compiles but cannot be
     /// instantiated in the pool (too many instances, memories or tables for its slots) is
     /// loaded again for the on-demand allocator; the note says so.
-    async fn load(&self, path: &Path, kind: EngineKind) -> LoadedComponent {
+    async fn load(&self, source: &ComponentSource, kind: EngineKind) -> LoadedComponent {
+        let path = &source.path;
         let engine_error =
             |e: anyhow::Error| LoadError { message: format!("cannot start the engine: {e:#}"), in_describe: false };
         let loader = match self.loader_of(kind) {
             Ok(loader) => loader,
             Err(e) => return (Err(engine_error(e)), None),
         };
-        match loader.load(path).await {
+        match loader.load_source(source).await {
             Err(e) if e.in_describe && kind.pooling => {
                 let on_demand = match self.loader_of(EngineKind { pooling: false, ..kind }) {
                     Ok(loader) => loader,
                     Err(e) => return (Err(engine_error(e)), None),
                 };
-                match on_demand.load(path).await {
+                match on_demand.load_source(source).await {
                     Ok(c) => {
                         let note = format!(
                             "component `{}` does not fit the pooling allocator's slots ({}); it runs on the on-demand allocator",
@@ -241,7 +246,8 @@ impl Runner {
 
         // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
         let mut slots = Vec::new();
-        let mut loaded_components: HashMap<(Option<PathBuf>, EngineKind), LoadedComponent> = HashMap::new();
+        let mut loaded_components: HashMap<(Option<SourceKey>, EngineKind), LoadedComponent> =
+            HashMap::new();
         for task in &plan.tasks {
             let memory = task.limits.over(&options.limits).memory;
             let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
@@ -255,7 +261,7 @@ impl Runner {
                 ));
             }
             let path = plan.scopes[task.scope].components.get(&task.component);
-            let key = (path.cloned(), kind);
+            let key = (path.map(ComponentSource::key), kind);
             if !loaded_components.contains_key(&key) {
                 let loaded = match path {
                     Some(path) => self.load(path, kind).await,
@@ -468,6 +474,9 @@ impl Runner {
             limits,
             grants: task.grants.clone(),
             run_root: options.run_dir.join(run_id),
+            needs_dirs: !artifacts.is_empty()
+                || !artifact_outputs.is_empty()
+                || component.command.as_ref().is_some_and(|c| c.outputs.values().any(|o| o.from == OutputFrom::File)),
             artifact_inputs: artifacts,
             artifact_outputs,
             retries: task.retries,
@@ -507,6 +516,8 @@ struct Job {
     grants: crate::plan::Grants,
     /// The run's directory, where artifacts live.
     run_root: PathBuf,
+    /// Whether attempts need directories of their own (artifacts, or a command's output files).
+    needs_dirs: bool,
     /// Input artifacts, by input name.
     artifact_inputs: Vec<(String, ArtifactRef)>,
     /// The component's output artifacts.
@@ -520,7 +531,7 @@ impl Job {
     /// One attempt, in artifact directories of its own when it has artifacts; its output
     /// artifacts are published only when it succeeds.
     async fn attempt(&self, ctx: types::Context, capture: Capture) -> executor::AttemptOutcome {
-        let dirs = if self.artifact_inputs.is_empty() && self.artifact_outputs.is_empty() {
+        let dirs = if !self.needs_dirs {
             None
         } else {
             match AttemptDirs::prepare(

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
 use crate::artifact::Preopen;
@@ -62,10 +63,31 @@ impl ResourceLimiter for RecordingLimiter {
     }
 }
 
+/// What an attempt may see of the host besides its limits: what the pipeline grants, its
+/// artifact directories, and for a WASI command its arguments and environment.
+#[derive(Clone, Copy, Default)]
+pub struct Access<'a> {
+    /// Host environment and directories the pipeline grants the task.
+    pub grants: Option<&'a Grants>,
+    /// The attempt's artifact directories.
+    pub preopens: &'a [Preopen],
+    /// Arguments, program name first (WASI commands).
+    pub args: &'a [String],
+    /// Environment variables besides the granted ones (WASI commands).
+    pub env: &'a [(String, String)],
+    /// Whether the guest is a preview-1 module (it gets a preview-1 WASI context).
+    pub preview1: bool,
+}
+
+/// The WASI context of a store: preview 2 for components, preview 1 for core modules.
+enum Wasi {
+    P2 { ctx: WasiCtx, table: ResourceTable },
+    P1(WasiP1Ctx),
+}
+
 /// The data of a task attempt's store.
 pub struct HostState {
-    wasi: WasiCtx,
-    table: ResourceTable,
+    wasi: Wasi,
     /// The memory limiter, which records hits.
     pub limiter: RecordingLimiter,
     /// What the guest writes.
@@ -73,44 +95,62 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// Fresh state for one attempt: captured stdio, and of the host only what `grants` allows
-    /// (by default no files, no network, no environment), plus the attempt's artifact
-    /// directories `preopens`. Fails when a directory cannot be opened or a host variable is
-    /// not set.
-    pub fn new(limits: &Limits, grants: &Grants, preopens: &[Preopen], capture: Capture) -> Result<HostState, String> {
+    /// Fresh state for one attempt: captured stdio, and of the host only what `access` allows
+    /// (by default no files, no network, no environment). Fails when a directory cannot be
+    /// opened or a host variable is not set.
+    pub fn new(limits: &Limits, access: &Access<'_>, capture: Capture) -> Result<HostState, String> {
         let mut builder = WasiCtx::builder();
         builder.stdout(capture.stdout.clone()).stderr(capture.stderr.clone());
-        for (name, value) in &grants.env {
+        builder.args(access.args);
+        for (name, value) in access.env {
             builder.env(name, value);
         }
-        for name in &grants.host_env {
-            let value = std::env::var(name).map_err(|_| format!("host variable `{name}` is not set"))?;
-            builder.env(name, value);
+        if let Some(grants) = access.grants {
+            for (name, value) in &grants.env {
+                builder.env(name, value);
+            }
+            for name in &grants.host_env {
+                let value = std::env::var(name).map_err(|_| format!("host variable `{name}` is not set"))?;
+                builder.env(name, value);
+            }
+            for (guest, host) in &grants.dirs {
+                builder
+                    .preopened_dir(host, guest, FsPerms::ReadOnly)
+                    .map_err(|e| format!("cannot open host directory `{}` for `{guest}`: {e:#}", host.display()))?;
+            }
         }
-        for (guest, host) in &grants.dirs {
-            builder
-                .preopened_dir(host, guest, FsPerms::ReadOnly)
-                .map_err(|e| format!("cannot open host directory `{}` for `{guest}`: {e:#}", host.display()))?;
-        }
-        for p in preopens {
+        for p in access.preopens {
             let perms = if p.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
             builder.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
                 format!("cannot open artifact directory `{}` for `{}`: {e:#}", p.host.display(), p.guest)
             })?;
         }
-        let wasi = builder.build();
+        let wasi = if access.preview1 {
+            Wasi::P1(builder.build_p1())
+        } else {
+            Wasi::P2 { ctx: builder.build(), table: ResourceTable::new() }
+        };
         Ok(HostState {
             wasi,
-            table: ResourceTable::new(),
             limiter: RecordingLimiter { memory_limit: limits.memory, memory_used: 0, hit: false },
             capture,
         })
+    }
+
+    fn preview1(&mut self) -> &mut WasiP1Ctx {
+        match &mut self.wasi {
+            Wasi::P1(ctx) => ctx,
+            Wasi::P2 { .. } => panic!("a core module runs in a store with a preview-1 context"),
+        }
     }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        match &mut self.wasi {
+            Wasi::P2 { ctx, table } => WasiCtxView { ctx, table },
+            Wasi::P1(p1) => p1.ctx(),
+        }
     }
 }
 
@@ -136,17 +176,23 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     Ok(linker)
 }
 
+/// A linker with WASI preview 1, for command modules.
+pub fn module_linker(engine: &Engine) -> anyhow::Result<wasmtime::Linker<HostState>> {
+    let mut linker = wasmtime::Linker::new(engine);
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, HostState::preview1)?;
+    Ok(linker)
+}
+
 /// A fresh store for one attempt, with its limits armed. `fuel_engine` says whether `engine`
 /// consumes fuel; then the store gets the attempt's fuel, or as good as unlimited.
 pub fn new_store(
     engine: &Engine,
     limits: &Limits,
-    grants: &Grants,
-    preopens: &[Preopen],
+    access: &Access<'_>,
     fuel_engine: bool,
     capture: Capture,
 ) -> Result<Store<HostState>, String> {
-    let mut store = Store::new(engine, HostState::new(limits, grants, preopens, capture)?);
+    let mut store = Store::new(engine, HostState::new(limits, access, capture)?);
     store.limiter(|s| &mut s.limiter);
     if fuel_engine {
         store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).expect("the engine consumes fuel");

@@ -148,6 +148,7 @@ pub fn validate(plan: &Plan, components: &Components, report: &mut Report) {
     let mut check = Checker { plan, components, report, scope: 0, output_types: HashMap::new() };
     check.names();
     check.components();
+    check.commands();
     // Inner scopes first: a sub-pipeline's output types are known before its readers are checked.
     for s in (0..plan.scopes.len()).rev() {
         check.outputs(s);
@@ -263,6 +264,74 @@ impl Checker<'_> {
                     format!("{e} (its tasks will fail with kind `load`)"),
                 );
                 self.report.load_failures.push(d);
+            }
+        }
+    }
+
+    /// Checks the declarations of WASI command components: placeholders that name declared
+    /// inputs and outputs, and outputs that can come from where they say.
+    fn commands(&mut self) {
+        for s in 0..self.plan.scopes.len() {
+            self.scope = s;
+            for (name, c) in self.plan.scopes[s].pipeline.components.clone() {
+                let Some(spec) = &c.command else { continue };
+                let at = format!("components.{name}.command");
+                let templates = spec
+                    .args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("{at}.args[{i}]"), a))
+                    .chain(spec.env.iter().map(|(k, v)| (format!("{at}.env.{k}"), v)));
+                let mut errors = Vec::new();
+                for (path, template) in templates {
+                    match crate::command::placeholders(template) {
+                        Err(e) => errors.push((path, e)),
+                        Ok(found) => {
+                            for (side, port) in found {
+                                let known = if side == "inputs" {
+                                    spec.inputs.contains_key(port)
+                                } else {
+                                    spec.outputs.contains_key(port)
+                                };
+                                if !known {
+                                    errors.push((path.clone(), format!("`{{{{{side}.{port}}}}}`: command `{name}` declares no {} `{port}`; declare it under `command.{side}`", &side[..side.len() - 1])));
+                                }
+                            }
+                        }
+                    }
+                }
+                for (port, output) in &spec.outputs {
+                    if output.ty == ValueType::Artifact && output.from == crate::model::OutputFrom::Stdout {
+                        errors.push((
+                            format!("{at}.outputs.{port}"),
+                            format!("output `{port}` of command `{name}` is an artifact: it is written at `/out/{port}`, not read from stdout; remove `from: stdout`"),
+                        ));
+                    }
+                    if !valid_name(port) {
+                        errors.push((
+                            format!("{at}.outputs.{port}"),
+                            format!("output name `{port}` may use only letters, digits, `-` and `_`"),
+                        ));
+                    }
+                }
+                for (port, input) in &spec.inputs {
+                    if input.ty == ValueType::Artifact && input.default.is_some() {
+                        errors.push((
+                            format!("{at}.inputs.{port}.default"),
+                            format!("input `{port}` of command `{name}` is an artifact and cannot have a default; bind it in the task"),
+                        ));
+                    } else if let Some(d) = &input.default
+                        && let Err(e) = input.ty.coerce(d.clone())
+                    {
+                        errors.push((
+                            format!("{at}.inputs.{port}.default"),
+                            format!("the default of input `{port}` does not match its type: {e}"),
+                        ));
+                    }
+                }
+                for (path, message) in errors {
+                    self.error(&path, message);
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Builds the guest test programs (`tests/guests`) and the example components
-//! (`examples/components`) for wasm32-wasip2, then writes `gen.rs`: one constant per component
-//! naming its `.wasm` file. The wasmtime test-programs pattern.
+//! (`examples/components`) for wasm32-wasip2, and the plain WASI commands (`tests/commands`) for
+//! wasm32-wasip1 and wasm32-wasip2, then writes `gen.rs`: one constant per component naming its
+//! `.wasm` file. The wasmtime test-programs pattern.
 
 use std::env;
 use std::fmt::Write as _;
@@ -8,26 +9,32 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TARGET: &str = "wasm32-wasip2";
+const TARGET_P1: &str = "wasm32-wasip1";
 
 fn main() {
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../..");
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
     let target_dir = out.join("target");
-    check_target_installed();
+    check_targets_installed();
 
     let mut generated = String::new();
-    for (prefix, crate_dir) in [("", "tests/guests"), ("EXAMPLE_", "examples/components")] {
+    for (prefix, crate_dir, target) in [
+        ("", "tests/guests", TARGET),
+        ("EXAMPLE_", "examples/components", TARGET),
+        ("CMD_P1_", "tests/commands", TARGET_P1),
+        ("CMD_P2_", "tests/commands", TARGET),
+    ] {
         let dir = root.join(crate_dir);
         rerun_if_changed_dir(&dir.join("src"));
         println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
-        build(&dir, &target_dir);
-        let release = target_dir.join(TARGET).join("release");
+        build(&dir, &target_dir, target);
+        let release = target_dir.join(target).join("release");
         for bin in bins(&dir.join("src/bin")) {
             let wasm = release.join(format!("{bin}.wasm"));
             assert!(wasm.exists(), "{} was not built", wasm.display());
             let _ = writeln!(
                 generated,
-                "/// `{crate_dir}/src/bin/{bin}.rs`, built for {TARGET}.\npub const {prefix}{}: &str = {:?};",
+                "/// `{crate_dir}/src/bin/{bin}.rs`, built for {target}.\npub const {prefix}{}: &str = {:?};",
                 bin.to_uppercase(),
                 wasm.display().to_string()
             );
@@ -46,23 +53,26 @@ fn main() {
     std::fs::write(out.join("gen.rs"), generated).unwrap();
 }
 
-fn check_target_installed() {
+fn check_targets_installed() {
     let Ok(output) = Command::new("rustup").args(["target", "list", "--installed"]).output() else {
         return; // no rustup: let cargo report what is missing
     };
-    if !String::from_utf8_lossy(&output.stdout).lines().any(|l| l.trim() == TARGET) {
-        panic!(
-            "\n\nThe guest test programs need the {TARGET} target, which is not installed.\n\
-             Install it with:\n\n    rustup target add {TARGET}\n\n"
-        );
+    let installed = String::from_utf8_lossy(&output.stdout);
+    for target in [TARGET, TARGET_P1] {
+        if !installed.lines().any(|l| l.trim() == target) {
+            panic!(
+                "\n\nThe guest test programs need the {TARGET} and {TARGET_P1} targets; {target} is not installed.\n\
+                 Install them with:\n\n    rustup target add {TARGET} {TARGET_P1}\n\n"
+            );
+        }
     }
 }
 
-fn build(crate_dir: &Path, target_dir: &Path) {
+fn build(crate_dir: &Path, target_dir: &Path, target: &str) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(crate_dir)
-        .args(["build", "--release", "--quiet", "--target", TARGET])
+        .args(["build", "--release", "--quiet", "--target", target])
         .env("CARGO_TARGET_DIR", target_dir)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
@@ -74,7 +84,7 @@ fn build(crate_dir: &Path, target_dir: &Path) {
         .env_remove("CLIPPY_ARGS")
         .status()
         .expect("failed to run cargo for the guest programs");
-    assert!(status.success(), "building {} for {TARGET} failed", crate_dir.display());
+    assert!(status.success(), "building {} for {target} failed", crate_dir.display());
 }
 
 fn bins(dir: &Path) -> Vec<String> {

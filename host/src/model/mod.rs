@@ -85,7 +85,8 @@ pub struct Param {
 }
 
 /// Where a component is: a `.wasm` file (`path`), or a pipeline file used as a component
-/// (`pipeline`, a sub-pipeline). Exactly one of the two.
+/// (`pipeline`, a sub-pipeline). Exactly one of the two. With `command`, the `.wasm` is a plain
+/// WASI command that knows nothing of wasmpipe, and the pipeline declares its interface.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentRef {
@@ -97,6 +98,71 @@ pub struct ComponentRef {
     /// and the pipeline's `outputs` as its outputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
+    /// The `path` is a WASI command (a preview-1 module or a preview-2 command component, binary
+    /// or `.wat`): how to run it, and its inputs and outputs (KFP's container component).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandSpec>,
+}
+
+/// How to run a WASI command as a component: its arguments and environment, templated with
+/// `{{inputs.NAME}}` (an input's value, or the guest path of an input artifact) and
+/// `{{outputs.NAME}}` (the guest path where the command writes that output, `/out/NAME`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSpec {
+    /// The arguments after the program name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment variables.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
+    /// Its inputs, typed like pipeline parameters (`{type: int, default: 3}`,
+    /// `{type: artifact, kind: Dataset}`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<String, Param>,
+    /// Its outputs: each read from the file `/out/NAME` the command writes (parsed by its type:
+    /// a string as written, less one final newline; numbers and bools trimmed; lists, dicts and
+    /// `any` as JSON), from its stdout (`from: stdout`), or an artifact written at `/out/NAME`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub outputs: IndexMap<String, CommandOutput>,
+}
+
+/// One output of a command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandOutput {
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: ValueType,
+    /// Where the value comes from (default: the file `/out/NAME`).
+    #[serde(default, skip_serializing_if = "OutputFrom::is_file")]
+    pub from: OutputFrom,
+    /// For an artifact: its kind label (default `Artifact`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// For an artifact: true for a directory (the host creates `/out/NAME` first).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub directory: bool,
+    /// What it is.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// Where a command's output value comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFrom {
+    /// The file `/out/NAME`.
+    #[default]
+    File,
+    /// Everything the command wrote to stdout.
+    Stdout,
+}
+
+impl OutputFrom {
+    fn is_file(&self) -> bool {
+        *self == OutputFrom::File
+    }
 }
 
 /// One step: a task, or a group of steps.

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{
-    BranchInfo, Child, Grants, GroupIdx, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope, ScopeIdx,
-    SubInfo, TaskIdx, TaskLimits, join_id,
+    BranchInfo, Child, ComponentSource, Grants, GroupIdx, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope,
+    ScopeIdx, SubInfo, TaskIdx, TaskLimits, join_id,
 };
 use crate::model::binding::{Binding, Ref};
 use crate::model::condition::Expr;
@@ -59,7 +59,10 @@ impl Plan {
         let components = pipeline
             .components
             .iter()
-            .filter_map(|(name, c)| c.path.as_ref().map(|p| (name.clone(), base_dir.join(p))))
+            .filter_map(|(name, c)| {
+                let path = base_dir.join(c.path.as_ref()?);
+                Some((name.clone(), ComponentSource { path, command: c.command.clone() }))
+            })
             .collect();
         self.scopes.push(Scope {
             outputs: pipeline.outputs.iter().map(|(k, v)| (k.clone(), Binding::parse(v))).collect(),

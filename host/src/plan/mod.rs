@@ -77,6 +77,22 @@ pub struct PlanTask {
     pub backoff: crate::model::Backoff,
 }
 
+/// Where a component comes from: its file, and for a WASI command how to run it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComponentSource {
+    /// The `.wasm` or `.wat` file.
+    pub path: PathBuf,
+    /// For a WASI command: its arguments, environment, inputs and outputs.
+    pub command: Option<crate::model::CommandSpec>,
+}
+
+impl ComponentSource {
+    /// What tells this source apart from others: the file, and the command spec if any.
+    pub fn key(&self) -> (PathBuf, Option<String>) {
+        (self.path.clone(), self.command.as_ref().map(|c| serde_json::to_string(c).expect("a spec serialises")))
+    }
+}
+
 /// What a task may see of the host: nothing unless the pipeline grants it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Grants {
@@ -218,7 +234,7 @@ pub struct Scope {
     pub outputs: IndexMap<String, Result<Binding, String>>,
     /// Component paths by name, resolved against the pipeline's directory (`.wasm` and `.wat`
     /// components; sub-pipelines become groups).
-    pub components: IndexMap<String, PathBuf>,
+    pub components: IndexMap<String, ComponentSource>,
     /// The group that holds the scope's steps: the root, or the sub-pipeline's group.
     pub group: GroupIdx,
     /// Doc paths of `elif` and `else` steps that do not follow an `if` or `elif`.
