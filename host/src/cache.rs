@@ -231,7 +231,11 @@ mod tests {
         let mut fuel = wasmtime::Config::new();
         fuel.consume_fuel(true);
         let other = Engine::new(&fuel).unwrap();
-        assert_eq!(cache.load_or_compile::<Component>(&other, bytes).unwrap().1, Origin::Compiled, "another configuration");
+        assert_eq!(
+            cache.load_or_compile::<Component>(&other, bytes).unwrap().1,
+            Origin::Compiled,
+            "another configuration"
+        );
         assert_eq!(cache.clear().unwrap(), 2);
         assert_eq!(cache.usage().unwrap(), (0, 0));
     }

@@ -246,8 +246,7 @@ impl Runner {
 
         // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
         let mut slots = Vec::new();
-        let mut loaded_components: HashMap<(Option<SourceKey>, EngineKind), LoadedComponent> =
-            HashMap::new();
+        let mut loaded_components: HashMap<(Option<SourceKey>, EngineKind), LoadedComponent> = HashMap::new();
         for task in &plan.tasks {
             let memory = task.limits.over(&options.limits).memory;
             let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
