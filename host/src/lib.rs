@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod build;
 pub mod cache;
 pub mod cancel;
 pub mod capture;

@@ -74,6 +74,18 @@ enum Command {
         /// How many tasks may run at the same time (default: the number of CPUs).
         #[arg(long, short = 'j', value_name = "N")]
         jobs: Option<usize>,
+        /// Build the components whose sources changed first (their `build:`), as
+        /// `wasmpipe build` does.
+        #[arg(long)]
+        build: bool,
+    },
+    /// Build the components of a pipeline that declare `build:` and whose sources changed
+    /// since their last build (or whose file is missing); sub-pipelines' components too.
+    ///
+    /// Exit status: 0 all built or up to date, 2 a build failed.
+    Build {
+        /// The pipeline file.
+        file: PathBuf,
     },
     /// Check a pipeline without running it: syntax, references, types, cycles, components.
     ///
@@ -134,6 +146,29 @@ enum SchemaKind {
     Pipeline,
     /// `schemas/run-record.schema.json`
     RunRecord,
+}
+
+/// Builds the stale components of the pipeline in `file`, reporting on stderr; returns the exit
+/// code to stop with if a build failed.
+fn build_components(file: &Path) -> Option<ExitCode> {
+    let started = |name: &str, path: &Path| eprintln!("building {name} ({})", path.display());
+    match wasmpipe::build::build_pipeline(file, started) {
+        Ok(reports) => {
+            for report in reports {
+                match report.outcome {
+                    wasmpipe::build::Outcome::Built(took) => {
+                        eprintln!("built {} in {:.1}s", report.name, took.as_secs_f64())
+                    }
+                    wasmpipe::build::Outcome::UpToDate => eprintln!("{} is up to date", report.name),
+                }
+            }
+            None
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Some(ExitCode::from(2))
+        }
+    }
 }
 
 /// The run's files: artifacts given to it, where its output artifacts go, and their limit.
@@ -201,7 +236,24 @@ fn main() -> ExitCode {
 
 async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { file, params, files, output, run_dir, timeout, memory, fuel, grace, deadline, cache, jobs } => {
+        Command::Run {
+            file,
+            params,
+            files,
+            output,
+            run_dir,
+            timeout,
+            memory,
+            fuel,
+            grace,
+            deadline,
+            cache,
+            jobs,
+            build,
+        } => {
+            if build && let Some(code) = build_components(&file) {
+                return Ok(code);
+            }
             let limits = Limits {
                 timeout: timeout.0,
                 memory: memory.0 as usize,
@@ -259,6 +311,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(report_errors(&diags, output))
         }
+        Command::Build { file } => Ok(build_components(&file).unwrap_or(ExitCode::SUCCESS)),
         Command::Inspect { component, output } => {
             let runner = Runner::new()?;
             match runner.loader()?.load(&component).await {

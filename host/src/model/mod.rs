@@ -102,6 +102,35 @@ pub struct ComponentRef {
     /// or `.wat`): how to run it, and its inputs and outputs (KFP's container component).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandSpec>,
+    /// How to build the `path` from source: `wasmpipe build` (or `run --build`) runs it when
+    /// the sources changed since the last build, or the file is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildSpec>,
+}
+
+/// How a component is built from source (the spin convention).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSpec {
+    /// The build command: a string run by `sh -c`, or a list (program and arguments). It runs
+    /// in `workdir` and must write the component's `path`.
+    pub command: BuildCommand,
+    /// Files and directories (relative to the pipeline file) whose contents decide whether the
+    /// component is stale.
+    pub sources: Vec<String>,
+    /// Where the command runs, relative to the pipeline file (default: the pipeline's directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<String>,
+}
+
+/// A build command: a shell line or an argument list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BuildCommand {
+    /// Run by `sh -c`.
+    Shell(String),
+    /// A program and its arguments.
+    Args(Vec<String>),
 }
 
 /// How to run a WASI command as a component: its arguments and environment, templated with
