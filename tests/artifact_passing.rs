@@ -148,3 +148,24 @@ fn artifact_wiring_mistakes_are_refused_before_the_run() {
     assert!(out.contains("`-a raw=...`: artifact `raw`: cannot read `/no/such/file`"), "{out}");
     assert!(out.contains("`-p raw=x`: parameter `raw` is artifact: an artifact: give it with `-a NAME=PATH`"), "{out}");
 }
+
+/// Ensures that a cached task with an output artifact is restored on the second run: the task
+/// is marked cached, its artifact is in the new run's directory with the same digest, and an
+/// uncached reader reads it.
+#[test]
+fn a_cached_task_restores_its_artifacts_into_the_new_run() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 7}, cache: true}\n  - {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}, cache: false}\n",
+    );
+    let (code, first) = case.run_json(&[]);
+    assert_eq!(code, 0, "{first:#}");
+    assert_eq!(task(&first, "gen")["cached"], false);
+    let (code, second) = case.run_json(&[]);
+    assert_eq!(code, 0, "{second:#}");
+    assert_eq!(task(&second, "gen")["cached"], true);
+    assert_eq!(task(&second, "gen")["outputs"]["data"]["digest"], task(&first, "gen")["outputs"]["data"]["digest"]);
+    assert_eq!(task(&second, "add-up")["cached"], false);
+    assert_eq!(task(&second, "add-up")["outputs"]["sum"], 28);
+    let restored = run_root(&case, &second).join("artifacts/gen/data");
+    assert_eq!(std::fs::read_to_string(restored).unwrap(), "1\n2\n3\n4\n5\n6\n7");
+}

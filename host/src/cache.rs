@@ -12,6 +12,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use wasmtime::component::Component;
+
+use crate::artifact::{self, ArtifactRef};
 use wasmtime::{Engine, Module};
 
 /// The environment variable that sets the cache directory (`off` disables the cache).
@@ -96,18 +98,62 @@ impl CompileCache {
         self.dir.join("outputs")
     }
 
-    /// The outputs stored under `key` by an earlier successful execution.
-    pub fn outputs(&self, key: &str) -> Option<indexmap::IndexMap<String, serde_json::Value>> {
+    /// The outputs stored under `key` by an earlier successful execution of task `task_id`'s
+    /// component, with its output artifacts copied back into the run directory `run_root` (at
+    /// `artifacts/<task_id>/<output>`, as if the task had run). None when there is no entry or
+    /// an artifact's content is gone.
+    pub fn outputs(
+        &self,
+        key: &str,
+        run_root: &Path,
+        task_id: &str,
+    ) -> Option<indexmap::IndexMap<String, serde_json::Value>> {
         let bytes = std::fs::read(self.outputs_dir().join(format!("{key}.json"))).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let mut outputs: indexmap::IndexMap<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
+        for (name, value) in outputs.iter_mut() {
+            let Ok(mut artifact) = ArtifactRef::from_value(value) else { continue };
+            artifact.path = format!("artifacts/{task_id}/{name}");
+            let target = run_root.join(&artifact.path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).ok()?;
+            }
+            artifact::copy(&self.blob(&artifact.digest), &target).ok()?;
+            *value = artifact.to_value();
+        }
+        Some(outputs)
     }
 
-    /// Stores the outputs of a successful execution under `key` (atomically; errors ignored:
-    /// a missing entry only costs a rerun).
-    pub fn store_outputs(&self, key: &str, outputs: &indexmap::IndexMap<String, serde_json::Value>) {
+    /// Stores the outputs of a successful execution under `key`, and the contents of its output
+    /// artifacts (in `run_root`) by digest. Atomic; errors are ignored: a missing entry only
+    /// costs a rerun.
+    pub fn store_outputs(&self, key: &str, outputs: &indexmap::IndexMap<String, serde_json::Value>, run_root: &Path) {
+        for value in outputs.values() {
+            let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
+            let blob = self.blob(&artifact.digest);
+            if blob.exists() {
+                continue;
+            }
+            let tmp = blob.with_extension(format!("{}.tmp", std::process::id()));
+            let copied = std::fs::create_dir_all(self.blobs_dir())
+                .and_then(|()| artifact::copy(&run_root.join(&artifact.path), &tmp))
+                .and_then(|()| std::fs::rename(&tmp, &blob));
+            if copied.is_err() {
+                let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
+                return;
+            }
+        }
         if let Ok(bytes) = serde_json::to_vec(outputs) {
             let _ = write_atomically(&self.outputs_dir().join(format!("{key}.json")), &bytes);
         }
+    }
+
+    fn blobs_dir(&self) -> PathBuf {
+        self.dir.join("artifacts")
+    }
+
+    /// Where the content of artifacts with `digest` is kept.
+    fn blob(&self, digest: &str) -> PathBuf {
+        self.blobs_dir().join(digest.trim_start_matches("blake3:"))
     }
 
     /// The number of compiled-component entries and their total size in bytes.
@@ -123,7 +169,7 @@ impl CompileCache {
     /// Removes every entry, compiled components and task outputs; returns how many there were.
     pub fn clear(&self) -> std::io::Result<usize> {
         let count = self.usage()?.0 + self.outputs_usage()?.0;
-        for dir in [self.compiled_dir(), self.outputs_dir()] {
+        for dir in [self.compiled_dir(), self.outputs_dir(), self.blobs_dir()] {
             match std::fs::remove_dir_all(dir) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                 _ => {}

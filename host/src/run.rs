@@ -360,7 +360,7 @@ impl Runner {
                     let Some(Ok((t, result))) = joined else { continue };
                     if let Some((_, started)) = live.remove(&t) {
                         if let (Some(disk), Some(key), Ok(outputs)) = (&self.disk, &started.cache_key, &result) {
-                            disk.store_outputs(key, outputs);
+                            disk.store_outputs(key, outputs, &options.run_dir.join(&run_id));
                         }
                         done.conclude(started, result, &mut scheduler, t, observe);
                     }
@@ -445,19 +445,11 @@ impl Runner {
                 _ => None,
             })
             .collect();
-        let mut logs = logs;
-        let mut cached = !task.is_exit && task.cache.unwrap_or(options.cache);
-        if cached && !artifact_outputs.is_empty() {
-            cached = false;
-            logs.push(LogLine {
-                source: "wasmpipe".into(),
-                text: "not cached: tasks with output artifacts are not cached yet".into(),
-            });
-        }
+        let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
         let cache_key = match (&self.disk, cached) {
             (Some(disk), true) => {
                 let key = output_cache_key(component, &values, &task.grants);
-                if let Some(outputs) = disk.outputs(&key) {
+                if let Some(outputs) = disk.outputs(&key, &options.run_dir.join(run_id), &instance.id) {
                     return (Ok(Start::Cached(outputs)), logs);
                 }
                 Some(key)
