@@ -52,7 +52,7 @@ fn real_run_records_match_the_run_record_schema() {
 fn example_pipelines_match_the_pipeline_schema() {
     let validator = jsonschema::validator_for(&shipped("pipeline.schema.json")).unwrap();
     let mut files = Vec::new();
-    for dir in ["examples/exit-handler", "examples/kfp-samples"] {
+    for dir in ["examples/exit-handler", "examples/kfp-samples", "examples/control-flow", "examples/polyglot"] {
         for entry in std::fs::read_dir(repo_root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "yaml") {
