@@ -23,15 +23,14 @@ fn probe(mode: String, input: Option<Input<Dataset>>, #[default(0)] bytes: i64) 
                     escaped.push(format!("read {path}"));
                 }
             }
-            for path in ["/in/new.txt", "/in/../escaped.txt", "/out/../escaped.txt", "/escaped.txt", "/tmp/escaped.txt"] {
+            for path in ["/in/new.txt", "/in/../escaped.txt", "/out/../escaped.txt", "/escaped.txt", "/tmp/escaped.txt"]
+            {
                 if fs::write(path, "x").is_ok() {
                     escaped.push(format!("write {path}"));
                 }
             }
             // A symlink that points out, then read through it.
-            if symlink("../../../../../../etc/passwd", "/out/link").is_ok()
-                && fs::read("/out/link").is_ok()
-            {
+            if symlink("../../../../../../etc/passwd", "/out/link").is_ok() && fs::read("/out/link").is_ok() {
                 escaped.push("read through /out/link".into());
             }
             let _ = fs::remove_file("/out/link");

@@ -12,7 +12,8 @@ struct Total {
 #[component]
 fn total(data: Input<Dataset>) -> Result<Total, String> {
     let text = data.read_to_string().map_err(|e| format!("cannot read {}: {e}", data.path().display()))?;
-    let sum = text.lines().map(|l| l.trim().parse::<i64>().map_err(|e| format!("`{l}`: {e}"))).sum::<Result<i64, _>>()?;
+    let sum =
+        text.lines().map(|l| l.trim().parse::<i64>().map_err(|e| format!("`{l}`: {e}"))).sum::<Result<i64, _>>()?;
     let seen = Value::Dict(vec![
         ("path".into(), Value::Str(data.path().display().to_string())),
         ("name".into(), Value::Str(data.name().into())),
