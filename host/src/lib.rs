@@ -20,6 +20,7 @@
 
 pub mod artifact;
 pub mod build;
+pub mod builder;
 pub mod cache;
 pub mod cancel;
 pub mod capture;

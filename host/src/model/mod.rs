@@ -5,6 +5,7 @@
 
 pub mod binding;
 pub mod condition;
+mod emit;
 pub mod limits;
 pub mod load;
 

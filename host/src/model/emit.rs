@@ -1,0 +1,47 @@
+//! Writing a pipeline back out: [`Pipeline::to_json`] and [`Pipeline::to_yaml`], which the
+//! parser reads back into the same model (the builder's output is a pipeline file).
+
+use std::borrow::Cow;
+
+use saphyr::{Mapping, Scalar, ScalarStyle, Yaml, YamlEmitter};
+use serde_json::Value;
+
+use super::Pipeline;
+
+impl Pipeline {
+    /// The pipeline as JSON (a pipeline file `wasmpipe run` reads).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a pipeline serialises")
+    }
+
+    /// The pipeline as YAML (a pipeline file `wasmpipe run` reads).
+    pub fn to_yaml(&self) -> String {
+        let value = serde_json::to_value(self).expect("a pipeline serialises");
+        let mut out = String::new();
+        YamlEmitter::new(&mut out).dump(&to_yaml(&value)).expect("writing to a string cannot fail");
+        out.push('\n');
+        out
+    }
+}
+
+/// A JSON value as a YAML node. Floats are written as JSON writes them (`1.0`, not `1`), so
+/// they stay floats when read back.
+fn to_yaml(value: &Value) -> Yaml<'static> {
+    match value {
+        Value::Null => Yaml::Value(Scalar::Null),
+        Value::Bool(b) => Yaml::Value(Scalar::Boolean(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Yaml::Value(Scalar::Integer(i)),
+            None => Yaml::Representation(Cow::Owned(n.to_string()), ScalarStyle::Plain, None),
+        },
+        Value::String(s) => Yaml::Value(Scalar::String(Cow::Owned(s.clone()))),
+        Value::Array(items) => Yaml::Sequence(items.iter().map(to_yaml).collect()),
+        Value::Object(map) => {
+            let mut mapping = Mapping::new();
+            for (k, v) in map {
+                mapping.insert(Yaml::Value(Scalar::String(Cow::Owned(k.clone()))), to_yaml(v));
+            }
+            Yaml::Mapping(mapping)
+        }
+    }
+}
