@@ -100,3 +100,15 @@ fn a_failing_build_stops_with_its_output() {
     assert_eq!(code, 2);
     assert!(err.contains("build source `missing.c`"), "{err}");
 }
+
+/// Ensures that a component that declares `build:` but was never built is reported with the
+/// command that builds it.
+#[test]
+fn an_unbuilt_component_says_how_to_build_it() {
+    let case = built_case();
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out}");
+    let message = out["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("component `hello` (out/hello.wat) is not built yet"), "{message}");
+    assert!(message.contains("wasmpipe run --build"), "{message}");
+}

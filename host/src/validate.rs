@@ -255,6 +255,14 @@ impl Checker<'_> {
                 continue;
             };
             self.scope = task.scope;
+            let declared = self.pipeline().components.get(&task.component);
+            let e = match declared.and_then(|c| Some((c.build.as_ref()?, c.path.as_ref()?))) {
+                Some((_, path)) if e.message.starts_with("cannot read component") => format!(
+                    "component `{}` ({path}) is not built yet: it declares `build:`, so run `wasmpipe build` on the pipeline, or `wasmpipe run --build`",
+                    task.component
+                ),
+                _ => e.to_string(),
+            };
             if task.is_exit {
                 let message = format!("exit task `{}` cannot run: {e}", task.name);
                 self.error(&format!("{}.component", task.doc_path), message);
