@@ -37,8 +37,13 @@ pub struct Report {
 
 /// Builds the stale components of the pipeline in `file` and of the sub-pipelines it uses, in
 /// declaration order; stops at the first that fails, with a message naming the component, the
-/// command and the tail of what it printed.
-pub fn build_pipeline(file: &Path, mut on_start: impl FnMut(&str, &Path)) -> anyhow::Result<Vec<Report>> {
+/// command and the tail of what it printed. `on_start` hears of each build as it starts,
+/// `on_done` of each component as it is found up to date or built.
+pub fn build_pipeline(
+    file: &Path,
+    mut on_start: impl FnMut(&str, &Path),
+    mut on_done: impl FnMut(&Report),
+) -> anyhow::Result<Vec<Report>> {
     let loaded = load::load_file(file).map_err(|d| anyhow::anyhow!("{d}"))?;
     let plan = Plan::build(loaded);
     let mut reports: Vec<Report> = Vec::new();
@@ -63,7 +68,9 @@ pub fn build_pipeline(file: &Path, mut on_start: impl FnMut(&str, &Path)) -> any
                     .map_err(|e| anyhow::anyhow!("cannot write the build stamp {}: {e}", stamp.display()))?;
                 Outcome::Built(started.elapsed())
             };
-            reports.push(Report { name: name.clone(), path, outcome });
+            let report = Report { name: name.clone(), path, outcome };
+            on_done(&report);
+            reports.push(report);
         }
     }
     Ok(reports)

@@ -152,18 +152,12 @@ enum SchemaKind {
 /// code to stop with if a build failed.
 fn build_components(file: &Path) -> Option<ExitCode> {
     let started = |name: &str, path: &Path| eprintln!("building {name} ({})", path.display());
-    match wasmpipe::build::build_pipeline(file, started) {
-        Ok(reports) => {
-            for report in reports {
-                match report.outcome {
-                    wasmpipe::build::Outcome::Built(took) => {
-                        eprintln!("built {} in {:.1}s", report.name, took.as_secs_f64())
-                    }
-                    wasmpipe::build::Outcome::UpToDate => eprintln!("{} is up to date", report.name),
-                }
-            }
-            None
-        }
+    let done = |report: &wasmpipe::build::Report| match report.outcome {
+        wasmpipe::build::Outcome::Built(took) => eprintln!("built {} in {:.1}s", report.name, took.as_secs_f64()),
+        wasmpipe::build::Outcome::UpToDate => eprintln!("{} is up to date", report.name),
+    };
+    match wasmpipe::build::build_pipeline(file, started, done) {
+        Ok(_) => None,
         Err(e) => {
             eprintln!("error: {e:#}");
             Some(ExitCode::from(2))
