@@ -1,0 +1,141 @@
+"""Builds generated components with componentize-py, cached by source hash."""
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, Optional
+
+_HERE = Path(__file__).resolve().parent
+_versions: Dict[str, str] = {}
+_lock = threading.Lock()
+
+
+class BuildError(RuntimeError):
+    """A component could not be built (a missing toolchain, or componentize-py failed)."""
+
+
+def cache_root() -> Optional[Path]:
+    """wasmpipe's cache directory (as the CLI resolves it); None when WASMPIPE_CACHE_DIR=off."""
+    d = os.environ.get("WASMPIPE_CACHE_DIR")
+    if d == "off":
+        return None
+    if d:
+        return Path(d)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "wasmpipe" if xdg else Path.home() / ".cache" / "wasmpipe"
+
+
+def toolchains() -> Path:
+    return Path(os.environ.get("WASMPIPE_TOOLCHAINS") or Path.home() / ".cache/wasmpipe/toolchains")
+
+
+def componentize_py() -> str:
+    """The componentize-py executable: $WASMPIPE_COMPONENTIZE_PY, else the one that
+    examples/polyglot/setup.sh installs, else the first on PATH."""
+    env = os.environ.get("WASMPIPE_COMPONENTIZE_PY")
+    if env:
+        if not (os.path.isfile(env) and os.access(env, os.X_OK)):
+            raise BuildError(f"WASMPIPE_COMPONENTIZE_PY={env} is not an executable file")
+        return env
+    tc = toolchains() / "venv/bin/componentize-py"
+    if tc.is_file():
+        return str(tc)
+    found = shutil.which("componentize-py")
+    if found:
+        return found
+    raise BuildError(
+        "componentize-py was not found (it builds Python components). Install it with "
+        "`examples/polyglot/setup.sh --only py` (into ~/.cache/wasmpipe/toolchains), or "
+        "`pip install componentize-py==0.25.1`, or set WASMPIPE_COMPONENTIZE_PY to its path")
+
+
+def wit_dir() -> Path:
+    """The WIT package of the `task` world: $WASMPIPE_WIT, else the repository's wit/ beside
+    this package's source (sdk/python/../../wit), else the copy bundled at install time."""
+    env = os.environ.get("WASMPIPE_WIT")
+    candidates = [Path(env)] if env else [_HERE.parent.parent.parent / "wit", _HERE / "wit"]
+    for c in candidates:
+        if (c / "pipeline.wit").is_file():
+            return c
+    where = ", ".join(str(c) for c in candidates)
+    raise BuildError(f"the wasmpipe WIT (pipeline.wit) was not found in {where}; set WASMPIPE_WIT "
+                     "to the wit/ directory of the wasmpipe repository")
+
+
+def tool_version(exe: str) -> str:
+    with _lock:
+        if exe not in _versions:
+            try:
+                out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+            except OSError as e:
+                raise BuildError(f"{exe} could not be run: {e}") from None
+            _versions[exe] = (out.stdout or out.stderr).strip()
+        return _versions[exe]
+
+
+def source_hash(app_py: str, exe: Optional[str] = None) -> str:
+    """The cache key of a component: its app.py, the componentize-py version and the WIT."""
+    h = hashlib.sha256()
+    h.update(b"wasmpipe-python-dsl-1\0")
+    h.update(app_py.encode())
+    h.update(b"\0" + tool_version(exe or componentize_py()).encode() + b"\0")
+    wit = wit_dir()
+    for f in sorted(wit.glob("*.wit")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def build_app(app_py: str, name: str = "component", force: bool = False) -> Path:
+    """Builds app.py into a component and returns the cached .wasm
+    (CACHE/python-components/<hash>.wasm); builds only when that file is missing."""
+    exe = componentize_py()
+    key = source_hash(app_py, exe)
+    root = cache_root()
+    if root is None:
+        out_dir = Path(tempfile.mkdtemp(prefix="wasmpipe-python-components-"))
+    else:
+        out_dir = root / "python-components"
+    out = out_dir / f"{key}.wasm"
+    if out.is_file() and not force:
+        return out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"build-{name}-", dir=out_dir) as tmp:
+        tmp = Path(tmp)
+        src = tmp / "src"
+        src.mkdir()
+        (src / "app.py").write_text(app_py, encoding="utf-8")
+        # componentize-py also bundles the site-packages of $VIRTUAL_ENV (else the host
+        # python3's): point it at an empty one so the build depends only on app.py.
+        deps = tmp / "deps"
+        (deps / "lib/python3/site-packages").mkdir(parents=True)
+        env = dict(os.environ, VIRTUAL_ENV=str(deps))
+        env.pop("PYTHONPATH", None)
+        env.pop("PYTHONHOME", None)
+        cmd = [exe, "-d", str(wit_dir()), "-w", "task", "componentize", "-p", str(src), "app",
+               "-o", str(tmp / "out.wasm")]
+        p = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+        if p.returncode != 0 or not (tmp / "out.wasm").is_file():
+            tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-25:])
+            raise BuildError(f"componentize-py failed to build component `{name}` "
+                             f"(exit status {p.returncode}):\n{tail}")
+        os.replace(tmp / "out.wasm", out)  # atomic: concurrent builds may share the cache
+    return out
+
+
+def build_many(components: Dict[str, object], jobs: Optional[int] = None) -> Dict[str, Path]:
+    """Builds components (key -> object with `.name` and `.app_py()`), in parallel; the same
+    source is built once. Returns key -> cached .wasm."""
+    if not components:
+        return {}
+    jobs = jobs or max(1, min(len(components), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=jobs) as ex:
+        by_source = {}
+        for c in components.values():
+            src = c.app_py()
+            if src not in by_source:
+                by_source[src] = ex.submit(build_app, src, c.name)
+        return {k: by_source[c.app_py()].result() for k, c in components.items()}

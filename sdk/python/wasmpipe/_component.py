@@ -1,0 +1,356 @@
+"""`@dsl.component`: a typed, self-contained Python function as a wasmpipe component."""
+import ast
+import builtins
+import dis
+import inspect
+import re
+import textwrap
+import types
+import typing
+import warnings
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from . import _types
+from ._types import _Unsupported
+
+_HERE = Path(__file__).resolve().parent
+_RESERVED = {"Component", "PipelineTaskFinalStatus", "TaskFailure"}
+
+
+class DSLError(ValueError):
+    """A mistake in a pipeline or component definition, found at authoring time."""
+
+
+class InputSpec:
+    """One input of a component: `type` is a wasmpipe type name (or `final_status`)."""
+
+    def __init__(self, name: str, type: str, required: bool, has_default: bool = False,
+                 default: Any = None, py_default: bool = False, description: str = ""):
+        self.name, self.type, self.required = name, type, required
+        self.has_default, self.default, self.py_default = has_default, default, py_default
+        self.description = description
+
+    def __repr__(self):
+        d = f", default={self.default!r}" if self.has_default else ""
+        return f"InputSpec({self.name!r}, {self.type!r}, required={self.required}{d})"
+
+
+class OutputSpec:
+    def __init__(self, name: str, type: str, description: str = ""):
+        self.name, self.type, self.description = name, type, description
+
+    def __repr__(self):
+        return f"OutputSpec({self.name!r}, {self.type!r})"
+
+
+def _function_source(func) -> str:
+    """The function's source, dedented, without its decorators."""
+    try:
+        src = inspect.getsource(func)
+    except (OSError, TypeError) as e:
+        raise DSLError(f"component `{func.__name__}`: its source is not available ({e}); define "
+                       "components in a .py file") from None
+    src = textwrap.dedent(src)
+    tree = ast.parse(src)
+    fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None or fn.name != func.__name__:
+        raise DSLError(f"component `{func.__name__}`: could not find its `def` in its source")
+    if isinstance(fn, ast.AsyncFunctionDef):
+        raise DSLError(f"component `{func.__name__}`: async functions are not supported")
+    lines = src.splitlines()
+    return "\n".join(lines[fn.lineno - 1:fn.end_lineno]) + "\n"
+
+
+def _globals_used(code) -> set:
+    """Names a function reads as globals (LOAD_GLOBAL/LOAD_NAME), nested code included, less
+    those it assigns with `global`."""
+    loads, stores = set(), set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        for ins in dis.get_instructions(c):
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                loads.add(ins.argval if isinstance(ins.argval, str) else ins.argrepr.split(" ")[-1])
+            elif ins.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+                stores.add(ins.argval)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return {n for n in loads if isinstance(n, str)} - stores
+
+
+# Modules the standard library imports lazily (on first use), which componentize-py therefore
+# leaves out unless they are imported up front.
+_LAZY = {"datetime": ["_strptime"], "time": ["_strptime"]}
+
+
+def _imports(source: str, name: str) -> List[str]:
+    """Modules the function imports anywhere in its body. componentize-py only bundles modules
+    imported while it pre-initializes the component, so app.py imports these up front."""
+    mods = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            mods.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise DSLError(f"component `{name}`: relative imports are not supported inside a "
+                               "component (it runs on its own)")
+            mods.append(node.module)
+            # `from pkg import mod` may name a submodule
+            mods.extend(f"{node.module}.{a.name}" for a in node.names if a.name != "*")
+    for m in list(mods):
+        mods.extend(_LAZY.get(m, []))
+    return list(dict.fromkeys(mods))
+
+
+def _literal_defaults(source: str, name: str):
+    """Defaults are evaluated again inside the component, where nothing of the defining module
+    exists: they must be literals."""
+    fn = ast.parse(source).body[0]
+    for arg, default in zip(fn.args.args[::-1], fn.args.defaults[::-1]):
+        _literal(default, name, arg.arg)
+    for arg, default in zip(fn.args.kwonlyargs, fn.args.kw_defaults):
+        if default is not None:
+            _literal(default, name, arg.arg)
+
+
+def _literal(node, name, arg):
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        raise DSLError(f"component `{name}`, input `{arg}`: its default `{ast.unparse(node)}` is "
+                       "not a literal; a component runs on its own, so write the value itself") from None
+
+
+_SECTION = re.compile(r"^(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|Notes?):\s*$")
+
+
+def _docstring(func):
+    """(description, {input: description}, return description) from a Google-style docstring."""
+    doc = inspect.getdoc(func) or ""
+    lines = doc.splitlines()
+    summary, args, returns = [], {}, []
+    section, current = None, None
+    for line in lines:
+        m = _SECTION.match(line.strip())
+        if m and not line.startswith(" "):
+            section, current = m.group(1), None
+            continue
+        if section is None:
+            summary.append(line)
+        elif section in ("Args", "Arguments", "Parameters"):
+            am = re.match(r"^\s{0,8}(\w+)\s*(\([^)]*\))?:\s*(.*)$", line)
+            if am and (len(line) - len(line.lstrip())) <= 4:
+                current = am.group(1)
+                args[current] = am.group(3).strip()
+            elif current and line.strip():
+                args[current] = (args[current] + " " + line.strip()).strip()
+        elif section in ("Returns", "Return") and line.strip():
+            returns.append(line.strip())
+    text = "\n".join(summary).strip().split("\n\n")[0]
+    return " ".join(text.split()), args, " ".join(returns)
+
+
+class Component:
+    """A component made from a Python function by `@dsl.component`.
+
+    Calling it inside a `@dsl.pipeline` function creates a task (`PipelineTask`). The original
+    function is `python_func`; `inputs` and `outputs` describe its signature, and `app_py()` is
+    the component's generated source.
+    """
+
+    def __init__(self, func, base_image: Optional[str] = None,
+                 packages_to_install: Optional[List[str]] = None,
+                 preload: Optional[List[str]] = None, **ignored):
+        if not inspect.isfunction(func):
+            raise DSLError(f"@dsl.component takes a function, not {func!r}")
+        self.python_func = func
+        self.name = func.__name__
+        self.description, self._arg_docs, self._return_doc = _docstring(func)
+        if self.name in _RESERVED or self.name.startswith("_wp_"):
+            raise DSLError(f"component `{self.name}`: the name is reserved by the generated "
+                           "component; rename the function")
+        if packages_to_install:
+            raise DSLError(f"component `{self.name}`: packages_to_install is not supported yet; "
+                           "only the standard library is available inside a component")
+        if base_image is not None or ignored:
+            opts = ", ".join(["base_image"] * (base_image is not None) + sorted(ignored))
+            warnings.warn(f"component `{self.name}`: {opts} ignored (a wasmpipe component is a "
+                          ".wasm file, not a container image)", stacklevel=3)
+        self.inputs: List[InputSpec] = []
+        self.outputs: List[OutputSpec] = []
+        self.single_output = False
+        self._read_signature(func)
+        self.source = _function_source(func)
+        _literal_defaults(self.source, self.name)
+        self.imports = _imports(self.source, self.name) + list(preload or [])
+        self._check_self_contained(func)
+        self._app_py: Optional[str] = None
+
+    # -- signature ---------------------------------------------------------------------------
+    def _hints(self, func) -> Dict[str, Any]:
+        try:
+            return typing.get_type_hints(func, include_extras=True)
+        except Exception as e:
+            raise DSLError(f"component `{self.name}`: its annotations could not be resolved: {e}")
+
+    def _read_signature(self, func):
+        hints = self._hints(func)
+        sig = inspect.signature(func)
+        for p in sig.parameters.values():
+            where = f"component `{self.name}`, input `{p.name}`"
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
+                raise DSLError(f"{where}: *args, **kwargs and positional-only parameters are not "
+                               "supported; declare each input by name")
+            ann = hints.get(p.name, Any)
+            try:
+                ty, optional = _types.wasm_type(ann)
+            except _Unsupported as e:
+                raise DSLError(f"{where}: {e}") from None
+            has_py_default = p.default is not inspect.Parameter.empty
+            spec = InputSpec(p.name, ty, required=not (optional or has_py_default),
+                             py_default=has_py_default, description=self._arg_docs.get(p.name, ""))
+            if ty == "final_status":
+                spec.required = False
+            elif has_py_default and p.default is not None:
+                try:
+                    value = _types.plain(p.default, where)
+                except TypeError as e:
+                    raise DSLError(str(e)) from None
+                vt = _types.type_of_value(value)
+                if not _types.accepts(ty, vt):
+                    raise DSLError(f"{where}: the default {p.default!r} is {_types.a(vt)}, not {_types.a(ty)}")
+                if ty == "float" and isinstance(value, int):
+                    value = float(value)
+                spec.has_default, spec.default = True, value
+            self.inputs.append(spec)
+        ret = hints.get("return", inspect.Signature.empty)
+        if sig.return_annotation is inspect.Signature.empty or ret is None or ret is type(None):
+            return
+        if _types.is_named_tuple(ret):
+            fields = typing.get_type_hints(ret) if getattr(ret, "__annotations__", None) else {}
+            for f in ret._fields:
+                try:
+                    ty, optional = _types.wasm_type(fields.get(f, Any))
+                except _Unsupported as e:
+                    raise DSLError(f"component `{self.name}`, output `{f}`: {e}") from None
+                if ty == "final_status" or optional:
+                    raise DSLError(f"component `{self.name}`, output `{f}`: an output cannot be "
+                                   "optional or a final status")
+                self.outputs.append(OutputSpec(f, ty))
+            return
+        try:
+            ty, optional = _types.wasm_type(ret)
+        except _Unsupported as e:
+            raise DSLError(f"component `{self.name}`, return value: {e}") from None
+        if ty == "final_status" or optional:
+            raise DSLError(f"component `{self.name}`, return value: an output cannot be optional "
+                           "or a final status; return a value, or a NamedTuple for several")
+        self.outputs.append(OutputSpec("output", ty, self._return_doc))
+        self.single_output = True
+
+    def _check_self_contained(self, func):
+        code = func.__code__
+        if code.co_freevars:
+            names = ", ".join(f"`{n}`" for n in code.co_freevars)
+            raise DSLError(f"component `{self.name}` is not self-contained: it uses {names} from "
+                           "an enclosing function; a component runs on its own, so pass it as an "
+                           "input or define it inside the function")
+        allowed = set(dir(builtins)) | _RESERVED | {self.name}
+        missing = sorted(_globals_used(code) - allowed)
+        if missing:
+            names = ", ".join(f"`{n}`" for n in missing)
+            raise DSLError(f"component `{self.name}` is not self-contained: it uses the global(s) "
+                           f"{names}; a component runs on its own (KFP's lightweight components), "
+                           "so import modules inside the function and pass values as inputs")
+
+    # -- the generated component -------------------------------------------------------------
+    def spec(self) -> dict:
+        """What the generated component's `describe` returns, as plain data."""
+        ins = []
+        for i in self.inputs:
+            d = {"name": i.name, "type": i.type, "required": i.required, "py_default": i.py_default,
+                 "description": i.description}
+            if i.has_default:
+                d["default"] = i.default
+            ins.append(d)
+        return {"name": self.name, "description": self.description, "func": self.name,
+                "single": self.single_output, "inputs": ins,
+                "outputs": [{"name": o.name, "type": o.type, "description": o.description}
+                            for o in self.outputs]}
+
+    def app_py(self) -> str:
+        """The source of the component's app.py (built with componentize-py, world `task`)."""
+        if self._app_py is None:
+            status = (_HERE / "_status.py").read_text(encoding="utf-8")
+            runtime = (_HERE / "_guest_runtime.py").read_text(encoding="utf-8")
+            self._app_py = _APP_TEMPLATE.format(
+                name=self.name, status=status, runtime=runtime, spec=repr(self.spec()),
+                imports=repr(["sys", "traceback"] + self.imports),
+                source=self.source, func=self.name)
+        return self._app_py
+
+    def __call__(self, *args, **kwargs):
+        from . import dsl
+        return dsl._create_task(self, args, kwargs)
+
+    def __repr__(self):
+        return f"<wasmpipe component {self.name}>"
+
+
+_APP_TEMPLATE = '''\
+"""wasmpipe component `{name}`, generated by the wasmpipe Python DSL from the function below.
+Do not edit: it is regenerated (and rebuilt with componentize-py) when the function changes."""
+from __future__ import annotations
+
+from wit_world import exports as _wp_exports
+from componentize_py_types import Err as _WpErr
+from wit_world.imports import types as _wp_t
+
+# componentize-py bundles only the modules imported while it pre-initializes the component:
+# import those the function imports (and those the wrapper needs) now.
+def _wp_preimport(names):
+    import importlib
+    for n in names:
+        try:
+            importlib.import_module(n)
+        except ImportError:  # `from pkg import name` where name is not a module
+            pass
+
+
+_wp_preimport({imports})
+
+# ---- wasmpipe/_status.py ----
+{status}
+# ---- wasmpipe/_guest_runtime.py ----
+{runtime}
+_WP_SPEC = {spec}
+
+
+# ---- the component function ----
+{source}
+
+class Component(_wp_exports.Component):
+    def describe(self):
+        return _wp_describe(_WP_SPEC)
+
+    def run(self, ctx, inputs):
+        return _wp_run(_WP_SPEC, {func}, ctx, inputs)
+'''
+
+
+def component(func=None, *, base_image: Optional[str] = None,
+              packages_to_install: Optional[List[str]] = None,
+              preload: Optional[List[str]] = None, **kwargs):
+    """Turns a typed, self-contained Python function into a wasmpipe component (KFP's
+    `@dsl.component`). Usable as `@dsl.component` or `@dsl.component(...)`.
+
+    The modules the function imports are bundled (componentize-py keeps only the modules
+    imported while it builds); `preload=["mod", ...]` adds modules it imports another way
+    (importlib, or lazily inside the standard library). `base_image` is ignored with a warning;
+    `packages_to_install` is refused (only the standard library is available)."""
+    def wrap(f):
+        return Component(f, base_image=base_image, packages_to_install=packages_to_install,
+                         preload=preload, **kwargs)
+    if func is None:
+        return wrap
+    return wrap(func)
