@@ -53,7 +53,18 @@ fn rich_pipeline() -> Pipeline {
     let echo = p.component("echo", "components/echo.wasm");
     let report = p.component("exit_report", "components/exit_report.wasm");
 
-    let first = p.named_task("first", &add).input_of::<i64>("a", &n).input_of::<i64>("b", 2).retries(2).handle();
+    let first = p
+        .named_task("first", &add)
+        .input_of::<i64>("a", &n)
+        .input_of::<i64>("b", 2)
+        .retries(2)
+        .backoff(wasmpipe::model::Backoff::default())
+        .fuel(1_000_000)
+        .artifact_limit(1 << 20)
+        .host_env("HOME")
+        .dir("/data", "data")
+        .env("MODE", "fast")
+        .handle();
     let outer_exit = p.named_task("outer-exit", &report).input("message", "outer done").handle();
     p.exit_handler(outer_exit, Some("outer"), |p| {
         let inner_exit = p.named_task("inner-exit", &report).input("message", "inner done").handle();

@@ -641,6 +641,36 @@ impl TaskMut<'_> {
         self
     }
 
+    /// Fuel (about one unit per wasm instruction) for one attempt.
+    pub fn fuel(mut self, units: u64) -> Self {
+        self.task().fuel = Some(units);
+        self
+    }
+
+    /// The wait before each retry.
+    pub fn backoff(mut self, backoff: model::Backoff) -> Self {
+        self.task().backoff = Some(backoff);
+        self
+    }
+
+    /// The most bytes the task's output artifacts may hold together.
+    pub fn artifact_limit(mut self, bytes: u64) -> Self {
+        self.task().artifact_limit = Some(ByteSize(bytes));
+        self
+    }
+
+    /// Passes host environment variable `name` through to the task.
+    pub fn host_env(mut self, name: &str) -> Self {
+        self.task().host_env.push(name.into());
+        self
+    }
+
+    /// Lets the task read host directory `host` (relative to the pipeline file) at `guest`.
+    pub fn dir(mut self, guest: &str, host: &str) -> Self {
+        self.task().dirs.insert(guest.into(), host.into());
+        self
+    }
+
     /// Caching on or off for this task.
     pub fn cache(mut self, on: bool) -> Self {
         self.task().cache = Some(on);
