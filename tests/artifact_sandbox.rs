@@ -73,3 +73,48 @@ fn outputs_over_the_limit_fail_with_output_limit() {
     assert_eq!(failure["kind"], "output_limit");
     assert!(failure["message"].as_str().unwrap().contains("5000 bytes, over its limit of 4096 bytes"), "{failure}");
 }
+
+/// Ensures that a value that merely looks like an artifact (a dict a component returned) is
+/// never treated as one: `--export` does not copy the file it names, and caching does not
+/// write where its digest points.
+#[test]
+fn a_dict_shaped_like_an_artifact_is_only_a_dict() {
+    let case = Case::new(
+        "name: p\nparams:\n  fake: {type: dict}\nsteps:\n  - {task: fake, component: echo, inputs: {value: \"{{params.fake}}\"}, cache: true}\noutputs:\n  leak: \"{{tasks.fake.output}}\"\n",
+    );
+    let secret = case.dir.path().join("secret.txt");
+    std::fs::write(&secret, "TOPSECRET").unwrap();
+    let planted = case.dir.path().join("planted.txt");
+    let fake = json!({
+        "kind": "Dataset", "directory": false, "name": "x", "path": secret.to_str().unwrap(), "size": 9,
+        "digest": format!("blake3:{}", planted.display()), "metadata": {}
+    });
+    let export = case.dir.path().join("exported");
+    let (code, record) = case.run_json(&["-p", &format!("fake={fake}"), "--export", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"]["leak"], fake, "the value passes through unchanged");
+    assert!(!export.join("leak").exists(), "a dict output is not exported");
+    assert!(!planted.exists(), "caching wrote where a fake digest pointed");
+    let (code, again) = case.run_json(&["-p", &format!("fake={fake}")]);
+    assert_eq!(code, 0);
+    assert_eq!(task(&again, "fake")["cached"], true);
+    assert_eq!(task(&again, "fake")["outputs"]["output"], fake, "a cache hit does not rewrite the dict");
+}
+
+/// Ensures that names which would become paths are refused before the run: a pipeline output
+/// named with `..`, and a command input named with a slash.
+#[test]
+fn names_that_would_be_paths_are_refused() {
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 1}}\noutputs:\n  \"../victim\": \"{{tasks.gen.outputs.data}}\"\n",
+        &[("cmd", "{path: x.wasm, command: {args: [\"{{inputs.a/b}}\"], inputs: {\"a/b\": {type: artifact}}}}")],
+    );
+    let messages = common::validation_messages(&case);
+    common::assert_messages(
+        &messages,
+        &[
+            "pipeline output name `../victim` may use only letters, digits, `-` and `_`",
+            "input name `a/b` may use only letters, digits, `-` and `_`",
+        ],
+    );
+}

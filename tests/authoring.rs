@@ -48,6 +48,13 @@ fn rich_pipeline() -> Pipeline {
     let n = p.param("n", 3i64);
     let ratio = p.param("ratio", 1.0f64);
     let label = p.param("label", "yes".to_string());
+    for (i, awkward) in
+        ["0o17", "0x1F", "1", "-2.5e3", "~", "null", ".inf", "true", "a: b", "#x", "  pad ", "two\nlines", ""]
+            .into_iter()
+            .enumerate()
+    {
+        p.param(&format!("awkward{i}"), awkward.to_string());
+    }
     let _flag = p.param("flag", false);
     let add = p.component("add", "components/add.wasm");
     let echo = p.component("echo", "components/echo.wasm");

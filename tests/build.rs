@@ -90,6 +90,11 @@ fn a_failing_build_stops_with_its_output() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("component `hello`: build command `echo compiler says no >&2; exit 3` failed"), "{err}");
     assert!(err.contains("compiler says no"), "{err}");
+    // With --output json, stdout holds the errors, with the file and the place.
+    let (code, out) = case.run_json(&["--build"]);
+    assert_eq!(code, 2);
+    assert_eq!(out["errors"][0]["path"], "components.hello.build", "{out}");
+    assert!(out["errors"][0]["line"].as_u64().is_some(), "{out}");
     assert!(!case.runs().exists(), "nothing ran");
 
     let case = Case::with_components(
@@ -98,7 +103,7 @@ fn a_failing_build_stops_with_its_output() {
     );
     let (code, _, err) = wasmpipe(&["build", case.file.to_str().unwrap()], &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("build source `missing.c`"), "{err}");
+    assert!(err.contains("build source `missing.c`: cannot read"), "{err}");
 }
 
 /// Ensures that a component that declares `build:` but was never built is reported with the

@@ -78,7 +78,7 @@ fn a_missing_output_file_fails_the_task() {
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 1, "{record:#}");
     let message = task(&record, "wc")["failure"]["message"].as_str().unwrap().to_string();
-    assert!(message.starts_with("output `lines`: the command wrote no readable `/out/lines`"), "{message}");
+    assert!(message.starts_with("output `lines`: the command wrote no `/out/lines`"), "{message}");
 }
 
 /// Ensures that `.wat` text is accepted for a wasmpipe component's path and for a command's:
@@ -141,4 +141,39 @@ fn command_declarations_are_checked() {
             "output `art` of command `wc` is an artifact: it is written at `/out/art`, not read from stdout",
         ],
     );
+}
+
+/// Ensures that a command cannot read a host file by leaving a symlink where a value output is
+/// read: the task fails, naming the output, and the file's content appears nowhere.
+#[test]
+fn a_symlink_where_an_output_is_read_fails_the_task() {
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - {task: sneaky, component: sneaky}\n",
+        &[("sneaky", "{path: sneaky.wat, command: {outputs: {result: {type: string}}}}")],
+    );
+    let secret = case.dir.path().join("secret.txt");
+    std::fs::write(&secret, "TOPSECRET").unwrap();
+    // From /out (the attempt's staging dir on the host), enough `..` reach `/`.
+    let target = format!("{}{}", "../".repeat(30), secret.to_str().unwrap().trim_start_matches('/'));
+    std::fs::write(
+        case.dir.path().join("sneaky.wat"),
+        format!(
+            r#"(module
+  (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{target}")
+  (data (i32.const 1000) "result")
+  (func (export "_start")
+    ;; fd 3 is /in, fd 4 is /out
+    (drop (call $symlink (i32.const 0) (i32.const {len}) (i32.const 4) (i32.const 1000) (i32.const 6)))))"#,
+            len = target.len()
+        ),
+    )
+    .unwrap();
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    let failure = &task(&record, "sneaky")["failure"];
+    assert_eq!(failure["kind"], "error");
+    assert!(failure["message"].as_str().unwrap().contains("`/out/result` must be a plain file"), "{failure}");
+    assert!(!record.to_string().contains("TOPSECRET"));
 }

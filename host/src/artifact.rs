@@ -3,9 +3,12 @@
 //! Everything lives in the run's directory (`RUN_DIR/<run_id>/`):
 //!
 //! ```text
-//! artifacts/<task-id>/<output> published outputs of tasks that succeeded
-//! staging/<task-id>/<attempt>/ one attempt's sandbox: in/ (its input files, read-only) and
+//! artifacts/<task>/<output>    published outputs of tasks that succeeded
+//! staging/<task>/<attempt>/    one attempt's sandbox: in/ (its input files, read-only) and
 //!                              out/ (where it writes its outputs); removed when the attempt ends
+//!
+//! where `<task>` is the task id with `/` turned into `.` (`fan.3.train`), one directory per
+//! task instance.
 //! ```
 //!
 //! A task sees its input artifacts at `/in/<input>` (read-only) and writes output `N` at
@@ -66,6 +69,18 @@ impl ArtifactRef {
     pub fn content_key(&self) -> Value {
         serde_json::json!([self.kind, self.directory, self.digest, self.metadata])
     }
+}
+
+/// Whether `name` can name a port, and so a file in a sandbox: letters, digits, `-` and `_`
+/// only (never `..`, `/` or an absolute path).
+pub fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A task id as one directory name: `fan/3/train` becomes `fan.3.train`. Task and group names
+/// never hold `.`, so two ids never share a directory (`g` + output `x` and task `g/x` differ).
+fn flat(task_id: &str) -> String {
+    task_id.replace('/', ".")
 }
 
 /// Whether an output of kind `from` may feed an input of kind `to`: the same kind, or either
@@ -209,7 +224,11 @@ impl AttemptDirs {
         inputs: &[(String, ArtifactRef)],
         outputs: &[OutputSlot],
     ) -> io::Result<AttemptDirs> {
-        let base = run_root.join("staging").join(task_id).join(attempt.to_string());
+        let names = inputs.iter().map(|(n, _)| n.as_str()).chain(outputs.iter().map(|o| o.name.as_str()));
+        if let Some(bad) = names.into_iter().find(|n| !plain_name(n)) {
+            return Err(io::Error::other(format!("`{bad}` cannot name a file in the sandbox")));
+        }
+        let base = run_root.join("staging").join(flat(task_id)).join(attempt.to_string());
         if base.exists() {
             fs::remove_dir_all(&base)?;
         }
@@ -222,12 +241,14 @@ impl AttemptDirs {
         ];
         for (input, artifact) in inputs {
             let source = run_root.join(&artifact.path);
+            let target = dir_in.join(input);
+            let context = |e: io::Error| io::Error::other(format!("input `{input}` ({}): {e}", source.display()));
             if artifact.directory {
                 // Nested preopens resolve by the longest prefix, so `/in/<input>` is this one.
-                fs::create_dir_all(dir_in.join(input))?;
+                fs::create_dir_all(&target).map_err(context)?;
                 preopens.push(Preopen { host: source, guest: format!("{GUEST_IN}/{input}"), writable: false });
-            } else if fs::hard_link(&source, dir_in.join(input)).is_err() {
-                fs::copy(&source, dir_in.join(input))?;
+            } else if fs::hard_link(&source, &target).is_err() {
+                fs::copy(&source, &target).map_err(context)?;
             }
         }
         for output in outputs.iter().filter(|o| o.directory) {
@@ -248,7 +269,7 @@ impl AttemptDirs {
 
     /// Where output `name` is published, relative to the run's directory.
     pub fn published(&self, name: &str) -> String {
-        format!("artifacts/{}/{name}", self.task_id)
+        published(&self.task_id, name)
     }
 
     /// Moves the outputs `names` to where they are published.
@@ -265,6 +286,11 @@ impl AttemptDirs {
         }
         Ok(())
     }
+}
+
+/// Where output `name` of task `task_id` is published, relative to the run's directory.
+pub fn published(task_id: &str, name: &str) -> String {
+    format!("artifacts/{}/{name}", flat(task_id))
 }
 
 impl Drop for AttemptDirs {

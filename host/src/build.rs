@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::diag::Diagnostics;
 use crate::model::load;
 use crate::model::{BuildCommand, BuildSpec};
 use crate::plan::Plan;
@@ -43,8 +44,8 @@ pub fn build_pipeline(
     file: &Path,
     mut on_start: impl FnMut(&str, &Path),
     mut on_done: impl FnMut(&Report),
-) -> anyhow::Result<Vec<Report>> {
-    let loaded = load::load_file(file).map_err(|d| anyhow::anyhow!("{d}"))?;
+) -> Result<Vec<Report>, Diagnostics> {
+    let loaded = load::load_file(file)?;
     let plan = Plan::build(loaded);
     let mut reports: Vec<Report> = Vec::new();
     for scope in &plan.scopes {
@@ -55,7 +56,12 @@ pub fn build_pipeline(
             if reports.iter().any(|r| r.path == path) {
                 continue;
             }
-            let hash = source_hash(&base, spec).map_err(|e| anyhow::anyhow!("component `{name}`: {e}"))?;
+            let fail = |message: String| Diagnostics {
+                errors: vec![
+                    scope.source.error(&format!("components.{name}.build"), format!("component `{name}`: {message}")),
+                ],
+            };
+            let hash = source_hash(&base, spec).map_err(fail)?;
             let stamp = stamp_of(&path);
             let fresh = path.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == hash);
             let outcome = if fresh {
@@ -63,9 +69,9 @@ pub fn build_pipeline(
             } else {
                 on_start(name, &path);
                 let started = Instant::now();
-                run_build(name, &base, spec, &path)?;
+                run_build(&base, spec, &path).map_err(fail)?;
                 std::fs::write(&stamp, &hash)
-                    .map_err(|e| anyhow::anyhow!("cannot write the build stamp {}: {e}", stamp.display()))?;
+                    .map_err(|e| fail(format!("cannot write the build stamp {}: {e}", stamp.display())))?;
                 Outcome::Built(started.elapsed())
             };
             let report = Report { name: name.clone(), path, outcome };
@@ -92,14 +98,14 @@ fn source_hash(base: &Path, spec: &BuildSpec) -> Result<String, String> {
     for source in &spec.sources {
         let path = base.join(source);
         let (_, digest) = crate::artifact::measure(&path)
-            .map_err(|_| format!("build source `{source}` ({}) cannot be read; fix `build.sources`", path.display()))?;
+            .map_err(|e| format!("build source `{source}`: {e}; fix `build.sources`"))?;
         hasher.update(source.as_bytes());
         hasher.update(digest.as_bytes());
     }
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-fn run_build(name: &str, base: &Path, spec: &BuildSpec, path: &Path) -> anyhow::Result<()> {
+fn run_build(base: &Path, spec: &BuildSpec, path: &Path) -> Result<(), String> {
     let workdir = base.join(spec.workdir.as_deref().unwrap_or("."));
     let (mut command, shown) = match &spec.command {
         BuildCommand::Shell(line) => {
@@ -109,9 +115,7 @@ fn run_build(name: &str, base: &Path, spec: &BuildSpec, path: &Path) -> anyhow::
         }
         BuildCommand::Args(args) => {
             let Some((program, rest)) = args.split_first() else {
-                anyhow::bail!(
-                    "component `{name}`: `build.command` is an empty list; give the program and its arguments"
-                );
+                return Err("`build.command` is an empty list; give the program and its arguments".into());
             };
             let mut c = Command::new(program);
             c.args(rest);
@@ -121,18 +125,18 @@ fn run_build(name: &str, base: &Path, spec: &BuildSpec, path: &Path) -> anyhow::
     let out = command
         .current_dir(&workdir)
         .output()
-        .map_err(|e| anyhow::anyhow!("component `{name}`: cannot run `{shown}` in {}: {e}", workdir.display()))?;
+        .map_err(|e| format!("cannot run `{shown}` in {}: {e}", workdir.display()))?;
     if !out.status.success() {
         let mut printed = String::from_utf8_lossy(&out.stdout).into_owned();
         printed.push_str(&String::from_utf8_lossy(&out.stderr));
         let tail: Vec<&str> = printed.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
-        anyhow::bail!("component `{name}`: build command `{shown}` failed ({}):\n{}", out.status, tail.join("\n"));
+        return Err(format!("build command `{shown}` failed ({}):\n{}", out.status, tail.join("\n")));
     }
     if !path.exists() {
-        anyhow::bail!(
-            "component `{name}`: build command `{shown}` succeeded but did not write {}; make it write the component's `path`",
+        return Err(format!(
+            "build command `{shown}` succeeded but did not write {}; make it write the component's `path`",
             path.display()
-        );
+        ));
     }
     Ok(())
 }

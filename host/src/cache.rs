@@ -99,37 +99,44 @@ impl CompileCache {
     }
 
     /// The outputs stored under `key` by an earlier successful execution of task `task_id`'s
-    /// component, with its output artifacts copied back into the run directory `run_root` (at
-    /// `artifacts/<task_id>/<output>`, as if the task had run). None when there is no entry or
-    /// an artifact's content is gone.
+    /// component, with its output artifacts (the outputs named in `artifacts`, as its signature
+    /// says) copied back into the run directory `run_root`, as if the task had run. None when
+    /// there is no entry or an artifact's content is gone.
     pub fn outputs(
         &self,
         key: &str,
         run_root: &Path,
         task_id: &str,
+        artifacts: &[String],
     ) -> Option<indexmap::IndexMap<String, serde_json::Value>> {
         let bytes = std::fs::read(self.outputs_dir().join(format!("{key}.json"))).ok()?;
         let mut outputs: indexmap::IndexMap<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
-        for (name, value) in outputs.iter_mut() {
-            let Ok(mut artifact) = ArtifactRef::from_value(value) else { continue };
-            artifact.path = format!("artifacts/{task_id}/{name}");
+        for (name, value) in outputs.iter_mut().filter(|(name, _)| artifacts.contains(name)) {
+            let mut artifact = ArtifactRef::from_value(value).ok()?;
+            artifact.path = artifact::published(task_id, name);
             let target = run_root.join(&artifact.path);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).ok()?;
             }
-            artifact::copy(&self.blob(&artifact.digest), &target).ok()?;
+            artifact::copy(&self.blob(&artifact.digest)?, &target).ok()?;
             *value = artifact.to_value();
         }
         Some(outputs)
     }
 
     /// Stores the outputs of a successful execution under `key`, and the contents of its output
-    /// artifacts (in `run_root`) by digest. Atomic; errors are ignored: a missing entry only
-    /// costs a rerun.
-    pub fn store_outputs(&self, key: &str, outputs: &indexmap::IndexMap<String, serde_json::Value>, run_root: &Path) {
-        for value in outputs.values() {
-            let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
-            let blob = self.blob(&artifact.digest);
+    /// artifacts (the outputs named in `artifacts`, published in `run_root`) by digest. Atomic;
+    /// errors are ignored: a missing entry only costs a rerun.
+    pub fn store_outputs(
+        &self,
+        key: &str,
+        outputs: &indexmap::IndexMap<String, serde_json::Value>,
+        run_root: &Path,
+        artifacts: &[String],
+    ) {
+        for (_, value) in outputs.iter().filter(|(name, _)| artifacts.contains(name)) {
+            let Ok(artifact) = ArtifactRef::from_value(value) else { return };
+            let Some(blob) = self.blob(&artifact.digest) else { return };
             if blob.exists() {
                 continue;
             }
@@ -151,9 +158,10 @@ impl CompileCache {
         self.dir.join("artifacts")
     }
 
-    /// Where the content of artifacts with `digest` is kept.
-    fn blob(&self, digest: &str) -> PathBuf {
-        self.blobs_dir().join(digest.trim_start_matches("blake3:"))
+    /// Where the content of artifacts with `digest` (`blake3:` and 64 hex digits) is kept.
+    fn blob(&self, digest: &str) -> Option<PathBuf> {
+        let hex = digest.strip_prefix("blake3:")?;
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| self.blobs_dir().join(hex))
     }
 
     /// The number of compiled-component entries and their total size in bytes.

@@ -215,9 +215,7 @@ fn read_outputs(
             }
             (_, OutputFrom::File) => {
                 let dirs = dirs.expect("a command with file outputs runs with attempt directories");
-                let text = std::fs::read_to_string(dirs.staged(name)).map_err(|e| {
-                    bad(format!("output `{name}`: the command wrote no readable `{GUEST_OUT}/{name}` ({e})"))
-                })?;
+                let text = read_file_output(name, &dirs.staged(name), limits)?;
                 parse(declared.ty, &text).map_err(|e| bad(format!("output `{name}` (`{GUEST_OUT}/{name}`): {e}")))?
             }
         };
@@ -225,6 +223,29 @@ fn read_outputs(
     }
     executor::check_artifact_total(artifact_bytes, limits)?;
     Ok(outputs)
+}
+
+/// Reads value output `name` from the file the command wrote at `path`: a plain file (a symlink
+/// could point anywhere on the host), at most `limits.output` bytes.
+fn read_file_output(name: &str, path: &std::path::Path, limits: &Limits) -> Result<String, Failure> {
+    let bad = |message: String| Failure::new(FailureKind::Error, message);
+    let at = format!("{GUEST_OUT}/{name}");
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|_| bad(format!("output `{name}`: the command wrote no `{at}`; it must write the value there")))?;
+    if !meta.is_file() {
+        return Err(bad(format!("output `{name}`: `{at}` must be a plain file, not a symlink or a directory")));
+    }
+    if meta.len() > limits.output as u64 {
+        return Err(Failure::new(
+            FailureKind::OutputLimit,
+            format!(
+                "output `{name}`: `{at}` holds {} bytes, more than the {} a value output may",
+                meta.len(),
+                limits.output
+            ),
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| bad(format!("output `{name}`: cannot read `{at}` as text: {e}")))
 }
 
 /// A value output as a command writes it: a string as written less one final newline; other

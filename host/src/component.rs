@@ -117,6 +117,9 @@ impl Signature {
                 }
                 None => None,
             };
+            if !crate::artifact::plain_name(&input.name) {
+                return Err(format!("input name `{}` may use only letters, digits, `-` and `_`", input.name));
+            }
             if inputs.iter().any(|i: &InputSpec| i.name == input.name) {
                 return Err(format!("it declares input `{}` twice", input.name));
             }
@@ -133,6 +136,9 @@ impl Signature {
             let ty = port_type(output.type_);
             if ty == PortType::FinalStatus {
                 return Err(format!("output `{}` has type final_status, which only inputs can have", output.name));
+            }
+            if !crate::artifact::plain_name(&output.name) {
+                return Err(format!("output name `{}` may use only letters, digits, `-` and `_`", output.name));
             }
             if outputs.iter().any(|o: &OutputSpec| o.name == output.name) {
                 return Err(format!("it declares output `{}` twice", output.name));

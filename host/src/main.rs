@@ -150,7 +150,7 @@ enum SchemaKind {
 
 /// Builds the stale components of the pipeline in `file`, reporting on stderr; returns the exit
 /// code to stop with if a build failed.
-fn build_components(file: &Path) -> Option<ExitCode> {
+fn build_components(file: &Path, output: Output) -> Option<ExitCode> {
     let started = |name: &str, path: &Path| eprintln!("building {name} ({})", path.display());
     let done = |report: &wasmpipe::build::Report| match report.outcome {
         wasmpipe::build::Outcome::Built(took) => eprintln!("built {} in {:.1}s", report.name, took.as_secs_f64()),
@@ -158,10 +158,7 @@ fn build_components(file: &Path) -> Option<ExitCode> {
     };
     match wasmpipe::build::build_pipeline(file, started, done) {
         Ok(_) => None,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Some(ExitCode::from(2))
-        }
+        Err(diagnostics) => Some(report_errors(&diagnostics, output)),
     }
 }
 
@@ -245,7 +242,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             jobs,
             build,
         } => {
-            if build && let Some(code) = build_components(&file) {
+            if build && let Some(code) = build_components(&file, output) {
                 return Ok(code);
             }
             let limits = Limits {
@@ -305,7 +302,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(report_errors(&diags, output))
         }
-        Command::Build { file } => Ok(build_components(&file).unwrap_or(ExitCode::SUCCESS)),
+        Command::Build { file } => Ok(build_components(&file, Output::Human).unwrap_or(ExitCode::SUCCESS)),
         Command::Inspect { component, output } => {
             let runner = Runner::new()?;
             match runner.loader()?.load(&component).await {

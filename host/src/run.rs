@@ -341,7 +341,8 @@ impl Runner {
                 match start {
                     Ok(Start::Run(job, cache_key)) => {
                         started.progress = Some(job.progress.clone());
-                        started.cache_key = cache_key;
+                        let artifacts = job.artifact_outputs.iter().map(|o| o.name.clone()).collect();
+                        started.cache_key = cache_key.map(|key| (key, artifacts));
                         let abort = running.spawn(async move { (t, job.run().await) });
                         live.insert(t, (abort, started));
                     }
@@ -359,8 +360,8 @@ impl Runner {
                 joined = running.join_next() => {
                     let Some(Ok((t, result))) = joined else { continue };
                     if let Some((_, started)) = live.remove(&t) {
-                        if let (Some(disk), Some(key), Ok(outputs)) = (&self.disk, &started.cache_key, &result) {
-                            disk.store_outputs(key, outputs, &options.run_dir.join(&run_id));
+                        if let (Some(disk), Some((key, artifacts)), Ok(outputs)) = (&self.disk, &started.cache_key, &result) {
+                            disk.store_outputs(key, outputs, &options.run_dir.join(&run_id), artifacts);
                         }
                         done.conclude(started, result, &mut scheduler, t, observe);
                     }
@@ -371,7 +372,10 @@ impl Runner {
                 }
             }
         }
-        running.abort_all();
+        // Wait for aborted attempts to be dropped (their staging directories go with them), then
+        // remove what is left of staging.
+        running.shutdown().await;
+        let _ = std::fs::remove_dir_all(options.run_dir.join(&run_id).join("staging"));
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
         let Done { mut records, outputs } = done;
@@ -397,7 +401,7 @@ impl Runner {
         };
         let dir = options.run_dir.join(&run_id);
         if let Some(to) = &options.export {
-            export_outputs(&record, &dir, to);
+            export_outputs(prepared, &record, &dir, to);
         }
         if options.write_record
             && let Err(e) = record.write_atomically(&dir)
@@ -449,7 +453,8 @@ impl Runner {
         let cache_key = match (&self.disk, cached) {
             (Some(disk), true) => {
                 let key = output_cache_key(component, &values, &task.grants);
-                if let Some(outputs) = disk.outputs(&key, &options.run_dir.join(run_id), &instance.id) {
+                let names: Vec<String> = artifact_outputs.iter().map(|o| o.name.clone()).collect();
+                if let Some(outputs) = disk.outputs(&key, &options.run_dir.join(run_id), &instance.id, &names) {
                     return (Ok(Start::Cached(outputs)), logs);
                 }
                 Some(key)
@@ -623,6 +628,7 @@ fn output_cache_key(component: &Component, inputs: &[(String, Value)], grants: &
     let material = serde_json::json!({
         "version": 1,
         "component": component.digest,
+        "command": component.command,
         "inputs": inputs,
         "env": grants.env,
         "host_env": host_env,
@@ -637,8 +643,9 @@ struct Started {
     progress: Option<Arc<std::sync::Mutex<Progress>>>,
     /// Whether its outputs came from the output cache (it did not run).
     cached: bool,
-    /// Where to store its outputs if it succeeds, when caching is on for it.
-    cache_key: Option<String>,
+    /// Where to store its outputs if it succeeds, when caching is on for it, and which of them
+    /// are artifacts.
+    cache_key: Option<(String, Vec<String>)>,
     started_at: String,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.
@@ -1142,8 +1149,30 @@ fn pipeline_outputs(
 
 /// Copies the pipeline's output artifacts of a run (in `run_root`) to `to/<output>`. A failure
 /// is reported and does not change the run's state: the artifacts stay in the run directory.
-fn export_outputs(record: &RunRecord, run_root: &Path, to: &Path) {
+/// Which outputs are artifacts is decided by their declared types, never by the shape of a
+/// value (a component may return a dict that looks like an artifact).
+fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: &Path, to: &Path) {
+    let plan = &prepared.plan;
+    let is_artifact = |binding: &Binding| match binding {
+        Binding::Ref(Ref::Output { task, output }) => match plan.lookup(0, task) {
+            Some(Node::Task(p)) => {
+                let component = prepared.tasks[p].component.as_ref().ok();
+                component
+                    .and_then(|c| c.signature.output(output))
+                    .is_some_and(|o| matches!(o.ty, PortType::Artifact { .. }))
+            }
+            _ => false,
+        },
+        Binding::Ref(Ref::Param(name)) => {
+            plan.scopes[0].pipeline.params.get(name).is_some_and(|p| p.ty == ValueType::Artifact)
+        }
+        _ => false,
+    };
     for (name, value) in &record.outputs {
+        let declared = plan.scopes[0].outputs.get(name).and_then(|b| b.as_ref().ok());
+        if !declared.is_some_and(is_artifact) {
+            continue;
+        }
         let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
         if let Err(e) = crate::artifact::export(run_root, &artifact, &to.join(name)) {
             eprintln!(

@@ -323,6 +323,12 @@ impl Checker<'_> {
                     }
                 }
                 for (port, input) in &spec.inputs {
+                    if !valid_name(port) {
+                        errors.push((
+                            format!("{at}.inputs.{port}"),
+                            format!("input name `{port}` may use only letters, digits, `-` and `_`"),
+                        ));
+                    }
                     if input.ty == ValueType::Artifact && input.default.is_some() {
                         errors.push((
                             format!("{at}.inputs.{port}.default"),
@@ -810,6 +816,9 @@ impl Checker<'_> {
         let from = self.plan.scopes[s].group;
         for (name, binding) in self.plan.scopes[s].outputs.clone() {
             let path = format!("outputs.{name}");
+            if !valid_name(&name) {
+                self.error(&path, format!("pipeline output name `{name}` may use only letters, digits, `-` and `_`"));
+            }
             let ty = match binding {
                 Ok(Binding::Literal(_)) => {
                     self.error(&path, format!("pipeline output `{name}` must reference a task output, like `{{{{tasks.TASK.outputs.OUTPUT}}}}`"));

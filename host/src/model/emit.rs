@@ -25,7 +25,8 @@ impl Pipeline {
 }
 
 /// A JSON value as a YAML node. Floats are written as JSON writes them (`1.0`, not `1`), so
-/// they stay floats when read back.
+/// they stay floats when read back. (An integer above `i64::MAX` does not survive: YAML readers
+/// here hold integers in 64 signed bits.)
 fn to_yaml(value: &Value) -> Yaml<'static> {
     match value {
         Value::Null => Yaml::Value(Scalar::Null),
@@ -34,6 +35,11 @@ fn to_yaml(value: &Value) -> Yaml<'static> {
             Some(i) => Yaml::Value(Scalar::Integer(i)),
             None => Yaml::Representation(Cow::Owned(n.to_string()), ScalarStyle::Plain, None),
         },
+        // A string a YAML reader would take for something else (`0o17` is an int) is written
+        // JSON-quoted, which is a YAML double-quoted scalar; the emitter quotes the others.
+        Value::String(s) if !matches!(Scalar::parse_from_cow(Cow::Borrowed(s)), Scalar::String(_)) => {
+            Yaml::Representation(Cow::Owned(Value::String(s.clone()).to_string()), ScalarStyle::Plain, None)
+        }
         Value::String(s) => Yaml::Value(Scalar::String(Cow::Owned(s.clone()))),
         Value::Array(items) => Yaml::Sequence(items.iter().map(to_yaml).collect()),
         Value::Object(map) => {
