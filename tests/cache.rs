@@ -83,6 +83,14 @@ fn the_cache_command_shows_and_clears() {
     assert!(show("show").contains(": 2 compiled component(s)"), "{}", show("show"));
     assert!(show("clear").contains("removed 2 entries"));
     assert!(show("show").contains(": 0 compiled component(s)"));
+
+    // A cached task with an output artifact keeps its content in the cache too.
+    let with_artifact =
+        Case::new("name: p\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 3}, cache: true}\n");
+    run_with_cache(&with_artifact, cache.path());
+    let shown = show("show");
+    assert!(shown.contains("1 cached task output(s)") && shown.contains("1 cached artifact(s)"), "{shown}");
+    assert!(show("clear").contains("removed 3 entries"), "compiled, output and artifact");
 }
 
 /// Runs `case` with extra CLI arguments and the cache in `cache_dir`.

@@ -174,9 +174,30 @@ impl CompileCache {
         usage_of(&self.outputs_dir(), "json")
     }
 
-    /// Removes every entry, compiled components and task outputs; returns how many there were.
+    /// The number of cached artifact contents (of cached task outputs) and their total size in
+    /// bytes (a directory counts its files).
+    pub fn artifacts_usage(&self) -> std::io::Result<(usize, u64)> {
+        let mut count = 0;
+        let mut bytes = 0;
+        match std::fs::read_dir(self.blobs_dir()) {
+            Ok(entries) => {
+                for entry in entries.flatten() {
+                    if let Ok((size, _)) = artifact::measure(&entry.path()) {
+                        count += 1;
+                        bytes += size;
+                    }
+                }
+                Ok((count, bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, 0)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes every entry: compiled components, task outputs and their artifacts; returns how
+    /// many there were.
     pub fn clear(&self) -> std::io::Result<usize> {
-        let count = self.usage()?.0 + self.outputs_usage()?.0;
+        let count = self.usage()?.0 + self.outputs_usage()?.0 + self.artifacts_usage()?.0;
         for dir in [self.compiled_dir(), self.outputs_dir(), self.blobs_dir()] {
             match std::fs::remove_dir_all(dir) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),

@@ -333,11 +333,13 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 CacheAction::Show => {
                     let (entries, bytes) = cache.usage()?;
                     let (outputs, output_bytes) = cache.outputs_usage()?;
+                    let (artifacts, artifact_bytes) = cache.artifacts_usage()?;
                     println!(
-                        "{}: {entries} compiled component(s), {} KiB; {outputs} cached task output(s), {} KiB",
+                        "{}: {entries} compiled component(s), {} KiB; {outputs} cached task output(s), {} KiB; {artifacts} cached artifact(s), {} KiB",
                         cache.dir().display(),
                         bytes.div_ceil(1024),
-                        output_bytes.div_ceil(1024)
+                        output_bytes.div_ceil(1024),
+                        artifact_bytes.div_ceil(1024)
                     );
                 }
                 CacheAction::Clear => {
