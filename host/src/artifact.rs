@@ -272,17 +272,28 @@ impl AttemptDirs {
         published(&self.task_id, name)
     }
 
-    /// Moves the outputs `names` to where they are published.
+    /// Moves the outputs `names` to where they are published: all of them, or (when one cannot
+    /// move) none, so that a task that fails to publish leaves no artifact behind.
     pub fn publish<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        let mut moved: Vec<PathBuf> = Vec::new();
         for name in names {
             let target = self.run_root.join(self.published(name));
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent)?;
+            let step = (|| {
+                if let Some(parent) = target.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                if fs::symlink_metadata(&target).is_ok() {
+                    remove(&target)?;
+                }
+                fs::rename(self.staged(name), &target)
+            })();
+            if let Err(e) = step {
+                for done in moved {
+                    let _ = remove(&done);
+                }
+                return Err(io::Error::other(format!("output `{name}` ({}): {e}", target.display())));
             }
-            if fs::symlink_metadata(&target).is_ok() {
-                remove(&target)?;
-            }
-            fs::rename(self.staged(name), &target)?;
+            moved.push(target);
         }
         Ok(())
     }
