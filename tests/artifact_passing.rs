@@ -169,3 +169,18 @@ fn a_cached_task_restores_its_artifacts_into_the_new_run() {
     let restored = run_root(&case, &second).join("artifacts/gen/data");
     assert_eq!(std::fs::read_to_string(restored).unwrap(), "1\n2\n3\n4\n5\n6\n7");
 }
+
+/// Ensures that each loop iteration passes its own artifact to its own reader, each published
+/// in a directory of its own (`fan.1.gen`), and that the readers' values fan in.
+#[test]
+fn artifacts_pass_within_each_loop_iteration() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3, 4]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n        - {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\noutputs:\n  sums: \"{{tasks.add-up.outputs.sum}}\"\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"]["sums"], serde_json::json!([3, 6, 10]));
+    assert_eq!(task(&record, "fan/1/gen")["outputs"]["data"]["path"], "artifacts/fan.1.gen/data");
+    let published = run_root(&case, &record).join("artifacts/fan.2.gen/data");
+    assert_eq!(std::fs::read_to_string(published).unwrap(), "1\n2\n3\n4");
+}
