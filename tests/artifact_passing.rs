@@ -184,3 +184,26 @@ fn artifacts_pass_within_each_loop_iteration() {
     let published = run_root(&case, &record).join("artifacts/fan.2.gen/data");
     assert_eq!(std::fs::read_to_string(published).unwrap(), "1\n2\n3\n4");
 }
+
+/// Ensures that artifacts cross sub-pipeline boundaries both ways: an artifact bound to a
+/// sub-pipeline's artifact parameter is read inside, an artifact made inside is a sub-pipeline
+/// output read outside, and `--export` exports it.
+#[test]
+fn artifacts_cross_sub_pipeline_boundaries() {
+    let case = Case::with_components(
+        "name: outer\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 5}}\n  - {task: inner, component: sub, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n  - {task: after, component: total, inputs: {data: \"{{tasks.inner.outputs.again}}\"}}\noutputs:\n  sum: \"{{tasks.inner.outputs.sum}}\"\n  again: \"{{tasks.inner.outputs.again}}\"\n",
+        &[("sub", "{pipeline: sub.yaml}")],
+    );
+    case.add_pipeline(
+        "sub.yaml",
+        "name: sub\nparams:\n  data: {type: artifact, kind: Dataset}\nsteps:\n  - {task: add-up, component: total, inputs: {data: \"{{params.data}}\"}}\n  - {task: regen, component: numbers, inputs: {count: 2}}\noutputs:\n  sum: \"{{tasks.add-up.outputs.sum}}\"\n  again: \"{{tasks.regen.outputs.data}}\"\n",
+        &[],
+    );
+    let export = case.dir.path().join("exported");
+    let (code, record) = case.run_json(&["--export", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"]["sum"], 15);
+    assert_eq!(task(&record, "after")["outputs"]["sum"], 3);
+    assert_eq!(record["outputs"]["again"]["path"], "artifacts/inner.regen/data");
+    assert_eq!(std::fs::read_to_string(export.join("again")).unwrap(), "1\n2");
+}

@@ -1153,24 +1153,9 @@ fn pipeline_outputs(
 /// value (a component may return a dict that looks like an artifact).
 fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: &Path, to: &Path) {
     let plan = &prepared.plan;
-    let is_artifact = |binding: &Binding| match binding {
-        Binding::Ref(Ref::Output { task, output }) => match plan.lookup(0, task) {
-            Some(Node::Task(p)) => {
-                let component = prepared.tasks[p].component.as_ref().ok();
-                component
-                    .and_then(|c| c.signature.output(output))
-                    .is_some_and(|o| matches!(o.ty, PortType::Artifact { .. }))
-            }
-            _ => false,
-        },
-        Binding::Ref(Ref::Param(name)) => {
-            plan.scopes[0].pipeline.params.get(name).is_some_and(|p| p.ty == ValueType::Artifact)
-        }
-        _ => false,
-    };
     for (name, value) in &record.outputs {
         let declared = plan.scopes[0].outputs.get(name).and_then(|b| b.as_ref().ok());
-        if !declared.is_some_and(is_artifact) {
+        if !declared.is_some_and(|b| declares_artifact(prepared, 0, b, 0)) {
             continue;
         }
         let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
@@ -1181,6 +1166,32 @@ fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: &Path, to: 
                 run_root.join(&artifact.path).display()
             );
         }
+    }
+}
+
+/// Whether `binding`, read in scope `scope`, passes an artifact by declaration: an artifact
+/// output of a task (through sub-pipeline outputs too) or an artifact parameter.
+fn declares_artifact(prepared: &Prepared, scope: ScopeIdx, binding: &Binding, depth: usize) -> bool {
+    let plan = &prepared.plan;
+    match binding {
+        Binding::Ref(Ref::Output { task, output }) => match plan.lookup(scope, task) {
+            Some(Node::Task(p)) => prepared.tasks[p]
+                .component
+                .as_ref()
+                .ok()
+                .and_then(|c| c.signature.output(output))
+                .is_some_and(|o| matches!(o.ty, PortType::Artifact { .. })),
+            Some(Node::Sub(g)) if depth < 16 => {
+                let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                let declared = plan.scopes[inner].outputs.get(output).and_then(|b| b.as_ref().ok());
+                declared.is_some_and(|b| declares_artifact(prepared, inner, b, depth + 1))
+            }
+            _ => false,
+        },
+        Binding::Ref(Ref::Param(name)) => {
+            plan.scopes[scope].pipeline.params.get(name).is_some_and(|p| p.ty == ValueType::Artifact)
+        }
+        _ => false,
     }
 }
 
