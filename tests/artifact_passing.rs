@@ -207,3 +207,30 @@ fn artifacts_cross_sub_pipeline_boundaries() {
     assert_eq!(record["outputs"]["again"]["path"], "artifacts/inner.regen/data");
     assert_eq!(std::fs::read_to_string(export.join("again")).unwrap(), "1\n2");
 }
+
+/// Ensures that a sub-pipeline's artifact parameter may default to a file beside the
+/// sub-pipeline (its importer), and that a missing one is reported in the sub-pipeline's file.
+#[test]
+fn a_sub_pipeline_imports_its_default_artifact() {
+    let case = Case::with_components(
+        "name: outer\nsteps:\n  - {task: inner, component: sub}\noutputs:\n  sum: \"{{tasks.inner.outputs.sum}}\"\n",
+        &[("sub", "{pipeline: nested/sub.yaml}")],
+    );
+    std::fs::create_dir_all(case.dir.path().join("nested")).unwrap();
+    std::fs::write(case.dir.path().join("nested/numbers.txt"), "4\n5").unwrap();
+    case.add_pipeline(
+        "nested/sub.yaml",
+        "name: sub\nparams:\n  data: {type: artifact, kind: Dataset, default: numbers.txt}\nsteps:\n  - {task: add-up, component: total, inputs: {data: \"{{params.data}}\"}}\noutputs:\n  sum: \"{{tasks.add-up.outputs.sum}}\"\n",
+        &[],
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"]["sum"], 9);
+
+    std::fs::remove_file(case.dir.path().join("nested/numbers.txt")).unwrap();
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2);
+    let error = &out["errors"][0];
+    assert!(error["file"].as_str().unwrap().ends_with("nested/sub.yaml"), "{out}");
+    assert_eq!(error["path"], "params.data.default");
+}

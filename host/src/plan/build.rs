@@ -11,8 +11,10 @@ use super::{
 };
 use crate::model::binding::{Binding, Ref};
 use crate::model::condition::Expr;
-use crate::model::load::{self, Loaded};
+use crate::model::load::{self, Loaded, SourceMap};
 use crate::model::{Step, Task};
+use crate::value::ValueType;
+use serde_json::Value;
 
 /// How deep sub-pipelines may nest; deeper is taken for a pipeline that uses itself.
 const MAX_DEPTH: usize = 16;
@@ -54,8 +56,13 @@ impl Plan {
     /// Adds the scope of a pipeline file whose steps go into group `group`; `files` are the
     /// pipeline files being read, outermost first (to refuse a pipeline that uses itself).
     fn add_scope(&mut self, loaded: Loaded, group: GroupIdx, files: &mut Vec<PathBuf>) -> ScopeIdx {
-        let Loaded { pipeline, source, base_dir } = loaded;
+        let Loaded { mut pipeline, source, base_dir } = loaded;
         let s = self.scopes.len();
+        if s > 0 {
+            // A sub-pipeline's artifact parameter defaults to a file beside it (the top
+            // pipeline's are resolved with `-a` by `validate::resolve_params`).
+            self.import_defaults(&mut pipeline, &source, &base_dir);
+        }
         let components = pipeline
             .components
             .iter()
@@ -77,6 +84,24 @@ impl Plan {
         let mut builder = Builder { plan: self, scope: s, base_dir: &base_dir, files, unnamed: 0 };
         builder.add_steps(group, &pipeline.steps, "steps");
         s
+    }
+
+    /// Replaces the path each artifact parameter of `pipeline` gives as its default by the
+    /// artifact at that path (relative to `base_dir`), or reports why it cannot.
+    fn import_defaults(&mut self, pipeline: &mut crate::model::Pipeline, source: &SourceMap, base_dir: &Path) {
+        for (name, param) in pipeline.params.iter_mut() {
+            let Some(Value::String(file)) = param.default.clone().filter(|_| param.ty == ValueType::Artifact) else {
+                continue;
+            };
+            let kind = param.kind.as_deref().unwrap_or("Artifact");
+            let path = std::path::absolute(base_dir.join(&file)).unwrap_or_else(|_| base_dir.join(&file));
+            match crate::artifact::reference(name, &path, kind, param.directory) {
+                Ok(artifact) => param.default = Some(artifact.to_value()),
+                Err(e) => {
+                    self.errors.push(source.error(&format!("params.{name}.default"), format!("{e}; fix the path")))
+                }
+            }
+        }
     }
 
     /// Fills in what each task, condition, loop and sub-pipeline reads, by name in its scope.
