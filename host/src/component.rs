@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use wasmtime::Engine;
-use wasmtime::component::Linker;
+use wasmtime::component::{ComponentExportIndex, Linker};
 use wasmtime_wasi::p2::bindings::CommandPre;
 
 use crate::cache::{CompileCache, Compiled, Origin};
@@ -184,8 +184,9 @@ pub struct Component {
 
 /// A compiled and linked component, ready to instantiate.
 pub enum Pre {
-    /// A wasmpipe task component (the `wasmpipe:pipeline/task` world).
-    Task(TaskPre<HostState>),
+    /// A wasmpipe task component (the `wasmpipe:pipeline/task` world), and the index of its
+    /// `run` export, type-checked once when `describe` was called.
+    Task(TaskPre<HostState>, ComponentExportIndex),
     /// A WASI preview-2 command component (exports `wasi:cli/run`).
     Command(CommandPre<HostState>),
     /// A WASI preview-1 command module (exports `_start`).
@@ -346,7 +347,13 @@ impl Loader {
                 })?;
                 let signature = Signature::from_wit(signature)
                     .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
-                Ok(done(Pre::Task(pre), signature))
+                // `describe` went through the bindings' loader, which type-checked every export
+                // (`run` included) of this component; attempts then look `run` up by index.
+                let run = component
+                    .get_export_index(None, COMPONENT_INTERFACE)
+                    .and_then(|iface| component.get_export_index(Some(&iface), "run"))
+                    .ok_or_else(|| fail(format!("component `{shown}` has no `run` export")))?;
+                Ok(done(Pre::Task(pre, run), signature))
             }
         }
     }

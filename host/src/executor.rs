@@ -35,8 +35,8 @@ pub async fn run_attempt(
     dirs: Option<&AttemptDirs>,
     capture: Capture,
 ) -> AttemptOutcome {
-    let pre = match &component.pre {
-        Pre::Task(pre) => pre,
+    let (pre, run) = match &component.pre {
+        Pre::Task(pre, run) => (pre, run),
         Pre::Command(_) | Pre::Module(_) => {
             return crate::command::run_attempt(component, inputs, limits, grants, dirs, capture).await;
         }
@@ -53,8 +53,8 @@ pub async fn run_attempt(
         }
     };
     let call = async {
-        let task = pre.instantiate_async(&mut store).await?;
-        task.wasmpipe_pipeline_component().call_run(&mut store, &ctx, &inputs).await
+        let instance = pre.instance_pre().instantiate_async(&mut store).await?;
+        call_run(&mut store, &instance, run, &ctx, &inputs).await
     };
     // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
     // timer fires in both cases and dropping the call stops the guest.
@@ -67,6 +67,30 @@ pub async fn run_attempt(
         Ok(Ok(Ok(outputs))) => check_outputs(component, outputs, dirs, limits),
     };
     AttemptOutcome { result, logs }
+}
+
+/// Calls `run` of a task component instance. The bindings' own path type-checks every export
+/// on every instantiation (4% of a short task's cost); the loader checked them once, when it
+/// called `describe` through those bindings, and a component's types never change.
+async fn call_run<'a>(
+    store: &mut wasmtime::Store<crate::sandbox::HostState>,
+    instance: &wasmtime::component::Instance,
+    run: &wasmtime::component::ComponentExportIndex,
+    ctx: &'a types::Context,
+    inputs: &'a [(String, types::InputValue)],
+) -> wasmtime::Result<Result<Vec<(String, types::OutputValue)>, String>> {
+    let func =
+        instance.get_func(&mut *store, run).ok_or_else(|| wasmtime::format_err!("the instance has no `run` export"))?;
+    // SAFETY: `run` of this component was type-checked against exactly these types by the
+    // bindings when the loader called `describe` (TaskIndices::load checks every export).
+    let typed = unsafe {
+        wasmtime::component::TypedFunc::<
+            (&'a types::Context, &'a [(String, types::InputValue)]),
+            (Result<Vec<(String, types::OutputValue)>, String>,),
+        >::new_unchecked(func)
+    };
+    let (result,) = typed.call_async(&mut *store, (ctx, inputs)).await?;
+    Ok(result)
 }
 
 /// The failure of an attempt that ran past its timeout.
