@@ -452,3 +452,101 @@ def test_pipeline_docstring_gives_descriptions():
 def test_committed_example_pipeline_is_current(sample):
     committed = yaml.safe_load((EXAMPLE.parent / "pipeline.yaml").read_text())
     assert committed == sample.pipeline_exit_handler.to_dict()
+
+
+# ------------------------------------------------------------------------------------------
+# Artifacts: Input[...] / Output[...] parameters, as in KFP
+def test_artifact_signature_and_pipeline_file():
+    import artifact_pipeline as ap
+    assert [(i.name, i.type, i.required) for i in ap.make_numbers_op.inputs] == [
+        ("n", "int", True), ("skip", "bool", False)]  # the Output[...] parameter is no input
+    assert [(o.name, o.type, o.param, o.description) for o in ap.make_numbers_op.outputs] == [
+        ("data", "artifact:Dataset", True, "the numbers, one per line"),
+        ("output", "string", False, "")]
+    assert [(i.name, i.type, i.required) for i in ap.sum_lines_op.inputs] == [
+        ("data", "artifact:Dataset", True)]
+    assert ap.train_op.inputs[0].type == "artifact:Model"
+    doc = ap.artifact_pipeline.to_dict()
+    # nothing special in the pipeline file: artifacts are ports of the components
+    assert doc["params"]["raw"] == {"type": "artifact", "kind": "Dataset"}
+    assert doc["steps"][1] == {"task": "sum-lines-op", "component": "sum_lines_op",
+                               "inputs": {"data": "{{tasks.make-numbers-op.outputs.data}}"}}
+    assert doc["steps"][2]["inputs"] == {"data": "{{params.raw}}"}
+    assert doc["outputs"]["data"] == "{{tasks.make-numbers-op.outputs.data}}"
+
+    @dsl.component
+    def only_artifact_op(model: dsl.Output[dsl.Model]):
+        pass
+
+    @dsl.pipeline(name="single")
+    def p():
+        m = only_artifact_op()
+        ap.train_op(data=m.output)          # .output: the only output is the artifact
+        ap.any_artifact_op(data=m.output)   # Artifact takes any kind
+    assert p.to_dict()["steps"][1]["inputs"] == {"data": "{{tasks.only-artifact-op.outputs.model}}"}
+
+
+def test_error_artifact_kind_mismatch_names_the_task():
+    import artifact_pipeline as ap
+
+    @dsl.pipeline(name="mismatch")
+    def p():
+        made = ap.make_numbers_op(n=3)
+        ap.train_op(data=made.outputs["data"])
+    assert errors_of(p) == (
+        "task `train-op`, input `data` (Model artifact): {{tasks.make-numbers-op.outputs.data}} "
+        "is a Dataset artifact output; a Model artifact input cannot take it")
+
+    @dsl.pipeline(name="value-to-artifact")
+    def p2():
+        ap.sum_lines_op(data=add_op(a=1).output)
+    assert "task `sum-lines-op`, input `data` (Dataset artifact): {{tasks.add-op.output}} is an int" \
+        in errors_of(p2)
+
+    @dsl.pipeline(name="artifact-to-value")
+    def p3():
+        made = ap.make_numbers_op(n=3)
+        print_op(message=made.outputs["data"])
+    assert "task `print-op`, input `message` (string): {{tasks.make-numbers-op.outputs.data}} " \
+        "is a Dataset artifact output" in errors_of(p3)
+
+    @dsl.pipeline(name="formatted")
+    def p4():
+        made = ap.make_numbers_op(n=3)
+        print_op(message=f"at {made.outputs['data']}")
+    assert "an artifact cannot be formatted into a string" in errors_of(p4)
+
+    @dsl.pipeline(name="literal")
+    def p5():
+        ap.sum_lines_op(data="numbers.txt")
+    assert "task `sum-lines-op`, input `data` (Dataset artifact): got the string 'numbers.txt'" \
+        in errors_of(p5)
+
+    @dsl.pipeline(name="fan-in")
+    def p6():
+        with dsl.ParallelFor([1, 2]) as n:
+            made = ap.make_numbers_op(n=n)
+        ap.sum_lines_op(data=made.outputs["data"])
+    assert "collecting artifacts over a loop's iterations is not supported" in errors_of(p6)
+
+
+def test_error_artifact_annotations():
+    with pytest.raises(DSLError, match="input `d`: annotate an artifact as dsl.Input\\[Dataset\\]"):
+        @dsl.component
+        def bare_op(d: dsl.Dataset):
+            pass
+
+    with pytest.raises(DSLError, match="return value: returning an artifact is not supported"):
+        @dsl.component
+        def returns_op() -> dsl.Model:
+            pass
+
+    with pytest.raises(DSLError, match="two outputs are named `output`"):
+        @dsl.component
+        def clash_op(output: dsl.Output[dsl.Model]) -> int:
+            return 1
+
+    with pytest.raises(DSLError, match="take an artifact class .* not int"):
+        @dsl.component
+        def int_op(d: dsl.Input[int]):
+            pass

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from conftest import ROOT, copy_with
+import artifact_pipeline as ap
 import typed_pipeline as tp
 import wasmpipe
 from wasmpipe import _build, compiler
@@ -187,3 +188,49 @@ def test_missing_toolchain_and_wit_errors_name_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("WASMPIPE_WIT", str(tmp_path))
     with pytest.raises(wasmpipe.BuildError, match="set WASMPIPE_WIT"):
         _build.wit_dir()
+
+
+def test_artifacts_pass_between_components(run, wasmpipe_bin, tmp_path):
+    out = wasmpipe.compile(ap.artifact_pipeline, tmp_path / "artifacts.yaml")
+    # the components declare the artifacts in `describe`
+    sigs = {}
+    for name in ("make_numbers_op", "sum_lines_op"):
+        p = subprocess.run([wasmpipe_bin, "inspect", str(tmp_path / f"components/{name}.wasm"),
+                            "--output", "json"], capture_output=True, text=True, check=True)
+        sigs[name] = json.loads(p.stdout)
+    assert [(o["name"], o["type"]) for o in sigs["make_numbers_op"]["outputs"]] == [
+        ("data", "artifact file (Dataset)"), ("output", "string")]
+    assert [i["name"] for i in sigs["make_numbers_op"]["inputs"]] == ["n", "skip"]
+    assert [(i["name"], i["type"], i["required"]) for i in sigs["sum_lines_op"]["inputs"]] == [
+        ("data", "artifact file (Dataset)", True)]
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("10\n20\n\n5\n")
+    rc, rec, err = run(out, "-a", f"raw={raw}", "-p", "n=5")
+    assert rc == 0, err
+    by_task = {t["task"]: t for t in rec["tasks"]}
+    made = by_task["make-numbers-op"]["outputs"]
+    art = made["data"]
+    assert art["kind"] == "Dataset" and art["directory"] is False and art["name"] == "data"
+    assert art["metadata"] == {"rows": 5, "source": {"generator": "range", "start": 1}}
+    assert art["size"] == len("1\n2\n3\n4\n5\n") and art["digest"].startswith("blake3:")
+    assert (tmp_path / "runs" / rec["run_id"] / art["path"]).read_text() == "1\n2\n3\n4\n5\n"
+    assert made["output"] == "/out/data"  # the function's return value, beside the artifact
+    summed = by_task["sum-lines-op"]["outputs"]
+    assert summed["total"] == 15 and summed["rows"] == 5
+    assert summed["seen"] == {"path": "/in/data", "uri": "/in/data", "name": "data",
+                              "metadata": art["metadata"], "class": "Dataset"}
+    assert rec["outputs"]["total"] == 15 and rec["outputs"]["data"]["kind"] == "Dataset"
+    # a host file given with -a: no metadata
+    host = by_task["sum-lines-op-2"]["outputs"]
+    assert (host["total"], host["rows"], host["seen"]["name"], host["seen"]["metadata"]) == (
+        35, -1, "raw", {})
+
+    # an output artifact the function did not write fails the task, naming it
+    rc, rec, err = run(out, "-a", f"raw={raw}", "-p", "skip=true")
+    assert rc == 1
+    by_task = {t["task"]: t for t in rec["tasks"]}
+    assert by_task["make-numbers-op"]["failure"] == {
+        "kind": "error", "message": "`make_numbers_op` did not write its output artifact `data` "
+                                    "(write the file at `data.path`, /out/data)"}
+    assert by_task["sum-lines-op"]["state"] == "skipped"

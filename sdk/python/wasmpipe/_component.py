@@ -11,11 +11,12 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from . import _types
+from . import _artifacts, _types
 from ._types import _Unsupported
 
 _HERE = Path(__file__).resolve().parent
-_RESERVED = {"Component", "PipelineTaskFinalStatus", "TaskFailure"}
+_RESERVED = {"Component", "PipelineTaskFinalStatus", "TaskFailure", "Input", "Output",
+             *_artifacts._WP_ARTIFACT_KINDS}
 
 
 class DSLError(ValueError):
@@ -37,8 +38,16 @@ class InputSpec:
 
 
 class OutputSpec:
-    def __init__(self, name: str, type: str, description: str = ""):
-        self.name, self.type, self.description = name, type, description
+    """One output: a returned value, or (`param=True`) an output artifact, which is a parameter
+    of the function (`name: dsl.Output[dsl.Model]`), as in KFP."""
+
+    def __init__(self, name: str, type: str, description: str = "", param: bool = False):
+        self.name, self.type, self.description, self.param = name, type, description, param
+
+
+def _is_artifact_annotation(ann) -> bool:
+    base = typing.get_args(ann)[0] if typing.get_origin(ann) is typing.Annotated else ann
+    return isinstance(base, type) and issubclass(base, _artifacts.Artifact)
 
     def __repr__(self):
         return f"OutputSpec({self.name!r}, {self.type!r})"
@@ -202,11 +211,20 @@ class Component:
                 raise DSLError(f"{where}: *args, **kwargs and positional-only parameters are not "
                                "supported; declare each input by name")
             ann = hints.get(p.name, Any)
+            has_py_default = p.default is not inspect.Parameter.empty
             try:
+                art = _types.artifact_param(ann)
+                if art is not None and art[0] == "out":
+                    if has_py_default:
+                        raise _Unsupported("an output artifact cannot have a default")
+                    self.outputs.append(OutputSpec(p.name, art[1], self._arg_docs.get(p.name, ""),
+                                                   param=True))
+                    continue
                 ty, optional = _types.wasm_type(ann)
+                if _types.is_artifact(ty) and has_py_default and p.default is not None:
+                    raise _Unsupported("an input artifact's default can only be None")
             except _Unsupported as e:
                 raise DSLError(f"{where}: {e}") from None
-            has_py_default = p.default is not inspect.Parameter.empty
             spec = InputSpec(p.name, ty, required=not (optional or has_py_default),
                              py_default=has_py_default, description=self._arg_docs.get(p.name, ""))
             if ty == "final_status":
@@ -223,6 +241,14 @@ class Component:
                     value = float(value)
                 spec.has_default, spec.default = True, value
             self.inputs.append(spec)
+        self._read_returns(func, sig, hints)
+        names = [o.name for o in self.outputs]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise DSLError(f"component `{self.name}`: two outputs are named `{dup}` (an "
+                           "Output[...] parameter and a returned value); rename one")
+
+    def _read_returns(self, func, sig, hints):
         ret = hints.get("return", inspect.Signature.empty)
         if sig.return_annotation is inspect.Signature.empty or ret is None or ret is type(None):
             return
@@ -233,15 +259,23 @@ class Component:
                     ty, optional = _types.wasm_type(fields.get(f, Any))
                 except _Unsupported as e:
                     raise DSLError(f"component `{self.name}`, output `{f}`: {e}") from None
-                if ty == "final_status" or optional:
-                    raise DSLError(f"component `{self.name}`, output `{f}`: an output cannot be "
-                                   "optional or a final status")
+                if ty == "final_status" or optional or _types.is_artifact(ty):
+                    raise DSLError(f"component `{self.name}`, output `{f}`: a returned output cannot "
+                                   "be optional, a final status or an artifact (declare an output "
+                                   "artifact as a parameter: `name: dsl.Output[dsl.Dataset]`)")
                 self.outputs.append(OutputSpec(f, ty))
             return
         try:
             ty, optional = _types.wasm_type(ret)
         except _Unsupported as e:
-            raise DSLError(f"component `{self.name}`, return value: {e}") from None
+            if _is_artifact_annotation(ret):
+                ty, optional = "artifact:", False
+            else:
+                raise DSLError(f"component `{self.name}`, return value: {e}") from None
+        if _types.is_artifact(ty):
+            raise DSLError(f"component `{self.name}`, return value: returning an artifact is not "
+                           "supported; declare an output artifact as a parameter, "
+                           "`name: dsl.Output[dsl.Dataset]`, and write its file at `name.path`")
         if ty == "final_status" or optional:
             raise DSLError(f"component `{self.name}`, return value: an output cannot be optional "
                            "or a final status; return a value, or a NamedTuple for several")
@@ -275,13 +309,16 @@ class Component:
             ins.append(d)
         return {"name": self.name, "description": self.description, "func": self.name,
                 "single": self.single_output, "inputs": ins,
-                "outputs": [{"name": o.name, "type": o.type, "description": o.description}
+                "outputs": [dict({"name": o.name, "type": o.type, "description": o.description},
+                                 **({"param": True} if o.param else {}))
                             for o in self.outputs]}
 
     def app_py(self) -> str:
         """The source of the component's app.py (built with componentize-py, world `task`)."""
         if self._app_py is None:
             status = (_HERE / "_status.py").read_text(encoding="utf-8")
+            status += ("\n# ---- wasmpipe/_artifacts.py ----\n"
+                       + (_HERE / "_artifacts.py").read_text(encoding="utf-8"))
             runtime = (_HERE / "_guest_runtime.py").read_text(encoding="utf-8")
             self._app_py = _APP_TEMPLATE.format(
                 name=self.name, status=status, runtime=runtime, spec=repr(self.spec()),

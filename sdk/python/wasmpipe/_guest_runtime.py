@@ -78,13 +78,19 @@ def _wp_status(fs):
     )
 
 
+def _wp_port_type(ty):
+    if ty.startswith("artifact:"):  # an artifact of a kind ("artifact:Dataset"), a single file
+        return _wp_t.PortType_Artifact(_wp_t.ArtifactType(kind=ty[len("artifact:"):], directory=False))
+    return _WP_PORT_TYPES[ty]()
+
+
 def _wp_describe(spec):
     inputs = []
     for i in spec["inputs"]:
         default = _wp_to_value(i["default"]) if "default" in i else None
-        inputs.append(_wp_t.InputSpec(i["name"], _WP_PORT_TYPES[i["type"]](), i["required"],
+        inputs.append(_wp_t.InputSpec(i["name"], _wp_port_type(i["type"]), i["required"],
                                       default, i.get("description", "")))
-    outputs = [_wp_t.OutputSpec(o["name"], _WP_PORT_TYPES[o["type"]](), o.get("description", ""))
+    outputs = [_wp_t.OutputSpec(o["name"], _wp_port_type(o["type"]), o.get("description", ""))
                for o in spec["outputs"]]
     return _wp_t.Signature(spec["name"], spec["description"], inputs, outputs)
 
@@ -111,8 +117,34 @@ def _wp_check_output(name, ty, v):
         raise _WpErr(f"output `{name}`: {e}")
 
 
+def _wp_artifact_outputs(spec, artifacts):
+    """The output artifacts (Output[...] parameters): each must have been written at its
+    path, /out/<name>; its metadata goes back to the host."""
+    import os
+    ret = []
+    for o in spec["outputs"]:
+        if not o.get("param"):
+            continue
+        name, art = o["name"], artifacts[o["name"]]
+        path = "/out/" + name
+        if not os.path.exists(path):
+            raise _WpErr(f"`{spec['func']}` did not write its output artifact `{name}` "
+                         f"(write the file at `{name}.path`, {path})")
+        metadata = art.metadata if art.metadata is not None else {}
+        if not isinstance(metadata, dict):
+            raise _WpErr(f"output artifact `{name}`: metadata must be a dict, not "
+                         f"{type(metadata).__name__}")
+        try:
+            value = _wp_to_value(metadata)
+        except ValueError as e:
+            raise _WpErr(f"output artifact `{name}`, metadata: {e}")
+        ret.append((name, _wp_t.OutputValue_Artifact(_wp_t.Artifact(
+            path=path, name=name, size=0, digest="", metadata=value))))
+    return ret
+
+
 def _wp_outputs(spec, result):
-    outs = spec["outputs"]
+    outs = [o for o in spec["outputs"] if not o.get("param")]
     if not outs:
         return []
     if spec["single"]:
@@ -155,9 +187,22 @@ def _wp_run(spec, func, ctx, inputs):
             elif isinstance(v, _wp_t.InputValue_Value):
                 kwargs[name] = _wp_from_value(v.value)
             elif isinstance(v, _wp_t.InputValue_Artifact):
-                raise _WpErr(f"input `{name}` received an artifact, which this component does not take")
+                if not i["type"].startswith("artifact:"):
+                    raise _WpErr(f"input `{name}` received an artifact, which this component "
+                                 "does not take")
+                a = v.value
+                metadata = _wp_from_value(a.metadata) if a.metadata.nodes else {}
+                cls = _WP_ARTIFACT_KINDS.get(i["type"][len("artifact:"):], Artifact)
+                kwargs[name] = cls(name=a.name, uri=a.path,
+                                   metadata=metadata if isinstance(metadata, dict) else {})
             elif not i["py_default"]:
                 kwargs[name] = None  # an optional input left unbound, without a Python default
+        artifacts = {}
+        for o in spec["outputs"]:
+            if o.get("param"):  # an output artifact: the function writes it at /out/<name>
+                cls = _WP_ARTIFACT_KINDS.get(o["type"][len("artifact:"):], Artifact)
+                artifacts[o["name"]] = kwargs[o["name"]] = cls(
+                    name=o["name"], uri="/out/" + o["name"], metadata={})
         try:
             result = func(**kwargs)
         except SystemExit as e:
@@ -173,7 +218,7 @@ def _wp_run(spec, func, ctx, inputs):
         except BaseException as e:
             traceback.print_exc()
             raise _WpErr(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
-        return _wp_outputs(spec, result)
+        return _wp_outputs(spec, result) + _wp_artifact_outputs(spec, artifacts)
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

@@ -3,6 +3,7 @@ import collections.abc
 import typing
 from typing import Any, Optional, Tuple
 
+from ._artifacts import _WP_ARTIFACT_KINDS, Artifact, _WpInputAnnotation, _WpOutputAnnotation
 from ._status import PipelineTaskFinalStatus
 
 # wasmpipe's type names (the pipeline file's), plus final_status (an exit task's input).
@@ -15,8 +16,59 @@ class _Unsupported(Exception):
     pass
 
 
+ARTIFACT = "artifact:"  # an artifact's type is "artifact:<kind>", e.g. "artifact:Dataset"
+
+
+def is_artifact(ty: str) -> bool:
+    return ty.startswith(ARTIFACT)
+
+
+def kind(ty: str) -> str:
+    return ty[len(ARTIFACT):]
+
+
+def artifact_param(annotation) -> Optional[Tuple[str, str, bool]]:
+    """(direction "in" or "out", type "artifact:<kind>", optional) for `Input[Dataset]`,
+    `Output[Model]`, `Optional[Input[...]]`; None for anything else. Raises _Unsupported for an
+    artifact class used without Input/Output, or a kind the DSL does not know."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or (origin is not None and getattr(origin, "__name__", "") == "UnionType"):
+        args = [a for a in typing.get_args(annotation) if a is not NONE_TYPE]
+        if len(args) != 1 or artifact_param(args[0]) is None:
+            return None
+        annotation, optional = args[0], True
+        origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        direction = ("in" if _WpInputAnnotation in extras else
+                     "out" if _WpOutputAnnotation in extras else None)
+        if direction is None:
+            return None
+    elif isinstance(annotation, type) and issubclass(annotation, Artifact):
+        raise _Unsupported(f"annotate an artifact as dsl.Input[{annotation.__name__}] or "
+                           f"dsl.Output[{annotation.__name__}], as in KFP")
+    else:
+        return None
+    if not (isinstance(base, type) and issubclass(base, Artifact)):
+        name = getattr(base, "__name__", repr(base))
+        raise _Unsupported(f"dsl.Input[...] and dsl.Output[...] take an artifact class "
+                           f"({', '.join(_WP_ARTIFACT_KINDS)}), not {name}")
+    if _WP_ARTIFACT_KINDS.get(base.__name__) is not base:
+        raise _Unsupported(f"the artifact class {base.__name__} is not one the component can "
+                           f"build; use one of {', '.join(_WP_ARTIFACT_KINDS)}")
+    if direction == "out" and optional:
+        raise _Unsupported("an output artifact cannot be optional")
+    return direction, ARTIFACT + base.__name__, optional
+
+
 def wasm_type(annotation) -> Tuple[str, bool]:
     """(type, optional) for a parameter annotation; raises _Unsupported with the reason."""
+    art = artifact_param(annotation)
+    if art is not None:
+        if art[0] == "out":
+            raise _Unsupported("an output artifact (dsl.Output[...]) is not a value")
+        return art[1], art[2]
     if annotation is PipelineTaskFinalStatus:
         return "final_status", False
     if annotation is Any or annotation is None or annotation is typing.Any:
@@ -74,13 +126,19 @@ def type_of_value(value) -> Optional[str]:
 
 
 def a(ty: str) -> str:
-    """`ty` with its article: "an int", "a string"."""
+    """`ty` with its article: "an int", "a string", "a Dataset artifact"."""
+    if is_artifact(ty):
+        return "an artifact" if kind(ty) == "Artifact" else f"a {kind(ty)} artifact"
     return ("an " if ty[0] in "aeiou" else "a ") + ty
 
 
 def accepts(dest: str, source: str) -> bool:
     """Whether a value of type `source` may be bound to an input of type `dest` (wasmpipe's
-    rule: an int may feed a float, never the reverse; `any` feeds and takes everything)."""
+    rule: an int may feed a float, never the reverse; `any` feeds and takes every value; an
+    artifact feeds only an artifact of the same kind, and `Artifact` feeds and takes any kind)."""
+    if is_artifact(dest) or is_artifact(source):
+        return (is_artifact(dest) and is_artifact(source)
+                and (kind(dest) == kind(source) or "Artifact" in (kind(dest), kind(source))))
     return dest == source or dest == "any" or source == "any" or (dest == "float" and source == "int")
 
 

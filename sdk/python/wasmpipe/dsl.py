@@ -23,6 +23,7 @@ import typing
 from typing import Any, Dict, List, Optional, Union
 
 from . import _types
+from ._artifacts import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
 from ._component import Component, DSLError, InputSpec, component
 from ._status import PipelineTaskFinalStatus, TaskFailure
 from ._types import _Unsupported
@@ -31,6 +32,7 @@ __all__ = [
     "component", "pipeline", "Component", "Pipeline", "PipelineTask", "PipelineChannel",
     "ExitHandler", "If", "Elif", "Else", "Condition", "ParallelFor", "Collected",
     "PipelineTaskFinalStatus", "TaskFailure", "DSLError",
+    "Input", "Output", "Artifact", "Dataset", "Model", "Metrics", "HTML", "Markdown",
 ]
 
 _REF = re.compile(r"\{\{(.*?)\}\}")
@@ -225,6 +227,10 @@ def _type_of_operand(v) -> str:
 
 def _check_comparison(op, a, b):
     x, y = _type_of_operand(a), _type_of_operand(b)
+    for side, t in ((a, x), (b, y)):
+        if _types.is_artifact(t):
+            raise DSLError(f"{_operand(side)} is {_types.a(t)}: a condition cannot compare an "
+                           "artifact; compare an output value instead")
     numeric = {"int", "float"}
     if "any" in (x, y) or (x in numeric and y in numeric) or (x == y == "string"):
         return
@@ -398,7 +404,8 @@ class PipelineTask:
 
     # -- inputs ------------------------------------------------------------------------------
     def _where(self, spec: InputSpec) -> str:
-        return f"task `{self.name}`, input `{spec.name}` ({spec.type})"
+        ty = f"{_types.kind(spec.type)} artifact" if _types.is_artifact(spec.type) else spec.type
+        return f"task `{self.name}`, input `{spec.name}` ({ty})"
 
     def _bind(self, spec: InputSpec, value):
         where = self._where(spec)
@@ -448,6 +455,9 @@ class PipelineTask:
                 raise DSLError(f"{where}: a `{{{{...}}}}` reference inside a list or dict is not "
                                "supported; pass the list or dict from a parameter or task output")
             vt = _types.type_of_value(written)
+            if _types.is_artifact(spec.type):
+                raise DSLError(f"{where}: got the {vt} {value!r}; it takes {_types.a(spec.type)}: "
+                               "pass a task's output artifact (`task.outputs['NAME']`)")
             if not _types.accepts(spec.type, vt):
                 raise DSLError(f"{where}: got the {vt} {value!r}; it takes {_types.a(spec.type)}")
         self.inputs[spec.name] = written
@@ -458,6 +468,10 @@ class PipelineTask:
         if ch._builder is not self._builder:
             raise DSLError(f"{where}: {ch.ref()} belongs to another pipeline")
         source = self._source_type(ch, where)
+        if formatted and _types.is_artifact(source):
+            raise DSLError(f"{where}: {ch.ref()} is {_types.a(source)}; an artifact cannot be "
+                           "formatted into a string (pass the artifact itself to an "
+                           "Input[...] parameter, and read it there)")
         if formatted:
             if spec.type not in ("string", "any"):
                 raise DSLError(f"{where}: a string with {ch.ref()} formatted into it is a string; "
@@ -483,6 +497,10 @@ class PipelineTask:
         if isinstance(ch, PipelineTaskOutput):
             loops = [g for g in ch.task.group.ancestors()
                      if g.kind == "parallel_for" and not g.contains(self.group)]
+            if loops and _types.is_artifact(ch.type):
+                raise DSLError(f"{where}: {ch.ref()} is an output artifact of a task inside a "
+                               "ParallelFor; collecting artifacts over a loop's iterations is not "
+                               "supported yet: read them inside the loop")
             if loops:
                 return "list"
         return ch.type
@@ -490,9 +508,10 @@ class PipelineTask:
     # -- KFP's task methods ------------------------------------------------------------------
     @property
     def output(self) -> PipelineChannel:
-        """The task's single output (a component that returns one value)."""
-        if "output" in self.outputs and len(self.outputs) == 1:
-            return self.outputs["output"]
+        """The task's single output (a component that returns one value, or whose only output
+        is one output artifact)."""
+        if len(self.outputs) == 1:  # a returned value, or the only output artifact
+            return next(iter(self.outputs.values()))
         if not self.outputs:
             raise DSLError(f"task `{self.name}`: component `{self.component.name}` has no output")
         names = ", ".join(f"'{n}'" for n in self.outputs)
@@ -849,7 +868,7 @@ class Pipeline:
 
     def _read_params(self, func) -> Dict[str, dict]:
         try:
-            hints = typing.get_type_hints(func)
+            hints = typing.get_type_hints(func, include_extras=True)
         except Exception as e:
             raise DSLError(f"pipeline `{self.name}`: its annotations could not be resolved: {e}")
         from ._component import _docstring
@@ -866,7 +885,16 @@ class Pipeline:
             if ty == "final_status":
                 raise DSLError(f"{where}: a pipeline parameter cannot be a final status")
             d: Dict[str, Any] = {"type": ty}
-            if p.default is not inspect.Parameter.empty and p.default is not None:
+            if _types.is_artifact(ty):
+                # a host file given to the run (KFP's importer): `-a NAME=PATH`, or the default,
+                # a path relative to the pipeline file
+                d = {"type": "artifact", "kind": _types.kind(ty)}
+                if isinstance(p.default, str):
+                    d["default"] = p.default
+                elif p.default is not inspect.Parameter.empty and p.default is not None:
+                    raise DSLError(f"{where}: an artifact parameter's default is a path (a "
+                                   f"string), not {p.default!r}")
+            elif p.default is not inspect.Parameter.empty and p.default is not None:
                 try:
                     value = _types.plain(p.default, where)
                 except TypeError as e:
@@ -898,7 +926,8 @@ class Pipeline:
             params[k]["default"] = _types.plain(v, f"parameter `{k}`")
         b.param_specs = params
         for k, spec in params.items():
-            b.params[k] = PipelineParameterChannel(b, k, spec["type"])
+            ty = _types.ARTIFACT + spec["kind"] if spec["type"] == "artifact" else spec["type"]
+            b.params[k] = PipelineParameterChannel(b, k, ty)
         _builders.append(b)
         try:
             result = self.pipeline_func(**b.params)
