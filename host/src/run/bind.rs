@@ -1,0 +1,360 @@
+//! Reading references while a run goes on: conditions and loop items for the scheduler
+//! ([`RunOracle`]), `{{params.X}}` / `{{tasks.T.outputs.O}}` / `{{item}}` against the run's tree
+//! ([`resolve`], [`evaluate`]), a task's inputs typed by its component's signature
+//! ([`bind_inputs`], artifacts included), the pipeline's outputs and their `--export`.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::Prepared;
+use crate::artifact::ArtifactRef;
+use crate::component::{Component, PortType};
+use crate::model::binding::{Binding, Part, Ref};
+use crate::plan::{Node, Plan, ScopeIdx};
+use crate::record::{Failure, FailureKind, FinalStatusRecord, RunRecord, RunState};
+use crate::scheduler::{Oracle, TaskIdx};
+use crate::tree::{Found, Tree};
+use crate::value::ValueType;
+use crate::wit::types;
+
+/// Decides conditions and loop items from parameters and the outputs of finished tasks.
+pub(super) struct RunOracle<'a> {
+    pub(super) prepared: &'a Prepared,
+    pub(super) outputs: &'a [Option<IndexMap<String, Value>>],
+}
+
+impl Oracle for RunOracle<'_> {
+    /// A condition that cannot be evaluated (a value of the wrong type, through an `any`
+    /// output) does not hold.
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: usize) -> bool {
+        let group = &plan.groups[tree.groups[h].template];
+        match &group.branch {
+            Some(crate::plan::BranchInfo { condition: Some(Ok(expr)), .. }) => {
+                let at = Reader { from: h, scope: group.scope };
+                expr.eval(&|r| resolve(self.prepared, tree, at, r, self.outputs)).unwrap_or(false)
+            }
+            _ => true,
+        }
+    }
+
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
+        let group = &plan.groups[tree.groups[h].template];
+        let looping = group.looping.as_ref().ok_or("not a loop")?;
+        let binding = looping.items.as_ref().map_err(Clone::clone)?;
+        // The loop's items are read from where the loop stands, not from inside it.
+        let at = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: group.scope };
+        match evaluate(self.prepared, tree, at, binding, self.outputs)? {
+            Value::Array(items) => Ok(items),
+            other => Err(format!("they must be a list, but the value is {}", crate::value::ValueType::of(&other))),
+        }
+    }
+}
+
+/// Where a binding is read: from a group instance, with names in a scope.
+#[derive(Clone, Copy)]
+pub(super) struct Reader {
+    from: usize,
+    scope: ScopeIdx,
+}
+
+/// The value a reference stands for, if it has one now. A reader outside a loop gets the list
+/// of a task's outputs over the loop's iterations; inside a sub-pipeline, a parameter is what
+/// the task that runs it binds.
+pub(super) fn resolve(
+    prepared: &Prepared,
+    tree: &Tree,
+    at: Reader,
+    r: &Ref,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> Result<Value, String> {
+    let plan = &prepared.plan;
+    match r {
+        Ref::Param(name) if at.scope == 0 => {
+            prepared.params.get(name).cloned().ok_or_else(|| format!("parameter `{name}` has no value"))
+        }
+        Ref::Param(name) => {
+            let group = plan.scopes[at.scope].group;
+            let mut h = at.from;
+            while tree.groups[h].template != group {
+                h = tree.groups[h].parent.ok_or_else(|| format!("`{r}` is read outside its sub-pipeline"))?;
+            }
+            let declared = plan.scopes[at.scope]
+                .pipeline
+                .params
+                .get(name)
+                .ok_or_else(|| format!("the sub-pipeline has no parameter `{name}`"))?;
+            let bound = plan.groups[group].sub.as_ref().and_then(|s| s.inputs.iter().find(|i| &i.name == name));
+            let outer = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: plan.groups[group].scope };
+            let value = match bound.map(|i| &i.binding) {
+                Some(Ok(binding)) => evaluate(prepared, tree, outer, binding, outputs)?,
+                Some(Err(e)) => return Err(e.clone()),
+                None => declared.default.clone().ok_or_else(|| format!("parameter `{name}` has no value"))?,
+            };
+            declared.ty.coerce(value).map_err(|e| format!("parameter `{name}` of the sub-pipeline: {e}"))
+        }
+        Ref::Item { var, field } => {
+            let item = tree
+                .item(plan, at.from, var)
+                .ok_or_else(|| format!("`{r}` is read outside a loop whose item is `{var}`"))?;
+            match field {
+                None => Ok(item.clone()),
+                Some(field) => {
+                    item.get(field).cloned().ok_or_else(|| format!("the item {item} has no field `{field}`"))
+                }
+            }
+        }
+        Ref::Output { task, output } => {
+            let node = plan.lookup(at.scope, task).ok_or_else(|| format!("there is no task `{task}`"))?;
+            let found = tree.producer(plan, at.from, node).ok_or_else(|| format!("task `{task}` has not run"))?;
+            collect(&found, &mut |one| match node {
+                Node::Task(_) => match &outputs[one] {
+                    Some(values) => values
+                        .get(output)
+                        .cloned()
+                        .ok_or_else(|| format!("task `{task}` produced no output `{output}`")),
+                    None => Err(format!(
+                        "task `{}` did not succeed, so its output `{output}` does not exist",
+                        tree.tasks[one].id
+                    )),
+                },
+                Node::Sub(g) => {
+                    let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                    match plan.scopes[inner].outputs.get(output) {
+                        Some(Ok(binding)) => {
+                            evaluate(prepared, tree, Reader { from: one, scope: inner }, binding, outputs)
+                        }
+                        _ => Err(format!("sub-pipeline `{task}` has no output `{output}`")),
+                    }
+                }
+            })
+        }
+    }
+}
+
+/// The value of the instances `found`: `one` of each, in a list per loop (fan-in).
+pub(super) fn collect(found: &Found, one: &mut dyn FnMut(usize) -> Result<Value, String>) -> Result<Value, String> {
+    match found {
+        Found::One(i) => one(*i),
+        Found::Many(each) => each.iter().map(|f| collect(f, one)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+    }
+}
+
+/// The value of a binding now.
+pub(super) fn evaluate(
+    prepared: &Prepared,
+    tree: &Tree,
+    at: Reader,
+    binding: &Binding,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> Result<Value, String> {
+    match binding {
+        Binding::Literal(v) => Ok(v.clone()),
+        Binding::Ref(r) => resolve(prepared, tree, at, r, outputs),
+        Binding::Format(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match part {
+                    Part::Text(s) => text.push_str(s),
+                    Part::Ref(r) => match resolve(prepared, tree, at, r, outputs)? {
+                        Value::String(s) => text.push_str(&s),
+                        other => text.push_str(&other.to_string()),
+                    },
+                }
+            }
+            Ok(Value::String(text))
+        }
+    }
+}
+
+/// A task's inputs: as the guest receives them, as JSON values (for the output cache's key),
+/// and its input artifacts by input name (to lay out in its sandbox).
+pub(super) struct Bound {
+    pub(super) inputs: Vec<(String, types::InputValue)>,
+    pub(super) values: Vec<(String, Value)>,
+    pub(super) artifacts: Vec<(String, ArtifactRef)>,
+}
+
+/// The inputs of task `t`, typed by its component's signature. A value that is missing or
+/// ill-typed fails the task with kind `input`; an optional input whose producer failed is
+/// left out (SPEC rule 6).
+pub(super) fn bind_inputs(
+    prepared: &Prepared,
+    tree: &Tree,
+    t: TaskIdx,
+    component: &Component,
+    outputs: &[Option<IndexMap<String, Value>>],
+    final_status: Option<&FinalStatusRecord>,
+) -> Result<Bound, Failure> {
+    let task = &prepared.plan.tasks[tree.tasks[t].template];
+    let at = Reader { from: tree.tasks[t].group, scope: task.scope };
+    let bad = |message: String| Failure::new(FailureKind::Input, message);
+    let mut inputs = Vec::new();
+    let mut values = Vec::new();
+    let mut artifacts = Vec::new();
+    for spec in &component.signature.inputs {
+        let ty = match &spec.ty {
+            PortType::FinalStatus => {
+                if let Some(status) = final_status {
+                    inputs.push((spec.name.clone(), types::InputValue::FinalStatus(final_status_to_wit(status))));
+                }
+                continue;
+            }
+            PortType::Value(ty) => *ty,
+            PortType::Artifact { .. } => ValueType::Artifact,
+        };
+        let bound = task.inputs.iter().find(|i| i.name == spec.name);
+        let value = match bound.map(|i| &i.binding) {
+            Some(Ok(binding)) => match evaluate(prepared, tree, at, binding, outputs) {
+                Ok(v) => Some(v),
+                Err(_) if !spec.required => None,
+                Err(e) => return Err(bad(format!("input `{}`: {e}", spec.name))),
+            },
+            Some(Err(e)) => return Err(bad(format!("input `{}`: {e}", spec.name))),
+            None => None,
+        };
+        let value = match value.or_else(|| spec.default.clone()) {
+            Some(v) => v,
+            None if spec.required => {
+                return Err(bad(format!("required input `{}` has no value", spec.name)));
+            }
+            None => continue,
+        };
+        let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+        if let PortType::Artifact { kind, directory } = &spec.ty {
+            let artifact = ArtifactRef::from_value(&value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+            if !crate::artifact::kinds_match((&artifact.kind, artifact.directory), (kind, *directory)) {
+                return Err(bad(format!(
+                    "input `{}` takes {}, but it was given `{}` ({}, {})",
+                    spec.name,
+                    spec.ty,
+                    artifact.name,
+                    artifact.kind,
+                    if artifact.directory { "a directory" } else { "a file" }
+                )));
+            }
+            inputs.push((spec.name.clone(), types::InputValue::Artifact(artifact_to_wit(&spec.name, &artifact))));
+            values.push((spec.name.clone(), artifact.content_key()));
+            artifacts.push((spec.name.clone(), artifact));
+            continue;
+        }
+        inputs.push((spec.name.clone(), types::InputValue::Value(crate::value::to_wit(&value))));
+        values.push((spec.name.clone(), value));
+    }
+    Ok(Bound { inputs, values, artifacts })
+}
+
+/// How a guest sees input artifact `input`: at `/in/<input>`, with its size, digest and metadata.
+pub(super) fn artifact_to_wit(input: &str, artifact: &ArtifactRef) -> types::Artifact {
+    types::Artifact {
+        path: format!("{}/{input}", crate::artifact::GUEST_IN),
+        name: artifact.name.clone(),
+        size: artifact.size,
+        digest: artifact.digest.clone(),
+        metadata: crate::value::to_wit(&artifact.metadata),
+    }
+}
+
+pub(super) fn final_status_to_wit(status: &FinalStatusRecord) -> types::FinalStatus {
+    types::FinalStatus {
+        state: match status.state {
+            RunState::Succeeded => types::State::Succeeded,
+            RunState::Failed => types::State::Failed,
+            RunState::Cancelled => types::State::Cancelled,
+        },
+        run_id: status.run_id.clone(),
+        group: status.group.clone(),
+        failures: status
+            .failures
+            .iter()
+            .map(|f| types::TaskFailure {
+                task: f.task.clone(),
+                kind: failure_kind_to_wit(f.kind),
+                message: f.message.clone(),
+                trap_code: f.trap_code.clone(),
+                cached: f.cached,
+                exit_handler: f.exit_handler,
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
+    use types::FailureKind as W;
+    match kind {
+        FailureKind::Error => W::Error,
+        FailureKind::Trap => W::Trap,
+        FailureKind::Timeout => W::Timeout,
+        FailureKind::MemoryLimit => W::MemoryLimit,
+        FailureKind::FuelExhausted => W::FuelExhausted,
+        FailureKind::OutputLimit => W::OutputLimit,
+        FailureKind::Load => W::Load,
+        FailureKind::Input => W::Input,
+        FailureKind::Cancelled => W::Cancelled,
+    }
+}
+
+/// The pipeline's outputs whose producers succeeded.
+pub(super) fn pipeline_outputs(
+    prepared: &Prepared,
+    tree: &Tree,
+    outputs: &[Option<IndexMap<String, Value>>],
+) -> IndexMap<String, Value> {
+    prepared.plan.scopes[0]
+        .outputs
+        .iter()
+        .filter_map(|(name, binding)| {
+            let value = evaluate(prepared, tree, Reader { from: 0, scope: 0 }, binding.as_ref().ok()?, outputs).ok()?;
+            Some((name.clone(), value))
+        })
+        .collect()
+}
+
+/// Copies the pipeline's output artifacts of a run (in `run_root`) to `to/<output>`. A failure
+/// is reported and does not change the run's state: the artifacts stay in the run directory.
+/// Which outputs are artifacts is decided by their declared types, never by the shape of a
+/// value (a component may return a dict that looks like an artifact).
+pub(super) fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: &Path, to: &Path) {
+    let plan = &prepared.plan;
+    for (name, value) in &record.outputs {
+        let declared = plan.scopes[0].outputs.get(name).and_then(|b| b.as_ref().ok());
+        if !declared.is_some_and(|b| declares_artifact(prepared, 0, b, 0)) {
+            continue;
+        }
+        let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
+        if let Err(e) = crate::artifact::export(run_root, &artifact, &to.join(name)) {
+            eprintln!(
+                "wasmpipe: could not export output artifact `{name}` to {}: {e}; it stays at {}",
+                to.join(name).display(),
+                run_root.join(&artifact.path).display()
+            );
+        }
+    }
+}
+
+/// Whether `binding`, read in scope `scope`, passes an artifact by declaration: an artifact
+/// output of a task (through sub-pipeline outputs too) or an artifact parameter.
+pub(super) fn declares_artifact(prepared: &Prepared, scope: ScopeIdx, binding: &Binding, depth: usize) -> bool {
+    let plan = &prepared.plan;
+    match binding {
+        Binding::Ref(Ref::Output { task, output }) => match plan.lookup(scope, task) {
+            Some(Node::Task(p)) => prepared.tasks[p]
+                .component
+                .as_ref()
+                .ok()
+                .and_then(|c| c.signature.output(output))
+                .is_some_and(|o| matches!(o.ty, PortType::Artifact { .. })),
+            Some(Node::Sub(g)) if depth < 16 => {
+                let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                let declared = plan.scopes[inner].outputs.get(output).and_then(|b| b.as_ref().ok());
+                declared.is_some_and(|b| declares_artifact(prepared, inner, b, depth + 1))
+            }
+            _ => false,
+        },
+        Binding::Ref(Ref::Param(name)) => {
+            plan.scopes[scope].pipeline.params.get(name).is_some_and(|p| p.ty == ValueType::Artifact)
+        }
+        _ => false,
+    }
+}
