@@ -23,6 +23,19 @@ class DSLError(ValueError):
     """A mistake in a pipeline or component definition, found at authoring time."""
 
 
+def checked_default(default: Any, ty: str, where: str) -> Any:
+    """A Python default as the plain value of wasmpipe type `ty` (an int default of a float
+    becomes a float), or a `DSLError` naming `where` when it does not fit."""
+    try:
+        value = _types.plain(default, where)
+    except TypeError as e:
+        raise DSLError(str(e)) from None
+    vt = _types.type_of_value(value)
+    if not _types.accepts(ty, vt):
+        raise DSLError(f"{where}: the default {default!r} is {_types.a(vt)}, not {_types.a(ty)}")
+    return float(value) if ty == "float" and isinstance(value, int) else value
+
+
 class InputSpec:
     """One input of a component: `type` is a wasmpipe type name (or `final_status`)."""
 
@@ -230,16 +243,7 @@ class Component:
             if ty == "final_status":
                 spec.required = False
             elif has_py_default and p.default is not None:
-                try:
-                    value = _types.plain(p.default, where)
-                except TypeError as e:
-                    raise DSLError(str(e)) from None
-                vt = _types.type_of_value(value)
-                if not _types.accepts(ty, vt):
-                    raise DSLError(f"{where}: the default {p.default!r} is {_types.a(vt)}, not {_types.a(ty)}")
-                if ty == "float" and isinstance(value, int):
-                    value = float(value)
-                spec.has_default, spec.default = True, value
+                spec.has_default, spec.default = True, checked_default(p.default, ty, where)
             self.inputs.append(spec)
         self._read_returns(func, sig, hints)
         names = [o.name for o in self.outputs]

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _types
 from ._artifacts import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
-from ._component import Component, DSLError, InputSpec, component
+from ._component import Component, DSLError, InputSpec, checked_default, component
 from ._status import PipelineTaskFinalStatus, TaskFailure
 from ._types import _Unsupported
 
@@ -895,14 +895,7 @@ class Pipeline:
                     raise DSLError(f"{where}: an artifact parameter's default is a path (a "
                                    f"string), not {p.default!r}")
             elif p.default is not inspect.Parameter.empty and p.default is not None:
-                try:
-                    value = _types.plain(p.default, where)
-                except TypeError as e:
-                    raise DSLError(str(e)) from None
-                vt = _types.type_of_value(value)
-                if not _types.accepts(ty, vt):
-                    raise DSLError(f"{where}: the default {p.default!r} is {_types.a(vt)}, not {_types.a(ty)}")
-                d["default"] = float(value) if ty == "float" and isinstance(value, int) else value
+                d["default"] = checked_default(p.default, ty, where)
             elif p.default is None:
                 raise DSLError(f"{where}: a default of None is not supported (a parameter without "
                                "a default is required: `-p NAME=VALUE`)")
