@@ -27,6 +27,8 @@ pub struct Report {
     /// Body components that do not load: `validate` reports them, `run` lets their tasks
     /// fail with kind `load` and runs the exit handlers.
     pub load_failures: Vec<Diagnostic>,
+    /// The pipeline's outputs whose declared type is an artifact (what `--export` copies).
+    pub artifact_outputs: Vec<String>,
 }
 
 /// Resolves parameter values: declared defaults, overridden by `-p name=value` strings parsed by
@@ -161,6 +163,13 @@ pub fn validate(plan: &Plan, components: &Components, report: &mut Report) {
     check.loops();
     check.subs();
     check.cycles();
+    let types = std::mem::take(&mut check.output_types);
+    report.artifact_outputs = plan.scopes[0]
+        .outputs
+        .keys()
+        .filter(|name| types.get(&(0, (*name).clone())) == Some(&Some(ValueType::Artifact)))
+        .cloned()
+        .collect();
     // A sub-pipeline used twice is checked twice; report each problem once.
     let mut seen = HashSet::new();
     report.errors.retain(|d| seen.insert((d.file.clone(), d.path.clone(), d.message.clone())));

@@ -221,7 +221,7 @@ pub(super) fn bind_inputs(
             }
             None => continue,
         };
-        let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+        // An artifact is read once here (the `artifact` type's coercion is this same parse).
         if let PortType::Artifact { kind, directory } = &spec.ty {
             let artifact = ArtifactRef::from_value(&value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
             if !crate::artifact::kinds_match((&artifact.kind, artifact.directory), (kind, *directory)) {
@@ -239,6 +239,7 @@ pub(super) fn bind_inputs(
             artifacts.push((spec.name.clone(), artifact));
             continue;
         }
+        let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
         inputs.push((spec.name.clone(), types::InputValue::Value(crate::value::to_wit(&value))));
         values.push((spec.name.clone(), value));
     }
@@ -316,10 +317,8 @@ pub(super) fn pipeline_outputs(
 /// Which outputs are artifacts is decided by their declared types, never by the shape of a
 /// value (a component may return a dict that looks like an artifact).
 pub(super) fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: &Path, to: &Path) {
-    let plan = &prepared.plan;
     for (name, value) in &record.outputs {
-        let declared = plan.scopes[0].outputs.get(name).and_then(|b| b.as_ref().ok());
-        if !declared.is_some_and(|b| declares_artifact(prepared, 0, b, 0)) {
+        if !prepared.artifact_outputs.contains(name) {
             continue;
         }
         let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
@@ -330,31 +329,5 @@ pub(super) fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: 
                 run_root.join(&artifact.path).display()
             );
         }
-    }
-}
-
-/// Whether `binding`, read in scope `scope`, passes an artifact by declaration: an artifact
-/// output of a task (through sub-pipeline outputs too) or an artifact parameter.
-pub(super) fn declares_artifact(prepared: &Prepared, scope: ScopeIdx, binding: &Binding, depth: usize) -> bool {
-    let plan = &prepared.plan;
-    match binding {
-        Binding::Ref(Ref::Output { task, output }) => match plan.lookup(scope, task) {
-            Some(Node::Task(p)) => prepared.tasks[p]
-                .component
-                .as_ref()
-                .ok()
-                .and_then(|c| c.signature.output(output))
-                .is_some_and(|o| matches!(o.ty, PortType::Artifact { .. })),
-            Some(Node::Sub(g)) if depth < 16 => {
-                let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
-                let declared = plan.scopes[inner].outputs.get(output).and_then(|b| b.as_ref().ok());
-                declared.is_some_and(|b| declares_artifact(prepared, inner, b, depth + 1))
-            }
-            _ => false,
-        },
-        Binding::Ref(Ref::Param(name)) => {
-            plan.scopes[scope].pipeline.params.get(name).is_some_and(|p| p.ty == ValueType::Artifact)
-        }
-        _ => false,
     }
 }

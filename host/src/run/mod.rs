@@ -52,6 +52,8 @@ pub struct Prepared {
     pub source: SourceMap,
     /// Body components that do not load; their tasks will fail with kind `load`.
     pub load_failures: Vec<Diagnostic>,
+    /// The pipeline's outputs declared as artifacts (by validation), which `--export` copies.
+    artifact_outputs: Vec<String>,
     /// Per task (as `plan.tasks`): its component, loaded for the engine it runs on.
     tasks: Vec<TaskComponent>,
     /// How many components were compiled, and how many came from the cache, while preparing.
@@ -290,7 +292,16 @@ impl Runner {
         let counts = self.compile_counts();
         let compile = CompileStats { compiled: counts.0 - counts_before.0, from_cache: counts.1 - counts_before.1 };
         let source = plan.scopes[0].source.clone();
-        Ok(Prepared { plan, params, components, tasks: slots, compile, source, load_failures: report.load_failures })
+        Ok(Prepared {
+            plan,
+            params,
+            components,
+            tasks: slots,
+            compile,
+            source,
+            load_failures: report.load_failures,
+            artifact_outputs: report.artifact_outputs,
+        })
     }
 
     /// Runs a prepared pipeline to the end and writes its record; `observe` sees progress.
