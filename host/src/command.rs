@@ -53,17 +53,28 @@ pub fn signature(spec: &CommandSpec) -> Signature {
     }
 }
 
-/// The placeholders of a template: `(inputs|outputs, NAME)` for each `{{inputs.NAME}}` and
-/// `{{outputs.NAME}}`, or an error naming what is not one.
-pub fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
+/// A piece of an argument or environment template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    /// `{{inputs.NAME}}`
+    Input(&'a str),
+    /// `{{outputs.NAME}}`
+    Output(&'a str),
+}
+
+/// Splits a template into text and placeholders, or says what is not a placeholder.
+fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
     let mut found = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
+        found.push(Piece::Text(&rest[..start]));
         let after = &rest[start + 2..];
         let end = after.find("}}").ok_or_else(|| format!("`{template}` has a `{{{{` without its `}}}}`"))?;
         let inner = after[..end].trim();
         match inner.split_once('.') {
-            Some((side @ ("inputs" | "outputs"), name)) if !name.is_empty() => found.push((side, name)),
+            Some(("inputs", name)) if !name.is_empty() => found.push(Piece::Input(name)),
+            Some(("outputs", name)) if !name.is_empty() => found.push(Piece::Output(name)),
             _ => {
                 return Err(format!(
                     "`{{{{{inner}}}}}` is not a placeholder: write `{{{{inputs.NAME}}}}` or `{{{{outputs.NAME}}}}`"
@@ -72,26 +83,36 @@ pub fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
         }
         rest = &after[end + 2..];
     }
+    found.push(Piece::Text(rest));
     Ok(found)
 }
 
-/// Fills a template: an input's value as text (a string as it is, anything else as JSON; an
-/// artifact as its guest path; an unbound optional input as nothing), an output's guest path.
+/// The placeholders of a template: `(inputs|outputs, NAME)` for each `{{inputs.NAME}}` and
+/// `{{outputs.NAME}}`, or an error naming what is not one.
+pub fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
+    Ok(pieces(template)?
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Text(_) => None,
+            Piece::Input(name) => Some(("inputs", name)),
+            Piece::Output(name) => Some(("outputs", name)),
+        })
+        .collect())
+}
+
+/// Fills a template (validated before the run): an input's value as text (a string as it is,
+/// anything else as JSON; an artifact as its guest path; an unbound optional input as nothing),
+/// an output's guest path.
 fn render(template: &str, inputs: &IndexMap<String, String>) -> String {
+    let Ok(pieces) = pieces(template) else { return template.to_string() };
     let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        match after[..end].trim().split_once('.') {
-            Some(("inputs", name)) => out.push_str(inputs.get(name).map(String::as_str).unwrap_or("")),
-            Some(("outputs", name)) => out.push_str(&format!("{GUEST_OUT}/{name}")),
-            _ => {}
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Input(name) => out.push_str(inputs.get(name).map(String::as_str).unwrap_or("")),
+            Piece::Output(name) => out.push_str(&format!("{GUEST_OUT}/{name}")),
         }
-        rest = &after[end + 2..];
     }
-    out.push_str(rest);
     out
 }
 
