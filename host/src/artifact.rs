@@ -71,8 +71,9 @@ impl ArtifactRef {
     }
 }
 
-/// Whether `name` can name a port, and so a file in a sandbox: letters, digits, `-` and `_`
-/// only (never `..`, `/` or an absolute path).
+/// Whether `name` is a valid name of a task, group, port or pipeline output: letters, digits,
+/// `-` and `_` only (never `..`, `/` or an absolute path), so that a port's name can name a file
+/// in a sandbox and a task id a directory.
 pub fn plain_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

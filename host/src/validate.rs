@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::artifact;
+use crate::artifact::{self, plain_name};
 use crate::component::{Component, LoadError, PortType, Signature};
 use crate::diag::Diagnostic;
 use crate::model::Pipeline;
@@ -185,10 +185,6 @@ struct Checker<'a> {
     output_types: HashMap<(ScopeIdx, String), Option<ValueType>>,
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 fn list_or_none(names: &[&str]) -> String {
     if names.is_empty() { "none".into() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") }
 }
@@ -234,7 +230,7 @@ impl Checker<'_> {
                     format!("group `{}` is declared twice in the same place: rename one", group.name),
                 );
             }
-            if !valid_name(&group.name) {
+            if !plain_name(&group.name) {
                 self.error(
                     &format!("{}.name", group.doc_path),
                     format!("group name `{}` may use only letters, digits, `-` and `_`", group.name),
@@ -249,7 +245,7 @@ impl Checker<'_> {
             .filter(|g| g.sub.is_some())
             .map(|g| (g.scope, &g.name, format!("{}.task", g.doc_path)));
         for (scope, name, path) in named.chain(subs).collect::<Vec<_>>() {
-            if !valid_name(name) {
+            if !plain_name(name) {
                 self.scope = scope;
                 self.error(&path, format!("task name `{name}` may use only letters, digits, `-` and `_`"));
             }
@@ -324,7 +320,7 @@ impl Checker<'_> {
                             format!("output `{port}` of command `{name}` is an artifact: it is written at `/out/{port}`, not read from stdout; remove `from: stdout`"),
                         ));
                     }
-                    if !valid_name(port) {
+                    if !plain_name(port) {
                         errors.push((
                             format!("{at}.outputs.{port}"),
                             format!("output name `{port}` may use only letters, digits, `-` and `_`"),
@@ -332,7 +328,7 @@ impl Checker<'_> {
                     }
                 }
                 for (port, input) in &spec.inputs {
-                    if !valid_name(port) {
+                    if !plain_name(port) {
                         errors.push((
                             format!("{at}.inputs.{port}"),
                             format!("input name `{port}` may use only letters, digits, `-` and `_`"),
@@ -825,7 +821,7 @@ impl Checker<'_> {
         let from = self.plan.scopes[s].group;
         for (name, binding) in self.plan.scopes[s].outputs.clone() {
             let path = format!("outputs.{name}");
-            if !valid_name(&name) {
+            if !plain_name(&name) {
                 self.error(&path, format!("pipeline output name `{name}` may use only letters, digits, `-` and `_`"));
             }
             let ty = match binding {
