@@ -8,7 +8,7 @@
 //! - `trap_to_exit_handler`: from a body task's trap to its exit task starting, read from the
 //!   run record's microsecond timestamps;
 //! - `pfor10k/jobs1`, `pfor10k/jobs2`: a 10,000-iteration `parallel_for` of `add` with a fan-in
-//!   `sum`, through `Runner::run` without writing the record, on one and on two threads.
+//!   `sum`, through `Runner::run` without writing the record, with one and with two workers.
 //!
 //! Run with `cargo bench -p wasmpipe --bench engine`; see BENCHMARKS.md.
 
@@ -167,20 +167,13 @@ fn loop_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("pfor10k");
     group.sample_size(10).measurement_time(Duration::from_secs(8));
     for jobs in [1, 2] {
-        let rt = match jobs {
-            1 => runtime(),
-            _ => tokio::runtime::Builder::new_multi_thread().worker_threads(jobs).enable_all().build().unwrap(),
-        };
+        let rt = runtime();
         let options =
             RunOptions { run_dir: dir.path().join("runs"), jobs, write_record: false, ..RunOptions::default() };
         let prepared = rt.block_on(runner.prepare_file(&file, &options)).unwrap();
         group.bench_function(format!("jobs{jobs}"), |b| {
             b.iter(|| {
-                // The runner runs as a task of the runtime, as the CLI runs it.
-                let record = rt.block_on(async {
-                    let (runner, prepared, options) = (&runner, &prepared, &options);
-                    runner.run(prepared, options, &mut |_| {}).await
-                });
+                let record = rt.block_on(runner.run(&prepared, &options, &mut |_| {}));
                 assert_eq!(record.tasks.last().unwrap().outputs["output"], 50_005_000, "the sum of 1..=10,000");
             })
         });

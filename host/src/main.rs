@@ -196,21 +196,15 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // One job needs one thread: a single-threaded runtime runs each attempt on the thread that
-    // schedules it, with no wake-up of another thread per task.
-    let mut builder = match &cli.command {
-        Command::Run { jobs: Some(1), .. } => tokio::runtime::Builder::new_current_thread(),
-        _ => tokio::runtime::Builder::new_multi_thread(),
-    };
-    let runtime = match builder.enable_all().build() {
+    // Tasks run on the run's worker threads (each with a runtime of its own); this runtime only
+    // prepares the run, handles signals and prints progress, so one thread is enough.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("wasmpipe: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
-    // The command runs as a task on a worker thread, beside the attempts it spawns, rather than
-    // on the main thread: waking across threads for every attempt costs more than the attempt.
     let command = runtime.block_on(async { tokio::spawn(run_command(cli.command)).await });
     let result = match command {
         Ok(result) => result,

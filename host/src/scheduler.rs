@@ -10,6 +10,8 @@
 //! cancellation or the run deadline, rule 10) no body task starts, but the exit tasks of
 //! groups already entered still do, until an abort (second signal, grace expired).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::plan::{Child, Plan, PlanGroup, PlanTask};
@@ -81,8 +83,9 @@ enum GroupStatus {
 }
 
 /// The scheduler's state for one run: the tree of instances and where each stands.
-pub struct Scheduler<'p> {
-    plan: &'p Plan,
+pub struct Scheduler {
+    /// Shared, so that a scheduler can live as long as a run needs it (on worker threads).
+    plan: Arc<Plan>,
     tree: Tree,
     tasks: Vec<TaskStatus>,
     groups: Vec<GroupStatus>,
@@ -118,10 +121,10 @@ enum Readiness {
     Skip(Skip),
 }
 
-impl<'p> Scheduler<'p> {
+impl Scheduler {
     /// A scheduler with every task waiting and the pipeline (the root group) entered.
-    pub fn new(plan: &'p Plan) -> Scheduler<'p> {
-        let tree = Tree::new(plan);
+    pub fn new(plan: Arc<Plan>) -> Scheduler {
+        let tree = Tree::new(&plan);
         let mut scheduler = Scheduler {
             plan,
             tasks: Vec::new(),
@@ -161,11 +164,11 @@ impl<'p> Scheduler<'p> {
     }
 
     /// The template of task instance `t`.
-    pub fn spec(&self, t: TaskIdx) -> &'p PlanTask {
+    pub fn spec(&self, t: TaskIdx) -> &PlanTask {
         &self.plan.tasks[self.tree.tasks[t].template]
     }
 
-    fn template(&self, g: usize) -> &'p PlanGroup {
+    fn template(&self, g: usize) -> &PlanGroup {
         &self.plan.groups[self.tree.groups[g].template]
     }
 
@@ -396,16 +399,16 @@ impl<'p> Scheduler<'p> {
         let template = self.template(h);
         if let Some(branch) = &template.branch
             && branch.condition.is_some()
-            && !oracle.condition(self.plan, &self.tree, h)
+            && !oracle.condition(&self.plan, &self.tree, h)
         {
             let cause = self.tree.groups[h].id.clone();
             self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
             return;
         }
         if template.looping.is_some() {
-            match oracle.items(self.plan, &self.tree, h) {
+            match oracle.items(&self.plan, &self.tree, h) {
                 Ok(items) => {
-                    self.tree.expand(self.plan, h, items);
+                    self.tree.expand(&self.plan, h, items);
                     self.grow();
                 }
                 Err(message) => self.fail_loop(h, message),
@@ -607,8 +610,8 @@ mod tests {
     }
 
     /// Runs the scheduler to the end; `fails` names the tasks that fail. Returns the start order.
-    fn drive<'p>(plan: &'p Plan, fails: &[&str]) -> (Scheduler<'p>, Vec<String>) {
-        let mut s = Scheduler::new(plan);
+    fn drive(plan: &Plan, fails: &[&str]) -> (Scheduler, Vec<String>) {
+        let mut s = Scheduler::new(Arc::new(plan.clone()));
         let mut order = Vec::new();
         while let Some(t) = s.next_ready() {
             let id = s.tree().tasks[t].id.clone();
@@ -657,7 +660,7 @@ mod tests {
         let plan = plan(
             "  - exit_handler:\n      name: g\n      exit: {task: e, component: c}\n      steps:\n        - {task: a, component: c}\n        - {task: b, component: c}\n",
         );
-        let mut s = Scheduler::new(&plan);
+        let mut s = Scheduler::new(Arc::new(plan));
         let a = s.next_ready().unwrap();
         s.finish(a, Err(Failure::new(FailureKind::Trap, "boom")));
         let e = s.next_ready().unwrap();

@@ -2,18 +2,17 @@
 //! scheduler, hand each ready task to the executor, and build the run record
 //! ([`Runner::run`]). Data flows one way: model -> plan -> scheduler -> executor -> record.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use tokio::task::{AbortHandle, JoinSet};
 
 use crate::artifact::{ArtifactRef, AttemptDirs, OutputSlot};
 use crate::cache::CompileCache;
-use crate::cancel::{CancelHandle, Interrupt, Interrupts};
+use crate::cancel::{CancelHandle, Interrupts};
 use crate::capture::Capture;
 use crate::component::{Component, LoadError, Loader, PortType};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -23,27 +22,29 @@ use crate::model::OutputFrom;
 use crate::model::load::{self, SourceMap};
 use crate::plan::{ComponentSource, Params, Plan, PlanTask};
 use crate::record::{
-    Attempt, CancelRecord, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, SkipReason,
-    TaskRecord, TaskState, now,
+    Attempt, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, TaskRecord, TaskState, now,
 };
 use crate::sandbox::Limits;
-use crate::scheduler::{Interruption, Scheduler, TaskIdx, TaskStatus};
+use crate::scheduler::{Scheduler, TaskIdx, TaskStatus};
 use crate::tree::Tree;
 use crate::validate::{self, Components, Report};
 use crate::wit::types;
 
 mod bind;
-use bind::{Bound, RunOracle, bind_inputs, export_outputs, pipeline_outputs};
+mod pool;
+use bind::{Bound, bind_inputs, export_outputs, pipeline_outputs};
 
 /// The environment variable that sets the default run directory.
 pub const RUN_DIR_ENV: &str = "WASMPIPE_RUN_DIR";
 /// The run directory used when neither `--run-dir` nor `WASMPIPE_RUN_DIR` is set.
 pub const DEFAULT_RUN_DIR: &str = ".wasmpipe/runs";
 
-/// A validated pipeline, ready to run.
+/// A validated pipeline, ready to run. Cheap to clone: the plan and the tasks' components are
+/// shared.
+#[derive(Clone)]
 pub struct Prepared {
     /// The plan.
-    pub plan: Plan,
+    pub plan: Arc<Plan>,
     /// Parameter values after defaults and overrides.
     pub params: Params,
     /// Components by name, loaded or not.
@@ -55,7 +56,7 @@ pub struct Prepared {
     /// The pipeline's outputs declared as artifacts (by validation), which `--export` copies.
     artifact_outputs: Vec<String>,
     /// Per task (as `plan.tasks`): its component, loaded for the engine it runs on.
-    tasks: Vec<TaskComponent>,
+    tasks: Arc<[TaskComponent]>,
     /// How many components were compiled, and how many came from the cache, while preparing.
     pub compile: CompileStats,
 }
@@ -293,10 +294,10 @@ impl Runner {
         let compile = CompileStats { compiled: counts.0 - counts_before.0, from_cache: counts.1 - counts_before.1 };
         let source = plan.scopes[0].source.clone();
         Ok(Prepared {
-            plan,
+            plan: Arc::new(plan),
             params,
             components,
-            tasks: slots,
+            tasks: slots.into(),
             compile,
             source,
             load_failures: report.load_failures,
@@ -304,7 +305,8 @@ impl Runner {
         })
     }
 
-    /// Runs a prepared pipeline to the end and writes its record; `observe` sees progress.
+    /// Runs a prepared pipeline to the end and writes its record; `observe` sees progress
+    /// (from the caller's task, a few milliseconds behind the workers, in order).
     pub async fn run(
         &self,
         prepared: &Prepared,
@@ -314,84 +316,22 @@ impl Runner {
         let run_id = new_run_id();
         let plan = &prepared.plan;
         let started_at = now();
-        let mut scheduler = Scheduler::new(plan);
-        let mut done = Done { records: Vec::new(), outputs: Vec::new() };
-        done.grow(scheduler.tree());
         let deadline = options.deadline.or(plan.deadline);
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
-        let mut stop = Stop::default();
-        let jobs = options.jobs.max(1);
-        let mut running: JoinSet<(TaskIdx, TaskResult)> = JoinSet::new();
-        let mut live: BTreeMap<TaskIdx, (AbortHandle, Started)> = BTreeMap::new();
-
-        loop {
-            while let Some(event) = interrupts.poll_now() {
-                stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
-                stop.end_live(&event, &mut live, &mut done, &mut scheduler, deadline, observe);
-            }
-            // Start what may start, up to `jobs` at a time.
-            while live.len() < jobs {
-                let mut oracle = RunOracle { prepared, outputs: &done.outputs };
-                let Some(t) = scheduler.next_ready_with(&mut oracle) else {
-                    break;
-                };
-                done.grow(scheduler.tree());
-                let task = scheduler.spec(t);
-                observe(Event::TaskStarted(&scheduler.tree().tasks[t].id));
-                let final_status = task.is_exit.then(|| scheduler.final_status(t, &run_id));
-                let attempt_started = now();
-                let (start, logs) =
-                    self.attempt(prepared, scheduler.tree(), t, &done.outputs, final_status.as_ref(), &run_id, options);
-                let mut started = Started {
-                    progress: None,
-                    cached: false,
-                    cache_key: None,
-                    started_at: attempt_started,
-                    final_status,
-                    logs,
-                };
-                match start {
-                    Ok(Start::Run(job, cache_key)) => {
-                        started.progress = Some(job.progress.clone());
-                        let artifacts = job.artifact_outputs.iter().map(|o| o.name.clone()).collect();
-                        started.cache_key = cache_key.map(|key| (key, artifacts));
-                        let abort = running.spawn(async move { (t, job.run().await) });
-                        live.insert(t, (abort, started));
-                    }
-                    Ok(Start::Cached(outputs)) => {
-                        started.cached = true;
-                        done.conclude(started, Ok(outputs), &mut scheduler, t, observe);
-                    }
-                    Err(failure) => done.conclude(started, Err(failure), &mut scheduler, t, observe),
-                }
-            }
-            if live.is_empty() {
-                break;
-            }
-            tokio::select! {
-                joined = running.join_next() => {
-                    let Some(Ok((t, result))) = joined else { continue };
-                    if let Some((_, started)) = live.remove(&t) {
-                        if let (Some(disk), Some((key, artifacts)), Ok(outputs)) = (&self.disk, &started.cache_key, &result) {
-                            disk.store_outputs(key, outputs, &options.run_dir.join(&run_id), artifacts);
-                        }
-                        done.conclude(started, result, &mut scheduler, t, observe);
-                    }
-                }
-                event = interrupts.next() => {
-                    stop.apply(&event, &mut scheduler, &interrupts, deadline, observe);
-                    stop.end_live(&event, &mut live, &mut done, &mut scheduler, deadline, observe);
-                }
-            }
-        }
-        // Wait for aborted attempts to be dropped (their staging directories go with them), then
-        // remove what is left of staging.
-        running.shutdown().await;
+        let ctx = RunCtx {
+            prepared: Arc::new(prepared.clone()),
+            options: options.clone(),
+            run_id: run_id.clone(),
+            disk: self.disk.clone(),
+            deadline,
+        };
+        let pool::Ended { scheduler, outputs, mut records, stop } = pool::drive(ctx, &mut interrupts, observe).await;
+        // Every attempt has been dropped with its worker: remove what is left of staging.
         let _ = std::fs::remove_dir_all(options.run_dir.join(&run_id).join("staging"));
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
-        let Done { mut records, outputs } = done;
         let tree = scheduler.tree();
+        records.resize(tree.tasks.len(), None);
         let tasks = tree
             .tasks_within(0)
             .into_iter()
@@ -422,79 +362,85 @@ impl Runner {
         }
         record
     }
-
-    /// Gets task `t` ready to run: its component and its inputs. Fails at once (kind `load` or
-    /// `input`) when either is missing. Also returns the notes for the task's log.
-    #[allow(clippy::too_many_arguments)]
-    fn attempt(
-        &self,
-        prepared: &Prepared,
-        tree: &Tree,
-        t: TaskIdx,
-        outputs: &[Option<IndexMap<String, Value>>],
-        final_status: Option<&FinalStatusRecord>,
-        run_id: &str,
-        options: &RunOptions,
-    ) -> (Result<Start, Failure>, Vec<LogLine>) {
-        let instance = &tree.tasks[t];
-        let task = &prepared.plan.tasks[instance.template];
-        let slot = &prepared.tasks[instance.template];
-        let logs: Vec<LogLine> =
-            slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
-        let component = match &slot.component {
-            Ok(component) => component,
-            Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
-        };
-        let Bound { inputs, values, artifacts } = match bind_inputs(prepared, tree, t, component, outputs, final_status)
-        {
-            Ok(bound) => bound,
-            Err(failure) => return (Err(failure), logs),
-        };
-        let artifact_outputs: Vec<OutputSlot> = component
-            .signature
-            .outputs
-            .iter()
-            .filter_map(|o| match &o.ty {
-                PortType::Artifact { kind, directory } => {
-                    Some(OutputSlot { name: o.name.clone(), kind: kind.clone(), directory: *directory })
-                }
-                _ => None,
-            })
-            .collect();
-        let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
-        let cache_key = match (&self.disk, cached) {
-            (Some(disk), true) => {
-                let key = output_cache_key(component, &values, &task.grants);
-                let names: Vec<String> = artifact_outputs.iter().map(|o| o.name.clone()).collect();
-                if let Some(outputs) = disk.outputs(&key, &options.run_dir.join(run_id), &instance.id, &names) {
-                    return (Ok(Start::Cached(outputs)), logs);
-                }
-                Some(key)
-            }
-            _ => None,
-        };
-        let limits = task.limits.over(&options.limits);
-        let job = Job {
-            component: component.clone(),
-            run_id: run_id.into(),
-            task_id: instance.id.clone(),
-            inputs,
-            limits,
-            grants: task.grants.clone(),
-            run_root: options.run_dir.join(run_id),
-            needs_dirs: !artifacts.is_empty()
-                || !artifact_outputs.is_empty()
-                || component.command.as_ref().is_some_and(|c| c.outputs.values().any(|o| o.from == OutputFrom::File)),
-            artifact_inputs: artifacts,
-            artifact_outputs,
-            retries: task.retries,
-            backoff: task.backoff,
-            progress: Arc::default(),
-        };
-        (Ok(Start::Run(Box::new(job), cache_key)), logs)
-    }
 }
 
+/// What a run fixes at its start, shared by its workers.
+struct RunCtx {
+    prepared: Arc<Prepared>,
+    options: RunOptions,
+    run_id: String,
+    /// The cache of task outputs (and compiled components).
+    disk: Option<CompileCache>,
+    /// The run's deadline, from the options or the pipeline.
+    deadline: Option<Duration>,
+}
+
+/// Gets task `t` ready to run: its component and its inputs. Fails at once (kind `load` or
+/// `input`) when either is missing. Also returns the notes for the task's log.
+fn prepare_task(
+    ctx: &RunCtx,
+    tree: &Tree,
+    t: TaskIdx,
+    outputs: &[Option<IndexMap<String, Value>>],
+    final_status: Option<&FinalStatusRecord>,
+) -> (Result<Start, Failure>, Vec<LogLine>) {
+    let (prepared, options, run_id) = (&*ctx.prepared, &ctx.options, ctx.run_id.as_str());
+    let instance = &tree.tasks[t];
+    let task = &prepared.plan.tasks[instance.template];
+    let slot = &prepared.tasks[instance.template];
+    let logs: Vec<LogLine> =
+        slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
+    let component = match &slot.component {
+        Ok(component) => component,
+        Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
+    };
+    let Bound { inputs, values, artifacts } = match bind_inputs(prepared, tree, t, component, outputs, final_status) {
+        Ok(bound) => bound,
+        Err(failure) => return (Err(failure), logs),
+    };
+    let artifact_outputs: Vec<OutputSlot> = component
+        .signature
+        .outputs
+        .iter()
+        .filter_map(|o| match &o.ty {
+            PortType::Artifact { kind, directory } => {
+                Some(OutputSlot { name: o.name.clone(), kind: kind.clone(), directory: *directory })
+            }
+            _ => None,
+        })
+        .collect();
+    let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
+    let cache_key = match (&ctx.disk, cached) {
+        (Some(disk), true) => {
+            let key = output_cache_key(component, &values, &task.grants);
+            let names: Vec<String> = artifact_outputs.iter().map(|o| o.name.clone()).collect();
+            if let Some(outputs) = disk.outputs(&key, &options.run_dir.join(run_id), &instance.id, &names) {
+                return (Ok(Start::Cached(outputs)), logs);
+            }
+            Some(key)
+        }
+        _ => None,
+    };
+    let limits = task.limits.over(&options.limits);
+    let job = Job {
+        component: component.clone(),
+        run_id: run_id.into(),
+        task_id: instance.id.clone(),
+        inputs,
+        limits,
+        grants: task.grants.clone(),
+        run_root: options.run_dir.join(run_id),
+        needs_dirs: !artifacts.is_empty()
+            || !artifact_outputs.is_empty()
+            || component.command.as_ref().is_some_and(|c| c.outputs.values().any(|o| o.from == OutputFrom::File)),
+        artifact_inputs: artifacts,
+        artifact_outputs,
+        retries: task.retries,
+        backoff: task.backoff,
+        progress: Arc::default(),
+    };
+    (Ok(Start::Run(Box::new(job), cache_key)), logs)
+}
 /// What a task produced: outputs or a failure.
 type TaskResult = Result<IndexMap<String, Value>, Failure>;
 
@@ -655,70 +601,10 @@ struct Started {
     progress: Option<Arc<std::sync::Mutex<Progress>>>,
     /// Whether its outputs came from the output cache (it did not run).
     cached: bool,
-    /// Where to store its outputs if it succeeds, when caching is on for it, and which of them
-    /// are artifacts.
-    cache_key: Option<(String, Vec<String>)>,
     started_at: String,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.
     logs: Vec<LogLine>,
-}
-
-/// What finished tasks left: their records and, for succeeded ones, their outputs.
-struct Done {
-    records: Vec<Option<TaskRecord>>,
-    outputs: Vec<Option<IndexMap<String, Value>>>,
-}
-
-impl Done {
-    /// Sizes the per-task state to the tree, after a loop expanded.
-    fn grow(&mut self, tree: &Tree) {
-        self.records.resize(tree.tasks.len(), None);
-        self.outputs.resize(tree.tasks.len(), None);
-    }
-
-    /// Records how task `t` ended and tells the scheduler and the observer. An attempt still
-    /// running (the task was interrupted) ends with the task's failure.
-    fn conclude(
-        &mut self,
-        started: Started,
-        result: TaskResult,
-        scheduler: &mut Scheduler<'_>,
-        t: TaskIdx,
-        observe: &mut dyn FnMut(Event<'_>),
-    ) {
-        let mut logs = started.logs;
-        let failure = result.as_ref().err().cloned();
-        let attempts = match &started.progress {
-            Some(progress) => {
-                let mut progress = progress.lock().unwrap();
-                let mut attempts = std::mem::take(&mut progress.attempts);
-                logs.append(&mut progress.logs);
-                if let Some((started_at, capture)) = progress.current.take() {
-                    attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
-                    logs.extend(capture.lines());
-                }
-                attempts
-            }
-            None if started.cached => Vec::new(),
-            None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
-        };
-        let mut record = task_record(
-            &scheduler.tree().tasks[t].id,
-            scheduler.spec(t),
-            attempts,
-            &result,
-            logs,
-            started.final_status,
-        );
-        record.cached = started.cached;
-        if let Ok(values) = &result {
-            self.outputs[t] = Some(values.clone());
-        }
-        observe(Event::TaskFinished(&record));
-        self.records[t] = Some(record);
-        scheduler.finish(t, result.map(|_| ()));
-    }
 }
 
 /// The record of a task that ran.
@@ -751,100 +637,9 @@ fn task_record(
     }
 }
 
-/// What interrupts have done to the run so far, for the record.
-#[derive(Default)]
-struct Stop {
-    cancel: Option<CancelRecord>,
-    aborted: bool,
-}
-
-impl Stop {
-    /// Applies an interrupt to the scheduler and the record, and tells the observer.
-    fn apply(
-        &mut self,
-        event: &Interrupt,
-        scheduler: &mut Scheduler<'_>,
-        interrupts: &Interrupts,
-        deadline: Option<Duration>,
-        observe: &mut dyn FnMut(Event<'_>),
-    ) {
-        let grace_ms = interrupts.grace().as_millis() as u64;
-        let grace = humantime::format_duration(interrupts.grace());
-        let message = match event {
-            Interrupt::Cancel(source) => {
-                scheduler.interrupt(Interruption::Cancel, source);
-                self.cancel.get_or_insert(CancelRecord { signal: source.clone(), grace_ms });
-                format!(
-                    "{source}: cancelling; body tasks stop, exit handlers run within {grace} (cancel again to abort)"
-                )
-            }
-            Interrupt::Deadline => {
-                scheduler.interrupt(Interruption::Deadline, "deadline");
-                self.cancel.get_or_insert(CancelRecord { signal: "deadline".into(), grace_ms });
-                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
-                format!("the run's deadline of {d} passed; body tasks stop, exit handlers run within {grace}")
-            }
-            Interrupt::Abort => {
-                let cause = self.cancel.as_ref().map(|c| c.signal.clone()).unwrap_or_else(|| "library".into());
-                scheduler.abort(SkipReason::Aborted, &cause);
-                self.aborted = true;
-                format!("{cause} again: aborting; running exit tasks stop")
-            }
-            Interrupt::GraceExpired => {
-                scheduler.abort(SkipReason::GraceExpired, "grace");
-                self.aborted = true;
-                format!("the grace period of {grace} ran out; running exit tasks stop")
-            }
-        };
-        observe(Event::Interrupted(&message));
-    }
-
-    /// Ends the running attempts that `event` stops (body tasks at a cancellation or the
-    /// deadline, every task at an abort), recording their failure.
-    #[allow(clippy::too_many_arguments)]
-    fn end_live(
-        &self,
-        event: &Interrupt,
-        live: &mut BTreeMap<TaskIdx, (AbortHandle, Started)>,
-        done: &mut Done,
-        scheduler: &mut Scheduler<'_>,
-        deadline: Option<Duration>,
-        observe: &mut dyn FnMut(Event<'_>),
-    ) {
-        let stopped: Vec<(TaskIdx, Failure)> = live
-            .keys()
-            .filter_map(|&t| self.failure_for(event, scheduler.spec(t).is_exit, deadline).map(|f| (t, f)))
-            .collect();
-        for (t, failure) in stopped {
-            let (abort, started) = live.remove(&t).expect("live");
-            abort.abort();
-            done.conclude(started, Err(failure), scheduler, t, observe);
-        }
-    }
-
-    /// How an interrupt ends a running attempt, if it does: body tasks stop at a cancellation
-    /// (`cancelled`) or the deadline (`timeout`); exit tasks only at an abort.
-    fn failure_for(&self, event: &Interrupt, is_exit: bool, deadline: Option<Duration>) -> Option<Failure> {
-        match (event, is_exit) {
-            (Interrupt::Cancel(source), false) => {
-                Some(Failure::new(FailureKind::Cancelled, format!("cancelled by {source}")))
-            }
-            (Interrupt::Deadline, false) => {
-                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
-                Some(Failure::new(FailureKind::Timeout, format!("the run's deadline of {d} passed while the task ran")))
-            }
-            (Interrupt::Abort, _) => Some(Failure::new(FailureKind::Cancelled, "aborted by a second cancellation")),
-            (Interrupt::GraceExpired, _) => {
-                Some(Failure::new(FailureKind::Cancelled, "the grace period ran out while the task ran"))
-            }
-            _ => None,
-        }
-    }
-}
-
 /// The record of a task that never ran: skipped, or failed before it could start (a loop
 /// whose items could not be had).
-fn unrun_record(scheduler: &Scheduler<'_>, t: TaskIdx) -> TaskRecord {
+fn unrun_record(scheduler: &Scheduler, t: TaskIdx) -> TaskRecord {
     let task = scheduler.spec(t);
     let (state, failure, skip) = match scheduler.status(t) {
         TaskStatus::Failed(f) => (TaskState::Failed, Some(f.clone()), None),

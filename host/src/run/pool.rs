@@ -1,0 +1,503 @@
+//! The worker pool that runs a pipeline's tasks. Up to `jobs` worker threads each schedule for
+//! themselves: a worker takes the run's lock, records the task it has just run, picks the next
+//! ready task and binds its inputs, then runs the attempt with the lock released, on its own
+//! single-threaded tokio runtime. No attempt changes thread, and the scheduling work is spread
+//! over every worker instead of queueing behind one runner thread.
+//!
+//! Workers start lazily: the first one at the start of the run, another only when a worker that
+//! has just picked a task finds one more ready and no idle worker to take it (a chain never
+//! starts a second thread). Idle workers wait on a condition variable.
+//!
+//! The coordinator ([`drive`], a future on the caller's runtime) handles interrupts: a
+//! cancellation, the deadline, an abort. It applies them under the lock and ends the live
+//! attempts they concern, on whichever worker runs them (each live task holds the sender of a
+//! channel its worker races the attempt against). It also hands progress to the observer every
+//! [`EVENT_TICK`], in the order it happened, so that workers never wait for the observer.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use tokio::sync::{Notify, oneshot};
+
+use super::bind::RunOracle;
+use super::{Event, Job, RunCtx, Start, Started, TaskResult, prepare_task, task_record};
+use crate::cancel::{Interrupt, Interrupts};
+use crate::record::{Attempt, CancelRecord, Failure, FailureKind, SkipReason, TaskRecord, now};
+use crate::scheduler::{Interruption, Scheduler, TaskIdx};
+
+/// How often the coordinator hands progress events to the observer while tasks run.
+pub const EVENT_TICK: Duration = Duration::from_millis(5);
+
+/// What a run leaves when its workers have gone.
+pub(super) struct Ended {
+    pub(super) scheduler: Scheduler,
+    /// Per task instance: the outputs of those that succeeded.
+    pub(super) outputs: Vec<Option<IndexMap<String, Value>>>,
+    /// Per task instance: the records of those that started.
+    pub(super) records: Vec<Option<TaskRecord>>,
+    pub(super) stop: Stop,
+}
+
+/// Runs the pipeline of `ctx` on a pool of workers until it is over, applying `interrupts` and
+/// telling `observe` what happens.
+pub(super) async fn drive(
+    ctx: RunCtx,
+    interrupts: &mut Interrupts,
+    observe: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Ended {
+    let scheduler = Scheduler::new(ctx.prepared.plan.clone());
+    let mut state = State {
+        outputs: vec![None; scheduler.tree().tasks.len()],
+        scheduler,
+        live: BTreeMap::new(),
+        handoff: VecDeque::new(),
+        notes: Vec::new(),
+        stop: Stop::default(),
+        workers: 1,
+        idle: 0,
+        over: false,
+    };
+    let mut records = Vec::new();
+    // A cancellation that came before the start applies before any task is picked.
+    while let Some(event) = interrupts.poll_now() {
+        let message = state.interrupt(&event, interrupts, ctx.deadline);
+        observe(Event::Interrupted(&message));
+        deliver(std::mem::take(&mut state.notes), &mut records, observe);
+    }
+    let shared = Arc::new(Shared {
+        ctx,
+        state: Mutex::new(state),
+        wake: Condvar::new(),
+        over: Notify::new(),
+        exited: Notify::new(),
+        threads: Mutex::new(Vec::new()),
+    });
+    spawn_worker(&shared).expect("wasmpipe cannot start a worker thread");
+
+    let mut tick = tokio::time::interval(EVENT_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = shared.over.notified() => break,
+            event = interrupts.next() => {
+                let (before, message, after) = {
+                    let mut state = shared.lock();
+                    let before = std::mem::take(&mut state.notes);
+                    let message = state.interrupt(&event, interrupts, shared.ctx.deadline);
+                    // Exit tasks may be ready now; idle workers look again.
+                    shared.wake.notify_all();
+                    (before, message, std::mem::take(&mut state.notes))
+                };
+                deliver(before, &mut records, observe);
+                observe(Event::Interrupted(&message));
+                deliver(after, &mut records, observe);
+            }
+            _ = tick.tick() => {
+                let notes = std::mem::take(&mut shared.lock().notes);
+                deliver(notes, &mut records, observe);
+            }
+        }
+    }
+    // Workers whose attempts an interrupt ended may still be dropping them (their artifact
+    // directories go with them): wait until the last worker has left, then join the threads.
+    if shared.lock().workers > 0 {
+        shared.exited.notified().await;
+    }
+    let threads = std::mem::take(&mut *shared.threads.lock().unwrap_or_else(PoisonError::into_inner));
+    for thread in threads {
+        let _ = thread.join();
+    }
+    let shared = Arc::into_inner(shared).expect("every worker thread has been joined");
+    let mut state = shared.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+    deliver(std::mem::take(&mut state.notes), &mut records, observe);
+    Ended { scheduler: state.scheduler, outputs: state.outputs, records, stop: state.stop }
+}
+
+/// Hands progress to the observer, and keeps the records of finished tasks.
+fn deliver(notes: Vec<Note>, records: &mut Vec<Option<TaskRecord>>, observe: &mut dyn FnMut(Event<'_>)) {
+    for note in notes {
+        match note {
+            Note::Started(id) => observe(Event::TaskStarted(&id)),
+            Note::Finished(t, record) => {
+                observe(Event::TaskFinished(&record));
+                if records.len() <= t {
+                    records.resize(t + 1, None);
+                }
+                records[t] = Some(*record);
+            }
+        }
+    }
+}
+
+/// What the workers and the coordinator share.
+struct Shared {
+    ctx: RunCtx,
+    state: Mutex<State>,
+    /// Idle workers wait here for work.
+    wake: Condvar,
+    /// Tells the coordinator that the run is over.
+    over: Notify,
+    /// Tells the coordinator that the last worker has left.
+    exited: Notify,
+    /// The worker threads, joined at the end of the run.
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A worker that panicked has had its task concluded (see `Leave`); the state is whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records what the calling worker has just run, then finds its next task: handed off by
+    /// another worker, or the scheduler's next ready one. Waits while nothing is ready but
+    /// tasks still run; None when the run is over. Also says whether the caller must start
+    /// another worker for a task it handed off.
+    fn next(&self, finished: Option<Finished>) -> Option<(Work, bool)> {
+        let mut state = self.lock();
+        if let Some(finished) = finished {
+            state.finish(finished);
+        }
+        loop {
+            if state.over {
+                return None;
+            }
+            if let Some(work) = state.take_handoff().or_else(|| state.start_next(&self.ctx)) {
+                let spawn = state.share(&self.ctx, &self.wake);
+                return Some((work, spawn));
+            }
+            if state.live.is_empty() {
+                state.over = true;
+                self.wake.notify_all();
+                self.over.notify_one();
+                return None;
+            }
+            state.idle += 1;
+            state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state.idle -= 1;
+        }
+    }
+}
+
+/// The run's mutable state: the scheduler, the outputs tasks read, and the tasks handed out.
+struct State {
+    scheduler: Scheduler,
+    outputs: Vec<Option<IndexMap<String, Value>>>,
+    /// Tasks handed to a worker (running, or waiting in `handoff`), by instance.
+    live: BTreeMap<TaskIdx, Live>,
+    /// Tasks picked for a worker that has not taken them yet.
+    handoff: VecDeque<Work>,
+    /// Progress not yet handed to the observer, in order.
+    notes: Vec<Note>,
+    stop: Stop,
+    /// Worker threads started and not yet left.
+    workers: usize,
+    /// Workers waiting for work.
+    idle: usize,
+    /// Set when nothing runs and nothing can start: workers leave.
+    over: bool,
+}
+
+/// A task handed to a worker: how it started, and the sender whose drop ends its attempt.
+struct Live {
+    started: Started,
+    _abort: oneshot::Sender<()>,
+}
+
+/// A task for a worker to run.
+struct Work {
+    t: TaskIdx,
+    job: Box<Job>,
+    /// The output-cache key to store the outputs under, and the names of the artifact outputs.
+    cache_key: Option<(String, Vec<String>)>,
+    /// Resolves when the task was ended from outside (an interrupt): drop the attempt.
+    abort: oneshot::Receiver<()>,
+}
+
+/// What a worker ran: the task's result, or None when an interrupt ended it first.
+struct Finished {
+    t: TaskIdx,
+    result: Option<TaskResult>,
+}
+
+/// Progress for the observer.
+enum Note {
+    Started(String),
+    Finished(TaskIdx, Box<TaskRecord>),
+}
+
+impl State {
+    /// A task another worker picked for this one, unless an interrupt has ended it since.
+    fn take_handoff(&mut self) -> Option<Work> {
+        while let Some(work) = self.handoff.pop_front() {
+            if self.live.contains_key(&work.t) {
+                return Some(work);
+            }
+        }
+        None
+    }
+
+    /// Starts the scheduler's next ready task, within `jobs`: binds its inputs and returns the
+    /// work to run. A task that cannot run (its component does not load, an input is missing)
+    /// or whose outputs come from the cache is concluded here, and the next one is tried.
+    fn start_next(&mut self, ctx: &RunCtx) -> Option<Work> {
+        loop {
+            if self.live.len() >= ctx.options.jobs.max(1) {
+                return None;
+            }
+            let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs };
+            let t = self.scheduler.next_ready_with(&mut oracle)?;
+            let tree = self.scheduler.tree();
+            self.outputs.resize(tree.tasks.len(), None);
+            self.notes.push(Note::Started(tree.tasks[t].id.clone()));
+            let final_status = self.scheduler.spec(t).is_exit.then(|| self.scheduler.final_status(t, &ctx.run_id));
+            let started_at = now();
+            let (start, logs) = prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref());
+            let mut started = Started { progress: None, cached: false, started_at, final_status, logs };
+            match start {
+                Ok(Start::Run(job, cache_key)) => {
+                    started.progress = Some(job.progress.clone());
+                    let cache_key =
+                        cache_key.map(|key| (key, job.artifact_outputs.iter().map(|o| o.name.clone()).collect()));
+                    let (abort_sender, abort) = oneshot::channel();
+                    self.live.insert(t, Live { started, _abort: abort_sender });
+                    return Some(Work { t, job, cache_key, abort });
+                }
+                Ok(Start::Cached(outputs)) => {
+                    started.cached = true;
+                    self.conclude(started, Ok(outputs), t);
+                }
+                Err(failure) => self.conclude(started, Err(failure), t),
+            }
+        }
+    }
+
+    /// After a worker picked its task: if one more is ready and a worker could take it (an
+    /// idle one, or one not started yet), picks it and hands it off. Returns true when the
+    /// caller must start a worker for it.
+    fn share(&mut self, ctx: &RunCtx, wake: &Condvar) -> bool {
+        let waiting = self.handoff.len();
+        let idle = self.idle > waiting;
+        if !idle && self.workers >= ctx.options.jobs {
+            return false;
+        }
+        let Some(work) = self.start_next(ctx) else {
+            return false;
+        };
+        self.handoff.push_back(work);
+        if idle {
+            wake.notify_one();
+            return false;
+        }
+        self.workers += 1;
+        true
+    }
+
+    /// Records what a worker ran, unless an interrupt concluded the task already.
+    fn finish(&mut self, finished: Finished) {
+        let Finished { t, result: Some(result) } = finished else {
+            return;
+        };
+        if let Some(live) = self.live.remove(&t) {
+            self.conclude(live.started, result, t);
+        }
+    }
+
+    /// Records how task `t` ended, for the observer and the run record, keeps its outputs for
+    /// its readers and tells the scheduler. An attempt still running (the task was
+    /// interrupted) ends with the task's failure.
+    fn conclude(&mut self, started: Started, result: TaskResult, t: TaskIdx) {
+        let mut logs = started.logs;
+        let failure = result.as_ref().err().cloned();
+        let attempts = match &started.progress {
+            Some(progress) => {
+                let mut progress = progress.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut attempts = std::mem::take(&mut progress.attempts);
+                logs.append(&mut progress.logs);
+                if let Some((started_at, capture)) = progress.current.take() {
+                    attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
+                    logs.extend(capture.lines());
+                }
+                attempts
+            }
+            None if started.cached => Vec::new(),
+            None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
+        };
+        let mut record = task_record(
+            &self.scheduler.tree().tasks[t].id,
+            self.scheduler.spec(t),
+            attempts,
+            &result,
+            logs,
+            started.final_status,
+        );
+        record.cached = started.cached;
+        if let Ok(values) = &result {
+            self.outputs[t] = Some(values.clone());
+        }
+        self.notes.push(Note::Finished(t, Box::new(record)));
+        self.scheduler.finish(t, result.map(|_| ()));
+    }
+
+    /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends
+    /// (body tasks at a cancellation or the deadline, every task at an abort), whose attempts
+    /// are dropped by their workers. Returns the message for the observer.
+    fn interrupt(&mut self, event: &Interrupt, interrupts: &Interrupts, deadline: Option<Duration>) -> String {
+        let message = self.stop.apply(event, &mut self.scheduler, interrupts, deadline);
+        let stopped: Vec<(TaskIdx, Failure)> = self
+            .live
+            .keys()
+            .filter_map(|&t| Stop::failure_for(event, self.scheduler.spec(t).is_exit, deadline).map(|f| (t, f)))
+            .collect();
+        for (t, failure) in stopped {
+            let live = self.live.remove(&t).expect("live");
+            self.conclude(live.started, Err(failure), t);
+        }
+        message
+    }
+}
+
+/// Starts a worker thread (counted in `workers` by the caller).
+fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<()> {
+    let worker = shared.clone();
+    let thread = std::thread::Builder::new().name("wasmpipe-worker".into()).spawn(move || work(worker))?;
+    shared.threads.lock().unwrap_or_else(PoisonError::into_inner).push(thread);
+    Ok(())
+}
+
+/// A worker: takes tasks and runs their attempts on a runtime of its own until the run is over.
+fn work(shared: Arc<Shared>) {
+    let mut leave = Leave { shared: shared.clone(), current: None };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("wasmpipe cannot start a worker's async runtime");
+    let mut finished = None;
+    while let Some((work, spawn)) = shared.next(finished.take()) {
+        if spawn && spawn_worker(&shared).is_err() {
+            // The task handed off waits for the next worker that is free.
+            shared.lock().workers -= 1;
+        }
+        leave.current = Some(work.t);
+        finished = Some(runtime.block_on(run_work(&shared.ctx, work)));
+        leave.current = None;
+    }
+    // Blocking work a guest started (file I/O) finishes on its own.
+    runtime.shutdown_background();
+}
+
+/// Runs a task's attempts, unless an interrupt ends it first; stores its outputs in the
+/// output cache when it succeeded and caching is on for it.
+async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
+    let Work { t, job, cache_key, abort } = work;
+    let result = tokio::select! {
+        biased;
+        _ = abort => None,
+        result = job.run() => Some(result),
+    };
+    if let (Some(disk), Some((key, artifacts)), Some(Ok(outputs))) = (&ctx.disk, &cache_key, &result) {
+        disk.store_outputs(key, outputs, &ctx.options.run_dir.join(&ctx.run_id), artifacts);
+    }
+    Finished { t, result }
+}
+
+/// Leaves the pool when a worker ends, however it ends: a worker that panicked fails the task
+/// it was running (kind `error`), so that the run still ends and its record is whole.
+struct Leave {
+    shared: Arc<Shared>,
+    current: Option<TaskIdx>,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        if let Some(t) = self.current
+            && let Some(live) = state.live.remove(&t)
+        {
+            let failure = Failure::new(FailureKind::Error, "wasmpipe's worker running this task failed (a bug)");
+            state.conclude(live.started, Err(failure), t);
+            self.shared.wake.notify_all();
+        }
+        state.workers -= 1;
+        if state.workers == 0 {
+            if !state.over {
+                // No worker is left to finish the run (each one failed): end it as it stands.
+                state.over = true;
+                self.shared.over.notify_one();
+            }
+            self.shared.exited.notify_one();
+        }
+    }
+}
+
+/// What interrupts have done to the run so far, for the record.
+#[derive(Default)]
+pub(super) struct Stop {
+    pub(super) cancel: Option<CancelRecord>,
+    pub(super) aborted: bool,
+}
+
+impl Stop {
+    /// Applies an interrupt to the scheduler and the record; returns the message for the
+    /// observer.
+    fn apply(
+        &mut self,
+        event: &Interrupt,
+        scheduler: &mut Scheduler,
+        interrupts: &Interrupts,
+        deadline: Option<Duration>,
+    ) -> String {
+        let grace_ms = interrupts.grace().as_millis() as u64;
+        let grace = humantime::format_duration(interrupts.grace());
+        match event {
+            Interrupt::Cancel(source) => {
+                scheduler.interrupt(Interruption::Cancel, source);
+                self.cancel.get_or_insert(CancelRecord { signal: source.clone(), grace_ms });
+                format!(
+                    "{source}: cancelling; body tasks stop, exit handlers run within {grace} (cancel again to abort)"
+                )
+            }
+            Interrupt::Deadline => {
+                scheduler.interrupt(Interruption::Deadline, "deadline");
+                self.cancel.get_or_insert(CancelRecord { signal: "deadline".into(), grace_ms });
+                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
+                format!("the run's deadline of {d} passed; body tasks stop, exit handlers run within {grace}")
+            }
+            Interrupt::Abort => {
+                let cause = self.cancel.as_ref().map(|c| c.signal.clone()).unwrap_or_else(|| "library".into());
+                scheduler.abort(SkipReason::Aborted, &cause);
+                self.aborted = true;
+                format!("{cause} again: aborting; running exit tasks stop")
+            }
+            Interrupt::GraceExpired => {
+                scheduler.abort(SkipReason::GraceExpired, "grace");
+                self.aborted = true;
+                format!("the grace period of {grace} ran out; running exit tasks stop")
+            }
+        }
+    }
+
+    /// How an interrupt ends a running attempt, if it does: body tasks stop at a cancellation
+    /// (`cancelled`) or the deadline (`timeout`); exit tasks only at an abort.
+    fn failure_for(event: &Interrupt, is_exit: bool, deadline: Option<Duration>) -> Option<Failure> {
+        match (event, is_exit) {
+            (Interrupt::Cancel(source), false) => {
+                Some(Failure::new(FailureKind::Cancelled, format!("cancelled by {source}")))
+            }
+            (Interrupt::Deadline, false) => {
+                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
+                Some(Failure::new(FailureKind::Timeout, format!("the run's deadline of {d} passed while the task ran")))
+            }
+            (Interrupt::Abort, _) => Some(Failure::new(FailureKind::Cancelled, "aborted by a second cancellation")),
+            (Interrupt::GraceExpired, _) => {
+                Some(Failure::new(FailureKind::Cancelled, "the grace period ran out while the task ran"))
+            }
+            _ => None,
+        }
+    }
+}
