@@ -192,3 +192,47 @@ async fn a_pipeline_built_in_rust_runs_and_is_validated() {
     assert_eq!(errors[0].file, "<built>");
     assert!(errors[0].message.contains("task `late` uses component `nowhere`"), "{errors:?}");
 }
+
+/// Ensures that with several workers (a 200-iteration loop, four jobs) the observer hears of
+/// every task exactly once as started and once as finished, each start before its finish, the
+/// finish carrying the record's own outcome; and that the fan-in sees every iteration.
+#[tokio::test]
+async fn progress_from_several_workers_arrives_once_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<i64> = (0..200).collect();
+    let pipeline = serde_json::json!({
+        "version": 1,
+        "name": "workers",
+        "components": {"add": {"path": art::ADD}, "sum": {"path": art::SUM}},
+        "steps": [
+            {"parallel_for": {"name": "fan", "items": items, "steps": [
+                {"task": "inc", "component": "add", "inputs": {"a": "{{item}}"}},
+            ]}},
+            {"task": "total", "component": "sum", "inputs": {"values": "{{tasks.inc.output}}"}},
+        ],
+    });
+    let file = dir.path().join("pipeline.json");
+    std::fs::write(&file, serde_json::to_vec(&pipeline).unwrap()).unwrap();
+    let runner = runner();
+    let options = RunOptions { run_dir: dir.path().join("runs"), jobs: 4, write_record: false, ..RunOptions::default() };
+    let prepared = runner.prepare_file(&file, &options).await.unwrap();
+    let mut started = std::collections::HashSet::new();
+    let mut finished = std::collections::HashMap::new();
+    let record = runner
+        .run(&prepared, &options, &mut |event| match event {
+            Event::TaskStarted(id) => assert!(started.insert(id.to_string()), "{id} started twice"),
+            Event::TaskFinished(t) => {
+                assert!(started.contains(&t.id), "{} finished before it started", t.id);
+                assert!(finished.insert(t.id.clone(), t.state).is_none(), "{} finished twice", t.id);
+            }
+            Event::Interrupted(message) => panic!("nothing interrupts this run: {message}"),
+        })
+        .await;
+    assert_eq!(record.state, RunState::Succeeded);
+    assert_eq!(record.tasks.len(), 201);
+    assert_eq!(finished.len(), 201);
+    for task in &record.tasks {
+        assert_eq!(finished[&task.id], task.state, "{}", task.id);
+    }
+    assert_eq!(record.task("total").unwrap().outputs["output"], 20_100, "the sum of 1..=200");
+}
