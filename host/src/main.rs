@@ -194,6 +194,11 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// mimalloc: per-thread heaps that do not grow and shrink the process's mappings, so that
+/// workers do not stall each other on the kernel's memory-map lock (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Tasks run on the run's worker threads (each with a runtime of its own); this runtime only
