@@ -214,7 +214,8 @@ async fn progress_from_several_workers_arrives_once_and_in_order() {
     let file = dir.path().join("pipeline.json");
     std::fs::write(&file, serde_json::to_vec(&pipeline).unwrap()).unwrap();
     let runner = runner();
-    let options = RunOptions { run_dir: dir.path().join("runs"), jobs: 4, write_record: false, ..RunOptions::default() };
+    let options =
+        RunOptions { run_dir: dir.path().join("runs"), jobs: 4, write_record: false, ..RunOptions::default() };
     let prepared = runner.prepare_file(&file, &options).await.unwrap();
     let mut started = std::collections::HashSet::new();
     let mut finished = std::collections::HashMap::new();

@@ -4,6 +4,7 @@
 //! These types are the source of `schemas/run-record.schema.json`; the field names are a
 //! stable contract (SPEC, "Contracts").
 
+use std::io::Write;
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -254,9 +255,11 @@ impl RunRecord {
     pub fn write_atomically(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(".record.json.tmp");
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
-        std::fs::write(&tmp, bytes)?;
+        // Streamed to the file: a 10,000-task record is megabytes, not worth building in memory.
+        let mut file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
+        serde_json::to_writer_pretty(&mut file, self).map_err(std::io::Error::other)?;
+        file.write_all(b"\n")?;
+        file.into_inner().map_err(|e| e.into_error())?;
         std::fs::rename(&tmp, dir.join("record.json"))
     }
 }

@@ -335,7 +335,7 @@ impl Runner {
         let tasks = tree
             .tasks_within(0)
             .into_iter()
-            .map(|t| records[t].take().unwrap_or_else(|| unrun_record(&scheduler, t)))
+            .map(|t| records[t].take().map(|r| *r).unwrap_or_else(|| unrun_record(&scheduler, t)))
             .collect();
         let record = RunRecord {
             run_id: run_id.clone(),

@@ -37,8 +37,8 @@ pub(super) struct Ended {
     pub(super) scheduler: Scheduler,
     /// Per task instance: the outputs of those that succeeded.
     pub(super) outputs: Vec<Option<IndexMap<String, Value>>>,
-    /// Per task instance: the records of those that started.
-    pub(super) records: Vec<Option<TaskRecord>>,
+    /// Per task instance: the records of those that started (boxed: moved, never copied).
+    pub(super) records: Vec<Option<Box<TaskRecord>>>,
     pub(super) stop: Stop,
 }
 
@@ -119,7 +119,7 @@ pub(super) async fn drive(
 }
 
 /// Hands progress to the observer, and keeps the records of finished tasks.
-fn deliver(notes: Vec<Note>, records: &mut Vec<Option<TaskRecord>>, observe: &mut dyn FnMut(Event<'_>)) {
+fn deliver(notes: Vec<Note>, records: &mut Vec<Option<Box<TaskRecord>>>, observe: &mut dyn FnMut(Event<'_>)) {
     for note in notes {
         match note {
             Note::Started(id) => observe(Event::TaskStarted(&id)),
@@ -128,7 +128,7 @@ fn deliver(notes: Vec<Note>, records: &mut Vec<Option<TaskRecord>>, observe: &mu
                 if records.len() <= t {
                     records.resize(t + 1, None);
                 }
-                records[t] = Some(*record);
+                records[t] = Some(record);
             }
         }
     }
