@@ -25,6 +25,10 @@ use wasmpipe::sandbox::{self, Limits};
 use wasmpipe::wit::types;
 use wasmpipe_test_artifacts as art;
 
+/// The allocator the CLI uses, so that in-process figures match whole-process ones.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }

@@ -16,7 +16,6 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -73,8 +72,7 @@ pub(super) async fn drive(
         state: Mutex::new(state),
         wake: Condvar::new(),
         over: Notify::new(),
-        exited: Notify::new(),
-        threads: Mutex::new(Vec::new()),
+        exited: Arc::new(Notify::new()),
     });
     spawn_worker(&shared).expect("wasmpipe cannot start a worker thread");
 
@@ -104,15 +102,21 @@ pub(super) async fn drive(
         }
     }
     // Workers whose attempts an interrupt ended may still be dropping them (their artifact
-    // directories go with them): wait until the last worker has left, then join the threads.
+    // directories go with them): wait until the last worker has left.
     if shared.lock().workers > 0 {
-        shared.exited.notified().await;
+        shared.exited.clone().notified().await;
     }
-    let threads = std::mem::take(&mut *shared.threads.lock().unwrap_or_else(PoisonError::into_inner));
-    for thread in threads {
-        let _ = thread.join();
-    }
-    let shared = Arc::into_inner(shared).expect("every worker thread has been joined");
+    // The other workers let go right after they count themselves out: a few instructions.
+    let mut shared = shared;
+    let shared = loop {
+        match Arc::try_unwrap(shared) {
+            Ok(shared) => break shared,
+            Err(back) => {
+                shared = back;
+                std::thread::yield_now();
+            }
+        }
+    };
     let mut state = shared.state.into_inner().unwrap_or_else(PoisonError::into_inner);
     deliver(std::mem::take(&mut state.notes), &mut records, observe);
     Ended { scheduler: state.scheduler, outputs: state.outputs, records, stop: state.stop }
@@ -142,10 +146,9 @@ struct Shared {
     wake: Condvar,
     /// Tells the coordinator that the run is over.
     over: Notify,
-    /// Tells the coordinator that the last worker has left.
-    exited: Notify,
-    /// The worker threads, joined at the end of the run.
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Tells the coordinator that the last worker has left (apart, so that the last worker
+    /// can say so after it has let go of the rest).
+    exited: Arc<Notify>,
 }
 
 impl Shared {
@@ -362,33 +365,26 @@ impl State {
     }
 }
 
-/// Starts a worker thread (counted in `workers` by the caller).
+/// Starts a worker (counted in `workers` by the caller) on a thread kept from an earlier run,
+/// or on a new one.
 fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<()> {
     let worker = shared.clone();
-    let thread = std::thread::Builder::new().name("wasmpipe-worker".into()).spawn(move || work(worker))?;
-    shared.threads.lock().unwrap_or_else(PoisonError::into_inner).push(thread);
-    Ok(())
+    super::threads::run(Box::new(move |runtime| work(worker, runtime)))
 }
 
-/// A worker: takes tasks and runs their attempts on a runtime of its own until the run is over.
-fn work(shared: Arc<Shared>) {
-    let mut leave = Leave { shared: shared.clone(), current: None };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("wasmpipe cannot start a worker's async runtime");
+/// A worker: takes tasks and runs their attempts on its thread's runtime until the run is over.
+fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
+    let mut leave = Leave { shared: Some(shared), current: None };
     let mut finished = None;
-    while let Some((work, spawn)) = shared.next(finished.take()) {
-        if spawn && spawn_worker(&shared).is_err() {
+    while let Some((work, spawn)) = leave.shared().next(finished.take()) {
+        if spawn && spawn_worker(leave.shared()).is_err() {
             // The task handed off waits for the next worker that is free.
-            shared.lock().workers -= 1;
+            leave.shared().lock().workers -= 1;
         }
         leave.current = Some(work.t);
-        finished = Some(runtime.block_on(run_work(&shared.ctx, work)));
+        finished = Some(runtime.block_on(run_work(&leave.shared().ctx, work)));
         leave.current = None;
     }
-    // Blocking work a guest started (file I/O) finishes on its own.
-    runtime.shutdown_background();
 }
 
 /// Runs a task's attempts, unless an interrupt ends it first; stores its outputs in the
@@ -409,28 +405,41 @@ async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
 /// Leaves the pool when a worker ends, however it ends: a worker that panicked fails the task
 /// it was running (kind `error`), so that the run still ends and its record is whole.
 struct Leave {
-    shared: Arc<Shared>,
+    /// The worker's only handle on the run (taken when it leaves).
+    shared: Option<Arc<Shared>>,
     current: Option<TaskIdx>,
+}
+
+impl Leave {
+    fn shared(&self) -> &Arc<Shared> {
+        self.shared.as_ref().expect("taken only when the worker leaves")
+    }
 }
 
 impl Drop for Leave {
     fn drop(&mut self) {
-        let mut state = self.shared.lock();
-        if let Some(t) = self.current
-            && let Some(live) = state.live.remove(&t)
-        {
-            let failure = Failure::new(FailureKind::Error, "wasmpipe's worker running this task failed (a bug)");
-            state.conclude(live.started, Err(failure), t);
-            self.shared.wake.notify_all();
-        }
-        state.workers -= 1;
-        if state.workers == 0 {
-            if !state.over {
+        let shared = self.shared.take().expect("left once");
+        let last = {
+            let mut state = shared.lock();
+            if let Some(t) = self.current
+                && let Some(live) = state.live.remove(&t)
+            {
+                let failure = Failure::new(FailureKind::Error, "wasmpipe's worker running this task failed (a bug)");
+                state.conclude(live.started, Err(failure), t);
+                shared.wake.notify_all();
+            }
+            state.workers -= 1;
+            if state.workers == 0 && !state.over {
                 // No worker is left to finish the run (each one failed): end it as it stands.
                 state.over = true;
-                self.shared.over.notify_one();
+                shared.over.notify_one();
             }
-            self.shared.exited.notify_one();
+            state.workers == 0
+        };
+        let exited = shared.exited.clone();
+        drop(shared);
+        if last {
+            exited.notify_one();
         }
     }
 }

@@ -1,0 +1,67 @@
+//! Worker threads kept between runs. Starting a thread and its tokio runtime costs tens of
+//! microseconds, as much as several tasks; a library that runs many short pipelines (or a
+//! benchmark) would pay it on every run. A thread whose work is done parks here with its
+//! runtime for [`PARK_FOR`], and the next run's worker starts on it; a thread parked longer
+//! ends.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+
+/// How long a thread waits for new work before it ends.
+pub const PARK_FOR: Duration = Duration::from_secs(10);
+
+/// Work for a thread: it gets the thread's runtime.
+pub type Work = Box<dyn FnOnce(&Runtime) + Send>;
+
+/// The parked threads: an id each, and the sender of their work.
+static PARKED: Mutex<Vec<(u64, Sender<Work>)>> = Mutex::new(Vec::new());
+
+/// Runs `work` on a parked thread, or on a new one.
+pub fn run(mut work: Work) -> std::io::Result<()> {
+    loop {
+        let parked = PARKED.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some((_, thread)) = parked else { break };
+        // A thread that ended after its wait has dropped its receiver: the work comes back.
+        match thread.send(work) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::SendError(back)) => work = back,
+        }
+    }
+    static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (sender, receiver) = mpsc::channel();
+    sender.send(work).expect("the receiver is here");
+    std::thread::Builder::new().name("wasmpipe-worker".into()).spawn(move || serve(id, sender, receiver))?;
+    Ok(())
+}
+
+/// A thread's life: a runtime, then work after work, parking in between.
+fn serve(id: u64, sender: Sender<Work>, receiver: Receiver<Work>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("wasmpipe cannot start a worker's async runtime");
+    // The first work is already queued.
+    loop {
+        match receiver.recv_timeout(PARK_FOR) {
+            Ok(work) => {
+                work(&runtime);
+                PARKED.lock().unwrap_or_else(|e| e.into_inner()).push((id, sender.clone()));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Leave only if no run has taken this thread meanwhile (its work is on the way).
+                let mut parked = PARKED.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(i) = parked.iter().position(|(other, _)| *other == id) {
+                    parked.swap_remove(i);
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // Blocking work a guest started (file I/O) finishes on its own.
+    runtime.shutdown_background();
+}
