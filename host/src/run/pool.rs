@@ -1,22 +1,26 @@
-//! The worker pool that runs a pipeline's tasks. Up to `jobs` worker threads each schedule for
+//! The worker pool that runs a pipeline's tasks. Up to `jobs` workers each schedule for
 //! themselves: a worker takes the run's lock, records the task it has just run, picks the next
-//! ready task and binds its inputs, then runs the attempt with the lock released, on its own
-//! single-threaded tokio runtime. No attempt changes thread, and the scheduling work is spread
-//! over every worker instead of queueing behind one runner thread.
+//! ready task and binds its inputs, then runs the attempt with the lock released. No attempt
+//! changes thread, and the scheduling work is spread over every worker instead of queueing
+//! behind one runner loop.
 //!
-//! Workers start lazily: the first one at the start of the run, another only when a worker that
-//! has just picked a task finds one more ready and no idle worker to take it (a chain never
-//! starts a second thread). Idle workers wait on a condition variable.
+//! The first worker is the caller's own task ([`drive`]): a run whose tasks come one after
+//! another (a chain) never wakes another thread. It runs tasks until it finds none ready while
+//! others still run; then it retires and only coordinates. Other workers start lazily, on
+//! threads kept between runs (`threads.rs`), each with a single-threaded tokio runtime: only
+//! when a worker that has just picked a task finds one more ready and no idle worker to take
+//! it. Idle workers wait on a condition variable.
 //!
-//! The coordinator ([`drive`], a future on the caller's runtime) handles interrupts: a
-//! cancellation, the deadline, an abort. It applies them under the lock and ends the live
-//! attempts they concern, on whichever worker runs them (each live task holds the sender of a
-//! channel its worker races the attempt against). It also hands progress to the observer every
-//! [`EVENT_TICK`], in the order it happened, so that workers never wait for the observer.
+//! The coordinator (the caller's task, between and during its own attempts) handles
+//! interrupts: a cancellation, the deadline, an abort. It applies them under the lock and ends
+//! the live attempts they concern, on whichever worker runs them (each live task holds the
+//! sender of a channel its worker races the attempt against). It also hands progress to the
+//! observer every [`EVENT_TICK`], in the order it happened, so that workers never wait for the
+//! observer.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -74,33 +78,47 @@ pub(super) async fn drive(
         over: Notify::new(),
         exited: Arc::new(Notify::new()),
     });
-    spawn_worker(&shared).expect("wasmpipe cannot start a worker thread");
-
     let mut tick = tokio::time::interval(EVENT_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut coordinator = Coordinator { shared: &shared, records, observe, interrupts, delivered: Instant::now() };
+
+    // The caller's task is the first worker: a run whose tasks come one after another (a
+    // chain) never wakes another thread. It runs tasks until it finds none ready (others are
+    // still running: it retires and only coordinates) or the run is over.
+    let mut finished = None;
+    while let Some((work, spawn)) = shared.next_inline(finished.take()) {
+        if spawn && spawn_worker(&shared).is_err() {
+            shared.lock().workers -= 1;
+        }
+        let attempt = run_work(&shared.ctx, work);
+        tokio::pin!(attempt);
+        // A spinning or sleeping guest yields, at least at every epoch tick: interrupts and
+        // progress are seen while it runs.
+        let result = loop {
+            tokio::select! {
+                biased;
+                result = &mut attempt => break result,
+                event = coordinator.interrupts.next() => coordinator.interrupt(event),
+                _ = tick.tick() => coordinator.deliver(),
+            }
+        };
+        finished = Some(result);
+        while let Some(event) = coordinator.interrupts.poll_now() {
+            coordinator.interrupt(event);
+        }
+        if coordinator.delivered.elapsed() >= EVENT_TICK {
+            coordinator.deliver();
+        }
+    }
     loop {
         tokio::select! {
             biased;
             _ = shared.over.notified() => break,
-            event = interrupts.next() => {
-                let (before, message, after) = {
-                    let mut state = shared.lock();
-                    let before = std::mem::take(&mut state.notes);
-                    let message = state.interrupt(&event, interrupts, shared.ctx.deadline);
-                    // Exit tasks may be ready now; idle workers look again.
-                    shared.wake.notify_all();
-                    (before, message, std::mem::take(&mut state.notes))
-                };
-                deliver(before, &mut records, observe);
-                observe(Event::Interrupted(&message));
-                deliver(after, &mut records, observe);
-            }
-            _ = tick.tick() => {
-                let notes = std::mem::take(&mut shared.lock().notes);
-                deliver(notes, &mut records, observe);
-            }
+            event = coordinator.interrupts.next() => coordinator.interrupt(event),
+            _ = tick.tick() => coordinator.deliver(),
         }
     }
+    let Coordinator { mut records, observe, .. } = coordinator;
     // Workers whose attempts an interrupt ended may still be dropping them (their artifact
     // directories go with them): wait until the last worker has left.
     if shared.lock().workers > 0 {
@@ -138,6 +156,41 @@ fn deliver(notes: Vec<Note>, records: &mut Vec<Option<Box<TaskRecord>>>, observe
     }
 }
 
+/// The coordinator's side of a run: it applies interrupts and hands progress to the observer.
+struct Coordinator<'a, 'o> {
+    shared: &'a Shared,
+    records: Vec<Option<Box<TaskRecord>>>,
+    observe: &'o mut (dyn FnMut(Event<'_>) + Send),
+    interrupts: &'a mut Interrupts,
+    /// When progress was last handed to the observer.
+    delivered: Instant,
+}
+
+impl Coordinator<'_, '_> {
+    /// Applies an interrupt under the lock; the observer hears of it after what came before it
+    /// and before the tasks it ended.
+    fn interrupt(&mut self, event: Interrupt) {
+        let (before, message, after) = {
+            let mut state = self.shared.lock();
+            let before = std::mem::take(&mut state.notes);
+            let message = state.interrupt(&event, self.interrupts, self.shared.ctx.deadline);
+            // Exit tasks may be ready now; idle workers look again.
+            self.shared.wake.notify_all();
+            (before, message, std::mem::take(&mut state.notes))
+        };
+        deliver(before, &mut self.records, self.observe);
+        (self.observe)(Event::Interrupted(&message));
+        deliver(after, &mut self.records, self.observe);
+    }
+
+    /// Hands the progress gathered so far to the observer.
+    fn deliver(&mut self) {
+        let notes = std::mem::take(&mut self.shared.lock().notes);
+        deliver(notes, &mut self.records, self.observe);
+        self.delivered = Instant::now();
+    }
+}
+
 /// What the workers and the coordinator share.
 struct Shared {
     ctx: RunCtx,
@@ -167,24 +220,65 @@ impl Shared {
             state.finish(finished);
         }
         loop {
-            if state.over {
-                return None;
+            match self.step(&mut state) {
+                Step::Work(work, spawn) => return Some((work, spawn)),
+                Step::Over => return None,
+                Step::Wait => {
+                    state.idle += 1;
+                    state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    state.idle -= 1;
+                }
             }
-            if let Some(work) = state.take_handoff().or_else(|| state.start_next(&self.ctx)) {
-                let spawn = state.share(&self.ctx, &self.wake);
-                return Some((work, spawn));
-            }
-            if state.live.is_empty() {
-                state.over = true;
-                self.wake.notify_all();
-                self.over.notify_one();
-                return None;
-            }
-            state.idle += 1;
-            state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
-            state.idle -= 1;
         }
     }
+
+    /// [`Shared::next`] for the coordinator's own turn as a worker, which never waits: when
+    /// nothing is ready it retires from the pool (the workers running the live tasks go on).
+    fn next_inline(&self, finished: Option<Finished>) -> Option<(Work, bool)> {
+        let mut state = self.lock();
+        if let Some(finished) = finished {
+            state.finish(finished);
+        }
+        match self.step(&mut state) {
+            Step::Work(work, spawn) => Some((work, spawn)),
+            Step::Over => {
+                state.workers -= 1;
+                None
+            }
+            Step::Wait => {
+                state.workers -= 1;
+                debug_assert!(state.workers > 0, "live tasks have workers");
+                None
+            }
+        }
+    }
+
+    /// What a free worker does next: a task (handed off, or the scheduler's next ready one),
+    /// wait (tasks still run, none is ready), or leave (the run is over).
+    fn step(&self, state: &mut State) -> Step {
+        if state.over {
+            return Step::Over;
+        }
+        if let Some(work) = state.take_handoff().or_else(|| state.start_next(&self.ctx)) {
+            let spawn = state.share(&self.ctx, &self.wake);
+            return Step::Work(work, spawn);
+        }
+        if state.live.is_empty() {
+            state.over = true;
+            self.wake.notify_all();
+            self.over.notify_one();
+            return Step::Over;
+        }
+        Step::Wait
+    }
+}
+
+/// What a free worker does next (see [`Shared::step`]).
+enum Step {
+    /// Run this task; start another worker first when the flag says so.
+    Work(Work, bool),
+    Wait,
+    Over,
 }
 
 /// The run's mutable state: the scheduler, the outputs tasks read, and the tasks handed out.
