@@ -5,6 +5,9 @@
 //! - `pipeline/chain20`: a whole 20-task chain through `Runner::run` (schedule, bind inputs,
 //!   run, record, write the record), per run; divide by 20 for the per-task cost;
 //!   `pipeline/chain20_in_memory` the same without writing the record to disk;
+//! - `pipeline/fanout20_in_memory_jobs2`, `pipeline/pfor20_in_memory_jobs2`: the other two
+//!   shapes of `bench/compare.sh` (20 independent tasks and a fan-in; a 20-item loop and a
+//!   fan-in), with two workers, without writing the record; divide by 21 per task;
 //! - `trap_to_exit_handler`: from a body task's trap to its exit task starting, read from the
 //!   run record's microsecond timestamps;
 //! - `pfor10k/jobs1`, `pfor10k/jobs2`: a 10,000-iteration `parallel_for` of `add` with a fan-in
@@ -97,8 +100,9 @@ fn engine_benches(c: &mut Criterion) {
 fn prepare(rt: &tokio::runtime::Runtime, runner: &Runner, dir: &Path, body: &str) -> wasmpipe::run::Prepared {
     let file = dir.join("pipeline.yaml");
     let text = format!(
-        "version: 1\nname: bench\ncomponents:\n  add: {{path: {:?}}}\n  fault: {{path: {:?}}}\n  exit_report: {{path: {:?}}}\nsteps:\n{body}",
+        "version: 1\nname: bench\ncomponents:\n  add: {{path: {:?}}}\n  sum: {{path: {:?}}}\n  fault: {{path: {:?}}}\n  exit_report: {{path: {:?}}}\nsteps:\n{body}",
         art::ADD,
+        art::SUM,
         art::FAULT,
         art::EXAMPLE_EXIT_REPORT
     );
@@ -131,6 +135,34 @@ fn pipeline_benches(c: &mut Criterion) {
         b.iter(|| {
             let record = rt.block_on(runner.run(&prepared, &in_memory, &mut |_| {}));
             assert_eq!(record.tasks[19].outputs["output"], 20);
+        })
+    });
+
+    // The other two shapes of `bench/compare.sh`, with two workers: 20 independent tasks and a
+    // fan-in after them; a 20-item loop and a fan-in of its outputs.
+    let two_jobs = RunOptions { jobs: 2, ..in_memory.clone() };
+    let mut fanout = String::new();
+    for i in 0..20 {
+        fanout.push_str(&format!("  - {{task: t{i}, component: add, inputs: {{a: {i}}}}}\n"));
+    }
+    let all: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
+    fanout.push_str(&format!(
+        "  - {{task: fan-in, component: add, inputs: {{a: \"{{{{tasks.t19.output}}}}\"}}, after: [{}]}}\n",
+        all.join(", ")
+    ));
+    let prepared = prepare(&rt, &runner, dir.path(), &fanout);
+    c.bench_function("pipeline/fanout20_in_memory_jobs2", |b| {
+        b.iter(|| {
+            let record = rt.block_on(runner.run(&prepared, &two_jobs, &mut |_| {}));
+            assert_eq!(record.task("fan-in").unwrap().outputs["output"], 21);
+        })
+    });
+    let pfor = "  - parallel_for:\n      name: fan\n      items: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]\n      steps:\n        - {task: inc, component: add, inputs: {a: \"{{item}}\"}}\n  - {task: total, component: sum, inputs: {values: \"{{tasks.inc.output}}\"}}\n";
+    let prepared = prepare(&rt, &runner, dir.path(), pfor);
+    c.bench_function("pipeline/pfor20_in_memory_jobs2", |b| {
+        b.iter(|| {
+            let record = rt.block_on(runner.run(&prepared, &two_jobs, &mut |_| {}));
+            assert_eq!(record.task("total").unwrap().outputs["output"], 210, "the sum of 1..=20");
         })
     });
 

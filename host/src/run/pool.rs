@@ -19,6 +19,7 @@
 //! observer.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,9 @@ use crate::scheduler::{Interruption, Scheduler, TaskIdx};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
 pub const EVENT_TICK: Duration = Duration::from_millis(5);
+
+/// How long a worker with nothing to do watches for work before it sleeps.
+const SPIN: Duration = Duration::from_micros(100);
 
 /// What a run leaves when its workers have gone.
 pub(super) struct Ended {
@@ -76,6 +80,7 @@ pub(super) async fn drive(
         state: Mutex::new(state),
         wake: Condvar::new(),
         over: Notify::new(),
+        generation: AtomicU64::new(0),
         exited: Arc::new(Notify::new()),
     });
     let mut tick = tokio::time::interval(EVENT_TICK);
@@ -175,6 +180,7 @@ impl Coordinator<'_, '_> {
             let before = std::mem::take(&mut state.notes);
             let message = state.interrupt(&event, self.interrupts, self.shared.ctx.deadline);
             // Exit tasks may be ready now; idle workers look again.
+            self.shared.changed();
             self.shared.wake.notify_all();
             (before, message, std::mem::take(&mut state.notes))
         };
@@ -199,6 +205,9 @@ struct Shared {
     wake: Condvar,
     /// Tells the coordinator that the run is over.
     over: Notify,
+    /// Counts changes under the lock that may let a waiting worker go on; spinning workers
+    /// watch it.
+    generation: AtomicU64,
     /// Tells the coordinator that the last worker has left (apart, so that the last worker
     /// can say so after it has let go of the rest).
     exited: Arc<Notify>,
@@ -218,6 +227,7 @@ impl Shared {
         let mut state = self.lock();
         if let Some(finished) = finished {
             state.finish(finished);
+            self.changed();
         }
         loop {
             match self.step(&mut state) {
@@ -225,9 +235,39 @@ impl Shared {
                 Step::Over => return None,
                 Step::Wait => {
                     state.idle += 1;
-                    state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    let seen = self.generation.load(Ordering::Acquire);
+                    drop(state);
+                    self.spin(seen);
+                    state = self.lock();
+                    // Every change happens under the lock: none since `seen` means none to miss.
+                    if self.generation.load(Ordering::Acquire) == seen {
+                        state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    }
                     state.idle -= 1;
                 }
+            }
+        }
+    }
+
+    /// Marks a change that may let a waiting worker go on (a task finished or was handed off,
+    /// an interrupt, the end of the run). Called under the lock.
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Waits up to [`SPIN`] for a change after `seen`, without sleeping: waking a sleeping
+    /// thread costs tens of microseconds, several tasks' worth.
+    fn spin(&self, seen: u64) {
+        let until = Instant::now() + SPIN;
+        loop {
+            for _ in 0..64 {
+                if self.generation.load(Ordering::Acquire) != seen {
+                    return;
+                }
+                std::hint::spin_loop();
+            }
+            if Instant::now() >= until {
+                return;
             }
         }
     }
@@ -238,17 +278,32 @@ impl Shared {
         let mut state = self.lock();
         if let Some(finished) = finished {
             state.finish(finished);
+            self.changed();
         }
-        match self.step(&mut state) {
-            Step::Work(work, spawn) => Some((work, spawn)),
-            Step::Over => {
-                state.workers -= 1;
-                None
-            }
-            Step::Wait => {
-                state.workers -= 1;
-                debug_assert!(state.workers > 0, "live tasks have workers");
-                None
+        let mut spun = false;
+        loop {
+            match self.step(&mut state) {
+                Step::Work(work, spawn) => return Some((work, spawn)),
+                Step::Over => {
+                    state.workers -= 1;
+                    return None;
+                }
+                Step::Wait if spun => {
+                    state.workers -= 1;
+                    debug_assert!(state.workers > 0, "live tasks have workers");
+                    return None;
+                }
+                // The task another worker runs may be short and make more ready: wait for it a
+                // moment, counted idle so that work is handed to this worker.
+                Step::Wait => {
+                    state.idle += 1;
+                    let seen = self.generation.load(Ordering::Acquire);
+                    drop(state);
+                    self.spin(seen);
+                    state = self.lock();
+                    state.idle -= 1;
+                    spun = true;
+                }
             }
         }
     }
@@ -261,10 +316,14 @@ impl Shared {
         }
         if let Some(work) = state.take_handoff().or_else(|| state.start_next(&self.ctx)) {
             let spawn = state.share(&self.ctx, &self.wake);
+            if !state.handoff.is_empty() {
+                self.changed();
+            }
             return Step::Work(work, spawn);
         }
         if state.live.is_empty() {
             state.over = true;
+            self.changed();
             self.wake.notify_all();
             self.over.notify_one();
             return Step::Over;
@@ -520,12 +579,14 @@ impl Drop for Leave {
             {
                 let failure = Failure::new(FailureKind::Error, "wasmpipe's worker running this task failed (a bug)");
                 state.conclude(live.started, Err(failure), t);
+                shared.changed();
                 shared.wake.notify_all();
             }
             state.workers -= 1;
             if state.workers == 0 && !state.over {
                 // No worker is left to finish the run (each one failed): end it as it stands.
                 state.over = true;
+                shared.changed();
                 shared.over.notify_one();
             }
             state.workers == 0
