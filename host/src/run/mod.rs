@@ -411,15 +411,9 @@ fn prepare_task(
         })
         .collect();
     let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
+    // The worker looks the key up, with the run's lock released (it reads files).
     let cache_key = match (&ctx.disk, cached) {
-        (Some(disk), true) => {
-            let key = output_cache_key(component, &values, &task.grants);
-            let names: Vec<String> = artifact_outputs.iter().map(|o| o.name.clone()).collect();
-            if let Some(outputs) = disk.outputs(&key, &options.run_dir.join(run_id), &instance.id, &names) {
-                return (Ok(Start::Cached(outputs)), logs);
-            }
-            Some(key)
-        }
+        (Some(_), true) => Some(output_cache_key(component, &values, &task.grants)),
         _ => None,
     };
     let limits = task.limits.over(&options.limits);
@@ -440,7 +434,7 @@ fn prepare_task(
         backoff: task.backoff,
         progress: Arc::default(),
     };
-    (Ok(Start::Run(Box::new(job), cache_key)), logs)
+    (Ok((Box::new(job), cache_key)), logs)
 }
 /// What a task produced: outputs or a failure.
 type TaskResult = Result<IndexMap<String, Value>, Failure>;
@@ -541,6 +535,7 @@ impl Job {
                 let mut progress = self.progress.lock().unwrap();
                 let (started_at, _) = progress.current.take().expect("set above");
                 let failure = outcome.result.as_ref().err().cloned();
+                progress.attempts.reserve_exact(1);
                 progress.attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
                 progress.logs.extend(outcome.logs);
                 match failure {
@@ -572,12 +567,9 @@ impl Job {
     }
 }
 
-/// How a task starts: it runs (with the key to store its outputs under, if cached), or its
-/// outputs come from the cache.
-enum Start {
-    Run(Box<Job>, Option<String>),
-    Cached(IndexMap<String, Value>),
-}
+/// A task ready to run, with the output-cache key to look up and store its outputs under
+/// (when caching is on for it).
+type Start = (Box<Job>, Option<String>);
 
 /// The output-cache key of a task: its component's content, its resolved inputs and what it
 /// is granted of the host (which can change what it computes).

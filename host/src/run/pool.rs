@@ -28,7 +28,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
 use super::bind::RunOracle;
-use super::{Event, Job, RunCtx, Start, Started, TaskResult, prepare_task, task_record};
+use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 use crate::cancel::{Interrupt, Interrupts};
 use crate::record::{Attempt, CancelRecord, Failure, FailureKind, SkipReason, TaskRecord, now};
 use crate::scheduler::{Interruption, Scheduler, TaskIdx};
@@ -379,6 +379,8 @@ struct Work {
 struct Finished {
     t: TaskIdx,
     result: Option<TaskResult>,
+    /// The outputs came from the output cache: the task did not run.
+    cached: bool,
 }
 
 /// Progress for the observer.
@@ -416,17 +418,13 @@ impl State {
             let (start, logs) = prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref());
             let mut started = Started { progress: None, cached: false, started_at, final_status, logs };
             match start {
-                Ok(Start::Run(job, cache_key)) => {
+                Ok((job, cache_key)) => {
                     started.progress = Some(job.progress.clone());
                     let cache_key =
                         cache_key.map(|key| (key, job.artifact_outputs.iter().map(|o| o.name.clone()).collect()));
                     let (abort_sender, abort) = oneshot::channel();
                     self.live.insert(t, Live { started, _abort: abort_sender });
                     return Some(Work { t, job, cache_key, abort });
-                }
-                Ok(Start::Cached(outputs)) => {
-                    started.cached = true;
-                    self.conclude(started, Ok(outputs), t);
                 }
                 Err(failure) => self.conclude(started, Err(failure), t),
             }
@@ -456,10 +454,11 @@ impl State {
 
     /// Records what a worker ran, unless an interrupt concluded the task already.
     fn finish(&mut self, finished: Finished) {
-        let Finished { t, result: Some(result) } = finished else {
+        let Finished { t, result: Some(result), cached } = finished else {
             return;
         };
-        if let Some(live) = self.live.remove(&t) {
+        if let Some(mut live) = self.live.remove(&t) {
+            live.started.cached = cached;
             self.conclude(live.started, result, t);
         }
     }
@@ -544,15 +543,24 @@ fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
 /// output cache when it succeeded and caching is on for it.
 async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     let Work { t, job, cache_key, abort } = work;
+    // A task whose outputs are in the output cache does not run (artifacts are restored).
+    if let (Some(disk), Some((key, artifacts))) = (&ctx.disk, &cache_key)
+        && let Some(outputs) = disk.outputs(key, &job.run_root, &job.task_id, artifacts)
+    {
+        return Finished { t, result: Some(Ok(outputs)), cached: true };
+    }
+    let run_root = cache_key.as_ref().map(|_| job.run_root.clone());
     let result = tokio::select! {
         biased;
         _ = abort => None,
         result = job.run() => Some(result),
     };
-    if let (Some(disk), Some((key, artifacts)), Some(Ok(outputs))) = (&ctx.disk, &cache_key, &result) {
-        disk.store_outputs(key, outputs, &ctx.options.run_dir.join(&ctx.run_id), artifacts);
+    if let (Some(disk), Some((key, artifacts)), Some(run_root), Some(Ok(outputs))) =
+        (&ctx.disk, &cache_key, &run_root, &result)
+    {
+        disk.store_outputs(key, outputs, run_root, artifacts);
     }
-    Finished { t, result }
+    Finished { t, result, cached: false }
 }
 
 /// Leaves the pool when a worker ends, however it ends: a worker that panicked fails the task
