@@ -32,6 +32,7 @@ use crate::wit::types;
 
 mod bind;
 mod pool;
+mod stop;
 mod threads;
 use bind::{Bound, bind_inputs, export_outputs, pipeline_outputs};
 

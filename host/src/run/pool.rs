@@ -28,10 +28,11 @@ use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
 use super::bind::RunOracle;
+use super::stop::Stop;
 use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 use crate::cancel::{Interrupt, Interrupts};
-use crate::record::{Attempt, CancelRecord, Failure, FailureKind, SkipReason, TaskRecord, now};
-use crate::scheduler::{Interruption, Scheduler, TaskIdx};
+use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now};
+use crate::scheduler::{Scheduler, TaskIdx};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
 pub const EVENT_TICK: Duration = Duration::from_millis(5);
@@ -603,73 +604,6 @@ impl Drop for Leave {
         drop(shared);
         if last {
             exited.notify_one();
-        }
-    }
-}
-
-/// What interrupts have done to the run so far, for the record.
-#[derive(Default)]
-pub(super) struct Stop {
-    pub(super) cancel: Option<CancelRecord>,
-    pub(super) aborted: bool,
-}
-
-impl Stop {
-    /// Applies an interrupt to the scheduler and the record; returns the message for the
-    /// observer.
-    fn apply(
-        &mut self,
-        event: &Interrupt,
-        scheduler: &mut Scheduler,
-        interrupts: &Interrupts,
-        deadline: Option<Duration>,
-    ) -> String {
-        let grace_ms = interrupts.grace().as_millis() as u64;
-        let grace = humantime::format_duration(interrupts.grace());
-        match event {
-            Interrupt::Cancel(source) => {
-                scheduler.interrupt(Interruption::Cancel, source);
-                self.cancel.get_or_insert(CancelRecord { signal: source.clone(), grace_ms });
-                format!(
-                    "{source}: cancelling; body tasks stop, exit handlers run within {grace} (cancel again to abort)"
-                )
-            }
-            Interrupt::Deadline => {
-                scheduler.interrupt(Interruption::Deadline, "deadline");
-                self.cancel.get_or_insert(CancelRecord { signal: "deadline".into(), grace_ms });
-                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
-                format!("the run's deadline of {d} passed; body tasks stop, exit handlers run within {grace}")
-            }
-            Interrupt::Abort => {
-                let cause = self.cancel.as_ref().map(|c| c.signal.clone()).unwrap_or_else(|| "library".into());
-                scheduler.abort(SkipReason::Aborted, &cause);
-                self.aborted = true;
-                format!("{cause} again: aborting; running exit tasks stop")
-            }
-            Interrupt::GraceExpired => {
-                scheduler.abort(SkipReason::GraceExpired, "grace");
-                self.aborted = true;
-                format!("the grace period of {grace} ran out; running exit tasks stop")
-            }
-        }
-    }
-
-    /// How an interrupt ends a running attempt, if it does: body tasks stop at a cancellation
-    /// (`cancelled`) or the deadline (`timeout`); exit tasks only at an abort.
-    fn failure_for(event: &Interrupt, is_exit: bool, deadline: Option<Duration>) -> Option<Failure> {
-        match (event, is_exit) {
-            (Interrupt::Cancel(source), false) => {
-                Some(Failure::new(FailureKind::Cancelled, format!("cancelled by {source}")))
-            }
-            (Interrupt::Deadline, false) => {
-                let d = deadline.map(humantime::format_duration).map(|d| d.to_string()).unwrap_or_default();
-                Some(Failure::new(FailureKind::Timeout, format!("the run's deadline of {d} passed while the task ran")))
-            }
-            (Interrupt::Abort, _) => Some(Failure::new(FailureKind::Cancelled, "aborted by a second cancellation")),
-            (Interrupt::GraceExpired, _) => {
-                Some(Failure::new(FailureKind::Cancelled, "the grace period ran out while the task ran"))
-            }
-            _ => None,
         }
     }
 }
