@@ -454,6 +454,9 @@ struct Progress {
     logs: Vec<LogLine>,
     /// The attempt running now: when it started, and what it writes.
     current: Option<(String, Capture)>,
+    /// Set by the task's worker when its attempts are over and it records the task itself: an
+    /// interrupt arriving now leaves the task to it.
+    done: bool,
 }
 
 /// A task's attempts, owning all they need, so that they can run on any thread of the runtime.
@@ -590,11 +593,10 @@ fn output_cache_key(component: &Component, inputs: &[(String, Value)], grants: &
 }
 
 /// A task that has started.
+#[derive(Clone)]
 struct Started {
     /// Its attempts, when it got as far as running (None when it failed before: load, input).
     progress: Option<Arc<std::sync::Mutex<Progress>>>,
-    /// Whether its outputs came from the output cache (it did not run).
-    cached: bool,
     started_at: String,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.

@@ -333,7 +333,9 @@ impl Shared {
     }
 }
 
-/// What a free worker does next (see [`Shared::step`]).
+/// What a free worker does next (see [`Shared::step`]). Lives on the stack for a moment:
+/// boxing the work would cost an allocation per task.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     /// Run this task; start another worker first when the flag says so.
     Work(Work, bool),
@@ -369,6 +371,10 @@ struct Live {
 /// A task for a worker to run.
 struct Work {
     t: TaskIdx,
+    /// The task's template in the plan.
+    template: usize,
+    /// How the task started (the live entry holds the same), for its record.
+    started: Started,
     job: Box<Job>,
     /// The output-cache key to store the outputs under, and the names of the artifact outputs.
     cache_key: Option<(String, Vec<String>)>,
@@ -376,12 +382,11 @@ struct Work {
     abort: oneshot::Receiver<()>,
 }
 
-/// What a worker ran: the task's result, or None when an interrupt ended it first.
+/// What a worker ran: the task's result and its record (built with the lock released), or
+/// None when an interrupt ended it first.
 struct Finished {
     t: TaskIdx,
-    result: Option<TaskResult>,
-    /// The outputs came from the output cache: the task did not run.
-    cached: bool,
+    outcome: Option<(TaskResult, Box<TaskRecord>)>,
 }
 
 /// Progress for the observer.
@@ -417,15 +422,16 @@ impl State {
             let final_status = self.scheduler.spec(t).is_exit.then(|| self.scheduler.final_status(t, &ctx.run_id));
             let started_at = now();
             let (start, logs) = prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref());
-            let mut started = Started { progress: None, cached: false, started_at, final_status, logs };
+            let mut started = Started { progress: None, started_at, final_status, logs };
             match start {
                 Ok((job, cache_key)) => {
                     started.progress = Some(job.progress.clone());
                     let cache_key =
                         cache_key.map(|key| (key, job.artifact_outputs.iter().map(|o| o.name.clone()).collect()));
                     let (abort_sender, abort) = oneshot::channel();
-                    self.live.insert(t, Live { started, _abort: abort_sender });
-                    return Some(Work { t, job, cache_key, abort });
+                    let template = tree.tasks[t].template;
+                    self.live.insert(t, Live { started: started.clone(), _abort: abort_sender });
+                    return Some(Work { t, template, started, job, cache_key, abort });
                 }
                 Err(failure) => self.conclude(started, Err(failure), t),
             }
@@ -453,14 +459,22 @@ impl State {
         true
     }
 
-    /// Records what a worker ran, unless an interrupt concluded the task already.
+    /// Publishes what a worker ran (its record is built already), unless an interrupt
+    /// concluded the task first.
     fn finish(&mut self, finished: Finished) {
-        let Finished { t, result: Some(result), cached } = finished else {
+        let Finished { t, outcome: Some((result, record)) } = finished else {
             return;
         };
-        if let Some(mut live) = self.live.remove(&t) {
-            live.started.cached = cached;
-            self.conclude(live.started, result, t);
+        if self.live.remove(&t).is_none() {
+            return;
+        }
+        self.notes.push(Note::Finished(t, record));
+        match result {
+            Ok(values) => {
+                self.outputs[t] = Some(values);
+                self.scheduler.finish(t, Ok(()));
+            }
+            Err(failure) => self.scheduler.finish(t, Err(failure)),
         }
     }
 
@@ -481,10 +495,9 @@ impl State {
                 }
                 attempts
             }
-            None if started.cached => Vec::new(),
             None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
         };
-        let mut record = task_record(
+        let record = task_record(
             &self.scheduler.tree().tasks[t].id,
             self.scheduler.spec(t),
             attempts,
@@ -492,7 +505,6 @@ impl State {
             logs,
             started.final_status,
         );
-        record.cached = started.cached;
         if let Ok(values) = &result {
             self.outputs[t] = Some(values.clone());
         }
@@ -505,10 +517,15 @@ impl State {
     /// are dropped by their workers. Returns the message for the observer.
     fn interrupt(&mut self, event: &Interrupt, interrupts: &Interrupts, deadline: Option<Duration>) -> String {
         let message = self.stop.apply(event, &mut self.scheduler, interrupts, deadline);
+        // A task whose attempts are over is being recorded by its worker: it stands as it ended.
+        let over = |live: &Live| {
+            live.started.progress.as_ref().is_some_and(|p| p.lock().unwrap_or_else(PoisonError::into_inner).done)
+        };
         let stopped: Vec<(TaskIdx, Failure)> = self
             .live
-            .keys()
-            .filter_map(|&t| Stop::failure_for(event, self.scheduler.spec(t).is_exit, deadline).map(|f| (t, f)))
+            .iter()
+            .filter(|(_, live)| !over(live))
+            .filter_map(|(&t, _)| Stop::failure_for(event, self.scheduler.spec(t).is_exit, deadline).map(|f| (t, f)))
             .collect();
         for (t, failure) in stopped {
             let live = self.live.remove(&t).expect("live");
@@ -543,12 +560,15 @@ fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
 /// Runs a task's attempts, unless an interrupt ends it first; stores its outputs in the
 /// output cache when it succeeded and caching is on for it.
 async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
-    let Work { t, job, cache_key, abort } = work;
+    let Work { t, template, started, job, cache_key, abort } = work;
+    let task_id = job.task_id.clone();
     // A task whose outputs are in the output cache does not run (artifacts are restored).
     if let (Some(disk), Some((key, artifacts))) = (&ctx.disk, &cache_key)
         && let Some(outputs) = disk.outputs(key, &job.run_root, &job.task_id, artifacts)
     {
-        return Finished { t, result: Some(Ok(outputs)), cached: true };
+        let result = Ok(outputs);
+        let record = record_of(ctx, template, started, &task_id, &result, true);
+        return Finished { t, outcome: Some((result, record)) };
     }
     let run_root = cache_key.as_ref().map(|_| job.run_root.clone());
     let result = tokio::select! {
@@ -556,12 +576,43 @@ async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
         _ = abort => None,
         result = job.run() => Some(result),
     };
-    if let (Some(disk), Some((key, artifacts)), Some(run_root), Some(Ok(outputs))) =
+    let Some(result) = result else {
+        return Finished { t, outcome: None };
+    };
+    if let (Some(disk), Some((key, artifacts)), Some(run_root), Ok(outputs)) =
         (&ctx.disk, &cache_key, &run_root, &result)
     {
         disk.store_outputs(key, outputs, run_root, artifacts);
     }
-    Finished { t, result, cached: false }
+    let record = record_of(ctx, template, started, &task_id, &result, false);
+    Finished { t, outcome: Some((result, record)) }
+}
+
+/// The record of a task its worker ran, built with the run's lock released. Marks the task's
+/// progress done first, so that an interrupt from now on leaves the task as it ended; one that
+/// came before has taken the attempts and concluded the task (this record is then dropped).
+fn record_of(
+    ctx: &super::RunCtx,
+    template: usize,
+    started: Started,
+    task_id: &str,
+    result: &TaskResult,
+    cached: bool,
+) -> Box<TaskRecord> {
+    let mut logs = started.logs;
+    let attempts = match &started.progress {
+        Some(progress) => {
+            let mut progress = progress.lock().unwrap_or_else(PoisonError::into_inner);
+            progress.done = true;
+            logs.append(&mut progress.logs);
+            std::mem::take(&mut progress.attempts)
+        }
+        None => Vec::new(),
+    };
+    let spec = &ctx.prepared.plan.tasks[template];
+    let mut record = task_record(task_id, spec, attempts, result, logs, started.final_status);
+    record.cached = cached;
+    Box::new(record)
 }
 
 /// Leaves the pool when a worker ends, however it ends: a worker that panicked fails the task
