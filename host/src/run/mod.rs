@@ -528,7 +528,7 @@ impl Job {
 
     /// Runs attempts until one succeeds, one fails in a way not worth retrying, or the retries
     /// are used up; waits out the backoff between them.
-    async fn run(self) -> TaskResult {
+    async fn run(&self) -> TaskResult {
         let mut attempt = 1;
         loop {
             let capture = Capture::new(self.limits.output);
@@ -597,7 +597,8 @@ fn output_cache_key(component: &Component, inputs: &[(String, Value)], grants: &
 struct Started {
     /// Its attempts, when it got as far as running (None when it failed before: load, input).
     progress: Option<Arc<std::sync::Mutex<Progress>>>,
-    started_at: String,
+    /// When it was handed to a worker (formatted only for a task that never got to run).
+    started_at: std::time::SystemTime,
     final_status: Option<FinalStatusRecord>,
     /// Lines for the task's log from wasmpipe itself.
     logs: Vec<LogLine>,

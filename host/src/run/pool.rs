@@ -31,7 +31,7 @@ use super::bind::RunOracle;
 use super::stop::Stop;
 use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 use crate::cancel::{Interrupt, Interrupts};
-use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now};
+use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micros};
 use crate::scheduler::{Scheduler, TaskIdx};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
@@ -420,7 +420,7 @@ impl State {
             self.outputs.resize(tree.tasks.len(), None);
             self.notes.push(Note::Started(tree.tasks[t].id.clone()));
             let final_status = self.scheduler.spec(t).is_exit.then(|| self.scheduler.final_status(t, &ctx.run_id));
-            let started_at = now();
+            let started_at = std::time::SystemTime::now();
             let (start, logs) = prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref());
             let mut started = Started { progress: None, started_at, final_status, logs };
             match start {
@@ -495,7 +495,7 @@ impl State {
                 }
                 attempts
             }
-            None => vec![Attempt { started_at: started.started_at, finished_at: now(), failure }],
+            None => vec![Attempt { started_at: rfc3339_micros(started.started_at), finished_at: now(), failure }],
         };
         let record = task_record(
             &self.scheduler.tree().tasks[t].id,
@@ -561,16 +561,14 @@ fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
 /// output cache when it succeeded and caching is on for it.
 async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     let Work { t, template, started, job, cache_key, abort } = work;
-    let task_id = job.task_id.clone();
     // A task whose outputs are in the output cache does not run (artifacts are restored).
     if let (Some(disk), Some((key, artifacts))) = (&ctx.disk, &cache_key)
         && let Some(outputs) = disk.outputs(key, &job.run_root, &job.task_id, artifacts)
     {
         let result = Ok(outputs);
-        let record = record_of(ctx, template, started, &task_id, &result, true);
+        let record = record_of(ctx, template, started, &job.task_id, &result, true);
         return Finished { t, outcome: Some((result, record)) };
     }
-    let run_root = cache_key.as_ref().map(|_| job.run_root.clone());
     let result = tokio::select! {
         biased;
         _ = abort => None,
@@ -579,12 +577,10 @@ async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     let Some(result) = result else {
         return Finished { t, outcome: None };
     };
-    if let (Some(disk), Some((key, artifacts)), Some(run_root), Ok(outputs)) =
-        (&ctx.disk, &cache_key, &run_root, &result)
-    {
-        disk.store_outputs(key, outputs, run_root, artifacts);
+    if let (Some(disk), Some((key, artifacts)), Ok(outputs)) = (&ctx.disk, &cache_key, &result) {
+        disk.store_outputs(key, outputs, &job.run_root, artifacts);
     }
-    let record = record_of(ctx, template, started, &task_id, &result, false);
+    let record = record_of(ctx, template, started, &job.task_id, &result, false);
     Finished { t, outcome: Some((result, record)) }
 }
 
