@@ -323,7 +323,8 @@ impl Runner {
         let ctx = RunCtx {
             prepared: Arc::new(prepared.clone()),
             options: options.clone(),
-            run_id: run_id.clone(),
+            run_id: Arc::from(run_id.as_str()),
+            run_root: Arc::from(options.run_dir.join(&run_id)),
             disk: self.disk.clone(),
             deadline,
         };
@@ -370,7 +371,9 @@ impl Runner {
 struct RunCtx {
     prepared: Arc<Prepared>,
     options: RunOptions,
-    run_id: String,
+    run_id: Arc<str>,
+    /// The run's directory, where artifacts live: `RUN_DIR/<run_id>`.
+    run_root: Arc<Path>,
     /// The cache of task outputs (and compiled components).
     disk: Option<CompileCache>,
     /// The run's deadline, from the options or the pipeline.
@@ -386,7 +389,7 @@ fn prepare_task(
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
 ) -> (Result<Start, Failure>, Vec<LogLine>) {
-    let (prepared, options, run_id) = (&*ctx.prepared, &ctx.options, ctx.run_id.as_str());
+    let (prepared, options) = (&*ctx.prepared, &ctx.options);
     let instance = &tree.tasks[t];
     let task = &prepared.plan.tasks[instance.template];
     let slot = &prepared.tasks[instance.template];
@@ -420,12 +423,12 @@ fn prepare_task(
     let limits = task.limits.over(&options.limits);
     let job = Job {
         component: component.clone(),
-        run_id: run_id.into(),
+        run_id: ctx.run_id.clone(),
         task_id: instance.id.clone(),
         inputs,
         limits,
         grants: task.grants.clone(),
-        run_root: options.run_dir.join(run_id),
+        run_root: ctx.run_root.clone(),
         needs_dirs: !artifacts.is_empty()
             || !artifact_outputs.is_empty()
             || component.command.as_ref().is_some_and(|c| c.outputs.values().any(|o| o.from == OutputFrom::File)),
@@ -462,13 +465,13 @@ struct Progress {
 /// A task's attempts, owning all they need, so that they can run on any thread of the runtime.
 struct Job {
     component: Arc<Component>,
-    run_id: String,
+    run_id: Arc<str>,
     task_id: String,
     inputs: Vec<(String, types::InputValue)>,
     limits: Limits,
     grants: crate::plan::Grants,
     /// The run's directory, where artifacts live.
-    run_root: PathBuf,
+    run_root: Arc<Path>,
     /// Whether attempts need directories of their own (artifacts, or a command's output files).
     needs_dirs: bool,
     /// Input artifacts, by input name.
@@ -533,7 +536,7 @@ impl Job {
         loop {
             let capture = Capture::new(self.limits.output);
             self.progress.lock().unwrap().current = Some((now(), capture.clone()));
-            let ctx = types::Context { run_id: self.run_id.clone(), task_id: self.task_id.clone(), attempt };
+            let ctx = types::Context { run_id: self.run_id.to_string(), task_id: self.task_id.clone(), attempt };
             let outcome = self.attempt(ctx, capture).await;
             let retry_in = {
                 let mut progress = self.progress.lock().unwrap();
