@@ -65,3 +65,35 @@ fn serve(id: u64, sender: Sender<Work>, receiver: Receiver<Work>) {
     // Blocking work a guest started (file I/O) finishes on its own.
     runtime.shutdown_background();
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    /// Ensures that a thread whose work is done parks and takes the next work, with the same
+    /// runtime, instead of a new thread starting.
+    #[test]
+    fn work_after_work_runs_on_the_parked_thread() {
+        let (send, receive) = mpsc::channel();
+        let first = send.clone();
+        super::run(Box::new(move |runtime| {
+            let id = runtime.block_on(async { std::thread::current().id() });
+            first.send(id).unwrap();
+        }))
+        .unwrap();
+        let first_thread = receive.recv().unwrap();
+        // The thread parks right after its work; give it the moment it needs.
+        let mut second_thread = None;
+        for _ in 0..100 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            let parked = !super::PARKED.lock().unwrap().is_empty();
+            if parked {
+                let again = send.clone();
+                super::run(Box::new(move |_| again.send(std::thread::current().id()).unwrap())).unwrap();
+                second_thread = Some(receive.recv().unwrap());
+                break;
+            }
+        }
+        assert_eq!(second_thread, Some(first_thread), "the second work ran on the parked thread");
+    }
+}
