@@ -47,6 +47,35 @@ fn kfp_exit_handler_sample_runs_the_handler_after_a_failure() {
     assert_eq!(status["failures"][0]["kind"], "error");
 }
 
+/// Ensures that when stdout and stderr are one file (a terminal, or `2>&1`), progress comes in
+/// the order it happened: the exit task's `[start]` line after the lines of the body tasks it
+/// waited for, and the `[start]` of each task before its outcome.
+#[test]
+fn progress_on_one_file_keeps_its_order() {
+    let case = example("pipeline.yaml");
+    let log = case.dir.path().join("out.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let status = common::command()
+        .args(["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()])
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("`{needle}` missing from:\n{text}"));
+    let exit_start = at("[start]   exit-handler-1/print-op\n");
+    assert!(at("[ok]      exit-handler-1/print-op-2") < exit_start, "{text}");
+    assert!(at("[failed]  exit-handler-1/fail-op") < exit_start, "{text}");
+    assert!(exit_start < at("[ok]      exit-handler-1/print-op (exit handler)"), "{text}");
+    for (start, outcome) in [
+        ("[start]   exit-handler-1/print-op-2", "[ok]      exit-handler-1/print-op-2"),
+        ("[start]   exit-handler-1/fail-op", "[failed]  exit-handler-1/fail-op"),
+    ] {
+        assert!(at(start) < at(outcome), "{text}");
+    }
+}
+
 /// Ensures that a body task that traps fails with kind `trap` and its trap code, and that the
 /// exit handler runs in a fresh sandbox and receives the trap in its final status.
 #[test]

@@ -4,6 +4,10 @@
 //! a run of 10,000 microsecond tasks costs a few hundred writes and wake-ups instead of 20,000.
 //! A line still shows at once when the writer is idle, since the first line into an empty
 //! buffer wakes it.
+//!
+//! When stdout and stderr are the same file (a terminal, or `2>&1`), every line goes to stderr
+//! in the order it came: a batch written stream by stream would show a `[start]` line of an
+//! exit task above the `[ok]` lines of the body it waited for.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex};
@@ -28,6 +32,8 @@ struct Buffer {
     idle: bool,
     /// No more lines will come.
     closed: bool,
+    /// stdout and stderr are the same file: everything goes to stderr, in order.
+    one_file: bool,
 }
 
 /// The progress writer; [`Progress::finish`] waits until everything sent is written.
@@ -40,6 +46,7 @@ impl Progress {
     /// Starts the writer thread.
     pub fn start() -> Progress {
         let shared: Arc<(Mutex<Buffer>, Condvar)> = Arc::default();
+        shared.0.lock().unwrap().one_file = same_file();
         let theirs = shared.clone();
         let thread = std::thread::spawn(move || {
             let (lock, wake) = &*theirs;
@@ -72,8 +79,8 @@ impl Progress {
         let (lock, wake) = &*self.shared;
         let mut buffer = lock.lock().unwrap();
         match stream {
-            Stream::Stdout => buffer.stdout.push_str(text),
-            Stream::Stderr => buffer.stderr.push_str(text),
+            Stream::Stdout if !buffer.one_file => buffer.stdout.push_str(text),
+            _ => buffer.stderr.push_str(text),
         }
         if buffer.idle {
             buffer.idle = false;
@@ -87,5 +94,18 @@ impl Progress {
         lock.lock().unwrap().closed = true;
         wake.notify_one();
         let _ = self.thread.join();
+    }
+}
+
+/// Whether stdout and stderr are the same open file (same device and inode).
+fn same_file() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let meta = |fd: std::os::fd::BorrowedFd<'_>| {
+        fd.try_clone_to_owned().ok().and_then(|fd| std::fs::File::from(fd).metadata().ok()).map(|m| (m.dev(), m.ino()))
+    };
+    match (meta(std::io::stdout().as_fd()), meta(std::io::stderr().as_fd())) {
+        (Some(out), Some(err)) => out == err,
+        _ => false,
     }
 }
