@@ -309,6 +309,10 @@ impl Runner {
 
     /// Runs a prepared pipeline to the end and writes its record; `observe` sees progress
     /// (from the caller's task, a few milliseconds behind the workers, in order).
+    ///
+    /// Tasks run on the caller's task and, when several are ready and `jobs` allows, on worker
+    /// threads that wasmpipe keeps between runs (each with a single-threaded tokio runtime).
+    /// The caller's runtime thread is busy while its own attempts run.
     pub async fn run(
         &self,
         prepared: &Prepared,
