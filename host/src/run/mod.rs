@@ -323,18 +323,19 @@ impl Runner {
         let plan = &prepared.plan;
         let started_at = now();
         let deadline = options.deadline.or(plan.deadline);
+        let dir = options.run_dir.join(&run_id);
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
         let ctx = RunCtx {
             prepared: Arc::new(prepared.clone()),
             options: options.clone(),
             run_id: Arc::from(run_id.as_str()),
-            run_root: Arc::from(options.run_dir.join(&run_id)),
+            run_root: Arc::from(dir.as_path()),
             disk: self.disk.clone(),
             deadline,
         };
         let pool::Ended { scheduler, outputs, mut records, stop } = pool::drive(ctx, &mut interrupts, observe).await;
         // Every attempt has been dropped with its worker: remove what is left of staging.
-        let _ = std::fs::remove_dir_all(options.run_dir.join(&run_id).join("staging"));
+        let _ = std::fs::remove_dir_all(dir.join("staging"));
         debug_assert!(scheduler.is_done(), "the scheduler stopped with tasks left");
 
         let tree = scheduler.tree();
@@ -358,7 +359,6 @@ impl Runner {
             compile: prepared.compile,
             tasks,
         };
-        let dir = options.run_dir.join(&run_id);
         if let Some(to) = &options.export {
             export_outputs(prepared, &record, &dir, to);
         }
@@ -444,6 +444,7 @@ fn prepare_task(
     };
     (Ok((Box::new(job), cache_key)), logs)
 }
+
 /// What a task produced: outputs or a failure.
 type TaskResult = Result<IndexMap<String, Value>, Failure>;
 

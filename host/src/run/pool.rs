@@ -31,6 +31,7 @@ use super::bind::RunOracle;
 use super::stop::Stop;
 use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 use crate::cancel::{Interrupt, Interrupts};
+use crate::plan::PlanTask;
 use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micros};
 use crate::scheduler::{Scheduler, TaskIdx};
 
@@ -225,21 +226,14 @@ impl Shared {
     /// tasks still run; None when the run is over. Also says whether the caller must start
     /// another worker for a task it handed off.
     fn next(&self, finished: Option<Finished>) -> Option<(Work, bool)> {
-        let mut state = self.lock();
-        if let Some(finished) = finished {
-            state.finish(finished);
-            self.changed();
-        }
+        let mut state = self.lock_finishing(finished);
         loop {
             match self.step(&mut state) {
                 Step::Work(work, spawn) => return Some((work, spawn)),
                 Step::Over => return None,
                 Step::Wait => {
-                    state.idle += 1;
-                    let seen = self.generation.load(Ordering::Acquire);
-                    drop(state);
-                    self.spin(seen);
-                    state = self.lock();
+                    let seen;
+                    (state, seen) = self.spin_idle(state);
                     // Every change happens under the lock: none since `seen` means none to miss.
                     if self.generation.load(Ordering::Acquire) == seen {
                         state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
@@ -248,6 +242,27 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Takes the lock and publishes what the calling worker has just run.
+    fn lock_finishing(&self, finished: Option<Finished>) -> MutexGuard<'_, State> {
+        let mut state = self.lock();
+        if let Some(finished) = finished {
+            state.finish(finished);
+            self.changed();
+        }
+        state
+    }
+
+    /// Counts the caller idle (so that work is handed to it), lets go of the lock for up to
+    /// [`SPIN`] while it watches for a change, and takes the lock again. Returns the generation
+    /// it watched from; the caller uncounts itself.
+    fn spin_idle<'a>(&'a self, mut state: MutexGuard<'a, State>) -> (MutexGuard<'a, State>, u64) {
+        state.idle += 1;
+        let seen = self.generation.load(Ordering::Acquire);
+        drop(state);
+        self.spin(seen);
+        (self.lock(), seen)
     }
 
     /// Marks a change that may let a waiting worker go on (a task finished or was handed off,
@@ -276,11 +291,7 @@ impl Shared {
     /// [`Shared::next`] for the coordinator's own turn as a worker, which never waits: when
     /// nothing is ready it retires from the pool (the workers running the live tasks go on).
     fn next_inline(&self, finished: Option<Finished>) -> Option<(Work, bool)> {
-        let mut state = self.lock();
-        if let Some(finished) = finished {
-            state.finish(finished);
-            self.changed();
-        }
+        let mut state = self.lock_finishing(finished);
         let mut spun = false;
         loop {
             match self.step(&mut state) {
@@ -297,11 +308,7 @@ impl Shared {
                 // The task another worker runs may be short and make more ready: wait for it a
                 // moment, counted idle so that work is handed to this worker.
                 Step::Wait => {
-                    state.idle += 1;
-                    let seen = self.generation.load(Ordering::Acquire);
-                    drop(state);
-                    self.spin(seen);
-                    state = self.lock();
+                    (state, _) = self.spin_idle(state);
                     state.idle -= 1;
                     spun = true;
                 }
@@ -465,9 +472,21 @@ impl State {
         let Finished { t, outcome: Some((result, record)) } = finished else {
             return;
         };
-        if self.live.remove(&t).is_none() {
-            return;
+        if self.live.remove(&t).is_some() {
+            self.publish(t, result, record);
         }
+    }
+
+    /// Records how task `t` ended, here under the lock (a task that could not run, or one an
+    /// interrupt ends).
+    fn conclude(&mut self, started: Started, result: TaskResult, t: TaskIdx) {
+        let record = record_of(&self.scheduler.tree().tasks[t].id, self.scheduler.spec(t), started, &result, false);
+        self.publish(t, result, record);
+    }
+
+    /// Publishes how task `t` ended: its record for the observer and the run record, its
+    /// outputs for its readers, its end for the scheduler.
+    fn publish(&mut self, t: TaskIdx, result: TaskResult, record: Box<TaskRecord>) {
         self.notes.push(Note::Finished(t, record));
         match result {
             Ok(values) => {
@@ -476,40 +495,6 @@ impl State {
             }
             Err(failure) => self.scheduler.finish(t, Err(failure)),
         }
-    }
-
-    /// Records how task `t` ended, for the observer and the run record, keeps its outputs for
-    /// its readers and tells the scheduler. An attempt still running (the task was
-    /// interrupted) ends with the task's failure.
-    fn conclude(&mut self, started: Started, result: TaskResult, t: TaskIdx) {
-        let mut logs = started.logs;
-        let failure = result.as_ref().err().cloned();
-        let attempts = match &started.progress {
-            Some(progress) => {
-                let mut progress = progress.lock().unwrap_or_else(PoisonError::into_inner);
-                let mut attempts = std::mem::take(&mut progress.attempts);
-                logs.append(&mut progress.logs);
-                if let Some((started_at, capture)) = progress.current.take() {
-                    attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
-                    logs.extend(capture.lines());
-                }
-                attempts
-            }
-            None => vec![Attempt { started_at: rfc3339_micros(started.started_at), finished_at: now(), failure }],
-        };
-        let record = task_record(
-            &self.scheduler.tree().tasks[t].id,
-            self.scheduler.spec(t),
-            attempts,
-            &result,
-            logs,
-            started.final_status,
-        );
-        if let Ok(values) = &result {
-            self.outputs[t] = Some(values.clone());
-        }
-        self.notes.push(Note::Finished(t, Box::new(record)));
-        self.scheduler.finish(t, result.map(|_| ()));
     }
 
     /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends
@@ -566,7 +551,7 @@ async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
         && let Some(outputs) = disk.outputs(key, &job.run_root, &job.task_id, artifacts)
     {
         let result = Ok(outputs);
-        let record = record_of(ctx, template, started, &job.task_id, &result, true);
+        let record = record_of(&job.task_id, &ctx.prepared.plan.tasks[template], started, &result, true);
         return Finished { t, outcome: Some((result, record)) };
     }
     let result = tokio::select! {
@@ -580,33 +565,33 @@ async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     if let (Some(disk), Some((key, artifacts)), Ok(outputs)) = (&ctx.disk, &cache_key, &result) {
         disk.store_outputs(key, outputs, &job.run_root, artifacts);
     }
-    let record = record_of(ctx, template, started, &job.task_id, &result, false);
+    let record = record_of(&job.task_id, &ctx.prepared.plan.tasks[template], started, &result, false);
     Finished { t, outcome: Some((result, record)) }
 }
 
-/// The record of a task its worker ran, built with the run's lock released. Marks the task's
-/// progress done first, so that an interrupt from now on leaves the task as it ended; one that
-/// came before has taken the attempts and concluded the task (this record is then dropped).
-fn record_of(
-    ctx: &super::RunCtx,
-    template: usize,
-    started: Started,
-    task_id: &str,
-    result: &TaskResult,
-    cached: bool,
-) -> Box<TaskRecord> {
+/// The record of task `id` from how it started and how it ended: its attempts so far (one still
+/// running ends with the task's failure), or, for a task that never got to run, one attempt
+/// from when it was handed out. A worker builds it with the run's lock released: marking the
+/// task's progress done first means an interrupt from now on leaves the task as it ended (one
+/// that came before has taken the attempts and concluded the task; this record is dropped).
+fn record_of(id: &str, spec: &PlanTask, started: Started, result: &TaskResult, cached: bool) -> Box<TaskRecord> {
     let mut logs = started.logs;
+    let failure = result.as_ref().err().cloned();
     let attempts = match &started.progress {
         Some(progress) => {
             let mut progress = progress.lock().unwrap_or_else(PoisonError::into_inner);
             progress.done = true;
+            let mut attempts = std::mem::take(&mut progress.attempts);
             logs.append(&mut progress.logs);
-            std::mem::take(&mut progress.attempts)
+            if let Some((started_at, capture)) = progress.current.take() {
+                attempts.push(Attempt { started_at, finished_at: now(), failure });
+                logs.extend(capture.lines());
+            }
+            attempts
         }
-        None => Vec::new(),
+        None => vec![Attempt { started_at: rfc3339_micros(started.started_at), finished_at: now(), failure }],
     };
-    let spec = &ctx.prepared.plan.tasks[template];
-    let mut record = task_record(task_id, spec, attempts, result, logs, started.final_status);
+    let mut record = task_record(id, spec, attempts, result, logs, started.final_status);
     record.cached = cached;
     Box::new(record)
 }
