@@ -1,6 +1,9 @@
 //! Criterion benchmarks of the engine, each beside its floor:
 //! - `floor/instantiate_call`: bare wasmtime, a fresh store, instantiate from `InstancePre`,
 //!   one call; the physical limit a task can cost;
+//! - `floor2/shared_engine`, `floor2/engine_per_thread`: the same floor on two threads at once
+//!   (iterations split between them), with one engine or an engine per thread: wasmtime's own
+//!   scaling on two cores, the anchor for `--jobs 2`;
 //! - `task/run_attempt`: one attempt through wasmpipe's executor (sandbox, limits, output checks);
 //! - `pipeline/chain20`: a whole 20-task chain through `Runner::run` (schedule, bind inputs,
 //!   run, record, write the record), per run; divide by 20 for the per-task cost;
@@ -50,31 +53,32 @@ fn engine_benches(c: &mut Criterion) {
     let loader = Loader::new(EngineKind { fuel: false, pooling: true }, None).unwrap();
     let component = rt.block_on(loader.load(Path::new(art::ADD))).unwrap();
     let limits = Limits::default();
-    let wasmpipe::component::Pre::Task(pre, run) = &component.pre else { panic!("`add` is a task component") };
+    c.bench_function("floor/instantiate_call", |b| b.iter(|| floor(&rt, &component, &limits)));
 
-    // Bare wasmtime: a store, an instance from the `InstancePre`, one call of `run` through a
-    // `TypedFunc` made once (the bindings' own path type-checks every export per instance).
-    c.bench_function("floor/instantiate_call", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let capture = Capture::new(limits.output);
-                let mut store =
-                    sandbox::new_store(&component.engine, &limits, &Default::default(), false, capture).unwrap();
-                let instance = pre.instance_pre().instantiate_async(&mut store).await.unwrap();
-                let func = instance.get_func(&mut store, run).unwrap();
-                let (ctx, inputs) = (ctx(), add_inputs());
-                // SAFETY: the loader's `describe` type-checked `run` against these types.
-                let typed = unsafe {
-                    wasmtime::component::TypedFunc::<
-                        (&types::Context, &[(String, types::InputValue)]),
-                        (Result<Vec<(String, types::OutputValue)>, String>,),
-                    >::new_unchecked(func)
-                };
-                let (out,) = typed.call_async(&mut store, (&ctx, &inputs)).await.unwrap();
-                assert!(out.is_ok());
+    // The same floor on both cores at once, iterations split over two threads: with one engine
+    // (what the runner does) and with an engine per thread (nothing of wasmtime's shared).
+    // Against `floor/instantiate_call`, wasmtime's own scaling on two cores.
+    let other = Loader::new(EngineKind { fuel: false, pooling: true }, None).unwrap();
+    let own = rt.block_on(other.load(Path::new(art::ADD))).unwrap();
+    for (name, second) in [("floor2/shared_engine", &component), ("floor2/engine_per_thread", &own)] {
+        c.bench_function(name, |b| {
+            b.iter_custom(|iterations| {
+                let start = std::time::Instant::now();
+                std::thread::scope(|scope| {
+                    for component in [&component, second] {
+                        let limits = &limits;
+                        scope.spawn(move || {
+                            let rt = runtime();
+                            for _ in 0..iterations.div_ceil(2) {
+                                floor(&rt, component, limits);
+                            }
+                        });
+                    }
+                });
+                start.elapsed()
             })
-        })
-    });
+        });
+    }
 
     c.bench_function("task/run_attempt", |b| {
         b.iter(|| {
@@ -108,6 +112,28 @@ fn prepare(rt: &tokio::runtime::Runtime, runner: &Runner, dir: &Path, body: &str
     );
     std::fs::write(&file, text).unwrap();
     rt.block_on(runner.prepare_file(&file, &RunOptions::default())).unwrap()
+}
+
+/// Bare wasmtime: a store, an instance from the `InstancePre`, one call of `run` through a
+/// `TypedFunc` made once (the bindings' own path type-checks every export per instance).
+fn floor(rt: &tokio::runtime::Runtime, component: &wasmpipe::component::Component, limits: &Limits) {
+    let wasmpipe::component::Pre::Task(pre, run) = &component.pre else { panic!("`add` is a task component") };
+    rt.block_on(async {
+        let capture = Capture::new(limits.output);
+        let mut store = sandbox::new_store(&component.engine, limits, &Default::default(), false, capture).unwrap();
+        let instance = pre.instance_pre().instantiate_async(&mut store).await.unwrap();
+        let func = instance.get_func(&mut store, run).unwrap();
+        let (ctx, inputs) = (ctx(), add_inputs());
+        // SAFETY: the loader's `describe` type-checked `run` against these types.
+        let typed = unsafe {
+            wasmtime::component::TypedFunc::<
+                (&types::Context, &[(String, types::InputValue)]),
+                (Result<Vec<(String, types::OutputValue)>, String>,),
+            >::new_unchecked(func)
+        };
+        let (out,) = typed.call_async(&mut store, (&ctx, &inputs)).await.unwrap();
+        assert!(out.is_ok());
+    })
 }
 
 fn pipeline_benches(c: &mut Criterion) {
