@@ -87,7 +87,7 @@ fn engine_benches(c: &mut Criterion) {
                 let outcome = wasmpipe::executor::run_attempt(
                     &component,
                     ctx(),
-                    add_inputs(),
+                    &add_inputs(),
                     &limits,
                     &Default::default(),
                     None,

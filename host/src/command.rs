@@ -120,7 +120,7 @@ fn render(template: &str, inputs: &IndexMap<String, String>) -> String {
 /// and reads its outputs.
 pub async fn run_attempt(
     component: &Component,
-    inputs: Vec<(String, types::InputValue)>,
+    inputs: &[(String, types::InputValue)],
     limits: &Limits,
     grants: &Grants,
     dirs: Option<&AttemptDirs>,
@@ -128,7 +128,7 @@ pub async fn run_attempt(
 ) -> AttemptOutcome {
     let spec = component.command.as_ref().expect("a command component has its spec");
     let mut texts = IndexMap::new();
-    for (name, input) in &inputs {
+    for (name, input) in inputs {
         let text = match input {
             types::InputValue::Value(v) => match value::from_wit(v) {
                 Ok(Value::String(s)) => s,

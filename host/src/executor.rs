@@ -29,7 +29,7 @@ pub struct AttemptOutcome {
 pub async fn run_attempt(
     component: &Component,
     ctx: types::Context,
-    inputs: Vec<(String, types::InputValue)>,
+    inputs: &[(String, types::InputValue)],
     limits: &Limits,
     grants: &Grants,
     dirs: Option<&AttemptDirs>,
@@ -54,7 +54,7 @@ pub async fn run_attempt(
     };
     let call = async {
         let instance = pre.instance_pre().instantiate_async(&mut store).await?;
-        call_run(&mut store, &instance, run, &ctx, &inputs).await
+        call_run(&mut store, &instance, run, &ctx, inputs).await
     };
     // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
     // timer fires in both cases and dropping the call stops the guest.

@@ -213,7 +213,12 @@ impl Tree {
             Child::Task(_) => None,
         });
         if plan.groups[next].iteration {
-            return groups.map(|h| self.descend(plan, h, rest, node)).collect::<Option<Vec<_>>>().map(Found::Many);
+            // Sized up front: one entry per iteration, and a loop may have thousands.
+            let mut each = Vec::with_capacity(group.children.len());
+            for h in groups {
+                each.push(self.descend(plan, h, rest, node)?);
+            }
+            return Some(Found::Many(each));
         }
         let child = groups.into_iter().find(|&h| self.groups[h].template == next)?;
         self.descend(plan, child, rest, node)

@@ -137,7 +137,14 @@ pub(super) fn resolve(
 pub(super) fn collect(found: &Found, one: &mut dyn FnMut(usize) -> Result<Value, String>) -> Result<Value, String> {
     match found {
         Found::One(i) => one(*i),
-        Found::Many(each) => each.iter().map(|f| collect(f, one)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+        Found::Many(each) => {
+            // Sized up front: a fan-in over a big loop would otherwise grow it many times.
+            let mut values = Vec::with_capacity(each.len());
+            for f in each {
+                values.push(collect(f, one)?);
+            }
+            Ok(Value::Array(values))
+        }
     }
 }
 

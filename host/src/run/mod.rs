@@ -518,7 +518,7 @@ impl Job {
         let mut outcome = executor::run_attempt(
             &self.component,
             ctx,
-            self.inputs.clone(),
+            &self.inputs,
             &self.limits,
             &self.grants,
             dirs.as_ref(),
