@@ -297,16 +297,17 @@ pub fn rfc3339_micros(time: std::time::SystemTime) -> String {
     ];
     let mut out = [0u8; 27];
     let mut at = 0;
-    for (i, (value, width)) in fields.into_iter().enumerate() {
-        for k in 0..width {
-            out[at + width - 1 - k] = b'0' + (value / 10u64.pow(k as u32) % 10) as u8;
+    for (i, (mut value, width)) in fields.into_iter().enumerate() {
+        for digit in out[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
         }
         at += width;
         // After the year, month, day, hour, minute, second and microseconds.
         out[at] = b"--T::.Z"[i];
         at += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    std::str::from_utf8(&out).expect("digits and separators are ASCII").to_owned()
 }
 
 /// The JSON Schema of run records, as shipped in `schemas/run-record.schema.json`.
