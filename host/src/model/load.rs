@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Value};
 
-use super::{ElifStep, ElseStep, ExitHandlerStep, FORMAT_VERSION, IfStep, Pipeline, Task};
+use super::{ElifStep, ElseStep, ExitHandlerStep, FORMAT_VERSION, IfStep, ParallelForStep, Pipeline, Task};
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// Where each node of a pipeline file is: its path (`steps[0].task`) and line.
@@ -133,12 +133,14 @@ fn deserialize<T: serde::de::DeserializeOwned>(value: &Value, base: &str, source
                 deserialize::<ElifStep>(step, &path, source).err()
             } else if step.get("else").is_some() {
                 deserialize::<ElseStep>(step, &path, source).err()
+            } else if step.get("parallel_for").is_some() {
+                deserialize::<ParallelForStep>(step, &path, source).err()
             } else if step.get("task").is_some() {
                 deserialize::<Task>(step, &path, source).err()
             } else {
                 Some(source.error(
                     &path,
-                    "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`, `if:`, `elif:`, `else:`)",
+                    "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`, `if:`, `elif:`, `else:`, `parallel_for:`)",
                 ))
             };
             if let Some(d) = retry {
@@ -253,6 +255,18 @@ mod tests {
         assert!(d.message.contains("unknown field `componnet`"), "{d}");
         assert!(d.path.starts_with("steps[0].exit_handler.steps[0]"), "{d}");
         assert_eq!(d.line, Some(9), "the line of the misspelled field");
+    }
+
+    #[test]
+    fn errors_inside_a_loop_name_the_field_and_line() {
+        let err = load(
+            "version: 1\nname: p\ncomponents: {c: {path: c.wasm}}\nsteps:\n  - parallel_for:\n      name: fan\n      itemz: [1, 2]\n      steps:\n        - {task: t, component: c}\n",
+        )
+        .unwrap_err();
+        let d = &err.errors[0];
+        assert!(d.message.contains("unknown field `itemz`"), "{d}");
+        assert_eq!(d.path, "steps[0].parallel_for.itemz", "{d}");
+        assert_eq!(d.line, Some(7), "the line of the misspelled field");
     }
 
     #[test]
