@@ -11,6 +11,8 @@
 //! - `pipeline/fanout20_in_memory_jobs2`, `pipeline/pfor20_in_memory_jobs2`: the other two
 //!   shapes of `bench/compare.sh` (20 independent tasks and a fan-in; a 20-item loop and a
 //!   fan-in), with two workers, without writing the record; divide by 21 per task;
+//!   `pipeline/pfor20_in_memory_jobs1` the loop with one worker, to show what a second one costs
+//!   or saves on a small loop;
 //! - `trap_to_exit_handler`: from a body task's trap to its exit task starting, read from the
 //!   run record's microsecond timestamps;
 //! - `pfor10k/jobs1`, `pfor10k/jobs2`: a 10,000-iteration `parallel_for` of `add` with a fan-in
@@ -185,6 +187,13 @@ fn pipeline_benches(c: &mut Criterion) {
     });
     let pfor = "  - parallel_for:\n      name: fan\n      items: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]\n      steps:\n        - {task: inc, component: add, inputs: {a: \"{{item}}\"}}\n  - {task: total, component: sum, inputs: {values: \"{{tasks.inc.output}}\"}}\n";
     let prepared = prepare(&rt, &runner, dir.path(), pfor);
+    let one_job = RunOptions { jobs: 1, ..in_memory.clone() };
+    c.bench_function("pipeline/pfor20_in_memory_jobs1", |b| {
+        b.iter(|| {
+            let record = rt.block_on(runner.run(&prepared, &one_job, &mut |_| {}));
+            assert_eq!(record.task("total").unwrap().outputs["output"], 210, "the sum of 1..=20");
+        })
+    });
     c.bench_function("pipeline/pfor20_in_memory_jobs2", |b| {
         b.iter(|| {
             let record = rt.block_on(runner.run(&prepared, &two_jobs, &mut |_| {}));
