@@ -9,7 +9,11 @@
 //! others still run; then it retires and only coordinates. Other workers start lazily, on
 //! threads kept between runs (`threads.rs`), each with a single-threaded tokio runtime: only
 //! when a worker that has just picked a task finds one more ready and no idle worker to take
-//! it. Idle workers wait on a condition variable.
+//! it. The caller's task starts no worker at once: it picks the extra task all the same (it
+//! has started, as far as fail-fast and the observer go) and runs it itself next, unless that
+//! task is still waiting [`HELPER_AFTER`] later; then it starts a worker for it. A run of a few
+//! short tasks so never pays for a thread, which costs more than its tasks here. Idle workers
+//! wait on a condition variable.
 //!
 //! The coordinator (the caller's task, between and during its own attempts) handles
 //! interrupts: a cancellation, the deadline, an abort. It applies them under the lock and ends
@@ -37,6 +41,11 @@ use crate::scheduler::{Scheduler, TaskIdx};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
 pub const EVENT_TICK: Duration = Duration::from_millis(5);
+
+/// How long ready work waits for the caller's task to finish before the caller starts a worker
+/// for it. Starting or waking a thread costs 20 to 400 us here (a parked thread, a new one);
+/// tasks that keep the caller busy longer than this are worth a second worker.
+pub const HELPER_AFTER: Duration = Duration::from_millis(1);
 
 /// How long a worker with nothing to do watches for work before it sleeps.
 const SPIN: Duration = Duration::from_micros(100);
@@ -93,18 +102,31 @@ pub(super) async fn drive(
     // chain) never wakes another thread. It runs tasks until it finds none ready (others are
     // still running: it retires and only coordinates) or the run is over.
     let mut finished = None;
-    while let Some((work, spawn)) = shared.next_inline(finished.take()) {
-        if spawn && spawn_worker(&shared).is_err() {
-            shared.lock().workers -= 1;
+    // When ready work is left waiting for the caller's task, the time to start a worker for it.
+    let helper = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(helper);
+    let mut helper_armed = false;
+    while let Some((work, share)) = shared.next_inline(finished.take()) {
+        if share == Share::Later && !helper_armed {
+            helper.as_mut().reset(tokio::time::Instant::now() + HELPER_AFTER);
+            helper_armed = true;
+        } else if helper_armed && helper.deadline() <= tokio::time::Instant::now() {
+            // Short attempts end before the timer is ever polled: looked at between them.
+            helper_armed = false;
+            shared.start_helper();
         }
         let attempt = run_work(&shared.ctx, work);
         tokio::pin!(attempt);
-        // A spinning or sleeping guest yields, at least at every epoch tick: interrupts and
-        // progress are seen while it runs.
+        // A spinning or sleeping guest yields, at least at every epoch tick: interrupts,
+        // progress and the helper's time are seen while it runs.
         let result = loop {
             tokio::select! {
                 biased;
                 result = &mut attempt => break result,
+                _ = &mut helper, if helper_armed => {
+                    helper_armed = false;
+                    shared.start_helper();
+                }
                 event = coordinator.interrupts.next() => coordinator.interrupt(event),
                 _ = tick.tick() => coordinator.deliver(),
             }
@@ -228,8 +250,8 @@ impl Shared {
     fn next(&self, finished: Option<Finished>) -> Option<(Work, bool)> {
         let mut state = self.lock_finishing(finished);
         loop {
-            match self.step(&mut state) {
-                Step::Work(work, spawn) => return Some((work, spawn)),
+            match self.step(&mut state, true) {
+                Step::Work(work, share) => return Some((work, share == Share::Start)),
                 Step::Over => return None,
                 Step::Wait => {
                     let seen;
@@ -290,12 +312,13 @@ impl Shared {
 
     /// [`Shared::next`] for the coordinator's own turn as a worker, which never waits: when
     /// nothing is ready it retires from the pool (the workers running the live tasks go on).
-    fn next_inline(&self, finished: Option<Finished>) -> Option<(Work, bool)> {
+    /// It starts no worker itself: [`Share::Later`] says that one is wanted.
+    fn next_inline(&self, finished: Option<Finished>) -> Option<(Work, Share)> {
         let mut state = self.lock_finishing(finished);
         let mut spun = false;
         loop {
-            match self.step(&mut state) {
-                Step::Work(work, spawn) => return Some((work, spawn)),
+            match self.step(&mut state, false) {
+                Step::Work(work, share) => return Some((work, share)),
                 Step::Over => {
                     state.workers -= 1;
                     return None;
@@ -316,18 +339,44 @@ impl Shared {
         }
     }
 
+    /// Starts a worker for a task handed off and still waiting (or for the next ready one),
+    /// while a worker may still start: the caller's task does this when ready work has waited
+    /// [`HELPER_AFTER`] for it.
+    fn start_helper(self: &Arc<Self>) {
+        let start = {
+            let mut state = self.lock();
+            if state.over {
+                false
+            } else if state.handoff.len() > state.idle && state.workers < self.ctx.options.jobs {
+                state.workers += 1;
+                true
+            } else {
+                let share = state.share(&self.ctx, &self.wake, true);
+                if !state.handoff.is_empty() {
+                    self.changed();
+                }
+                share == Share::Start
+            }
+        };
+        if start && spawn_worker(self).is_err() {
+            // The task handed off waits for the next worker that is free.
+            self.lock().workers -= 1;
+        }
+    }
+
     /// What a free worker does next: a task (handed off, or the scheduler's next ready one),
-    /// wait (tasks still run, none is ready), or leave (the run is over).
-    fn step(&self, state: &mut State) -> Step {
+    /// wait (tasks still run, none is ready), or leave (the run is over). `may_start`: whether
+    /// the worker may start another worker for a task it hands off.
+    fn step(&self, state: &mut State, may_start: bool) -> Step {
         if state.over {
             return Step::Over;
         }
         if let Some(work) = state.take_handoff().or_else(|| state.start_next(&self.ctx)) {
-            let spawn = state.share(&self.ctx, &self.wake);
+            let share = state.share(&self.ctx, &self.wake, may_start);
             if !state.handoff.is_empty() {
                 self.changed();
             }
-            return Step::Work(work, spawn);
+            return Step::Work(work, share);
         }
         if state.live.is_empty() {
             state.over = true;
@@ -344,10 +393,22 @@ impl Shared {
 /// boxing the work would cost an allocation per task.
 #[allow(clippy::large_enum_variant)]
 enum Step {
-    /// Run this task; start another worker first when the flag says so.
-    Work(Work, bool),
+    /// Run this task, and share the work as [`Share`] says.
+    Work(Work, Share),
     Wait,
     Over,
+}
+
+/// What a worker that has just picked a task does for the ready work beyond it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Share {
+    /// Nothing: no more work, it went to an idle worker, or no more workers may start.
+    No,
+    /// Start a worker for the task it has handed off.
+    Start,
+    /// It has handed off a task, but may not start a worker for it now (the caller's task):
+    /// the first worker free takes it.
+    Later,
 }
 
 /// The run's mutable state: the scheduler, the outputs tasks read, and the tasks handed out.
@@ -446,24 +507,29 @@ impl State {
     }
 
     /// After a worker picked its task: if one more is ready and a worker could take it (an
-    /// idle one, or one not started yet), picks it and hands it off. Returns true when the
-    /// caller must start a worker for it.
-    fn share(&mut self, ctx: &RunCtx, wake: &Condvar) -> bool {
+    /// idle one, or one not started yet), picks it and hands it off; a worker is started for
+    /// it only when `may_start`.
+    fn share(&mut self, ctx: &RunCtx, wake: &Condvar, may_start: bool) -> Share {
         let waiting = self.handoff.len();
         let idle = self.idle > waiting;
         if !idle && self.workers >= ctx.options.jobs {
-            return false;
+            return Share::No;
         }
         let Some(work) = self.start_next(ctx) else {
-            return false;
+            return Share::No;
         };
+        // Picked now either way: it has started, as a free worker would have started it (fail
+        // fast leaves it to finish). Without a worker to start, the first worker free takes it.
         self.handoff.push_back(work);
+        if !idle && !may_start {
+            return Share::Later;
+        }
         if idle {
             wake.notify_one();
-            return false;
+            return Share::No;
         }
         self.workers += 1;
-        true
+        Share::Start
     }
 
     /// Publishes what a worker ran (its record is built already), unless an interrupt
