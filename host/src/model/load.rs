@@ -183,9 +183,20 @@ fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: 
     match &node.data {
         YamlData::Value(scalar) => scalar_to_json(scalar),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
-        YamlData::Sequence(items) => Value::Array(
-            items.iter().enumerate().map(|(i, item)| to_json(item, format!("{path}[{i}]"), source, errors)).collect(),
-        ),
+        YamlData::Sequence(items) => {
+            let line = node.span.start.line();
+            let mut values = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                values.push(match &item.data {
+                    // A scalar on its list's line (a flow list, `[1, 2, 3]`) is found at the
+                    // list's line anyway: no entry of its own (a 10,000-item list would make
+                    // 10,000 of them).
+                    YamlData::Value(scalar) if item.span.start.line() == line => scalar_to_json(scalar),
+                    _ => to_json(item, format!("{path}[{i}]"), source, errors),
+                });
+            }
+            Value::Array(values)
+        }
         YamlData::Mapping(entries) => {
             let mut map = Map::new();
             for (key, item) in entries {
@@ -255,6 +266,18 @@ mod tests {
         assert!(d.message.contains("unknown field `componnet`"), "{d}");
         assert!(d.path.starts_with("steps[0].exit_handler.steps[0]"), "{d}");
         assert_eq!(d.line, Some(9), "the line of the misspelled field");
+    }
+
+    #[test]
+    fn items_of_a_list_have_their_own_lines() {
+        let loaded = load(
+            "version: 1\nname: p\ncomponents: {c: {path: c.wasm}}\nsteps:\n  - parallel_for:\n      name: fan\n      items: [1, 2,\n        3]\n      steps:\n        - task: t\n          component: c\n          inputs:\n            a:\n              - 1\n              - 2\n",
+        )
+        .unwrap();
+        let line = |path: &str| loaded.source.line(path);
+        assert_eq!(line("steps[0].parallel_for.items[0]"), Some(7), "on the list's line");
+        assert_eq!(line("steps[0].parallel_for.items[2]"), Some(8), "on a line of its own");
+        assert_eq!(line("steps[0].parallel_for.steps[0].inputs.a[1]"), Some(15), "a block list's item");
     }
 
     #[test]
