@@ -22,6 +22,23 @@ fn independent_tasks_overlap_with_two_jobs() {
     assert!(b.0 < a.1 && a.0 < b.1, "the attempts overlap: {a:?} {b:?}");
 }
 
+/// Ensures that a task that keeps its worker busy without ever waiting (a guest spinning, which
+/// yields only at epoch ticks) does not hold up a ready sibling: a second worker starts for it
+/// while the first still spins (the first worker runs short siblings itself, and starts another
+/// only for work left waiting).
+#[test]
+fn a_spinning_task_does_not_hold_up_its_sibling_with_two_jobs() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - {task: spinner, component: fault, inputs: {mode: spin}, timeout: 2s}\n  - {task: quick, component: fault, inputs: {mode: ok}}\n",
+    );
+    let (code, record) = case.run_json(&["--jobs", "2"]);
+    assert_eq!(code, 1, "the spinner times out: {record:#}");
+    assert_eq!(task(&record, "spinner")["failure"]["kind"], "timeout");
+    assert_eq!(task(&record, "quick")["state"], "succeeded");
+    let (spinner, quick) = (interval(&record, "spinner"), interval(&record, "quick"));
+    assert!(quick.1 < spinner.1, "quick ran while the spinner spun: {spinner:?} {quick:?}");
+}
+
 /// Ensures that with `--jobs 1` they run one after the other.
 #[test]
 fn one_job_runs_tasks_one_at_a_time() {
