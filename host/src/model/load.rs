@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Value};
 
-use super::{ElifStep, ElseStep, ExitHandlerStep, FORMAT_VERSION, IfStep, ParallelForStep, Pipeline, Task};
+use super::{FORMAT_VERSION, Pipeline};
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// Where each node of a pipeline file is: its path (`steps[0].task`) and line.
@@ -115,39 +115,11 @@ fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
 }
 
 /// Deserializes `value` (found at `base` in the file) into `T`; on failure the error names the
-/// innermost place serde reached. Steps are untagged (a task or a group), and serde reports a
-/// mismatch anywhere inside one as "did not match any variant": the step is then read again as
-/// the kind its keys say it is, to find the real problem.
+/// innermost place serde reached.
 fn deserialize<T: serde::de::DeserializeOwned>(value: &Value, base: &str, source: &SourceMap) -> Result<T, Diagnostic> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = join(base, &e.path().to_string());
-        let message = e.inner().to_string();
-        if message.contains("did not match any variant of untagged enum Step")
-            && let Some(step) = pointer(value, &e.path().to_string())
-        {
-            let retry = if step.get("exit_handler").is_some() {
-                deserialize::<ExitHandlerStep>(step, &path, source).err()
-            } else if step.get("if").is_some() {
-                deserialize::<IfStep>(step, &path, source).err()
-            } else if step.get("elif").is_some() {
-                deserialize::<ElifStep>(step, &path, source).err()
-            } else if step.get("else").is_some() {
-                deserialize::<ElseStep>(step, &path, source).err()
-            } else if step.get("parallel_for").is_some() {
-                deserialize::<ParallelForStep>(step, &path, source).err()
-            } else if step.get("task").is_some() {
-                deserialize::<Task>(step, &path, source).err()
-            } else {
-                Some(source.error(
-                    &path,
-                    "a step is either a task (with `task:` and `component:`) or a group (`exit_handler:`, `if:`, `elif:`, `else:`, `parallel_for:`)",
-                ))
-            };
-            if let Some(d) = retry {
-                return d;
-            }
-        }
-        source.error(&path, message)
+        source.error(&path, e.inner().to_string())
     })
 }
 
@@ -158,24 +130,6 @@ fn join(base: &str, rest: &str) -> String {
         (false, r) if r.starts_with('[') => format!("{base}{r}"),
         (false, r) => format!("{base}.{r}"),
     }
-}
-
-/// The value at a serde_path_to_error path (`steps[0].exit_handler`).
-fn pointer<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut node = value;
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (key, indices) = match segment.find('[') {
-            Some(i) => (&segment[..i], &segment[i..]),
-            None => (segment, ""),
-        };
-        if !key.is_empty() {
-            node = node.get(key)?;
-        }
-        for index in indices.split('[').filter(|s| !s.is_empty()) {
-            node = node.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
-        }
-    }
-    Some(node)
 }
 
 fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: &mut Vec<Diagnostic>) -> Value {

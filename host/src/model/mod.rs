@@ -8,6 +8,7 @@ pub mod condition;
 mod emit;
 pub mod limits;
 pub mod load;
+mod step;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -196,7 +197,9 @@ impl OutputFrom {
 }
 
 /// One step: a task, or a group of steps.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Read by its keys (`step.rs`); written, and described in the schema, as the untagged union
+// it is.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Step {
     /// A group whose exit task runs after its body, however the body ended.
