@@ -351,17 +351,21 @@ impl Shared {
                 state.workers += 1;
                 true
             } else {
-                let share = state.share(&self.ctx, &self.wake, true);
-                if !state.handoff.is_empty() {
-                    self.changed();
-                }
-                share == Share::Start
+                self.share(&mut state, true) == Share::Start
             }
         };
-        if start && spawn_worker(self).is_err() {
-            // The task handed off waits for the next worker that is free.
-            self.lock().workers -= 1;
+        if start {
+            spawn_worker(self);
         }
+    }
+
+    /// [`State::share`], and a change for spinning workers to see when work waits hand-off.
+    fn share(&self, state: &mut State, may_start: bool) -> Share {
+        let share = state.share(&self.ctx, &self.wake, may_start);
+        if !state.handoff.is_empty() {
+            self.changed();
+        }
+        share
     }
 
     /// What a free worker does next: a task (handed off, or the scheduler's next ready one),
@@ -372,11 +376,7 @@ impl Shared {
             return Step::Over;
         }
         if let Some(work) = state.take_handoff().or_else(|| state.start_next(&self.ctx)) {
-            let share = state.share(&self.ctx, &self.wake, may_start);
-            if !state.handoff.is_empty() {
-                self.changed();
-            }
-            return Step::Work(work, share);
+            return Step::Work(work, self.share(state, may_start));
         }
         if state.live.is_empty() {
             state.over = true;
@@ -587,10 +587,13 @@ impl State {
 }
 
 /// Starts a worker (counted in `workers` by the caller) on a thread kept from an earlier run,
-/// or on a new one.
-fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<()> {
+/// or on a new one. Without a thread it is counted out again: the task handed off for it
+/// waits for the next worker that is free.
+fn spawn_worker(shared: &Arc<Shared>) {
     let worker = shared.clone();
-    super::threads::run(Box::new(move |runtime| work(worker, runtime)))
+    if super::threads::run(Box::new(move |runtime| work(worker, runtime))).is_err() {
+        shared.lock().workers -= 1;
+    }
 }
 
 /// A worker: takes tasks and runs their attempts on its thread's runtime until the run is over.
@@ -598,9 +601,8 @@ fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
     let mut leave = Leave { shared: Some(shared), current: None };
     let mut finished = None;
     while let Some((work, spawn)) = leave.shared().next(finished.take()) {
-        if spawn && spawn_worker(leave.shared()).is_err() {
-            // The task handed off waits for the next worker that is free.
-            leave.shared().lock().workers -= 1;
+        if spawn {
+            spawn_worker(leave.shared());
         }
         leave.current = Some(work.t);
         finished = Some(runtime.block_on(run_work(&leave.shared().ctx, work)));
