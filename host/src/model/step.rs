@@ -77,18 +77,10 @@ impl<'de> Visitor<'de> for StepVisitor {
 /// The error for a step whose first key belongs to no kind of step: what the rest of its keys
 /// say it was meant to be.
 fn unknown_first_key<'de, A: MapAccess<'de>>(key: &str, mut map: A) -> A::Error {
-    let mut others = Vec::new();
-    let read = (|| {
-        map.next_value::<IgnoredAny>()?;
-        while let Some(other) = map.next_key::<String>()? {
-            map.next_value::<IgnoredAny>()?;
-            others.push(other);
-        }
-        Ok::<_, A::Error>(())
-    })();
-    if let Err(e) = read {
-        return e;
-    }
+    let others = match other_keys(&mut map) {
+        Ok(others) => others,
+        Err(e) => return e,
+    };
     if others.iter().any(|k| k == "task") {
         return de::Error::unknown_field(key, TASK_FIELDS);
     }
@@ -96,6 +88,17 @@ fn unknown_first_key<'de, A: MapAccess<'de>>(key: &str, mut map: A) -> A::Error 
         Some(group) => extra_key(group, key),
         None => de::Error::custom(format!("unknown key `{key}`: {KINDS}")),
     }
+}
+
+/// The keys after the first one (whose value is next), their values skipped.
+fn other_keys<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Vec<String>, A::Error> {
+    map.next_value::<IgnoredAny>()?;
+    let mut others = Vec::new();
+    while let Some(other) = map.next_key::<String>()? {
+        map.next_value::<IgnoredAny>()?;
+        others.push(other);
+    }
+    Ok(others)
 }
 
 /// The error for a group step with a key besides its group's.
