@@ -1,4 +1,4 @@
-//! Artifacts flow between tasks (SPEC: artifacts; rule 6): a file or a directory written by one
+//! Artifacts flow between tasks (`docs/semantics.md`, rule 6): a file or a directory written by one
 //! task is published with its size, digest and metadata and read by the next; host files come in
 //! with `-a` or a parameter's default (KFP's importer) and output artifacts go out with
 //! `--export`; kinds and shapes are checked before anything runs.

@@ -1,6 +1,6 @@
-//! The artifact sandbox (SPEC: sandbox defaults): a task sees its inputs read-only at `/in` and
-//! writes only under `/out`; a guest that tries `..`, absolute paths or symlinks out, changes
-//! its input, or writes too much fails only itself and changes nothing outside.
+//! The artifact sandbox (`docs/semantics.md`, "Sandbox defaults"): a task sees its inputs read-only
+//! at `/in` and writes only under `/out`; a guest that tries `..`, absolute paths or symlinks out,
+//! changes its input, or writes too much fails only itself and changes nothing outside.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Authoring pipelines in Rust (`wasmpipe::builder`): the builder produces what the parser
+//! Authoring pipelines in Rust (`wasmpipe::authoring`): the builder produces what the parser
 //! produces, its YAML and JSON read back to the same model, KFP's exit-handler sample written
 //! with it runs like the YAML one, and authoring mistakes are reported by task name.
 
@@ -6,16 +6,16 @@ mod common;
 
 use std::path::Path;
 
-use wasmpipe::builder::{LoopSpec, PipelineBuilder, TaskHandle};
-use wasmpipe::cache::CompileCache;
+use wasmpipe::authoring::{LoopSpec, PipelineBuilder, TaskHandle};
 use wasmpipe::model::Pipeline;
 use wasmpipe::model::load;
 use wasmpipe::record::{RunRecord, RunState, TaskState};
+use wasmpipe::run::Cache;
 use wasmpipe::run::{RunOptions, Runner};
 use wasmpipe_test_artifacts as art;
 
 fn runner() -> Runner {
-    Runner::with_cache(Some(CompileCache::new(common::test_cache_dir()))).unwrap()
+    Runner::with_cache(Some(Cache::new(common::test_cache_dir()))).unwrap()
 }
 
 /// KFP's exit-handler sample (`pipeline_exit_handler`), line for line.
@@ -197,8 +197,9 @@ async fn the_rust_port_of_kfps_sample_runs_like_the_yaml_one() {
     assert_eq!(status.failures[0].task, "exit-handler-1/fail-op");
 }
 
-/// Ensures that a body output bound to an optional input of the exit task (SPEC rule 6) reaches
-/// it, and that binding a required one is refused with a message naming the exit task.
+/// Ensures that a body output bound to an optional input of the exit task (`docs/semantics.md`,
+/// rule 6) reaches it, and that binding a required one is refused with a message naming the exit
+/// task.
 #[tokio::test]
 async fn body_outputs_reach_the_exit_task_through_optional_inputs_only() {
     let dir = components_dir();

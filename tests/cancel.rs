@@ -1,6 +1,6 @@
-//! Cancellation, grace and deadlines (SPEC rule 10): the real binary runs as a child process;
-//! each test waits for the `[start]` line of the task it wants to interrupt before signalling,
-//! so timing on a loaded 2-core machine does not matter.
+//! Cancellation, grace and deadlines (`docs/semantics.md`, rule 10): the real binary runs as a
+//! child process; each test waits for the `[start]` line of the task it wants to interrupt before
+//! signalling, so timing on a loaded 2-core machine does not matter.
 
 mod common;
 
@@ -260,7 +260,7 @@ fn a_cancel_during_a_retry_backoff_ends_it_at_once() {
 
 /// Ensures that a cancellation inside a loop stops the running iterations' body tasks, runs the
 /// exit handler of each iteration already entered (state `cancelled`), and skips the
-/// iterations not yet entered, their exit tasks included (SPEC rules 1 and 10).
+/// iterations not yet entered, their exit tasks included (`docs/semantics.md`, rules 1 and 10).
 #[test]
 fn a_cancel_in_a_loop_runs_the_handlers_of_entered_iterations_only() {
     let case = Case::new(&format!(

@@ -1,4 +1,4 @@
-//! Exit-handler guarantees (SPEC rules 1, 2, 3, 5, 6, 7, 8, 9, 12), each made to happen for
+//! Exit-handler guarantees (`docs/semantics.md`, rules 1-3, 5-9 and 12), each made to happen for
 //! real with guest components, checked through the run record of the `wasmpipe` binary.
 
 mod common;
@@ -167,7 +167,7 @@ fn a_successful_body_passes_its_outputs_to_the_exit_task() {
 }
 
 /// Ensures that when the body task an exit task reads from does not succeed, the optional
-/// input is simply absent and the exit task still runs (SPEC rule 6).
+/// input is simply absent and the exit task still runs (`docs/semantics.md`, rule 6).
 #[test]
 fn an_exit_task_runs_without_outputs_of_failed_body_tasks() {
     let case = Case::new(

@@ -1,5 +1,5 @@
-//! Every failure kind of SPEC rule 11, made to happen for real in a guest, fails its task with
-//! that kind, and the enclosing exit handler runs exactly once and receives it (rule 2).
+//! Every failure kind of `docs/semantics.md` rule 11, made to happen for real in a guest, fails its
+//! task with that kind, and the enclosing exit handler runs exactly once and receives it (rule 2).
 
 mod common;
 

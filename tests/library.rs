@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use wasmpipe::cache::CompileCache;
 use wasmpipe::record::{FailureKind, RunState, TaskState};
+use wasmpipe::run::Cache;
 use wasmpipe::run::{Event, RunOptions, Runner};
 use wasmpipe_test_artifacts as art;
 
@@ -32,7 +32,7 @@ fn json_pipeline(dir: &Path, steps: serde_json::Value) -> std::path::PathBuf {
 
 /// A runner whose compiled-component cache is the tests' own.
 fn runner() -> Runner {
-    Runner::with_cache(Some(CompileCache::new(common::test_cache_dir()))).unwrap()
+    Runner::with_cache(Some(Cache::new(common::test_cache_dir()))).unwrap()
 }
 
 /// Ensures that a JSON pipeline runs through the library: outputs chain with their types,
@@ -148,7 +148,7 @@ async fn a_pipeline_built_in_rust_runs_and_is_validated() {
     pipeline.params.insert(
         "n".into(),
         Param {
-            ty: wasmpipe::value::ValueType::Int,
+            ty: wasmpipe::model::value::ValueType::Int,
             default: Some(serde_json::json!(1)),
             description: String::new(),
             kind: None,

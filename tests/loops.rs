@@ -1,5 +1,6 @@
-//! `parallel_for` loops (SPEC rules 1, 7, 9): one iteration per item, `parallelism`, fan-in,
-//! exit handlers per iteration, `fail_fast`, nesting, and loops never entered.
+//! `parallel_for` loops (`docs/semantics.md`, rules 1, 7 and 9): one iteration per item,
+//! `parallelism`, fan-in, exit handlers per iteration, `fail_fast`, nesting, and loops never
+//! entered.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Parallel execution: independent tasks run at the same time up to `--jobs`; fail fast stops
-//! new starts but lets running siblings finish (SPEC rule 9).
+//! new starts but lets running siblings finish (`docs/semantics.md`, rule 9).
 
 mod common;
 

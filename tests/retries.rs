@@ -99,8 +99,8 @@ fn timeouts_are_per_attempt() {
     }
 }
 
-/// Ensures that an exit task may retry too (SPEC rule 1): one exit-task instance, several
-/// attempts, each with the same input, and the group succeeds when a retry does.
+/// Ensures that an exit task may retry too (`docs/semantics.md`, rule 1): one exit-task instance,
+/// several attempts, each with the same input, and the group succeeds when a retry does.
 #[test]
 fn an_exit_task_retries() {
     let case = Case::new(

@@ -1,5 +1,5 @@
 //! Sub-pipelines: a pipeline file used as a component, with typed inputs (its parameters) and
-//! outputs (its `outputs`), and exit handlers of its own (SPEC rules 1, 7).
+//! outputs (its `outputs`), and exit handlers of its own (`docs/semantics.md`, rules 1 and 7).
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! Validation before anything runs (SPEC rule 12): each error exits 2 from `wasmpipe validate`
-//! (and `run`) with a message that names the place, its line, and the fix.
+//! Validation before anything runs (`docs/semantics.md`, rule 12): each error exits 2 from
+//! `wasmpipe validate` (and `run`) with a message that names the place, its line, and the fix.
 
 mod common;
 
@@ -74,7 +74,7 @@ fn type_mismatches_are_reported_and_int_to_float_is_allowed() {
 }
 
 /// Ensures that a missing required input, a duplicate task name, a required exit-task input
-/// bound to a body output (SPEC rule 6) and a bad reference are each reported.
+/// bound to a body output (`docs/semantics.md`, rule 6) and a bad reference are each reported.
 #[test]
 fn structural_errors_are_reported() {
     let (errs, _) = errors(

@@ -1,9 +1,9 @@
-//! KFP's exit-handler sample written with wasmpipe's Rust builder (`wasmpipe::builder`); compare
+//! KFP's exit-handler sample written with wasmpipe's Rust builder (`wasmpipe::authoring`); compare
 //! with the KFP original in README.md beside this file.
 //!
 //!   cargo run -q -p wasmpipe --example exit_handler            # prints the pipeline as YAML
 //!   examples/rust-builder/run.sh                               # builds the components, runs it
-use wasmpipe::builder::PipelineBuilder;
+use wasmpipe::authoring::PipelineBuilder;
 
 /// `@dsl.pipeline(name='pipeline-with-exit-handler') def pipeline_exit_handler(message='Hello World!')`
 fn pipeline_exit_handler() -> PipelineBuilder {

@@ -24,13 +24,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use wasmpipe::cache::CompileCache;
-use wasmpipe::capture::Capture;
-use wasmpipe::component::Loader;
-use wasmpipe::engine::EngineKind;
+use wasmpipe::model::policy::Limits;
+use wasmpipe::run::Cache;
 use wasmpipe::run::{RunOptions, Runner};
-use wasmpipe::sandbox::{self, Limits};
-use wasmpipe::wit::types;
+use wasmpipe::wasm::capture::Capture;
+use wasmpipe::wasm::engine::EngineKind;
+use wasmpipe::wasm::loader::Loader;
+use wasmpipe::wasm::sandbox;
+use wasmpipe::wasm::wit::types;
 use wasmpipe_test_artifacts as art;
 
 /// The allocator the CLI uses, so that in-process figures match whole-process ones.
@@ -42,7 +43,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn add_inputs() -> Vec<(String, types::InputValue)> {
-    let int = |i: i64| types::InputValue::Value(wasmpipe::value::to_wit(&serde_json::json!(i)));
+    let int = |i: i64| types::InputValue::Value(wasmpipe::wasm::wit_value::to_wit(&serde_json::json!(i)));
     vec![("a".into(), int(1)), ("b".into(), int(2))]
 }
 
@@ -86,7 +87,7 @@ fn engine_benches(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 let capture = Capture::new(limits.output);
-                let outcome = wasmpipe::executor::run_attempt(
+                let outcome = wasmpipe::wasm::executor::run_attempt(
                     &component,
                     ctx(),
                     &add_inputs(),
@@ -118,8 +119,8 @@ fn prepare(rt: &tokio::runtime::Runtime, runner: &Runner, dir: &Path, body: &str
 
 /// Bare wasmtime: a store, an instance from the `InstancePre`, one call of `run` through a
 /// `TypedFunc` made once (the bindings' own path type-checks every export per instance).
-fn floor(rt: &tokio::runtime::Runtime, component: &wasmpipe::component::Component, limits: &Limits) {
-    let wasmpipe::component::Pre::Task(pre, run) = &component.pre else { panic!("`add` is a task component") };
+fn floor(rt: &tokio::runtime::Runtime, component: &wasmpipe::wasm::loader::LoadedComponent, limits: &Limits) {
+    let wasmpipe::wasm::loader::Pre::Task(pre, run) = &component.pre else { panic!("`add` is a task component") };
     rt.block_on(async {
         let capture = Capture::new(limits.output);
         let mut store = sandbox::new_store(&component.engine, limits, &Default::default(), false, capture).unwrap();
@@ -141,7 +142,7 @@ fn floor(rt: &tokio::runtime::Runtime, component: &wasmpipe::component::Componen
 fn pipeline_benches(c: &mut Criterion) {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let runner = Runner::with_cache(Some(CompileCache::new(dir.path().join("cache")))).unwrap();
+    let runner = Runner::with_cache(Some(Cache::new(dir.path().join("cache")))).unwrap();
     let options = RunOptions { run_dir: dir.path().join("runs"), jobs: 1, ..RunOptions::default() };
 
     let mut chain = String::from("  - {task: t0, component: add, inputs: {a: 0}}\n");
@@ -222,7 +223,7 @@ fn pipeline_benches(c: &mut Criterion) {
 
 fn loop_benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let runner = Runner::with_cache(Some(CompileCache::new(dir.path().join("cache")))).unwrap();
+    let runner = Runner::with_cache(Some(Cache::new(dir.path().join("cache")))).unwrap();
     let items: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
     let body = format!(
         "  - parallel_for:\n      name: fan\n      items: [{}]\n      steps:\n        - {{task: inc, component: add, inputs: {{a: \"{{{{item}}}}\"}}}}\n  - {{task: total, component: sum, inputs: {{values: \"{{{{tasks.inc.output}}}}\"}}}}\n",

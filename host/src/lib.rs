@@ -1,10 +1,10 @@
 //! wasmpipe: a pipeline runtime for WebAssembly components, with exit handlers that the host
 //! guarantees as `finally` blocks.
 //!
-//! A pipeline file ([`model`]) is parsed with the line of every node, turned into a [`plan`],
-//! checked by [`validate`] against the components' own descriptions ([`component`]), then run:
-//! the [`scheduler`] says which task may start, the [`executor`] runs it in a fresh
-//! [`sandbox`], and the [`record`] says what happened. [`run::Runner`] ties them together.
+//! A pipeline file ([`model`]) is parsed with the line of every node, turned into a plan,
+//! checked against the components' own descriptions, then run: the scheduler says which task
+//! may start, each attempt runs in a fresh wasmtime sandbox, and the [`record`] says what
+//! happened. [`run::Runner`] ties them together; [`authoring`] writes pipelines in Rust.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -16,26 +16,17 @@
 //! println!("{:?}", record.state);
 //! # Ok(()) }
 //! ```
+//!
+//! The crate is layered, and a lower layer never uses a higher one (`tests/layout.rs` checks):
+//! `model` (the file format and the shared vocabulary) < `plan` (plan, validation, scheduler)
+//! and `wasm` (everything that touches wasmtime) and `record` < `run` (the runner) ;
+//! `authoring` builds on `model` and `plan`. The rules the code implements are in
+//! `docs/semantics.md`.
 #![deny(missing_docs)]
 
-pub mod artifact;
-pub mod build;
-pub mod builder;
-pub mod cache;
-pub mod cancel;
-pub mod capture;
-pub mod command;
-pub mod component;
-pub mod diag;
-pub mod engine;
-pub mod executor;
+pub mod authoring;
 pub mod model;
 pub mod plan;
 pub mod record;
 pub mod run;
-pub mod sandbox;
-pub mod scheduler;
-pub mod tree;
-pub mod validate;
-pub mod value;
-pub mod wit;
+pub mod wasm;

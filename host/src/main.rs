@@ -11,14 +11,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use progress::{Progress, Stream};
 use serde_json::json;
-use wasmpipe::cache::{CACHE_DIR_ENV, CompileCache};
-use wasmpipe::cancel::CancelHandle;
-use wasmpipe::component::{PortType, Signature};
-use wasmpipe::diag::{Diagnostic, Diagnostics};
+use wasmpipe::authoring::component_build;
+use wasmpipe::model::component::{PortType, Signature};
+use wasmpipe::model::diag::{Diagnostic, Diagnostics};
+use wasmpipe::model::policy::Limits;
 use wasmpipe::model::{ByteSize, HumanDuration};
 use wasmpipe::record::{RunRecord, RunState, TaskRecord, TaskState};
-use wasmpipe::run::{Event, RUN_DIR_ENV, RunOptions, Runner};
-use wasmpipe::sandbox::Limits;
+use wasmpipe::run::{CACHE_DIR_ENV, Cache, CancelHandle, Event, RUN_DIR_ENV, RunOptions, Runner};
 
 /// Run pipelines of WebAssembly components, with exit handlers that always run.
 #[derive(Parser)]
@@ -152,11 +151,11 @@ enum SchemaKind {
 /// code to stop with if a build failed.
 fn build_components(file: &Path, output: Output) -> Option<ExitCode> {
     let started = |name: &str, path: &Path| eprintln!("building {name} ({})", path.display());
-    let done = |report: &wasmpipe::build::Report| match report.outcome {
-        wasmpipe::build::Outcome::Built(took) => eprintln!("built {} in {:.1}s", report.name, took.as_secs_f64()),
-        wasmpipe::build::Outcome::UpToDate => eprintln!("{} is up to date", report.name),
+    let done = |report: &component_build::Report| match report.outcome {
+        component_build::Outcome::Built(took) => eprintln!("built {} in {:.1}s", report.name, took.as_secs_f64()),
+        component_build::Outcome::UpToDate => eprintln!("{} is up to date", report.name),
     };
-    match wasmpipe::build::build_pipeline(file, started, done) {
+    match component_build::build_pipeline(file, started, done) {
         Ok(_) => None,
         Err(diagnostics) => Some(report_errors(&diagnostics, output)),
     }
@@ -324,7 +323,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Cache { action } => {
-            let Some(cache) = CompileCache::from_env() else {
+            let Some(cache) = Cache::from_env() else {
                 println!("the compiled-component cache is off ({CACHE_DIR_ENV}=off)");
                 return Ok(ExitCode::SUCCESS);
             };

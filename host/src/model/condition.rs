@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::binding::{Binding, Ref};
-use crate::value::ValueType;
+use super::value::ValueType;
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

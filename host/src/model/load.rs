@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Value};
 
+use super::diag::{Diagnostic, Diagnostics};
 use super::{FORMAT_VERSION, Pipeline};
-use crate::diag::{Diagnostic, Diagnostics};
 
 /// Where each node of a pipeline file is: its path (`steps[0].task`) and line.
 #[derive(Clone, Debug, Default)]
@@ -184,7 +184,7 @@ fn scalar_to_json(scalar: &Scalar<'_>) -> Value {
         Scalar::Null => Value::Null,
         Scalar::Boolean(b) => Value::Bool(*b),
         Scalar::Integer(i) => Value::from(*i),
-        Scalar::FloatingPoint(f) => crate::value::float(f.into_inner()),
+        Scalar::FloatingPoint(f) => super::value::float(f.into_inner()),
         Scalar::String(s) => Value::String(s.to_string()),
     }
 }

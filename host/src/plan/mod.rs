@@ -1,21 +1,29 @@
 //! The plan: a pipeline's steps as a tree of groups and a flat list of task templates in
 //! declaration order, with ids, parsed bindings, dependencies and naming scopes (one per
-//! sub-pipeline use). Built from the model (`build.rs`); validation (`crate::validate`)
-//! checks it against the components before anything runs, and the run makes instances of it
-//! (`crate::tree`).
+//! sub-pipeline use). Built from the model ([`from_model`]); [`validate`] checks it against the
+//! components' signatures before anything runs; the run makes instances of it ([`tree`]) and
+//! the [`scheduler`] says which instance may start, by the exit-handler rules.
+//!
+//! May use: `model` only. No wasmtime, no files of the run: components reach validation as
+//! signatures, and the scheduler's decisions are pure functions of the tree and what the run
+//! reports back.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::model::Pipeline;
 use crate::model::binding::Binding;
+use crate::model::component::ComponentSource;
 use crate::model::condition::Expr;
 use crate::model::load::SourceMap;
+use crate::model::policy::{Grants, TaskLimits};
 
-mod build;
+mod from_model;
+pub mod scheduler;
+pub mod tree;
+pub mod validate;
 
 /// Index of a task in [`Plan::tasks`].
 pub type TaskIdx = usize;
@@ -75,59 +83,6 @@ pub struct PlanTask {
     pub retries: u32,
     /// The wait before each retry.
     pub backoff: crate::model::Backoff,
-}
-
-/// Where a component comes from: its file, and for a WASI command how to run it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ComponentSource {
-    /// The `.wasm` or `.wat` file.
-    pub path: PathBuf,
-    /// For a WASI command: its arguments, environment, inputs and outputs.
-    pub command: Option<crate::model::CommandSpec>,
-}
-
-impl ComponentSource {
-    /// What tells this source apart from others: the file, and the command spec if any.
-    pub fn key(&self) -> (PathBuf, Option<String>) {
-        (self.path.clone(), self.command.as_ref().map(|c| serde_json::to_string(c).expect("a spec serialises")))
-    }
-}
-
-/// What a task may see of the host: nothing unless the pipeline grants it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Grants {
-    /// Environment variables with literal values.
-    pub env: Vec<(String, String)>,
-    /// Host environment variables to pass through, by name (read when the run starts).
-    pub host_env: Vec<String>,
-    /// Read-only directories: (guest path, host path).
-    pub dirs: Vec<(String, PathBuf)>,
-}
-
-/// Limits a task sets for itself.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TaskLimits {
-    /// Timeout of one attempt.
-    pub timeout: Option<std::time::Duration>,
-    /// Memory limit in bytes.
-    pub memory: Option<u64>,
-    /// Fuel of one attempt.
-    pub fuel: Option<u64>,
-    /// Bytes of output artifacts of one attempt.
-    pub artifacts: Option<u64>,
-}
-
-impl TaskLimits {
-    /// The limits of one attempt: this task's, else the run's `defaults`.
-    pub fn over(&self, defaults: &crate::sandbox::Limits) -> crate::sandbox::Limits {
-        crate::sandbox::Limits {
-            timeout: self.timeout.unwrap_or(defaults.timeout),
-            memory: self.memory.map(|m| m as usize).unwrap_or(defaults.memory),
-            fuel: self.fuel.or(defaults.fuel),
-            artifacts: self.artifacts.unwrap_or(defaults.artifacts),
-            ..*defaults
-        }
-    }
 }
 
 /// A group of steps: the pipeline itself (index 0) or an exit-handler group.
@@ -200,7 +155,7 @@ pub struct Plan {
     /// The pipeline's own run deadline.
     pub deadline: Option<std::time::Duration>,
     /// Problems found while reading sub-pipeline files.
-    pub errors: Vec<crate::diag::Diagnostic>,
+    pub errors: Vec<crate::model::diag::Diagnostic>,
     /// Per group, per child position: the positions of the siblings that child waits for
     /// (see [`Plan::sibling_deps`]); computed once, shared by every run.
     pub waits: Vec<Vec<Vec<usize>>>,

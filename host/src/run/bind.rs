@@ -9,15 +9,18 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::Prepared;
-use crate::artifact::ArtifactRef;
-use crate::component::{Component, PortType};
+use super::artifacts::export;
+use crate::model::artifact::{ArtifactRef, GUEST_IN, kinds_match};
 use crate::model::binding::{Binding, Part, Ref};
-use crate::plan::{Node, Plan, ScopeIdx};
+use crate::model::component::PortType;
+use crate::model::value::ValueType;
+use crate::plan::scheduler::{Oracle, TaskIdx};
+use crate::plan::tree::{Found, Tree};
+use crate::plan::{BranchInfo, Node, Plan, ScopeIdx};
 use crate::record::{Failure, FailureKind, FinalStatusRecord, RunRecord, RunState};
-use crate::scheduler::{Oracle, TaskIdx};
-use crate::tree::{Found, Tree};
-use crate::value::ValueType;
-use crate::wit::types;
+use crate::wasm::loader::LoadedComponent;
+use crate::wasm::wit::types;
+use crate::wasm::wit_value::to_wit;
 
 /// Decides conditions and loop items from parameters and the outputs of finished tasks.
 pub(super) struct RunOracle<'a> {
@@ -31,7 +34,7 @@ impl Oracle for RunOracle<'_> {
     fn condition(&mut self, plan: &Plan, tree: &Tree, h: usize) -> bool {
         let group = &plan.groups[tree.groups[h].template];
         match &group.branch {
-            Some(crate::plan::BranchInfo { condition: Some(Ok(expr)), .. }) => {
+            Some(BranchInfo { condition: Some(Ok(expr)), .. }) => {
                 let at = Reader { from: h, scope: group.scope };
                 expr.eval(&|r| resolve(self.prepared, tree, at, r, self.outputs)).unwrap_or(false)
             }
@@ -47,7 +50,7 @@ impl Oracle for RunOracle<'_> {
         let at = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: group.scope };
         match evaluate(self.prepared, tree, at, binding, self.outputs)? {
             Value::Array(items) => Ok(items),
-            other => Err(format!("they must be a list, but the value is {}", crate::value::ValueType::of(&other))),
+            other => Err(format!("they must be a list, but the value is {}", ValueType::of(&other))),
         }
     }
 }
@@ -185,12 +188,12 @@ pub(super) struct Bound {
 
 /// The inputs of task `t`, typed by its component's signature. A value that is missing or
 /// ill-typed fails the task with kind `input`; an optional input whose producer failed is
-/// left out (SPEC rule 6).
+/// left out (`docs/semantics.md`, rule 6).
 pub(super) fn bind_inputs(
     prepared: &Prepared,
     tree: &Tree,
     t: TaskIdx,
-    component: &Component,
+    component: &LoadedComponent,
     outputs: &[Option<IndexMap<String, Value>>],
     final_status: Option<&FinalStatusRecord>,
 ) -> Result<Bound, Failure> {
@@ -231,7 +234,7 @@ pub(super) fn bind_inputs(
         // An artifact is read once here (the `artifact` type's coercion is this same parse).
         if let PortType::Artifact { kind, directory } = &spec.ty {
             let artifact = ArtifactRef::from_value(&value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
-            if !crate::artifact::kinds_match((&artifact.kind, artifact.directory), (kind, *directory)) {
+            if !kinds_match((&artifact.kind, artifact.directory), (kind, *directory)) {
                 return Err(bad(format!(
                     "input `{}` takes {}, but it was given `{}` ({}, {})",
                     spec.name,
@@ -247,7 +250,7 @@ pub(super) fn bind_inputs(
             continue;
         }
         let value = ty.coerce(value).map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
-        inputs.push((spec.name.clone(), types::InputValue::Value(crate::value::to_wit(&value))));
+        inputs.push((spec.name.clone(), types::InputValue::Value(to_wit(&value))));
         values.push((spec.name.clone(), value));
     }
     Ok(Bound { inputs, values, artifacts })
@@ -256,11 +259,11 @@ pub(super) fn bind_inputs(
 /// How a guest sees input artifact `input`: at `/in/<input>`, with its size, digest and metadata.
 pub(super) fn artifact_to_wit(input: &str, artifact: &ArtifactRef) -> types::Artifact {
     types::Artifact {
-        path: format!("{}/{input}", crate::artifact::GUEST_IN),
+        path: format!("{}/{input}", GUEST_IN),
         name: artifact.name.clone(),
         size: artifact.size,
         digest: artifact.digest.clone(),
-        metadata: crate::value::to_wit(&artifact.metadata),
+        metadata: to_wit(&artifact.metadata),
     }
 }
 
@@ -329,7 +332,7 @@ pub(super) fn export_outputs(prepared: &Prepared, record: &RunRecord, run_root: 
             continue;
         }
         let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
-        if let Err(e) = crate::artifact::export(run_root, &artifact, &to.join(name)) {
+        if let Err(e) = export(run_root, &artifact, &to.join(name)) {
             eprintln!(
                 "wasmpipe: could not export output artifact `{name}` to {}: {e}; it stays at {}",
                 to.join(name).display(),

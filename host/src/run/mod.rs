@@ -10,31 +10,39 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::artifact::{ArtifactRef, AttemptDirs, OutputSlot};
-use crate::cache::CompileCache;
-use crate::cancel::{CancelHandle, Interrupts};
-use crate::capture::Capture;
-use crate::component::{Component, LoadError, Loader, PortType};
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::engine::EngineKind;
-use crate::executor;
-use crate::model::OutputFrom;
+use crate::model::artifact::ArtifactRef;
+use crate::model::component::{ComponentSource, LoadError, PortType};
+use crate::model::diag::{Diagnostic, Diagnostics};
 use crate::model::load::{self, SourceMap};
-use crate::plan::{ComponentSource, Params, Plan, PlanTask};
+use crate::model::policy::{Grants, Limits};
+use crate::model::{Backoff, OutputFrom, Pipeline};
+use crate::plan::scheduler::{Scheduler, TaskIdx, TaskStatus};
+use crate::plan::tree::Tree;
+use crate::plan::validate::{self, Components, Report};
+use crate::plan::{Params, Plan, PlanTask};
 use crate::record::{
     Attempt, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, TaskRecord, TaskState, now,
 };
-use crate::sandbox::Limits;
-use crate::scheduler::{Scheduler, TaskIdx, TaskStatus};
-use crate::tree::Tree;
-use crate::validate::{self, Components, Report};
-use crate::wit::types;
+use crate::wasm::attempt_dirs::{AttemptDirs, OutputSlot};
+use crate::wasm::capture::Capture;
+use crate::wasm::engine::{self, EngineKind, POOL_MEMORY_SLOT};
+use crate::wasm::executor;
+use crate::wasm::loader::{LoadedComponent, Loader};
+use crate::wasm::verdict::AttemptOutcome;
+use crate::wasm::wit::types;
 
+mod artifacts;
 mod bind;
+mod cache;
+mod cancel;
+use cancel::Interrupts;
 mod pool;
 mod stop;
 mod threads;
+
 use bind::{Bound, bind_inputs, export_outputs, pipeline_outputs};
+pub use cache::{CACHE_DIR_ENV, Cache};
+pub use cancel::{CancelHandle, CancelLevel};
 
 /// The environment variable that sets the default run directory.
 pub const RUN_DIR_ENV: &str = "WASMPIPE_RUN_DIR";
@@ -50,7 +58,7 @@ pub struct Prepared {
     /// Parameter values after defaults and overrides.
     pub params: Params,
     /// Components by name, loaded or not.
-    pub components: Components,
+    pub components: Components<LoadedComponent>,
     /// Where the pipeline is written.
     pub source: SourceMap,
     /// Body components that do not load; their tasks will fail with kind `load`.
@@ -67,11 +75,11 @@ pub struct Prepared {
 type SourceKey = (PathBuf, Option<String>);
 
 /// A component loaded for one engine kind, and a note when it fell back to on-demand.
-type LoadedComponent = (Result<Arc<Component>, LoadError>, Option<String>);
+type LoadAttempt = (Result<Arc<LoadedComponent>, LoadError>, Option<String>);
 
 /// The component of one task, loaded for the engine the task runs on.
 struct TaskComponent {
-    component: Result<Arc<Component>, LoadError>,
+    component: Result<Arc<LoadedComponent>, LoadError>,
     /// Why the task runs on another allocator than usual, for its log.
     notes: Vec<String>,
 }
@@ -141,7 +149,7 @@ pub enum Event<'a> {
 /// Loads, validates and runs pipelines; keeps loaded components for its lifetime.
 pub struct Runner {
     loaders: std::sync::Mutex<HashMap<EngineKind, Arc<Loader>>>,
-    disk: Option<CompileCache>,
+    disk: Option<Cache>,
     /// Why the pooling allocator is not used, when the host refused its reservation.
     pooling_unavailable: std::sync::OnceLock<Option<String>>,
 }
@@ -150,11 +158,11 @@ impl Runner {
     /// A runner on the process-wide shared engines, with the compiled-component cache that
     /// `WASMPIPE_CACHE_DIR` names (by default `~/.cache/wasmpipe`; `off` for none).
     pub fn new() -> anyhow::Result<Runner> {
-        Runner::with_cache(CompileCache::from_env())
+        Runner::with_cache(Cache::from_env())
     }
 
     /// A runner with compiled components cached in `disk` (None: compile every time).
-    pub fn with_cache(disk: Option<CompileCache>) -> anyhow::Result<Runner> {
+    pub fn with_cache(disk: Option<Cache>) -> anyhow::Result<Runner> {
         Ok(Runner { loaders: Default::default(), disk, pooling_unavailable: Default::default() })
     }
 
@@ -172,7 +180,7 @@ impl Runner {
     /// Why pooling is off: the error the host gave when the pooling engine was created.
     fn pooling_error(&self) -> &Option<String> {
         self.pooling_unavailable.get_or_init(|| {
-            crate::engine::shared_engine(EngineKind { fuel: false, pooling: true })
+            engine::shared_engine(EngineKind { fuel: false, pooling: true })
                 .err()
                 .map(|e| format!("the pooling allocator is unavailable ({e:#}); tasks use the on-demand allocator"))
         })
@@ -184,7 +192,7 @@ impl Runner {
         if let Some(loader) = loaders.get(&kind) {
             return Ok(loader.clone());
         }
-        let loader = Arc::new(Loader::new(kind, self.disk.clone())?);
+        let loader = Arc::new(Loader::new(kind, self.disk.as_ref().map(Cache::compiled))?);
         loaders.insert(kind, loader.clone());
         Ok(loader)
     }
@@ -192,7 +200,7 @@ impl Runner {
     /// Loads `path` for an engine of `kind`. A component that compiles but cannot be
     /// instantiated in the pool (too many instances, memories or tables for its slots) is
     /// loaded again for the on-demand allocator; the note says so.
-    async fn load(&self, source: &ComponentSource, kind: EngineKind) -> LoadedComponent {
+    async fn load(&self, source: &ComponentSource, kind: EngineKind) -> LoadAttempt {
         let path = &source.path;
         let engine_error =
             |e: anyhow::Error| LoadError { message: format!("cannot start the engine: {e:#}"), in_describe: false };
@@ -233,7 +241,7 @@ impl Runner {
     /// to `base_dir`, and diagnostics name the pipeline as `<NAME>` instead of a file.
     pub async fn prepare_pipeline(
         &self,
-        pipeline: crate::model::Pipeline,
+        pipeline: Pipeline,
         base_dir: &Path,
         options: &RunOptions,
     ) -> Result<Prepared, Diagnostics> {
@@ -252,17 +260,17 @@ impl Runner {
 
         // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
         let mut slots = Vec::new();
-        let mut loaded_components: HashMap<(Option<SourceKey>, EngineKind), LoadedComponent> = HashMap::new();
+        let mut loaded_components: HashMap<(Option<SourceKey>, EngineKind), LoadAttempt> = HashMap::new();
         for task in &plan.tasks {
             let memory = task.limits.over(&options.limits).memory;
-            let too_big = memory > crate::engine::POOL_MEMORY_SLOT;
+            let too_big = memory > POOL_MEMORY_SLOT;
             let kind = EngineKind { fuel, pooling: pooling.is_none() && !too_big };
             let mut notes: Vec<String> = pooling.iter().cloned().collect();
             if too_big && pooling.is_none() {
                 notes.push(format!(
                     "the memory limit of {} MiB is larger than a pooling slot ({} MiB); the task runs on the on-demand allocator",
                     memory >> 20,
-                    crate::engine::POOL_MEMORY_SLOT >> 20
+                    POOL_MEMORY_SLOT >> 20
                 ));
             }
             let path = plan.scopes[task.scope].components.get(&task.component);
@@ -379,7 +387,7 @@ struct RunCtx {
     /// The run's directory, where artifacts live: `RUN_DIR/<run_id>`.
     run_root: Arc<Path>,
     /// The cache of task outputs (and compiled components).
-    disk: Option<CompileCache>,
+    disk: Option<Cache>,
     /// The run's deadline, from the options or the pipeline.
     deadline: Option<Duration>,
 }
@@ -469,12 +477,12 @@ struct Progress {
 
 /// A task's attempts, owning all they need, so that they can run on any thread of the runtime.
 struct Job {
-    component: Arc<Component>,
+    component: Arc<LoadedComponent>,
     run_id: Arc<str>,
     task_id: String,
     inputs: Vec<(String, types::InputValue)>,
     limits: Limits,
-    grants: crate::plan::Grants,
+    grants: Grants,
     /// The run's directory, where artifacts live.
     run_root: Arc<Path>,
     /// Whether attempts need directories of their own (artifacts, or a command's output files).
@@ -484,14 +492,14 @@ struct Job {
     /// The component's output artifacts.
     artifact_outputs: Vec<OutputSlot>,
     retries: u32,
-    backoff: crate::model::Backoff,
+    backoff: Backoff,
     progress: Arc<std::sync::Mutex<Progress>>,
 }
 
 impl Job {
     /// One attempt, in artifact directories of its own when it has artifacts; its output
     /// artifacts are published only when it succeeds.
-    async fn attempt(&self, ctx: types::Context, capture: Capture) -> executor::AttemptOutcome {
+    async fn attempt(&self, ctx: types::Context, capture: Capture) -> AttemptOutcome {
         let dirs = if !self.needs_dirs {
             None
         } else {
@@ -508,10 +516,7 @@ impl Job {
                         "cannot lay out the task's artifact directories under {}: {e}",
                         self.run_root.display()
                     );
-                    return executor::AttemptOutcome {
-                        result: Err(Failure::new(FailureKind::Input, message)),
-                        logs: Vec::new(),
-                    };
+                    return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
                 }
             }
         };
@@ -585,7 +590,7 @@ type Start = (Box<Job>, Option<String>);
 
 /// The output-cache key of a task: its component's content, its resolved inputs and what it
 /// is granted of the host (which can change what it computes).
-fn output_cache_key(component: &Component, inputs: &[(String, Value)], grants: &crate::plan::Grants) -> String {
+fn output_cache_key(component: &LoadedComponent, inputs: &[(String, Value)], grants: &Grants) -> String {
     let host_env: Vec<(&String, Option<String>)> =
         grants.host_env.iter().map(|name| (name, std::env::var(name).ok())).collect();
     let material = serde_json::json!({

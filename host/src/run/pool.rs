@@ -32,12 +32,12 @@ use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
 use super::bind::RunOracle;
+use super::cancel::{Interrupt, Interrupts};
 use super::stop::Stop;
 use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
-use crate::cancel::{Interrupt, Interrupts};
 use crate::plan::PlanTask;
+use crate::plan::scheduler::{Scheduler, TaskIdx};
 use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micros};
-use crate::scheduler::{Scheduler, TaskIdx};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
 pub const EVENT_TICK: Duration = Duration::from_millis(5);

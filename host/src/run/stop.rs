@@ -1,13 +1,14 @@
-//! What interrupts do to a run (SPEC rule 10): a cancellation or the deadline stops body tasks
-//! and lets exit handlers run within the grace period; an abort (a second request, or the grace
-//! period running out) stops everything. [`Stop`] applies each interrupt to the scheduler, keeps
-//! what the record says of it, and says which running attempts it ends and with what failure.
+//! What interrupts do to a run (`docs/semantics.md`, rule 10): a cancellation or the deadline stops
+//! body tasks and lets exit handlers run within the grace period; an abort (a second request, or
+//! the grace period running out) stops everything. [`Stop`] applies each interrupt to the
+//! scheduler, keeps what the record says of it, and says which running attempts it ends and with
+//! what failure.
 
 use std::time::Duration;
 
-use crate::cancel::{Interrupt, Interrupts};
+use super::cancel::{Interrupt, Interrupts};
+use crate::plan::scheduler::{Interruption, Scheduler};
 use crate::record::{CancelRecord, Failure, FailureKind, SkipReason};
-use crate::scheduler::{Interruption, Scheduler};
 
 /// What interrupts have done to the run so far, for the record.
 #[derive(Default)]

@@ -5,16 +5,19 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 use super::{
-    BranchInfo, Child, ComponentSource, Grants, GroupIdx, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope,
-    ScopeIdx, SubInfo, TaskIdx, TaskLimits, join_id,
+    BranchInfo, Child, GroupIdx, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope, ScopeIdx, SubInfo,
+    TaskIdx, join_id,
 };
 use crate::model::binding::{Binding, Ref};
+use crate::model::component::ComponentSource;
 use crate::model::condition::Expr;
 use crate::model::load::{self, Loaded, SourceMap};
+use crate::model::policy::{Grants, TaskLimits};
+use crate::model::value::ValueType;
 use crate::model::{Step, Task};
-use crate::value::ValueType;
-use serde_json::Value;
 
 /// How deep sub-pipelines may nest; deeper is taken for a pipeline that uses itself.
 const MAX_DEPTH: usize = 16;
@@ -95,7 +98,7 @@ impl Plan {
             };
             let kind = param.kind.as_deref().unwrap_or("Artifact");
             let path = std::path::absolute(base_dir.join(&file)).unwrap_or_else(|_| base_dir.join(&file));
-            match crate::artifact::reference(name, &path, kind, param.directory) {
+            match crate::model::artifact::reference(name, &path, kind, param.directory) {
                 Ok(artifact) => param.default = Some(artifact.to_value()),
                 Err(e) => {
                     self.errors.push(source.error(&format!("params.{name}.default"), format!("{e}; fix the path")))

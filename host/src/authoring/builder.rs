@@ -5,7 +5,7 @@
 //! executes and [`Runner::prepare_pipeline`](crate::run::Runner::prepare_pipeline) runs it directly.
 //!
 //! ```
-//! use wasmpipe::builder::PipelineBuilder;
+//! use wasmpipe::authoring::PipelineBuilder;
 //!
 //! // KFP's exit-handler sample.
 //! let mut p = PipelineBuilder::new("pipeline-with-exit-handler");
@@ -36,11 +36,11 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::model::limits::{ByteSize, HumanDuration};
+use crate::model::value::ValueType;
 use crate::model::{
     self, Branch, ComponentRef, ElifStep, ElseBranch, ElseStep, ExitHandler, ExitHandlerStep, IfStep, ParallelFor,
     ParallelForStep, Param, Step, Task,
 };
-use crate::value::ValueType;
 
 /// A Rust type that a parameter, an input or an output can have.
 pub trait PortType {
@@ -380,8 +380,9 @@ impl PipelineBuilder {
         TaskMut { builder: self, id: task.id }
     }
 
-    /// Binds output `source` of a body task to input `input` of exit task `exit` (SPEC rule
-    /// 6): the input must be optional, since the body task may fail and produce nothing.
+    /// Binds output `source` of a body task to input `input` of exit task `exit`
+    /// (`docs/semantics.md`, rule 6): the input must be optional, since the body task may fail and
+    /// produce nothing.
     pub fn exit_input(&mut self, exit: &TaskHandle, input: &str, source: impl Into<Source>) -> &mut Self {
         self.with_task(exit).input(input, source);
         self
@@ -596,7 +597,7 @@ impl TaskMut<'_> {
     /// output of type `T` (or an int for a float).
     ///
     /// ```
-    /// # use wasmpipe::builder::PipelineBuilder;
+    /// # use wasmpipe::authoring::PipelineBuilder;
     /// let mut p = PipelineBuilder::new("p");
     /// let scale = p.component("scale", "scale.wasm");
     /// let count = p.task(&scale).handle().output::<i64>();
@@ -606,7 +607,7 @@ impl TaskMut<'_> {
     /// A string output cannot feed an int input; this does not compile:
     ///
     /// ```compile_fail
-    /// # use wasmpipe::builder::PipelineBuilder;
+    /// # use wasmpipe::authoring::PipelineBuilder;
     /// let mut p = PipelineBuilder::new("p");
     /// let add = p.component("add", "add.wasm");
     /// let text = p.task(&add).handle().output::<String>();

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::plan::{Child, GroupIdx, Node, Plan, TaskIdx, join_id};
+use super::{Child, GroupIdx, Node, Plan, TaskIdx, join_id};
 
 /// One task instance.
 #[derive(Clone, Debug)]
@@ -155,7 +155,7 @@ impl Tree {
 
     /// Group `g` and every group instance nested in it.
     pub fn groups_within(&self, g: usize) -> Vec<usize> {
-        crate::plan::nested_groups(g, |k| &self.groups[k].children)
+        super::nested_groups(g, |k| &self.groups[k].children)
     }
 
     /// The instances of `node` (a template task, or a sub-pipeline's group) that a reader in

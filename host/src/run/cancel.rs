@@ -1,6 +1,6 @@
 //! Stopping a run from outside: the [`CancelHandle`] (what SIGINT and SIGTERM call, and what
 //! library users hold), and [`Interrupts`], which turns the handle, the run deadline and the
-//! grace period into events for the runner (SPEC rule 10).
+//! grace period into events for the runner (`docs/semantics.md`, rule 10).
 
 use std::time::Duration;
 
@@ -107,7 +107,8 @@ impl Interrupts {
     }
 
     /// The grace period left, once it has started.
-    pub fn grace_left(&self) -> Option<Duration> {
+    #[cfg(test)]
+    fn grace_left(&self) -> Option<Duration> {
         self.grace_end.map(|end| end.saturating_duration_since(Instant::now()))
     }
 

@@ -1,23 +1,25 @@
-//! Validation before anything runs (SPEC rule 12): names, references, types, required inputs,
-//! cycles, parameters and components. Every problem becomes a [`Diagnostic`] that names the
-//! file, the place and the fix; all of them are reported at once.
+//! Validation before anything runs (`docs/semantics.md`, rule 12): names, references, types,
+//! required inputs, cycles, parameters and components. Every problem becomes a [`Diagnostic`] that
+//! names the file, the place and the fix; all of them are reported at once.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::artifact::{self, plain_name};
-use crate::component::{Component, LoadError, PortType, Signature};
-use crate::diag::Diagnostic;
-use crate::model::Pipeline;
-use crate::model::binding::{Binding, Ref};
-use crate::model::load::{Loaded, SourceMap};
-use crate::plan::{Child, GroupIdx, LoopInfo, Node, Params, Plan, ScopeIdx, TaskIdx};
-use crate::value::ValueType;
 use serde_json::Value;
 
-/// Components by scope and name, loaded or with their load error.
-pub type Components = HashMap<(ScopeIdx, String), Result<Arc<Component>, LoadError>>;
+use super::{Child, GroupIdx, LoopInfo, Node, Params, Plan, ScopeIdx, TaskIdx};
+use crate::model::Pipeline;
+use crate::model::artifact::{self, plain_name};
+use crate::model::binding::{Binding, Ref};
+use crate::model::component::{LoadError, PortType, Signature};
+use crate::model::diag::Diagnostic;
+use crate::model::load::{Loaded, SourceMap};
+use crate::model::value::ValueType;
+
+/// Components by scope and name, loaded (anything that has a [`Signature`]) or with their
+/// load error.
+pub type Components<C> = HashMap<(ScopeIdx, String), Result<Arc<C>, LoadError>>;
 
 /// What validation found.
 #[derive(Debug, Default)]
@@ -145,7 +147,7 @@ fn import_param(name: &str, param: &crate::model::Param, file: &Path) -> Result<
 }
 
 /// Checks `plan` (the pipeline file and the sub-pipelines it uses) against its components.
-pub fn validate(plan: &Plan, components: &Components, report: &mut Report) {
+pub fn validate<C: AsRef<Signature>>(plan: &Plan, components: &Components<C>, report: &mut Report) {
     report.errors.extend(plan.errors.iter().cloned());
     let mut check = Checker { plan, components, report, scope: 0, output_types: HashMap::new() };
     check.names();
@@ -175,9 +177,9 @@ pub fn validate(plan: &Plan, components: &Components, report: &mut Report) {
     report.errors.retain(|d| seen.insert((d.file.clone(), d.path.clone(), d.message.clone())));
 }
 
-struct Checker<'a> {
+struct Checker<'a, C> {
     plan: &'a Plan,
-    components: &'a Components,
+    components: &'a Components<C>,
     report: &'a mut Report,
     /// The scope being checked: errors are reported in its file, names resolve in it.
     scope: ScopeIdx,
@@ -189,7 +191,7 @@ fn list_or_none(names: &[&str]) -> String {
     if names.is_empty() { "none".into() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") }
 }
 
-impl Checker<'_> {
+impl<C: AsRef<Signature>> Checker<'_, C> {
     fn source(&self) -> &SourceMap {
         &self.plan.scopes[self.scope].source
     }
@@ -297,7 +299,7 @@ impl Checker<'_> {
                     .chain(spec.env.iter().map(|(k, v)| (format!("{at}.env.{k}"), v)));
                 let mut errors = Vec::new();
                 for (path, template) in templates {
-                    match crate::command::placeholders(template) {
+                    match crate::model::template::placeholders(template) {
                         Err(e) => errors.push((path, e)),
                         Ok(found) => {
                             for (side, port) in found {
@@ -358,7 +360,7 @@ impl Checker<'_> {
     fn signature(&self, t: TaskIdx) -> Option<&Signature> {
         let task = &self.plan.tasks[t];
         match self.components.get(&(task.scope, task.component.clone())) {
-            Some(Ok(c)) => Some(&c.signature),
+            Some(Ok(c)) => Some(C::as_ref(c)),
             _ => None,
         }
     }
@@ -468,7 +470,7 @@ impl Checker<'_> {
                 self.error(
                         &input_path,
                         format!(
-                            "exit task `{}` binds its required input `{}` to body task `{producer}`, which may fail and produce nothing; make the input optional (SPEC rule 6)",
+                            "exit task `{}` binds its required input `{}` to body task `{producer}`, which may fail and produce nothing; make the input optional: an exit task runs however its body ended, so it reads body outputs only as optional inputs",
                             task.name, input.name
                         ),
                     );

@@ -1,171 +1,28 @@
 //! Loading components: read, compile, link against the sandbox's imports, call `describe` once
-//! (in a sandbox with default limits), and keep the result. A load failure becomes a
-//! [`LoadError`] that says what is wrong and what to do.
+//! (in a sandbox with default limits), and keep the result ([`LoadedComponent`]). A load failure
+//! becomes a [`LoadError`] that says what is wrong and what to do.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use wasmtime::Engine;
 use wasmtime::component::{ComponentExportIndex, Linker};
 use wasmtime_wasi::p2::bindings::CommandPre;
 
-use crate::cache::{CompileCache, Compiled, Origin};
-use crate::capture::Capture;
-use crate::command;
-use crate::engine::EngineKind;
+use super::capture::Capture;
+use super::compiled_cache::{Compiled, CompiledCache, Origin};
+use super::engine::{self, EngineKind};
+use super::sandbox::{self, HostState};
+use super::wit::{COMPONENT_INTERFACE, TaskPre, types};
+use super::wit_value::signature_from_wit;
 use crate::model::CommandSpec;
-use crate::plan::ComponentSource;
-use crate::sandbox::{self, HostState, Limits};
-use crate::value::{self, ValueType};
-use crate::wit::{COMPONENT_INTERFACE, TaskPre, types};
-
-/// The type of an input or output as a component declares it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PortType {
-    /// A parameter value.
-    Value(ValueType),
-    /// The final status of an exit handler's body (inputs only).
-    FinalStatus,
-    /// An artifact (not supported by this version of the host).
-    Artifact {
-        /// Its kind label.
-        kind: String,
-        /// Whether it is a directory.
-        directory: bool,
-    },
-}
-
-impl std::fmt::Display for PortType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PortType::Value(t) => write!(f, "{t}"),
-            PortType::FinalStatus => f.write_str("final_status"),
-            PortType::Artifact { kind, directory: true } => write!(f, "artifact directory ({kind})"),
-            PortType::Artifact { kind, directory: false } => write!(f, "artifact file ({kind})"),
-        }
-    }
-}
-
-/// One input of a component.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InputSpec {
-    /// Its name.
-    pub name: String,
-    /// Its type.
-    pub ty: PortType,
-    /// Whether the pipeline must bind it.
-    pub required: bool,
-    /// Its default, for an optional input.
-    pub default: Option<Value>,
-    /// What it is for.
-    pub description: String,
-}
-
-/// One output of a component.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutputSpec {
-    /// Its name.
-    pub name: String,
-    /// Its type.
-    pub ty: PortType,
-    /// What it is.
-    pub description: String,
-}
-
-/// What a component's `describe` returned, checked and converted.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Signature {
-    /// The component's own name for itself.
-    pub name: String,
-    /// What it does.
-    pub description: String,
-    /// Its inputs.
-    pub inputs: Vec<InputSpec>,
-    /// Its outputs.
-    pub outputs: Vec<OutputSpec>,
-}
-
-impl Signature {
-    /// The input called `name`.
-    pub fn input(&self, name: &str) -> Option<&InputSpec> {
-        self.inputs.iter().find(|i| i.name == name)
-    }
-
-    /// The output called `name`.
-    pub fn output(&self, name: &str) -> Option<&OutputSpec> {
-        self.outputs.iter().find(|o| o.name == name)
-    }
-
-    fn from_wit(sig: types::Signature) -> Result<Signature, String> {
-        let mut inputs = Vec::new();
-        for input in sig.inputs {
-            let ty = port_type(input.type_);
-            let default = match input.default {
-                Some(d) => {
-                    let v = value::from_wit(&d).map_err(|e| format!("the default of input `{}`: {e}", input.name))?;
-                    Some(match &ty {
-                        PortType::Value(t) => {
-                            t.coerce(v).map_err(|e| format!("the default of input `{}`: {e}", input.name))?
-                        }
-                        _ => {
-                            return Err(format!("input `{}` of type {ty} cannot have a default", input.name));
-                        }
-                    })
-                }
-                None => None,
-            };
-            if !crate::artifact::plain_name(&input.name) {
-                return Err(format!("input name `{}` may use only letters, digits, `-` and `_`", input.name));
-            }
-            if inputs.iter().any(|i: &InputSpec| i.name == input.name) {
-                return Err(format!("it declares input `{}` twice", input.name));
-            }
-            inputs.push(InputSpec {
-                name: input.name,
-                ty,
-                required: input.required,
-                default,
-                description: input.description,
-            });
-        }
-        let mut outputs = Vec::new();
-        for output in sig.outputs {
-            let ty = port_type(output.type_);
-            if ty == PortType::FinalStatus {
-                return Err(format!("output `{}` has type final_status, which only inputs can have", output.name));
-            }
-            if !crate::artifact::plain_name(&output.name) {
-                return Err(format!("output name `{}` may use only letters, digits, `-` and `_`", output.name));
-            }
-            if outputs.iter().any(|o: &OutputSpec| o.name == output.name) {
-                return Err(format!("it declares output `{}` twice", output.name));
-            }
-            outputs.push(OutputSpec { name: output.name, ty, description: output.description });
-        }
-        Ok(Signature { name: sig.name, description: sig.description, inputs, outputs })
-    }
-}
-
-fn port_type(ty: types::PortType) -> PortType {
-    use types::PortType as W;
-    match ty {
-        W::Str => PortType::Value(ValueType::String),
-        W::Int => PortType::Value(ValueType::Int),
-        W::Float => PortType::Value(ValueType::Float),
-        W::Boolean => PortType::Value(ValueType::Bool),
-        W::ListOf => PortType::Value(ValueType::List),
-        W::DictOf => PortType::Value(ValueType::Dict),
-        W::Any => PortType::Value(ValueType::Any),
-        W::FinalStatus => PortType::FinalStatus,
-        W::Artifact(a) => PortType::Artifact { kind: a.kind, directory: a.directory },
-    }
-}
+use crate::model::component::{ComponentSource, LoadError, Signature};
+use crate::model::policy::Limits;
 
 /// A loaded component: compiled, linked, described.
-pub struct Component {
+pub struct LoadedComponent {
     /// The file it came from.
     pub path: PathBuf,
     /// The engine it was compiled for, which its stores must use.
@@ -193,29 +50,18 @@ pub enum Pre {
     Module(wasmtime::InstancePre<HostState>),
 }
 
-/// Why a component could not be used; the message says what to do.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct LoadError {
-    /// What is wrong with the component and how to fix it.
-    pub message: String,
-    /// Whether it failed only when instantiated for `describe` (it compiled and linked): with
-    /// the pooling allocator that may mean it does not fit the pool's slots.
-    pub in_describe: bool,
-}
-
 /// Loads components and keeps each one loaded (or its load error) for the life of the loader.
 pub struct Loader {
     engine: Engine,
     kind: EngineKind,
-    disk: Option<CompileCache>,
+    disk: Option<CompiledCache>,
     /// How many components this loader compiled, and how many it loaded from the disk cache.
     compiled: AtomicUsize,
     from_cache: AtomicUsize,
     linker: Linker<HostState>,
     /// Links preview-1 command modules.
     module_linker: wasmtime::Linker<HostState>,
-    cache: Mutex<HashMap<SourceKey, Result<Arc<Component>, LoadError>>>,
+    cache: Mutex<HashMap<SourceKey, Result<Arc<LoadedComponent>, LoadError>>>,
 }
 
 /// What a loaded component is kept under: its file, and its command spec if any.
@@ -223,8 +69,8 @@ type SourceKey = (PathBuf, Option<String>);
 
 impl Loader {
     /// A loader for the shared engine of `kind`, with compiled components cached in `disk`.
-    pub fn new(kind: EngineKind, disk: Option<CompileCache>) -> anyhow::Result<Loader> {
-        let engine = crate::engine::shared_engine(kind)?;
+    pub fn new(kind: EngineKind, disk: Option<CompiledCache>) -> anyhow::Result<Loader> {
+        let engine = engine::shared_engine(kind)?;
         let linker = sandbox::linker(&engine)?;
         let module_linker = sandbox::module_linker(&engine)?;
         Ok(Loader {
@@ -251,13 +97,13 @@ impl Loader {
 
     /// Loads the component at `path` (a wasmpipe component), or returns what was found wrong
     /// with it the first time.
-    pub async fn load(&self, path: &Path) -> Result<Arc<Component>, LoadError> {
+    pub async fn load(&self, path: &Path) -> Result<Arc<LoadedComponent>, LoadError> {
         self.load_source(&ComponentSource { path: path.to_path_buf(), command: None }).await
     }
 
     /// Loads a component or a WASI command, or returns what was found wrong with it the first
     /// time.
-    pub async fn load_source(&self, source: &ComponentSource) -> Result<Arc<Component>, LoadError> {
+    pub async fn load_source(&self, source: &ComponentSource) -> Result<Arc<LoadedComponent>, LoadError> {
         let key = source.key();
         if let Some(hit) = self.cache.lock().unwrap().get(&key) {
             return hit.clone();
@@ -283,14 +129,14 @@ impl Loader {
         Ok(compiled)
     }
 
-    async fn load_uncached(&self, source: &ComponentSource) -> Result<Component, LoadError> {
+    async fn load_uncached(&self, source: &ComponentSource) -> Result<LoadedComponent, LoadError> {
         let path = &source.path;
         let shown = path.display();
         let fail = |message: String| LoadError { message, in_describe: false };
         let bytes = read_binary(path).map_err(fail)?;
         let digest = blake3::hash(&bytes).to_hex().to_string();
         let layer = binary_layer(&bytes, path).map_err(fail)?;
-        let done = |pre: Pre, signature: Signature| Component {
+        let done = |pre: Pre, signature: Signature| LoadedComponent {
             path: path.to_path_buf(),
             engine: self.engine.clone(),
             kind: self.kind,
@@ -317,7 +163,7 @@ impl Loader {
                     .module_linker
                     .instantiate_pre(&module)
                     .map_err(|e| missing_import(e, "commands may import WASI preview 1 only"))?;
-                Ok(done(Pre::Module(pre), command::signature(spec)))
+                Ok(done(Pre::Module(pre), Signature::of_command(spec)))
             }
             (Some(spec), Layer::Component) => {
                 let component: wasmtime::component::Component = self.compile(&bytes, path)?;
@@ -328,7 +174,7 @@ impl Loader {
                 let pre = CommandPre::new(pre).map_err(|e| {
                     fail(format!("component `{shown}` is not a WASI command: it must export `wasi:cli/run` ({e:#})"))
                 })?;
-                Ok(done(Pre::Command(pre), command::signature(spec)))
+                Ok(done(Pre::Command(pre), Signature::of_command(spec)))
             }
             (None, Layer::Component) => {
                 let component: wasmtime::component::Component = self.compile(&bytes, path)?;
@@ -345,7 +191,7 @@ impl Loader {
                     message: format!("component `{shown}` failed in `describe`: {e}"),
                     in_describe: true,
                 })?;
-                let signature = Signature::from_wit(signature)
+                let signature = signature_from_wit(signature)
                     .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
                 // `describe` went through the bindings' loader, which type-checked every export
                 // (`run` included) of this component; attempts then look `run` up by index.
@@ -416,4 +262,10 @@ fn binary_layer(bytes: &[u8], path: &Path) -> Result<Layer, String> {
     Err(format!(
         "`{shown}` is not a WebAssembly component (it does not start with `\\0asm`); point the pipeline at the `.wasm` file the build produces"
     ))
+}
+
+impl AsRef<Signature> for LoadedComponent {
+    fn as_ref(&self) -> &Signature {
+        &self.signature
+    }
 }

@@ -8,118 +8,25 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::artifact::{AttemptDirs, GUEST_OUT};
-use crate::capture::Capture;
-use crate::component::{Component, InputSpec, OutputSpec, PortType, Pre, Signature};
-use crate::executor::{self, AttemptOutcome};
+use super::attempt_dirs::AttemptDirs;
+use super::capture::Capture;
+use super::loader::{LoadedComponent, Pre};
+use super::sandbox::{self, Access};
+use super::verdict::{self, AttemptOutcome};
+use super::wit::types;
+use super::wit_value;
+use crate::model::artifact::GUEST_OUT;
+use crate::model::component::PortType;
+use crate::model::outcome::{Failure, FailureKind};
+use crate::model::policy::{Grants, Limits};
+use crate::model::template::render;
+use crate::model::value::ValueType;
 use crate::model::{CommandSpec, OutputFrom};
-use crate::plan::Grants;
-use crate::record::{Failure, FailureKind};
-use crate::sandbox::{self, Access, Limits};
-use crate::value::{self, ValueType};
-use crate::wit::types;
-
-/// The signature a command's declaration gives it.
-pub fn signature(spec: &CommandSpec) -> Signature {
-    let port = |ty: ValueType, kind: &Option<String>, directory: bool| match ty {
-        ValueType::Artifact => {
-            PortType::Artifact { kind: kind.clone().unwrap_or_else(|| "Artifact".into()), directory }
-        }
-        t => PortType::Value(t),
-    };
-    Signature {
-        name: String::new(),
-        description: String::new(),
-        inputs: spec
-            .inputs
-            .iter()
-            .map(|(name, p)| InputSpec {
-                name: name.clone(),
-                ty: port(p.ty, &p.kind, p.directory.unwrap_or(false)),
-                required: p.default.is_none(),
-                default: p.default.clone(),
-                description: p.description.clone(),
-            })
-            .collect(),
-        outputs: spec
-            .outputs
-            .iter()
-            .map(|(name, o)| OutputSpec {
-                name: name.clone(),
-                ty: port(o.ty, &o.kind, o.directory),
-                description: o.description.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// A piece of an argument or environment template.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Piece<'a> {
-    Text(&'a str),
-    /// `{{inputs.NAME}}`
-    Input(&'a str),
-    /// `{{outputs.NAME}}`
-    Output(&'a str),
-}
-
-/// Splits a template into text and placeholders, or says what is not a placeholder.
-fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
-    let mut found = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        found.push(Piece::Text(&rest[..start]));
-        let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| format!("`{template}` has a `{{{{` without its `}}}}`"))?;
-        let inner = after[..end].trim();
-        match inner.split_once('.') {
-            Some(("inputs", name)) if !name.is_empty() => found.push(Piece::Input(name)),
-            Some(("outputs", name)) if !name.is_empty() => found.push(Piece::Output(name)),
-            _ => {
-                return Err(format!(
-                    "`{{{{{inner}}}}}` is not a placeholder: write `{{{{inputs.NAME}}}}` or `{{{{outputs.NAME}}}}`"
-                ));
-            }
-        }
-        rest = &after[end + 2..];
-    }
-    found.push(Piece::Text(rest));
-    Ok(found)
-}
-
-/// The placeholders of a template: `(inputs|outputs, NAME)` for each `{{inputs.NAME}}` and
-/// `{{outputs.NAME}}`, or an error naming what is not one.
-pub fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
-    Ok(pieces(template)?
-        .into_iter()
-        .filter_map(|p| match p {
-            Piece::Text(_) => None,
-            Piece::Input(name) => Some(("inputs", name)),
-            Piece::Output(name) => Some(("outputs", name)),
-        })
-        .collect())
-}
-
-/// Fills a template (validated before the run): an input's value as text (a string as it is,
-/// anything else as JSON; an artifact as its guest path; an unbound optional input as nothing),
-/// an output's guest path.
-fn render(template: &str, inputs: &IndexMap<String, String>) -> String {
-    let Ok(pieces) = pieces(template) else { return template.to_string() };
-    let mut out = String::new();
-    for piece in pieces {
-        match piece {
-            Piece::Text(text) => out.push_str(text),
-            Piece::Input(name) => out.push_str(inputs.get(name).map(String::as_str).unwrap_or("")),
-            Piece::Output(name) => out.push_str(&format!("{GUEST_OUT}/{name}")),
-        }
-    }
-    out
-}
 
 /// Runs one attempt of a command: renders its arguments and environment, runs it to its exit,
 /// and reads its outputs.
 pub async fn run_attempt(
-    component: &Component,
+    component: &LoadedComponent,
     inputs: &[(String, types::InputValue)],
     limits: &Limits,
     grants: &Grants,
@@ -130,7 +37,7 @@ pub async fn run_attempt(
     let mut texts = IndexMap::new();
     for (name, input) in inputs {
         let text = match input {
-            types::InputValue::Value(v) => match value::from_wit(v) {
+            types::InputValue::Value(v) => match wit_value::from_wit(v) {
                 Ok(Value::String(s)) => s,
                 Ok(other) => other.to_string(),
                 Err(e) => return fail(FailureKind::Input, format!("input `{name}`: {e}")),
@@ -172,18 +79,18 @@ pub async fn run_attempt(
     let called: Result<wasmtime::Result<i32>, _> = tokio::time::timeout(limits.timeout, call).await;
     let logs = capture.lines();
     let exited = match called {
-        Err(_elapsed) => Err(executor::timeout(limits)),
+        Err(_elapsed) => Err(verdict::timeout(limits)),
         Ok(Ok(code)) => Ok(code),
         Ok(Err(error)) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
             Some(exit) => Ok(exit.0),
-            None => Err(executor::classify(&error, &store.data().limiter, limits, &logs)),
+            None => Err(verdict::classify(&error, &store.data().limiter, limits, &logs)),
         },
     };
     let result = match exited {
         Ok(0) => read_outputs(component, spec, dirs, &capture, limits),
         Ok(code) => Err(Failure::new(
             FailureKind::Error,
-            executor::with_stderr_tail(format!("the command exited with status {code}"), &logs),
+            verdict::with_stderr_tail(format!("the command exited with status {code}"), &logs),
         )),
         Err(failure) => Err(failure),
     };
@@ -196,7 +103,7 @@ fn fail(kind: FailureKind, message: String) -> AttemptOutcome {
 
 /// Reads a command's declared outputs after it exited with status 0.
 fn read_outputs(
-    component: &Component,
+    component: &LoadedComponent,
     spec: &CommandSpec,
     dirs: Option<&AttemptDirs>,
     capture: &Capture,
@@ -216,7 +123,7 @@ fn read_outputs(
                     digest: String::new(),
                     metadata: types::Value { nodes: Vec::new() },
                 };
-                let artifact = executor::check_artifact(name, kind, *directory, &none, dirs)?;
+                let artifact = verdict::check_artifact(name, kind, *directory, &none, dirs)?;
                 artifact_bytes += artifact.size;
                 artifact.to_value()
             }
@@ -242,7 +149,7 @@ fn read_outputs(
         };
         outputs.insert(name.clone(), value);
     }
-    executor::check_artifact_total(artifact_bytes, limits)?;
+    verdict::check_artifact_total(artifact_bytes, limits)?;
     Ok(outputs)
 }
 
@@ -281,16 +188,6 @@ fn parse(ty: ValueType, text: &str) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn templates_fill_inputs_and_output_paths() {
-        let inputs: IndexMap<String, String> = [("data".to_string(), "/in/data".to_string())].into_iter().collect();
-        assert_eq!(render("--in={{inputs.data}} {{ outputs.lines }}", &inputs), "--in=/in/data /out/lines");
-        assert_eq!(render("{{inputs.missing}}x", &inputs), "x");
-        assert_eq!(placeholders("a {{inputs.x}} {{outputs.y}}").unwrap(), [("inputs", "x"), ("outputs", "y")]);
-        assert!(placeholders("{{params.x}}").unwrap_err().contains("not a placeholder"));
-        assert!(placeholders("{{inputs.x").unwrap_err().contains("without its"));
-    }
 
     #[test]
     fn outputs_parse_by_type() {

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
-use crate::record::LogLine;
+use crate::model::outcome::LogLine;
 
 /// The most `log` calls kept per attempt.
 const MAX_LOG_CALLS: usize = 10_000;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::diag::Diagnostics;
+use crate::model::diag::Diagnostics;
 use crate::model::load;
 use crate::model::{BuildCommand, BuildSpec};
 use crate::plan::Plan;
@@ -97,7 +97,7 @@ fn source_hash(base: &Path, spec: &BuildSpec) -> Result<String, String> {
     hasher.update(spec.workdir.as_deref().unwrap_or("").as_bytes());
     for source in &spec.sources {
         let path = base.join(source);
-        let (_, digest) = crate::artifact::measure(&path)
+        let (_, digest) = crate::model::artifact::measure(&path)
             .map_err(|e| format!("build source `{source}`: {e}; fix `build.sources`"))?;
         hasher.update(source.as_bytes());
         hasher.update(digest.as_bytes());

@@ -1,19 +1,21 @@
-//! Runs one attempt of one task in wasmtime: a fresh store from the component's cached
-//! `InstancePre`, one call of `run`, and a verdict: typed outputs, or a [`Failure`] of the
-//! right kind. A trapped store is dropped with the attempt and never entered again.
+//! The verdict of one attempt, shared by task components and WASI commands: how a wasmtime
+//! error becomes a failure of the right kind (`memory_limit` from the limiter's record,
+//! `timeout` from epoch interruption, `trap` with its code), and the checks of what a guest
+//! returned (outputs against the signature, artifacts where they belong, within their limit).
 
 use indexmap::IndexMap;
 use serde_json::Value;
 use wasmtime::Trap;
 
-use crate::artifact::{self, ArtifactRef, AttemptDirs, GUEST_OUT};
-use crate::capture::Capture;
-use crate::component::{Component, PortType, Pre};
-use crate::plan::Grants;
-use crate::record::{Failure, FailureKind, LogLine};
-use crate::sandbox::{self, Access, Limits, RecordingLimiter};
-use crate::value;
-use crate::wit::types;
+use super::attempt_dirs::AttemptDirs;
+use super::loader::LoadedComponent;
+use super::sandbox::RecordingLimiter;
+use super::wit::types;
+use super::wit_value;
+use crate::model::artifact::{self, ArtifactRef, GUEST_OUT};
+use crate::model::component::PortType;
+use crate::model::outcome::{Failure, FailureKind, LogLine};
+use crate::model::policy::Limits;
 
 /// What one attempt produced.
 pub struct AttemptOutcome {
@@ -21,76 +23,6 @@ pub struct AttemptOutcome {
     pub result: Result<IndexMap<String, Value>, Failure>,
     /// What the guest logged and printed.
     pub logs: Vec<LogLine>,
-}
-
-/// Runs `component` once with `inputs` under `limits`, writing its output to `capture`.
-/// `dirs` holds the attempt's artifact directories, when it has artifact inputs or outputs;
-/// output artifacts are checked there (the caller publishes them).
-pub async fn run_attempt(
-    component: &Component,
-    ctx: types::Context,
-    inputs: &[(String, types::InputValue)],
-    limits: &Limits,
-    grants: &Grants,
-    dirs: Option<&AttemptDirs>,
-    capture: Capture,
-) -> AttemptOutcome {
-    let (pre, run) = match &component.pre {
-        Pre::Task(pre, run) => (pre, run),
-        Pre::Command(_) | Pre::Module(_) => {
-            return crate::command::run_attempt(component, inputs, limits, grants, dirs, capture).await;
-        }
-    };
-    let access = Access {
-        grants: Some(grants),
-        preopens: dirs.map(AttemptDirs::preopens).unwrap_or_default(),
-        ..Access::default()
-    };
-    let mut store = match sandbox::new_store(&component.engine, limits, &access, component.kind.fuel, capture.clone()) {
-        Ok(store) => store,
-        Err(message) => {
-            return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
-        }
-    };
-    let call = async {
-        let instance = pre.instance_pre().instantiate_async(&mut store).await?;
-        call_run(&mut store, &instance, run, &ctx, inputs).await
-    };
-    // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
-    // timer fires in both cases and dropping the call stops the guest.
-    let called = tokio::time::timeout(limits.timeout, call).await;
-    let logs = capture.lines();
-    let result = match called {
-        Err(_elapsed) => Err(timeout(limits)),
-        Ok(Err(error)) => Err(classify(&error, &store.data().limiter, limits, &logs)),
-        Ok(Ok(Err(message))) => Err(Failure::new(FailureKind::Error, message)),
-        Ok(Ok(Ok(outputs))) => check_outputs(component, outputs, dirs, limits),
-    };
-    AttemptOutcome { result, logs }
-}
-
-/// Calls `run` of a task component instance. The bindings' own path type-checks every export
-/// on every instantiation (4% of a short task's cost); the loader checked them once, when it
-/// called `describe` through those bindings, and a component's types never change.
-async fn call_run<'a>(
-    store: &mut wasmtime::Store<crate::sandbox::HostState>,
-    instance: &wasmtime::component::Instance,
-    run: &wasmtime::component::ComponentExportIndex,
-    ctx: &'a types::Context,
-    inputs: &'a [(String, types::InputValue)],
-) -> wasmtime::Result<Result<Vec<(String, types::OutputValue)>, String>> {
-    let func =
-        instance.get_func(&mut *store, run).ok_or_else(|| wasmtime::format_err!("the instance has no `run` export"))?;
-    // SAFETY: `run` of this component was type-checked against exactly these types by the
-    // bindings when the loader called `describe` (TaskIndices::load checks every export).
-    let typed = unsafe {
-        wasmtime::component::TypedFunc::<
-            (&'a types::Context, &'a [(String, types::InputValue)]),
-            (Result<Vec<(String, types::OutputValue)>, String>,),
-        >::new_unchecked(func)
-    };
-    let (result,) = typed.call_async(&mut *store, (ctx, inputs)).await?;
-    Ok(result)
 }
 
 /// The failure of an attempt that ran past its timeout.
@@ -164,8 +96,8 @@ fn snake_case(name: &str) -> String {
 /// Checks the outputs a guest returned against its signature: each declared output once, of
 /// its type, and nothing else. An artifact output must be where the guest was told to write it,
 /// a plain file or directory, and all of them together within the attempt's artifact limit.
-fn check_outputs(
-    component: &Component,
+pub(crate) fn check_outputs(
+    component: &LoadedComponent,
     outputs: Vec<(String, types::OutputValue)>,
     dirs: Option<&AttemptDirs>,
     limits: &Limits,
@@ -179,7 +111,7 @@ fn check_outputs(
         })?;
         let checked = match (&spec.ty, output) {
             (PortType::Value(t), types::OutputValue::Value(raw)) => {
-                let decoded = value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
+                let decoded = wit_value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
                 t.coerce(decoded).map_err(|e| bad(format!("output `{name}`: {e}")))?
             }
             (PortType::Artifact { kind, directory }, types::OutputValue::Artifact(returned)) => {
@@ -246,7 +178,7 @@ pub(crate) fn check_artifact(
     let metadata = if returned.metadata.nodes.is_empty() {
         Value::Object(Default::default())
     } else {
-        value::from_wit(&returned.metadata)
+        wit_value::from_wit(&returned.metadata)
             .map_err(|e| bad(format!("the metadata of output artifact `{name}`: {e}")))?
     };
     Ok(ArtifactRef {

@@ -2,40 +2,16 @@
 //! captured output and log), its limits, and the linker that gives guests WASI and the
 //! `wasmpipe:pipeline/host` interface and nothing else.
 
-use std::time::Duration;
-
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
-use crate::artifact::Preopen;
-use crate::capture::Capture;
-use crate::plan::Grants;
-use crate::wit::wasmpipe::pipeline::host::{self, Level};
-use crate::wit::{Task, types};
-
-/// Limits on one task attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Wall-clock time for one attempt.
-    pub timeout: Duration,
-    /// Linear memory, in bytes, summed over the instance's memories.
-    pub memory: usize,
-    /// Bytes of stdout and of stderr kept; more is cut off.
-    pub output: usize,
-    /// Fuel for one attempt (None: unlimited). Needs an engine that consumes fuel.
-    pub fuel: Option<u64>,
-    /// Bytes of output artifacts, summed over the attempt's outputs.
-    pub artifacts: u64,
-}
-
-impl Default for Limits {
-    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr, 1 GiB of artifacts.
-    fn default() -> Self {
-        Limits { timeout: Duration::from_secs(300), memory: 512 << 20, output: 1 << 20, fuel: None, artifacts: 1 << 30 }
-    }
-}
+use super::attempt_dirs::Preopen;
+use super::capture::Capture;
+use super::wit::wasmpipe::pipeline::host::{self, Level};
+use super::wit::{Task, types};
+use crate::model::policy::{Grants, Limits};
 
 /// Denies memory growth past the limit and remembers that it did, so that the trap which
 /// follows is reported as `memory_limit` and not as a generic trap (wasmtime #3772, #4153).

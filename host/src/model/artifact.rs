@@ -11,17 +11,18 @@
 //! task instance.
 //! ```
 //!
-//! A task sees its input artifacts at `/in/<input>` (read-only) and writes output `N` at
-//! `/out/N`, both WASI preopens, and nothing else of the host. Outputs move from `out/` to
-//! `artifacts/` (a rename) only when the attempt succeeds, so a failed attempt never passes on a
-//! partial file (SPEC rule 6). Artifacts given to the run (`-a NAME=PATH`, or an artifact
+//! A task sees its input artifacts at `/in/<input>` (read-only) and writes output `N` at `/out/N`,
+//! both WASI preopens, and nothing else of the host. Outputs move from `out/` to `artifacts/` (a
+//! rename) only when the attempt succeeds, so a failed attempt never passes on a partial file
+//! (`docs/semantics.md`, rule 6). Artifacts given to the run (`-a NAME=PATH`, or an artifact
 //! parameter's default: KFP's importer) stay where they are; an [`ArtifactRef`] then holds their
-//! absolute path, and tasks see them read-only like any other input. Outputs must be plain files and directories: a symlink or any
-//! other kind of file fails the task, so nothing a guest writes can point out of its sandbox.
+//! absolute path, and tasks see them read-only like any other input. Outputs must be plain files
+//! and directories: a symlink or any other kind of file fails the task, so nothing a guest writes
+//! can point out of its sandbox.
 
 use std::fs;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -57,7 +58,7 @@ impl ArtifactRef {
     /// Reads an artifact from its JSON form, or says why the value is not one.
     pub fn from_value(value: &Value) -> Result<ArtifactRef, String> {
         serde_json::from_value(value.clone())
-            .map_err(|e| format!("expected an artifact, got `{}` ({e})", crate::value::short(value)))
+            .map_err(|e| format!("expected an artifact, got `{}` ({e})", super::diag::short(value)))
     }
 
     /// Its JSON form.
@@ -80,7 +81,7 @@ pub fn plain_name(name: &str) -> bool {
 
 /// A task id as one directory name: `fan/3/train` becomes `fan.3.train`. Task and group names
 /// never hold `.`, so two ids never share a directory (`g` + output `x` and task `g/x` differ).
-fn flat(task_id: &str) -> String {
+pub fn flat(task_id: &str) -> String {
     task_id.replace('/', ".")
 }
 
@@ -182,158 +183,14 @@ pub fn reference(name: &str, host: &Path, kind: &str, directory: Option<bool>) -
     })
 }
 
-/// A directory the guest sees: host path, guest path, and whether it may write there.
-#[derive(Clone, Debug)]
-pub struct Preopen {
-    /// The host directory.
-    pub host: PathBuf,
-    /// Where the guest sees it.
-    pub guest: String,
-    /// Whether the guest may create and change files in it.
-    pub writable: bool,
-}
-
-/// One attempt's artifact directories: its inputs laid out under `in/`, and `out/` for its
-/// outputs. Removed when dropped, after [`AttemptDirs::publish`] has moved what succeeded.
-#[derive(Debug)]
-pub struct AttemptDirs {
-    run_root: PathBuf,
-    base: PathBuf,
-    task_id: String,
-    preopens: Vec<Preopen>,
-}
-
-/// An output artifact a task declares: its name, kind and whether it is a directory.
-#[derive(Clone, Debug)]
-pub struct OutputSlot {
-    /// The output's name.
-    pub name: String,
-    /// Its kind label.
-    pub kind: String,
-    /// True for a directory.
-    pub directory: bool,
-}
-
-impl AttemptDirs {
-    /// Lays out attempt `attempt` of task `task_id`: each input file hard-linked (or copied)
-    /// into `in/`, each input directory preopened where it is, `out/` with a directory for
-    /// each directory output.
-    pub fn prepare(
-        run_root: &Path,
-        task_id: &str,
-        attempt: u32,
-        inputs: &[(String, ArtifactRef)],
-        outputs: &[OutputSlot],
-    ) -> io::Result<AttemptDirs> {
-        let names = inputs.iter().map(|(n, _)| n.as_str()).chain(outputs.iter().map(|o| o.name.as_str()));
-        if let Some(bad) = names.into_iter().find(|n| !plain_name(n)) {
-            return Err(io::Error::other(format!("`{bad}` cannot name a file in the sandbox")));
-        }
-        let base = run_root.join("staging").join(flat(task_id)).join(attempt.to_string());
-        if base.exists() {
-            fs::remove_dir_all(&base)?;
-        }
-        let (dir_in, dir_out) = (base.join("in"), base.join("out"));
-        fs::create_dir_all(&dir_in)?;
-        fs::create_dir_all(&dir_out)?;
-        let mut preopens = vec![
-            Preopen { host: dir_in.clone(), guest: GUEST_IN.into(), writable: false },
-            Preopen { host: dir_out.clone(), guest: GUEST_OUT.into(), writable: true },
-        ];
-        for (input, artifact) in inputs {
-            let source = run_root.join(&artifact.path);
-            let target = dir_in.join(input);
-            let context = |e: io::Error| io::Error::other(format!("input `{input}` ({}): {e}", source.display()));
-            if artifact.directory {
-                // Nested preopens resolve by the longest prefix, so `/in/<input>` is this one.
-                fs::create_dir_all(&target).map_err(context)?;
-                preopens.push(Preopen { host: source, guest: format!("{GUEST_IN}/{input}"), writable: false });
-            } else if fs::hard_link(&source, &target).is_err() {
-                fs::copy(&source, &target).map_err(context)?;
-            }
-        }
-        for output in outputs.iter().filter(|o| o.directory) {
-            fs::create_dir_all(dir_out.join(&output.name))?;
-        }
-        Ok(AttemptDirs { run_root: run_root.to_path_buf(), base, task_id: task_id.to_string(), preopens })
-    }
-
-    /// The directories to preopen for the guest.
-    pub fn preopens(&self) -> &[Preopen] {
-        &self.preopens
-    }
-
-    /// Where output `name` is on the host while the attempt runs.
-    pub fn staged(&self, name: &str) -> PathBuf {
-        self.base.join("out").join(name)
-    }
-
-    /// Where output `name` is published, relative to the run's directory.
-    pub fn published(&self, name: &str) -> String {
-        published(&self.task_id, name)
-    }
-
-    /// Moves the outputs `names` to where they are published: all of them, or (when one cannot
-    /// move) none, so that a task that fails to publish leaves no artifact behind.
-    pub fn publish<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
-        let mut moved: Vec<PathBuf> = Vec::new();
-        for name in names {
-            let target = self.run_root.join(self.published(name));
-            let step = (|| {
-                if let Some(parent) = target.parent() {
-                    fs::create_dir_all(parent)?;
-                }
-                if fs::symlink_metadata(&target).is_ok() {
-                    remove(&target)?;
-                }
-                fs::rename(self.staged(name), &target)
-            })();
-            if let Err(e) = step {
-                for done in moved {
-                    let _ = remove(&done);
-                }
-                return Err(io::Error::other(format!("output `{name}` ({}): {e}", target.display())));
-            }
-            moved.push(target);
-        }
-        Ok(())
-    }
-}
-
 /// Where output `name` of task `task_id` is published, relative to the run's directory.
 pub fn published(task_id: &str, name: &str) -> String {
     format!("artifacts/{}/{name}", flat(task_id))
 }
 
-impl Drop for AttemptDirs {
-    /// Removes the attempt's directory, and its parents up to `staging/` once they are empty.
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.base);
-        let staging = self.run_root.join("staging");
-        let mut dir = self.base.parent();
-        while let Some(d) = dir.filter(|d| d.starts_with(&staging)) {
-            if fs::remove_dir(d).is_err() {
-                break;
-            }
-            dir = d.parent();
-        }
-    }
-}
-
-fn remove(path: &Path) -> io::Result<()> {
+/// Removes a file or a directory tree.
+pub fn remove(path: &Path) -> io::Result<()> {
     if fs::symlink_metadata(path)?.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) }
-}
-
-/// Copies artifact `artifact` of the run in `run_root` to `to` (the `--export` directory's
-/// entry), replacing what is there.
-pub fn export(run_root: &Path, artifact: &ArtifactRef, to: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(to).is_ok() {
-        remove(to)?;
-    }
-    if let Some(parent) = to.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    copy(&run_root.join(&artifact.path), to)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The scheduler: which task may start next, and what the others become. A pure state
-//! machine over a [`Plan`], with no wasmtime in it, so the exit-handler rules (SPEC 1, 7, 8, 9)
-//! are testable on their own.
+//! The scheduler: which task may start next, and what the others become. A pure state machine over
+//! a [`Plan`], with no wasmtime in it, so the exit-handler rules (`docs/semantics.md`, rules 1, 7,
+//! 8 and 9) are testable on their own.
 //!
 //! Rules it enforces: a group is entered when its upstream siblings succeeded; its exit task
 //! starts once every body task is terminal, however they ended; after a failure nothing new
@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::plan::{Child, Plan, PlanGroup, PlanTask};
-use crate::record::{Failure, FailureKind, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
-use crate::tree::Tree;
+use super::tree::Tree;
+use super::{Child, Plan, PlanGroup, PlanTask};
+use crate::model::outcome::{Failure, FailureKind, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
 
 /// No sibling, in [`Scheduler`]'s `blocked_by`.
 const NONE: u32 = u32::MAX;
@@ -172,9 +172,9 @@ impl Scheduler {
         &self.plan.groups[self.tree.groups[g].template]
     }
 
-    /// Interrupts the run (SPEC rule 10): no body task starts any more; groups whose body has
-    /// not finished are marked, so they end `cancelled` (or `failed`, for a deadline); their exit
-    /// tasks still run. The first interruption wins.
+    /// Interrupts the run (`docs/semantics.md`, rule 10): no body task starts any more; groups
+    /// whose body has not finished are marked, so they end `cancelled` (or `failed`, for a
+    /// deadline); their exit tasks still run. The first interruption wins.
     pub fn interrupt(&mut self, kind: Interruption, cause: &str) {
         if self.interruption.is_some() {
             return;
@@ -377,7 +377,8 @@ impl Scheduler {
         if state == RunState::Failed
             && let Some(parent) = self.tree.groups[g].parent
         {
-            // Iterations of a loop are independent unless it fails fast (SPEC rule 9).
+            // Iterations of a loop are independent unless it fails fast (`docs/semantics.md`, rule
+            // 9).
             let independent = self.template(parent).looping.as_ref().is_some_and(|l| !l.fail_fast);
             if !independent {
                 self.stop(parent, self.tree.groups[g].id.clone());
@@ -602,7 +603,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::record::FailureKind;
+    use crate::model::outcome::FailureKind;
 
     fn plan(steps: &str) -> Plan {
         let text = format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");

@@ -1,0 +1,65 @@
+//! What a task may use: [`Limits`] on one attempt, the limits a task sets for itself
+//! ([`TaskLimits`]), and what of the host it is granted ([`Grants`]). Pure policy: the sandbox
+//! (`wasm::sandbox`) enforces them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Limits on one task attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time for one attempt.
+    pub timeout: Duration,
+    /// Linear memory, in bytes, summed over the instance's memories.
+    pub memory: usize,
+    /// Bytes of stdout and of stderr kept; more is cut off.
+    pub output: usize,
+    /// Fuel for one attempt (None: unlimited). Needs an engine that consumes fuel.
+    pub fuel: Option<u64>,
+    /// Bytes of output artifacts, summed over the attempt's outputs.
+    pub artifacts: u64,
+}
+
+impl Default for Limits {
+    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr, 1 GiB of artifacts.
+    fn default() -> Self {
+        Limits { timeout: Duration::from_secs(300), memory: 512 << 20, output: 1 << 20, fuel: None, artifacts: 1 << 30 }
+    }
+}
+
+/// What a task may see of the host: nothing unless the pipeline grants it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Environment variables with literal values.
+    pub env: Vec<(String, String)>,
+    /// Host environment variables to pass through, by name (read when the run starts).
+    pub host_env: Vec<String>,
+    /// Read-only directories: (guest path, host path).
+    pub dirs: Vec<(String, PathBuf)>,
+}
+
+/// Limits a task sets for itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskLimits {
+    /// Timeout of one attempt.
+    pub timeout: Option<Duration>,
+    /// Memory limit in bytes.
+    pub memory: Option<u64>,
+    /// Fuel of one attempt.
+    pub fuel: Option<u64>,
+    /// Bytes of output artifacts of one attempt.
+    pub artifacts: Option<u64>,
+}
+
+impl TaskLimits {
+    /// The limits of one attempt: this task's, else the run's `defaults`.
+    pub fn over(&self, defaults: &Limits) -> Limits {
+        Limits {
+            timeout: self.timeout.unwrap_or(defaults.timeout),
+            memory: self.memory.map(|m| m as usize).unwrap_or(defaults.memory),
+            fuel: self.fuel.or(defaults.fuel),
+            artifacts: self.artifacts.unwrap_or(defaults.artifacts),
+            ..*defaults
+        }
+    }
+}

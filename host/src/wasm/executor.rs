@@ -1,0 +1,83 @@
+//! Runs one attempt of one task in wasmtime: a fresh store from the component's cached
+//! `InstancePre`, one call of `run`, and a verdict: typed outputs, or a [`Failure`] of the
+//! right kind. A trapped store is dropped with the attempt and never entered again.
+
+use super::attempt_dirs::AttemptDirs;
+use super::capture::Capture;
+use super::command;
+use super::loader::{LoadedComponent, Pre};
+use super::sandbox::{self, Access, HostState};
+use super::verdict::{self, AttemptOutcome};
+use super::wit::types;
+use crate::model::outcome::{Failure, FailureKind};
+use crate::model::policy::{Grants, Limits};
+
+/// Runs `component` once with `inputs` under `limits`, writing its output to `capture`.
+/// `dirs` holds the attempt's artifact directories, when it has artifact inputs or outputs;
+/// output artifacts are checked there (the caller publishes them).
+pub async fn run_attempt(
+    component: &LoadedComponent,
+    ctx: types::Context,
+    inputs: &[(String, types::InputValue)],
+    limits: &Limits,
+    grants: &Grants,
+    dirs: Option<&AttemptDirs>,
+    capture: Capture,
+) -> AttemptOutcome {
+    let (pre, run) = match &component.pre {
+        Pre::Task(pre, run) => (pre, run),
+        Pre::Command(_) | Pre::Module(_) => {
+            return command::run_attempt(component, inputs, limits, grants, dirs, capture).await;
+        }
+    };
+    let access = Access {
+        grants: Some(grants),
+        preopens: dirs.map(AttemptDirs::preopens).unwrap_or_default(),
+        ..Access::default()
+    };
+    let mut store = match sandbox::new_store(&component.engine, limits, &access, component.kind.fuel, capture.clone()) {
+        Ok(store) => store,
+        Err(message) => {
+            return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
+        }
+    };
+    let call = async {
+        let instance = pre.instance_pre().instantiate_async(&mut store).await?;
+        call_run(&mut store, &instance, run, &ctx, inputs).await
+    };
+    // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
+    // timer fires in both cases and dropping the call stops the guest.
+    let called = tokio::time::timeout(limits.timeout, call).await;
+    let logs = capture.lines();
+    let result = match called {
+        Err(_elapsed) => Err(verdict::timeout(limits)),
+        Ok(Err(error)) => Err(verdict::classify(&error, &store.data().limiter, limits, &logs)),
+        Ok(Ok(Err(message))) => Err(Failure::new(FailureKind::Error, message)),
+        Ok(Ok(Ok(outputs))) => verdict::check_outputs(component, outputs, dirs, limits),
+    };
+    AttemptOutcome { result, logs }
+}
+
+/// Calls `run` of a task component instance. The bindings' own path type-checks every export
+/// on every instantiation (4% of a short task's cost); the loader checked them once, when it
+/// called `describe` through those bindings, and a component's types never change.
+async fn call_run<'a>(
+    store: &mut wasmtime::Store<HostState>,
+    instance: &wasmtime::component::Instance,
+    run: &wasmtime::component::ComponentExportIndex,
+    ctx: &'a types::Context,
+    inputs: &'a [(String, types::InputValue)],
+) -> wasmtime::Result<Result<Vec<(String, types::OutputValue)>, String>> {
+    let func =
+        instance.get_func(&mut *store, run).ok_or_else(|| wasmtime::format_err!("the instance has no `run` export"))?;
+    // SAFETY: `run` of this component was type-checked against exactly these types by the
+    // bindings when the loader called `describe` (TaskIndices::load checks every export).
+    let typed = unsafe {
+        wasmtime::component::TypedFunc::<
+            (&'a types::Context, &'a [(String, types::InputValue)]),
+            (Result<Vec<(String, types::OutputValue)>, String>,),
+        >::new_unchecked(func)
+    };
+    let (result,) = typed.call_async(&mut *store, (ctx, inputs)).await?;
+    Ok(result)
+}
