@@ -42,34 +42,34 @@ use crate::model::{
     ParallelForStep, Param, Step, Task,
 };
 
-/// A Rust type that a parameter, an input or an output can have.
-pub trait PortType {
+/// A Rust type that a parameter, an input or an output can have, and its wasmpipe value type.
+pub trait HasValueType {
     /// Its wasmpipe type.
     const TYPE: ValueType;
 }
 
-impl PortType for String {
+impl HasValueType for String {
     const TYPE: ValueType = ValueType::String;
 }
-impl PortType for i64 {
+impl HasValueType for i64 {
     const TYPE: ValueType = ValueType::Int;
 }
-impl PortType for f64 {
+impl HasValueType for f64 {
     const TYPE: ValueType = ValueType::Float;
 }
-impl PortType for bool {
+impl HasValueType for bool {
     const TYPE: ValueType = ValueType::Bool;
 }
-impl<T> PortType for Vec<T> {
+impl<T> HasValueType for Vec<T> {
     const TYPE: ValueType = ValueType::List;
 }
-impl PortType for Value {
+impl HasValueType for Value {
     const TYPE: ValueType = ValueType::Any;
 }
 
 /// An artifact, as the type of a parameter or an output handle.
 pub struct Artifact;
-impl PortType for Artifact {
+impl HasValueType for Artifact {
     const TYPE: ValueType = ValueType::Artifact;
 }
 
@@ -195,7 +195,7 @@ impl SourceOf<bool> for bool {}
 
 /// A component declared in the pipeline.
 #[derive(Clone, Debug)]
-pub struct Component {
+pub struct ComponentHandle {
     name: String,
 }
 
@@ -295,12 +295,12 @@ impl PipelineBuilder {
     }
 
     /// A parameter with a default (overridable with `-p name=value`).
-    pub fn param<T: PortType + Into<Value>>(&mut self, name: &str, default: T) -> ParamRef<T> {
+    pub fn param<T: HasValueType + Into<Value>>(&mut self, name: &str, default: T) -> ParamRef<T> {
         self.declare_param(name, T::TYPE, Some(default.into()))
     }
 
     /// A parameter without a default: a run must give it.
-    pub fn required_param<T: PortType>(&mut self, name: &str) -> ParamRef<T> {
+    pub fn required_param<T: HasValueType>(&mut self, name: &str) -> ParamRef<T> {
         self.declare_param(name, T::TYPE, None)
     }
 
@@ -314,7 +314,7 @@ impl PipelineBuilder {
 
     /// A component: the `.wasm` (or `.wat`) file at `path`, relative to where the pipeline file
     /// will be (or to the base directory given to `prepare_pipeline`).
-    pub fn component(&mut self, name: &str, path: &str) -> Component {
+    pub fn component(&mut self, name: &str, path: &str) -> ComponentHandle {
         self.declare_component(
             name,
             ComponentRef { path: Some(path.into()), pipeline: None, command: None, build: None },
@@ -322,7 +322,7 @@ impl PipelineBuilder {
     }
 
     /// A sub-pipeline: the pipeline file at `path`, used as a component.
-    pub fn sub_pipeline(&mut self, name: &str, path: &str) -> Component {
+    pub fn sub_pipeline(&mut self, name: &str, path: &str) -> ComponentHandle {
         self.declare_component(
             name,
             ComponentRef { path: None, pipeline: Some(path.into()), command: None, build: None },
@@ -330,16 +330,16 @@ impl PipelineBuilder {
     }
 
     /// A component declared in full (a WASI command, a `build:`).
-    pub fn declare_component(&mut self, name: &str, spec: ComponentRef) -> Component {
+    pub fn declare_component(&mut self, name: &str, spec: ComponentRef) -> ComponentHandle {
         if self.pipeline.components.insert(name.into(), spec).is_some() {
             self.errors.push(format!("component `{name}` is declared twice"));
         }
-        Component { name: name.into() }
+        ComponentHandle { name: name.into() }
     }
 
     /// A task running `component`, named like KFP names it: the component's name with `_`
     /// turned into `-`, and `-2`, `-3`, ... for later tasks of the same component.
-    pub fn task(&mut self, component: &Component) -> TaskMut<'_> {
+    pub fn task(&mut self, component: &ComponentHandle) -> TaskMut<'_> {
         let base = component.name.replace('_', "-");
         let mut name = base.clone();
         let mut n = 1;
@@ -351,7 +351,7 @@ impl PipelineBuilder {
     }
 
     /// A task called `name` running `component`.
-    pub fn named_task(&mut self, name: &str, component: &Component) -> TaskMut<'_> {
+    pub fn named_task(&mut self, name: &str, component: &ComponentHandle) -> TaskMut<'_> {
         let id = self.tasks.len();
         self.tasks.push(Task {
             task: name.into(),

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{
-    BranchInfo, Child, GroupIdx, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope, ScopeIdx, SubInfo,
-    TaskIdx, join_id,
+    BranchInfo, Child, GroupIdx, Idx, IdxVec, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope, ScopeIdx,
+    SubInfo, TaskIdx, join_id,
 };
 use crate::model::binding::{Binding, Ref};
 use crate::model::component::ComponentSource;
@@ -37,20 +37,20 @@ impl Plan {
             iteration: false,
             max_running: pipeline.parallelism.map(|p| p as usize),
             sub: None,
-            scope: 0,
+            scope: ScopeIdx::ROOT,
             doc_path: String::new(),
         };
         let mut plan = Plan {
             name: pipeline.name.clone(),
-            tasks: Vec::new(),
-            groups: vec![root],
-            scopes: Vec::new(),
+            tasks: IdxVec::new(),
+            groups: [root].into_iter().collect(),
+            scopes: IdxVec::new(),
             deadline: pipeline.deadline.map(|d| d.0),
             errors: Vec::new(),
-            waits: Vec::new(),
+            waits: IdxVec::new(),
         };
         let file = source.file.clone();
-        plan.add_scope(Loaded { pipeline, source, base_dir }, 0, &mut vec![file]);
+        plan.add_scope(Loaded { pipeline, source, base_dir }, GroupIdx::ROOT, &mut vec![file]);
         plan.resolve_deps();
         plan.compute_waits();
         plan
@@ -60,8 +60,8 @@ impl Plan {
     /// pipeline files being read, outermost first (to refuse a pipeline that uses itself).
     fn add_scope(&mut self, loaded: Loaded, group: GroupIdx, files: &mut Vec<PathBuf>) -> ScopeIdx {
         let Loaded { mut pipeline, source, base_dir } = loaded;
-        let s = self.scopes.len();
-        if s > 0 {
+        let s = self.scopes.next_idx();
+        if s != ScopeIdx::ROOT {
             // A sub-pipeline's artifact parameter defaults to a file beside it (the top
             // pipeline's are resolved with `-a` by `validate::resolve_params`).
             self.import_defaults(&mut pipeline, &source, &base_dir);
@@ -109,13 +109,13 @@ impl Plan {
 
     /// Fills in what each task, condition, loop and sub-pipeline reads, by name in its scope.
     fn resolve_deps(&mut self) {
-        for t in 0..self.tasks.len() {
+        for t in self.tasks.indices() {
             let task = &self.tasks[t];
             let refs = task.inputs.iter().filter_map(|i| i.binding.as_ref().ok()).flat_map(Binding::refs);
             let deps = self.deps_of(task.scope, refs, &task.after);
             self.tasks[t].deps = deps;
         }
-        for g in 0..self.groups.len() {
+        for g in self.groups.indices() {
             let group = &self.groups[g];
             let (refs, after): (Vec<&Ref>, &[String]) = match (&group.branch, &group.looping, &group.sub) {
                 (Some(BranchInfo { condition: Some(Ok(expr)), .. }), _, _) => (expr.refs(), &[]),
@@ -153,8 +153,8 @@ impl Plan {
             })
             .collect();
         deps.sort_unstable_by_key(|c| match c {
-            Child::Task(t) => (0, *t),
-            Child::Group(g) => (1, *g),
+            Child::Task(t) => (0, t.index()),
+            Child::Group(g) => (1, g.index()),
         });
         deps.dedup();
         deps
@@ -254,7 +254,7 @@ impl Builder<'_> {
         let inputs =
             task.inputs.iter().map(|(name, v)| PlanInput { name: name.clone(), binding: Binding::parse(v) }).collect();
         let sub = SubInfo {
-            scope: 0,
+            scope: ScopeIdx::ROOT,
             component: task.component.clone(),
             inputs,
             after: task.after.clone(),
@@ -305,7 +305,7 @@ impl Builder<'_> {
             self.unnamed += 1;
             format!("{kind}-{}", self.unnamed)
         });
-        let g = self.plan.groups.len();
+        let g = self.plan.groups.next_idx();
         self.plan.groups.push(PlanGroup {
             id: join_id(&self.plan.groups[parent].id, &name),
             name,
@@ -325,7 +325,7 @@ impl Builder<'_> {
     }
 
     fn add_task(&mut self, group: GroupIdx, task: &Task, is_exit: bool, doc_path: String) -> TaskIdx {
-        let t = self.plan.tasks.len();
+        let t = self.plan.tasks.next_idx();
         if self.scope_mut().by_name.insert(task.task.clone(), Node::Task(t)).is_some() {
             self.scope_mut().duplicates.push((task.task.clone(), doc_path.clone()));
         }

@@ -21,22 +21,21 @@ use crate::model::load::SourceMap;
 use crate::model::policy::{Grants, TaskLimits};
 
 mod from_model;
+pub mod index;
 pub mod scheduler;
 pub mod tree;
 pub mod validate;
 
-/// Index of a task in [`Plan::tasks`].
-pub type TaskIdx = usize;
-/// Index of a group in [`Plan::groups`]; 0 is the pipeline itself.
-pub type GroupIdx = usize;
+pub use index::{GroupIdx, GroupInstIdx, Idx, IdxVec, ScopeIdx, TaskIdx, TaskInstIdx};
 
-/// A child of a group: a task or a nested group.
+/// A child of a group: a task or a nested group. In the plan (`Child`) these are templates; in
+/// the run's tree ([`tree::InstChild`]) instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Child {
+pub enum Child<T = TaskIdx, G = GroupIdx> {
     /// A task.
-    Task(TaskIdx),
+    Task(T),
     /// A group.
-    Group(GroupIdx),
+    Group(G),
 }
 
 /// One input binding of a task.
@@ -147,22 +146,20 @@ pub struct Plan {
     /// The pipeline's name.
     pub name: String,
     /// Task templates, in declaration order (a group's exit task after its body).
-    pub tasks: Vec<PlanTask>,
-    /// Groups; 0 is the root.
-    pub groups: Vec<PlanGroup>,
-    /// Naming scopes: 0 is the pipeline file, then one per use of a sub-pipeline.
-    pub scopes: Vec<Scope>,
+    pub tasks: IdxVec<TaskIdx, PlanTask>,
+    /// Groups; [`GroupIdx::ROOT`] is the pipeline itself.
+    pub groups: IdxVec<GroupIdx, PlanGroup>,
+    /// Naming scopes: [`ScopeIdx::ROOT`] is the pipeline file, then one per use of a
+    /// sub-pipeline.
+    pub scopes: IdxVec<ScopeIdx, Scope>,
     /// The pipeline's own run deadline.
     pub deadline: Option<std::time::Duration>,
     /// Problems found while reading sub-pipeline files.
     pub errors: Vec<crate::model::diag::Diagnostic>,
     /// Per group, per child position: the positions of the siblings that child waits for
     /// (see [`Plan::sibling_deps`]); computed once, shared by every run.
-    pub waits: Vec<Vec<Vec<usize>>>,
+    pub waits: IdxVec<GroupIdx, Vec<Vec<usize>>>,
 }
-
-/// Index of a scope in [`Plan::scopes`]; 0 is the pipeline file itself.
-pub type ScopeIdx = usize;
 
 /// What a task name means in a scope: a task, or a task that runs a sub-pipeline (a group).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,7 +288,9 @@ impl Plan {
 
     /// Fills [`Plan::waits`].
     fn compute_waits(&mut self) {
-        self.waits = (0..self.groups.len())
+        self.waits = self
+            .groups
+            .indices()
             .map(|g| {
                 let children = &self.groups[g].children;
                 let position: HashMap<Child, usize> = children.iter().enumerate().map(|(i, &c)| (c, i)).collect();
@@ -317,7 +316,7 @@ impl Plan {
     pub fn node_group(&self, node: Node) -> GroupIdx {
         match node {
             Node::Task(t) => self.tasks[t].group,
-            Node::Sub(g) => self.groups[g].parent.unwrap_or(0),
+            Node::Sub(g) => self.groups[g].parent.unwrap_or(GroupIdx::ROOT),
         }
     }
 
@@ -384,7 +383,7 @@ impl PlanGroup {
 
 /// Group `g` and every group below it, breadth first, where `children` gives a group's
 /// children (of plan groups, or of a run's group instances).
-pub fn nested_groups<'a>(g: usize, children: impl Fn(usize) -> &'a [Child]) -> Vec<usize> {
+pub fn nested_groups<'a, T: 'a, G: Copy + 'a>(g: G, children: impl Fn(G) -> &'a [Child<T, G>]) -> Vec<G> {
     let mut groups = vec![g];
     let mut i = 0;
     while i < groups.len() {

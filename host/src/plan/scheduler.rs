@@ -14,15 +14,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::tree::InstChild;
 use super::tree::Tree;
-use super::{Child, Plan, PlanGroup, PlanTask};
+use super::{Child, GroupInstIdx, IdxVec, Plan, PlanGroup, PlanTask, TaskInstIdx};
 use crate::model::outcome::{Failure, FailureKind, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
 
 /// No sibling, in [`Scheduler`]'s `blocked_by`.
 const NONE: u32 = u32::MAX;
-
-/// Index of a task instance in [`Tree::tasks`].
-pub type TaskIdx = usize;
 
 /// Where a task stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,19 +51,19 @@ pub enum Interruption {
 /// What the scheduler asks the runner when it reaches a group: values only a run knows.
 pub trait Oracle {
     /// Whether the condition of conditional group instance `h` holds now.
-    fn condition(&mut self, plan: &Plan, tree: &Tree, h: usize) -> bool;
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> bool;
     /// The items of loop instance `h`, or why there are none.
-    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String>;
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String>;
 }
 
 /// The oracle of [`Scheduler::next_ready`]: every condition holds; loops over literal lists.
 struct Literal;
 
 impl Oracle for Literal {
-    fn condition(&mut self, _: &Plan, _: &Tree, _: usize) -> bool {
+    fn condition(&mut self, _: &Plan, _: &Tree, _: GroupInstIdx) -> bool {
         true
     }
-    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String> {
         match plan.groups[tree.groups[h].template].looping.as_ref().map(|l| &l.items) {
             Some(Ok(crate::model::binding::Binding::Literal(Value::Array(items)))) => Ok(items.clone()),
             _ => Err("the items are not a literal list".into()),
@@ -87,28 +85,28 @@ pub struct Scheduler {
     /// Shared, so that a scheduler can live as long as a run needs it (on worker threads).
     plan: Arc<Plan>,
     tree: Tree,
-    tasks: Vec<TaskStatus>,
-    groups: Vec<GroupStatus>,
+    tasks: IdxVec<TaskInstIdx, TaskStatus>,
+    groups: IdxVec<GroupInstIdx, GroupStatus>,
     /// Per group: the id of the first failed child, which stops new starts (fail fast).
-    stopped: Vec<Option<String>>,
+    stopped: IdxVec<GroupInstIdx, Option<String>>,
     /// Per group: the index of its first child that is not terminal yet; the children before it
     /// need no further visits (keeps a pass over a wide group from being quadratic).
-    cursor: Vec<usize>,
+    cursor: IdxVec<GroupInstIdx, usize>,
     /// Per loop: how many of its iterations are running.
-    active: Vec<usize>,
+    active: IdxVec<GroupInstIdx, usize>,
     /// Per group, per child position: a sibling the child was last found waiting for (`NONE`
     /// if none); while that sibling is not terminal the child is blocked, with no full check.
     /// Keeps a pass over a chain of waiting tasks from costing a check of each one's readiness.
-    blocked_by: Vec<Vec<u32>>,
+    blocked_by: IdxVec<GroupInstIdx, Vec<u32>>,
     /// Per group with a `max_running` limit: how many tasks inside it are running.
-    running: Vec<usize>,
+    running: IdxVec<GroupInstIdx, usize>,
     /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
     /// which may make steps visited earlier in the same pass ready.
     changed: bool,
     /// What interrupted the run, and its cause (`SIGINT`, `deadline`, ...).
     interruption: Option<(Interruption, String)>,
     /// Per group: whether the interruption arrived before its body finished.
-    interrupted: Vec<bool>,
+    interrupted: IdxVec<GroupInstIdx, bool>,
     /// Set by an abort: nothing starts any more, exit tasks included.
     aborted: Option<Skip>,
 }
@@ -127,21 +125,21 @@ impl Scheduler {
         let tree = Tree::new(&plan);
         let mut scheduler = Scheduler {
             plan,
-            tasks: Vec::new(),
-            groups: Vec::new(),
-            stopped: Vec::new(),
+            tasks: IdxVec::new(),
+            groups: IdxVec::new(),
+            stopped: IdxVec::new(),
             changed: false,
-            cursor: Vec::new(),
-            active: Vec::new(),
-            blocked_by: Vec::new(),
-            running: Vec::new(),
+            cursor: IdxVec::new(),
+            active: IdxVec::new(),
+            blocked_by: IdxVec::new(),
+            running: IdxVec::new(),
             interruption: None,
-            interrupted: Vec::new(),
+            interrupted: IdxVec::new(),
             aborted: None,
             tree,
         };
         scheduler.grow();
-        scheduler.groups[0] = GroupStatus::Running;
+        scheduler.groups[GroupInstIdx::ROOT] = GroupStatus::Running;
         scheduler
     }
 
@@ -164,11 +162,11 @@ impl Scheduler {
     }
 
     /// The template of task instance `t`.
-    pub fn spec(&self, t: TaskIdx) -> &PlanTask {
+    pub fn spec(&self, t: TaskInstIdx) -> &PlanTask {
         &self.plan.tasks[self.tree.tasks[t].template]
     }
 
-    fn template(&self, g: usize) -> &PlanGroup {
+    fn template(&self, g: GroupInstIdx) -> &PlanGroup {
         &self.plan.groups[self.tree.groups[g].template]
     }
 
@@ -180,7 +178,7 @@ impl Scheduler {
             return;
         }
         self.interruption = Some((kind, cause.to_string()));
-        for g in 0..self.groups.len() {
+        for g in self.groups.indices() {
             let exit_waiting = self.tree.groups[g].exit.is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
             if self.groups[g] == GroupStatus::Running && exit_waiting {
                 self.interrupted[g] = true;
@@ -198,23 +196,23 @@ impl Scheduler {
     }
 
     /// The status of task `t`.
-    pub fn status(&self, t: TaskIdx) -> &TaskStatus {
+    pub fn status(&self, t: TaskInstIdx) -> &TaskStatus {
         &self.tasks[t]
     }
 
     /// The next task that may start, marked running; None when nothing can start now
     /// (everything is finished, or what is left waits for running tasks). Conditions hold and
     /// loops run over literal lists only.
-    pub fn next_ready(&mut self) -> Option<TaskIdx> {
+    pub fn next_ready(&mut self) -> Option<TaskInstIdx> {
         self.next_ready_with(&mut Literal)
     }
 
     /// [`Scheduler::next_ready`], with `oracle` deciding conditions and loop items when a
     /// group is reached (its upstream has succeeded).
-    pub fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskIdx> {
+    pub fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
         loop {
             self.changed = false;
-            if let Some(t) = self.visit(0, oracle) {
+            if let Some(t) = self.visit(GroupInstIdx::ROOT, oracle) {
                 return Some(t);
             }
             if !self.changed {
@@ -224,7 +222,7 @@ impl Scheduler {
     }
 
     /// Whether a task in group `g` may start under the `max_running` limits of its groups.
-    fn room(&self, g: usize) -> bool {
+    fn room(&self, g: GroupInstIdx) -> bool {
         let mut cur = Some(g);
         while let Some(k) = cur {
             if self.template(k).max_running.is_some_and(|m| self.running[k] >= m.max(1)) {
@@ -236,13 +234,13 @@ impl Scheduler {
     }
 
     /// Marks task `t` running, counted against the limits of its groups.
-    fn start(&mut self, t: TaskIdx) -> Option<TaskIdx> {
+    fn start(&mut self, t: TaskInstIdx) -> Option<TaskInstIdx> {
         self.tasks[t] = TaskStatus::Running;
         self.count_running(t, true);
         Some(t)
     }
 
-    fn count_running(&mut self, t: TaskIdx, started: bool) {
+    fn count_running(&mut self, t: TaskInstIdx, started: bool) {
         let mut cur = Some(self.tree.tasks[t].group);
         while let Some(k) = cur {
             if self.template(k).max_running.is_some() {
@@ -253,7 +251,7 @@ impl Scheduler {
     }
 
     /// Records how task `t` ended.
-    pub fn finish(&mut self, t: TaskIdx, result: Result<(), Failure>) {
+    pub fn finish(&mut self, t: TaskInstIdx, result: Result<(), Failure>) {
         debug_assert_eq!(self.tasks[t], TaskStatus::Running);
         self.count_running(t, false);
         match result {
@@ -271,25 +269,25 @@ impl Scheduler {
         }
     }
 
-    fn stop(&mut self, g: usize, cause: String) {
+    fn stop(&mut self, g: GroupInstIdx, cause: String) {
         self.stopped[g].get_or_insert(cause);
     }
 
     /// Whether the run is over: the pipeline's body has finished.
     pub fn is_done(&self) -> bool {
-        matches!(self.groups[0], GroupStatus::Finished(_))
+        matches!(self.groups[GroupInstIdx::ROOT], GroupStatus::Finished(_))
     }
 
     /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
     /// any top-level step failed, else succeeded.
     pub fn run_state(&self) -> RunState {
-        match &self.groups[0] {
+        match &self.groups[GroupInstIdx::ROOT] {
             GroupStatus::Finished(state) => *state,
-            _ => self.body_state(0),
+            _ => self.body_state(GroupInstIdx::ROOT),
         }
     }
 
-    fn visit(&mut self, g: usize, oracle: &mut dyn Oracle) -> Option<TaskIdx> {
+    fn visit(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
         while self.cursor[g] < self.tree.groups[g].children.len()
             && self.terminal(self.tree.groups[g].children[self.cursor[g]])
         {
@@ -389,14 +387,14 @@ impl Scheduler {
 
     /// Whether the child at `pos` of group `g` is still waiting for the sibling it was last
     /// found blocked by.
-    fn still_blocked(&self, g: usize, pos: usize) -> bool {
+    fn still_blocked(&self, g: GroupInstIdx, pos: usize) -> bool {
         let d = self.blocked_by[g][pos];
         d != NONE && !self.terminal(self.tree.groups[g].children[d as usize])
     }
 
     /// Enters group `h`, a child of `g` whose upstream is done: a branch whose condition does
     /// not hold is skipped, a loop expands into its iterations.
-    fn enter(&mut self, g: usize, h: usize, oracle: &mut dyn Oracle) {
+    fn enter(&mut self, g: GroupInstIdx, h: GroupInstIdx, oracle: &mut dyn Oracle) {
         let template = self.template(h);
         if let Some(branch) = &template.branch
             && branch.condition.is_some()
@@ -424,7 +422,7 @@ impl Scheduler {
 
     /// A loop whose items cannot be had: the tasks of its placeholder iteration fail with kind
     /// `input`, its exit tasks are never entered.
-    fn fail_loop(&mut self, h: usize, message: String) {
+    fn fail_loop(&mut self, h: GroupInstIdx, message: String) {
         let id = self.tree.groups[h].id.clone();
         let failure = Failure::new(FailureKind::Input, format!("the items of loop `{id}`: {message}"));
         for t in self.tree.tasks_within(h) {
@@ -440,14 +438,14 @@ impl Scheduler {
     }
 
     /// Whether a child has reached its final state.
-    fn terminal(&self, child: Child) -> bool {
+    fn terminal(&self, child: InstChild) -> bool {
         match child {
             Child::Task(t) => !matches!(self.tasks[t], TaskStatus::Waiting | TaskStatus::Running),
             Child::Group(h) => matches!(self.groups[h], GroupStatus::Finished(_) | GroupStatus::Skipped(_)),
         }
     }
 
-    fn readiness(&self, g: usize, child_index: usize) -> Readiness {
+    fn readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
         if let Some(skip) = &self.aborted {
             return Readiness::Skip(skip.clone());
         }
@@ -524,7 +522,7 @@ impl Scheduler {
         }
     }
 
-    fn child_id(&self, child: Child) -> &str {
+    fn child_id(&self, child: InstChild) -> &str {
         match child {
             Child::Task(t) => &self.tree.tasks[t].id,
             Child::Group(h) => &self.tree.groups[h].id,
@@ -532,7 +530,7 @@ impl Scheduler {
     }
 
     /// Skips a group never entered: every task in it, exit tasks included, gets its reason.
-    fn skip_group(&mut self, h: usize, skip: Skip) {
+    fn skip_group(&mut self, h: GroupInstIdx, skip: Skip) {
         self.changed = true;
         for t in self.tree.tasks_within(h) {
             if self.tasks[t] == TaskStatus::Waiting {
@@ -545,7 +543,7 @@ impl Scheduler {
     }
 
     /// The state of a group's body: failed if a child task failed or a child group failed.
-    fn body_state(&self, g: usize) -> RunState {
+    fn body_state(&self, g: GroupInstIdx) -> RunState {
         if self.interrupted[g] {
             return match self.interruption {
                 Some((Interruption::Deadline, _)) => RunState::Failed,
@@ -560,7 +558,7 @@ impl Scheduler {
     }
 
     /// A finished group's state: its body's, or failed when its exit task failed.
-    fn group_state(&self, g: usize) -> RunState {
+    fn group_state(&self, g: GroupInstIdx) -> RunState {
         let exit_failed = self.tree.groups[g].exit.is_some_and(|x| matches!(self.tasks[x], TaskStatus::Failed(_)));
         match self.body_state(g) {
             RunState::Succeeded if exit_failed => RunState::Failed,
@@ -570,7 +568,7 @@ impl Scheduler {
 
     /// What exit task `exit` receives: its body's state and every failed task inside the body,
     /// inner exit tasks included, in record order.
-    pub fn final_status(&self, exit: TaskIdx, run_id: &str) -> FinalStatusRecord {
+    pub fn final_status(&self, exit: TaskInstIdx, run_id: &str) -> FinalStatusRecord {
         let g = self.tree.tasks[exit].group;
         let failures = self
             .tree
@@ -643,7 +641,7 @@ mod tests {
         let (s, order) = drive(&plan, &["g/e"]);
         assert_eq!(order, ["g/a", "g/e"]);
         assert_eq!(s.run_state(), RunState::Failed);
-        let after = s.tree().tasks.iter().position(|t| t.id == "after").unwrap();
+        let after = s.tree().tasks.iter_enumerated().find(|(_, t)| t.id == "after").unwrap().0;
         assert_eq!(s.status(after), &TaskStatus::Skipped(Skip { reason: SkipReason::FailFast, cause: "g".into() }));
     }
 

@@ -10,7 +10,10 @@
 
 use serde_json::Value;
 
-use super::{Child, GroupIdx, Node, Plan, TaskIdx, join_id};
+use super::{Child, GroupIdx, GroupInstIdx, IdxVec, Node, Plan, TaskIdx, TaskInstIdx, join_id};
+
+/// A child of a group instance: a task instance or a group instance.
+pub type InstChild = Child<TaskInstIdx, GroupInstIdx>;
 
 /// One task instance.
 #[derive(Clone, Debug)]
@@ -20,7 +23,7 @@ pub struct TaskInst {
     /// Its template in the plan.
     pub template: TaskIdx,
     /// The group instance it belongs to (for an exit task, the group whose exit task it is).
-    pub group: usize,
+    pub group: GroupInstIdx,
 }
 
 /// One group instance.
@@ -31,11 +34,11 @@ pub struct GroupInst {
     /// Its template in the plan.
     pub template: GroupIdx,
     /// Its parent (None for the pipeline itself).
-    pub parent: Option<usize>,
+    pub parent: Option<GroupInstIdx>,
     /// Its children in order: tasks and groups, or a loop's iterations.
-    pub children: Vec<Child>,
+    pub children: Vec<InstChild>,
     /// Its exit task.
-    pub exit: Option<usize>,
+    pub exit: Option<TaskInstIdx>,
     /// For an iteration of a loop: its item.
     pub item: Option<Value>,
 }
@@ -44,8 +47,8 @@ pub struct GroupInst {
 /// the reader is outside of (nested once per such loop).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Found {
-    /// The one instance the reader reads.
-    One(usize),
+    /// The one instance the reader reads: a task instance, or a sub-pipeline's group instance.
+    One(InstChild),
     /// One entry per iteration, in item order.
     Many(Vec<Found>),
 }
@@ -55,32 +58,34 @@ pub enum Found {
 #[derive(Clone, Debug)]
 pub struct Tree {
     /// Task instances; some belong to placeholders that an expansion replaced.
-    pub tasks: Vec<TaskInst>,
-    /// Group instances; 0 is the pipeline.
-    pub groups: Vec<GroupInst>,
+    pub tasks: IdxVec<TaskInstIdx, TaskInst>,
+    /// Group instances; [`GroupInstIdx::ROOT`] is the pipeline.
+    pub groups: IdxVec<GroupInstIdx, GroupInst>,
     /// Per template task: its only instance, for templates outside every loop.
-    single: Vec<Option<usize>>,
+    single: IdxVec<TaskIdx, Option<TaskInstIdx>>,
     /// Per template group: its only instance, for groups outside every loop.
-    single_group: Vec<Option<usize>>,
+    single_group: IdxVec<GroupIdx, Option<GroupInstIdx>>,
 }
 
 impl Tree {
     /// The tree before any loop expands.
     pub fn new(plan: &Plan) -> Tree {
         let mut tree = Tree {
-            tasks: Vec::new(),
-            groups: Vec::new(),
-            single: vec![None; plan.tasks.len()],
-            single_group: vec![None; plan.groups.len()],
+            tasks: IdxVec::new(),
+            groups: IdxVec::new(),
+            single: IdxVec::from_elem(None, plan.tasks.len()),
+            single_group: IdxVec::from_elem(None, plan.groups.len()),
         };
-        tree.instantiate(plan, 0, None, String::new(), None);
-        for (t, inst) in tree.tasks.iter().enumerate() {
-            if plan.loops_between(Node::Task(inst.template), 0).is_empty() {
+        tree.instantiate(plan, GroupIdx::ROOT, None, String::new(), None);
+        for (t, inst) in tree.tasks.iter_enumerated() {
+            if plan.loops_between(Node::Task(inst.template), GroupIdx::ROOT).is_empty() {
                 tree.single[inst.template] = Some(t);
             }
         }
-        for (g, inst) in tree.groups.iter().enumerate() {
-            if plan.loops_between(Node::Sub(inst.template), 0).is_empty() && !plan.groups[inst.template].iteration {
+        for (g, inst) in tree.groups.iter_enumerated() {
+            if plan.loops_between(Node::Sub(inst.template), GroupIdx::ROOT).is_empty()
+                && !plan.groups[inst.template].iteration
+            {
                 tree.single_group[inst.template] = Some(g);
             }
         }
@@ -92,12 +97,11 @@ impl Tree {
         &mut self,
         plan: &Plan,
         template: GroupIdx,
-        parent: Option<usize>,
+        parent: Option<GroupInstIdx>,
         id: String,
         item: Option<Value>,
-    ) -> usize {
-        let g = self.groups.len();
-        self.groups.push(GroupInst { id, template, parent, children: Vec::new(), exit: None, item });
+    ) -> GroupInstIdx {
+        let g = self.groups.push(GroupInst { id, template, parent, children: Vec::new(), exit: None, item });
         for &child in &plan.groups[template].children {
             let child = match child {
                 Child::Task(t) => Child::Task(self.add_task(plan, t, g)),
@@ -114,15 +118,14 @@ impl Tree {
         g
     }
 
-    fn add_task(&mut self, plan: &Plan, template: TaskIdx, group: usize) -> usize {
+    fn add_task(&mut self, plan: &Plan, template: TaskIdx, group: GroupInstIdx) -> TaskInstIdx {
         let id = join_id(&self.groups[group].id, &plan.tasks[template].name);
-        self.tasks.push(TaskInst { id, template, group });
-        self.tasks.len() - 1
+        self.tasks.push(TaskInst { id, template, group })
     }
 
     /// Replaces the placeholder iteration of loop instance `l` with one iteration per item
     /// (`loop/0`, `loop/1`, ...).
-    pub fn expand(&mut self, plan: &Plan, l: usize, items: Vec<Value>) {
+    pub fn expand(&mut self, plan: &Plan, l: GroupInstIdx, items: Vec<Value>) {
         let Some(template) = plan.groups[self.groups[l].template].iteration_child() else { return };
         self.groups[l].children.clear();
         for (i, item) in items.into_iter().enumerate() {
@@ -134,7 +137,7 @@ impl Tree {
 
     /// Calls `f` for every task instance in group `g`, in record order: declaration order,
     /// iterations by index, a group's exit task after its body.
-    pub fn walk_tasks(&self, g: usize, f: &mut dyn FnMut(usize)) {
+    pub fn walk_tasks(&self, g: GroupInstIdx, f: &mut dyn FnMut(TaskInstIdx)) {
         for &child in &self.groups[g].children {
             match child {
                 Child::Task(t) => f(t),
@@ -147,24 +150,24 @@ impl Tree {
     }
 
     /// The task instances in group `g`, in record order.
-    pub fn tasks_within(&self, g: usize) -> Vec<usize> {
+    pub fn tasks_within(&self, g: GroupInstIdx) -> Vec<TaskInstIdx> {
         let mut tasks = Vec::new();
         self.walk_tasks(g, &mut |t| tasks.push(t));
         tasks
     }
 
     /// Group `g` and every group instance nested in it.
-    pub fn groups_within(&self, g: usize) -> Vec<usize> {
+    pub fn groups_within(&self, g: GroupInstIdx) -> Vec<GroupInstIdx> {
         super::nested_groups(g, |k| &self.groups[k].children)
     }
 
     /// The instances of `node` (a template task, or a sub-pipeline's group) that a reader in
     /// group instance `from` reads: the one in the reader's own iteration of each loop that
     /// holds both, and every iteration's of each loop that holds only the producer.
-    pub fn producer(&self, plan: &Plan, from: usize, node: Node) -> Option<Found> {
+    pub fn producer(&self, plan: &Plan, from: GroupInstIdx, node: Node) -> Option<Found> {
         let single = match node {
-            Node::Task(p) => self.single[p],
-            Node::Sub(g) => self.single_group[g],
+            Node::Task(p) => self.single[p].map(Child::Task),
+            Node::Sub(g) => self.single_group[g].map(Child::Group),
         };
         if let Some(one) = single {
             return Some(Found::One(one));
@@ -184,7 +187,7 @@ impl Tree {
         self.descend(plan, at, &path, node)
     }
 
-    fn descend(&self, plan: &Plan, at: usize, path: &[GroupIdx], node: Node) -> Option<Found> {
+    fn descend(&self, plan: &Plan, at: GroupInstIdx, path: &[GroupIdx], node: Node) -> Option<Found> {
         let group = &self.groups[at];
         let Some((&next, rest)) = path.split_first() else {
             return match node {
@@ -197,7 +200,7 @@ impl Tree {
                     })
                     .chain(group.exit)
                     .find(|&t| self.tasks[t].template == p)
-                    .map(Found::One),
+                    .map(|t| Found::One(Child::Task(t))),
                 Node::Sub(g) => group
                     .children
                     .iter()
@@ -205,7 +208,7 @@ impl Tree {
                         Child::Group(h) if self.groups[*h].template == g => Some(*h),
                         _ => None,
                     })
-                    .map(Found::One),
+                    .map(|h| Found::One(Child::Group(h))),
             };
         };
         let groups = group.children.iter().filter_map(|c| match c {
@@ -226,7 +229,7 @@ impl Tree {
 
     /// The item of the innermost iteration around group instance `from` whose loop calls its
     /// item `var`.
-    pub fn item(&self, plan: &Plan, from: usize, var: &str) -> Option<&Value> {
+    pub fn item(&self, plan: &Plan, from: GroupInstIdx, var: &str) -> Option<&Value> {
         let mut cur = Some(from);
         while let Some(g) = cur {
             let group = &self.groups[g];
@@ -248,6 +251,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::plan::ScopeIdx;
 
     fn plan(steps: &str) -> Plan {
         let text = format!("version: 1\nname: p\ncomponents: {{c: {{path: c.wasm}}}}\nsteps:\n{steps}");
@@ -255,7 +259,7 @@ mod tests {
     }
 
     fn ids(tree: &Tree) -> Vec<&str> {
-        tree.tasks_within(0).into_iter().map(|t| tree.tasks[t].id.as_str()).collect()
+        tree.tasks_within(GroupInstIdx::ROOT).into_iter().map(|t| tree.tasks[t].id.as_str()).collect()
     }
 
     #[test]
@@ -265,7 +269,7 @@ mod tests {
         );
         let mut tree = Tree::new(&plan);
         assert_eq!(ids(&tree), ["fan/*/a", "fan/*/g/b", "fan/*/g/e", "after"]);
-        let fan = match tree.groups[0].children[0] {
+        let fan = match tree.groups[GroupInstIdx::ROOT].children[0] {
             Child::Group(h) => h,
             Child::Task(_) => unreachable!(),
         };
@@ -279,27 +283,27 @@ mod tests {
             "  - parallel_for:\n      name: outer\n      items: [1, 2]\n      as: o\n      steps:\n        - parallel_for:\n            name: inner\n            items: [3, 4, 5]\n            steps:\n              - {task: a, component: c}\n              - {task: b, component: c, after: [a]}\n  - {task: sum, component: c, after: [a]}\n",
         );
         let mut tree = Tree::new(&plan);
-        let outer = tree.groups.iter().position(|g| g.id == "outer").unwrap();
+        let outer = tree.groups.iter_enumerated().find(|(_, g)| g.id == "outer").unwrap().0;
         tree.expand(&plan, outer, vec![json!(1), json!(2)]);
         for (k, o) in [(0, 1), (1, 2)] {
-            let inner = tree.groups.iter().position(|g| g.id == format!("outer/{k}/inner")).unwrap();
+            let inner = tree.groups.iter_enumerated().find(|(_, g)| g.id == format!("outer/{k}/inner")).unwrap().0;
             tree.expand(&plan, inner, vec![json!(3), json!(4), json!(5)]);
-            let b = tree.tasks.iter().position(|t| t.id == format!("outer/{k}/inner/2/b")).unwrap();
-            let found = tree.producer(&plan, tree.tasks[b].group, plan.lookup(0, "a").unwrap()).unwrap();
-            let Found::One(a) = found else { panic!("{found:?}") };
+            let b = tree.tasks.iter_enumerated().find(|(_, t)| t.id == format!("outer/{k}/inner/2/b")).unwrap().0;
+            let found = tree.producer(&plan, tree.tasks[b].group, plan.lookup(ScopeIdx::ROOT, "a").unwrap()).unwrap();
+            let Found::One(Child::Task(a)) = found else { panic!("{found:?}") };
             assert_eq!(tree.tasks[a].id, format!("outer/{k}/inner/2/a"));
             assert_eq!(tree.item(&plan, tree.tasks[b].group, "item"), Some(&json!(5)));
             assert_eq!(tree.item(&plan, tree.tasks[b].group, "o"), Some(&json!(o)));
         }
-        let sum = tree.tasks.iter().position(|t| t.id == "sum").unwrap();
+        let sum = tree.tasks.iter_enumerated().find(|(_, t)| t.id == "sum").unwrap().0;
         let Found::Many(outer_list) =
-            tree.producer(&plan, tree.tasks[sum].group, plan.lookup(0, "a").unwrap()).unwrap()
+            tree.producer(&plan, tree.tasks[sum].group, plan.lookup(ScopeIdx::ROOT, "a").unwrap()).unwrap()
         else {
             panic!()
         };
         assert_eq!(outer_list.len(), 2);
         let Found::Many(inner_list) = &outer_list[1] else { panic!() };
-        let Found::One(last) = inner_list[2] else { panic!() };
+        let Found::One(Child::Task(last)) = inner_list[2] else { panic!() };
         assert_eq!(tree.tasks[last].id, "outer/1/inner/2/a");
     }
 }

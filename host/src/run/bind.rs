@@ -14,24 +14,28 @@ use crate::model::artifact::{ArtifactRef, GUEST_IN, kinds_match};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
 use crate::model::value::ValueType;
-use crate::plan::scheduler::{Oracle, TaskIdx};
+use crate::plan::scheduler::Oracle;
+use crate::plan::tree::InstChild;
 use crate::plan::tree::{Found, Tree};
-use crate::plan::{BranchInfo, Node, Plan, ScopeIdx};
+use crate::plan::{BranchInfo, Child, GroupInstIdx, IdxVec, Node, Plan, ScopeIdx, TaskInstIdx};
 use crate::record::{Failure, FailureKind, FinalStatusRecord, RunRecord, RunState};
 use crate::wasm::loader::LoadedComponent;
 use crate::wasm::wit::types;
 use crate::wasm::wit_value::to_wit;
 
+/// The outputs of every task instance that succeeded (None: not run, or did not succeed).
+pub(super) type Outputs = IdxVec<TaskInstIdx, Option<IndexMap<String, Value>>>;
+
 /// Decides conditions and loop items from parameters and the outputs of finished tasks.
 pub(super) struct RunOracle<'a> {
     pub(super) prepared: &'a Prepared,
-    pub(super) outputs: &'a [Option<IndexMap<String, Value>>],
+    pub(super) outputs: &'a Outputs,
 }
 
 impl Oracle for RunOracle<'_> {
     /// A condition that cannot be evaluated (a value of the wrong type, through an `any`
     /// output) does not hold.
-    fn condition(&mut self, plan: &Plan, tree: &Tree, h: usize) -> bool {
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> bool {
         let group = &plan.groups[tree.groups[h].template];
         match &group.branch {
             Some(BranchInfo { condition: Some(Ok(expr)), .. }) => {
@@ -42,12 +46,12 @@ impl Oracle for RunOracle<'_> {
         }
     }
 
-    fn items(&mut self, plan: &Plan, tree: &Tree, h: usize) -> Result<Vec<Value>, String> {
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String> {
         let group = &plan.groups[tree.groups[h].template];
         let looping = group.looping.as_ref().ok_or("not a loop")?;
         let binding = looping.items.as_ref().map_err(Clone::clone)?;
         // The loop's items are read from where the loop stands, not from inside it.
-        let at = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: group.scope };
+        let at = Reader { from: tree.groups[h].parent.unwrap_or(GroupInstIdx::ROOT), scope: group.scope };
         match evaluate(self.prepared, tree, at, binding, self.outputs)? {
             Value::Array(items) => Ok(items),
             other => Err(format!("they must be a list, but the value is {}", ValueType::of(&other))),
@@ -58,7 +62,7 @@ impl Oracle for RunOracle<'_> {
 /// Where a binding is read: from a group instance, with names in a scope.
 #[derive(Clone, Copy)]
 pub(super) struct Reader {
-    from: usize,
+    from: GroupInstIdx,
     scope: ScopeIdx,
 }
 
@@ -70,11 +74,11 @@ pub(super) fn resolve(
     tree: &Tree,
     at: Reader,
     r: &Ref,
-    outputs: &[Option<IndexMap<String, Value>>],
+    outputs: &Outputs,
 ) -> Result<Value, String> {
     let plan = &prepared.plan;
     match r {
-        Ref::Param(name) if at.scope == 0 => {
+        Ref::Param(name) if at.scope == ScopeIdx::ROOT => {
             prepared.params.get(name).cloned().ok_or_else(|| format!("parameter `{name}` has no value"))
         }
         Ref::Param(name) => {
@@ -89,7 +93,8 @@ pub(super) fn resolve(
                 .get(name)
                 .ok_or_else(|| format!("the sub-pipeline has no parameter `{name}`"))?;
             let bound = plan.groups[group].sub.as_ref().and_then(|s| s.inputs.iter().find(|i| &i.name == name));
-            let outer = Reader { from: tree.groups[h].parent.unwrap_or(0), scope: plan.groups[group].scope };
+            let outer =
+                Reader { from: tree.groups[h].parent.unwrap_or(GroupInstIdx::ROOT), scope: plan.groups[group].scope };
             let value = match bound.map(|i| &i.binding) {
                 Some(Ok(binding)) => evaluate(prepared, tree, outer, binding, outputs)?,
                 Some(Err(e)) => return Err(e.clone()),
@@ -111,8 +116,8 @@ pub(super) fn resolve(
         Ref::Output { task, output } => {
             let node = plan.lookup(at.scope, task).ok_or_else(|| format!("there is no task `{task}`"))?;
             let found = tree.producer(plan, at.from, node).ok_or_else(|| format!("task `{task}` has not run"))?;
-            collect(&found, &mut |one| match node {
-                Node::Task(_) => match &outputs[one] {
+            collect(&found, &mut |one| match (node, one) {
+                (Node::Task(_), Child::Task(one)) => match &outputs[one] {
                     Some(values) => values
                         .get(output)
                         .cloned()
@@ -122,8 +127,8 @@ pub(super) fn resolve(
                         tree.tasks[one].id
                     )),
                 },
-                Node::Sub(g) => {
-                    let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                (Node::Sub(g), Child::Group(one)) => {
+                    let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(ScopeIdx::ROOT);
                     match plan.scopes[inner].outputs.get(output) {
                         Some(Ok(binding)) => {
                             evaluate(prepared, tree, Reader { from: one, scope: inner }, binding, outputs)
@@ -131,13 +136,14 @@ pub(super) fn resolve(
                         _ => Err(format!("sub-pipeline `{task}` has no output `{output}`")),
                     }
                 }
+                _ => unreachable!("the tree finds task instances for tasks and group instances for sub-pipelines"),
             })
         }
     }
 }
 
 /// The value of the instances `found`: `one` of each, in a list per loop (fan-in).
-pub(super) fn collect(found: &Found, one: &mut dyn FnMut(usize) -> Result<Value, String>) -> Result<Value, String> {
+pub(super) fn collect(found: &Found, one: &mut dyn FnMut(InstChild) -> Result<Value, String>) -> Result<Value, String> {
     match found {
         Found::One(i) => one(*i),
         Found::Many(each) => {
@@ -157,7 +163,7 @@ pub(super) fn evaluate(
     tree: &Tree,
     at: Reader,
     binding: &Binding,
-    outputs: &[Option<IndexMap<String, Value>>],
+    outputs: &Outputs,
 ) -> Result<Value, String> {
     match binding {
         Binding::Literal(v) => Ok(v.clone()),
@@ -192,9 +198,9 @@ pub(super) struct Bound {
 pub(super) fn bind_inputs(
     prepared: &Prepared,
     tree: &Tree,
-    t: TaskIdx,
+    t: TaskInstIdx,
     component: &LoadedComponent,
-    outputs: &[Option<IndexMap<String, Value>>],
+    outputs: &Outputs,
     final_status: Option<&FinalStatusRecord>,
 ) -> Result<Bound, Failure> {
     let task = &prepared.plan.tasks[tree.tasks[t].template];
@@ -307,16 +313,19 @@ pub(super) fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
 }
 
 /// The pipeline's outputs whose producers succeeded.
-pub(super) fn pipeline_outputs(
-    prepared: &Prepared,
-    tree: &Tree,
-    outputs: &[Option<IndexMap<String, Value>>],
-) -> IndexMap<String, Value> {
-    prepared.plan.scopes[0]
+pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outputs) -> IndexMap<String, Value> {
+    prepared.plan.scopes[ScopeIdx::ROOT]
         .outputs
         .iter()
         .filter_map(|(name, binding)| {
-            let value = evaluate(prepared, tree, Reader { from: 0, scope: 0 }, binding.as_ref().ok()?, outputs).ok()?;
+            let value = evaluate(
+                prepared,
+                tree,
+                Reader { from: GroupInstIdx::ROOT, scope: ScopeIdx::ROOT },
+                binding.as_ref().ok()?,
+                outputs,
+            )
+            .ok()?;
             Some((name.clone(), value))
         })
         .collect()

@@ -16,10 +16,10 @@ use crate::model::diag::{Diagnostic, Diagnostics};
 use crate::model::load::{self, SourceMap};
 use crate::model::policy::{Grants, Limits};
 use crate::model::{Backoff, OutputFrom, Pipeline};
-use crate::plan::scheduler::{Scheduler, TaskIdx, TaskStatus};
+use crate::plan::scheduler::{Scheduler, TaskStatus};
 use crate::plan::tree::Tree;
 use crate::plan::validate::{self, Components, Report};
-use crate::plan::{Params, Plan, PlanTask};
+use crate::plan::{GroupInstIdx, Idx, Params, Plan, PlanTask, ScopeIdx, TaskInstIdx};
 use crate::record::{
     Attempt, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, TaskRecord, TaskState, now,
 };
@@ -40,7 +40,7 @@ mod pool;
 mod stop;
 mod threads;
 
-use bind::{Bound, bind_inputs, export_outputs, pipeline_outputs};
+use bind::{Bound, Outputs, bind_inputs, export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
 
@@ -302,7 +302,7 @@ impl Runner {
         }
         let counts = self.compile_counts();
         let compile = CompileStats { compiled: counts.0 - counts_before.0, from_cache: counts.1 - counts_before.1 };
-        let source = plan.scopes[0].source.clone();
+        let source = plan.scopes[ScopeIdx::ROOT].source.clone();
         Ok(Prepared {
             plan: Arc::new(plan),
             params,
@@ -349,7 +349,7 @@ impl Runner {
         let tree = scheduler.tree();
         records.resize(tree.tasks.len(), None);
         let tasks = tree
-            .tasks_within(0)
+            .tasks_within(GroupInstIdx::ROOT)
             .into_iter()
             .map(|t| records[t].take().map(|r| *r).unwrap_or_else(|| unrun_record(&scheduler, t)))
             .collect();
@@ -397,14 +397,14 @@ struct RunCtx {
 fn prepare_task(
     ctx: &RunCtx,
     tree: &Tree,
-    t: TaskIdx,
-    outputs: &[Option<IndexMap<String, Value>>],
+    t: TaskInstIdx,
+    outputs: &Outputs,
     final_status: Option<&FinalStatusRecord>,
 ) -> (Result<Start, Failure>, Vec<LogLine>) {
     let (prepared, options) = (&*ctx.prepared, &ctx.options);
     let instance = &tree.tasks[t];
     let task = &prepared.plan.tasks[instance.template];
-    let slot = &prepared.tasks[instance.template];
+    let slot = &prepared.tasks[instance.template.index()];
     let logs: Vec<LogLine> =
         slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
     let component = match &slot.component {
@@ -649,7 +649,7 @@ fn task_record(
 
 /// The record of a task that never ran: skipped, or failed before it could start (a loop
 /// whose items could not be had).
-fn unrun_record(scheduler: &Scheduler, t: TaskIdx) -> TaskRecord {
+fn unrun_record(scheduler: &Scheduler, t: TaskInstIdx) -> TaskRecord {
     let task = scheduler.spec(t);
     let (state, failure, skip) = match scheduler.status(t) {
         TaskStatus::Failed(f) => (TaskState::Failed, Some(f.clone()), None),

@@ -27,16 +27,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use indexmap::IndexMap;
-use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
-use super::bind::RunOracle;
+use super::bind::{Outputs, RunOracle};
 use super::cancel::{Interrupt, Interrupts};
 use super::stop::Stop;
 use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 use crate::plan::PlanTask;
-use crate::plan::scheduler::{Scheduler, TaskIdx};
+use crate::plan::scheduler::Scheduler;
+use crate::plan::{Idx, IdxVec, TaskIdx, TaskInstIdx};
+
+/// The record of every task instance that has ended, as far as they are known.
+pub(super) type Records = IdxVec<TaskInstIdx, Option<Box<TaskRecord>>>;
 use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micros};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
@@ -54,9 +56,9 @@ const SPIN: Duration = Duration::from_micros(100);
 pub(super) struct Ended {
     pub(super) scheduler: Scheduler,
     /// Per task instance: the outputs of those that succeeded.
-    pub(super) outputs: Vec<Option<IndexMap<String, Value>>>,
+    pub(super) outputs: Outputs,
     /// Per task instance: the records of those that started (boxed: moved, never copied).
-    pub(super) records: Vec<Option<Box<TaskRecord>>>,
+    pub(super) records: Records,
     pub(super) stop: Stop,
 }
 
@@ -69,7 +71,7 @@ pub(super) async fn drive(
 ) -> Ended {
     let scheduler = Scheduler::new(ctx.prepared.plan.clone());
     let mut state = State {
-        outputs: vec![None; scheduler.tree().tasks.len()],
+        outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
         scheduler,
         live: BTreeMap::new(),
         handoff: VecDeque::new(),
@@ -79,7 +81,7 @@ pub(super) async fn drive(
         idle: 0,
         over: false,
     };
-    let mut records = Vec::new();
+    let mut records = IdxVec::new();
     // A cancellation that came before the start applies before any task is picked.
     while let Some(event) = interrupts.poll_now() {
         let message = state.interrupt(&event, interrupts, ctx.deadline);
@@ -170,14 +172,14 @@ pub(super) async fn drive(
 }
 
 /// Hands progress to the observer, and keeps the records of finished tasks.
-fn deliver(notes: Vec<Note>, records: &mut Vec<Option<Box<TaskRecord>>>, observe: &mut dyn FnMut(Event<'_>)) {
+fn deliver(notes: Vec<Note>, records: &mut Records, observe: &mut dyn FnMut(Event<'_>)) {
     for note in notes {
         match note {
             Note::Started(id) => observe(Event::TaskStarted(&id)),
             Note::Finished(t, record) => {
                 observe(Event::TaskFinished(&record));
-                if records.len() <= t {
-                    records.resize(t + 1, None);
+                if records.len() <= t.index() {
+                    records.resize(t.index() + 1, None);
                 }
                 records[t] = Some(record);
             }
@@ -188,7 +190,7 @@ fn deliver(notes: Vec<Note>, records: &mut Vec<Option<Box<TaskRecord>>>, observe
 /// The coordinator's side of a run: it applies interrupts and hands progress to the observer.
 struct Coordinator<'a, 'o> {
     shared: &'a Shared,
-    records: Vec<Option<Box<TaskRecord>>>,
+    records: Records,
     observe: &'o mut (dyn FnMut(Event<'_>) + Send),
     interrupts: &'a mut Interrupts,
     /// When progress was last handed to the observer.
@@ -414,9 +416,9 @@ enum Share {
 /// The run's mutable state: the scheduler, the outputs tasks read, and the tasks handed out.
 struct State {
     scheduler: Scheduler,
-    outputs: Vec<Option<IndexMap<String, Value>>>,
+    outputs: Outputs,
     /// Tasks handed to a worker (running, or waiting in `handoff`), by instance.
-    live: BTreeMap<TaskIdx, Live>,
+    live: BTreeMap<TaskInstIdx, Live>,
     /// Tasks picked for a worker that has not taken them yet.
     handoff: VecDeque<Work>,
     /// Progress not yet handed to the observer, in order.
@@ -438,9 +440,9 @@ struct Live {
 
 /// A task for a worker to run.
 struct Work {
-    t: TaskIdx,
+    t: TaskInstIdx,
     /// The task's template in the plan.
-    template: usize,
+    template: TaskIdx,
     /// How the task started (the live entry holds the same), for its record.
     started: Started,
     job: Box<Job>,
@@ -453,14 +455,14 @@ struct Work {
 /// What a worker ran: the task's result and its record (built with the lock released), or
 /// None when an interrupt ended it first.
 struct Finished {
-    t: TaskIdx,
+    t: TaskInstIdx,
     outcome: Option<(TaskResult, Box<TaskRecord>)>,
 }
 
 /// Progress for the observer.
 enum Note {
     Started(String),
-    Finished(TaskIdx, Box<TaskRecord>),
+    Finished(TaskInstIdx, Box<TaskRecord>),
 }
 
 impl State {
@@ -545,14 +547,14 @@ impl State {
 
     /// Records how task `t` ended, here under the lock (a task that could not run, or one an
     /// interrupt ends).
-    fn conclude(&mut self, started: Started, result: TaskResult, t: TaskIdx) {
+    fn conclude(&mut self, started: Started, result: TaskResult, t: TaskInstIdx) {
         let record = record_of(&self.scheduler.tree().tasks[t].id, self.scheduler.spec(t), started, &result, false);
         self.publish(t, result, record);
     }
 
     /// Publishes how task `t` ended: its record for the observer and the run record, its
     /// outputs for its readers, its end for the scheduler.
-    fn publish(&mut self, t: TaskIdx, result: TaskResult, record: Box<TaskRecord>) {
+    fn publish(&mut self, t: TaskInstIdx, result: TaskResult, record: Box<TaskRecord>) {
         self.notes.push(Note::Finished(t, record));
         match result {
             Ok(values) => {
@@ -572,7 +574,7 @@ impl State {
         let over = |live: &Live| {
             live.started.progress.as_ref().is_some_and(|p| p.lock().unwrap_or_else(PoisonError::into_inner).done)
         };
-        let stopped: Vec<(TaskIdx, Failure)> = self
+        let stopped: Vec<(TaskInstIdx, Failure)> = self
             .live
             .iter()
             .filter(|(_, live)| !over(live))
@@ -669,7 +671,7 @@ fn record_of(id: &str, spec: &PlanTask, started: Started, result: &TaskResult, c
 struct Leave {
     /// The worker's only handle on the run (taken when it leaves).
     shared: Option<Arc<Shared>>,
-    current: Option<TaskIdx>,
+    current: Option<TaskInstIdx>,
 }
 
 impl Leave {

@@ -149,15 +149,15 @@ fn import_param(name: &str, param: &crate::model::Param, file: &Path) -> Result<
 /// Checks `plan` (the pipeline file and the sub-pipelines it uses) against its components.
 pub fn validate<C: AsRef<Signature>>(plan: &Plan, components: &Components<C>, report: &mut Report) {
     report.errors.extend(plan.errors.iter().cloned());
-    let mut check = Checker { plan, components, report, scope: 0, output_types: HashMap::new() };
+    let mut check = Checker { plan, components, report, scope: ScopeIdx::ROOT, output_types: HashMap::new() };
     check.names();
     check.components();
     check.commands();
     // Inner scopes first: a sub-pipeline's output types are known before its readers are checked.
-    for s in (0..plan.scopes.len()).rev() {
+    for s in plan.scopes.indices().rev() {
         check.outputs(s);
     }
-    for t in 0..plan.tasks.len() {
+    for t in plan.tasks.indices() {
         check.scope = plan.tasks[t].scope;
         check.task(t);
     }
@@ -166,10 +166,10 @@ pub fn validate<C: AsRef<Signature>>(plan: &Plan, components: &Components<C>, re
     check.subs();
     check.cycles();
     let types = std::mem::take(&mut check.output_types);
-    report.artifact_outputs = plan.scopes[0]
+    report.artifact_outputs = plan.scopes[ScopeIdx::ROOT]
         .outputs
         .keys()
-        .filter(|name| types.get(&(0, (*name).clone())) == Some(&Some(ValueType::Artifact)))
+        .filter(|name| types.get(&(ScopeIdx::ROOT, (*name).clone())) == Some(&Some(ValueType::Artifact)))
         .cloned()
         .collect();
     // A sub-pipeline used twice is checked twice; report each problem once.
@@ -206,7 +206,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     }
 
     fn names(&mut self) {
-        for s in 0..self.plan.scopes.len() {
+        for s in self.plan.scopes.indices() {
             self.scope = s;
             for (name, path) in self.plan.scopes[s].duplicates.clone() {
                 self.error(
@@ -224,7 +224,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             }
         }
         let mut groups = HashSet::new();
-        for group in self.plan.groups[1..].iter().filter(|g| !g.iteration && g.sub.is_none()) {
+        for group in self.plan.groups.iter().skip(1).filter(|g| !g.iteration && g.sub.is_none()) {
             self.scope = group.scope;
             if !groups.insert(group.id.clone()) {
                 self.error(
@@ -286,7 +286,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// Checks the declarations of WASI command components: placeholders that name declared
     /// inputs and outputs, and outputs that can come from where they say.
     fn commands(&mut self) {
-        for s in 0..self.plan.scopes.len() {
+        for s in self.plan.scopes.indices() {
             self.scope = s;
             for (name, c) in self.plan.scopes[s].pipeline.components.clone() {
                 let Some(spec) = &c.command else { continue };
@@ -638,7 +638,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     let p = match self.plan.lookup(self.scope, task) {
                         Some(Node::Task(p)) => p,
                         Some(node @ Node::Sub(g)) => {
-                            let inner = self.plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(0);
+                            let inner = self.plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(ScopeIdx::ROOT);
                             let fan_in = !self.plan.loops_between(node, from).is_empty();
                             match self.output_types.get(&(inner, output.clone())) {
                                 Some(ty) if fan_in => types.push(ty.map(|_| ValueType::List).unwrap_or(ValueType::Any)),
@@ -768,7 +768,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// Checks `parallel_for` groups: the items' binding and type, the variable's name,
     /// `parallelism`, and that the items read nothing inside the loop.
     fn loops(&mut self) {
-        for l in 0..self.plan.groups.len() {
+        for l in self.plan.groups.indices() {
             let Some(looping) = self.plan.groups[l].looping.clone() else { continue };
             self.scope = self.plan.groups[l].scope;
             let path = self.plan.groups[l].doc_path.clone();
@@ -806,7 +806,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     );
                 }
             }
-            let parent = self.plan.groups[l].parent.unwrap_or(0);
+            let parent = self.plan.groups[l].parent.unwrap_or(GroupIdx::ROOT);
             match self.binding_type_for(None, parent, &binding, &items_path) {
                 Some(ValueType::List | ValueType::Any) | None => {}
                 Some(other) => self.error(
@@ -844,13 +844,13 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// Checks `if`/`elif`/`else` groups: their place, their condition's syntax, references and
     /// types, and that a condition reads nothing inside its own branch.
     fn branches(&mut self) {
-        for s in 0..self.plan.scopes.len() {
+        for s in self.plan.scopes.indices() {
             self.scope = s;
             for path in self.plan.scopes[s].misplaced_branches.clone() {
                 self.error(&path, "`elif` and `else` must directly follow an `if` or `elif` step".into());
             }
         }
-        for h in 0..self.plan.groups.len() {
+        for h in self.plan.groups.indices() {
             let Some(branch) = self.plan.groups[h].branch.clone() else { continue };
             self.scope = self.plan.groups[h].scope;
             let path = format!("{}.condition", self.plan.groups[h].doc_path);
@@ -885,7 +885,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// Checks tasks that run a sub-pipeline: their inputs against the sub-pipeline's parameters
     /// (names, types, required ones bound), and what a sub-pipeline may not set.
     fn subs(&mut self) {
-        for g in 0..self.plan.groups.len() {
+        for g in self.plan.groups.indices() {
             let Some(sub) = self.plan.groups[g].sub.clone() else { continue };
             let inner = self.plan.scopes[sub.scope].pipeline.clone();
             let (name, path) = (self.plan.groups[g].name.clone(), self.plan.groups[g].doc_path.clone());
@@ -894,7 +894,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 self.error("deadline", format!("sub-pipeline `{}` sets `deadline`, which applies to a whole run only; set it on the top-level pipeline or with `--deadline`", inner.name));
             }
             self.scope = self.plan.groups[g].scope;
-            let parent = self.plan.groups[g].parent.unwrap_or(0);
+            let parent = self.plan.groups[g].parent.unwrap_or(GroupIdx::ROOT);
             for input in &sub.inputs {
                 let input_path = format!("{path}.inputs.{}", input.name);
                 let binding = match &input.binding {
@@ -939,7 +939,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
 
     /// Reports each cycle among the children of each group once, naming the tasks in it.
     fn cycles(&mut self) {
-        for g in 0..self.plan.groups.len() {
+        for g in self.plan.groups.indices() {
             let group = &self.plan.groups[g];
             self.scope = group.sub.as_ref().map(|s| s.scope).unwrap_or(group.scope);
             let children = self.plan.groups[g].children.clone();
