@@ -111,6 +111,16 @@ pub struct Scheduler {
     aborted: Option<Skip>,
 }
 
+/// What a visit of a child, a body or an exit task found.
+enum Visit {
+    /// This task was marked running: hand it out.
+    Start(TaskInstIdx),
+    /// Something in it is not terminal yet.
+    Pending,
+    /// Everything in it is terminal.
+    Settled,
+}
+
 enum Readiness {
     Ready,
     Blocked,
@@ -234,10 +244,10 @@ impl Scheduler {
     }
 
     /// Marks task `t` running, counted against the limits of its groups.
-    fn start(&mut self, t: TaskInstIdx) -> Option<TaskInstIdx> {
+    fn start(&mut self, t: TaskInstIdx) -> Visit {
         self.tasks[t] = TaskStatus::Running;
         self.count_running(t, true);
-        Some(t)
+        Visit::Start(t)
     }
 
     fn count_running(&mut self, t: TaskInstIdx, started: bool) {
@@ -287,80 +297,117 @@ impl Scheduler {
         }
     }
 
+    /// Visits group instance `g`: starts the first task of its body that may start, else its
+    /// exit task once the body is done, else records how the group ended once everything in it
+    /// is terminal.
     fn visit(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
-        while self.cursor[g] < self.tree.groups[g].children.len()
-            && self.terminal(self.tree.groups[g].children[self.cursor[g]])
-        {
+        let visit = match self.visit_body(g, oracle) {
+            Visit::Settled => self.visit_exit(g),
+            other => other,
+        };
+        match visit {
+            Visit::Start(t) => Some(t),
+            Visit::Pending => None,
+            Visit::Settled => {
+                self.finish_group(g);
+                None
+            }
+        }
+    }
+
+    /// Visits the body of `g` from its first child that is not terminal yet.
+    fn visit_body(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Visit {
+        let len = self.tree.groups[g].children.len();
+        while self.cursor[g] < len && self.terminal(self.tree.groups[g].children[self.cursor[g]]) {
             self.cursor[g] += 1;
         }
-        let mut body_done = true;
-        let mut i = self.cursor[g];
         // The memo stands for a full check only while nothing else could decide the child:
         // no interruption, no abort, no failure that stops the group.
         let memo = self.interruption.is_none() && self.aborted.is_none() && self.stopped[g].is_none();
-        if self.blocked_by[g].len() < self.tree.groups[g].children.len() {
-            let len = self.tree.groups[g].children.len();
+        if self.blocked_by[g].len() < len {
             self.blocked_by[g].resize(len, NONE);
         }
-        while i < self.tree.groups[g].children.len() {
-            let child = self.tree.groups[g].children[i];
-            i += 1;
-            if memo && self.still_blocked(g, i - 1) {
-                body_done = false;
+        let mut body = Visit::Settled;
+        for pos in self.cursor[g]..len {
+            if memo && self.still_blocked(g, pos) {
+                body = Visit::Pending;
                 continue;
             }
-            match child {
-                Child::Task(t) => match self.tasks[t] {
-                    TaskStatus::Waiting => match self.readiness(g, i - 1) {
-                        Readiness::Ready if self.room(g) => return self.start(t),
-                        Readiness::Ready => body_done = false,
-                        Readiness::Blocked => body_done = false,
-                        Readiness::BlockedOn(d) => {
-                            self.blocked_by[g][i - 1] = d as u32;
-                            body_done = false;
-                        }
-                        Readiness::Skip(skip) => {
-                            self.tasks[t] = TaskStatus::Skipped(skip);
-                            self.changed = true;
-                        }
-                    },
-                    TaskStatus::Running => body_done = false,
-                    _ => {}
-                },
-                Child::Group(h) => {
-                    if self.groups[h] == GroupStatus::Waiting {
-                        match self.readiness(g, i - 1) {
-                            Readiness::Ready => self.enter(g, h, oracle),
-                            Readiness::Blocked => {}
-                            Readiness::BlockedOn(d) => self.blocked_by[g][i - 1] = d as u32,
-                            Readiness::Skip(skip) => self.skip_group(h, skip),
-                        }
-                    }
-                    if self.groups[h] == GroupStatus::Running
-                        && let Some(t) = self.visit(h, oracle)
-                    {
-                        return Some(t);
-                    }
-                    if matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running) {
-                        body_done = false;
-                    }
-                }
+            let visit = match self.tree.groups[g].children[pos] {
+                Child::Task(t) => self.visit_task(g, pos, t),
+                Child::Group(h) => self.visit_group(g, pos, h, oracle),
+            };
+            match visit {
+                Visit::Start(t) => return Visit::Start(t),
+                Visit::Pending => body = Visit::Pending,
+                Visit::Settled => {}
             }
         }
-        if !body_done {
-            return None;
-        }
-        if let Some(exit) = self.tree.groups[g].exit {
-            match self.tasks[exit] {
-                TaskStatus::Waiting if self.aborted.is_some() => {
-                    self.tasks[exit] = TaskStatus::Skipped(self.aborted.clone().expect("checked"));
+        body
+    }
+
+    /// Visits body task `t`, the child at `pos` of `g`: starts it, skips it, or finds it waiting.
+    fn visit_task(&mut self, g: GroupInstIdx, pos: usize, t: TaskInstIdx) -> Visit {
+        match self.tasks[t] {
+            TaskStatus::Waiting => match self.readiness(g, pos) {
+                Readiness::Ready if self.room(g) => self.start(t),
+                Readiness::Ready | Readiness::Blocked => Visit::Pending,
+                Readiness::BlockedOn(d) => {
+                    self.blocked_by[g][pos] = d as u32;
+                    Visit::Pending
                 }
-                TaskStatus::Waiting if self.room(g) => return self.start(exit),
-                TaskStatus::Waiting => return None,
-                TaskStatus::Running => return None,
-                _ => {}
+                Readiness::Skip(skip) => {
+                    self.tasks[t] = TaskStatus::Skipped(skip);
+                    self.changed = true;
+                    Visit::Settled
+                }
+            },
+            TaskStatus::Running => Visit::Pending,
+            _ => Visit::Settled,
+        }
+    }
+
+    /// Visits group `h`, the child at `pos` of `g`: enters or skips it when its upstream is
+    /// decided, then visits inside it.
+    fn visit_group(&mut self, g: GroupInstIdx, pos: usize, h: GroupInstIdx, oracle: &mut dyn Oracle) -> Visit {
+        if self.groups[h] == GroupStatus::Waiting {
+            match self.readiness(g, pos) {
+                Readiness::Ready => self.enter(g, h, oracle),
+                Readiness::Blocked => {}
+                Readiness::BlockedOn(d) => self.blocked_by[g][pos] = d as u32,
+                Readiness::Skip(skip) => self.skip_group(h, skip),
             }
         }
+        if self.groups[h] == GroupStatus::Running
+            && let Some(t) = self.visit(h, oracle)
+        {
+            return Visit::Start(t);
+        }
+        if matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running) {
+            Visit::Pending
+        } else {
+            Visit::Settled
+        }
+    }
+
+    /// Visits the exit task of `g`, whose body is done: it starts (or, after an abort, is
+    /// skipped) unless it already ran.
+    fn visit_exit(&mut self, g: GroupInstIdx) -> Visit {
+        let Some(exit) = self.tree.groups[g].exit else { return Visit::Settled };
+        match self.tasks[exit] {
+            TaskStatus::Waiting if self.aborted.is_some() => {
+                self.tasks[exit] = TaskStatus::Skipped(self.aborted.clone().expect("checked"));
+                Visit::Settled
+            }
+            TaskStatus::Waiting if self.room(g) => self.start(exit),
+            TaskStatus::Waiting | TaskStatus::Running => Visit::Pending,
+            _ => Visit::Settled,
+        }
+    }
+
+    /// Records how group `g` ended, now that everything in it is terminal; a failed group stops
+    /// its parent (fail fast), unless the parent is a loop whose iterations are independent.
+    fn finish_group(&mut self, g: GroupInstIdx) {
         let state = self.group_state(g);
         if self.groups[g] != GroupStatus::Finished(state) {
             if self.groups[g] == GroupStatus::Running
@@ -375,14 +422,13 @@ impl Scheduler {
         if state == RunState::Failed
             && let Some(parent) = self.tree.groups[g].parent
         {
-            // Iterations of a loop are independent unless it fails fast (`docs/semantics.md`, rule
-            // 9).
+            // Iterations of a loop are independent unless it fails fast (`docs/semantics.md`,
+            // rule 9).
             let independent = self.template(parent).looping.as_ref().is_some_and(|l| !l.fail_fast);
             if !independent {
                 self.stop(parent, self.tree.groups[g].id.clone());
             }
         }
-        None
     }
 
     /// Whether the child at `pos` of group `g` is still waiting for the sibling it was last
@@ -445,6 +491,7 @@ impl Scheduler {
         }
     }
 
+    /// Whether the child at `child_index` of `g` may start now, must wait, or is skipped.
     fn readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
         if let Some(skip) = &self.aborted {
             return Readiness::Skip(skip.clone());
@@ -452,41 +499,60 @@ impl Scheduler {
         if let Some((_, cause)) = &self.interruption {
             return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
         }
+        if self.template(g).looping.is_some() {
+            return self.iteration_readiness(g);
+        }
+        if let Some(decided) = self.branch_readiness(g, child_index) {
+            return decided;
+        }
+        self.upstream_readiness(g, child_index)
+    }
+
+    /// An iteration of loop `g` starts when the loop has a free slot (`parallelism`) and no
+    /// failure stopped the loop (`fail_fast`).
+    fn iteration_readiness(&self, g: GroupInstIdx) -> Readiness {
+        if let Some(cause) = &self.stopped[g] {
+            return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
+        }
+        let parallelism = self.template(g).looping.as_ref().and_then(|l| l.parallelism);
+        let full = parallelism.is_some_and(|p| self.active[g] >= p.max(1));
+        if full { Readiness::Blocked } else { Readiness::Ready }
+    }
+
+    /// For an `elif` or `else`: it waits until the branch before it is decided, and runs only
+    /// if that branch was not taken. None for any other child.
+    fn branch_readiness(&self, g: GroupInstIdx, child_index: usize) -> Option<Readiness> {
         let children = &self.tree.groups[g].children;
-        // An iteration starts when its loop has a free slot (`parallelism`) and no failure
-        // stopped the loop (`fail_fast`).
-        if let Some(looping) = &self.template(g).looping {
-            if let Some(cause) = &self.stopped[g] {
-                return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
+        let Child::Group(h) = children[child_index] else { return None };
+        self.template(h).branch.as_ref().and_then(|b| b.prev)?;
+        let prev = match children[child_index - 1] {
+            Child::Group(prev) => prev,
+            Child::Task(_) => unreachable!("an elif follows its if"),
+        };
+        match &self.groups[prev] {
+            GroupStatus::Waiting => Some(Readiness::Blocked),
+            GroupStatus::Running | GroupStatus::Finished(_) => {
+                let cause = self.tree.groups[prev].id.clone();
+                Some(Readiness::Skip(Skip { reason: SkipReason::ConditionFalse, cause }))
             }
-            let full = looping.parallelism.is_some_and(|p| self.active[g] >= p.max(1));
-            return if full { Readiness::Blocked } else { Readiness::Ready };
-        }
-        // An `elif` or `else` waits until the branch before it is decided, and runs only if that
-        // branch was not taken.
-        if let Child::Group(h) = children[child_index]
-            && self.template(h).branch.as_ref().and_then(|b| b.prev).is_some()
-        {
-            let prev = match children[child_index - 1] {
-                Child::Group(prev) => prev,
-                Child::Task(_) => unreachable!("an elif follows its if"),
-            };
-            match &self.groups[prev] {
-                GroupStatus::Waiting => return Readiness::Blocked,
-                GroupStatus::Running | GroupStatus::Finished(_) => {
-                    let cause = self.tree.groups[prev].id.clone();
-                    return Readiness::Skip(Skip { reason: SkipReason::ConditionFalse, cause });
-                }
-                // Its own condition was false: this branch may run.
-                GroupStatus::Skipped(skip)
-                    if skip.reason == SkipReason::ConditionFalse && skip.cause == self.tree.groups[prev].id => {}
-                // An earlier branch was taken, or the chain was never reached.
-                GroupStatus::Skipped(skip) => return Readiness::Skip(skip.clone()),
+            // Its own condition was false: this branch may run.
+            GroupStatus::Skipped(skip)
+                if skip.reason == SkipReason::ConditionFalse && skip.cause == self.tree.groups[prev].id =>
+            {
+                None
             }
+            // An earlier branch was taken, or the chain was never reached.
+            GroupStatus::Skipped(skip) => Some(Readiness::Skip(skip.clone())),
         }
+    }
+
+    /// Whether the siblings the child at `child_index` of `g` waits for have succeeded: it is
+    /// skipped (`upstream_failed`) when one did not, and stopped (`fail_fast`) after a failure
+    /// in the group. A task that ignores upstream failures waits for its upstream to end,
+    /// however it ends, and is not stopped by fail fast.
+    fn upstream_readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
+        let children = &self.tree.groups[g].children;
         let deps = &self.plan.waits[self.tree.groups[g].template][child_index];
-        // A task that ignores upstream failures waits for its upstream to end, however it ends,
-        // and is not stopped by fail fast.
         if let Child::Task(t) = children[child_index]
             && self.spec(t).ignore_upstream_failure
         {

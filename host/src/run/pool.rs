@@ -36,10 +36,10 @@ use super::{Event, Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 use crate::plan::PlanTask;
 use crate::plan::scheduler::Scheduler;
 use crate::plan::{Idx, IdxVec, TaskIdx, TaskInstIdx};
+use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micros};
 
 /// The record of every task instance that has ended, as far as they are known.
 pub(super) type Records = IdxVec<TaskInstIdx, Option<Box<TaskRecord>>>;
-use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micros};
 
 /// How often the coordinator hands progress events to the observer while tasks run.
 pub const EVENT_TICK: Duration = Duration::from_millis(5);
@@ -69,6 +69,27 @@ pub(super) async fn drive(
     interrupts: &mut Interrupts,
     observe: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Ended {
+    let (state, records) = initial_state(&ctx, interrupts, observe);
+    let shared = Arc::new(Shared {
+        ctx,
+        state: Mutex::new(state),
+        wake: Condvar::new(),
+        over: Notify::new(),
+        generation: AtomicU64::new(0),
+        exited: Arc::new(Notify::new()),
+    });
+    let mut tick = tokio::time::interval(EVENT_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut coordinator = Coordinator { shared: &shared, records, observe, interrupts, delivered: Instant::now() };
+    work_inline(&shared, &mut coordinator, &mut tick).await;
+    coordinator.until_over(&mut tick).await;
+    let Coordinator { records, observe, .. } = coordinator;
+    conclude(shared, records, observe).await
+}
+
+/// The run's state before any task starts, with the interrupts that came before the start
+/// applied (a cancellation then applies before any task is picked).
+fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn FnMut(Event<'_>)) -> (State, Records) {
     let scheduler = Scheduler::new(ctx.prepared.plan.clone());
     let mut state = State {
         outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
@@ -82,27 +103,19 @@ pub(super) async fn drive(
         over: false,
     };
     let mut records = IdxVec::new();
-    // A cancellation that came before the start applies before any task is picked.
     while let Some(event) = interrupts.poll_now() {
         let message = state.interrupt(&event, interrupts, ctx.deadline);
         observe(Event::Interrupted(&message));
         deliver(std::mem::take(&mut state.notes), &mut records, observe);
     }
-    let shared = Arc::new(Shared {
-        ctx,
-        state: Mutex::new(state),
-        wake: Condvar::new(),
-        over: Notify::new(),
-        generation: AtomicU64::new(0),
-        exited: Arc::new(Notify::new()),
-    });
-    let mut tick = tokio::time::interval(EVENT_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut coordinator = Coordinator { shared: &shared, records, observe, interrupts, delivered: Instant::now() };
+    (state, records)
+}
 
-    // The caller's task is the first worker: a run whose tasks come one after another (a
-    // chain) never wakes another thread. It runs tasks until it finds none ready (others are
-    // still running: it retires and only coordinates) or the run is over.
+/// The caller's task as the first worker: a run whose tasks come one after another (a chain)
+/// never wakes another thread. It runs tasks until it finds none ready (others are still
+/// running: it retires and only coordinates) or the run is over, and coordinates while its
+/// attempts run.
+async fn work_inline(shared: &Arc<Shared>, coordinator: &mut Coordinator<'_, '_>, tick: &mut tokio::time::Interval) {
     let mut finished = None;
     // When ready work is left waiting for the caller's task, the time to start a worker for it.
     let helper = tokio::time::sleep(Duration::ZERO);
@@ -141,17 +154,12 @@ pub(super) async fn drive(
             coordinator.deliver();
         }
     }
-    loop {
-        tokio::select! {
-            biased;
-            _ = shared.over.notified() => break,
-            event = coordinator.interrupts.next() => coordinator.interrupt(event),
-            _ = tick.tick() => coordinator.deliver(),
-        }
-    }
-    let Coordinator { mut records, observe, .. } = coordinator;
-    // Workers whose attempts an interrupt ended may still be dropping them (their artifact
-    // directories go with them): wait until the last worker has left.
+}
+
+/// Ends a run whose workers are done: waits for the last worker to leave (workers whose
+/// attempts an interrupt ended may still be dropping them, and their artifact directories go
+/// with them), then hands the last progress to the observer.
+async fn conclude(shared: Arc<Shared>, mut records: Records, observe: &mut (dyn FnMut(Event<'_>) + Send)) -> Ended {
     if shared.lock().workers > 0 {
         shared.exited.clone().notified().await;
     }
@@ -198,6 +206,18 @@ struct Coordinator<'a, 'o> {
 }
 
 impl Coordinator<'_, '_> {
+    /// Coordinates (interrupts, progress) until the run is over.
+    async fn until_over(&mut self, tick: &mut tokio::time::Interval) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shared.over.notified() => break,
+                event = self.interrupts.next() => self.interrupt(event),
+                _ = tick.tick() => self.deliver(),
+            }
+        }
+    }
+
     /// Applies an interrupt under the lock; the observer hears of it after what came before it
     /// and before the tasks it ended.
     fn interrupt(&mut self, event: Interrupt) {
