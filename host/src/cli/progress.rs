@@ -24,9 +24,12 @@ pub enum Stream {
     Stderr,
 }
 
+/// The lines not written yet, and the writer's state.
 #[derive(Default)]
 struct Buffer {
+    /// Lines for stdout.
     stdout: String,
+    /// Lines for stderr.
     stderr: String,
     /// The writer waits for lines (and wants a wake-up for the next one).
     idle: bool,
@@ -36,41 +39,22 @@ struct Buffer {
     one_file: bool,
 }
 
+/// The buffer, and what wakes the writer.
+type Shared = (Mutex<Buffer>, Condvar);
+
 /// The progress writer; [`Progress::finish`] waits until everything sent is written.
 pub struct Progress {
-    shared: Arc<(Mutex<Buffer>, Condvar)>,
+    shared: Arc<Shared>,
     thread: JoinHandle<()>,
 }
 
 impl Progress {
     /// Starts the writer thread.
     pub fn start() -> Progress {
-        let shared: Arc<(Mutex<Buffer>, Condvar)> = Arc::default();
+        let shared: Arc<Shared> = Arc::default();
         shared.0.lock().unwrap().one_file = same_file();
         let theirs = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let (lock, wake) = &*theirs;
-            loop {
-                let (out, err, closed) = {
-                    let mut buffer = lock.lock().unwrap();
-                    while buffer.stdout.is_empty() && buffer.stderr.is_empty() && !buffer.closed {
-                        buffer.idle = true;
-                        buffer = wake.wait(buffer).unwrap();
-                    }
-                    buffer.idle = false;
-                    (std::mem::take(&mut buffer.stdout), std::mem::take(&mut buffer.stderr), buffer.closed)
-                };
-                let _ = std::io::stderr().write_all(err.as_bytes());
-                let _ = std::io::stdout().write_all(out.as_bytes());
-                let _ = std::io::stdout().flush();
-                if closed {
-                    return;
-                }
-                // Gather more lines; `finish` cuts the pause short.
-                let buffer = lock.lock().unwrap();
-                let _ = wake.wait_timeout_while(buffer, PAUSE, |b| !b.closed);
-            }
-        });
+        let thread = std::thread::spawn(move || write_lines(&theirs));
         Progress { shared, thread }
     }
 
@@ -95,6 +79,36 @@ impl Progress {
         wake.notify_one();
         let _ = self.thread.join();
     }
+}
+
+/// The writer thread: writes what has gathered, then pauses to gather more, until no more
+/// lines will come.
+fn write_lines(shared: &Shared) {
+    let (lock, wake) = shared;
+    loop {
+        let (out, err, closed) = take_lines(lock, wake);
+        let _ = std::io::stderr().write_all(err.as_bytes());
+        let _ = std::io::stdout().write_all(out.as_bytes());
+        let _ = std::io::stdout().flush();
+        if closed {
+            return;
+        }
+        // Gather more lines; `finish` cuts the pause short.
+        let buffer = lock.lock().unwrap();
+        let _ = wake.wait_timeout_while(buffer, PAUSE, |b| !b.closed);
+    }
+}
+
+/// Waits until there are lines to write or none will come any more (idle meanwhile); takes
+/// the lines for stdout and for stderr, and says whether the buffer is closed.
+fn take_lines(lock: &Mutex<Buffer>, wake: &Condvar) -> (String, String, bool) {
+    let mut buffer = lock.lock().unwrap();
+    while buffer.stdout.is_empty() && buffer.stderr.is_empty() && !buffer.closed {
+        buffer.idle = true;
+        buffer = wake.wait(buffer).unwrap();
+    }
+    buffer.idle = false;
+    (std::mem::take(&mut buffer.stdout), std::mem::take(&mut buffer.stderr), buffer.closed)
 }
 
 /// Whether stdout and stderr are the same open file (same device and inode).

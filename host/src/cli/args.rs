@@ -1,0 +1,180 @@
+//! The command line: the subcommands and flags of `wasmpipe`, as clap parses them. Their doc
+//! comments are the help texts.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use wasmpipe::model::{ByteSize, HumanDuration};
+use wasmpipe::run::RUN_DIR_ENV;
+
+/// Run pipelines of WebAssembly components, with exit handlers that always run.
+#[derive(Parser)]
+#[command(name = "wasmpipe", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands: `run` and the ones that prepare or describe what it runs.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a pipeline and write its run record.
+    ///
+    /// Exit status: 0 succeeded, 1 failed, 130 cancelled, 2 the pipeline is invalid (nothing ran).
+    Run(RunArgs),
+    /// Build the components of a pipeline that declare `build:` and whose sources changed
+    /// since their last build (or whose file is missing); sub-pipelines' components too.
+    ///
+    /// Exit status: 0 all built or up to date, 2 a build failed.
+    Build {
+        /// The pipeline file.
+        file: PathBuf,
+    },
+    /// Check a pipeline without running it: syntax, references, types, cycles, components.
+    ///
+    /// Exit status: 0 valid, 2 problems found (each printed with file, place and fix).
+    Validate {
+        /// The pipeline file.
+        file: PathBuf,
+        /// Parameter values to check, as for `run`.
+        #[arg(short = 'p', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// Artifact parameters to check, as for `run`.
+        #[arg(short = 'a', long = "artifact", value_name = "NAME=PATH", value_parser = parse_artifact)]
+        artifacts: Vec<(String, PathBuf)>,
+        /// `human` or `json` (`{"errors": [...]}`).
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// Show a component's inputs and outputs, with their types.
+    Inspect {
+        /// The component (`.wasm`).
+        component: PathBuf,
+        /// `human` or `json`.
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// Show or clear the compiled-component cache (`$WASMPIPE_CACHE_DIR`, else
+    /// `~/.cache/wasmpipe`).
+    Cache {
+        /// `show` (the default) or `clear`.
+        #[arg(value_enum, default_value_t = CacheAction::Show)]
+        action: CacheAction,
+    },
+    /// Print a JSON Schema shipped in `schemas/`.
+    Schema {
+        /// Which one.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+/// The flags of `wasmpipe run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The pipeline file (YAML or JSON).
+    pub file: PathBuf,
+    /// Set a parameter: `-p name=value`, parsed by the parameter's declared type
+    /// (ints, floats and bools as written, lists and dicts as JSON). Repeatable.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// `human` shows each task and its logs; `json` prints the run record on stdout
+    /// (progress goes to stderr).
+    #[arg(long, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+    /// Where run directories go: DIR/<run-id>/record.json.
+    #[arg(long, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
+    pub run_dir: PathBuf,
+    /// Timeout of each task attempt that sets none (`30s`, `2m`, `500ms`).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: HumanDuration,
+    /// Memory limit of each task that sets none (`256MiB`, `1GiB`).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB")]
+    pub memory: ByteSize,
+    /// Fuel (about one unit per wasm instruction) of each task attempt that sets none.
+    /// Unlimited by default; runs that use fuel run a little slower.
+    #[arg(long, value_name = "UNITS")]
+    pub fuel: Option<u64>,
+    /// How long exit handlers may still run after Ctrl-C, SIGTERM or the deadline; a second
+    /// signal, or the end of the grace period, stops them too.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub grace: HumanDuration,
+    /// A deadline for the whole run (overrides the pipeline's `deadline`): at expiry running
+    /// body tasks fail with `timeout` and the exit handlers run within the grace period.
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<HumanDuration>,
+    /// Reuse the outputs of earlier successful runs of tasks with the same component and
+    /// inputs (tasks and the pipeline may choose with `cache:`; exit tasks never are).
+    #[arg(long)]
+    pub cache: bool,
+    /// How many tasks may run at the same time (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Build the components whose sources changed first (their `build:`), as
+    /// `wasmpipe build` does.
+    #[arg(long)]
+    pub build: bool,
+}
+
+/// The run's files: artifacts given to it, where its output artifacts go, and their limit.
+#[derive(clap::Args)]
+pub struct FileArgs {
+    /// Give artifact parameter NAME a host file or directory: `-a data=numbers.csv`. Tasks see
+    /// it read-only. Repeatable.
+    #[arg(short = 'a', long = "artifact", value_name = "NAME=PATH", value_parser = parse_artifact)]
+    pub artifacts: Vec<(String, PathBuf)>,
+    /// Copy the pipeline's output artifacts to DIR/<output> when the run ends.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+    /// The most bytes the output artifacts of one task attempt may hold, for tasks that set no
+    /// `artifact_limit`; more fails the task with kind `output_limit`.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB")]
+    pub artifact_limit: ByteSize,
+}
+
+/// How a command prints its result: for people, or as JSON. (Its values have no doc comments,
+/// which clap would show in `--help`.)
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Human,
+    Json,
+}
+
+/// What `wasmpipe cache` does.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CacheAction {
+    /// Where the cache is, how many entries it holds and their size.
+    Show,
+    /// Remove every entry.
+    Clear,
+}
+
+/// Which schema `wasmpipe schema` prints.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    /// `schemas/pipeline.schema.json`
+    Pipeline,
+    /// `schemas/run-record.schema.json`
+    RunRecord,
+}
+
+/// Parses `-a NAME=PATH`.
+fn parse_artifact(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.trim().is_empty() && !path.is_empty() => {
+            Ok((name.trim().to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!("`{text}` is not NAME=PATH (for example `-a data=numbers.csv`)")),
+    }
+}
+
+/// Parses `-p NAME=VALUE` (the value is parsed later, by the parameter's declared type).
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not NAME=VALUE (for example `-p message=hello`)")),
+    }
+}

@@ -1,0 +1,15 @@
+//! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
+//! `build`, `validate`, `inspect`, `cache`, `schema`); they share the command line (`args`),
+//! the printing of records and diagnostics (`output`), and, for `run`, the progress writer
+//! (`progress`) and signal handling (`signals`).
+
+pub mod args;
+pub mod build;
+pub mod cache;
+pub mod inspect;
+pub mod output;
+pub mod progress;
+pub mod run;
+pub mod schema;
+pub mod signals;
+pub mod validate;

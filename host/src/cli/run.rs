@@ -1,0 +1,99 @@
+//! `wasmpipe run`: the run's options from the flags, progress while it runs, the record or a
+//! summary at the end, and the exit code of the run's state.
+
+use std::process::ExitCode;
+
+use wasmpipe::model::policy::Limits;
+use wasmpipe::record::{RunRecord, RunState};
+use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner};
+
+use super::args::{Output, RunArgs};
+use super::build::build_components;
+use super::output::{print_record, report_errors, task_lines};
+use super::progress::{Progress, Stream};
+use super::signals::listen_for_signals;
+
+/// Runs the pipeline (building its components first with `--build`); Ctrl-C and SIGTERM cancel
+/// the run. Exit code 2 when nothing ran, else that of the run's state.
+pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if args.build
+        && let Some(code) = build_components(&args.file, args.output)
+    {
+        return Ok(code);
+    }
+    let (file, output) = (args.file.clone(), args.output);
+    let cancel = CancelHandle::new();
+    listen_for_signals(cancel.clone())?;
+    let options = run_options(args, cancel);
+    let runner = Runner::new()?;
+    let prepared = match runner.prepare_file(&file, &options).await {
+        Ok(p) => p,
+        Err(diags) => return Ok(report_errors(&diags, output)),
+    };
+    for d in &prepared.load_failures {
+        eprintln!("warning: {d}");
+    }
+    let record = run_with_progress(&runner, &prepared, &options, output).await;
+    print_record(&record, output, &options.run_dir)?;
+    Ok(exit_code(record.state))
+}
+
+/// The run's options from its flags; `cancel` stops it.
+fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
+    RunOptions {
+        limits: limits(&args),
+        params: args.params,
+        artifacts: args.files.artifacts,
+        export: args.files.export,
+        run_dir: args.run_dir,
+        deadline: args.deadline.map(|d| d.0),
+        grace: args.grace.0,
+        cancel,
+        jobs: args.jobs.unwrap_or(RunOptions::default().jobs).max(1),
+        write_record: true,
+        cache: args.cache,
+    }
+}
+
+/// The limits of tasks that set none themselves: `--timeout`, `--memory`, `--fuel` and
+/// `--artifact-limit`.
+fn limits(args: &RunArgs) -> Limits {
+    Limits {
+        timeout: args.timeout.0,
+        memory: args.memory.0 as usize,
+        fuel: args.fuel,
+        artifacts: args.files.artifact_limit.0,
+        ..Limits::default()
+    }
+}
+
+/// Runs the prepared pipeline, writing progress lines as it goes; returns once every line is
+/// written.
+async fn run_with_progress(runner: &Runner, prepared: &Prepared, options: &RunOptions, output: Output) -> RunRecord {
+    let progress = Progress::start();
+    let mut observe = |event: Event<'_>| show_progress(&progress, event, output);
+    let record = runner.run(prepared, options, &mut observe).await;
+    progress.finish();
+    record
+}
+
+/// Progress: task starts and interruptions on stderr; each finished task with its state and
+/// logs on stdout (stderr with `--output json`).
+fn show_progress(progress: &Progress, event: Event<'_>, output: Output) {
+    let task = match event {
+        Event::TaskStarted(id) => return progress.write(Stream::Stderr, &format!("[start]   {id}\n")),
+        Event::Interrupted(message) => return progress.write(Stream::Stderr, &format!("wasmpipe: {message}\n")),
+        Event::TaskFinished(task) => task,
+    };
+    let stream = if output == Output::Json { Stream::Stderr } else { Stream::Stdout };
+    progress.write(stream, &task_lines(task));
+}
+
+/// 0 the run succeeded, 1 it failed, 130 it was cancelled.
+fn exit_code(state: RunState) -> ExitCode {
+    match state {
+        RunState::Succeeded => ExitCode::SUCCESS,
+        RunState::Failed => ExitCode::from(1),
+        RunState::Cancelled => ExitCode::from(130),
+    }
+}
