@@ -24,14 +24,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use wasmpipe::internals::Capture;
+use wasmpipe::internals::EngineKind;
+use wasmpipe::internals::Loader;
+use wasmpipe::internals::sandbox;
+use wasmpipe::internals::types;
 use wasmpipe::model::policy::Limits;
 use wasmpipe::run::Cache;
 use wasmpipe::run::{RunOptions, Runner};
-use wasmpipe::wasm::capture::Capture;
-use wasmpipe::wasm::engine::EngineKind;
-use wasmpipe::wasm::loader::Loader;
-use wasmpipe::wasm::sandbox;
-use wasmpipe::wasm::wit::types;
 use wasmpipe_test_artifacts as art;
 
 /// The allocator the CLI uses, so that in-process figures match whole-process ones.
@@ -43,7 +43,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn add_inputs() -> Vec<(String, types::InputValue)> {
-    let int = |i: i64| types::InputValue::Value(wasmpipe::wasm::wit_value::to_wit(&serde_json::json!(i)));
+    let int = |i: i64| types::InputValue::Value(wasmpipe::internals::to_wit(&serde_json::json!(i)));
     vec![("a".into(), int(1)), ("b".into(), int(2))]
 }
 
@@ -87,7 +87,7 @@ fn engine_benches(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 let capture = Capture::new(limits.output);
-                let outcome = wasmpipe::wasm::executor::run_attempt(
+                let outcome = wasmpipe::internals::run_attempt(
                     &component,
                     ctx(),
                     &add_inputs(),
@@ -119,8 +119,8 @@ fn prepare(rt: &tokio::runtime::Runtime, runner: &Runner, dir: &Path, body: &str
 
 /// Bare wasmtime: a store, an instance from the `InstancePre`, one call of `run` through a
 /// `TypedFunc` made once (the bindings' own path type-checks every export per instance).
-fn floor(rt: &tokio::runtime::Runtime, component: &wasmpipe::wasm::loader::LoadedComponent, limits: &Limits) {
-    let wasmpipe::wasm::loader::Pre::Task(pre, run) = &component.pre else { panic!("`add` is a task component") };
+fn floor(rt: &tokio::runtime::Runtime, component: &wasmpipe::internals::LoadedComponent, limits: &Limits) {
+    let wasmpipe::internals::Pre::Task(pre, run) = &component.pre else { panic!("`add` is a task component") };
     rt.block_on(async {
         let capture = Capture::new(limits.output);
         let mut store = sandbox::new_store(&component.engine, limits, &Default::default(), false, capture).unwrap();

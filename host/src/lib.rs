@@ -26,7 +26,20 @@
 
 pub mod authoring;
 pub mod model;
-pub mod plan;
+mod plan;
 pub mod record;
 pub mod run;
-pub mod wasm;
+mod wasm;
+
+/// Not API: what the benchmarks and tests need of the engine's insides (the bare wasmtime
+/// floor, one attempt by itself). May change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::wasm::capture::Capture;
+    pub use crate::wasm::engine::EngineKind;
+    pub use crate::wasm::executor::run_attempt;
+    pub use crate::wasm::loader::{LoadedComponent, Loader, Pre};
+    pub use crate::wasm::sandbox;
+    pub use crate::wasm::wit::types;
+    pub use crate::wasm::wit_value::to_wit;
+}

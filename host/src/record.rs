@@ -3,6 +3,18 @@
 //!
 //! These types are the source of `schemas/run-record.schema.json`; the field names are a
 //! stable contract (`docs/semantics.md`, "Contracts").
+//!
+//! ```no_run
+//! use wasmpipe::record::{RunRecord, TaskState};
+//!
+//! let text = std::fs::read_to_string(".wasmpipe/runs/RUN_ID/record.json")?;
+//! let record: RunRecord = serde_json::from_str(&text)?;
+//! for task in record.tasks.iter().filter(|t| t.state == TaskState::Failed) {
+//!     let failure = task.failure.as_ref().expect("a failed task has its failure");
+//!     println!("{}: {:?} {}", task.id, failure.kind, failure.message);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::Write;
 use std::path::Path;
@@ -117,7 +129,7 @@ impl RunRecord {
 
     /// Writes the record to `dir/record.json` atomically (a temporary file, then a rename), so a
     /// reader never sees half a record.
-    pub fn write_atomically(&self, dir: &Path) -> std::io::Result<()> {
+    pub(crate) fn write_atomically(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(".record.json.tmp");
         // Streamed to the file: a 10,000-task record is megabytes, not worth building in memory.
@@ -130,14 +142,14 @@ impl RunRecord {
 }
 
 /// The current time in RFC 3339 with microseconds (`2026-11-24T18:16:00.123456Z`).
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     rfc3339_micros(std::time::SystemTime::now())
 }
 
 /// `time` in RFC 3339, UTC, with microseconds (as `humantime::format_rfc3339_micros` writes
 /// it). Written by hand: a task records three timestamps, and going through `fmt` cost a few
 /// percent of a microsecond task.
-pub fn rfc3339_micros(time: std::time::SystemTime) -> String {
+pub(crate) fn rfc3339_micros(time: std::time::SystemTime) -> String {
     let since = time.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, day_secs) = (secs / 86_400, secs % 86_400);

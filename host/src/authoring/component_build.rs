@@ -40,6 +40,16 @@ pub struct Report {
 /// declaration order; stops at the first that fails, with a message naming the component, the
 /// command and the tail of what it printed. `on_start` hears of each build as it starts,
 /// `on_done` of each component as it is found up to date or built.
+///
+/// ```no_run
+/// use wasmpipe::authoring::component_build::{Outcome, build_pipeline};
+///
+/// let built = build_pipeline(
+///     "pipeline.yaml".as_ref(),
+///     |name, _path| eprintln!("building {name}"),
+///     |report| if let Outcome::Built(took) = report.outcome { eprintln!("{} in {took:?}", report.name) },
+/// );
+/// ```
 pub fn build_pipeline(
     file: &Path,
     mut on_start: impl FnMut(&str, &Path),

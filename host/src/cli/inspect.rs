@@ -15,11 +15,11 @@ use super::output::report_errors;
 /// Loads the component and prints its signature: exit code 0, or 2 when it does not load.
 pub async fn inspect(component: &Path, output: Output) -> anyhow::Result<ExitCode> {
     let runner = Runner::new()?;
-    match runner.loader()?.load(component).await {
-        Ok(c) => {
+    match runner.describe(component).await? {
+        Ok(signature) => {
             match output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&signature_json(&c.signature))?),
-                Output::Human => print_signature(component, &c.signature),
+                Output::Json => println!("{}", serde_json::to_string_pretty(&signature_json(&signature))?),
+                Output::Human => print_signature(component, &signature),
             }
             Ok(ExitCode::SUCCESS)
         }

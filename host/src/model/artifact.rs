@@ -28,9 +28,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The guest directory holding a task's input artifacts.
-pub const GUEST_IN: &str = "/in";
+pub(crate) const GUEST_IN: &str = "/in";
 /// The guest directory where a task writes its output artifacts.
-pub const GUEST_OUT: &str = "/out";
+pub(crate) const GUEST_OUT: &str = "/out";
 
 /// An artifact as run records, task outputs and parameters hold it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,26 +75,26 @@ impl ArtifactRef {
 /// Whether `name` is a valid name of a task, group, port or pipeline output: letters, digits,
 /// `-` and `_` only (never `..`, `/` or an absolute path), so that a port's name can name a file
 /// in a sandbox and a task id a directory.
-pub fn plain_name(name: &str) -> bool {
+pub(crate) fn plain_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A task id as one directory name: `fan/3/train` becomes `fan.3.train`. Task and group names
 /// never hold `.`, so two ids never share a directory (`g` + output `x` and task `g/x` differ).
-pub fn flat(task_id: &str) -> String {
+pub(crate) fn flat(task_id: &str) -> String {
     task_id.replace('/', ".")
 }
 
 /// Whether an output of kind `from` may feed an input of kind `to`: the same kind, or either
 /// of them the generic kind `Artifact` (as KFP's type check has it), and a file for a file, a
 /// directory for a directory.
-pub fn kinds_match(from: (&str, bool), to: (&str, bool)) -> bool {
+pub(crate) fn kinds_match(from: (&str, bool), to: (&str, bool)) -> bool {
     from.1 == to.1 && (from.0 == to.0 || to.0 == "Artifact" || from.0 == "Artifact")
 }
 
 /// The size and content digest of the file or directory at `path`, refusing symlinks and
 /// anything that is not a plain file or directory (the error names the offending path).
-pub fn measure(path: &Path) -> Result<(u64, String), String> {
+pub(crate) fn measure(path: &Path) -> Result<(u64, String), String> {
     let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let mut hasher = blake3::Hasher::new();
     let size =
@@ -144,7 +144,7 @@ fn hash_dir(root: &Path, rel: &Path, hasher: &mut blake3::Hasher) -> Result<u64,
 }
 
 /// Copies a file or a directory tree (plain files and directories only).
-pub fn copy(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn copy(from: &Path, to: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(from)?;
     if meta.is_dir() {
         fs::create_dir_all(to)?;
@@ -163,7 +163,7 @@ pub fn copy(from: &Path, to: &Path) -> io::Result<()> {
 /// Host file or directory `host` (an absolute path) as artifact `name` of a run, referenced
 /// where it is (tasks get it read-only). `kind` and `directory` are what the pipeline declares
 /// (`directory` None: whatever `host` is).
-pub fn reference(name: &str, host: &Path, kind: &str, directory: Option<bool>) -> Result<ArtifactRef, String> {
+pub(crate) fn reference(name: &str, host: &Path, kind: &str, directory: Option<bool>) -> Result<ArtifactRef, String> {
     let meta = fs::metadata(host).map_err(|e| format!("artifact `{name}`: cannot read `{}`: {e}", host.display()))?;
     if let Some(want) = directory
         && want != meta.is_dir()
@@ -184,12 +184,12 @@ pub fn reference(name: &str, host: &Path, kind: &str, directory: Option<bool>) -
 }
 
 /// Where output `name` of task `task_id` is published, relative to the run's directory.
-pub fn published(task_id: &str, name: &str) -> String {
+pub(crate) fn published(task_id: &str, name: &str) -> String {
     format!("artifacts/{}/{name}", flat(task_id))
 }
 
 /// Removes a file or a directory tree.
-pub fn remove(path: &Path) -> io::Result<()> {
+pub(crate) fn remove(path: &Path) -> io::Result<()> {
     if fs::symlink_metadata(path)?.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) }
 }
 

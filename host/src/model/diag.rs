@@ -60,7 +60,7 @@ impl From<Diagnostic> for Diagnostics {
 }
 
 /// A value shortened for a message.
-pub fn short(value: &Value) -> String {
+pub(crate) fn short(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 40 { format!("{}...", text.chars().take(40).collect::<String>()) } else { text }
 }

@@ -15,6 +15,19 @@ impl Pipeline {
     }
 
     /// The pipeline as YAML (a pipeline file `wasmpipe run` reads).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use wasmpipe::authoring::PipelineBuilder;
+    /// use wasmpipe::model::load::load_str;
+    ///
+    /// let mut p = PipelineBuilder::new("hello");
+    /// let echo = p.component("echo", "echo.wasm");
+    /// p.task(&echo).input("message", "hi");
+    /// let pipeline = p.build().unwrap();
+    /// let back = load_str(&pipeline.to_yaml(), Path::new("hello.yaml"), Path::new(".")).unwrap();
+    /// assert_eq!(back.pipeline, pipeline);
+    /// ```
     pub fn to_yaml(&self) -> String {
         let value = serde_json::to_value(self).expect("a pipeline serialises");
         let mut out = String::new();

@@ -71,6 +71,18 @@ pub fn load_file(path: &Path) -> Result<Loaded, Diagnostics> {
 }
 
 /// Parses pipeline text; `file` names it in errors, `base_dir` anchors component paths.
+///
+/// ```
+/// use std::path::Path;
+/// use wasmpipe::model::load::load_str;
+///
+/// let text = "version: 1\nname: hello\ncomponents: {echo: {path: echo.wasm}}\nsteps:\n  - {task: say, component: echo}\n";
+/// let loaded = load_str(text, Path::new("hello.yaml"), Path::new(".")).unwrap();
+/// assert_eq!(loaded.pipeline.name, "hello");
+///
+/// let errors = load_str("version: 1\nname: x\nstepz: []\n", Path::new("x.yaml"), Path::new(".")).unwrap_err();
+/// assert!(errors.errors[0].message.contains("stepz"));
+/// ```
 pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diagnostics> {
     let mut source = SourceMap { file: file.to_path_buf(), lines: HashMap::new() };
     let docs = MarkedYaml::load_from_str(text).map_err(|e| Diagnostic {

@@ -1,6 +1,6 @@
 //! Argument and environment templates of WASI commands: `{{inputs.NAME}}` and
-//! `{{outputs.NAME}}` placeholders, parsed once ([`placeholders`] for validation, [`render`]
-//! for a run).
+//! `{{outputs.NAME}}` placeholders, parsed once (`placeholders` for validation, `render` for a
+//! run).
 
 use indexmap::IndexMap;
 
@@ -42,7 +42,7 @@ fn pieces(template: &str) -> Result<Vec<Piece<'_>>, String> {
 
 /// The placeholders of a template: `(inputs|outputs, NAME)` for each `{{inputs.NAME}}` and
 /// `{{outputs.NAME}}`, or an error naming what is not one.
-pub fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
+pub(crate) fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
     Ok(pieces(template)?
         .into_iter()
         .filter_map(|p| match p {
@@ -56,7 +56,7 @@ pub fn placeholders(template: &str) -> Result<Vec<(&str, &str)>, String> {
 /// Fills a template (validated before the run): an input's value as text (a string as it is,
 /// anything else as JSON; an artifact as its guest path; an unbound optional input as nothing),
 /// an output's guest path.
-pub fn render(template: &str, inputs: &IndexMap<String, String>) -> String {
+pub(crate) fn render(template: &str, inputs: &IndexMap<String, String>) -> String {
     let Ok(pieces) = pieces(template) else { return template.to_string() };
     let mut out = String::new();
     for piece in pieces {

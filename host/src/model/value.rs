@@ -129,7 +129,7 @@ fn article(t: ValueType) -> String {
 }
 
 /// A JSON float (never written as an int). Non-finite floats become null.
-pub fn float(f: f64) -> Value {
+pub(crate) fn float(f: f64) -> Value {
     Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
 }
 

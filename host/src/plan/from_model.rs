@@ -24,7 +24,7 @@ const MAX_DEPTH: usize = 16;
 
 impl Plan {
     /// Builds the plan of a loaded pipeline file, reading the sub-pipeline files it uses.
-    pub fn build(loaded: Loaded) -> Plan {
+    pub(crate) fn build(loaded: Loaded) -> Plan {
         let Loaded { pipeline, source, base_dir } = loaded;
         let root = PlanGroup {
             id: String::new(),

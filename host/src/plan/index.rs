@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
 
 /// An index type: a `usize` with a name.
-pub trait Idx: Copy + Eq + fmt::Debug {
+pub(crate) trait Idx: Copy + Eq + fmt::Debug {
     /// The index of position `i`.
     fn new(i: usize) -> Self;
     /// The position.
@@ -19,7 +19,7 @@ macro_rules! index_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(usize);
+        pub(crate) struct $name(usize);
 
         impl Idx for $name {
             #[inline]
@@ -66,96 +66,73 @@ index_type!(
 
 impl GroupIdx {
     /// The pipeline's own group.
-    pub const ROOT: GroupIdx = GroupIdx(0);
+    pub(crate) const ROOT: GroupIdx = GroupIdx(0);
 }
 
 impl ScopeIdx {
     /// The pipeline file's scope.
-    pub const ROOT: ScopeIdx = ScopeIdx(0);
+    pub(crate) const ROOT: ScopeIdx = ScopeIdx(0);
 }
 
 impl GroupInstIdx {
     /// The pipeline's own group instance.
-    pub const ROOT: GroupInstIdx = GroupInstIdx(0);
+    pub(crate) const ROOT: GroupInstIdx = GroupInstIdx(0);
 }
 
 /// A vector indexed by `I` only.
-pub struct IdxVec<I, T> {
+pub(crate) struct IdxVec<I, T> {
     raw: Vec<T>,
     index: PhantomData<fn(&I)>,
 }
 
 impl<I: Idx, T> IdxVec<I, T> {
     /// An empty vector.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         IdxVec { raw: Vec::new(), index: PhantomData }
     }
 
     /// `n` copies of `value`.
-    pub fn from_elem(value: T, n: usize) -> Self
+    pub(crate) fn from_elem(value: T, n: usize) -> Self
     where
         T: Clone,
     {
         IdxVec { raw: vec![value; n], index: PhantomData }
     }
 
-    /// An empty vector with room for `n` elements.
-    pub fn with_capacity(n: usize) -> Self {
-        IdxVec { raw: Vec::with_capacity(n), index: PhantomData }
-    }
-
     /// Appends `value`; returns its index.
     #[inline]
-    pub fn push(&mut self, value: T) -> I {
+    pub(crate) fn push(&mut self, value: T) -> I {
         self.raw.push(value);
         I::new(self.raw.len() - 1)
     }
 
     /// The number of elements.
     #[inline]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.raw.len()
-    }
-
-    /// Whether it is empty.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
     }
 
     /// The index the next push gets.
     #[inline]
-    pub fn next_idx(&self) -> I {
+    pub(crate) fn next_idx(&self) -> I {
         I::new(self.raw.len())
-    }
-
-    /// The element at `i`, if any.
-    #[inline]
-    pub fn get(&self, i: I) -> Option<&T> {
-        self.raw.get(i.index())
     }
 
     /// The elements in order.
     #[inline]
-    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
         self.raw.iter()
-    }
-
-    /// The elements in order, mutably.
-    #[inline]
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
-        self.raw.iter_mut()
     }
 
     /// The elements with their indices.
     #[inline]
-    pub fn iter_enumerated(&self) -> impl DoubleEndedIterator<Item = (I, &T)> + '_ {
+    pub(crate) fn iter_enumerated(&self) -> impl DoubleEndedIterator<Item = (I, &T)> + '_ {
         self.raw.iter().enumerate().map(|(i, t)| (I::new(i), t))
     }
 
     /// Every index, in order.
     #[inline]
-    pub fn indices(&self) -> impl DoubleEndedIterator<Item = I> + 'static
+    pub(crate) fn indices(&self) -> impl DoubleEndedIterator<Item = I> + 'static
     where
         I: 'static,
     {
@@ -163,17 +140,11 @@ impl<I: Idx, T> IdxVec<I, T> {
     }
 
     /// Grows to `n` elements, filling with `value`.
-    pub fn resize(&mut self, n: usize, value: T)
+    pub(crate) fn resize(&mut self, n: usize, value: T)
     where
         T: Clone,
     {
         self.raw.resize(n, value);
-    }
-
-    /// The last element.
-    #[inline]
-    pub fn last(&self) -> Option<&T> {
-        self.raw.last()
     }
 }
 

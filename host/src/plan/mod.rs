@@ -21,17 +21,17 @@ use crate::model::load::SourceMap;
 use crate::model::policy::{Grants, TaskLimits};
 
 mod from_model;
-pub mod index;
-pub mod scheduler;
-pub mod tree;
-pub mod validate;
+pub(crate) mod index;
+pub(crate) mod scheduler;
+pub(crate) mod tree;
+pub(crate) mod validate;
 
-pub use index::{GroupIdx, GroupInstIdx, Idx, IdxVec, ScopeIdx, TaskIdx, TaskInstIdx};
+pub(crate) use index::{GroupIdx, GroupInstIdx, Idx, IdxVec, ScopeIdx, TaskIdx, TaskInstIdx};
 
 /// A child of a group: a task or a nested group. In the plan (`Child`) these are templates; in
 /// the run's tree ([`tree::InstChild`]) instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Child<T = TaskIdx, G = GroupIdx> {
+pub(crate) enum Child<T = TaskIdx, G = GroupIdx> {
     /// A task.
     Task(T),
     /// A group.
@@ -40,130 +40,130 @@ pub enum Child<T = TaskIdx, G = GroupIdx> {
 
 /// One input binding of a task.
 #[derive(Clone, Debug)]
-pub struct PlanInput {
+pub(crate) struct PlanInput {
     /// The input's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its binding, or the error that parsing it gave.
-    pub binding: Result<Binding, String>,
+    pub(crate) binding: Result<Binding, String>,
 }
 
 /// One task instance.
 #[derive(Clone, Debug)]
-pub struct PlanTask {
+pub(crate) struct PlanTask {
     /// Its unique id (`cleanup/print-msg`).
-    pub id: String,
+    pub(crate) id: String,
     /// Its name in the pipeline.
-    pub name: String,
+    pub(crate) name: String,
     /// The name of the component it runs.
-    pub component: String,
+    pub(crate) component: String,
     /// The group it belongs to; for an exit task, the group whose exit task it is.
-    pub group: GroupIdx,
+    pub(crate) group: GroupIdx,
     /// Whether it is the exit task of `group`.
-    pub is_exit: bool,
+    pub(crate) is_exit: bool,
     /// Its input bindings.
-    pub inputs: Vec<PlanInput>,
+    pub(crate) inputs: Vec<PlanInput>,
     /// Its `after:` names.
-    pub after: Vec<String>,
+    pub(crate) after: Vec<String>,
     /// Tasks and sub-pipelines it reads outputs of or waits for (known names only).
-    pub deps: Vec<Child>,
+    pub(crate) deps: Vec<Child>,
     /// The scope its names resolve in.
-    pub scope: ScopeIdx,
+    pub(crate) scope: ScopeIdx,
     /// Where it is written (`steps[0].exit_handler.exit`).
-    pub doc_path: String,
+    pub(crate) doc_path: String,
     /// Limits set on the task itself; unset ones come from the run's defaults.
-    pub limits: TaskLimits,
+    pub(crate) limits: TaskLimits,
     /// What the task may see of the host beyond its inputs.
-    pub grants: Grants,
+    pub(crate) grants: Grants,
     /// Whether it is cached: its own choice, else its pipeline's (`None`: `--cache` decides).
-    pub cache: Option<bool>,
+    pub(crate) cache: Option<bool>,
     /// Whether it runs even when its upstream failed (`ignore_upstream_failure`).
-    pub ignore_upstream_failure: bool,
+    pub(crate) ignore_upstream_failure: bool,
     /// How many times it is run again after a retryable failure.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// The wait before each retry.
-    pub backoff: crate::model::Backoff,
+    pub(crate) backoff: crate::model::Backoff,
 }
 
 /// A group of steps: the pipeline itself (index 0) or an exit-handler group.
 #[derive(Clone, Debug)]
-pub struct PlanGroup {
+pub(crate) struct PlanGroup {
     /// Its id: the names of its enclosing groups and its own, joined by `/` (empty for the root).
-    pub id: String,
+    pub(crate) id: String,
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its parent (None for the root).
-    pub parent: Option<GroupIdx>,
+    pub(crate) parent: Option<GroupIdx>,
     /// Its children in order.
-    pub children: Vec<Child>,
+    pub(crate) children: Vec<Child>,
     /// Its exit task, for an exit-handler group.
-    pub exit: Option<TaskIdx>,
+    pub(crate) exit: Option<TaskIdx>,
     /// For an `if`, `elif` or `else` group: its condition and place in its chain.
-    pub branch: Option<BranchInfo>,
+    pub(crate) branch: Option<BranchInfo>,
     /// For a `parallel_for` group: its items and options. Its one child is the template of an
     /// iteration, which the run copies once per item.
-    pub looping: Option<LoopInfo>,
+    pub(crate) looping: Option<LoopInfo>,
     /// Whether this is the iteration template of a `parallel_for` (its id ends in `/*`).
-    pub iteration: bool,
+    pub(crate) iteration: bool,
     /// At most this many tasks inside it run at once (a pipeline's `parallelism`).
-    pub max_running: Option<usize>,
+    pub(crate) max_running: Option<usize>,
     /// For a task that runs a sub-pipeline: the sub-pipeline.
-    pub sub: Option<SubInfo>,
+    pub(crate) sub: Option<SubInfo>,
     /// The scope its name and its condition or items resolve in.
-    pub scope: ScopeIdx,
+    pub(crate) scope: ScopeIdx,
     /// Where it is written.
-    pub doc_path: String,
+    pub(crate) doc_path: String,
 }
 
 /// What a `parallel_for` loops over, and how.
 #[derive(Clone, Debug)]
-pub struct LoopInfo {
+pub(crate) struct LoopInfo {
     /// The items binding, or the error that parsing it gave.
-    pub items: Result<Binding, String>,
+    pub(crate) items: Result<Binding, String>,
     /// The name tasks use for the item.
-    pub var: String,
+    pub(crate) var: String,
     /// At most this many iterations at once.
-    pub parallelism: Option<usize>,
+    pub(crate) parallelism: Option<usize>,
     /// Whether a failed iteration stops the start of new ones.
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
     /// Tasks the items read.
-    pub deps: Vec<Child>,
+    pub(crate) deps: Vec<Child>,
 }
 
 /// What makes a conditional group run.
 #[derive(Clone, Debug)]
-pub struct BranchInfo {
+pub(crate) struct BranchInfo {
     /// The condition (None for `else`), or the error that parsing it gave.
-    pub condition: Option<Result<Expr, String>>,
+    pub(crate) condition: Option<Result<Expr, String>>,
     /// The `if` or `elif` group just before it in its chain (None for `if`).
-    pub prev: Option<GroupIdx>,
+    pub(crate) prev: Option<GroupIdx>,
     /// Tasks the condition reads.
-    pub deps: Vec<Child>,
+    pub(crate) deps: Vec<Child>,
 }
 
 /// A pipeline ready to validate and run.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The pipeline's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Task templates, in declaration order (a group's exit task after its body).
-    pub tasks: IdxVec<TaskIdx, PlanTask>,
+    pub(crate) tasks: IdxVec<TaskIdx, PlanTask>,
     /// Groups; [`GroupIdx::ROOT`] is the pipeline itself.
-    pub groups: IdxVec<GroupIdx, PlanGroup>,
+    pub(crate) groups: IdxVec<GroupIdx, PlanGroup>,
     /// Naming scopes: [`ScopeIdx::ROOT`] is the pipeline file, then one per use of a
     /// sub-pipeline.
-    pub scopes: IdxVec<ScopeIdx, Scope>,
+    pub(crate) scopes: IdxVec<ScopeIdx, Scope>,
     /// The pipeline's own run deadline.
-    pub deadline: Option<std::time::Duration>,
+    pub(crate) deadline: Option<std::time::Duration>,
     /// Problems found while reading sub-pipeline files.
-    pub errors: Vec<crate::model::diag::Diagnostic>,
+    pub(crate) errors: Vec<crate::model::diag::Diagnostic>,
     /// Per group, per child position: the positions of the siblings that child waits for
     /// (see [`Plan::sibling_deps`]); computed once, shared by every run.
-    pub waits: IdxVec<GroupIdx, Vec<Vec<usize>>>,
+    pub(crate) waits: IdxVec<GroupIdx, Vec<Vec<usize>>>,
 }
 
 /// What a task name means in a scope: a task, or a task that runs a sub-pipeline (a group).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     /// A task.
     Task(TaskIdx),
     /// A sub-pipeline's group.
@@ -173,49 +173,49 @@ pub enum Node {
 /// A naming scope: one pipeline file, as the top-level pipeline or as one use of a
 /// sub-pipeline. Task names, parameters, components and outputs resolve in their scope.
 #[derive(Clone, Debug)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// The pipeline file's content.
-    pub pipeline: Pipeline,
+    pub(crate) pipeline: Pipeline,
     /// Where it is written.
-    pub source: SourceMap,
+    pub(crate) source: SourceMap,
     /// Task names (and sub-pipeline task names) of the scope.
-    pub by_name: HashMap<String, Node>,
+    pub(crate) by_name: HashMap<String, Node>,
     /// Names used by more than one task, with the doc path of each repeat.
-    pub duplicates: Vec<(String, String)>,
+    pub(crate) duplicates: Vec<(String, String)>,
     /// The pipeline's outputs.
-    pub outputs: IndexMap<String, Result<Binding, String>>,
+    pub(crate) outputs: IndexMap<String, Result<Binding, String>>,
     /// Component paths by name, resolved against the pipeline's directory (`.wasm` and `.wat`
     /// components; sub-pipelines become groups).
-    pub components: IndexMap<String, ComponentSource>,
+    pub(crate) components: IndexMap<String, ComponentSource>,
     /// The group that holds the scope's steps: the root, or the sub-pipeline's group.
-    pub group: GroupIdx,
+    pub(crate) group: GroupIdx,
     /// Doc paths of `elif` and `else` steps that do not follow an `if` or `elif`.
-    pub misplaced_branches: Vec<String>,
+    pub(crate) misplaced_branches: Vec<String>,
 }
 
 /// A task that runs a sub-pipeline: its group holds the sub-pipeline's steps.
 #[derive(Clone, Debug)]
-pub struct SubInfo {
+pub(crate) struct SubInfo {
     /// The scope of the sub-pipeline's steps.
-    pub scope: ScopeIdx,
+    pub(crate) scope: ScopeIdx,
     /// The component (in the scope where the task is written) that names the sub-pipeline.
-    pub component: String,
+    pub(crate) component: String,
     /// The sub-pipeline's parameters, bound in the task's own scope.
-    pub inputs: Vec<PlanInput>,
+    pub(crate) inputs: Vec<PlanInput>,
     /// Its `after:` names.
-    pub after: Vec<String>,
+    pub(crate) after: Vec<String>,
     /// What its inputs read (and `after`).
-    pub deps: Vec<Child>,
+    pub(crate) deps: Vec<Child>,
 }
 
 impl Plan {
     /// Whether task `t` is inside group `g` (its body or its exit task, at any depth).
-    pub fn task_in_group(&self, t: TaskIdx, g: GroupIdx) -> bool {
+    pub(crate) fn task_in_group(&self, t: TaskIdx, g: GroupIdx) -> bool {
         self.group_within(self.tasks[t].group, g)
     }
 
     /// Whether group `inner` is `outer` or nested in it.
-    pub fn group_within(&self, inner: GroupIdx, outer: GroupIdx) -> bool {
+    pub(crate) fn group_within(&self, inner: GroupIdx, outer: GroupIdx) -> bool {
         let mut cur = Some(inner);
         while let Some(g) = cur {
             if g == outer {
@@ -227,7 +227,7 @@ impl Plan {
     }
 
     /// Whether `child` is `d` or contains it.
-    pub fn child_contains(&self, child: Child, d: Child) -> bool {
+    pub(crate) fn child_contains(&self, child: Child, d: Child) -> bool {
         match (child, d) {
             (Child::Task(x), Child::Task(t)) => x == t,
             (Child::Task(_), Child::Group(_)) => false,
@@ -239,7 +239,7 @@ impl Plan {
     /// The children of `g` that `child` must wait for: the siblings holding a task or
     /// sub-pipeline that a task inside `child`, or a group inside it (its condition, items or
     /// sub-pipeline inputs), depends on.
-    pub fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
+    pub(crate) fn sibling_deps(&self, g: GroupIdx, child: Child) -> Vec<Child> {
         let mut needs: Vec<Child> = Vec::new();
         match child {
             Child::Task(t) => needs.extend(self.tasks[t].deps.iter().copied()),
@@ -303,17 +303,17 @@ impl Plan {
     }
 
     /// Group `g` and every group nested in it.
-    pub fn groups_within(&self, g: GroupIdx) -> Vec<GroupIdx> {
+    pub(crate) fn groups_within(&self, g: GroupIdx) -> Vec<GroupIdx> {
         nested_groups(g, |k| &self.groups[k].children)
     }
 
     /// What `name` means in `scope`.
-    pub fn lookup(&self, scope: ScopeIdx, name: &str) -> Option<Node> {
+    pub(crate) fn lookup(&self, scope: ScopeIdx, name: &str) -> Option<Node> {
         self.scopes[scope].by_name.get(name).copied()
     }
 
     /// The group a node lives in (for a sub-pipeline, the group that holds its group).
-    pub fn node_group(&self, node: Node) -> GroupIdx {
+    pub(crate) fn node_group(&self, node: Node) -> GroupIdx {
         match node {
             Node::Task(t) => self.tasks[t].group,
             Node::Sub(g) => self.groups[g].parent.unwrap_or(GroupIdx::ROOT),
@@ -322,7 +322,7 @@ impl Plan {
 
     /// The loops that hold `node` and not group `outer`, innermost first: the loops whose
     /// iterations a reader in `outer` collects (fan-in).
-    pub fn loops_between(&self, node: Node, outer: GroupIdx) -> Vec<GroupIdx> {
+    pub(crate) fn loops_between(&self, node: Node, outer: GroupIdx) -> Vec<GroupIdx> {
         let mut loops = Vec::new();
         let mut cur = Some(self.node_group(node));
         while let Some(g) = cur {
@@ -339,7 +339,7 @@ impl Plan {
 
     /// The innermost `parallel_for` whose iterations hold group `g` and whose variable is `var`:
     /// the loop whose item `{{var}}` means, read from inside `g`.
-    pub fn loop_of_var(&self, g: GroupIdx, var: &str) -> Option<GroupIdx> {
+    pub(crate) fn loop_of_var(&self, g: GroupIdx, var: &str) -> Option<GroupIdx> {
         let (mut prev, mut cur) = (None, Some(g));
         while let Some(k) = cur {
             let group = &self.groups[k];
@@ -353,7 +353,7 @@ impl Plan {
     }
 
     /// The id of a child, for messages and skip causes.
-    pub fn child_id(&self, child: Child) -> &str {
+    pub(crate) fn child_id(&self, child: Child) -> &str {
         match child {
             Child::Task(t) => &self.tasks[t].id,
             Child::Group(g) => &self.groups[g].id,
@@ -363,7 +363,7 @@ impl Plan {
 
 impl PlanGroup {
     /// What a condition, loop items or sub-pipeline inputs of this group read.
-    pub fn group_deps(&self) -> &[Child] {
+    pub(crate) fn group_deps(&self) -> &[Child] {
         match (&self.branch, &self.looping, &self.sub) {
             (Some(b), _, _) => &b.deps,
             (_, Some(l), _) => &l.deps,
@@ -373,7 +373,7 @@ impl PlanGroup {
     }
 
     /// The iteration template of a `parallel_for` group.
-    pub fn iteration_child(&self) -> Option<GroupIdx> {
+    pub(crate) fn iteration_child(&self) -> Option<GroupIdx> {
         match (&self.looping, self.children.first()) {
             (Some(_), Some(Child::Group(i))) => Some(*i),
             _ => None,
@@ -383,7 +383,7 @@ impl PlanGroup {
 
 /// Group `g` and every group below it, breadth first, where `children` gives a group's
 /// children (of plan groups, or of a run's group instances).
-pub fn nested_groups<'a, T: 'a, G: Copy + 'a>(g: G, children: impl Fn(G) -> &'a [Child<T, G>]) -> Vec<G> {
+pub(crate) fn nested_groups<'a, T: 'a, G: Copy + 'a>(g: G, children: impl Fn(G) -> &'a [Child<T, G>]) -> Vec<G> {
     let mut groups = vec![g];
     let mut i = 0;
     while i < groups.len() {
@@ -397,9 +397,9 @@ pub fn nested_groups<'a, T: 'a, G: Copy + 'a>(g: G, children: impl Fn(G) -> &'a 
 }
 
 /// Joins an id prefix and a name with `/`.
-pub fn join_id(prefix: &str, name: &str) -> String {
+pub(crate) fn join_id(prefix: &str, name: &str) -> String {
     if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") }
 }
 
 /// The value of a parameter from a run's inputs.
-pub type Params = IndexMap<String, Value>;
+pub(crate) type Params = IndexMap<String, Value>;

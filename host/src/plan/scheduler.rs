@@ -24,7 +24,7 @@ const NONE: u32 = u32::MAX;
 
 /// Where a task stands.
 #[derive(Clone, Debug, PartialEq)]
-pub enum TaskStatus {
+pub(crate) enum TaskStatus {
     /// Not started yet.
     Waiting,
     /// Started, not finished.
@@ -41,7 +41,7 @@ pub enum TaskStatus {
 
 /// What interrupted the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Interruption {
+pub(crate) enum Interruption {
     /// A cancellation (signal or library): interrupted groups end `cancelled`.
     Cancel,
     /// The run deadline: interrupted groups end `failed`.
@@ -49,7 +49,7 @@ pub enum Interruption {
 }
 
 /// What the scheduler asks the runner when it reaches a group: values only a run knows.
-pub trait Oracle {
+pub(crate) trait Oracle {
     /// Whether the condition of conditional group instance `h` holds now.
     fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> bool;
     /// The items of loop instance `h`, or why there are none.
@@ -57,8 +57,10 @@ pub trait Oracle {
 }
 
 /// The oracle of [`Scheduler::next_ready`]: every condition holds; loops over literal lists.
+#[cfg(test)]
 struct Literal;
 
+#[cfg(test)]
 impl Oracle for Literal {
     fn condition(&mut self, _: &Plan, _: &Tree, _: GroupInstIdx) -> bool {
         true
@@ -81,7 +83,7 @@ enum GroupStatus {
 }
 
 /// The scheduler's state for one run: the tree of instances and where each stands.
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     /// Shared, so that a scheduler can live as long as a run needs it (on worker threads).
     plan: Arc<Plan>,
     tree: Tree,
@@ -131,7 +133,7 @@ enum Readiness {
 
 impl Scheduler {
     /// A scheduler with every task waiting and the pipeline (the root group) entered.
-    pub fn new(plan: Arc<Plan>) -> Scheduler {
+    pub(crate) fn new(plan: Arc<Plan>) -> Scheduler {
         let tree = Tree::new(&plan);
         let mut scheduler = Scheduler {
             plan,
@@ -167,12 +169,12 @@ impl Scheduler {
     }
 
     /// The tree of instances: ids, templates and groups of the tasks this scheduler hands out.
-    pub fn tree(&self) -> &Tree {
+    pub(crate) fn tree(&self) -> &Tree {
         &self.tree
     }
 
     /// The template of task instance `t`.
-    pub fn spec(&self, t: TaskInstIdx) -> &PlanTask {
+    pub(crate) fn spec(&self, t: TaskInstIdx) -> &PlanTask {
         &self.plan.tasks[self.tree.tasks[t].template]
     }
 
@@ -183,7 +185,7 @@ impl Scheduler {
     /// Interrupts the run (`docs/semantics.md`, rule 10): no body task starts any more; groups
     /// whose body has not finished are marked, so they end `cancelled` (or `failed`, for a
     /// deadline); their exit tasks still run. The first interruption wins.
-    pub fn interrupt(&mut self, kind: Interruption, cause: &str) {
+    pub(crate) fn interrupt(&mut self, kind: Interruption, cause: &str) {
         if self.interruption.is_some() {
             return;
         }
@@ -198,7 +200,7 @@ impl Scheduler {
 
     /// Aborts the run: nothing starts any more, exit tasks included; they are skipped with
     /// `reason` (`grace_expired` or `aborted`).
-    pub fn abort(&mut self, reason: SkipReason, cause: &str) {
+    pub(crate) fn abort(&mut self, reason: SkipReason, cause: &str) {
         if self.interruption.is_none() {
             self.interrupt(Interruption::Cancel, cause);
         }
@@ -206,20 +208,22 @@ impl Scheduler {
     }
 
     /// The status of task `t`.
-    pub fn status(&self, t: TaskInstIdx) -> &TaskStatus {
+    pub(crate) fn status(&self, t: TaskInstIdx) -> &TaskStatus {
         &self.tasks[t]
     }
 
     /// The next task that may start, marked running; None when nothing can start now
     /// (everything is finished, or what is left waits for running tasks). Conditions hold and
-    /// loops run over literal lists only.
-    pub fn next_ready(&mut self) -> Option<TaskInstIdx> {
+    /// loops run over literal lists only (the scheduler's own tests; a run asks an oracle).
+    #[cfg(test)]
+    pub(crate) fn next_ready(&mut self) -> Option<TaskInstIdx> {
         self.next_ready_with(&mut Literal)
     }
 
-    /// [`Scheduler::next_ready`], with `oracle` deciding conditions and loop items when a
-    /// group is reached (its upstream has succeeded).
-    pub fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
+    /// The next task that may start, marked running; None when nothing can start now
+    /// (everything is finished, or what is left waits for running tasks). `oracle` decides
+    /// conditions and loop items when a group is reached (its upstream has succeeded).
+    pub(crate) fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
         loop {
             self.changed = false;
             if let Some(t) = self.visit(GroupInstIdx::ROOT, oracle) {
@@ -261,7 +265,7 @@ impl Scheduler {
     }
 
     /// Records how task `t` ended.
-    pub fn finish(&mut self, t: TaskInstIdx, result: Result<(), Failure>) {
+    pub(crate) fn finish(&mut self, t: TaskInstIdx, result: Result<(), Failure>) {
         debug_assert_eq!(self.tasks[t], TaskStatus::Running);
         self.count_running(t, false);
         match result {
@@ -284,13 +288,13 @@ impl Scheduler {
     }
 
     /// Whether the run is over: the pipeline's body has finished.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(self.groups[GroupInstIdx::ROOT], GroupStatus::Finished(_))
     }
 
     /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
     /// any top-level step failed, else succeeded.
-    pub fn run_state(&self) -> RunState {
+    pub(crate) fn run_state(&self) -> RunState {
         match &self.groups[GroupInstIdx::ROOT] {
             GroupStatus::Finished(state) => *state,
             _ => self.body_state(GroupInstIdx::ROOT),
@@ -634,7 +638,7 @@ impl Scheduler {
 
     /// What exit task `exit` receives: its body's state and every failed task inside the body,
     /// inner exit tasks included, in record order.
-    pub fn final_status(&self, exit: TaskInstIdx, run_id: &str) -> FinalStatusRecord {
+    pub(crate) fn final_status(&self, exit: TaskInstIdx, run_id: &str) -> FinalStatusRecord {
         let g = self.tree.tasks[exit].group;
         let failures = self
             .tree

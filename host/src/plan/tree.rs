@@ -13,40 +13,40 @@ use serde_json::Value;
 use super::{Child, GroupIdx, GroupInstIdx, IdxVec, Node, Plan, TaskIdx, TaskInstIdx, join_id};
 
 /// A child of a group instance: a task instance or a group instance.
-pub type InstChild = Child<TaskInstIdx, GroupInstIdx>;
+pub(crate) type InstChild = Child<TaskInstIdx, GroupInstIdx>;
 
 /// One task instance.
 #[derive(Clone, Debug)]
-pub struct TaskInst {
+pub(crate) struct TaskInst {
     /// Its unique id (`fan/3/train`).
-    pub id: String,
+    pub(crate) id: String,
     /// Its template in the plan.
-    pub template: TaskIdx,
+    pub(crate) template: TaskIdx,
     /// The group instance it belongs to (for an exit task, the group whose exit task it is).
-    pub group: GroupInstIdx,
+    pub(crate) group: GroupInstIdx,
 }
 
 /// One group instance.
 #[derive(Clone, Debug)]
-pub struct GroupInst {
+pub(crate) struct GroupInst {
     /// Its id (empty for the pipeline itself).
-    pub id: String,
+    pub(crate) id: String,
     /// Its template in the plan.
-    pub template: GroupIdx,
+    pub(crate) template: GroupIdx,
     /// Its parent (None for the pipeline itself).
-    pub parent: Option<GroupInstIdx>,
+    pub(crate) parent: Option<GroupInstIdx>,
     /// Its children in order: tasks and groups, or a loop's iterations.
-    pub children: Vec<InstChild>,
+    pub(crate) children: Vec<InstChild>,
     /// Its exit task.
-    pub exit: Option<TaskInstIdx>,
+    pub(crate) exit: Option<TaskInstIdx>,
     /// For an iteration of a loop: its item.
-    pub item: Option<Value>,
+    pub(crate) item: Option<Value>,
 }
 
 /// What a reference to a task's output reaches: one instance, or one per iteration of a loop
 /// the reader is outside of (nested once per such loop).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// The one instance the reader reads: a task instance, or a sub-pipeline's group instance.
     One(InstChild),
     /// One entry per iteration, in item order.
@@ -56,11 +56,11 @@ pub enum Found {
 /// Task and group instances of one run. Indices into `tasks` and `groups` are instance indices;
 /// `template` fields index the plan.
 #[derive(Clone, Debug)]
-pub struct Tree {
+pub(crate) struct Tree {
     /// Task instances; some belong to placeholders that an expansion replaced.
-    pub tasks: IdxVec<TaskInstIdx, TaskInst>,
+    pub(crate) tasks: IdxVec<TaskInstIdx, TaskInst>,
     /// Group instances; [`GroupInstIdx::ROOT`] is the pipeline.
-    pub groups: IdxVec<GroupInstIdx, GroupInst>,
+    pub(crate) groups: IdxVec<GroupInstIdx, GroupInst>,
     /// Per template task: its only instance, for templates outside every loop.
     single: IdxVec<TaskIdx, Option<TaskInstIdx>>,
     /// Per template group: its only instance, for groups outside every loop.
@@ -69,7 +69,7 @@ pub struct Tree {
 
 impl Tree {
     /// The tree before any loop expands.
-    pub fn new(plan: &Plan) -> Tree {
+    pub(crate) fn new(plan: &Plan) -> Tree {
         let mut tree = Tree {
             tasks: IdxVec::new(),
             groups: IdxVec::new(),
@@ -125,7 +125,7 @@ impl Tree {
 
     /// Replaces the placeholder iteration of loop instance `l` with one iteration per item
     /// (`loop/0`, `loop/1`, ...).
-    pub fn expand(&mut self, plan: &Plan, l: GroupInstIdx, items: Vec<Value>) {
+    pub(crate) fn expand(&mut self, plan: &Plan, l: GroupInstIdx, items: Vec<Value>) {
         let Some(template) = plan.groups[self.groups[l].template].iteration_child() else { return };
         self.groups[l].children.clear();
         for (i, item) in items.into_iter().enumerate() {
@@ -137,7 +137,7 @@ impl Tree {
 
     /// Calls `f` for every task instance in group `g`, in record order: declaration order,
     /// iterations by index, a group's exit task after its body.
-    pub fn walk_tasks(&self, g: GroupInstIdx, f: &mut dyn FnMut(TaskInstIdx)) {
+    pub(crate) fn walk_tasks(&self, g: GroupInstIdx, f: &mut dyn FnMut(TaskInstIdx)) {
         for &child in &self.groups[g].children {
             match child {
                 Child::Task(t) => f(t),
@@ -150,21 +150,21 @@ impl Tree {
     }
 
     /// The task instances in group `g`, in record order.
-    pub fn tasks_within(&self, g: GroupInstIdx) -> Vec<TaskInstIdx> {
+    pub(crate) fn tasks_within(&self, g: GroupInstIdx) -> Vec<TaskInstIdx> {
         let mut tasks = Vec::new();
         self.walk_tasks(g, &mut |t| tasks.push(t));
         tasks
     }
 
     /// Group `g` and every group instance nested in it.
-    pub fn groups_within(&self, g: GroupInstIdx) -> Vec<GroupInstIdx> {
+    pub(crate) fn groups_within(&self, g: GroupInstIdx) -> Vec<GroupInstIdx> {
         super::nested_groups(g, |k| &self.groups[k].children)
     }
 
     /// The instances of `node` (a template task, or a sub-pipeline's group) that a reader in
     /// group instance `from` reads: the one in the reader's own iteration of each loop that
     /// holds both, and every iteration's of each loop that holds only the producer.
-    pub fn producer(&self, plan: &Plan, from: GroupInstIdx, node: Node) -> Option<Found> {
+    pub(crate) fn producer(&self, plan: &Plan, from: GroupInstIdx, node: Node) -> Option<Found> {
         let single = match node {
             Node::Task(p) => self.single[p].map(Child::Task),
             Node::Sub(g) => self.single_group[g].map(Child::Group),
@@ -229,7 +229,7 @@ impl Tree {
 
     /// The item of the innermost iteration around group instance `from` whose loop calls its
     /// item `var`.
-    pub fn item(&self, plan: &Plan, from: GroupInstIdx, var: &str) -> Option<&Value> {
+    pub(crate) fn item(&self, plan: &Plan, from: GroupInstIdx, var: &str) -> Option<&Value> {
         let mut cur = Some(from);
         while let Some(g) = cur {
             let group = &self.groups[g];

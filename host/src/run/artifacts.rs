@@ -9,7 +9,7 @@ use crate::model::artifact::{ArtifactRef, copy, remove};
 
 /// Copies artifact `artifact` of the run in `run_root` to `to` (the `--export` directory's
 /// entry), replacing what is there.
-pub fn export(run_root: &Path, artifact: &ArtifactRef, to: &Path) -> io::Result<()> {
+pub(crate) fn export(run_root: &Path, artifact: &ArtifactRef, to: &Path) -> io::Result<()> {
     if fs::symlink_metadata(to).is_ok() {
         remove(to)?;
     }

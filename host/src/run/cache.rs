@@ -13,6 +13,15 @@ use crate::wasm::compiled_cache::{CompiledCache, usage_of, write_atomically};
 pub const CACHE_DIR_ENV: &str = "WASMPIPE_CACHE_DIR";
 
 /// A cache directory: compiled components and cached task outputs.
+///
+/// ```
+/// use wasmpipe::run::{Cache, Runner};
+///
+/// let dir = std::env::temp_dir().join("wasmpipe-doc-cache");
+/// let runner = Runner::with_cache(Some(Cache::new(&dir)))?;
+/// assert_eq!(Cache::new(&dir).usage()?.0, 0);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
@@ -62,7 +71,7 @@ impl Cache {
     /// component, with its output artifacts (the outputs named in `artifacts`, as its signature
     /// says) copied back into the run directory `run_root`, as if the task had run. None when
     /// there is no entry or an artifact's content is gone.
-    pub fn outputs(
+    pub(crate) fn outputs(
         &self,
         key: &str,
         run_root: &Path,
@@ -87,7 +96,7 @@ impl Cache {
     /// Stores the outputs of a successful execution under `key`, and the contents of its output
     /// artifacts (the outputs named in `artifacts`, published in `run_root`) by digest. Atomic;
     /// errors are ignored: a missing entry only costs a rerun.
-    pub fn store_outputs(
+    pub(crate) fn store_outputs(
         &self,
         key: &str,
         outputs: &indexmap::IndexMap<String, serde_json::Value>,

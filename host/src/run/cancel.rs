@@ -26,6 +26,20 @@ pub enum CancelLevel {
 }
 
 /// Cancels a run; clones share the request. Calling [`CancelHandle::cancel`] twice aborts.
+///
+/// A run's handle is [`RunOptions::cancel`](super::RunOptions::cancel); keep a clone to stop the
+/// run from another task, as Ctrl-C does for the CLI: body tasks stop, exit handlers still run.
+///
+/// ```
+/// use wasmpipe::run::{CancelLevel, RunOptions};
+///
+/// let options = RunOptions::default();
+/// let handle = options.cancel.clone();
+/// handle.cancel("shutdown");
+/// assert_eq!(options.cancel.level(), CancelLevel::Cancel { source: "shutdown".into() });
+/// handle.cancel("shutdown");
+/// assert!(matches!(options.cancel.level(), CancelLevel::Abort { .. }));
+/// ```
 #[derive(Clone, Debug)]
 pub struct CancelHandle {
     sender: std::sync::Arc<watch::Sender<CancelLevel>>,
@@ -66,7 +80,7 @@ impl CancelHandle {
 
 /// An event that changes how the run goes on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Interrupt {
+pub(crate) enum Interrupt {
     /// A cancellation: stop body tasks; handlers run within the grace period.
     Cancel(String),
     /// The run deadline passed: running body tasks fail with `timeout`; handlers run within
@@ -79,7 +93,7 @@ pub enum Interrupt {
 }
 
 /// The interrupts of one run, in the order they happen; each is reported once.
-pub struct Interrupts {
+pub(crate) struct Interrupts {
     receiver: watch::Receiver<CancelLevel>,
     closed: bool,
     deadline: Option<Instant>,
@@ -92,7 +106,7 @@ pub struct Interrupts {
 impl Interrupts {
     /// Watches `handle`, and a run deadline of `deadline` from now; the grace period starts at
     /// the first cancellation or at the deadline.
-    pub fn new(handle: &CancelHandle, deadline: Option<Duration>, grace: Duration) -> Interrupts {
+    pub(crate) fn new(handle: &CancelHandle, deadline: Option<Duration>, grace: Duration) -> Interrupts {
         let mut receiver = handle.subscribe();
         receiver.mark_changed();
         Interrupts {
@@ -113,7 +127,7 @@ impl Interrupts {
     }
 
     /// The grace period.
-    pub fn grace(&self) -> Duration {
+    pub(crate) fn grace(&self) -> Duration {
         self.grace
     }
 
@@ -146,7 +160,7 @@ impl Interrupts {
     }
 
     /// An interrupt that is already due, without waiting.
-    pub fn poll_now(&mut self) -> Option<Interrupt> {
+    pub(crate) fn poll_now(&mut self) -> Option<Interrupt> {
         if !self.closed
             && self.receiver.has_changed().unwrap_or(false)
             && let Some(event) = self.level_event()
@@ -167,7 +181,7 @@ impl Interrupts {
     }
 
     /// Waits for the next interrupt (forever, if none will come).
-    pub async fn next(&mut self) -> Interrupt {
+    pub(crate) async fn next(&mut self) -> Interrupt {
         loop {
             if let Some(event) = self.poll_now() {
                 return event;

@@ -11,14 +11,14 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::model::artifact::ArtifactRef;
-use crate::model::component::{ComponentSource, LoadError, PortType};
+use crate::model::component::{ComponentSource, LoadError, PortType, Signature};
 use crate::model::diag::{Diagnostic, Diagnostics};
 use crate::model::load::{self, SourceMap};
 use crate::model::policy::{Grants, Limits};
 use crate::model::{Backoff, OutputFrom, Pipeline};
 use crate::plan::scheduler::{Scheduler, TaskStatus};
 use crate::plan::tree::Tree;
-use crate::plan::validate::{self, Components, Report};
+use crate::plan::validate::{self, Report};
 use crate::plan::{GroupInstIdx, Idx, Params, Plan, PlanTask, ScopeIdx, TaskInstIdx};
 use crate::record::{
     Attempt, CompileStats, Failure, FailureKind, FinalStatusRecord, LogLine, RunRecord, TaskRecord, TaskState, now,
@@ -54,11 +54,9 @@ pub const DEFAULT_RUN_DIR: &str = ".wasmpipe/runs";
 #[derive(Clone)]
 pub struct Prepared {
     /// The plan.
-    pub plan: Arc<Plan>,
+    pub(crate) plan: Arc<Plan>,
     /// Parameter values after defaults and overrides.
     pub params: Params,
-    /// Components by name, loaded or not.
-    pub components: Components<LoadedComponent>,
     /// Where the pipeline is written.
     pub source: SourceMap,
     /// Body components that do not load; their tasks will fail with kind `load`.
@@ -85,6 +83,21 @@ struct TaskComponent {
 }
 
 /// Options of one run.
+///
+/// ```
+/// use std::time::Duration;
+/// use wasmpipe::model::policy::Limits;
+/// use wasmpipe::run::RunOptions;
+///
+/// let options = RunOptions {
+///     params: vec![("epochs".into(), "3".into())],
+///     limits: Limits { timeout: Duration::from_secs(60), ..Limits::default() },
+///     jobs: 2,
+///     write_record: false,
+///     ..RunOptions::default()
+/// };
+/// assert_eq!(options.grace, wasmpipe::run::DEFAULT_GRACE);
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     /// Parameter values as `-p name=value` gives them, parsed by the declared types.
@@ -146,7 +159,21 @@ pub enum Event<'a> {
     TaskFinished(&'a TaskRecord),
 }
 
-/// Loads, validates and runs pipelines; keeps loaded components for its lifetime.
+/// Loads, validates and runs pipelines; keeps loaded components for its lifetime. One runner
+/// serves any number of runs, at the same time too.
+///
+/// ```no_run
+/// # async fn demo() -> anyhow::Result<()> {
+/// use wasmpipe::record::RunState;
+/// use wasmpipe::run::{RunOptions, Runner};
+///
+/// let runner = Runner::new()?;
+/// let options = RunOptions { params: vec![("message".into(), "hi".into())], ..RunOptions::default() };
+/// let prepared = runner.prepare_file("pipeline.yaml".as_ref(), &options).await?;
+/// let record = runner.run(&prepared, &options, &mut |_event| {}).await;
+/// assert_eq!(record.state, RunState::Succeeded);
+/// # Ok(()) }
+/// ```
 pub struct Runner {
     loaders: std::sync::Mutex<HashMap<EngineKind, Arc<Loader>>>,
     disk: Option<Cache>,
@@ -172,9 +199,22 @@ impl Runner {
         loaders.values().map(|l| l.counts()).fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
     }
 
-    /// The loader of plain runs (no fuel), for `inspect`.
-    pub fn loader(&self) -> anyhow::Result<Arc<Loader>> {
-        self.loader_of(EngineKind { fuel: false, pooling: self.pooling_error().is_none() })
+    /// Loads the component at `path` and returns what it declares (its inputs and outputs, as
+    /// `describe` answers), or why it cannot be used. `wasmpipe inspect` prints this. The error
+    /// is the host's own (no engine could be made).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> anyhow::Result<()> {
+    /// let runner = wasmpipe::run::Runner::new()?;
+    /// match runner.describe("components/print_op.wasm".as_ref()).await? {
+    ///     Ok(signature) => println!("inputs: {:?}", signature.inputs),
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn describe(&self, path: &Path) -> anyhow::Result<Result<Signature, LoadError>> {
+        let loader = self.loader_of(EngineKind { fuel: false, pooling: self.pooling_error().is_none() })?;
+        Ok(loader.load(path).await.map(|c| c.signature.clone()))
     }
 
     /// Why pooling is off: the error the host gave when the pooling engine was created.
@@ -239,6 +279,22 @@ impl Runner {
     /// Prepares a pipeline built in Rust (the same types a pipeline file is parsed into), as
     /// [`Runner::prepare_file`] prepares a file: component and sub-pipeline paths are relative
     /// to `base_dir`, and diagnostics name the pipeline as `<NAME>` instead of a file.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> anyhow::Result<()> {
+    /// use wasmpipe::authoring::PipelineBuilder;
+    /// use wasmpipe::run::{RunOptions, Runner};
+    ///
+    /// let mut p = PipelineBuilder::new("hello");
+    /// let print_op = p.component("print_op", "components/print_op.wasm");
+    /// p.task(&print_op).input("message", "hello");
+    /// let pipeline = p.build()?;
+    /// let runner = Runner::new()?;
+    /// let options = RunOptions::default();
+    /// let prepared = runner.prepare_pipeline(pipeline, ".".as_ref(), &options).await?;
+    /// let record = runner.run(&prepared, &options, &mut |_| {}).await;
+    /// # Ok(()) }
+    /// ```
     pub async fn prepare_pipeline(
         &self,
         pipeline: Pipeline,
@@ -306,7 +362,6 @@ impl Runner {
         Ok(Prepared {
             plan: Arc::new(plan),
             params,
-            components,
             tasks: slots.into(),
             compile,
             source,
@@ -420,9 +475,7 @@ fn prepare_task(
         .outputs
         .iter()
         .filter_map(|o| match &o.ty {
-            PortType::Artifact { kind, directory } => {
-                Some(OutputSlot { name: o.name.clone(), kind: kind.clone(), directory: *directory })
-            }
+            PortType::Artifact { directory, .. } => Some(OutputSlot { name: o.name.clone(), directory: *directory }),
             _ => None,
         })
         .collect();

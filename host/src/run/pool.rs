@@ -42,12 +42,12 @@ use crate::record::{Attempt, Failure, FailureKind, TaskRecord, now, rfc3339_micr
 pub(super) type Records = IdxVec<TaskInstIdx, Option<Box<TaskRecord>>>;
 
 /// How often the coordinator hands progress events to the observer while tasks run.
-pub const EVENT_TICK: Duration = Duration::from_millis(5);
+pub(crate) const EVENT_TICK: Duration = Duration::from_millis(5);
 
 /// How long ready work waits for the caller's task to finish before the caller starts a worker
 /// for it. Starting or waking a thread costs 20 to 400 us here (a parked thread, a new one);
 /// tasks that keep the caller busy longer than this are worth a second worker.
-pub const HELPER_AFTER: Duration = Duration::from_millis(1);
+pub(crate) const HELPER_AFTER: Duration = Duration::from_millis(1);
 
 /// How long a worker with nothing to do watches for work before it sleeps.
 const SPIN: Duration = Duration::from_micros(100);

@@ -11,16 +11,16 @@ use std::time::Duration;
 use tokio::runtime::Runtime;
 
 /// How long a thread waits for new work before it ends.
-pub const PARK_FOR: Duration = Duration::from_secs(10);
+pub(crate) const PARK_FOR: Duration = Duration::from_secs(10);
 
 /// Work for a thread: it gets the thread's runtime.
-pub type Work = Box<dyn FnOnce(&Runtime) + Send>;
+pub(crate) type Work = Box<dyn FnOnce(&Runtime) + Send>;
 
 /// The parked threads: an id each, and the sender of their work.
 static PARKED: Mutex<Vec<(u64, Sender<Work>)>> = Mutex::new(Vec::new());
 
 /// Runs `work` on a parked thread, or on a new one.
-pub fn run(mut work: Work) -> std::io::Result<()> {
+pub(crate) fn run(mut work: Work) -> std::io::Result<()> {
     loop {
         let parked = PARKED.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let Some((_, thread)) = parked else { break };

@@ -10,13 +10,13 @@ use crate::model::artifact::{ArtifactRef, GUEST_IN, GUEST_OUT, flat, plain_name,
 
 /// A directory the guest sees: host path, guest path, and whether it may write there.
 #[derive(Clone, Debug)]
-pub struct Preopen {
+pub(crate) struct Preopen {
     /// The host directory.
-    pub host: PathBuf,
+    pub(crate) host: PathBuf,
     /// Where the guest sees it.
-    pub guest: String,
+    pub(crate) guest: String,
     /// Whether the guest may create and change files in it.
-    pub writable: bool,
+    pub(crate) writable: bool,
 }
 
 /// One attempt's artifact directories: its inputs laid out under `in/`, and `out/` for its
@@ -29,22 +29,20 @@ pub struct AttemptDirs {
     preopens: Vec<Preopen>,
 }
 
-/// An output artifact a task declares: its name, kind and whether it is a directory.
+/// An output artifact a task declares: its name and whether it is a directory.
 #[derive(Clone, Debug)]
-pub struct OutputSlot {
+pub(crate) struct OutputSlot {
     /// The output's name.
-    pub name: String,
-    /// Its kind label.
-    pub kind: String,
+    pub(crate) name: String,
     /// True for a directory.
-    pub directory: bool,
+    pub(crate) directory: bool,
 }
 
 impl AttemptDirs {
     /// Lays out attempt `attempt` of task `task_id`: each input file hard-linked (or copied)
     /// into `in/`, each input directory preopened where it is, `out/` with a directory for
     /// each directory output.
-    pub fn prepare(
+    pub(crate) fn prepare(
         run_root: &Path,
         task_id: &str,
         attempt: u32,
@@ -85,23 +83,23 @@ impl AttemptDirs {
     }
 
     /// The directories to preopen for the guest.
-    pub fn preopens(&self) -> &[Preopen] {
+    pub(crate) fn preopens(&self) -> &[Preopen] {
         &self.preopens
     }
 
     /// Where output `name` is on the host while the attempt runs.
-    pub fn staged(&self, name: &str) -> PathBuf {
+    pub(crate) fn staged(&self, name: &str) -> PathBuf {
         self.base.join("out").join(name)
     }
 
     /// Where output `name` is published, relative to the run's directory.
-    pub fn published(&self, name: &str) -> String {
+    pub(crate) fn published(&self, name: &str) -> String {
         published(&self.task_id, name)
     }
 
     /// Moves the outputs `names` to where they are published: all of them, or (when one cannot
     /// move) none, so that a task that fails to publish leaves no artifact behind.
-    pub fn publish<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+    pub(crate) fn publish<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
         let mut moved: Vec<PathBuf> = Vec::new();
         for name in names {
             let target = self.run_root.join(self.published(name));

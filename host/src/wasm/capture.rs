@@ -20,9 +20,9 @@ const MAX_LOG_CALLS: usize = 10_000;
 #[derive(Clone, Debug)]
 pub struct Capture {
     /// The guest's stdout.
-    pub stdout: CappedPipe,
+    pub(crate) stdout: CappedPipe,
     /// The guest's stderr.
-    pub stderr: CappedPipe,
+    pub(crate) stderr: CappedPipe,
     logs: Arc<Mutex<Vec<LogLine>>>,
 }
 
@@ -33,7 +33,7 @@ impl Capture {
     }
 
     /// Records a `log` call (the first 10,000 of them).
-    pub fn log(&self, source: &str, text: String) {
+    pub(crate) fn log(&self, source: &str, text: String) {
         let mut logs = self.logs.lock().unwrap();
         if logs.len() < MAX_LOG_CALLS {
             logs.push(LogLine { source: source.into(), text });
@@ -42,7 +42,7 @@ impl Capture {
 
     /// Everything written so far: log calls first, then stdout and stderr, line by line; a
     /// stream cut off at its capacity ends with a line that says how much was dropped.
-    pub fn lines(&self) -> Vec<LogLine> {
+    pub(crate) fn lines(&self) -> Vec<LogLine> {
         let mut lines = self.logs.lock().unwrap().clone();
         for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             let (bytes, dropped) = pipe.contents();
@@ -67,7 +67,7 @@ struct Buffer {
 
 /// A capped in-memory sink for one output stream; clones share the buffer.
 #[derive(Clone, Debug)]
-pub struct CappedPipe {
+pub(crate) struct CappedPipe {
     capacity: usize,
     buffer: Arc<Mutex<Buffer>>,
 }
@@ -79,7 +79,7 @@ impl CappedPipe {
     }
 
     /// The bytes kept, and how many were dropped after them.
-    pub fn contents(&self) -> (Vec<u8>, u64) {
+    pub(crate) fn contents(&self) -> (Vec<u8>, u64) {
         let buffer = self.buffer.lock().unwrap();
         (buffer.kept.clone(), buffer.dropped)
     }

@@ -25,7 +25,7 @@ use crate::model::{CommandSpec, OutputFrom};
 
 /// Runs one attempt of a command: renders its arguments and environment, runs it to its exit,
 /// and reads its outputs.
-pub async fn run_attempt(
+pub(crate) async fn run_attempt(
     component: &LoadedComponent,
     inputs: &[(String, types::InputValue)],
     limits: &Limits,

@@ -23,7 +23,7 @@ pub struct CompiledCache {
 
 /// Where a component came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Compiled now (and stored in the cache, when there is one).
     Compiled,
     /// Loaded from the cache.
@@ -32,7 +32,7 @@ pub enum Origin {
 
 impl CompiledCache {
     /// The compiled components of the cache directory `dir`.
-    pub fn new(dir: &Path) -> CompiledCache {
+    pub(crate) fn new(dir: &Path) -> CompiledCache {
         CompiledCache { dir: dir.to_path_buf() }
     }
 
@@ -51,7 +51,7 @@ impl CompiledCache {
     /// Loads the compiled form of `bytes` (a component, or a core module for `T = Module`)
     /// for `engine`, or compiles it and stores it. Failing to write the cache is not an error:
     /// the compiled code is still returned.
-    pub fn load_or_compile<T: Compiled>(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(T, Origin)> {
+    pub(crate) fn load_or_compile<T: Compiled>(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(T, Origin)> {
         let entry = self.entry(engine, bytes);
         if entry.exists() {
             // SAFETY: the entry was written by `serialize` of an engine with the same
@@ -71,12 +71,12 @@ impl CompiledCache {
     }
 
     /// The number of compiled-component entries and their total size in bytes.
-    pub fn usage(&self) -> std::io::Result<(usize, u64)> {
+    pub(crate) fn usage(&self) -> std::io::Result<(usize, u64)> {
         usage_of(&self.compiled_dir(), "cwasm")
     }
 
     /// Removes every compiled component; returns how many there were.
-    pub fn clear(&self) -> std::io::Result<usize> {
+    pub(crate) fn clear(&self) -> std::io::Result<usize> {
         let count = self.usage()?.0;
         match std::fs::remove_dir_all(self.compiled_dir()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -86,7 +86,7 @@ impl CompiledCache {
 }
 
 /// Compiled code the cache can hold: a component or a core module.
-pub trait Compiled: Sized {
+pub(crate) trait Compiled: Sized {
     /// Compiles `bytes`.
     fn new(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
     /// Loads a serialized compiled form.

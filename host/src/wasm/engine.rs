@@ -8,11 +8,11 @@ use std::time::Duration;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: guests yield to the executor this often.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The largest linear memory a pooling slot holds. A task whose memory limit is larger runs on
 /// the on-demand allocator instead.
-pub const POOL_MEMORY_SLOT: usize = 1 << 30;
+pub(crate) const POOL_MEMORY_SLOT: usize = 1 << 30;
 
 /// Which engine: engines differ in settings that wasmtime fixes per engine, and a component
 /// compiled for one engine cannot run on another.
@@ -27,7 +27,7 @@ pub struct EngineKind {
 
 /// Builds an engine for running components: async calls (so that timeouts also stop guests
 /// blocked in host calls) and epoch interruption (so that spinning guests yield).
-pub fn new_engine(kind: EngineKind) -> anyhow::Result<Engine> {
+pub(crate) fn new_engine(kind: EngineKind) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -59,7 +59,7 @@ fn pooling_config() -> PoolingAllocationConfig {
 }
 
 /// The engine of `kind` shared by everything in this process, built on first use.
-pub fn shared_engine(kind: EngineKind) -> anyhow::Result<Engine> {
+pub(crate) fn shared_engine(kind: EngineKind) -> anyhow::Result<Engine> {
     static ENGINES: Mutex<Option<HashMap<EngineKind, Engine>>> = Mutex::new(None);
     let mut engines = ENGINES.lock().unwrap();
     let engines = engines.get_or_insert_with(HashMap::new);

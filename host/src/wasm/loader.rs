@@ -86,13 +86,8 @@ impl Loader {
     }
 
     /// How many components this loader has compiled, and how many it loaded from disk.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         (self.compiled.load(Ordering::Relaxed), self.from_cache.load(Ordering::Relaxed))
-    }
-
-    /// The kind of engine components are compiled for.
-    pub fn kind(&self) -> EngineKind {
-        self.kind
     }
 
     /// Loads the component at `path` (a wasmpipe component), or returns what was found wrong
@@ -103,7 +98,7 @@ impl Loader {
 
     /// Loads a component or a WASI command, or returns what was found wrong with it the first
     /// time.
-    pub async fn load_source(&self, source: &ComponentSource) -> Result<Arc<LoadedComponent>, LoadError> {
+    pub(crate) async fn load_source(&self, source: &ComponentSource) -> Result<Arc<LoadedComponent>, LoadError> {
         let key = source.key();
         if let Some(hit) = self.cache.lock().unwrap().get(&key) {
             return hit.clone();

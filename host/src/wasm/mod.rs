@@ -8,14 +8,14 @@
 //! May use: `model` only. Knows nothing of plans, scheduling or run records: it runs one
 //! attempt of one component under the limits and grants it is given, and says how it ended.
 
-pub mod attempt_dirs;
+pub(crate) mod attempt_dirs;
 pub mod capture;
-pub mod command;
-pub mod compiled_cache;
+pub(crate) mod command;
+pub(crate) mod compiled_cache;
 pub mod engine;
 pub mod executor;
 pub mod loader;
 pub mod sandbox;
-pub mod verdict;
+pub(crate) mod verdict;
 pub mod wit;
 pub mod wit_value;

@@ -16,11 +16,11 @@ use crate::model::policy::{Grants, Limits};
 /// Denies memory growth past the limit and remembers that it did, so that the trap which
 /// follows is reported as `memory_limit` and not as a generic trap (wasmtime #3772, #4153).
 #[derive(Debug)]
-pub struct RecordingLimiter {
+pub(crate) struct RecordingLimiter {
     memory_limit: usize,
     memory_used: usize,
     /// Set when a growth was denied.
-    pub hit: bool,
+    pub(crate) hit: bool,
 }
 
 impl ResourceLimiter for RecordingLimiter {
@@ -44,15 +44,15 @@ impl ResourceLimiter for RecordingLimiter {
 #[derive(Clone, Copy, Default)]
 pub struct Access<'a> {
     /// Host environment and directories the pipeline grants the task.
-    pub grants: Option<&'a Grants>,
+    pub(crate) grants: Option<&'a Grants>,
     /// The attempt's artifact directories.
-    pub preopens: &'a [Preopen],
+    pub(crate) preopens: &'a [Preopen],
     /// Arguments, program name first (WASI commands).
-    pub args: &'a [String],
+    pub(crate) args: &'a [String],
     /// Environment variables besides the granted ones (WASI commands).
-    pub env: &'a [(String, String)],
+    pub(crate) env: &'a [(String, String)],
     /// Whether the guest is a preview-1 module (it gets a preview-1 WASI context).
-    pub preview1: bool,
+    pub(crate) preview1: bool,
 }
 
 /// The WASI context of a store: preview 2 for components, preview 1 for core modules.
@@ -65,16 +65,16 @@ enum Wasi {
 pub struct HostState {
     wasi: Wasi,
     /// The memory limiter, which records hits.
-    pub limiter: RecordingLimiter,
+    pub(crate) limiter: RecordingLimiter,
     /// What the guest writes.
-    pub capture: Capture,
+    pub(crate) capture: Capture,
 }
 
 impl HostState {
     /// Fresh state for one attempt: captured stdio, and of the host only what `access` allows
     /// (by default no files, no network, no environment). Fails when a directory cannot be
     /// opened or a host variable is not set.
-    pub fn new(limits: &Limits, access: &Access<'_>, capture: Capture) -> Result<HostState, String> {
+    pub(crate) fn new(limits: &Limits, access: &Access<'_>, capture: Capture) -> Result<HostState, String> {
         let mut builder = WasiCtx::builder();
         builder.stdout(capture.stdout.clone()).stderr(capture.stderr.clone());
         builder.args(access.args);
@@ -145,7 +145,7 @@ impl host::Host for HostState {
 }
 
 /// A linker with WASI (preview 2) and the wasmpipe host interface.
-pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
+pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     Task::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
@@ -153,7 +153,7 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
 }
 
 /// A linker with WASI preview 1, for command modules.
-pub fn module_linker(engine: &Engine) -> anyhow::Result<wasmtime::Linker<HostState>> {
+pub(crate) fn module_linker(engine: &Engine) -> anyhow::Result<wasmtime::Linker<HostState>> {
     let mut linker = wasmtime::Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, HostState::preview1)?;
     Ok(linker)

@@ -10,4 +10,4 @@ wasmtime::component::bindgen!({
 pub use self::wasmpipe::pipeline::types;
 
 /// The exported interface's name, as the linker reports it when missing.
-pub const COMPONENT_INTERFACE: &str = "wasmpipe:pipeline/component@0.1.0";
+pub(crate) const COMPONENT_INTERFACE: &str = "wasmpipe:pipeline/component@0.1.0";

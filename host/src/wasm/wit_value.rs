@@ -36,7 +36,7 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
 
 /// Rebuilds a JSON value from the WIT encoding a guest returned, checking every index (a
 /// guest may send anything). Non-finite floats are refused: JSON cannot hold them.
-pub fn from_wit(value: &WitValue) -> Result<Value, String> {
+pub(crate) fn from_wit(value: &WitValue) -> Result<Value, String> {
     fn build(nodes: &[Node], index: u32, parent: Option<u32>, depth: usize) -> Result<Value, String> {
         if depth > 256 {
             return Err("value nests deeper than 256 levels".into());
@@ -73,7 +73,7 @@ pub fn from_wit(value: &WitValue) -> Result<Value, String> {
 }
 
 /// Checks and converts what a component's `describe` returned.
-pub fn signature_from_wit(sig: types::Signature) -> Result<Signature, String> {
+pub(crate) fn signature_from_wit(sig: types::Signature) -> Result<Signature, String> {
     let mut inputs = Vec::new();
     for input in sig.inputs {
         let ty = port_type(input.type_);

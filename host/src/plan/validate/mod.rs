@@ -19,25 +19,25 @@ use crate::model::value::ValueType;
 
 /// Components by scope and name, loaded (anything that has a [`Signature`]) or with their
 /// load error.
-pub type Components<C> = HashMap<(ScopeIdx, String), Result<Arc<C>, LoadError>>;
+pub(crate) type Components<C> = HashMap<(ScopeIdx, String), Result<Arc<C>, LoadError>>;
 
 /// What validation found.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Problems that stop the run before it starts.
-    pub errors: Vec<Diagnostic>,
+    pub(crate) errors: Vec<Diagnostic>,
     /// Body components that do not load: `validate` reports them, `run` lets their tasks
     /// fail with kind `load` and runs the exit handlers.
-    pub load_failures: Vec<Diagnostic>,
+    pub(crate) load_failures: Vec<Diagnostic>,
     /// The pipeline's outputs whose declared type is an artifact (what `--export` copies).
-    pub artifact_outputs: Vec<String>,
+    pub(crate) artifact_outputs: Vec<String>,
 }
 
 /// Resolves parameter values: declared defaults, overridden by `-p name=value` strings parsed by
 /// the declared type. An artifact parameter is a host file or directory (its default is relative
 /// to the pipeline file, `-a name=path` to the working directory), referenced where it is: tasks
 /// get it read-only.
-pub fn resolve_params(
+pub(crate) fn resolve_params(
     loaded: &Loaded,
     overrides: &[(String, String)],
     artifacts: &[(String, PathBuf)],
@@ -147,7 +147,7 @@ fn import_param(name: &str, param: &crate::model::Param, file: &Path) -> Result<
 }
 
 /// Checks `plan` (the pipeline file and the sub-pipelines it uses) against its components.
-pub fn validate<C: AsRef<Signature>>(plan: &Plan, components: &Components<C>, report: &mut Report) {
+pub(crate) fn validate<C: AsRef<Signature>>(plan: &Plan, components: &Components<C>, report: &mut Report) {
     report.errors.extend(plan.errors.iter().cloned());
     let mut check = Checker { plan, components, report, scope: ScopeIdx::ROOT, output_types: HashMap::new() };
     check.names();
