@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A/B of two wasmpipe binaries, whole process, runs interleaved (A, B, B, A, ...) so that the
+# machine's drift hits both alike: the 20-task chain, the KFP exit-handler example and the
+# 10,000-item loop (one and two jobs). Prints each median and B/A.
+#
+#   bench/ab.sh OLD_BINARY NEW_BINARY [RUNS]
+#
+# Build an old binary with, e.g.:
+#   git worktree add /tmp/base 6eb1f2f && (cd /tmp/base && cargo build --release -p wasmpipe) &&
+#   cp /tmp/base/target/release/wasmpipe /tmp/wasmpipe-6eb1f2f
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+a=$(realpath "$1")
+b=$(realpath "$2")
+runs=${3:-21}
+
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+(cd tests/guests && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/tests/guests/target")
+(cd examples/components && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/examples/components/target")
+guests=$root/tests/guests/target/wasm32-wasip2/release
+examples=$root/examples/components/target/wasm32-wasip2/release
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/components"
+cp "$examples"/{print_op,fail_op}.wasm "$work/components/"
+cp examples/exit-handler/pipeline.yaml "$work/exit_handler.yaml"
+{
+  printf 'version: 1\nname: chain20\ncomponents:\n  add: {path: %s/add.wasm}\nsteps:\n' "$guests"
+  printf '  - {task: t0, component: add, inputs: {a: 0}}\n'
+  for i in $(seq 1 19); do printf '  - {task: t%d, component: add, inputs: {a: "{{tasks.t%d.output}}"}}\n' "$i" $((i - 1)); done
+} > "$work/chain20.yaml"
+{
+  printf 'version: 1\nname: pfor10k\ncomponents:\n  add: {path: %s/add.wasm}\n  sum: {path: %s/sum.wasm}\nsteps:\n' "$guests" "$guests"
+  printf '  - parallel_for:\n      name: fan\n      items: [%s]\n      steps:\n' "$(seq -s ', ' 0 9999)"
+  printf '        - {task: add-one, component: add, inputs: {a: "{{item}}"}}\n'
+  printf '  - {task: fan-in, component: sum, inputs: {values: "{{tasks.add-one.output}}"}}\n'
+} > "$work/pfor10k.yaml"
+
+python3 - "$a" "$b" "$runs" "$work" <<'PY'
+import os, statistics, subprocess, sys, time
+a, b, runs, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cases = [("chain20", ["chain20.yaml"], runs), ("exit_handler", ["exit_handler.yaml"], runs),
+         ("pfor10k --jobs 1", ["pfor10k.yaml", "--jobs", "1"], max(runs // 2, 5)),
+         ("pfor10k --jobs 2", ["pfor10k.yaml", "--jobs", "2"], max(runs // 2, 5))]
+def run(binary, tag, args):
+    env = dict(os.environ, WASMPIPE_CACHE_DIR=f"{work}/cache-{tag}", WASMPIPE_RUN_DIR=f"{work}/runs-{tag}")
+    start = time.perf_counter()
+    subprocess.run([binary, "run", *[f"{work}/{args[0]}", *args[1:]]], env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    took = (time.perf_counter() - start) * 1000
+    subprocess.run(["rm", "-rf", f"{work}/runs-{tag}"])
+    return took
+print(f"A = {a}\nB = {b}")
+for name, args, n in cases:
+    run(a, "a", args); run(b, "b", args)  # warm each binary's compiled-component cache
+    ta, tb = [], []
+    for i in range(n):
+        first, second = ((a, "a", ta), (b, "b", tb)) if i % 2 == 0 else ((b, "b", tb), (a, "a", ta))
+        for binary, tag, times in (first, second):
+            times.append(run(binary, tag, args))
+    ma, mb = statistics.median(ta), statistics.median(tb)
+    print(f"{name:18} A {ma:8.2f} ms  B {mb:8.2f} ms  B/A {mb / ma:.3f}  ({n} runs each, interleaved)")
+PY

@@ -1,0 +1,288 @@
+//! The scheduler: which task may start next, and what the others become. A pure state machine over
+//! a [`Plan`], with no wasmtime in it, so the exit-handler rules (`docs/semantics.md`, rules 1, 7,
+//! 8 and 9) are testable on their own.
+//!
+//! Rules it enforces: a group is entered when its upstream siblings succeeded; its exit task
+//! starts once every body task is terminal, however they ended; after a failure nothing new
+//! starts in the innermost group that holds it (fail fast); a step whose upstream failed or
+//! was skipped is skipped (`upstream_failed`); a group never entered has all its tasks,
+//! exit task included, skipped with the group's reason. After an interruption (a
+//! cancellation or the run deadline, rule 10) no body task starts, but the exit tasks of
+//! groups already entered still do, until an abort (second signal, grace expired).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::tree::Tree;
+use super::{GroupInstIdx, IdxVec, Plan, PlanGroup, PlanTask, TaskInstIdx};
+use crate::model::outcome::{Failure, FailureKind, RunState, Skip, SkipReason};
+
+mod status;
+mod visit;
+use visit::Visit;
+
+/// Where a task stands.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum TaskStatus {
+    /// Not started yet.
+    Waiting,
+    /// Started, not finished.
+    Running,
+    /// Finished with outputs.
+    Succeeded,
+    /// Finished with a failure.
+    Failed(Failure),
+    /// Will never run.
+    Skipped(Skip),
+    /// Interrupted by a cancellation (its failure has kind `cancelled`).
+    Cancelled(Failure),
+}
+
+/// What interrupted the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Interruption {
+    /// A cancellation (signal or library): interrupted groups end `cancelled`.
+    Cancel,
+    /// The run deadline: interrupted groups end `failed`.
+    Deadline,
+}
+
+/// What the scheduler asks the runner when it reaches a group: values only a run knows.
+pub(crate) trait Oracle {
+    /// Whether the condition of conditional group instance `h` holds now.
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> bool;
+    /// The items of loop instance `h`, or why there are none.
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String>;
+}
+
+/// The oracle of [`Scheduler::next_ready`]: every condition holds; loops over literal lists.
+#[cfg(test)]
+struct Literal;
+
+#[cfg(test)]
+impl Oracle for Literal {
+    fn condition(&mut self, _: &Plan, _: &Tree, _: GroupInstIdx) -> bool {
+        true
+    }
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String> {
+        match plan.groups[tree.groups[h].template].looping.as_ref().map(|l| &l.items) {
+            Some(Ok(crate::model::binding::Binding::Literal(Value::Array(items)))) => Ok(items.clone()),
+            _ => Err("the items are not a literal list".into()),
+        }
+    }
+}
+
+/// Where a group stands.
+#[derive(Clone, Debug, PartialEq)]
+enum GroupStatus {
+    Waiting,
+    Running,
+    Finished(RunState),
+    Skipped(Skip),
+}
+
+/// The scheduler's state for one run: the tree of instances and where each stands.
+pub(crate) struct Scheduler {
+    /// Shared, so that a scheduler can live as long as a run needs it (on worker threads).
+    plan: Arc<Plan>,
+    tree: Tree,
+    tasks: IdxVec<TaskInstIdx, TaskStatus>,
+    groups: IdxVec<GroupInstIdx, GroupStatus>,
+    /// Per group: the id of the first failed child, which stops new starts (fail fast).
+    stopped: IdxVec<GroupInstIdx, Option<String>>,
+    /// Per group: the index of its first child that is not terminal yet; the children before it
+    /// need no further visits (keeps a pass over a wide group from being quadratic).
+    cursor: IdxVec<GroupInstIdx, usize>,
+    /// Per loop: how many of its iterations are running.
+    active: IdxVec<GroupInstIdx, usize>,
+    /// Per group, per child position: a sibling the child was last found waiting for (`NONE`
+    /// if none); while that sibling is not terminal the child is blocked, with no full check.
+    /// Keeps a pass over a chain of waiting tasks from costing a check of each one's readiness.
+    blocked_by: IdxVec<GroupInstIdx, Vec<u32>>,
+    /// Per group with a `max_running` limit: how many tasks inside it are running.
+    running: IdxVec<GroupInstIdx, usize>,
+    /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
+    /// which may make steps visited earlier in the same pass ready.
+    changed: bool,
+    /// What interrupted the run, and its cause (`SIGINT`, `deadline`, ...).
+    interruption: Option<(Interruption, String)>,
+    /// Per group: whether the interruption arrived before its body finished.
+    interrupted: IdxVec<GroupInstIdx, bool>,
+    /// Set by an abort: nothing starts any more, exit tasks included.
+    aborted: Option<Skip>,
+}
+
+impl Scheduler {
+    /// A scheduler with every task waiting and the pipeline (the root group) entered.
+    pub(crate) fn new(plan: Arc<Plan>) -> Scheduler {
+        let tree = Tree::new(&plan);
+        let mut scheduler = Scheduler {
+            plan,
+            tasks: IdxVec::new(),
+            groups: IdxVec::new(),
+            stopped: IdxVec::new(),
+            changed: false,
+            cursor: IdxVec::new(),
+            active: IdxVec::new(),
+            blocked_by: IdxVec::new(),
+            running: IdxVec::new(),
+            interruption: None,
+            interrupted: IdxVec::new(),
+            aborted: None,
+            tree,
+        };
+        scheduler.grow();
+        scheduler.groups[GroupInstIdx::ROOT] = GroupStatus::Running;
+        scheduler
+    }
+
+    /// Sizes the per-instance state to the tree, after it grew.
+    fn grow(&mut self) {
+        let (t, g) = (self.tree.tasks.len(), self.tree.groups.len());
+        self.tasks.resize(t, TaskStatus::Waiting);
+        self.groups.resize(g, GroupStatus::Waiting);
+        self.stopped.resize(g, None);
+        self.cursor.resize(g, 0);
+        self.active.resize(g, 0);
+        self.blocked_by.resize(g, Vec::new());
+        self.running.resize(g, 0);
+        self.interrupted.resize(g, false);
+    }
+
+    /// The tree of instances: ids, templates and groups of the tasks this scheduler hands out.
+    pub(crate) fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The template of task instance `t`.
+    pub(crate) fn spec(&self, t: TaskInstIdx) -> &PlanTask {
+        &self.plan.tasks[self.tree.tasks[t].template]
+    }
+
+    fn template(&self, g: GroupInstIdx) -> &PlanGroup {
+        &self.plan.groups[self.tree.groups[g].template]
+    }
+
+    /// Interrupts the run (`docs/semantics.md`, rule 10): no body task starts any more; groups
+    /// whose body has not finished are marked, so they end `cancelled` (or `failed`, for a
+    /// deadline); their exit tasks still run. The first interruption wins.
+    pub(crate) fn interrupt(&mut self, kind: Interruption, cause: &str) {
+        if self.interruption.is_some() {
+            return;
+        }
+        self.interruption = Some((kind, cause.to_string()));
+        for g in self.groups.indices() {
+            let exit_waiting = self.tree.groups[g].exit.is_none_or(|x| self.tasks[x] == TaskStatus::Waiting);
+            if self.groups[g] == GroupStatus::Running && exit_waiting {
+                self.interrupted[g] = true;
+            }
+        }
+    }
+
+    /// Aborts the run: nothing starts any more, exit tasks included; they are skipped with
+    /// `reason` (`grace_expired` or `aborted`).
+    pub(crate) fn abort(&mut self, reason: SkipReason, cause: &str) {
+        if self.interruption.is_none() {
+            self.interrupt(Interruption::Cancel, cause);
+        }
+        self.aborted.get_or_insert(Skip { reason, cause: cause.to_string() });
+    }
+
+    /// The status of task `t`.
+    pub(crate) fn status(&self, t: TaskInstIdx) -> &TaskStatus {
+        &self.tasks[t]
+    }
+
+    /// The next task that may start, marked running; None when nothing can start now
+    /// (everything is finished, or what is left waits for running tasks). Conditions hold and
+    /// loops run over literal lists only (the scheduler's own tests; a run asks an oracle).
+    #[cfg(test)]
+    pub(crate) fn next_ready(&mut self) -> Option<TaskInstIdx> {
+        self.next_ready_with(&mut Literal)
+    }
+
+    /// The next task that may start, marked running; None when nothing can start now
+    /// (everything is finished, or what is left waits for running tasks). `oracle` decides
+    /// conditions and loop items when a group is reached (its upstream has succeeded).
+    pub(crate) fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
+        loop {
+            self.changed = false;
+            if let Some(t) = self.visit(GroupInstIdx::ROOT, oracle) {
+                return Some(t);
+            }
+            if !self.changed {
+                return None;
+            }
+        }
+    }
+
+    /// Whether a task in group `g` may start under the `max_running` limits of its groups.
+    fn room(&self, g: GroupInstIdx) -> bool {
+        let mut cur = Some(g);
+        while let Some(k) = cur {
+            if self.template(k).max_running.is_some_and(|m| self.running[k] >= m.max(1)) {
+                return false;
+            }
+            cur = self.tree.groups[k].parent;
+        }
+        true
+    }
+
+    /// Marks task `t` running, counted against the limits of its groups.
+    fn start(&mut self, t: TaskInstIdx) -> Visit {
+        self.tasks[t] = TaskStatus::Running;
+        self.count_running(t, true);
+        Visit::Start(t)
+    }
+
+    fn count_running(&mut self, t: TaskInstIdx, started: bool) {
+        let mut cur = Some(self.tree.tasks[t].group);
+        while let Some(k) = cur {
+            if self.template(k).max_running.is_some() {
+                if started { self.running[k] += 1 } else { self.running[k] -= 1 }
+            }
+            cur = self.tree.groups[k].parent;
+        }
+    }
+
+    /// Records how task `t` ended.
+    pub(crate) fn finish(&mut self, t: TaskInstIdx, result: Result<(), Failure>) {
+        debug_assert_eq!(self.tasks[t], TaskStatus::Running);
+        self.count_running(t, false);
+        match result {
+            Ok(()) => self.tasks[t] = TaskStatus::Succeeded,
+            Err(failure) if failure.kind == FailureKind::Cancelled => {
+                self.tasks[t] = TaskStatus::Cancelled(failure);
+            }
+            Err(failure) => {
+                self.tasks[t] = TaskStatus::Failed(failure);
+                // A failed exit task fails its group, which stops its parent when it finishes.
+                if !self.spec(t).is_exit {
+                    self.stop(self.tree.tasks[t].group, self.tree.tasks[t].id.clone());
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self, g: GroupInstIdx, cause: String) {
+        self.stopped[g].get_or_insert(cause);
+    }
+
+    /// Whether the run is over: the pipeline's body has finished.
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.groups[GroupInstIdx::ROOT], GroupStatus::Finished(_))
+    }
+
+    /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
+    /// any top-level step failed, else succeeded.
+    pub(crate) fn run_state(&self) -> RunState {
+        match &self.groups[GroupInstIdx::ROOT] {
+            GroupStatus::Finished(state) => *state,
+            _ => self.body_state(GroupInstIdx::ROOT),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

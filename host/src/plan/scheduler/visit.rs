@@ -1,0 +1,286 @@
+//! The scheduling rules as visits of the tree: a visit of a group starts the first task of its
+//! body that may start (its upstream siblings succeeded, its loop has a free slot, its branch
+//! was taken), else its exit task once the body is terminal, else records how the group ended.
+
+use super::{GroupStatus, Oracle, Scheduler, TaskStatus};
+use crate::model::outcome::{RunState, Skip, SkipReason};
+use crate::plan::tree::InstChild;
+use crate::plan::{Child, GroupInstIdx, TaskInstIdx};
+
+/// No sibling, in [`Scheduler`]'s `blocked_by`.
+pub(super) const NONE: u32 = u32::MAX;
+
+/// What a visit of a child, a body or an exit task found.
+pub(super) enum Visit {
+    /// This task was marked running: hand it out.
+    Start(TaskInstIdx),
+    /// Something in it is not terminal yet.
+    Pending,
+    /// Everything in it is terminal.
+    Settled,
+}
+
+enum Readiness {
+    Ready,
+    Blocked,
+    /// Blocked by the sibling at this position, which is not terminal yet.
+    BlockedOn(usize),
+    Skip(Skip),
+}
+
+impl Scheduler {
+    /// Visits group instance `g`: starts the first task of its body that may start, else its
+    /// exit task once the body is done, else records how the group ended once everything in it
+    /// is terminal.
+    pub(super) fn visit(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
+        let visit = match self.visit_body(g, oracle) {
+            Visit::Settled => self.visit_exit(g),
+            other => other,
+        };
+        match visit {
+            Visit::Start(t) => Some(t),
+            Visit::Pending => None,
+            Visit::Settled => {
+                self.finish_group(g);
+                None
+            }
+        }
+    }
+
+    /// Visits the body of `g` from its first child that is not terminal yet.
+    fn visit_body(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Visit {
+        let len = self.tree.groups[g].children.len();
+        while self.cursor[g] < len && self.terminal(self.tree.groups[g].children[self.cursor[g]]) {
+            self.cursor[g] += 1;
+        }
+        // The memo stands for a full check only while nothing else could decide the child:
+        // no interruption, no abort, no failure that stops the group.
+        let memo = self.interruption.is_none() && self.aborted.is_none() && self.stopped[g].is_none();
+        if self.blocked_by[g].len() < len {
+            self.blocked_by[g].resize(len, NONE);
+        }
+        let mut body = Visit::Settled;
+        for pos in self.cursor[g]..len {
+            if memo && self.still_blocked(g, pos) {
+                body = Visit::Pending;
+                continue;
+            }
+            let visit = match self.tree.groups[g].children[pos] {
+                Child::Task(t) => self.visit_task(g, pos, t),
+                Child::Group(h) => self.visit_group(g, pos, h, oracle),
+            };
+            match visit {
+                Visit::Start(t) => return Visit::Start(t),
+                Visit::Pending => body = Visit::Pending,
+                Visit::Settled => {}
+            }
+        }
+        body
+    }
+
+    /// Visits body task `t`, the child at `pos` of `g`: starts it, skips it, or finds it waiting.
+    fn visit_task(&mut self, g: GroupInstIdx, pos: usize, t: TaskInstIdx) -> Visit {
+        match self.tasks[t] {
+            TaskStatus::Waiting => match self.readiness(g, pos) {
+                Readiness::Ready if self.room(g) => self.start(t),
+                Readiness::Ready | Readiness::Blocked => Visit::Pending,
+                Readiness::BlockedOn(d) => {
+                    self.blocked_by[g][pos] = d as u32;
+                    Visit::Pending
+                }
+                Readiness::Skip(skip) => {
+                    self.tasks[t] = TaskStatus::Skipped(skip);
+                    self.changed = true;
+                    Visit::Settled
+                }
+            },
+            TaskStatus::Running => Visit::Pending,
+            _ => Visit::Settled,
+        }
+    }
+
+    /// Visits group `h`, the child at `pos` of `g`: enters or skips it when its upstream is
+    /// decided, then visits inside it.
+    fn visit_group(&mut self, g: GroupInstIdx, pos: usize, h: GroupInstIdx, oracle: &mut dyn Oracle) -> Visit {
+        if self.groups[h] == GroupStatus::Waiting {
+            match self.readiness(g, pos) {
+                Readiness::Ready => self.enter(g, h, oracle),
+                Readiness::Blocked => {}
+                Readiness::BlockedOn(d) => self.blocked_by[g][pos] = d as u32,
+                Readiness::Skip(skip) => self.skip_group(h, skip),
+            }
+        }
+        if self.groups[h] == GroupStatus::Running
+            && let Some(t) = self.visit(h, oracle)
+        {
+            return Visit::Start(t);
+        }
+        if matches!(self.groups[h], GroupStatus::Waiting | GroupStatus::Running) {
+            Visit::Pending
+        } else {
+            Visit::Settled
+        }
+    }
+
+    /// Visits the exit task of `g`, whose body is done: it starts (or, after an abort, is
+    /// skipped) unless it already ran.
+    fn visit_exit(&mut self, g: GroupInstIdx) -> Visit {
+        let Some(exit) = self.tree.groups[g].exit else { return Visit::Settled };
+        match self.tasks[exit] {
+            TaskStatus::Waiting if self.aborted.is_some() => {
+                self.tasks[exit] = TaskStatus::Skipped(self.aborted.clone().expect("checked"));
+                Visit::Settled
+            }
+            TaskStatus::Waiting if self.room(g) => self.start(exit),
+            TaskStatus::Waiting | TaskStatus::Running => Visit::Pending,
+            _ => Visit::Settled,
+        }
+    }
+
+    /// Whether the child at `pos` of group `g` is still waiting for the sibling it was last
+    /// found blocked by.
+    fn still_blocked(&self, g: GroupInstIdx, pos: usize) -> bool {
+        let d = self.blocked_by[g][pos];
+        d != NONE && !self.terminal(self.tree.groups[g].children[d as usize])
+    }
+
+    /// Enters group `h`, a child of `g` whose upstream is done: a branch whose condition does
+    /// not hold is skipped, a loop expands into its iterations.
+    fn enter(&mut self, g: GroupInstIdx, h: GroupInstIdx, oracle: &mut dyn Oracle) {
+        let template = self.template(h);
+        if let Some(branch) = &template.branch
+            && branch.condition.is_some()
+            && !oracle.condition(&self.plan, &self.tree, h)
+        {
+            let cause = self.tree.groups[h].id.clone();
+            self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
+            return;
+        }
+        if template.looping.is_some() {
+            match oracle.items(&self.plan, &self.tree, h) {
+                Ok(items) => {
+                    self.tree.expand(&self.plan, h, items);
+                    self.grow();
+                }
+                Err(message) => self.fail_loop(h, message),
+            }
+        }
+        if self.template(g).looping.is_some() {
+            self.active[g] += 1;
+        }
+        self.groups[h] = GroupStatus::Running;
+        self.changed = true;
+    }
+
+    /// Whether a child has reached its final state.
+    pub(super) fn terminal(&self, child: InstChild) -> bool {
+        match child {
+            Child::Task(t) => !matches!(self.tasks[t], TaskStatus::Waiting | TaskStatus::Running),
+            Child::Group(h) => matches!(self.groups[h], GroupStatus::Finished(_) | GroupStatus::Skipped(_)),
+        }
+    }
+
+    /// Whether the child at `child_index` of `g` may start now, must wait, or is skipped.
+    fn readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
+        if let Some(skip) = &self.aborted {
+            return Readiness::Skip(skip.clone());
+        }
+        if let Some((_, cause)) = &self.interruption {
+            return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
+        }
+        if self.template(g).looping.is_some() {
+            return self.iteration_readiness(g);
+        }
+        if let Some(decided) = self.branch_readiness(g, child_index) {
+            return decided;
+        }
+        self.upstream_readiness(g, child_index)
+    }
+
+    /// An iteration of loop `g` starts when the loop has a free slot (`parallelism`) and no
+    /// failure stopped the loop (`fail_fast`).
+    fn iteration_readiness(&self, g: GroupInstIdx) -> Readiness {
+        if let Some(cause) = &self.stopped[g] {
+            return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
+        }
+        let parallelism = self.template(g).looping.as_ref().and_then(|l| l.parallelism);
+        let full = parallelism.is_some_and(|p| self.active[g] >= p.max(1));
+        if full { Readiness::Blocked } else { Readiness::Ready }
+    }
+
+    /// For an `elif` or `else`: it waits until the branch before it is decided, and runs only
+    /// if that branch was not taken. None for any other child.
+    fn branch_readiness(&self, g: GroupInstIdx, child_index: usize) -> Option<Readiness> {
+        let children = &self.tree.groups[g].children;
+        let Child::Group(h) = children[child_index] else { return None };
+        self.template(h).branch.as_ref().and_then(|b| b.prev)?;
+        let prev = match children[child_index - 1] {
+            Child::Group(prev) => prev,
+            Child::Task(_) => unreachable!("an elif follows its if"),
+        };
+        match &self.groups[prev] {
+            GroupStatus::Waiting => Some(Readiness::Blocked),
+            GroupStatus::Running | GroupStatus::Finished(_) => {
+                let cause = self.tree.groups[prev].id.clone();
+                Some(Readiness::Skip(Skip { reason: SkipReason::ConditionFalse, cause }))
+            }
+            // Its own condition was false: this branch may run.
+            GroupStatus::Skipped(skip)
+                if skip.reason == SkipReason::ConditionFalse && skip.cause == self.tree.groups[prev].id =>
+            {
+                None
+            }
+            // An earlier branch was taken, or the chain was never reached.
+            GroupStatus::Skipped(skip) => Some(Readiness::Skip(skip.clone())),
+        }
+    }
+
+    /// Whether the siblings the child at `child_index` of `g` waits for have succeeded: it is
+    /// skipped (`upstream_failed`) when one did not, and stopped (`fail_fast`) after a failure
+    /// in the group. A task that ignores upstream failures waits for its upstream to end,
+    /// however it ends, and is not stopped by fail fast.
+    fn upstream_readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
+        let children = &self.tree.groups[g].children;
+        let deps = &self.plan.waits[self.tree.groups[g].template][child_index];
+        if let Child::Task(t) = children[child_index]
+            && self.spec(t).ignore_upstream_failure
+        {
+            let pending = deps.iter().any(|&d| !self.terminal(children[d]));
+            return if pending { Readiness::Blocked } else { Readiness::Ready };
+        }
+        let mut blocked = None;
+        for &position in deps {
+            let dep = children[position];
+            let upstream_failed =
+                || Readiness::Skip(Skip { reason: SkipReason::UpstreamFailed, cause: self.child_id(dep).to_string() });
+            match dep {
+                Child::Task(d) => match &self.tasks[d] {
+                    TaskStatus::Succeeded => {}
+                    TaskStatus::Failed(_) | TaskStatus::Skipped(_) | TaskStatus::Cancelled(_) => {
+                        return upstream_failed();
+                    }
+                    TaskStatus::Waiting | TaskStatus::Running => blocked = blocked.or(Some(position)),
+                },
+                Child::Group(h) => match &self.groups[h] {
+                    GroupStatus::Finished(RunState::Succeeded) => {}
+                    GroupStatus::Finished(_) | GroupStatus::Skipped(_) => return upstream_failed(),
+                    GroupStatus::Waiting | GroupStatus::Running => blocked = blocked.or(Some(position)),
+                },
+            }
+        }
+        if let Some(cause) = &self.stopped[g] {
+            return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
+        }
+        match blocked {
+            Some(d) => Readiness::BlockedOn(d),
+            None => Readiness::Ready,
+        }
+    }
+
+    pub(super) fn child_id(&self, child: InstChild) -> &str {
+        match child {
+            Child::Task(t) => &self.tree.tasks[t].id,
+            Child::Group(h) => &self.tree.groups[h].id,
+        }
+    }
+}
