@@ -1,0 +1,248 @@
+//! One task's way through a run: getting it ready (its component for the engine it runs on,
+//! its inputs bound, its artifact directories, its output-cache key), then its attempts, with
+//! retries and backoff, in a [`Job`] that can run on any worker thread.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::RunCtx;
+use super::bind::{Bound, Outputs, bind_inputs};
+use crate::model::artifact::ArtifactRef;
+use crate::model::component::PortType;
+use crate::model::policy::{Grants, Limits};
+use crate::model::{Backoff, OutputFrom};
+use crate::plan::tree::Tree;
+use crate::plan::{Idx, TaskInstIdx};
+use crate::record::{Attempt, Failure, FailureKind, FinalStatusRecord, LogLine, now};
+use crate::wasm::attempt_dirs::{AttemptDirs, OutputSlot};
+use crate::wasm::capture::Capture;
+use crate::wasm::executor;
+use crate::wasm::loader::LoadedComponent;
+use crate::wasm::verdict::AttemptOutcome;
+use crate::wasm::wit::types;
+
+/// Gets task `t` ready to run: its component and its inputs. Fails at once (kind `load` or
+/// `input`) when either is missing. Also returns the notes for the task's log.
+pub(super) fn prepare_task(
+    ctx: &RunCtx,
+    tree: &Tree,
+    t: TaskInstIdx,
+    outputs: &Outputs,
+    final_status: Option<&FinalStatusRecord>,
+) -> (Result<Start, Failure>, Vec<LogLine>) {
+    let (prepared, options) = (&*ctx.prepared, &ctx.options);
+    let instance = &tree.tasks[t];
+    let task = &prepared.plan.tasks[instance.template];
+    let slot = &prepared.tasks[instance.template.index()];
+    let logs: Vec<LogLine> =
+        slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
+    let component = match &slot.component {
+        Ok(component) => component,
+        Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
+    };
+    let Bound { inputs, values, artifacts } = match bind_inputs(prepared, tree, t, component, outputs, final_status) {
+        Ok(bound) => bound,
+        Err(failure) => return (Err(failure), logs),
+    };
+    let artifact_outputs: Vec<OutputSlot> = component
+        .signature
+        .outputs
+        .iter()
+        .filter_map(|o| match &o.ty {
+            PortType::Artifact { directory, .. } => Some(OutputSlot { name: o.name.clone(), directory: *directory }),
+            _ => None,
+        })
+        .collect();
+    let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
+    // The worker looks the key up, with the run's lock released (it reads files).
+    let cache_key = match (&ctx.disk, cached) {
+        (Some(_), true) => Some(output_cache_key(component, &values, &task.grants)),
+        _ => None,
+    };
+    let limits = task.limits.over(&options.limits);
+    let job = Job {
+        component: component.clone(),
+        run_id: ctx.run_id.clone(),
+        task_id: instance.id.clone(),
+        inputs,
+        limits,
+        grants: task.grants.clone(),
+        run_root: ctx.run_root.clone(),
+        needs_dirs: !artifacts.is_empty()
+            || !artifact_outputs.is_empty()
+            || component.command.as_ref().is_some_and(|c| c.outputs.values().any(|o| o.from == OutputFrom::File)),
+        artifact_inputs: artifacts,
+        artifact_outputs,
+        retries: task.retries,
+        backoff: task.backoff,
+        progress: Arc::default(),
+    };
+    (Ok((Box::new(job), cache_key)), logs)
+}
+
+/// What a task produced: outputs or a failure.
+pub(super) type TaskResult = Result<IndexMap<String, Value>, Failure>;
+
+/// Failure kinds worth another attempt: all but a component that cannot load, an input that
+/// cannot be produced, and a cancellation, which would fail again the same way.
+pub(super) fn retryable(kind: FailureKind) -> bool {
+    !matches!(kind, FailureKind::Load | FailureKind::Input | FailureKind::Cancelled)
+}
+
+/// The attempts of a task so far, shared between its job and the runner, so that an
+/// interrupted task (mid-attempt or in a backoff) is recorded as far as it got.
+#[derive(Default)]
+pub(super) struct Progress {
+    pub(super) attempts: Vec<Attempt>,
+    pub(super) logs: Vec<LogLine>,
+    /// The attempt running now: when it started, and what it writes.
+    pub(super) current: Option<(String, Capture)>,
+    /// Set by the task's worker when its attempts are over and it records the task itself: an
+    /// interrupt arriving now leaves the task to it.
+    pub(super) done: bool,
+}
+
+/// A task's attempts, owning all they need, so that they can run on any thread of the runtime.
+pub(super) struct Job {
+    pub(super) component: Arc<LoadedComponent>,
+    pub(super) run_id: Arc<str>,
+    pub(super) task_id: String,
+    pub(super) inputs: Vec<(String, types::InputValue)>,
+    pub(super) limits: Limits,
+    pub(super) grants: Grants,
+    /// The run's directory, where artifacts live.
+    pub(super) run_root: Arc<Path>,
+    /// Whether attempts need directories of their own (artifacts, or a command's output files).
+    pub(super) needs_dirs: bool,
+    /// Input artifacts, by input name.
+    pub(super) artifact_inputs: Vec<(String, ArtifactRef)>,
+    /// The component's output artifacts.
+    pub(super) artifact_outputs: Vec<OutputSlot>,
+    pub(super) retries: u32,
+    pub(super) backoff: Backoff,
+    pub(super) progress: Arc<std::sync::Mutex<Progress>>,
+}
+
+impl Job {
+    /// One attempt, in artifact directories of its own when it has artifacts; its output
+    /// artifacts are published only when it succeeds.
+    pub(super) async fn attempt(&self, ctx: types::Context, capture: Capture) -> AttemptOutcome {
+        let dirs = if !self.needs_dirs {
+            None
+        } else {
+            match AttemptDirs::prepare(
+                &self.run_root,
+                &self.task_id,
+                ctx.attempt,
+                &self.artifact_inputs,
+                &self.artifact_outputs,
+            ) {
+                Ok(dirs) => Some(dirs),
+                Err(e) => {
+                    let message = format!(
+                        "cannot lay out the task's artifact directories under {}: {e}",
+                        self.run_root.display()
+                    );
+                    return AttemptOutcome { result: Err(Failure::new(FailureKind::Input, message)), logs: Vec::new() };
+                }
+            }
+        };
+        let mut outcome = executor::run_attempt(
+            &self.component,
+            ctx,
+            &self.inputs,
+            &self.limits,
+            &self.grants,
+            dirs.as_ref(),
+            capture,
+        )
+        .await;
+        if let (Some(dirs), Ok(_)) = (&dirs, &outcome.result)
+            && let Err(e) = dirs.publish(self.artifact_outputs.iter().map(|o| o.name.as_str()))
+        {
+            outcome.result =
+                Err(Failure::new(FailureKind::Error, format!("cannot publish the task's output artifacts: {e}")));
+        }
+        outcome
+    }
+
+    /// Runs attempts until one succeeds, one fails in a way not worth retrying, or the retries
+    /// are used up; waits out the backoff between them.
+    pub(super) async fn run(&self) -> TaskResult {
+        let mut attempt = 1;
+        loop {
+            let capture = Capture::new(self.limits.output);
+            self.progress.lock().unwrap().current = Some((now(), capture.clone()));
+            let ctx = types::Context { run_id: self.run_id.to_string(), task_id: self.task_id.clone(), attempt };
+            let outcome = self.attempt(ctx, capture).await;
+            let retry_in = {
+                let mut progress = self.progress.lock().unwrap();
+                let (started_at, _) = progress.current.take().expect("set above");
+                let failure = outcome.result.as_ref().err().cloned();
+                progress.attempts.reserve_exact(1);
+                progress.attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
+                progress.logs.extend(outcome.logs);
+                match failure {
+                    Some(f) if retryable(f.kind) && attempt <= self.retries => {
+                        let delay = self.backoff.delay(attempt);
+                        let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(String::from));
+                        progress.logs.push(LogLine {
+                            source: "wasmpipe".into(),
+                            text: format!(
+                                "attempt {attempt} failed ({}); retry {attempt} of {} in {}",
+                                kind.unwrap_or_default(),
+                                self.retries,
+                                humantime::format_duration(delay)
+                            ),
+                        });
+                        Some(delay)
+                    }
+                    _ => None,
+                }
+            };
+            match retry_in {
+                Some(delay) => {
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return outcome.result,
+            }
+        }
+    }
+}
+
+/// A task ready to run, with the output-cache key to look up and store its outputs under
+/// (when caching is on for it).
+pub(super) type Start = (Box<Job>, Option<String>);
+
+/// The output-cache key of a task: its component's content, its resolved inputs and what it
+/// is granted of the host (which can change what it computes).
+pub(super) fn output_cache_key(component: &LoadedComponent, inputs: &[(String, Value)], grants: &Grants) -> String {
+    let host_env: Vec<(&String, Option<String>)> =
+        grants.host_env.iter().map(|name| (name, std::env::var(name).ok())).collect();
+    let material = serde_json::json!({
+        "version": 1,
+        "component": component.digest,
+        "command": component.command,
+        "inputs": inputs,
+        "env": grants.env,
+        "host_env": host_env,
+        "dirs": grants.dirs,
+    });
+    blake3::hash(material.to_string().as_bytes()).to_hex().to_string()
+}
+
+/// A task that has started.
+#[derive(Clone)]
+pub(super) struct Started {
+    /// Its attempts, when it got as far as running (None when it failed before: load, input).
+    pub(super) progress: Option<Arc<std::sync::Mutex<Progress>>>,
+    /// When it was handed to a worker (formatted only for a task that never got to run).
+    pub(super) started_at: std::time::SystemTime,
+    pub(super) final_status: Option<FinalStatusRecord>,
+    /// Lines for the task's log from wasmpipe itself.
+    pub(super) logs: Vec<LogLine>,
+}

@@ -1,0 +1,245 @@
+//! The worker pool that runs a pipeline's tasks. Up to `jobs` workers each schedule for
+//! themselves: a worker takes the run's lock, records the task it has just run, picks the next
+//! ready task and binds its inputs, then runs the attempt with the lock released. No attempt
+//! changes thread, and the scheduling work is spread over every worker instead of queueing
+//! behind one runner loop.
+//!
+//! The first worker is the caller's own task ([`drive`]): a run whose tasks come one after
+//! another (a chain) never wakes another thread. It runs tasks until it finds none ready while
+//! others still run; then it retires and only coordinates. Other workers start lazily, on
+//! threads kept between runs (`threads.rs`), each with a single-threaded tokio runtime: only
+//! when a worker that has just picked a task finds one more ready and no idle worker to take
+//! it. The caller's task starts no worker at once: it picks the extra task all the same (it
+//! has started, as far as fail-fast and the observer go) and runs it itself next, unless that
+//! task is still waiting [`HELPER_AFTER`] later; then it starts a worker for it. A run of a few
+//! short tasks so never pays for a thread, which costs more than its tasks here. Idle workers
+//! wait on a condition variable.
+//!
+//! The coordinator (the caller's task, between and during its own attempts) handles
+//! interrupts: a cancellation, the deadline, an abort. It applies them under the lock and ends
+//! the live attempts they concern, on whichever worker runs them (each live task holds the
+//! sender of a channel its worker races the attempt against). It also hands progress to the
+//! observer every [`EVENT_TICK`], in the order it happened, so that workers never wait for the
+//! observer.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use super::bind::Outputs;
+use super::cancel::{Interrupt, Interrupts};
+use super::stop::Stop;
+use super::{Event, RunCtx};
+use crate::plan::scheduler::Scheduler;
+use crate::plan::{Idx, IdxVec, TaskInstIdx};
+use crate::record::TaskRecord;
+
+mod shared;
+mod state;
+use shared::{Shared, run_work};
+use state::{Note, Share, State};
+
+/// The record of every task instance that has ended, as far as they are known.
+pub(super) type Records = IdxVec<TaskInstIdx, Option<Box<TaskRecord>>>;
+
+/// How often the coordinator hands progress events to the observer while tasks run.
+pub(crate) const EVENT_TICK: Duration = Duration::from_millis(5);
+
+/// How long ready work waits for the caller's task to finish before the caller starts a worker
+/// for it. Starting or waking a thread costs 20 to 400 us here (a parked thread, a new one);
+/// tasks that keep the caller busy longer than this are worth a second worker.
+pub(crate) const HELPER_AFTER: Duration = Duration::from_millis(1);
+
+/// What a run leaves when its workers have gone.
+pub(super) struct Ended {
+    pub(super) scheduler: Scheduler,
+    /// Per task instance: the outputs of those that succeeded.
+    pub(super) outputs: Outputs,
+    /// Per task instance: the records of those that started (boxed: moved, never copied).
+    pub(super) records: Records,
+    pub(super) stop: Stop,
+}
+
+/// Runs the pipeline of `ctx` on a pool of workers until it is over, applying `interrupts` and
+/// telling `observe` what happens.
+pub(super) async fn drive(
+    ctx: RunCtx,
+    interrupts: &mut Interrupts,
+    observe: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Ended {
+    let (state, records) = initial_state(&ctx, interrupts, observe);
+    let shared = Arc::new(Shared {
+        ctx,
+        state: Mutex::new(state),
+        wake: Condvar::new(),
+        over: Notify::new(),
+        generation: AtomicU64::new(0),
+        exited: Arc::new(Notify::new()),
+    });
+    let mut tick = tokio::time::interval(EVENT_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut coordinator = Coordinator { shared: &shared, records, observe, interrupts, delivered: Instant::now() };
+    work_inline(&shared, &mut coordinator, &mut tick).await;
+    coordinator.until_over(&mut tick).await;
+    let Coordinator { records, observe, .. } = coordinator;
+    conclude(shared, records, observe).await
+}
+
+/// The run's state before any task starts, with the interrupts that came before the start
+/// applied (a cancellation then applies before any task is picked).
+fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn FnMut(Event<'_>)) -> (State, Records) {
+    let scheduler = Scheduler::new(ctx.prepared.plan.clone());
+    let mut state = State {
+        outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
+        scheduler,
+        live: BTreeMap::new(),
+        handoff: VecDeque::new(),
+        notes: Vec::new(),
+        stop: Stop::default(),
+        workers: 1,
+        idle: 0,
+        over: false,
+    };
+    let mut records = IdxVec::new();
+    while let Some(event) = interrupts.poll_now() {
+        let message = state.interrupt(&event, interrupts, ctx.deadline);
+        observe(Event::Interrupted(&message));
+        deliver(std::mem::take(&mut state.notes), &mut records, observe);
+    }
+    (state, records)
+}
+
+/// The caller's task as the first worker: a run whose tasks come one after another (a chain)
+/// never wakes another thread. It runs tasks until it finds none ready (others are still
+/// running: it retires and only coordinates) or the run is over, and coordinates while its
+/// attempts run.
+async fn work_inline(shared: &Arc<Shared>, coordinator: &mut Coordinator<'_, '_>, tick: &mut tokio::time::Interval) {
+    let mut finished = None;
+    // When ready work is left waiting for the caller's task, the time to start a worker for it.
+    let helper = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(helper);
+    let mut helper_armed = false;
+    while let Some((work, share)) = shared.next_inline(finished.take()) {
+        if share == Share::Later && !helper_armed {
+            helper.as_mut().reset(tokio::time::Instant::now() + HELPER_AFTER);
+            helper_armed = true;
+        } else if helper_armed && helper.deadline() <= tokio::time::Instant::now() {
+            // Short attempts end before the timer is ever polled: looked at between them.
+            helper_armed = false;
+            shared.start_helper();
+        }
+        let attempt = run_work(&shared.ctx, work);
+        tokio::pin!(attempt);
+        // A spinning or sleeping guest yields, at least at every epoch tick: interrupts,
+        // progress and the helper's time are seen while it runs.
+        let result = loop {
+            tokio::select! {
+                biased;
+                result = &mut attempt => break result,
+                _ = &mut helper, if helper_armed => {
+                    helper_armed = false;
+                    shared.start_helper();
+                }
+                event = coordinator.interrupts.next() => coordinator.interrupt(event),
+                _ = tick.tick() => coordinator.deliver(),
+            }
+        };
+        finished = Some(result);
+        while let Some(event) = coordinator.interrupts.poll_now() {
+            coordinator.interrupt(event);
+        }
+        if coordinator.delivered.elapsed() >= EVENT_TICK {
+            coordinator.deliver();
+        }
+    }
+}
+
+/// Ends a run whose workers are done: waits for the last worker to leave (workers whose
+/// attempts an interrupt ended may still be dropping them, and their artifact directories go
+/// with them), then hands the last progress to the observer.
+async fn conclude(shared: Arc<Shared>, mut records: Records, observe: &mut (dyn FnMut(Event<'_>) + Send)) -> Ended {
+    if shared.lock().workers > 0 {
+        shared.exited.clone().notified().await;
+    }
+    // The other workers let go right after they count themselves out: a few instructions.
+    let mut shared = shared;
+    let shared = loop {
+        match Arc::try_unwrap(shared) {
+            Ok(shared) => break shared,
+            Err(back) => {
+                shared = back;
+                std::thread::yield_now();
+            }
+        }
+    };
+    let mut state = shared.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+    deliver(std::mem::take(&mut state.notes), &mut records, observe);
+    Ended { scheduler: state.scheduler, outputs: state.outputs, records, stop: state.stop }
+}
+
+/// Hands progress to the observer, and keeps the records of finished tasks.
+fn deliver(notes: Vec<Note>, records: &mut Records, observe: &mut dyn FnMut(Event<'_>)) {
+    for note in notes {
+        match note {
+            Note::Started(id) => observe(Event::TaskStarted(&id)),
+            Note::Finished(t, record) => {
+                observe(Event::TaskFinished(&record));
+                if records.len() <= t.index() {
+                    records.resize(t.index() + 1, None);
+                }
+                records[t] = Some(record);
+            }
+        }
+    }
+}
+
+/// The coordinator's side of a run: it applies interrupts and hands progress to the observer.
+struct Coordinator<'a, 'o> {
+    shared: &'a Shared,
+    records: Records,
+    observe: &'o mut (dyn FnMut(Event<'_>) + Send),
+    interrupts: &'a mut Interrupts,
+    /// When progress was last handed to the observer.
+    delivered: Instant,
+}
+
+impl Coordinator<'_, '_> {
+    /// Coordinates (interrupts, progress) until the run is over.
+    async fn until_over(&mut self, tick: &mut tokio::time::Interval) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shared.over.notified() => break,
+                event = self.interrupts.next() => self.interrupt(event),
+                _ = tick.tick() => self.deliver(),
+            }
+        }
+    }
+
+    /// Applies an interrupt under the lock; the observer hears of it after what came before it
+    /// and before the tasks it ended.
+    fn interrupt(&mut self, event: Interrupt) {
+        let (before, message, after) = {
+            let mut state = self.shared.lock();
+            let before = std::mem::take(&mut state.notes);
+            let message = state.interrupt(&event, self.interrupts, self.shared.ctx.deadline);
+            // Exit tasks may be ready now; idle workers look again.
+            self.shared.changed();
+            self.shared.wake.notify_all();
+            (before, message, std::mem::take(&mut state.notes))
+        };
+        deliver(before, &mut self.records, self.observe);
+        (self.observe)(Event::Interrupted(&message));
+        deliver(after, &mut self.records, self.observe);
+    }
+
+    /// Hands the progress gathered so far to the observer.
+    fn deliver(&mut self) {
+        let notes = std::mem::take(&mut self.shared.lock().notes);
+        deliver(notes, &mut self.records, self.observe);
+        self.delivered = Instant::now();
+    }
+}

@@ -1,0 +1,243 @@
+//! The run's mutable state under the pool's lock: the scheduler, the outputs tasks read, the
+//! tasks handed out and handed off, progress for the observer; how a task is started (inputs
+//! bound, a job made), handed to another worker, concluded and published.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Condvar, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::model::outcome::Failure;
+use crate::plan::scheduler::Scheduler;
+use crate::plan::{PlanTask, TaskIdx, TaskInstIdx};
+use crate::record::{Attempt, TaskRecord, now, rfc3339_micros};
+use crate::run::bind::{Outputs, RunOracle};
+use crate::run::cancel::{Interrupt, Interrupts};
+use crate::run::stop::Stop;
+use crate::run::{Job, RunCtx, Started, TaskResult, prepare_task, task_record};
+
+/// What a worker that has just picked a task does for the ready work beyond it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Share {
+    /// Nothing: no more work, it went to an idle worker, or no more workers may start.
+    No,
+    /// Start a worker for the task it has handed off.
+    Start,
+    /// It has handed off a task, but may not start a worker for it now (the caller's task):
+    /// the first worker free takes it.
+    Later,
+}
+
+/// The run's mutable state: the scheduler, the outputs tasks read, and the tasks handed out.
+pub(super) struct State {
+    pub(super) scheduler: Scheduler,
+    pub(super) outputs: Outputs,
+    /// Tasks handed to a worker (running, or waiting in `handoff`), by instance.
+    pub(super) live: BTreeMap<TaskInstIdx, Live>,
+    /// Tasks picked for a worker that has not taken them yet.
+    pub(super) handoff: VecDeque<Work>,
+    /// Progress not yet handed to the observer, in order.
+    pub(super) notes: Vec<Note>,
+    pub(super) stop: Stop,
+    /// Worker threads started and not yet left.
+    pub(super) workers: usize,
+    /// Workers waiting for work.
+    pub(super) idle: usize,
+    /// Set when nothing runs and nothing can start: workers leave.
+    pub(super) over: bool,
+}
+
+/// A task handed to a worker: how it started, and the sender whose drop ends its attempt.
+pub(super) struct Live {
+    pub(super) started: Started,
+    pub(super) _abort: oneshot::Sender<()>,
+}
+
+/// A task for a worker to run.
+pub(super) struct Work {
+    pub(super) t: TaskInstIdx,
+    /// The task's template in the plan.
+    pub(super) template: TaskIdx,
+    /// How the task started (the live entry holds the same), for its record.
+    pub(super) started: Started,
+    pub(super) job: Box<Job>,
+    /// The output-cache key to store the outputs under, and the names of the artifact outputs.
+    pub(super) cache_key: Option<(String, Vec<String>)>,
+    /// Resolves when the task was ended from outside (an interrupt): drop the attempt.
+    pub(super) abort: oneshot::Receiver<()>,
+}
+
+/// What a worker ran: the task's result and its record (built with the lock released), or
+/// None when an interrupt ended it first.
+pub(super) struct Finished {
+    pub(super) t: TaskInstIdx,
+    pub(super) outcome: Option<(TaskResult, Box<TaskRecord>)>,
+}
+
+/// Progress for the observer.
+pub(super) enum Note {
+    Started(String),
+    Finished(TaskInstIdx, Box<TaskRecord>),
+}
+
+impl State {
+    /// A task another worker picked for this one, unless an interrupt has ended it since.
+    pub(super) fn take_handoff(&mut self) -> Option<Work> {
+        while let Some(work) = self.handoff.pop_front() {
+            if self.live.contains_key(&work.t) {
+                return Some(work);
+            }
+        }
+        None
+    }
+
+    /// Starts the scheduler's next ready task, within `jobs`: binds its inputs and returns the
+    /// work to run. A task that cannot run (its component does not load, an input is missing)
+    /// or whose outputs come from the cache is concluded here, and the next one is tried.
+    pub(super) fn start_next(&mut self, ctx: &RunCtx) -> Option<Work> {
+        loop {
+            if self.live.len() >= ctx.options.jobs.max(1) {
+                return None;
+            }
+            let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs };
+            let t = self.scheduler.next_ready_with(&mut oracle)?;
+            let tree = self.scheduler.tree();
+            self.outputs.resize(tree.tasks.len(), None);
+            self.notes.push(Note::Started(tree.tasks[t].id.clone()));
+            let final_status = self.scheduler.spec(t).is_exit.then(|| self.scheduler.final_status(t, &ctx.run_id));
+            let started_at = std::time::SystemTime::now();
+            let (start, logs) = prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref());
+            let mut started = Started { progress: None, started_at, final_status, logs };
+            match start {
+                Ok((job, cache_key)) => {
+                    started.progress = Some(job.progress.clone());
+                    let cache_key =
+                        cache_key.map(|key| (key, job.artifact_outputs.iter().map(|o| o.name.clone()).collect()));
+                    let (abort_sender, abort) = oneshot::channel();
+                    let template = tree.tasks[t].template;
+                    self.live.insert(t, Live { started: started.clone(), _abort: abort_sender });
+                    return Some(Work { t, template, started, job, cache_key, abort });
+                }
+                Err(failure) => self.conclude(started, Err(failure), t),
+            }
+        }
+    }
+
+    /// After a worker picked its task: if one more is ready and a worker could take it (an
+    /// idle one, or one not started yet), picks it and hands it off; a worker is started for
+    /// it only when `may_start`.
+    pub(super) fn share(&mut self, ctx: &RunCtx, wake: &Condvar, may_start: bool) -> Share {
+        let waiting = self.handoff.len();
+        let idle = self.idle > waiting;
+        if !idle && self.workers >= ctx.options.jobs {
+            return Share::No;
+        }
+        let Some(work) = self.start_next(ctx) else {
+            return Share::No;
+        };
+        // Picked now either way: it has started, as a free worker would have started it (fail
+        // fast leaves it to finish). Without a worker to start, the first worker free takes it.
+        self.handoff.push_back(work);
+        if !idle && !may_start {
+            return Share::Later;
+        }
+        if idle {
+            wake.notify_one();
+            return Share::No;
+        }
+        self.workers += 1;
+        Share::Start
+    }
+
+    /// Publishes what a worker ran (its record is built already), unless an interrupt
+    /// concluded the task first.
+    pub(super) fn finish(&mut self, finished: Finished) {
+        let Finished { t, outcome: Some((result, record)) } = finished else {
+            return;
+        };
+        if self.live.remove(&t).is_some() {
+            self.publish(t, result, record);
+        }
+    }
+
+    /// Records how task `t` ended, here under the lock (a task that could not run, or one an
+    /// interrupt ends).
+    pub(super) fn conclude(&mut self, started: Started, result: TaskResult, t: TaskInstIdx) {
+        let record = record_of(&self.scheduler.tree().tasks[t].id, self.scheduler.spec(t), started, &result, false);
+        self.publish(t, result, record);
+    }
+
+    /// Publishes how task `t` ended: its record for the observer and the run record, its
+    /// outputs for its readers, its end for the scheduler.
+    pub(super) fn publish(&mut self, t: TaskInstIdx, result: TaskResult, record: Box<TaskRecord>) {
+        self.notes.push(Note::Finished(t, record));
+        match result {
+            Ok(values) => {
+                self.outputs[t] = Some(values);
+                self.scheduler.finish(t, Ok(()));
+            }
+            Err(failure) => self.scheduler.finish(t, Err(failure)),
+        }
+    }
+
+    /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends
+    /// (body tasks at a cancellation or the deadline, every task at an abort), whose attempts
+    /// are dropped by their workers. Returns the message for the observer.
+    pub(super) fn interrupt(
+        &mut self,
+        event: &Interrupt,
+        interrupts: &Interrupts,
+        deadline: Option<Duration>,
+    ) -> String {
+        let message = self.stop.apply(event, &mut self.scheduler, interrupts, deadline);
+        // A task whose attempts are over is being recorded by its worker: it stands as it ended.
+        let over = |live: &Live| {
+            live.started.progress.as_ref().is_some_and(|p| p.lock().unwrap_or_else(PoisonError::into_inner).done)
+        };
+        let stopped: Vec<(TaskInstIdx, Failure)> = self
+            .live
+            .iter()
+            .filter(|(_, live)| !over(live))
+            .filter_map(|(&t, _)| Stop::failure_for(event, self.scheduler.spec(t).is_exit, deadline).map(|f| (t, f)))
+            .collect();
+        for (t, failure) in stopped {
+            let live = self.live.remove(&t).expect("live");
+            self.conclude(live.started, Err(failure), t);
+        }
+        message
+    }
+}
+
+/// The record of task `id` from how it started and how it ended: its attempts so far (one still
+/// running ends with the task's failure), or, for a task that never got to run, one attempt
+/// from when it was handed out. A worker builds it with the run's lock released: marking the
+/// task's progress done first means an interrupt from now on leaves the task as it ended (one
+/// that came before has taken the attempts and concluded the task; this record is dropped).
+pub(super) fn record_of(
+    id: &str,
+    spec: &PlanTask,
+    started: Started,
+    result: &TaskResult,
+    cached: bool,
+) -> Box<TaskRecord> {
+    let mut logs = started.logs;
+    let failure = result.as_ref().err().cloned();
+    let attempts = match &started.progress {
+        Some(progress) => {
+            let mut progress = progress.lock().unwrap_or_else(PoisonError::into_inner);
+            progress.done = true;
+            let mut attempts = std::mem::take(&mut progress.attempts);
+            logs.append(&mut progress.logs);
+            if let Some((started_at, capture)) = progress.current.take() {
+                attempts.push(Attempt { started_at, finished_at: now(), failure });
+                logs.extend(capture.lines());
+            }
+            attempts
+        }
+        None => vec![Attempt { started_at: rfc3339_micros(started.started_at), finished_at: now(), failure }],
+    };
+    let mut record = task_record(id, spec, attempts, result, logs, started.final_status);
+    record.cached = cached;
+    Box::new(record)
+}
