@@ -1,0 +1,204 @@
+//! References (`docs/semantics.md`, rule 12, names and types): what each `{{...}}` in a binding
+//! reaches, which gives the reference its type. It must name the item of a `parallel_for` around
+//! the reader (and a field that every item of a literal list has), a parameter of the reader's
+//! pipeline, or an output of one of its tasks or sub-pipeline tasks that the reader may read: not
+//! the reader's own output, not the exit task of a body the reader is in (rule 7), and no
+//! artifact collected over a loop's iterations. Also what a binding reaches inside a group: the
+//! body tasks an exit task's input reads (rule 6), a task inside the branch or loop whose
+//! condition or items read it.
+
+use serde_json::Value;
+
+use super::{Checker, Reader, list_or_none};
+use crate::model::binding::{Binding, Ref};
+use crate::model::component::{PortType, Signature};
+use crate::model::value::ValueType;
+use crate::plan::{GroupIdx, LoopInfo, Node, ScopeIdx, TaskIdx};
+
+impl<C: AsRef<Signature>> Checker<'_, C> {
+    /// The declared type of what reference `r` reaches, read by `reader`; None where unknown (a
+    /// problem reported, or a component that did not load).
+    pub(super) fn ref_type(&mut self, reader: Reader, r: &Ref) -> Option<ValueType> {
+        match r {
+            Ref::Item { var, field } => match self.plan.loop_of_var(reader.from, var) {
+                Some(l) => self.item_type(reader, l, field.as_deref()),
+                None => {
+                    self.error(
+                        reader.scope,
+                        reader.path,
+                        format!("`{r}` is not a reference: write `{{{{params.NAME}}}}`, `{{{{tasks.TASK.outputs.OUTPUT}}}}` or `{{{{tasks.TASK.output}}}}`; `{{{{{var}}}}}` reads a loop item only inside a `parallel_for` whose item is called `{var}` (a loop names its item with `as:`)"),
+                    );
+                    None
+                }
+            },
+            Ref::Param(name) => self.param_type(reader, r, name),
+            Ref::Output { task, output } => match self.plan.lookup(reader.scope, task) {
+                Some(Node::Task(p)) => self.task_output_type(reader, r, p, task, output),
+                Some(Node::Sub(g)) => self.sub_output_type(reader, r, g, task, output),
+                None => {
+                    self.error(
+                        reader.scope,
+                        reader.path,
+                        format!("`{r}` names no task: there is no task `{task}` in this pipeline"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// The type of the item of loop `l` (or of its `field`), read by `reader`, as far as a literal
+    /// list of items tells: the one type all of them share, else `any`. Reports a field that a
+    /// literal item lacks.
+    fn item_type(&mut self, reader: Reader, l: GroupIdx, field: Option<&str>) -> Option<ValueType> {
+        let group = &self.plan.groups[l];
+        let Some(LoopInfo { items: Ok(Binding::Literal(Value::Array(items))), var, .. }) = &group.looping else {
+            return Some(ValueType::Any);
+        };
+        let mut types = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let value = match field {
+                None => item,
+                Some(f) => match item.get(f) {
+                    Some(v) => v,
+                    None => {
+                        self.error(
+                            reader.scope,
+                            reader.path,
+                            format!("`{{{{{var}.{f}}}}}`: item {i} of loop `{}` ({item}) has no field `{f}`; give every item the field (items are at {}.items)", group.id, group.doc_path),
+                        );
+                        return None;
+                    }
+                },
+            };
+            types.push(ValueType::of(value));
+        }
+        types.dedup();
+        Some(if types.len() == 1 { types[0] } else { ValueType::Any })
+    }
+
+    /// The type of parameter `name` (reference `r`), which the reader's pipeline must declare.
+    fn param_type(&mut self, reader: Reader, r: &Ref, name: &str) -> Option<ValueType> {
+        let plan = self.plan;
+        let params = &plan.scopes[reader.scope].pipeline.params;
+        if let Some(p) = params.get(name) {
+            return Some(p.ty);
+        }
+        let known: Vec<&str> = params.keys().map(String::as_str).collect();
+        let message = format!("`{r}` names no parameter; declared parameters: {}", list_or_none(&known));
+        self.error(reader.scope, reader.path, message);
+        None
+    }
+
+    /// The type of output `output` of sub-pipeline task `g` (called `task` by reference `r`): the
+    /// type of the sub-pipeline's output (`any` where unknown), or a list when `reader` collects
+    /// it over a loop's iterations.
+    fn sub_output_type(&mut self, reader: Reader, r: &Ref, g: GroupIdx, task: &str, output: &str) -> Option<ValueType> {
+        let plan = self.plan;
+        let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(ScopeIdx::ROOT);
+        let fan_in = !plan.loops_between(Node::Sub(g), reader.from).is_empty();
+        match self.output_types.get(&(inner, output.to_string())) {
+            Some(ty) if fan_in => Some(ty.map(|_| ValueType::List).unwrap_or(ValueType::Any)),
+            Some(ty) => Some(ty.unwrap_or(ValueType::Any)),
+            None => {
+                let known: Vec<&str> = plan.scopes[inner].outputs.keys().map(String::as_str).collect();
+                self.error(
+                    reader.scope,
+                    reader.path,
+                    format!(
+                        "`{r}`: sub-pipeline task `{task}` has no output `{output}`; its pipeline's outputs are: {}",
+                        list_or_none(&known)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The type of output `output` of task `p` (called `task` by reference `r`): its declared
+    /// type, or a list when `reader` collects it over a loop's iterations. None when the reader
+    /// may not read it, it cannot be bound (both reported), or its component did not load.
+    fn task_output_type(&mut self, reader: Reader, r: &Ref, p: TaskIdx, task: &str, output: &str) -> Option<ValueType> {
+        if !self.may_read(reader, r, p, task) {
+            return None;
+        }
+        // A reader outside a loop collects the output of every iteration: a list.
+        let fan_in = !self.plan.loops_between(Node::Task(p), reader.from).is_empty();
+        let sig = self.signature(p)?;
+        let Some(spec) = sig.output(output) else {
+            let known: Vec<&str> = sig.outputs.iter().map(|o| o.name.as_str()).collect();
+            let comp = &self.plan.tasks[p].component;
+            let message = format!(
+                "`{r}`: component `{comp}` of task `{task}` has no output `{output}`; its outputs are: {}",
+                list_or_none(&known)
+            );
+            self.error(reader.scope, reader.path, message);
+            return None;
+        };
+        match &spec.ty {
+            PortType::Value(_) if fan_in => Some(ValueType::List),
+            PortType::Value(t) => Some(*t),
+            PortType::Artifact { .. } if fan_in => {
+                self.error(
+                    reader.scope,
+                    reader.path,
+                    format!("`{r}` is an artifact made inside a loop; collecting artifacts over a loop's iterations is not supported yet: read it inside the loop"),
+                );
+                None
+            }
+            PortType::Artifact { .. } => Some(ValueType::Artifact),
+            other => {
+                self.error(
+                    reader.scope,
+                    reader.path,
+                    format!("`{r}` is an output of type {other}, which cannot be bound here"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Whether the task that reads (if a task reads) may read an output of task `p` (called
+    /// `task` by reference `r`): not its own, and not the exit task of an exit handler whose body
+    /// it is in, which runs after it (`docs/semantics.md`, rule 7). Reports why not.
+    fn may_read(&mut self, reader: Reader, r: &Ref, p: TaskIdx, task: &str) -> bool {
+        let Some(c) = reader.task else { return true };
+        if p == c {
+            self.error(reader.scope, reader.path, format!("`{r}`: task `{task}` cannot read its own output"));
+            return false;
+        }
+        let exit_of = self.plan.tasks[p].is_exit.then_some(self.plan.tasks[p].group);
+        if exit_of.is_some_and(|g| self.plan.task_in_group(c, g)) {
+            self.error(
+                reader.scope,
+                reader.path,
+                format!("`{r}`: a task inside an exit handler's body cannot read that handler's exit task, which runs after it"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Whether reference `r`, read in scope `scope`, is an output of a task inside group `g`.
+    pub(super) fn reads_inside(&self, scope: ScopeIdx, r: &Ref, g: GroupIdx) -> bool {
+        if let Ref::Output { task, .. } = r
+            && let Some(node) = self.plan.lookup(scope, task)
+        {
+            self.plan.group_within(self.plan.node_group(node), g)
+        } else {
+            false
+        }
+    }
+
+    /// The name of a body task that `binding` (of exit task `t`) reads, if any.
+    pub(super) fn body_producer(&self, t: TaskIdx, binding: &Binding) -> Option<String> {
+        let (group, scope) = (self.plan.tasks[t].group, self.plan.tasks[t].scope);
+        binding.refs().into_iter().find_map(|r| match r {
+            Ref::Output { task, .. } => match self.plan.lookup(scope, task)? {
+                Node::Task(p) => (p != t && self.plan.task_in_group(p, group)).then(|| task.clone()),
+                Node::Sub(g) => self.plan.group_within(g, group).then(|| task.clone()),
+            },
+            _ => None,
+        })
+    }
+}
