@@ -4,6 +4,9 @@
 //! These types are the source of `schemas/run-record.schema.json`; the field names are a
 //! stable contract (`docs/semantics.md`, "Contracts").
 //!
+//! May use: `model` only (the states, failure kinds and skips it shares with the scheduler and
+//! the executor live in `model::outcome`, re-exported here).
+//!
 //! ```no_run
 //! use wasmpipe::record::{RunRecord, TaskState};
 //!
