@@ -29,6 +29,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("total", art::TOTAL),
     ("model_dir", art::MODEL_DIR),
     ("probe", art::PROBE),
+    ("hostile", art::HOSTILE),
 ];
 
 /// A temporary directory holding one pipeline file.

@@ -35,15 +35,31 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
 }
 
 /// Rebuilds a JSON value from the WIT encoding a guest returned, checking every index (a
-/// guest may send anything). Non-finite floats are refused: JSON cannot hold them.
+/// guest may send anything). The nodes must form a tree, as the WIT says: every node but the
+/// root is held by exactly one list or dict, after its parent. A node held twice is refused:
+/// followed as given, n such nodes would make the host build 2^n values. So the work and the
+/// value built are proportional to the nodes the guest sent. Non-finite floats are refused: JSON
+/// cannot hold them.
 pub(crate) fn from_wit(value: &WitValue) -> Result<Value, String> {
-    fn build(nodes: &[Node], index: u32, parent: Option<u32>, depth: usize) -> Result<Value, String> {
+    /// Builds node `index`, held by `parent`, marking each node it reaches in `seen`.
+    fn build(
+        nodes: &[Node],
+        index: u32,
+        parent: Option<u32>,
+        depth: usize,
+        seen: &mut [bool],
+    ) -> Result<Value, String> {
         if depth > 256 {
             return Err("value nests deeper than 256 levels".into());
         }
         let node = nodes.get(index as usize).ok_or_else(|| format!("value node {index} does not exist"))?;
         if parent.is_some_and(|p| index <= p) {
             return Err(format!("value node {index} does not come after its parent"));
+        }
+        if std::mem::replace(&mut seen[index as usize], true) {
+            return Err(format!(
+                "value node {index} is held by more than one list or dict; a value is a tree (each node but the root in exactly one list or dict)"
+            ));
         }
         let here = Some(index);
         Ok(match node {
@@ -55,12 +71,16 @@ pub(crate) fn from_wit(value: &WitValue) -> Result<Value, String> {
                 .ok_or_else(|| format!("float {f} cannot be represented in JSON"))?,
             Node::Boolean(b) => Value::Bool(*b),
             Node::ListOf(items) => {
-                Value::Array(items.iter().map(|&i| build(nodes, i, here, depth + 1)).collect::<Result<_, _>>()?)
+                let mut list = Vec::with_capacity(items.len().min(nodes.len()));
+                for &i in items {
+                    list.push(build(nodes, i, here, depth + 1, seen)?);
+                }
+                Value::Array(list)
             }
             Node::DictOf(entries) => {
                 let mut map = Map::new();
                 for (k, i) in entries {
-                    map.insert(k.clone(), build(nodes, *i, here, depth + 1)?);
+                    map.insert(k.clone(), build(nodes, *i, here, depth + 1, seen)?);
                 }
                 Value::Object(map)
             }
@@ -69,7 +89,14 @@ pub(crate) fn from_wit(value: &WitValue) -> Result<Value, String> {
     if value.nodes.is_empty() {
         return Err("value has no nodes".into());
     }
-    build(&value.nodes, 0, None, 0)
+    let mut seen = vec![false; value.nodes.len()];
+    let built = build(&value.nodes, 0, None, 0, &mut seen)?;
+    if let Some(orphan) = seen.iter().position(|s| !s) {
+        return Err(format!(
+            "value node {orphan} is in no list or dict; a value is a tree (each node but the root in exactly one list or dict)"
+        ));
+    }
+    Ok(built)
 }
 
 /// Checks and converts what a component's `describe` returned.
@@ -150,6 +177,22 @@ mod tests {
         assert_eq!(back, value);
         assert!(back["d"].is_i64());
         assert!(back["a"][1].is_f64());
+    }
+
+    #[test]
+    fn from_wit_refuses_shared_and_orphan_nodes() {
+        // 41 nodes that would make 2^40 values if shared references were followed.
+        let mut nodes: Vec<Node> = (0..40).map(|i| Node::ListOf(vec![i + 1, i + 1])).collect();
+        nodes.push(Node::Int(1));
+        let error = from_wit(&WitValue { nodes }).unwrap_err();
+        assert!(error.contains("value node 40 is held by more than one list or dict"), "{error}");
+        let dict = WitValue { nodes: vec![Node::DictOf(vec![("a".into(), 1), ("b".into(), 1)]), Node::Null] };
+        assert!(from_wit(&dict).unwrap_err().contains("more than one list or dict"));
+        let orphan = WitValue { nodes: vec![Node::Int(1), Node::Int(2)] };
+        assert!(from_wit(&orphan).unwrap_err().contains("value node 1 is in no list or dict"));
+        let tree =
+            WitValue { nodes: vec![Node::ListOf(vec![1, 2]), Node::ListOf(vec![3]), Node::Int(2), Node::Int(3)] };
+        assert_eq!(from_wit(&tree).unwrap(), serde_json::json!([[3], 2]));
     }
 
     #[test]
