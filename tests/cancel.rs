@@ -125,6 +125,26 @@ fn sigterm_cancels_the_body_and_runs_the_handler() {
     assert_eq!(task(&record, "g/e")["state"], "succeeded");
 }
 
+/// Ensures the same for SIGHUP (a closed terminal, a dropped ssh session) and SIGQUIT, which
+/// would otherwise kill the host with no handler run and no record.
+#[test]
+fn sighup_and_sigquit_cancel_the_body_and_run_the_handler() {
+    for (signal, name) in [("HUP", "SIGHUP"), ("QUIT", "SIGQUIT")] {
+        let case = pipeline("spin", REPORT);
+        let mut run = Running::start(&case, &[]);
+        run.wait_for("[start]   g/body");
+        run.signal(signal);
+        let (code, record) = run.finish();
+        assert_eq!(code, 130, "{name}: {record:#}");
+        assert_cancelled_run(&record, name);
+        let e = task(&record, "g/e");
+        assert_eq!(e["state"], "succeeded", "{name}");
+        assert_eq!(e["final_status"]["state"], "cancelled", "{name}");
+        let written = case.runs().join(record["run_id"].as_str().unwrap()).join("record.json");
+        assert!(written.is_file(), "{name}: the record is written");
+    }
+}
+
 /// Ensures that a signal that arrives while an exit task runs does not interrupt it.
 #[test]
 fn a_signal_does_not_interrupt_a_running_exit_task() {

@@ -11,6 +11,31 @@ fn example(pipeline: &str) -> Case {
     common::example_case(&format!("exit-handler/{pipeline}"))
 }
 
+/// Ensures that a closed stdout (`wasmpipe run ... | head`) does not make the host panic: the
+/// run goes on, its record is written, and the exit code still says how it ended (the
+/// example's body fails: 1), with the human output and with `--output json`.
+#[test]
+fn a_closed_stdout_keeps_the_run_and_its_exit_code() {
+    let case = example("pipeline.yaml");
+    for output in ["human", "json"] {
+        let mut child = common::command()
+            .args(["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap(), "--output", output])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the run prints anything: every write to stdout fails.
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(1), "--output {output}: {stderr}");
+        assert!(!stderr.contains("panicked"), "--output {output}: {stderr}");
+    }
+    let records =
+        std::fs::read_dir(case.runs()).unwrap().filter(|r| r.as_ref().unwrap().path().join("record.json").is_file());
+    assert_eq!(records.count(), 2, "both runs wrote their record");
+}
+
 /// Ensures that KFP's exit-handler sample behaves as in KFP: both body messages print, the
 /// fail task fails with kind `error`, the exit handler runs and reports a failed body, exit 1.
 #[test]

@@ -10,14 +10,14 @@ use super::args::CacheAction;
 /// Shows or clears the cache; says so when it is off. Exit code 0.
 pub fn cache(action: CacheAction) -> anyhow::Result<ExitCode> {
     let Some(cache) = Cache::from_env() else {
-        println!("the compiled-component cache is off ({CACHE_DIR_ENV}=off)");
+        outln!("the compiled-component cache is off ({CACHE_DIR_ENV}=off)");
         return Ok(ExitCode::SUCCESS);
     };
     match action {
         CacheAction::Show => show(&cache)?,
         CacheAction::Clear => {
             let removed = cache.clear()?;
-            println!("{}: removed {removed} entries", cache.dir().display());
+            outln!("{}: removed {removed} entries", cache.dir().display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -28,7 +28,7 @@ fn show(cache: &Cache) -> std::io::Result<()> {
     let (entries, bytes) = cache.usage()?;
     let (outputs, output_bytes) = cache.outputs_usage()?;
     let (artifacts, artifact_bytes) = cache.artifacts_usage()?;
-    println!(
+    outln!(
         "{}: {entries} compiled component(s), {} KiB; {outputs} cached task output(s), {} KiB; {artifacts} cached artifact(s), {} KiB",
         cache.dir().display(),
         bytes.div_ceil(1024),

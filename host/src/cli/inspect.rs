@@ -18,7 +18,7 @@ pub async fn inspect(component: &Path, output: Output) -> anyhow::Result<ExitCod
     match runner.describe(component).await? {
         Ok(signature) => {
             match output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&signature_json(&signature))?),
+                Output::Json => outln!("{}", serde_json::to_string_pretty(&signature_json(&signature))?),
                 Output::Human => print_signature(component, &signature),
             }
             Ok(ExitCode::SUCCESS)
@@ -53,23 +53,23 @@ fn signature_json(sig: &Signature) -> serde_json::Value {
 /// Prints the signature for people: name, path and description, then a line per input and
 /// per output.
 fn print_signature(path: &Path, sig: &Signature) {
-    println!("{} ({})", sig.name, path.display());
+    outln!("{} ({})", sig.name, path.display());
     if !sig.description.is_empty() {
-        println!("  {}", sig.description.replace('\n', "\n  "));
+        outln!("  {}", sig.description.replace('\n', "\n  "));
     }
-    println!("inputs:");
+    outln!("inputs:");
     if sig.inputs.is_empty() {
-        println!("  (none)");
+        outln!("  (none)");
     }
     for i in &sig.inputs {
-        println!("  {}: {}{}", i.name, i.ty, input_note(i));
+        outln!("  {}: {}{}", i.name, i.ty, input_note(i));
     }
-    println!("outputs:");
+    outln!("outputs:");
     if sig.outputs.is_empty() {
-        println!("  (none)");
+        outln!("  (none)");
     }
     for o in &sig.outputs {
-        println!("  {}: {}", o.name, o.ty);
+        outln!("  {}: {}", o.name, o.ty);
     }
 }
 

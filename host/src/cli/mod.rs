@@ -6,6 +6,23 @@
 //! May use: the library's public API only (`model`, `record`, `run`, `authoring`); a thin
 //! layer that parses, calls the library and prints.
 
+/// `println!` that never panics: when stdout is closed (`wasmpipe run ... | head`) the rest of
+/// the output is lost, not the exit code that says how the run ended.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` that never panics (see `outln!`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub mod args;
 pub mod build;
 pub mod cache;

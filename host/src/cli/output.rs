@@ -12,7 +12,7 @@ use super::args::Output;
 /// Prints the problems that stopped a command before anything ran, and returns exit code 2.
 pub fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(diags).unwrap_or_default()),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(diags).unwrap_or_default()),
         Output::Human => {
             for d in &diags.errors {
                 eprintln!("error: {d}");
@@ -27,7 +27,7 @@ pub fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
 /// naming where the record is (under `run_dir`).
 pub fn print_record(record: &RunRecord, output: Output, run_dir: &Path) -> anyhow::Result<()> {
     if output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(record)?);
+        outln!("{}", serde_json::to_string_pretty(record)?);
     } else {
         print_summary(record, run_dir);
     }
@@ -73,7 +73,7 @@ fn state_word(state: TaskState) -> &'static str {
 /// one line with the run's state, its counts and where its record is.
 fn print_summary(record: &RunRecord, run_dir: &Path) {
     for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
-        print!("{}", task_lines(task));
+        out!("{}", task_lines(task));
     }
     let failed = record.tasks.iter().filter(|t| t.state == TaskState::Failed).count();
     let state = match record.state {
@@ -81,7 +81,7 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         RunState::Failed => "failed",
         RunState::Cancelled => "cancelled",
     };
-    println!(
+    outln!(
         "run {} {state}: {} task(s), {failed} failed; components: {} compiled, {} from cache; record: {}",
         record.run_id,
         record.tasks.len(),

@@ -13,17 +13,18 @@ use super::output::{print_record, report_errors, task_lines};
 use super::progress::{Progress, Stream};
 use super::signals::listen_for_signals;
 
-/// Runs the pipeline (building its components first with `--build`); Ctrl-C and SIGTERM cancel
-/// the run. Exit code 2 when nothing ran, else that of the run's state.
+/// Runs the pipeline (building its components first with `--build`); Ctrl-C, SIGTERM, SIGHUP
+/// and SIGQUIT cancel the run, from the start. Exit code 2 when nothing ran, else that of the
+/// run's state.
 pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let cancel = CancelHandle::new();
+    listen_for_signals(cancel.clone())?;
     if args.build
         && let Some(code) = build_components(&args.file, args.output)
     {
         return Ok(code);
     }
     let (file, output) = (args.file.clone(), args.output);
-    let cancel = CancelHandle::new();
-    listen_for_signals(cancel.clone())?;
     let options = run_options(args, cancel);
     let runner = Runner::new()?;
     let prepared = match runner.prepare_file(&file, &options).await {

@@ -10,6 +10,6 @@ pub fn print_schema(which: SchemaKind) -> anyhow::Result<ExitCode> {
         SchemaKind::Pipeline => wasmpipe::model::schema(),
         SchemaKind::RunRecord => wasmpipe::record::schema(),
     };
-    println!("{}", serde_json::to_string_pretty(&schema)?);
+    outln!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(ExitCode::SUCCESS)
 }

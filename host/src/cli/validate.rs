@@ -26,8 +26,8 @@ pub async fn validate(
     };
     if diags.errors.is_empty() {
         match output {
-            Output::Json => println!("{}", json!({"errors": []})),
-            Output::Human => println!("{}: valid", file.display()),
+            Output::Json => outln!("{}", json!({"errors": []})),
+            Output::Human => outln!("{}: valid", file.display()),
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -1,4 +1,4 @@
-//! Stopping a run from outside: the [`CancelHandle`] (what SIGINT and SIGTERM call, and what
+//! Stopping a run from outside: the [`CancelHandle`] (what the CLI's signal handlers call, and what
 //! library users hold), and [`Interrupts`], which turns the handle, the run deadline and the
 //! grace period into events for the runner (`docs/semantics.md`, rule 10).
 
@@ -15,7 +15,7 @@ pub enum CancelLevel {
     Running,
     /// First request: stop body tasks, run the exit handlers within the grace period.
     Cancel {
-        /// What asked: `SIGINT`, `SIGTERM`, `library`.
+        /// What asked: `SIGINT`, `SIGTERM`, `SIGHUP`, `SIGQUIT`, `library`.
         source: String,
     },
     /// Second request: end everything now, exit tasks included.
