@@ -100,3 +100,42 @@ fn syntax_errors_name_the_field_and_line_and_block_run() {
     assert_eq!(code, 2);
     assert_eq!(run["errors"], out["errors"]);
 }
+
+/// Ensures that limits and names that make no sense are refused before anything runs, each
+/// where it is written: no fuel, a timeout shorter than the host can enforce, a memory limit
+/// below one page, environment names with `=` or NUL, a pipeline `parallelism` of 0.
+#[test]
+fn limits_and_names_that_make_no_sense_are_refused() {
+    let (errs, _case) = errors(
+        "name: nonsense\nparallelism: 0\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, fuel: 0, timeout: 5ms, memory: 1KiB}\n  - {task: b, component: add, inputs: {a: 1}, env: {\"A=B\": x, \"C\": \"x\\0y\"}, host_env: [\"D=E\"]}\n",
+    );
+    assert_eq!(errs.len(), 7, "{errs:#?}");
+    let at = |needle: &str, path: &str| {
+        let e = find(&errs, needle);
+        assert_eq!(e["path"], path, "{e}");
+        assert!(e["line"].is_u64(), "{e}");
+    };
+    at("0 fuel lets a task run no instruction", "steps[0].fuel");
+    at("shorter than the host can enforce", "steps[0].timeout");
+    at("below one WebAssembly page", "steps[0].memory");
+    at("`A=B` of task `b` cannot be an environment variable", "steps[1].env");
+    at("`C` of task `b` cannot be an environment variable", "steps[1].env");
+    at("`D=E` in `host_env` of task `b` is not an environment variable name", "steps[1].host_env");
+    at("a pipeline's `parallelism` must be at least 1", "parallelism");
+}
+
+/// Ensures that run defaults that make no sense (`--fuel 0`, `--timeout 5ms`, `--memory 1KiB`)
+/// stop `wasmpipe run` with exit 2 before anything runs.
+#[test]
+fn run_defaults_that_make_no_sense_are_refused() {
+    let case = Case::new("name: ok\nsteps:\n  - {task: a, component: add, inputs: {a: 1}}\n");
+    let (code, out) = case.run_json(&["--fuel", "0", "--timeout", "5ms", "--memory", "1KiB"]);
+    assert_eq!(code, 2, "{out:#}");
+    let messages: Vec<&str> =
+        out["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(messages[0].starts_with("the run's default timeout (`--timeout`): a timeout of 5ms"), "{messages:#?}");
+    assert!(messages[1].starts_with("the run's default memory (`--memory`)"), "{messages:#?}");
+    assert!(messages[2].starts_with("the run's default fuel (`--fuel`)"), "{messages:#?}");
+    assert!(!case.runs().exists() || std::fs::read_dir(case.runs()).unwrap().next().is_none(), "nothing ran");
+}

@@ -5,6 +5,48 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How often the host checks on running guests (the epoch tick): a shorter timeout cannot be
+/// enforced, so none is accepted.
+pub const CHECK_INTERVAL: Duration = Duration::from_millis(10);
+
+/// One WebAssembly page: a memory limit below it admits no component at all.
+pub const MIN_MEMORY: u64 = 64 << 10;
+
+/// What is wrong with limits as given (a task's own, or a run's defaults): a timeout shorter
+/// than [`CHECK_INTERVAL`], a memory limit below one page, no fuel at all. Each problem is the
+/// name of the limit and the message, which says what to give instead.
+pub fn limit_problems(
+    timeout: Option<Duration>,
+    memory: Option<u64>,
+    fuel: Option<u64>,
+) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if let Some(t) = timeout.filter(|t| *t < CHECK_INTERVAL) {
+        problems.push((
+            "timeout",
+            format!("a timeout of {t:?} is shorter than the host can enforce (it checks running guests every 10 ms); give at least 10ms"),
+        ));
+    }
+    if let Some(m) = memory.filter(|m| *m < MIN_MEMORY) {
+        problems.push((
+            "memory",
+            format!("a memory limit of {m} bytes is below one WebAssembly page (64 KiB), so no component can run; give at least 64KiB"),
+        ));
+    }
+    if fuel == Some(0) {
+        problems.push((
+            "fuel",
+            "0 fuel lets a task run no instruction at all; give at least 1, or no fuel limit for unlimited".to_string(),
+        ));
+    }
+    problems
+}
+
+/// Whether `name` can name an environment variable: not empty, with no `=` and no NUL.
+pub fn valid_env_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['=', '\0'])
+}
+
 /// Limits on one task attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use super::{Prepared, RunOptions, Runner};
 use crate::model::Pipeline;
 use crate::model::component::{ComponentSource, LoadError};
-use crate::model::diag::Diagnostics;
+use crate::model::diag::{Diagnostic, Diagnostics};
 use crate::model::load::{self, SourceMap};
+use crate::model::policy::limit_problems;
 use crate::plan::validate::{self, Report};
 use crate::plan::{Plan, ScopeIdx};
 use crate::record::CompileStats;
@@ -102,6 +103,7 @@ impl Runner {
     }
 
     async fn prepare_loaded(&self, loaded: load::Loaded, options: &RunOptions) -> Result<Prepared, Diagnostics> {
+        run_limits(&loaded.source, options)?;
         let counts_before = self.compile_counts();
         let mut report = Report::default();
         let params = validate::resolve_params(&loaded, &options.params, &options.artifacts, &mut report);
@@ -164,4 +166,15 @@ impl Runner {
             artifact_outputs: report.artifact_outputs,
         })
     }
+}
+
+/// Refuses run defaults that make no sense (`--timeout`, `--memory`, `--fuel`, or the
+/// library's `RunOptions::limits`) before anything loads.
+fn run_limits(source: &SourceMap, options: &RunOptions) -> Result<(), Diagnostics> {
+    let limits = &options.limits;
+    let errors: Vec<Diagnostic> = limit_problems(Some(limits.timeout), Some(limits.memory as u64), limits.fuel)
+        .into_iter()
+        .map(|(field, message)| source.error("", format!("the run's default {field} (`--{field}`): {message}")))
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(Diagnostics { errors }) }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: guests yield to the executor this often.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = crate::model::policy::CHECK_INTERVAL;
 
 /// The largest linear memory a pooling slot holds. A task whose memory limit is larger runs on
 /// the on-demand allocator instead.

@@ -14,6 +14,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// `parallelism`, and that the items read nothing inside the loop.
     pub(super) fn loops(&mut self) {
         let plan = self.plan;
+        for s in plan.scopes.indices() {
+            if plan.scopes[s].pipeline.parallelism == Some(0) {
+                self.error(s, "parallelism", "a pipeline's `parallelism` must be at least 1".into());
+            }
+        }
         for l in plan.groups.indices() {
             let Some(looping) = &plan.groups[l].looping else { continue };
             let (scope, path) = (plan.groups[l].scope, &plan.groups[l].doc_path);
