@@ -36,6 +36,52 @@ fn a_closed_stdout_keeps_the_run_and_its_exit_code() {
     assert_eq!(records.count(), 2, "both runs wrote their record");
 }
 
+/// Ensures that a run directory that cannot hold runs (here a regular file) stops the run with
+/// exit 2 before anything runs, naming the directory and the fix.
+#[test]
+fn an_unusable_run_dir_exits_2_before_anything_runs() {
+    let case = example("pipeline.yaml");
+    let not_a_dir = case.dir.path().join("runs-file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let (code, stdout, stderr) =
+        wasmpipe(&["run", case.file.to_str().unwrap(), "--run-dir", not_a_dir.to_str().unwrap()], &[]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("cannot hold runs") && stderr.contains("--run-dir DIR"), "{stderr}");
+    assert!(!stdout.contains("[ok]") && !stderr.contains("[start]"), "nothing ran: {stdout}{stderr}");
+}
+
+/// Ensures that a run whose record cannot be written at its end (the run directory became a
+/// file while the run went on) exits 3, says so on stderr with the run's state, and still prints
+/// the record with `--output json`.
+#[test]
+fn a_record_that_cannot_be_written_exits_3() {
+    use std::io::{BufRead, BufReader, Read};
+    let case = Case::new("name: slow\nsteps:\n  - {task: nap, component: fault, inputs: {mode: nap, n: 1500}}\n");
+    let runs = case.dir.path().join("runs");
+    let mut child = common::command()
+        .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", runs.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("[start]   nap") {
+        assert!(stderr.read_line(&mut seen).unwrap() > 0, "the run ended before its task started: {seen}");
+    }
+    // The run directory goes away and a file takes its place while the task naps.
+    std::fs::remove_dir_all(&runs).unwrap();
+    std::fs::write(&runs, "").unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(3), "{seen}{rest}");
+    assert!(rest.contains("wasmpipe: the run succeeded but its record could not be written"), "{rest}");
+    let record: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(record["state"], "succeeded");
+    assert_eq!(task(&record, "nap")["state"], "succeeded");
+}
+
 /// Ensures that KFP's exit-handler sample behaves as in KFP: both body messages print, the
 /// fail task fails with kind `error`, the exit handler runs and reports a failed body, exit 1.
 #[test]

@@ -2,7 +2,7 @@
 //! the async runtime and hands each subcommand to its module in [`cli`].
 //!
 //! Exit codes: 0 the run succeeded, 1 it failed, 130 it was cancelled, 2 usage or validation
-//! error (nothing ran).
+//! error (nothing ran), 3 the run ended but its record could not be written.
 
 mod cli;
 

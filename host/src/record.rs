@@ -130,6 +130,16 @@ impl RunRecord {
         self.tasks.iter().find(|t| t.id == id)
     }
 
+    /// Writes the record to `RUN_DIR/<run_id>/record.json` (`run_dir` being `RUN_DIR`),
+    /// atomically; returns the file's path. [`Runner::run`](crate::run::Runner::run) does this
+    /// itself unless `RunOptions::write_record` is false: a caller that must know whether the
+    /// record was written (the CLI exits 3 when it was not) writes it with this instead.
+    pub fn write(&self, run_dir: &Path) -> std::io::Result<std::path::PathBuf> {
+        let dir = run_dir.join(&self.run_id);
+        self.write_atomically(&dir)?;
+        Ok(dir.join("record.json"))
+    }
+
     /// Writes the record to `dir/record.json` atomically (a temporary file, then a rename), so a
     /// reader never sees half a record.
     pub(crate) fn write_atomically(&self, dir: &Path) -> std::io::Result<()> {

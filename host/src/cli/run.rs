@@ -1,8 +1,10 @@
 //! `wasmpipe run`: the run's options from the flags, progress while it runs, the record or a
 //! summary at the end, and the exit code of the run's state.
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use wasmpipe::model::diag::Diagnostic;
 use wasmpipe::model::policy::Limits;
 use wasmpipe::record::{RunRecord, RunState};
 use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner};
@@ -14,8 +16,9 @@ use super::progress::{Progress, Stream};
 use super::signals::listen_for_signals;
 
 /// Runs the pipeline (building its components first with `--build`); Ctrl-C, SIGTERM, SIGHUP
-/// and SIGQUIT cancel the run, from the start. Exit code 2 when nothing ran, else that of the
-/// run's state.
+/// and SIGQUIT cancel the run, from the start. Exit code 2 when nothing ran (an unusable run
+/// directory included), 3 when the run ended but its record could not be written, else that of
+/// the run's state.
 pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cancel = CancelHandle::new();
     listen_for_signals(cancel.clone())?;
@@ -31,12 +34,53 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
         Ok(p) => p,
         Err(diags) => return Ok(report_errors(&diags, output)),
     };
+    // Checked once the pipeline is known valid (an invalid one leaves no run directory behind)
+    // and before any task runs.
+    if let Err(e) = usable_run_dir(&options.run_dir) {
+        return Ok(report_errors(&e.into(), output));
+    }
     for d in &prepared.load_failures {
         eprintln!("warning: {d}");
     }
     let record = run_with_progress(&runner, &prepared, &options, output).await;
+    let written = record.write(&options.run_dir);
     print_record(&record, output, &options.run_dir)?;
+    if let Err(e) = written {
+        eprintln!(
+            "wasmpipe: the run {} but its record could not be written to {}: {e}",
+            state_word(record.state),
+            options.run_dir.join(&record.run_id).display()
+        );
+        return Ok(ExitCode::from(3));
+    }
     Ok(exit_code(record.state))
+}
+
+/// Checks before anything runs that the run directory can hold runs: it exists or can be made,
+/// and a file can be written in it.
+fn usable_run_dir(run_dir: &Path) -> Result<(), Diagnostic> {
+    let probe = run_dir.join(format!(".wasmpipe-probe-{}", std::process::id()));
+    let checked = std::fs::create_dir_all(run_dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe));
+    checked.map_err(|e| Diagnostic {
+        file: run_dir.display().to_string(),
+        path: String::new(),
+        line: None,
+        message: format!(
+            "the run directory `{}` cannot hold runs ({e}); choose another with `--run-dir DIR` or `WASMPIPE_RUN_DIR`",
+            run_dir.display()
+        ),
+    })
+}
+
+/// How a run ended, as a word for messages.
+fn state_word(state: RunState) -> &'static str {
+    match state {
+        RunState::Succeeded => "succeeded",
+        RunState::Failed => "failed",
+        RunState::Cancelled => "was cancelled",
+    }
 }
 
 /// The run's options from its flags; `cancel` stops it.
@@ -51,7 +95,8 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         grace: args.grace.0,
         cancel,
         jobs: args.jobs.unwrap_or(RunOptions::default().jobs).max(1),
-        write_record: true,
+        // Written by `run_pipeline`, which exits 3 when it cannot be.
+        write_record: false,
         cache: args.cache,
     }
 }
