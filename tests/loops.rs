@@ -217,3 +217,24 @@ fn a_condition_inside_a_loop_reads_the_item() {
     assert_eq!(task(&record, "fan/3/big/twice")["outputs"]["output"], 14);
     assert_eq!(task(&record, "fan/0/big/twice")["skip"], json!({"reason": "condition_false", "cause": "fan/0/big"}));
 }
+
+/// Ensures that a loop whose items read the fan-in of a loop that expanded in the same pass but
+/// started nothing (each iteration's branch not taken) fails its tasks with kind `input`, the
+/// enclosing exit handler runs, and the record is written; the host crashed here (an index out
+/// of bounds) with no handler and no record.
+#[test]
+fn items_from_a_loop_that_started_nothing_fail_with_kind_input() {
+    let case = Case::new(
+        "name: empty-fan-in\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - parallel_for:\n            name: l\n            items: [1, 2]\n            steps:\n              - if: {condition: \"{{item}} > 5\", steps: [{task: x, component: add, inputs: {a: \"{{item}}\"}}]}\n        - parallel_for:\n            name: m\n            items: \"{{tasks.x.output}}\"\n            steps: [{task: y, component: add, inputs: {a: 1}}]\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    let y = task(&record, "g/m/*/y");
+    assert_eq!(y["state"], "failed", "{y:#}");
+    assert_eq!(y["failure"]["kind"], "input");
+    assert!(y["failure"]["message"].as_str().unwrap().contains("did not succeed"), "{y:#}");
+    let e = task(&record, "g/e");
+    assert_eq!(e["state"], "succeeded", "the handler ran: {e:#}");
+    assert_eq!(e["final_status"]["failures"][0]["task"], "g/m/*/y");
+    assert!(case.runs().join(record["run_id"].as_str().unwrap()).join("record.json").is_file());
+}

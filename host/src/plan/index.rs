@@ -112,6 +112,12 @@ impl<I: Idx, T> IdxVec<I, T> {
         self.raw.len()
     }
 
+    /// The element at `i`, if there is one.
+    #[inline]
+    pub(crate) fn get(&self, i: I) -> Option<&T> {
+        self.raw.get(i.index())
+    }
+
     /// The index the next push gets.
     #[inline]
     pub(crate) fn next_idx(&self) -> I {

@@ -117,7 +117,9 @@ pub(super) fn resolve(
             let node = plan.lookup(at.scope, task).ok_or_else(|| format!("there is no task `{task}`"))?;
             let found = tree.producer(plan, at.from, node).ok_or_else(|| format!("task `{task}` has not run"))?;
             collect(&found, &mut |one| match (node, one) {
-                (Node::Task(_), Child::Task(one)) => match &outputs[one] {
+                // An instance the outputs do not cover yet was made by a loop that expanded in
+                // this very pass and started nothing: it has not run.
+                (Node::Task(_), Child::Task(one)) => match outputs.get(one).and_then(Option::as_ref) {
                     Some(values) => values
                         .get(output)
                         .cloned()
