@@ -93,3 +93,25 @@ fn bad_conditions_are_reported_with_their_place() {
     assert!(at("steps[2].if.condition").contains("needs a value on its right"));
     assert!(at("steps[3].if.condition").contains("names no parameter"));
 }
+
+/// Ensures that a condition that cannot be evaluated at run time (a string compared with an
+/// int, through an `any` output validation cannot type) fails the branch's tasks with kind
+/// `input` naming the condition, instead of counting as false and skipping them; the enclosing
+/// exit handler runs and receives the failure, and the run fails.
+#[test]
+fn a_condition_that_cannot_be_evaluated_fails_the_branch_with_kind_input() {
+    let case = Case::new(
+        "name: c\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: t, component: echo, inputs: {value: abc}}\n        - if:\n            name: big\n            condition: \"{{tasks.t.output}} > 3\"\n            steps:\n              - {task: inside, component: print_op, inputs: {message: never}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 1, "{record:#}");
+    let inside = task(&record, "g/big/inside");
+    assert_eq!(inside["state"], "failed", "{inside:#}");
+    assert_eq!(inside["failure"]["kind"], "input");
+    assert!(inside["failure"]["message"].as_str().unwrap().starts_with("the condition of `g/big`: "), "{inside:#}");
+    assert!(inside["attempts"].as_array().unwrap().is_empty(), "it never started: {inside:#}");
+    let e = task(&record, "g/e");
+    assert_eq!(e["state"], "succeeded", "{e:#}");
+    assert_eq!(e["final_status"]["state"], "failed");
+    assert_eq!(e["final_status"]["failures"][0]["task"], "g/big/inside");
+}

@@ -34,15 +34,15 @@ pub(super) struct RunOracle<'a> {
 
 impl Oracle for RunOracle<'_> {
     /// A condition that cannot be evaluated (a value of the wrong type, through an `any`
-    /// output) does not hold.
-    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> bool {
+    /// output) is an error, which fails the group's tasks.
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<bool, String> {
         let group = &plan.groups[tree.groups[h].template];
         match &group.branch {
             Some(BranchInfo { condition: Some(Ok(expr)), .. }) => {
                 let at = Reader { from: h, scope: group.scope };
-                expr.eval(&|r| resolve(self.prepared, tree, at, r, self.outputs)).unwrap_or(false)
+                expr.eval(&|r| resolve(self.prepared, tree, at, r, self.outputs))
             }
-            _ => true,
+            _ => Ok(true),
         }
     }
 

@@ -50,8 +50,9 @@ pub(crate) enum Interruption {
 
 /// What the scheduler asks the runner when it reaches a group: values only a run knows.
 pub(crate) trait Oracle {
-    /// Whether the condition of conditional group instance `h` holds now.
-    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> bool;
+    /// Whether the condition of conditional group instance `h` holds now, or why it cannot be
+    /// evaluated (a value of the wrong type, through an `any` output).
+    fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<bool, String>;
     /// The items of loop instance `h`, or why there are none.
     fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String>;
 }
@@ -62,8 +63,8 @@ struct Literal;
 
 #[cfg(test)]
 impl Oracle for Literal {
-    fn condition(&mut self, _: &Plan, _: &Tree, _: GroupInstIdx) -> bool {
-        true
+    fn condition(&mut self, _: &Plan, _: &Tree, _: GroupInstIdx) -> Result<bool, String> {
+        Ok(true)
     }
     fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String> {
         match plan.groups[tree.groups[h].template].looping.as_ref().map(|l| &l.items) {

@@ -33,11 +33,12 @@ impl Scheduler {
         }
     }
 
-    /// A loop whose items cannot be had: the tasks of its placeholder iteration fail with kind
-    /// `input`, its exit tasks are never entered.
-    pub(super) fn fail_loop(&mut self, h: GroupInstIdx, message: String) {
+    /// A group whose value cannot be had when it is reached (a loop's items, a branch's
+    /// condition): its tasks fail with kind `input` (`what` and the group's id name the value),
+    /// the exit tasks inside it are never entered, its inner groups fail.
+    pub(super) fn fail_unentered(&mut self, h: GroupInstIdx, what: &str, message: String) {
         let id = self.tree.groups[h].id.clone();
-        let failure = Failure::new(FailureKind::Input, format!("the items of loop `{id}`: {message}"));
+        let failure = Failure::new(FailureKind::Input, format!("{what} `{id}`: {message}"));
         for t in self.tree.tasks_within(h) {
             self.tasks[t] = if self.spec(t).is_exit {
                 TaskStatus::Skipped(Skip { reason: SkipReason::NotEntered, cause: id.clone() })

@@ -147,22 +147,25 @@ impl Scheduler {
     /// Enters group `h`, a child of `g` whose upstream is done: a branch whose condition does
     /// not hold is skipped, a loop expands into its iterations.
     fn enter(&mut self, g: GroupInstIdx, h: GroupInstIdx, oracle: &mut dyn Oracle) {
-        let template = self.template(h);
-        if let Some(branch) = &template.branch
-            && branch.condition.is_some()
-            && !oracle.condition(&self.plan, &self.tree, h)
-        {
-            let cause = self.tree.groups[h].id.clone();
-            self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
-            return;
+        let conditional = self.template(h).branch.as_ref().is_some_and(|b| b.condition.is_some());
+        if conditional {
+            match oracle.condition(&self.plan, &self.tree, h) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let cause = self.tree.groups[h].id.clone();
+                    self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
+                    return;
+                }
+                Err(message) => self.fail_unentered(h, "the condition of", message),
+            }
         }
-        if template.looping.is_some() {
+        if self.template(h).looping.is_some() {
             match oracle.items(&self.plan, &self.tree, h) {
                 Ok(items) => {
                     self.tree.expand(&self.plan, h, items);
                     self.grow();
                 }
-                Err(message) => self.fail_loop(h, message),
+                Err(message) => self.fail_unentered(h, "the items of loop", message),
             }
         }
         if self.template(g).looping.is_some() {
