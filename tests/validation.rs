@@ -139,3 +139,28 @@ fn run_defaults_that_make_no_sense_are_refused() {
     assert!(messages[2].starts_with("the run's default fuel (`--fuel`)"), "{messages:#?}");
     assert!(!case.runs().exists() || std::fs::read_dir(case.runs()).unwrap().next().is_none(), "nothing ran");
 }
+
+/// Ensures that a small file whose aliases would expand to ten million values (a "billion
+/// laughs") is refused at once with exit 2 and the line, instead of being expanded in memory;
+/// and that a key written twice in a mapping is an error with its line, not silently the last.
+#[test]
+fn alias_bombs_and_duplicate_keys_are_refused_with_their_line() {
+    let mut bomb = String::from("version: 1\nname: bomb\nsteps: []\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
+    for level in 1..=7 {
+        let prev = vec![format!("*x{}", level - 1); 10].join(", ");
+        bomb.push_str(&format!("x{level}: &x{level} [{prev}]\n"));
+    }
+    assert!(bomb.len() < 600, "a small file: {} bytes", bomb.len());
+    let case = Case::raw(&bomb);
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out:#}");
+    let error = &out["errors"][0];
+    assert!(error["message"].as_str().unwrap().contains("aliases stand for more than 1000000 values"), "{error}");
+    assert_eq!(error["line"], 9, "the line of the alias that crosses the bound: {error}");
+
+    let case = Case::raw("version: 1\nname: a\ncomponents: {}\nname: b\nsteps: []\n");
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out:#}");
+    assert_eq!(out["errors"][0]["line"], 4, "{out:#}");
+    assert!(out["errors"][0]["message"].as_str().unwrap().contains("key `name` is written twice"), "{out:#}");
+}

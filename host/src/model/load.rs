@@ -85,6 +85,12 @@ pub fn load_file(path: &Path) -> Result<Loaded, Diagnostics> {
 /// ```
 pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diagnostics> {
     let mut source = SourceMap { file: file.to_path_buf(), lines: HashMap::new() };
+    super::yaml_guard::check(text).map_err(|(line, message)| Diagnostic {
+        file: file.display().to_string(),
+        path: String::new(),
+        line: Some(line),
+        message,
+    })?;
     let docs = MarkedYaml::load_from_str(text).map_err(|e| Diagnostic {
         file: file.display().to_string(),
         path: String::new(),

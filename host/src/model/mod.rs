@@ -26,6 +26,7 @@ pub mod policy;
 mod step;
 pub mod template;
 pub mod value;
+mod yaml_guard;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
