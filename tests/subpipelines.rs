@@ -132,3 +132,22 @@ fn sub_pipelines_nest() {
     assert_eq!(task(&record, "outer/again/inner/first")["outputs"]["output"], 8);
     assert_eq!(record["outputs"]["total"], 9);
 }
+
+/// Ensures that task options written on a task that runs a sub-pipeline, which were silently
+/// ignored, are refused before anything runs, each where it is written, with where to put it.
+#[test]
+fn task_options_on_a_sub_pipeline_task_are_refused() {
+    let case = case(
+        "name: outer\nsteps:\n  - {task: inner, component: adder, inputs: {a: 1}, retries: 2, timeout: 5s, env: {A: b}}\n",
+    );
+    let (code, out) = case.validate_json();
+    assert_eq!(code, 2, "{out:#}");
+    let errors = out["errors"].as_array().unwrap();
+    let options: Vec<&str> = errors.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(options, ["steps[0].timeout", "steps[0].retries", "steps[0].env"], "{out:#}");
+    let message = errors[1]["message"].as_str().unwrap();
+    assert!(message.starts_with("task `inner` runs sub-pipeline `adder`, where `retries` has no meaning"), "{message}");
+    assert!(message.ends_with("or at the top of `adder` for all of them"), "{message}");
+    let line = case.line_of("task: inner");
+    assert!(errors.iter().all(|e| e["line"] == line), "{out:#}");
+}

@@ -259,6 +259,7 @@ impl Builder<'_> {
             inputs,
             after: task.after.clone(),
             deps: Vec::new(),
+            options: task_options(task),
         };
         self.plan.groups[g].sub = Some(sub);
         let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
@@ -364,4 +365,24 @@ impl Builder<'_> {
         self.plan.tasks.push(task);
         t
     }
+}
+
+/// The options written on `task` beyond `task`, `component`, `inputs` and `after`.
+fn task_options(task: &Task) -> Vec<&'static str> {
+    [
+        ("timeout", task.timeout.is_some()),
+        ("memory", task.memory.is_some()),
+        ("fuel", task.fuel.is_some()),
+        ("artifact_limit", task.artifact_limit.is_some()),
+        ("ignore_upstream_failure", task.ignore_upstream_failure),
+        ("cache", task.cache.is_some()),
+        ("retries", task.retries.is_some()),
+        ("backoff", task.backoff.is_some()),
+        ("env", !task.env.is_empty()),
+        ("host_env", !task.host_env.is_empty()),
+        ("dirs", !task.dirs.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
 }

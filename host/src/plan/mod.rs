@@ -206,6 +206,9 @@ pub(crate) struct SubInfo {
     pub(crate) after: Vec<String>,
     /// What its inputs read (and `after`).
     pub(crate) deps: Vec<Child>,
+    /// The task options written on the task (`retries`, `timeout`, `env`, ...), which have no
+    /// meaning for a sub-pipeline (validation refuses them).
+    pub(crate) options: Vec<&'static str>,
 }
 
 impl Plan {

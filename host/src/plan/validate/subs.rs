@@ -1,6 +1,8 @@
 //! Tasks that run a sub-pipeline (`docs/semantics.md`, rule 12, groups): a sub-pipeline sets no
-//! `deadline`; the task's inputs name parameters of the sub-pipeline and fit their types, every
-//! parameter without a default is bound, and its `after` entries name tasks of its pipeline.
+//! `deadline`; the task sets no task options (`retries`, `timeout`, `env`, ...: they mean
+//! nothing for a group of tasks); the task's inputs name parameters of the sub-pipeline and fit
+//! their types, every parameter without a default is bound, and its `after` entries name tasks
+//! of its pipeline.
 
 use super::{Bound, Checker, Reader, list_or_none};
 use crate::model::component::Signature;
@@ -16,6 +18,19 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             let inner = &plan.scopes[sub.scope].pipeline;
             if inner.deadline.is_some() {
                 self.error(sub.scope, "deadline", format!("sub-pipeline `{}` sets `deadline`, which applies to a whole run only; set it on the top-level pipeline or with `--deadline`", inner.name));
+            }
+            for option in &sub.options {
+                let group = &plan.groups[g];
+                let top = if matches!(*option, "retries" | "backoff" | "cache") {
+                    format!(", or at the top of `{}` for all of them", inner.name)
+                } else {
+                    String::new()
+                };
+                self.error(
+                    group.scope,
+                    &format!("{}.{option}", group.doc_path),
+                    format!("task `{}` runs sub-pipeline `{}`, where `{option}` has no meaning: set it on the sub-pipeline's tasks{top}", group.name, inner.name),
+                );
             }
             for input in &sub.inputs {
                 self.sub_input(g, sub, input);
