@@ -153,3 +153,45 @@ fn caching_is_opt_in() {
     assert_eq!(common::task(&cached, "a")["cached"], true);
     assert_eq!(common::task(&cached, "b")["cached"], false, "the task's own choice wins");
 }
+
+/// Ensures that a cached task with a granted directory misses when the directory's contents
+/// change (the key covers their digest), instead of returning the old output.
+#[test]
+fn a_change_in_a_granted_directory_misses_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let case = Case::new(
+        "name: c\nsteps:\n  - {task: r, component: fault, inputs: {mode: read_file}, dirs: {/etc: ./etc}, cache: true}\n",
+    );
+    std::fs::create_dir_all(case.dir.path().join("etc")).unwrap();
+    std::fs::write(case.dir.path().join("etc/hostname"), "one").unwrap();
+    let first = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&first, "r")["outputs"]["output"], "one", "{first:#}");
+    let second = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&second, "r")["cached"], true, "unchanged: a hit");
+    std::fs::write(case.dir.path().join("etc/hostname"), "two").unwrap();
+    let third = run_with_cache(&case, cache.path());
+    let r = common::task(&third, "r");
+    assert_eq!(r["cached"], false, "{r:#}");
+    assert_eq!(r["outputs"]["output"], "two", "not the stale output: {r:#}");
+}
+
+/// Ensures that a cache hit checks the digest of each artifact it restores: an altered blob is
+/// a miss (the task runs again and its output is right), and the blob is replaced.
+#[test]
+fn an_altered_cached_artifact_is_a_miss_and_is_replaced() {
+    let cache = tempfile::tempdir().unwrap();
+    let case = Case::new(
+        "name: c\nsteps:\n  - {task: gen, component: numbers, inputs: {count: 3}, cache: true}\n  - {task: sum, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n",
+    );
+    let first = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&first, "sum")["outputs"]["sum"], 6, "{first:#}");
+    let blobs: Vec<_> = std::fs::read_dir(cache.path().join("artifacts")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    std::fs::write(&blobs[0], "100\n200\n").unwrap();
+    let second = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&second, "gen")["cached"], false, "an altered blob is a miss");
+    assert_eq!(common::task(&second, "sum")["outputs"]["sum"], 6, "{second:#}");
+    assert_eq!(std::fs::read_to_string(&blobs[0]).unwrap(), "1\n2\n3", "the blob was replaced");
+    let third = run_with_cache(&case, cache.path());
+    assert_eq!(common::task(&third, "gen")["cached"], true, "and hits again");
+}

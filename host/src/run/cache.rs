@@ -70,7 +70,8 @@ impl Cache {
     /// The outputs stored under `key` by an earlier successful execution of task `task_id`'s
     /// component, with its output artifacts (the outputs named in `artifacts`, as its signature
     /// says) copied back into the run directory `run_root`, as if the task had run. None when
-    /// there is no entry or an artifact's content is gone.
+    /// there is no entry, or an artifact's content is gone or no longer has its recorded digest
+    /// (a damaged or altered cache is a miss, never a wrong result).
     pub(crate) fn outputs(
         &self,
         key: &str,
@@ -87,7 +88,14 @@ impl Cache {
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).ok()?;
             }
-            artifact::copy(&self.blob(&artifact.digest)?, &target).ok()?;
+            let blob = self.blob(&artifact.digest)?;
+            artifact::copy(&blob, &target).ok()?;
+            if artifact::measure(&target).ok()?.1 != artifact.digest {
+                // Damaged or altered: gone, so that this run's result takes its place.
+                let _ = artifact::remove(&target);
+                let _ = artifact::remove(&blob);
+                return None;
+            }
             *value = artifact.to_value();
         }
         Some(outputs)
@@ -109,7 +117,10 @@ impl Cache {
             if blob.exists() {
                 continue;
             }
-            let tmp = blob.with_extension(format!("{}.tmp", std::process::id()));
+            // Unique per writer: runs in other processes, and in other threads of this one.
+            static WRITER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = WRITER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = blob.with_extension(format!("{}.{n}.tmp", std::process::id()));
             let copied = std::fs::create_dir_all(self.blobs_dir())
                 .and_then(|()| artifact::copy(&run_root.join(&artifact.path), &tmp))
                 .and_then(|()| std::fs::rename(&tmp, &blob));

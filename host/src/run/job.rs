@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::RunCtx;
 use super::bind::{Bound, Outputs, bind_inputs};
-use crate::model::artifact::ArtifactRef;
+use crate::model::artifact::{ArtifactRef, measure};
 use crate::model::component::PortType;
 use crate::model::policy::{Grants, Limits};
 use crate::model::{Backoff, OutputFrom};
@@ -59,7 +59,7 @@ pub(super) fn prepare_task(
     let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
     // The worker looks the key up, with the run's lock released (it reads files).
     let cache_key = match (&ctx.disk, cached) {
-        (Some(_), true) => Some(output_cache_key(component, &values, &task.grants)),
+        (Some(_), true) => output_cache_key(component, &values, &task.grants),
         _ => None,
     };
     let limits = task.limits.over(&options.limits);
@@ -219,10 +219,21 @@ impl Job {
 pub(super) type Start = (Box<Job>, Option<String>);
 
 /// The output-cache key of a task: its component's content, its resolved inputs and what it
-/// is granted of the host (which can change what it computes).
-pub(super) fn output_cache_key(component: &LoadedComponent, inputs: &[(String, Value)], grants: &Grants) -> String {
+/// is granted of the host (which can change what it computes). A granted directory counts by its contents (their digest), so that a change to it misses;
+/// None (the task is not cached) when a granted directory cannot be measured (it holds a
+/// symlink or a special file, or cannot be read).
+pub(super) fn output_cache_key(
+    component: &LoadedComponent,
+    inputs: &[(String, Value)],
+    grants: &Grants,
+) -> Option<String> {
     let host_env: Vec<(&String, Option<String>)> =
         grants.host_env.iter().map(|name| (name, std::env::var(name).ok())).collect();
+    let mut dirs = Vec::with_capacity(grants.dirs.len());
+    for (guest, host) in &grants.dirs {
+        let (_, digest) = measure(host).ok()?;
+        dirs.push((guest, host, digest));
+    }
     let material = serde_json::json!({
         "version": 1,
         "component": component.digest,
@@ -230,9 +241,9 @@ pub(super) fn output_cache_key(component: &LoadedComponent, inputs: &[(String, V
         "inputs": inputs,
         "env": grants.env,
         "host_env": host_env,
-        "dirs": grants.dirs,
+        "dirs": dirs,
     });
-    blake3::hash(material.to_string().as_bytes()).to_hex().to_string()
+    Some(blake3::hash(material.to_string().as_bytes()).to_hex().to_string())
 }
 
 /// A task that has started.

@@ -143,8 +143,8 @@ pub(crate) fn usage_of(dir: &Path, ext: &str) -> std::io::Result<(usize, u64)> {
     }
 }
 
-/// Writes `bytes` to `path` through a uniquely named temporary file in the same directory and
-/// a rename, so a reader sees the whole file or none.
+/// Writes `bytes` to `path` through a temporary file unique to this process and thread in the
+/// same directory, synced, then renamed, so a reader sees the whole file or none.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("entries live in a directory");
     std::fs::create_dir_all(dir)?;
@@ -154,7 +154,15 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         std::process::id(),
         std::thread::current().id()
     ));
-    std::fs::write(&tmp, bytes)?;
+    let written = std::fs::File::create(&tmp).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, bytes)?;
+        // On disk before it gets its name: a crash never leaves a named, half-written entry.
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
