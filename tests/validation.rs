@@ -164,3 +164,24 @@ fn alias_bombs_and_duplicate_keys_are_refused_with_their_line() {
     assert_eq!(out["errors"][0]["line"], 4, "{out:#}");
     assert!(out["errors"][0]["message"].as_str().unwrap().contains("key `name` is written twice"), "{out:#}");
 }
+
+/// Ensures that only regular files are read where a file is expected: a pipeline file that is
+/// `/dev/zero` or a FIFO, and a component that is `/dev/urandom`, get a clear error at once
+/// (exit 2) instead of a read that never ends or blocks.
+#[test]
+fn special_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipeline.yaml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for file in [std::path::Path::new("/dev/zero"), fifo.as_path()] {
+        let (code, stdout, stderr) = common::wasmpipe(&["validate", file.to_str().unwrap()], &[]);
+        assert_eq!(code, 2, "{stdout}{stderr}");
+        assert!(stderr.contains("is not a regular file (a device, FIFO or socket); point to a file"), "{stderr}");
+    }
+    let case = Case::with_components(
+        "name: s\nsteps:\n  - {task: a, component: random, inputs: {}}\n",
+        &[("random", "{path: /dev/urandom}")],
+    );
+    let messages = common::validation_messages(&case);
+    assert!(messages.iter().any(|m| m.contains("component `/dev/urandom` is not a regular file")), "{messages:#?}");
+}

@@ -60,12 +60,11 @@ pub struct Loaded {
 
 /// Reads and parses a pipeline file.
 pub fn load_file(path: &Path) -> Result<Loaded, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| Diagnostic {
-        file: path.display().to_string(),
-        path: String::new(),
-        line: None,
-        message: format!("cannot read the pipeline file: {e}"),
-    })?;
+    let fail =
+        |message: String| Diagnostic { file: path.display().to_string(), path: String::new(), line: None, message };
+    let bytes =
+        super::files::read_regular(path, "the pipeline file", super::files::MAX_PIPELINE_BYTES).map_err(fail)?;
+    let text = String::from_utf8(bytes).map_err(|e| fail(format!("the pipeline file is not UTF-8 text: {e}")))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     load_str(&text, path, &base_dir)
 }

@@ -19,6 +19,7 @@ pub mod component;
 pub mod condition;
 pub mod diag;
 mod emit;
+pub mod files;
 pub mod limits;
 pub mod load;
 pub mod outcome;

@@ -19,6 +19,7 @@ use super::wit::{COMPONENT_INTERFACE, TaskPre, types};
 use super::wit_value::signature_from_wit;
 use crate::model::CommandSpec;
 use crate::model::component::{ComponentSource, LoadError, Signature};
+use crate::model::files::{MAX_COMPONENT_BYTES, read_regular};
 use crate::model::policy::Limits;
 
 /// A loaded component: compiled, linked, described.
@@ -219,9 +220,8 @@ async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Resu
 /// accepts it) into binary, so digests and the compile cache see the binary.
 fn read_binary(path: &Path) -> Result<Vec<u8>, String> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| {
-        format!("cannot read component `{shown}`: {e}; build the component, or fix its `path` in the pipeline")
-    })?;
+    let bytes = read_regular(path, "component", MAX_COMPONENT_BYTES)
+        .map_err(|e| format!("{e}; build the component, or fix its `path` in the pipeline"))?;
     if bytes.starts_with(b"\0asm") || path.extension().is_none_or(|e| e != "wat") {
         return Ok(bytes);
     }
