@@ -28,3 +28,19 @@ fn a_value_with_an_orphan_node_fails_only_its_task() {
     assert_eq!(failure["kind"], "error", "{failure:#}");
     assert!(failure["message"].as_str().unwrap().contains("value node 1 is in no list or dict"), "{failure:#}");
 }
+
+/// Ensures that a guest that logs without end (64 `log` calls of 1 MiB) cannot grow the host:
+/// the attempt keeps at most its output capacity (1 MiB by default) of log text, the rest is
+/// counted in one line, and the task still succeeds.
+#[test]
+fn a_log_flood_is_bounded() {
+    let case =
+        common::Case::new("name: flood\nsteps:\n  - {task: t, component: fault, inputs: {mode: log_flood, n: 64}}\n");
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let logs = common::task(&record, "t")["logs"].as_array().unwrap().clone();
+    let kept: usize = logs.iter().filter(|l| l["source"] == "info").map(|l| l["text"].as_str().unwrap().len()).sum();
+    assert_eq!(kept, 1 << 20, "one call of 1 MiB kept");
+    let note = logs.iter().find(|l| l["source"] == "wasmpipe").expect("a line says what was dropped");
+    assert_eq!(note["text"], "[wasmpipe: 63 more log calls (66060288 bytes) dropped after 1 calls and 1048576 bytes]");
+}

@@ -16,6 +16,15 @@ use crate::model::outcome::LogLine;
 /// The most `log` calls kept per attempt.
 const MAX_LOG_CALLS: usize = 10_000;
 
+/// What `log` calls an attempt has made: the lines kept, their bytes, and what was dropped.
+#[derive(Debug, Default)]
+struct Logs {
+    lines: Vec<LogLine>,
+    bytes: usize,
+    dropped_calls: u64,
+    dropped_bytes: u64,
+}
+
 /// Everything one attempt writes: stdout, stderr and `log` calls. Clones share it.
 #[derive(Clone, Debug)]
 pub struct Capture {
@@ -23,27 +32,49 @@ pub struct Capture {
     pub(crate) stdout: CappedPipe,
     /// The guest's stderr.
     pub(crate) stderr: CappedPipe,
-    logs: Arc<Mutex<Vec<LogLine>>>,
+    logs: Arc<Mutex<Logs>>,
+    /// Bytes of `log` text kept per attempt, like each stream's.
+    capacity: usize,
 }
 
 impl Capture {
-    /// A capture keeping up to `capacity` bytes of stdout and of stderr.
+    /// A capture keeping up to `capacity` bytes of stdout, of stderr and of `log` calls.
     pub fn new(capacity: usize) -> Capture {
-        Capture { stdout: CappedPipe::new(capacity), stderr: CappedPipe::new(capacity), logs: Arc::default() }
+        Capture { stdout: CappedPipe::new(capacity), stderr: CappedPipe::new(capacity), logs: Arc::default(), capacity }
     }
 
-    /// Records a `log` call (the first 10,000 of them).
+    /// Records a `log` call: the first 10,000 calls, up to `capacity` bytes in all (a call
+    /// that would go over is dropped whole and counted), so that a guest that logs without end
+    /// cannot grow the host's memory.
     pub(crate) fn log(&self, source: &str, text: String) {
         let mut logs = self.logs.lock().unwrap();
-        if logs.len() < MAX_LOG_CALLS {
-            logs.push(LogLine { source: source.into(), text });
+        if logs.lines.len() < MAX_LOG_CALLS && logs.bytes + text.len() <= self.capacity {
+            logs.bytes += text.len();
+            logs.lines.push(LogLine { source: source.into(), text });
+        } else {
+            logs.dropped_calls += 1;
+            logs.dropped_bytes += text.len() as u64;
         }
     }
 
     /// Everything written so far: log calls first, then stdout and stderr, line by line; a
     /// stream cut off at its capacity ends with a line that says how much was dropped.
     pub(crate) fn lines(&self) -> Vec<LogLine> {
-        let mut lines = self.logs.lock().unwrap().clone();
+        let mut lines = {
+            let logs = self.logs.lock().unwrap();
+            let mut lines = logs.lines.clone();
+            if logs.dropped_calls > 0 {
+                let text = format!(
+                    "[wasmpipe: {} more log calls ({} bytes) dropped after {} calls and {} bytes]",
+                    logs.dropped_calls,
+                    logs.dropped_bytes,
+                    logs.lines.len(),
+                    logs.bytes
+                );
+                lines.push(LogLine { source: "wasmpipe".into(), text });
+            }
+            lines
+        };
         for (source, pipe) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             let (bytes, dropped) = pipe.contents();
             for text in String::from_utf8_lossy(&bytes).lines() {

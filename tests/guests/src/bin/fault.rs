@@ -44,6 +44,14 @@ fn fault(mode: String, #[default(0)] n: i64) -> Result<String, String> {
                 chunks.push(black_box(vec![1u8; 1 << 20]));
             }
         }
+        // `n` log calls of 1 MiB each: the host must keep a bounded part, not all of it.
+        "log_flood" => {
+            let message = "y".repeat(1 << 20);
+            for _ in 0..n {
+                wasmpipe_guest::log::info(&message);
+            }
+            Ok(format!("logged {n} MiB"))
+        }
         "print" => {
             let line = "x".repeat(99);
             for _ in 0..n {
