@@ -59,7 +59,7 @@ pub(super) fn prepare_task(
     let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
     // The worker looks the key up, with the run's lock released (it reads files).
     let cache_key = match (&ctx.disk, cached) {
-        (Some(_), true) => output_cache_key(component, &values, &task.grants),
+        (Some(_), true) => Some(output_cache_key(component, &values, &task.grants)),
         _ => None,
     };
     let limits = task.limits.over(&options.limits);
@@ -219,21 +219,12 @@ impl Job {
 pub(super) type Start = (Box<Job>, Option<String>);
 
 /// The output-cache key of a task: its component's content, its resolved inputs and what it
-/// is granted of the host (which can change what it computes). A granted directory counts by its contents (their digest), so that a change to it misses;
-/// None (the task is not cached) when a granted directory cannot be measured (it holds a
-/// symlink or a special file, or cannot be read).
-pub(super) fn output_cache_key(
-    component: &LoadedComponent,
-    inputs: &[(String, Value)],
-    grants: &Grants,
-) -> Option<String> {
+/// is granted of the host (which can change what it computes); granted directories by path
+/// here, by content in [`with_granted_contents`], which the worker adds with the run's lock
+/// released (it reads the directories).
+pub(super) fn output_cache_key(component: &LoadedComponent, inputs: &[(String, Value)], grants: &Grants) -> String {
     let host_env: Vec<(&String, Option<String>)> =
         grants.host_env.iter().map(|name| (name, std::env::var(name).ok())).collect();
-    let mut dirs = Vec::with_capacity(grants.dirs.len());
-    for (guest, host) in &grants.dirs {
-        let (_, digest) = measure(host).ok()?;
-        dirs.push((guest, host, digest));
-    }
     let material = serde_json::json!({
         "version": 1,
         "component": component.digest,
@@ -241,9 +232,24 @@ pub(super) fn output_cache_key(
         "inputs": inputs,
         "env": grants.env,
         "host_env": host_env,
-        "dirs": dirs,
+        "dirs": grants.dirs,
     });
-    Some(blake3::hash(material.to_string().as_bytes()).to_hex().to_string())
+    blake3::hash(material.to_string().as_bytes()).to_hex().to_string()
+}
+
+/// `key` extended with the digest of each directory in `grants`, so that a change to a granted
+/// directory misses; None (the task is not cached) when one cannot be measured (it holds a
+/// symlink or a special file, or cannot be read).
+pub(super) fn with_granted_contents(key: String, grants: &Grants) -> Option<String> {
+    if grants.dirs.is_empty() {
+        return Some(key);
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(key.as_bytes());
+    for (_, host) in &grants.dirs {
+        hasher.update(measure(host).ok()?.1.as_bytes());
+    }
+    Some(hasher.finalize().to_hex().to_string())
 }
 
 /// A task that has started.

@@ -13,6 +13,7 @@ use super::state::{Finished, Share, State, Work, record_of};
 use crate::model::outcome::{Failure, FailureKind};
 use crate::plan::TaskInstIdx;
 use crate::run::RunCtx;
+use crate::run::job::with_granted_contents;
 
 /// How long a worker with nothing to do watches for work before it sleeps.
 const SPIN: Duration = Duration::from_micros(100);
@@ -223,6 +224,7 @@ pub(super) fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
 /// output cache when it succeeded and caching is on for it.
 pub(super) async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     let Work { t, template, started, job, cache_key, abort } = work;
+    let cache_key = cache_key.and_then(|(key, artifacts)| Some((with_granted_contents(key, &job.grants)?, artifacts)));
     // A task whose outputs are in the output cache does not run (artifacts are restored).
     if let (Some(disk), Some((key, artifacts))) = (&ctx.disk, &cache_key)
         && let Some(outputs) = disk.outputs(key, &job.run_root, &job.task_id, artifacts)
