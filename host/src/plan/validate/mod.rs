@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{GroupIdx, Plan, ScopeIdx, TaskIdx};
+use super::{GroupIdx, Plan, PlanInput, ScopeIdx, TaskIdx};
 use crate::model::binding::Binding;
 use crate::model::component::{LoadError, Signature};
 use crate::model::diag::Diagnostic;
@@ -121,6 +121,24 @@ impl<'a, C: AsRef<Signature>> Checker<'a, C> {
     fn error(&mut self, scope: ScopeIdx, path: &str, message: String) {
         let d = self.plan.scopes[scope].source.error(path, message);
         self.report.errors.push(d);
+    }
+
+    /// The binding of input `input` of task `task` (written at `path` in `scope`), or None
+    /// after reporting why it does not parse.
+    fn input_binding<'p>(
+        &mut self,
+        scope: ScopeIdx,
+        path: &str,
+        task: &str,
+        input: &'p PlanInput,
+    ) -> Option<&'p Binding> {
+        match &input.binding {
+            Ok(binding) => Some(binding),
+            Err(e) => {
+                self.error(scope, path, format!("input `{}` of task `{task}`: {e}", input.name));
+                None
+            }
+        }
     }
 
     /// The signature of the component of task `t`, if it loaded.

@@ -55,13 +55,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let group = &self.plan.groups[g];
         let inner = &self.plan.scopes[sub.scope].pipeline;
         let path = format!("{}.inputs.{}", group.doc_path, input.name);
-        let binding = match &input.binding {
-            Ok(b) => b,
-            Err(e) => {
-                self.error(group.scope, &path, format!("input `{}` of task `{}`: {e}", input.name, group.name));
-                return;
-            }
-        };
+        let Some(binding) = self.input_binding(group.scope, &path, &group.name, input) else { return };
         let at = Reader { scope: group.scope, from: group.parent.unwrap_or(GroupIdx::ROOT), task: None, path: &path };
         let got = self.binding_type(at, binding);
         let Some(param) = inner.params.get(&input.name) else {

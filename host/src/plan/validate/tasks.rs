@@ -63,13 +63,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     fn task_input(&mut self, t: TaskIdx, input: &PlanInput, sig: Option<&Signature>) {
         let task = &self.plan.tasks[t];
         let path = format!("{}.inputs.{}", task.doc_path, input.name);
-        let binding = match &input.binding {
-            Ok(b) => b,
-            Err(e) => {
-                self.error(task.scope, &path, format!("input `{}` of task `{}`: {e}", input.name, task.name));
-                return;
-            }
-        };
+        let Some(binding) = self.input_binding(task.scope, &path, &task.name, input) else { return };
         let at = Reader { scope: task.scope, from: task.group, task: Some(t), path: &path };
         let got = self.binding_type(at, binding);
         let Some(sig) = sig else { return };
