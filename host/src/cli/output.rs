@@ -71,16 +71,21 @@ fn state_word(state: TaskState) -> &'static str {
 
 /// For people, at the end of a run: the skipped tasks (which no progress line showed), then
 /// one line with the run's state, its counts and where its record is.
+/// A run's state as a word: `succeeded`, `failed`, `cancelled`.
+pub fn run_state_word(state: RunState) -> &'static str {
+    match state {
+        RunState::Succeeded => "succeeded",
+        RunState::Failed => "failed",
+        RunState::Cancelled => "cancelled",
+    }
+}
+
 fn print_summary(record: &RunRecord, run_dir: &Path) {
     for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
         out!("{}", task_lines(task));
     }
     let failed = record.tasks.iter().filter(|t| t.state == TaskState::Failed).count();
-    let state = match record.state {
-        RunState::Succeeded => "succeeded",
-        RunState::Failed => "failed",
-        RunState::Cancelled => "cancelled",
-    };
+    let state = run_state_word(record.state);
     outln!(
         "run {} {state}: {} task(s), {failed} failed; components: {} compiled, {} from cache; record: {}",
         record.run_id,

@@ -11,7 +11,7 @@ use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner};
 
 use super::args::{Output, RunArgs};
 use super::build::build_components;
-use super::output::{print_record, report_errors, task_lines};
+use super::output::{print_record, report_errors, run_state_word, task_lines};
 use super::progress::{Progress, Stream};
 use super::signals::listen_for_signals;
 
@@ -74,12 +74,11 @@ fn usable_run_dir(run_dir: &Path) -> Result<(), Diagnostic> {
     })
 }
 
-/// How a run ended, as a word for messages.
+/// How a run ended, for a sentence: "the run succeeded", "the run was cancelled".
 fn state_word(state: RunState) -> &'static str {
     match state {
-        RunState::Succeeded => "succeeded",
-        RunState::Failed => "failed",
         RunState::Cancelled => "was cancelled",
+        other => run_state_word(other),
     }
 }
 
