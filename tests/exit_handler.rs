@@ -88,13 +88,31 @@ fn a_broken_exit_component_stops_the_run_before_it_starts() {
 /// (These tests run one task at a time, `--jobs 1`, so that the order in which independent
 /// tasks start is fixed; `tests/parallel.rs` covers fail fast with tasks running together.)
 ///
-/// Ensures fail fast inside a group: after a failure no new task of the group starts; an
-/// independent later task is skipped with `fail_fast`, a dependent one with `upstream_failed`,
-/// each naming its cause; the exit handler still runs.
+/// Ensures the default rule: a failure skips its dependents (`upstream_failed`, naming the
+/// failed task) and nothing else; an independent later task runs; the exit handler runs.
+#[test]
+fn a_failure_skips_its_dependents_and_nothing_else() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: ok, component: print_op, inputs: {message: first}}\n        - {task: bad, component: fail_op, inputs: {message: broken}}\n        - {task: later, component: print_op, inputs: {message: independent}}\n        - {task: needs-bad, component: print_op, inputs: {message: never}, after: [bad]}\n",
+    );
+    let (code, record) = case.run_json(&["--jobs", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(record["state"], "failed");
+    assert_eq!(task(&record, "g/later")["state"], "succeeded");
+    let needs = task(&record, "g/needs-bad");
+    assert_eq!(needs["skip"], serde_json::json!({"reason": "upstream_failed", "cause": "g/bad"}));
+    let e = task(&record, "g/e");
+    assert_eq!(e["state"], "succeeded");
+    assert_eq!(e["final_status"]["state"], "failed");
+}
+
+/// Ensures fail fast, opted into on a group: after a failure no new task of the group starts;
+/// an independent later task is skipped with `fail_fast`, a dependent one with
+/// `upstream_failed`, each naming its cause; the exit handler still runs.
 #[test]
 fn fail_fast_skips_the_rest_of_the_group_with_reason_and_cause() {
     let case = Case::new(
-        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: ok, component: print_op, inputs: {message: first}}\n        - {task: bad, component: fail_op, inputs: {message: broken}}\n        - {task: later, component: print_op, inputs: {message: never}}\n        - {task: needs-bad, component: print_op, inputs: {message: never}, after: [bad]}\n",
+        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      fail_fast: true\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: ok, component: print_op, inputs: {message: first}}\n        - {task: bad, component: fail_op, inputs: {message: broken}}\n        - {task: later, component: print_op, inputs: {message: never}}\n        - {task: needs-bad, component: print_op, inputs: {message: never}, after: [bad]}\n",
     );
     let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
@@ -116,14 +134,14 @@ fn fail_fast_skips_the_rest_of_the_group_with_reason_and_cause() {
 #[test]
 fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
     let case = Case::new(
-        "name: p\nsteps:\n  - {task: first, component: fail_op, inputs: {message: top failed}}\n  - exit_handler:\n      name: never\n      exit: {task: never-exit, component: print_op, inputs: {message: x}}\n      steps:\n        - {task: never-body, component: print_op, inputs: {message: x}}\n",
+        "name: p\nsteps:\n  - {task: first, component: fail_op, inputs: {message: top failed}}\n  - exit_handler:\n      name: never\n      exit: {task: never-exit, component: print_op, inputs: {message: x}}\n      steps:\n        - {task: never-body, component: print_op, inputs: {message: x}, after: [first]}\n",
     );
     let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
     for id in ["never/never-body", "never/never-exit"] {
         let t = task(&record, id);
         assert_eq!(t["state"], "skipped", "{id}");
-        assert_eq!(t["skip"], serde_json::json!({"reason": "fail_fast", "cause": "first"}), "{id}");
+        assert_eq!(t["skip"], serde_json::json!({"reason": "upstream_failed", "cause": "first"}), "{id}");
     }
 
     let case = Case::new(
@@ -146,11 +164,10 @@ fn nested_handlers_run_inner_first_and_report_inner_exit_failures() {
         .collect();
     assert_eq!(summary, [("outer/inner/work", "trap", false), ("outer/inner/inner-exit", "error", true)]);
     assert_eq!(
-        task(&record, "outer/sibling")["skip"]["reason"],
-        "fail_fast",
-        "the failed inner group stops its parent"
+        task(&record, "outer/sibling")["state"],
+        "succeeded",
+        "the failed inner group skips only its dependents"
     );
-    assert_eq!(task(&record, "outer/sibling")["skip"]["cause"], "outer/inner");
 }
 
 /// Ensures that a body that succeeds gives the exit task a `succeeded` status with no failures,
@@ -171,11 +188,11 @@ fn a_successful_body_passes_its_outputs_to_the_exit_task() {
 #[test]
 fn an_exit_task_runs_without_outputs_of_failed_body_tasks() {
     let case = Case::new(
-        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: collect, inputs: {items: [], labels: {}, extra: \"{{tasks.probe.output}}\"}}\n      steps:\n        - {task: bad, component: fail_op, inputs: {message: stop}}\n        - {task: probe, component: type_of, inputs: {value: 7}}\n",
+        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: collect, inputs: {items: [], labels: {}, extra: \"{{tasks.probe.output}}\"}}\n      steps:\n        - {task: bad, component: fail_op, inputs: {message: stop}}\n        - {task: probe, component: type_of, inputs: {value: 7}, after: [bad]}\n",
     );
     let (code, record) = case.run_json(&["--jobs", "1"]);
     assert_eq!(code, 1);
-    assert_eq!(task(&record, "g/probe")["state"], "skipped");
+    assert_eq!(task(&record, "g/probe")["skip"]["reason"], "upstream_failed");
     let e = task(&record, "g/e");
     assert_eq!(e["state"], "succeeded");
     assert_eq!(e["outputs"]["output"]["extra"], serde_json::Value::Null);

@@ -164,6 +164,7 @@ async fn a_pipeline_built_in_rust_runs_and_is_validated() {
         exit_handler: ExitHandler {
             name: Some("g".into()),
             exit: task("cleanup", "report", serde_json::json!({"message": "done"})),
+            fail_fast: false,
             steps: vec![
                 Step::Task(task("sum", "add", serde_json::json!({"a": "{{params.n}}", "b": 2}))),
                 Step::Task(task("boom", "fail_op", serde_json::json!({"message": "no"}))),

@@ -48,12 +48,13 @@ fn one_job_runs_tasks_one_at_a_time() {
     assert!(a.1 <= b.0, "b starts after a ends: {a:?} {b:?}");
 }
 
-/// Ensures that when a task fails while a sibling runs, the sibling finishes, and a task not
-/// yet started is skipped with `fail_fast`; the handler runs after both.
+/// Ensures that in a group that fails fast, when a task fails while a sibling runs, the
+/// sibling finishes, and a task not yet started is skipped with `fail_fast`; the handler runs
+/// after both.
 #[test]
 fn a_failure_lets_running_siblings_finish_and_starts_nothing_new() {
     let case = Case::new(
-        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: slow, component: fault, inputs: {mode: nap, n: 600}}\n        - {task: bad, component: fault, inputs: {mode: error}}\n        - {task: later, component: fault, inputs: {mode: ok}}\n",
+        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      fail_fast: true\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: slow, component: fault, inputs: {mode: nap, n: 600}}\n        - {task: bad, component: fault, inputs: {mode: error}}\n        - {task: later, component: fault, inputs: {mode: ok}}\n",
     );
     let (code, record) = case.run_json(&["--jobs", "2"]);
     assert_eq!(code, 1);

@@ -80,6 +80,11 @@ pub struct Pipeline {
     /// The pipeline's outputs: references to task outputs (`"{{tasks.NAME.outputs.OUT}}"`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
+    /// After a failure in the pipeline's own steps, start none of them that has not started
+    /// (default false: a failure skips only what depends on it). What is skipped then depends
+    /// on `--jobs` and timing (`docs/semantics.md`, rule 9).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
 }
 
 /// A typed pipeline parameter.
@@ -299,6 +304,7 @@ pub struct ParallelFor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallelism: Option<u32>,
     /// Stop starting iterations after one fails (default false: iterations are independent).
+    /// What is skipped then depends on `--jobs` and timing (`docs/semantics.md`, rule 9).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fail_fast: bool,
     /// The steps of one iteration.
@@ -315,6 +321,11 @@ pub struct Branch {
     /// The condition: comparisons of references and literals with `and`, `or`, `not`, like
     /// `"{{tasks.flip.output}} == 'heads'"` or `"{{params.n}} > 3"`.
     pub condition: String,
+    /// After a failure among its steps, start none of them that has not started (default
+    /// false: a failure skips only what depends on it). What is skipped then depends on
+    /// `--jobs` and timing (`docs/semantics.md`, rule 9).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
     /// The steps of the branch.
     pub steps: Vec<Step>,
 }
@@ -326,6 +337,11 @@ pub struct ElseBranch {
     /// The group's name; unnamed branches are called `condition-N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// After a failure among its steps, start none of them that has not started (default
+    /// false: a failure skips only what depends on it). What is skipped then depends on
+    /// `--jobs` and timing (`docs/semantics.md`, rule 9).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
     /// The steps of the branch.
     pub steps: Vec<Step>,
 }
@@ -341,6 +357,11 @@ pub struct ExitHandler {
     /// The exit task. It may read outputs of body tasks through optional inputs only, and
     /// receives the body's final status in an input of type `final_status`.
     pub exit: Task,
+    /// After a failure among its steps, start none of them that has not started (default
+    /// false: a failure skips only what depends on it). What is skipped then depends on
+    /// `--jobs` and timing (`docs/semantics.md`, rule 9).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
     /// The body.
     pub steps: Vec<Step>,
 }
@@ -419,6 +440,7 @@ impl Pipeline {
             retries: None,
             backoff: None,
             outputs: IndexMap::new(),
+            fail_fast: false,
         }
     }
 }

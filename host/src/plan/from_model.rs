@@ -36,6 +36,7 @@ impl Plan {
             looping: None,
             iteration: false,
             max_running: pipeline.parallelism.map(|p| p as usize),
+            fail_fast: pipeline.fail_fast,
             sub: None,
             scope: ScopeIdx::ROOT,
             doc_path: String::new(),
@@ -176,11 +177,11 @@ impl Builder<'_> {
         let mut chain: Option<GroupIdx> = None;
         for (i, step) in steps.iter().enumerate() {
             let step_path = format!("{path}[{i}]");
-            let (key, name, condition, branch_steps) = match step {
-                Step::If(s) => ("if", &s.branch.name, Some(&s.branch.condition), &s.branch.steps),
-                Step::Elif(s) => ("elif", &s.elif.name, Some(&s.elif.condition), &s.elif.steps),
-                Step::Else(s) => ("else", &s.branch.name, None, &s.branch.steps),
-                _ => ("", &None, None, &Vec::new()),
+            let (key, name, condition, fail_fast, branch_steps) = match step {
+                Step::If(s) => ("if", &s.branch.name, Some(&s.branch.condition), s.branch.fail_fast, &s.branch.steps),
+                Step::Elif(s) => ("elif", &s.elif.name, Some(&s.elif.condition), s.elif.fail_fast, &s.elif.steps),
+                Step::Else(s) => ("else", &s.branch.name, None, s.branch.fail_fast, &s.branch.steps),
+                _ => ("", &None, None, false, &Vec::new()),
             };
             if !key.is_empty() {
                 let prev = if key == "if" { None } else { chain };
@@ -191,6 +192,7 @@ impl Builder<'_> {
                 let branch = BranchInfo { condition: condition.map(|c| Expr::parse(c)), prev, deps: Vec::new() };
                 let g = self.add_group(group, name, "condition", group_path.clone());
                 self.plan.groups[g].branch = Some(branch);
+                self.plan.groups[g].fail_fast = fail_fast;
                 self.add_steps(g, branch_steps, &format!("{group_path}.steps"));
                 chain = (key != "else").then_some(g);
                 continue;
@@ -205,11 +207,11 @@ impl Builder<'_> {
                         items: Binding::parse(&spec.items),
                         var: spec.var.clone().unwrap_or_else(|| "item".into()),
                         parallelism: spec.parallelism.map(|p| p as usize),
-                        fail_fast: spec.fail_fast,
                         deps: Vec::new(),
                     };
                     let g = self.add_group(group, &spec.name, "for-loop", group_path.clone());
                     self.plan.groups[g].looping = Some(looping);
+                    self.plan.groups[g].fail_fast = spec.fail_fast;
                     let iteration = self.add_group(g, &Some("*".into()), "", group_path.clone());
                     self.plan.groups[iteration].iteration = true;
                     self.add_steps(iteration, &spec.steps, &format!("{group_path}.steps"));
@@ -226,6 +228,7 @@ impl Builder<'_> {
                     let eh = &step.exit_handler;
                     let group_path = format!("{step_path}.exit_handler");
                     let g = self.add_group(group, &eh.name, "exit-handler", group_path.clone());
+                    self.plan.groups[g].fail_fast = eh.fail_fast;
                     self.add_steps(g, &eh.steps, &format!("{group_path}.steps"));
                     let exit = self.add_task(g, &eh.exit, true, format!("{group_path}.exit"));
                     self.plan.groups[g].exit = Some(exit);
@@ -291,6 +294,7 @@ impl Builder<'_> {
             }
         };
         self.plan.groups[g].max_running = loaded.pipeline.parallelism.map(|p| p as usize);
+        self.plan.groups[g].fail_fast = loaded.pipeline.fail_fast;
         self.files.push(canonical);
         let inner = self.plan.add_scope(loaded, g, self.files);
         self.files.pop();
@@ -317,6 +321,7 @@ impl Builder<'_> {
             looping: None,
             iteration: false,
             max_running: None,
+            fail_fast: false,
             sub: None,
             scope: self.scope,
             doc_path,

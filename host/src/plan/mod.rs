@@ -106,6 +106,9 @@ pub(crate) struct PlanGroup {
     pub(crate) iteration: bool,
     /// At most this many tasks inside it run at once (a pipeline's `parallelism`).
     pub(crate) max_running: Option<usize>,
+    /// Whether a failure among its children stops the start of the others (`fail_fast: true`;
+    /// for a loop, of new iterations).
+    pub(crate) fail_fast: bool,
     /// For a task that runs a sub-pipeline: the sub-pipeline.
     pub(crate) sub: Option<SubInfo>,
     /// The scope its name and its condition or items resolve in.
@@ -123,8 +126,6 @@ pub(crate) struct LoopInfo {
     pub(crate) var: String,
     /// At most this many iterations at once.
     pub(crate) parallelism: Option<usize>,
-    /// Whether a failed iteration stops the start of new ones.
-    pub(crate) fail_fast: bool,
     /// Tasks the items read.
     pub(crate) deps: Vec<Child>,
 }

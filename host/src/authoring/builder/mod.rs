@@ -364,16 +364,21 @@ fn steps(items: Vec<Pending>, tasks: &[Task]) -> Vec<Step> {
         .map(|item| match item {
             Pending::Task(t) => Step::Task(tasks[t].clone()),
             Pending::Exit { name, exit, body } => Step::ExitHandler(ExitHandlerStep {
-                exit_handler: ExitHandler { name, exit: tasks[exit].clone(), steps: steps(body, tasks) },
+                exit_handler: ExitHandler {
+                    name,
+                    exit: tasks[exit].clone(),
+                    fail_fast: false,
+                    steps: steps(body, tasks),
+                },
             }),
             Pending::If { name, condition, body } => {
-                Step::If(IfStep { branch: Branch { name, condition, steps: steps(body, tasks) } })
+                Step::If(IfStep { branch: Branch { name, condition, fail_fast: false, steps: steps(body, tasks) } })
             }
             Pending::Elif { name, condition, body } => {
-                Step::Elif(ElifStep { elif: Branch { name, condition, steps: steps(body, tasks) } })
+                Step::Elif(ElifStep { elif: Branch { name, condition, fail_fast: false, steps: steps(body, tasks) } })
             }
             Pending::Else { name, body } => {
-                Step::Else(ElseStep { branch: ElseBranch { name, steps: steps(body, tasks) } })
+                Step::Else(ElseStep { branch: ElseBranch { name, fail_fast: false, steps: steps(body, tasks) } })
             }
             Pending::Loop { spec, body } => Step::ParallelFor(ParallelForStep {
                 parallel_for: ParallelFor {

@@ -3,9 +3,10 @@
 //! 8 and 9) are testable on their own.
 //!
 //! Rules it enforces: a group is entered when its upstream siblings succeeded; its exit task
-//! starts once every body task is terminal, however they ended; after a failure nothing new
-//! starts in the innermost group that holds it (fail fast); a step whose upstream failed or
-//! was skipped is skipped (`upstream_failed`); a group never entered has all its tasks,
+//! starts once every body task is terminal, however they ended; a step whose upstream failed
+//! or was skipped is skipped (`upstream_failed`), and every step independent of a failure
+//! runs, unless the group that holds them opted into fail fast (then nothing new starts in it
+//! after a failure among its children); a group never entered has all its tasks,
 //! exit task included, skipped with the group's reason. After an interruption (a
 //! cancellation or the run deadline, rule 10) no body task starts, but the exit tasks of
 //! groups already entered still do, until an abort (second signal, grace expired).
@@ -90,7 +91,7 @@ pub(crate) struct Scheduler {
     tree: Tree,
     tasks: IdxVec<TaskInstIdx, TaskStatus>,
     groups: IdxVec<GroupInstIdx, GroupStatus>,
-    /// Per group: the id of the first failed child, which stops new starts (fail fast).
+    /// Per group that fails fast: the id of its first failed child, which stops new starts.
     stopped: IdxVec<GroupInstIdx, Option<String>>,
     /// Per group: the index of its first child that is not terminal yet; the children before it
     /// need no further visits (keeps a pass over a wide group from being quadratic).
@@ -266,8 +267,12 @@ impl Scheduler {
         }
     }
 
+    /// Stops the start of new children of group `g` after a failure among them (`cause`), if
+    /// `g` fails fast (`docs/semantics.md`, rule 9); other groups go on.
     fn stop(&mut self, g: GroupInstIdx, cause: String) {
-        self.stopped[g].get_or_insert(cause);
+        if self.template(g).fail_fast {
+            self.stopped[g].get_or_insert(cause);
+        }
     }
 
     /// Whether the run is over: the pipeline's body has finished.

@@ -8,7 +8,7 @@ use crate::plan::{Child, GroupInstIdx, TaskInstIdx};
 
 impl Scheduler {
     /// Records how group `g` ended, now that everything in it is terminal; a failed group stops
-    /// its parent (fail fast), unless the parent is a loop whose iterations are independent.
+    /// its parent when the parent fails fast (for a loop: no new iteration starts).
     pub(super) fn finish_group(&mut self, g: GroupInstIdx) {
         let state = self.group_state(g);
         if self.groups[g] != GroupStatus::Finished(state) {
@@ -24,12 +24,7 @@ impl Scheduler {
         if state == RunState::Failed
             && let Some(parent) = self.tree.groups[g].parent
         {
-            // Iterations of a loop are independent unless it fails fast (`docs/semantics.md`,
-            // rule 9).
-            let independent = self.template(parent).looping.as_ref().is_some_and(|l| !l.fail_fast);
-            if !independent {
-                self.stop(parent, self.tree.groups[g].id.clone());
-            }
+            self.stop(parent, self.tree.groups[g].id.clone());
         }
     }
 
