@@ -27,10 +27,11 @@ use std::path::{Path, PathBuf};
 /// upstream of it; `lib.rs` itself may reference anything.
 const LAYERS: &[(&str, &[&str])] = &[
     ("model", &[]),
-    ("plan", &["model"]),
+    ("faults", &[]),
+    ("plan", &["model", "faults"]),
     ("wasm", &["model"]),
     ("record", &["model"]),
-    ("run", &["model", "plan", "wasm", "record"]),
+    ("run", &["model", "plan", "wasm", "record", "faults"]),
     ("authoring", &["model", "plan"]),
     ("internals", &["model", "plan", "wasm", "record", "run", "authoring"]),
 ];

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod authoring;
+mod faults;
 pub mod model;
 mod plan;
 pub mod record;

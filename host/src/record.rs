@@ -75,6 +75,16 @@ pub struct TaskRecord {
     pub logs: Vec<LogLine>,
 }
 
+impl TaskRecord {
+    /// Marks the task failed with `failure` after the fact (wasmpipe failed while it recorded
+    /// the task's end): no outputs, the failure, the attempts as they ran.
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        self.state = TaskState::Failed;
+        self.outputs.clear();
+        self.failure = Some(failure);
+    }
+}
+
 /// How a run was cancelled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CancelRecord {

@@ -53,6 +53,9 @@ pub enum FailureKind {
     Input,
     /// A cancellation interrupted the task.
     Cancelled,
+    /// wasmpipe itself failed while it handled the task (a bug in the host, never the
+    /// component's doing); the message says where. The run goes on.
+    Internal,
 }
 
 /// Why a task never ran (`docs/semantics.md`, rule 11). Skipping is not a failure.

@@ -35,6 +35,7 @@ pub(super) fn prepare_task(
 ) -> (Result<Start, Failure>, Vec<LogLine>) {
     let (prepared, options) = (&*ctx.prepared, &ctx.options);
     let instance = &tree.tasks[t];
+    crate::faults::panic_point("prepare", &instance.id);
     let task = &prepared.plan.tasks[instance.template];
     let slot = &prepared.tasks[instance.template.index()];
     let logs: Vec<LogLine> =
@@ -87,9 +88,10 @@ pub(super) fn prepare_task(
 pub(super) type TaskResult = Result<IndexMap<String, Value>, Failure>;
 
 /// Failure kinds worth another attempt: all but a component that cannot load, an input that
-/// cannot be produced, and a cancellation, which would fail again the same way.
+/// cannot be produced, a cancellation, and a failure of wasmpipe itself, which would fail again
+/// the same way.
 pub(super) fn retryable(kind: FailureKind) -> bool {
-    !matches!(kind, FailureKind::Load | FailureKind::Input | FailureKind::Cancelled)
+    !matches!(kind, FailureKind::Load | FailureKind::Input | FailureKind::Cancelled | FailureKind::Internal)
 }
 
 /// The attempts of a task so far, shared between its job and the runner, so that an

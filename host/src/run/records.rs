@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use super::job::TaskResult;
 use crate::plan::scheduler::{Scheduler, TaskStatus};
 use crate::plan::{PlanTask, TaskInstIdx};
-use crate::record::{Attempt, FailureKind, FinalStatusRecord, LogLine, TaskRecord, TaskState};
+use crate::record::{Attempt, FailureKind, FinalStatusRecord, LogLine, Skip, SkipReason, TaskRecord, TaskState};
 
 /// The record of a task that ran.
 pub(super) fn task_record(
@@ -39,13 +39,15 @@ pub(super) fn task_record(
 }
 
 /// The record of a task that never ran: skipped, or failed before it could start (a loop
-/// whose items could not be had).
+/// whose items could not be had), or left waiting by a scheduler that failed for good.
 pub(super) fn unrun_record(scheduler: &Scheduler, t: TaskInstIdx) -> TaskRecord {
     let task = scheduler.spec(t);
     let (state, failure, skip) = match scheduler.status(t) {
         TaskStatus::Failed(f) => (TaskState::Failed, Some(f.clone()), None),
         TaskStatus::Skipped(skip) => (TaskState::Skipped, None, Some(skip.clone())),
-        _ => (TaskState::Skipped, None, None),
+        // Left waiting: the scheduler failed for good (a bug; see `pool::state`) and the run
+        // ended with what it had.
+        _ => (TaskState::Skipped, None, Some(Skip { reason: SkipReason::Aborted, cause: "internal error".into() })),
     };
     TaskRecord {
         id: scheduler.tree().tasks[t].id.clone(),

@@ -19,7 +19,8 @@ pub(crate) type Work = Box<dyn FnOnce(&Runtime) + Send>;
 /// The parked threads: an id each, and the sender of their work.
 static PARKED: Mutex<Vec<(u64, Sender<Work>)>> = Mutex::new(Vec::new());
 
-/// Runs `work` on a parked thread, or on a new one.
+/// Runs `work` on a parked thread, or on a new one. Fails when no thread can be had (a new
+/// thread or its runtime cannot start): the work is dropped and the caller carries on without.
 pub(crate) fn run(mut work: Work) -> std::io::Result<()> {
     loop {
         let parked = PARKED.lock().unwrap_or_else(|e| e.into_inner()).pop();
@@ -30,20 +31,22 @@ pub(crate) fn run(mut work: Work) -> std::io::Result<()> {
             Err(mpsc::SendError(back)) => work = back,
         }
     }
+    if crate::faults::fault("worker-start") {
+        return Err(std::io::Error::other("injected: worker threads cannot start"));
+    }
     static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (sender, receiver) = mpsc::channel();
     sender.send(work).expect("the receiver is here");
-    std::thread::Builder::new().name("wasmpipe-worker".into()).spawn(move || serve(id, sender, receiver))?;
+    // Built here, so that a runtime that cannot start is an error for the caller, never a
+    // thread that dies with its work (the run would wait for that work forever).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name("wasmpipe-worker".into()).spawn(move || serve(id, runtime, sender, receiver))?;
     Ok(())
 }
 
-/// A thread's life: a runtime, then work after work, parking in between.
-fn serve(id: u64, sender: Sender<Work>, receiver: Receiver<Work>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("wasmpipe cannot start a worker's async runtime");
+/// A thread's life: work after work on its runtime, parking in between.
+fn serve(id: u64, runtime: Runtime, sender: Sender<Work>, receiver: Receiver<Work>) {
     // The first work is already queued.
     loop {
         match receiver.recv_timeout(PARK_FOR) {

@@ -47,6 +47,8 @@ pub(crate) enum Interruption {
     Cancel,
     /// The run deadline: interrupted groups end `failed`.
     Deadline,
+    /// wasmpipe failed internally in the scheduler (a bug): interrupted groups end `failed`.
+    Internal,
 }
 
 /// What the scheduler asks the runner when it reaches a group: values only a run knows.
@@ -113,6 +115,8 @@ pub(crate) struct Scheduler {
     interrupted: IdxVec<GroupInstIdx, bool>,
     /// Set by an abort: nothing starts any more, exit tasks included.
     aborted: Option<Skip>,
+    /// Tests only (`crate::faults`, `scheduler-next`): the next pass panics.
+    panic_next: bool,
 }
 
 impl Scheduler {
@@ -132,6 +136,7 @@ impl Scheduler {
             interruption: None,
             interrupted: IdxVec::new(),
             aborted: None,
+            panic_next: false,
             tree,
         };
         scheduler.grow();
@@ -208,6 +213,9 @@ impl Scheduler {
     /// (everything is finished, or what is left waits for running tasks). `oracle` decides
     /// conditions and loop items when a group is reached (its upstream has succeeded).
     pub(crate) fn next_ready_with(&mut self, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
+        if std::mem::take(&mut self.panic_next) {
+            panic!("injected panic in the scheduler's pass");
+        }
         loop {
             self.changed = false;
             if let Some(t) = self.visit(GroupInstIdx::ROOT, oracle) {
@@ -250,6 +258,8 @@ impl Scheduler {
 
     /// Records how task `t` ended.
     pub(crate) fn finish(&mut self, t: TaskInstIdx, result: Result<(), Failure>) {
+        crate::faults::panic_point("scheduler-finish", &self.tree.tasks[t].id);
+        self.panic_next |= crate::faults::armed("scheduler-next", &self.tree.tasks[t].id);
         debug_assert_eq!(self.tasks[t], TaskStatus::Running);
         self.count_running(t, false);
         match result {
@@ -269,6 +279,20 @@ impl Scheduler {
 
     /// Stops the start of new children of group `g` after a failure among them (`cause`), if
     /// `g` fails fast (`docs/semantics.md`, rule 9); other groups go on.
+    /// Records that task `t` failed with `failure` when [`Scheduler::finish`] itself failed (a
+    /// bug in wasmpipe, caught by the runner): whatever `finish` did before it failed, the task
+    /// ends failed, no longer counted running.
+    pub(crate) fn force_fail(&mut self, t: TaskInstIdx, failure: Failure) {
+        if self.tasks[t] == TaskStatus::Running {
+            self.count_running(t, false);
+        }
+        let is_exit = self.spec(t).is_exit;
+        self.tasks[t] = TaskStatus::Failed(failure);
+        if !is_exit {
+            self.stop(self.tree.tasks[t].group, self.tree.tasks[t].id.clone());
+        }
+    }
+
     fn stop(&mut self, g: GroupInstIdx, cause: String) {
         if self.template(g).fail_fast {
             self.stopped[g].get_or_insert(cause);
@@ -276,6 +300,7 @@ impl Scheduler {
     }
 
     /// Whether the run is over: the pipeline's body has finished.
+    #[cfg(test)]
     pub(crate) fn is_done(&self) -> bool {
         matches!(self.groups[GroupInstIdx::ROOT], GroupStatus::Finished(_))
     }

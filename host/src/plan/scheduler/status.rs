@@ -63,7 +63,7 @@ impl Scheduler {
     pub(super) fn body_state(&self, g: GroupInstIdx) -> RunState {
         if self.interrupted[g] {
             return match self.interruption {
-                Some((Interruption::Deadline, _)) => RunState::Failed,
+                Some((Interruption::Deadline | Interruption::Internal, _)) => RunState::Failed,
                 _ => RunState::Cancelled,
             };
         }

@@ -39,7 +39,7 @@ use crate::record::TaskRecord;
 
 mod shared;
 mod state;
-use shared::{Shared, run_work};
+use shared::{Shared, run_work_caught};
 use state::{Note, Share, State};
 
 /// The record of every task instance that has ended, as far as they are known.
@@ -102,6 +102,7 @@ fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn Fn
         workers: 1,
         idle: 0,
         over: false,
+        scheduler_panics: 0,
     };
     let mut records = IdxVec::new();
     while let Some(event) = interrupts.poll_now() {
@@ -131,7 +132,7 @@ async fn work_inline(shared: &Arc<Shared>, coordinator: &mut Coordinator<'_, '_>
             helper_armed = false;
             shared.start_helper();
         }
-        let attempt = run_work(&shared.ctx, work);
+        let attempt = run_work_caught(&shared.ctx, work);
         tokio::pin!(attempt);
         // A spinning or sleeping guest yields, at least at every epoch tick: interrupts,
         // progress and the helper's time are seen while it runs.

@@ -3,17 +3,20 @@
 //! each takes the lock, concludes the task it ran, picks the next, and runs its attempts with
 //! the lock released, until the run is over.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::state::{Finished, Share, State, Work, record_of};
+use futures_util::FutureExt;
+
+use super::state::{Finished, Outcome, Share, State, Work, record_of};
 use crate::model::outcome::{Failure, FailureKind};
 use crate::plan::TaskInstIdx;
-use crate::run::RunCtx;
 use crate::run::job::with_granted_contents;
+use crate::run::{RunCtx, internal};
 
 /// How long a worker with nothing to do watches for work before it sleeps.
 const SPIN: Duration = Duration::from_micros(100);
@@ -215,14 +218,24 @@ pub(super) fn work(shared: Arc<Shared>, runtime: &tokio::runtime::Runtime) {
             spawn_worker(leave.shared());
         }
         leave.current = Some(work.t);
-        finished = Some(runtime.block_on(run_work(&leave.shared().ctx, work)));
+        finished = Some(runtime.block_on(run_work_caught(&leave.shared().ctx, work)));
         leave.current = None;
+    }
+}
+
+/// [`run_work`], with a panic caught: the task fails with kind `internal` and the worker goes
+/// on with the run.
+pub(super) async fn run_work_caught(ctx: &super::RunCtx, work: Work) -> Finished {
+    let t = work.t;
+    match AssertUnwindSafe(run_work(ctx, work)).catch_unwind().await {
+        Ok(finished) => finished,
+        Err(panic) => Finished { t, outcome: Outcome::Panicked(internal::failure("running the task", &*panic)) },
     }
 }
 
 /// Runs a task's attempts, unless an interrupt ends it first; stores its outputs in the
 /// output cache when it succeeded and caching is on for it.
-pub(super) async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
+async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     let Work { t, template, started, job, cache_key, abort } = work;
     let cache_key = cache_key.and_then(|(key, artifacts)| Some((with_granted_contents(key, &job.grants)?, artifacts)));
     // A task whose outputs are in the output cache does not run (artifacts are restored).
@@ -231,25 +244,32 @@ pub(super) async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     {
         let result = Ok(outputs);
         let record = record_of(&job.task_id, &ctx.prepared.plan.tasks[template], started, &result, true);
-        return Finished { t, outcome: Some((result, record)) };
+        return Finished { t, outcome: Outcome::Ran(result, record) };
     }
+    let attempts = async {
+        let result = job.run().await;
+        crate::faults::panic_point("attempt", &job.task_id);
+        result
+    };
     let result = tokio::select! {
         biased;
         _ = abort => None,
-        result = job.run() => Some(result),
+        result = attempts => Some(result),
     };
     let Some(result) = result else {
-        return Finished { t, outcome: None };
+        return Finished { t, outcome: Outcome::Interrupted };
     };
     if let (Some(disk), Some((key, artifacts)), Ok(outputs)) = (&ctx.disk, &cache_key, &result) {
         disk.store_outputs(key, outputs, &job.run_root, artifacts);
     }
+    crate::faults::panic_point("record", &job.task_id);
     let record = record_of(&job.task_id, &ctx.prepared.plan.tasks[template], started, &result, false);
-    Finished { t, outcome: Some((result, record)) }
+    Finished { t, outcome: Outcome::Ran(result, record) }
 }
 
-/// Leaves the pool when a worker ends, however it ends: a worker that panicked fails the task
-/// it was running (kind `error`), so that the run still ends and its record is whole.
+/// Leaves the pool when a worker ends, however it ends: a worker that panicked outside a task's
+/// attempts (in the pool itself) fails the task it was running (kind `internal`), so that the
+/// run still ends and its record is whole.
 pub(super) struct Leave {
     /// The worker's only handle on the run (taken when it leaves).
     pub(super) shared: Option<Arc<Shared>>,
@@ -270,7 +290,10 @@ impl Drop for Leave {
             if let Some(t) = self.current
                 && let Some(live) = state.live.remove(&t)
             {
-                let failure = Failure::new(FailureKind::Error, "wasmpipe's worker running this task failed (a bug)");
+                let failure = Failure::new(
+                    FailureKind::Internal,
+                    "wasmpipe's worker running this task failed; this is a bug in wasmpipe (please report it)",
+                );
                 state.conclude(live.started, Err(failure), t);
                 shared.changed();
                 shared.wake.notify_all();

@@ -3,17 +3,19 @@
 //! bound, a job made), handed to another worker, concluded and published.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::model::outcome::Failure;
-use crate::plan::scheduler::Scheduler;
+use crate::model::outcome::{Failure, SkipReason};
+use crate::plan::scheduler::{Interruption, Scheduler};
 use crate::plan::{PlanTask, TaskIdx, TaskInstIdx};
 use crate::record::{Attempt, TaskRecord, now, rfc3339_micros};
 use crate::run::bind::{Outputs, RunOracle};
 use crate::run::cancel::{Interrupt, Interrupts};
+use crate::run::internal;
 use crate::run::stop::Stop;
 use crate::run::{Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 
@@ -46,6 +48,8 @@ pub(super) struct State {
     pub(super) idle: usize,
     /// Set when nothing runs and nothing can start: workers leave.
     pub(super) over: bool,
+    /// Panics of the scheduler so far (each one a bug; see [`State::next_ready`]).
+    pub(super) scheduler_panics: u32,
 }
 
 /// A task handed to a worker: how it started, and the sender whose drop ends its attempt.
@@ -68,11 +72,20 @@ pub(super) struct Work {
     pub(super) abort: oneshot::Receiver<()>,
 }
 
-/// What a worker ran: the task's result and its record (built with the lock released), or
-/// None when an interrupt ended it first.
+/// What a worker ran.
 pub(super) struct Finished {
     pub(super) t: TaskInstIdx,
-    pub(super) outcome: Option<(TaskResult, Box<TaskRecord>)>,
+    pub(super) outcome: Outcome,
+}
+
+/// How a worker's turn with a task ended.
+pub(super) enum Outcome {
+    /// The task's result and its record (built with the lock released).
+    Ran(TaskResult, Box<TaskRecord>),
+    /// An interrupt ended the task first, and concluded it.
+    Interrupted,
+    /// The worker panicked (a bug in wasmpipe): the task fails with kind `internal`.
+    Panicked(Failure),
 }
 
 /// Progress for the observer.
@@ -100,14 +113,16 @@ impl State {
             if self.live.len() >= ctx.options.jobs.max(1) {
                 return None;
             }
-            let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs };
-            let t = self.scheduler.next_ready_with(&mut oracle)?;
+            let t = self.next_ready(ctx)?;
             let tree = self.scheduler.tree();
             self.outputs.resize(tree.tasks.len(), None);
             self.notes.push(Note::Started(tree.tasks[t].id.clone()));
             let final_status = self.scheduler.spec(t).is_exit.then(|| self.scheduler.final_status(t, &ctx.run_id));
             let started_at = std::time::SystemTime::now();
-            let (start, logs) = prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref());
+            let prepared =
+                catch_unwind(AssertUnwindSafe(|| prepare_task(ctx, tree, t, &self.outputs, final_status.as_ref())));
+            let (start, logs) = prepared
+                .unwrap_or_else(|panic| (Err(internal::failure("getting the task ready", &*panic)), Vec::new()));
             let mut started = Started { progress: None, started_at, final_status, logs };
             match start {
                 Ok((job, cache_key)) => {
@@ -150,14 +165,47 @@ impl State {
         Share::Start
     }
 
+    /// The scheduler's next ready task. A panic in the scheduler (a bug) cannot be pinned on a
+    /// task: the first one stops new body tasks as an interruption does (groups end `failed`,
+    /// exit tasks of entered groups still run), a second one aborts (nothing starts any more),
+    /// and after that nothing is asked of the scheduler: the run ends with what it has.
+    fn next_ready(&mut self, ctx: &RunCtx) -> Option<TaskInstIdx> {
+        if self.scheduler_panics >= 3 {
+            return None;
+        }
+        let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs };
+        let next = catch_unwind(AssertUnwindSafe(|| self.scheduler.next_ready_with(&mut oracle)));
+        match next {
+            Ok(next) => next,
+            Err(panic) => {
+                self.scheduler_panics += 1;
+                let cause = format!("internal error: {}", internal::panic_message(&*panic));
+                match self.scheduler_panics {
+                    1 => self.scheduler.interrupt(Interruption::Internal, &cause),
+                    2 => self.scheduler.abort(SkipReason::Aborted, &cause),
+                    _ => return None,
+                }
+                self.next_ready(ctx)
+            }
+        }
+    }
+
     /// Publishes what a worker ran (its record is built already), unless an interrupt
-    /// concluded the task first.
+    /// concluded the task first; a worker that panicked fails its task with kind `internal`.
     pub(super) fn finish(&mut self, finished: Finished) {
-        let Finished { t, outcome: Some((result, record)) } = finished else {
-            return;
-        };
-        if self.live.remove(&t).is_some() {
-            self.publish(t, result, record);
+        let Finished { t, outcome } = finished;
+        match outcome {
+            Outcome::Ran(result, record) => {
+                if self.live.remove(&t).is_some() {
+                    self.publish(t, result, record);
+                }
+            }
+            Outcome::Interrupted => {}
+            Outcome::Panicked(failure) => {
+                if let Some(live) = self.live.remove(&t) {
+                    self.conclude(live.started, Err(failure), t);
+                }
+            }
         }
     }
 
@@ -170,15 +218,20 @@ impl State {
 
     /// Publishes how task `t` ended: its record for the observer and the run record, its
     /// outputs for its readers, its end for the scheduler.
-    pub(super) fn publish(&mut self, t: TaskInstIdx, result: TaskResult, record: Box<TaskRecord>) {
-        self.notes.push(Note::Finished(t, record));
-        match result {
-            Ok(values) => {
-                self.outputs[t] = Some(values);
-                self.scheduler.finish(t, Ok(()));
+    /// A panic in the scheduler while it records the end fails the task with kind `internal`.
+    pub(super) fn publish(&mut self, t: TaskInstIdx, result: TaskResult, mut record: Box<TaskRecord>) {
+        let end = result.as_ref().map(|_| ()).map_err(Failure::clone);
+        let finished = catch_unwind(AssertUnwindSafe(|| self.scheduler.finish(t, end)));
+        match (finished, result) {
+            (Ok(()), Ok(values)) => self.outputs[t] = Some(values),
+            (Ok(()), Err(_)) => {}
+            (Err(panic), _) => {
+                let failure = internal::failure("recording the end of the task", &*panic);
+                self.scheduler.force_fail(t, failure.clone());
+                record.fail(failure);
             }
-            Err(failure) => self.scheduler.finish(t, Err(failure)),
         }
+        self.notes.push(Note::Finished(t, record));
     }
 
     /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends
