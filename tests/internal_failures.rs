@@ -120,3 +120,31 @@ fn worker_threads_that_cannot_start_do_not_hang_the_run() {
         assert_eq!(task(&record, id)["state"], "succeeded", "{id}");
     }
 }
+
+/// Ensures that exit components see the kind `internal` by the version of the WIT they were
+/// built against: one built with the current SDK (0.2.0) receives `internal`; one built
+/// against `wasmpipe:pipeline@0.1.0` still loads, runs, logs through the 0.1.0 host interface,
+/// and receives `error` in its place (other kinds unchanged).
+#[test]
+fn exit_components_see_internal_by_their_wit_version() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - exit_handler:\n      name: new\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: a, component: fault, inputs: {mode: ok}}\n        - {task: t, component: fault, inputs: {mode: unreachable}}\n  - exit_handler:\n      name: old\n      exit: {task: e2, component: legacy_exit}\n      steps:\n        - {task: a2, component: fault, inputs: {mode: ok}}\n        - {task: t2, component: fault, inputs: {mode: unreachable}}\n",
+    );
+    let (code, record, stderr) = run_with(&case, &[("WASMPIPE_INJECT_PANIC", "attempt:new/a,old/a2")], &[]);
+    assert_eq!(code, 1, "{record:#}\n{stderr}");
+    for exit in ["new/e", "old/e2"] {
+        let kinds: Vec<&str> = task(&record, exit)["final_status"]["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["internal", "trap"], "{exit}: what the host recorded");
+    }
+    let printed = common::printed(task(&record, "new/e")).join("\n");
+    assert!(printed.contains("new/a failed: internal"), "{printed}");
+    let old = task(&record, "old/e2");
+    assert_eq!(old["state"], "succeeded", "{old:#}");
+    assert_eq!(old["outputs"]["output"], "error,trap", "a 0.1.0 component sees `error`");
+    assert!(common::log_lines(old, "info").iter().any(|l| l == "kinds: error,trap"), "{old:#}");
+}

@@ -13,7 +13,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 TC=${WASMPIPE_TOOLCHAINS:-$HOME/.cache/wasmpipe/toolchains}
-WIT=$root/wit
+# Built against wasmpipe:pipeline@0.1.0, which the host keeps running: these components are
+# also what shows that components built before 0.2.0 still work.
+WIT=$root/wit/v0.1.0
 OUT=$here/components
 BUILD=$here/build
 mkdir -p "$OUT" "$BUILD"

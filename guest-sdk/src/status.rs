@@ -26,6 +26,7 @@ impl FailureKind {
             FailureKind::Load => "load",
             FailureKind::Input => "input",
             FailureKind::Cancelled => "cancelled",
+            FailureKind::Internal => "internal",
         }
     }
 }

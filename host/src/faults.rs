@@ -2,8 +2,8 @@
 //! `internal`). Built only with the cargo feature `fault-injection`, which `cargo test` turns on
 //! (the host crate's dev-dependency on itself); a release build has no injection point at all.
 //!
-//! `WASMPIPE_INJECT_PANIC=POINT:TASK` makes the host panic at `POINT` for the task whose id is
-//! `TASK` (`*`: every task): `prepare` (binding its inputs, under the run's lock), `attempt`
+//! `WASMPIPE_INJECT_PANIC=POINT:TASK[,TASK...]` makes the host panic at `POINT` for the tasks
+//! with these ids (`*`: every task): `prepare` (binding its inputs, under the run's lock), `attempt`
 //! (its worker, while the attempt runs), `record` (its worker, building its record),
 //! `scheduler-finish` (the scheduler, recording its end) or `scheduler-next` (the scheduler's
 //! next pass after the task ended, deciding what is ready). `WASMPIPE_INJECT_FAULT=worker-start` makes every
@@ -25,7 +25,7 @@ pub(crate) fn armed(point: &str, task: &str) -> bool {
     #[cfg(feature = "fault-injection")]
     return std::env::var("WASMPIPE_INJECT_PANIC")
         .ok()
-        .and_then(|spec| spec.split_once(':').map(|(p, t)| p == point && (t == "*" || t == task)))
+        .and_then(|spec| spec.split_once(':').map(|(p, t)| p == point && t.split(',').any(|t| t == "*" || t == task)))
         .unwrap_or(false);
     #[cfg(not(feature = "fault-injection"))]
     {

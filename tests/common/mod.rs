@@ -30,6 +30,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("model_dir", art::MODEL_DIR),
     ("probe", art::PROBE),
     ("hostile", art::HOSTILE),
+    ("legacy_exit", art::LEGACY_EXIT),
 ];
 
 /// A temporary directory holding one pipeline file.

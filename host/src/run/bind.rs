@@ -311,7 +311,7 @@ pub(super) fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
         FailureKind::Load => W::Load,
         FailureKind::Input => W::Input,
         FailureKind::Cancelled => W::Cancelled,
-        FailureKind::Internal => W::Error,
+        FailureKind::Internal => W::Internal,
     }
 }
 

@@ -5,12 +5,14 @@
 use super::attempt_dirs::AttemptDirs;
 use super::capture::Capture;
 use super::command;
-use super::loader::{LoadedComponent, Pre};
+use super::loader::{LoadedComponent, Pre, TaskBindings};
 use super::sandbox::{self, Access, HostState};
 use super::verdict::{self, AttemptOutcome};
-use super::wit::types;
+use super::wit::{types, v0_1};
+use super::wit_compat::Convert;
 use crate::model::outcome::{Failure, FailureKind};
 use crate::model::policy::{Grants, Limits};
+use wasmtime::component::{ComponentType, Lift, Lower};
 
 /// Runs `component` once with `inputs` under `limits`, writing its output to `capture`.
 /// `dirs` holds the attempt's artifact directories, when it has artifact inputs or outputs;
@@ -43,7 +45,16 @@ pub async fn run_attempt(
     };
     let call = async {
         let instance = pre.instance_pre().instantiate_async(&mut store).await?;
-        call_run(&mut store, &instance, run, &ctx, inputs).await
+        match pre {
+            TaskBindings::Current(_) => call_run(&mut store, &instance, run, &ctx, inputs).await,
+            TaskBindings::V0_1(_) => {
+                let ctx: v0_1::types::Context = ctx.clone().convert();
+                let inputs: Vec<(String, v0_1::types::InputValue)> = inputs.to_vec().convert();
+                let result =
+                    call_run::<_, _, v0_1::types::OutputValue>(&mut store, &instance, run, &ctx, &inputs).await?;
+                Ok(result.map(Convert::convert))
+            }
+        }
     };
     // A spinning guest yields at every epoch tick and a blocked one awaits a host future, so the
     // timer fires in both cases and dropping the call stops the guest.
@@ -58,25 +69,32 @@ pub async fn run_attempt(
     AttemptOutcome { result, logs }
 }
 
-/// Calls `run` of a task component instance. The bindings' own path type-checks every export
-/// on every instantiation (4% of a short task's cost); the loader checked them once, when it
-/// called `describe` through those bindings, and a component's types never change.
-async fn call_run<'a>(
+/// Calls `run` of a task component instance, with the types of the version of the world it
+/// implements (`C`, `I`, `O`: its context, input and output values). The bindings' own path
+/// type-checks every export on every instantiation (4% of a short task's cost); the loader
+/// checked them once, when it called `describe` through the bindings of that version, and a
+/// component's types never change.
+async fn call_run<'a, C, I, O>(
     store: &mut wasmtime::Store<HostState>,
     instance: &wasmtime::component::Instance,
     run: &wasmtime::component::ComponentExportIndex,
-    ctx: &'a types::Context,
-    inputs: &'a [(String, types::InputValue)],
-) -> wasmtime::Result<Result<Vec<(String, types::OutputValue)>, String>> {
+    ctx: &'a C,
+    inputs: &'a [(String, I)],
+) -> wasmtime::Result<Result<Vec<(String, O)>, String>>
+where
+    C: ComponentType + Lower + Sync,
+    I: ComponentType + Lower + Sync,
+    O: ComponentType + Lift + Send + Sync + 'static,
+{
     let func =
         instance.get_func(&mut *store, run).ok_or_else(|| wasmtime::format_err!("the instance has no `run` export"))?;
     // SAFETY: `run` of this component was type-checked against exactly these types by the
-    // bindings when the loader called `describe` (TaskIndices::load checks every export).
+    // bindings of its version when the loader called `describe` (the bindings' `new` checks
+    // every export), and `run_attempt` picks `C`, `I` and `O` of that same version.
     let typed = unsafe {
-        wasmtime::component::TypedFunc::<
-            (&'a types::Context, &'a [(String, types::InputValue)]),
-            (Result<Vec<(String, types::OutputValue)>, String>,),
-        >::new_unchecked(func)
+        wasmtime::component::TypedFunc::<(&'a C, &'a [(String, I)]), (Result<Vec<(String, O)>, String>,)>::new_unchecked(
+            func,
+        )
     };
     let (result,) = typed.call_async(&mut *store, (ctx, inputs)).await?;
     Ok(result)

@@ -15,7 +15,8 @@ use super::capture::Capture;
 use super::compiled_cache::{Compiled, CompiledCache, Origin};
 use super::engine::{self, EngineKind};
 use super::sandbox::{self, HostState};
-use super::wit::{COMPONENT_INTERFACE, TaskPre, types};
+use super::wit::{COMPONENT_INTERFACE, TaskPre, types, v0_1};
+use super::wit_compat::Convert;
 use super::wit_value::signature_from_wit;
 use crate::model::CommandSpec;
 use crate::model::component::{ComponentSource, LoadError, Signature};
@@ -44,11 +45,29 @@ pub struct LoadedComponent {
 pub enum Pre {
     /// A wasmpipe task component (the `wasmpipe:pipeline/task` world), and the index of its
     /// `run` export, type-checked once when `describe` was called.
-    Task(TaskPre<HostState>, ComponentExportIndex),
+    Task(TaskBindings, ComponentExportIndex),
     /// A WASI preview-2 command component (exports `wasi:cli/run`).
     Command(CommandPre<HostState>),
     /// A WASI preview-1 command module (exports `_start`).
     Module(wasmtime::InstancePre<HostState>),
+}
+
+/// A task component ready to instantiate, by the version of the world it implements.
+pub enum TaskBindings {
+    /// `wasmpipe:pipeline@0.2.0`, the current version.
+    Current(TaskPre<HostState>),
+    /// `wasmpipe:pipeline@0.1.0`: values cross through `wit_compat.rs`.
+    V0_1(v0_1::TaskPre<HostState>),
+}
+
+impl TaskBindings {
+    /// The component, linked and ready to instantiate.
+    pub fn instance_pre(&self) -> &wasmtime::component::InstancePre<HostState> {
+        match self {
+            TaskBindings::Current(pre) => pre.instance_pre(),
+            TaskBindings::V0_1(pre) => pre.instance_pre(),
+        }
+    }
 }
 
 /// Loads components and keeps each one loaded (or its load error) for the life of the loader.
@@ -178,11 +197,19 @@ impl Loader {
                     .linker
                     .instantiate_pre(&component)
                     .map_err(|e| missing_import(e, "components may import WASI 0.2 and wasmpipe:pipeline/host only"))?;
-                let pre = TaskPre::new(pre).map_err(|e| {
-                    fail(format!(
-                        "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit, or declare it as a WASI command with `command:`"
-                    ))
-                })?;
+                // The current version of the world, else 0.1.0 (`wit_compat.rs`).
+                let (pre, interface) = match TaskPre::new(pre.clone()) {
+                    Ok(current) => (TaskBindings::Current(current), COMPONENT_INTERFACE),
+                    Err(e) => match v0_1::TaskPre::new(pre) {
+                        Ok(old) => (TaskBindings::V0_1(old), v0_1::COMPONENT_INTERFACE),
+                        Err(_) => {
+                            return Err(fail(format!(
+                                "component `{shown}` does not implement the wasmpipe:pipeline/task world: it must export `{COMPONENT_INTERFACE}` (or `{}` of an earlier version) ({e:#}); build it with the wasmpipe guest SDK or against wit/pipeline.wit, or declare it as a WASI command with `command:`",
+                                v0_1::COMPONENT_INTERFACE
+                            )));
+                        }
+                    },
+                };
                 let signature = describe(&self.engine, self.kind.fuel, &pre).await.map_err(|e| LoadError {
                     message: format!("component `{shown}` failed in `describe`: {e}"),
                     in_describe: true,
@@ -192,7 +219,7 @@ impl Loader {
                 // `describe` went through the bindings' loader, which type-checked every export
                 // (`run` included) of this component; attempts then look `run` up by index.
                 let run = component
-                    .get_export_index(None, COMPONENT_INTERFACE)
+                    .get_export_index(None, interface)
                     .and_then(|iface| component.get_export_index(Some(&iface), "run"))
                     .ok_or_else(|| fail(format!("component `{shown}` has no `run` export")))?;
                 Ok(done(Pre::Task(pre, run), signature))
@@ -202,12 +229,20 @@ impl Loader {
 }
 
 /// Calls `describe` in a fresh sandbox with the default limits.
-async fn describe(engine: &Engine, fuel: bool, pre: &TaskPre<HostState>) -> Result<types::Signature, String> {
+async fn describe(engine: &Engine, fuel: bool, pre: &TaskBindings) -> Result<types::Signature, String> {
     let limits = Limits::default();
     let mut store = sandbox::new_store(engine, &limits, &Default::default(), fuel, Capture::new(limits.output))?;
     let call = async {
-        let task = pre.instantiate_async(&mut store).await?;
-        task.wasmpipe_pipeline_component().call_describe(&mut store).await
+        match pre {
+            TaskBindings::Current(pre) => {
+                let task = pre.instantiate_async(&mut store).await?;
+                task.wasmpipe_pipeline_component().call_describe(&mut store).await
+            }
+            TaskBindings::V0_1(pre) => {
+                let task = pre.instantiate_async(&mut store).await?;
+                Ok(task.wasmpipe_pipeline_component().call_describe(&mut store).await?.convert())
+            }
+        }
     };
     match tokio::time::timeout(limits.timeout, call).await {
         Ok(Ok(signature)) => Ok(signature),

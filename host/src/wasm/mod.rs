@@ -18,4 +18,5 @@ pub mod loader;
 pub mod sandbox;
 pub(crate) mod verdict;
 pub mod wit;
+pub(crate) mod wit_compat;
 pub mod wit_value;

@@ -1,6 +1,6 @@
 //! The sandbox of one task attempt: its store data (WASI context, resource table, limiter,
 //! captured output and log), its limits, and the linker that gives guests WASI and the
-//! `wasmpipe:pipeline/host` interface and nothing else.
+//! `wasmpipe:pipeline/host` interface (in each version the host supports) and nothing else.
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
@@ -10,7 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 use super::attempt_dirs::Preopen;
 use super::capture::Capture;
 use super::wit::wasmpipe::pipeline::host::{self, Level};
-use super::wit::{Task, types};
+use super::wit::{Task, types, v0_1};
 use crate::model::policy::{Grants, Limits};
 
 /// Denies memory growth past the limit and remembers that it did, so that the trap which
@@ -144,11 +144,28 @@ impl host::Host for HostState {
     }
 }
 
-/// A linker with WASI (preview 2) and the wasmpipe host interface.
+impl v0_1::types::Host for HostState {}
+
+impl v0_1::wasmpipe::pipeline::host::Host for HostState {
+    fn log(&mut self, level: v0_1::wasmpipe::pipeline::host::Level, message: String) {
+        use v0_1::wasmpipe::pipeline::host::Level as Old;
+        let level = match level {
+            Old::Debug => Level::Debug,
+            Old::Info => Level::Info,
+            Old::Warn => Level::Warn,
+            Old::Error => Level::Error,
+        };
+        host::Host::log(self, level, message);
+    }
+}
+
+/// A linker with WASI (preview 2) and the wasmpipe host interface, in every version of the
+/// WIT package that wasmpipe runs components of (0.2.0 and 0.1.0).
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     Task::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    v0_1::Task::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 
