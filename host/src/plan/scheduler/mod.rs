@@ -306,11 +306,19 @@ impl Scheduler {
     }
 
     /// The run's state: cancelled if a cancellation arrived before it finished, else failed if
-    /// any top-level step failed, else succeeded.
+    /// any task failed, else succeeded. Derived from every task as well as from the pipeline's
+    /// group, so that a run that ended early (its workers failed, a bug) with a failed task deep
+    /// in an unfinished group, or with tasks that never got to a state, is never `succeeded`.
     pub(crate) fn run_state(&self) -> RunState {
-        match &self.groups[GroupInstIdx::ROOT] {
+        let group = match &self.groups[GroupInstIdx::ROOT] {
             GroupStatus::Finished(state) => *state,
             _ => self.body_state(GroupInstIdx::ROOT),
+        };
+        let failed_or_unfinished =
+            self.tasks.iter().any(|s| matches!(s, TaskStatus::Failed(_) | TaskStatus::Waiting | TaskStatus::Running));
+        match group {
+            RunState::Succeeded if failed_or_unfinished => RunState::Failed,
+            state => state,
         }
     }
 }

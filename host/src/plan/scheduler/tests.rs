@@ -143,3 +143,24 @@ fn final_status_lists_failures_of_the_body_only() {
     assert_eq!(status.failures[0].task, "g/a");
     assert_eq!(status.failures[0].kind, FailureKind::Trap);
 }
+
+/// Ensures that a run that ends early (the pool stopped asking: its workers failed) is never
+/// `succeeded`: a task that failed deep inside a group still running, or tasks left waiting,
+/// make it `failed`.
+#[test]
+fn a_run_that_ends_early_is_failed() {
+    let plan = plan(
+        "  - exit_handler:\n      name: g\n      exit: {task: e, component: c}\n      steps:\n        - exit_handler:\n            name: inner\n            exit: {task: ie, component: c}\n            steps:\n              - {task: a, component: c}\n              - {task: b, component: c}\n",
+    );
+    let mut s = Scheduler::new(Arc::new(plan));
+    let a = s.next_ready().unwrap();
+    let _b = s.next_ready().unwrap();
+    s.finish(a, Err(Failure::new(FailureKind::Error, "no")));
+    assert!(!s.is_done());
+    assert_eq!(s.run_state(), RunState::Failed, "a failed task deep in a running group");
+
+    let mut s = Scheduler::new(Arc::new(plan_with("", "  - {task: x, component: c}\n  - {task: y, component: c}\n")));
+    let x = s.next_ready().unwrap();
+    s.finish(x, Ok(()));
+    assert_eq!(s.run_state(), RunState::Failed, "`y` never ran: the run did not succeed");
+}
