@@ -44,3 +44,85 @@ fn a_log_flood_is_bounded() {
     let note = logs.iter().find(|l| l["source"] == "wasmpipe").expect("a line says what was dropped");
     assert_eq!(note["text"], "[wasmpipe: 63 more log calls (66060288 bytes) dropped after 1 calls and 1048576 bytes]");
 }
+
+/// Ensures that value outputs over the task's value limit (a 2 MiB string under
+/// `--value-limit 1MiB`) fail the task with kind `output_limit` naming the limit and how to
+/// raise it, the handler runs; and that `value_limit` on the task raises it.
+#[test]
+fn values_over_the_value_limit_fail_with_output_limit() {
+    let (failure, _) = fault_under_handler(
+        "{task: body, component: hostile, inputs: {mode: big_string, n: 2097152}}",
+        &["--value-limit", "1MiB"],
+    );
+    assert_eq!(failure["kind"], "output_limit", "{failure:#}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(message.contains("over its value limit of 1048576 bytes"), "{message}");
+    assert!(message.contains("`value_limit`") && message.contains("`--value-limit`"), "{message}");
+
+    let case = common::Case::new(
+        "name: p\nsteps:\n  - {task: t, component: hostile, inputs: {mode: big_string, n: 2097152}, value_limit: 4MiB}\n",
+    );
+    let (code, record) = case.run_json(&["--value-limit", "1MiB"]);
+    assert_eq!(code, 0, "the task's own limit wins");
+    assert_eq!(common::task(&record, "t")["outputs"]["out"].as_str().unwrap().len(), 2097152);
+}
+
+/// Ensures that a task handing a loop more items than the loop-item limit fails the loop's
+/// tasks with kind `output_limit` naming the producer, the limit and its flag, without
+/// creating the iterations; the handler around the loop runs; and that `loop_item_limit` on the
+/// producing task raises it.
+#[test]
+fn too_many_loop_items_fail_with_output_limit() {
+    let body = |own: &str| {
+        format!(
+            "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {{task: e, component: exit_report, inputs: {{message: cleanup}}}}\n      steps:\n        - {{task: make, component: hostile, inputs: {{mode: many_items, n: 20}}{own}}}\n        - parallel_for:\n            name: fan\n            items: \"{{{{tasks.make.outputs.out}}}}\"\n            steps:\n              - {{task: w, component: fault, inputs: {{mode: ok}}}}\n"
+        )
+    };
+    let case = common::Case::new(&body(""));
+    let (code, record) = case.run_json(&["--loop-item-limit", "10"]);
+    assert_eq!(code, 1, "{record:#}");
+    let w = common::task(&record, "g/fan/*/w");
+    assert_eq!(w["failure"]["kind"], "output_limit", "{w:#}");
+    let message = w["failure"]["message"].as_str().unwrap();
+    assert!(message.contains("20 items (from task `make`) are more than the loop-item limit of 10"), "{message}");
+    assert!(message.contains("`loop_item_limit`") && message.contains("`--loop-item-limit`"), "{message}");
+    let e = common::task(&record, "g/e");
+    assert_eq!(e["state"], "succeeded", "the handler ran");
+    assert_eq!(e["final_status"]["failures"][0]["kind"], "output_limit");
+
+    let case = common::Case::new(&body(", loop_item_limit: 30"));
+    let (code, record) = case.run_json(&["--loop-item-limit", "10"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(common::task(&record, "g/fan/19/w")["state"], "succeeded");
+}
+
+/// Ensures that a fan-in bigger than the reading task's value limit (five 300-byte outputs read
+/// as one list under `--value-limit 1000B`, each output within it) fails the reader with kind
+/// `output_limit`, before the list is built, and the handler runs.
+#[test]
+fn a_fan_in_over_the_value_limit_fails_its_reader_with_output_limit() {
+    let case = common::Case::new(
+        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - parallel_for:\n            name: fan\n            items: [1, 2, 3, 4, 5]\n            steps:\n              - {task: w, component: hostile, inputs: {mode: big_string, n: 300}}\n        - {task: all, component: collect, inputs: {items: \"{{tasks.w.outputs.out}}\", labels: {}}}\n",
+    );
+    let (code, record) = case.run_json(&["--value-limit", "1000B"]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(common::task(&record, "g/fan/4/w")["state"], "succeeded", "each output is within the limit");
+    let all = common::task(&record, "g/all");
+    assert_eq!(all["failure"]["kind"], "output_limit", "{all:#}");
+    let message = all["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("input `items` reads `{{tasks.w.outputs.out}}` over a loop's iterations: 1516 bytes"),
+        "{message}"
+    );
+    assert_eq!(common::task(&record, "g/e")["state"], "succeeded", "the handler ran");
+}
+
+/// Ensures that a component whose `describe` is too big (2 MiB of text, 2,000 outputs) fails
+/// to load, so its task fails with kind `load` saying why, and the handler runs.
+#[test]
+fn a_describe_too_big_fails_the_load() {
+    let (failure, _) = fault_under_handler("{task: body, component: hostile_describe}", &[]);
+    assert_eq!(failure["kind"], "load", "{failure:#}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(message.contains("describes itself too big: 2000 inputs and outputs, over the limit of 1000"), "{message}");
+}

@@ -31,6 +31,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("probe", art::PROBE),
     ("hostile", art::HOSTILE),
     ("legacy_exit", art::LEGACY_EXIT),
+    ("hostile_describe", art::HOSTILE_DESCRIBE),
 ];
 
 /// A temporary directory holding one pipeline file.

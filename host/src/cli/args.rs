@@ -133,6 +133,15 @@ pub struct FileArgs {
     /// `artifact_limit`; more fails the task with kind `output_limit`.
     #[arg(long, value_name = "SIZE", default_value = "1GiB")]
     pub artifact_limit: ByteSize,
+    /// The most bytes (as JSON text) the value outputs and artifact metadata of one task
+    /// attempt may hold, and a fan-in a task reads, for tasks that set no `value_limit`; more
+    /// fails the task with kind `output_limit`.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB")]
+    pub value_limit: ByteSize,
+    /// The most items a task's output may give a loop that iterates over it, for tasks that
+    /// set no `loop_item_limit`; more fails the task with kind `output_limit`.
+    #[arg(long, value_name = "N", default_value = "1000000")]
+    pub loop_item_limit: u64,
 }
 
 /// How a command prints its result: for people, or as JSON. (Its values have no doc comments,

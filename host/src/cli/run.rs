@@ -100,14 +100,16 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
     }
 }
 
-/// The limits of tasks that set none themselves: `--timeout`, `--memory`, `--fuel` and
-/// `--artifact-limit`.
+/// The limits of tasks that set none themselves: `--timeout`, `--memory`, `--fuel`,
+/// `--artifact-limit`, `--value-limit` and `--loop-item-limit`.
 fn limits(args: &RunArgs) -> Limits {
     Limits {
         timeout: args.timeout.0,
         memory: args.memory.0 as usize,
         fuel: args.fuel,
         artifacts: args.files.artifact_limit.0,
+        values: args.files.value_limit.0,
+        loop_items: args.files.loop_item_limit,
         ..Limits::default()
     }
 }

@@ -396,6 +396,15 @@ pub struct Task {
     /// `--artifact-limit`, 1 GiB); more fails the task with kind `output_limit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_limit: Option<ByteSize>,
+    /// The most bytes the task's value outputs may hold together, as JSON text, with the
+    /// metadata of its output artifacts; also the most a fan-in it reads may hold (default: the
+    /// run's `--value-limit`, 64 MiB). More fails the task with kind `output_limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_limit: Option<ByteSize>,
+    /// The most items one of its outputs may give a loop that iterates over it (default: the
+    /// run's `--loop-item-limit`, 1,000,000). More fails the task with kind `output_limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loop_item_limit: Option<u64>,
     /// Run the task once its upstream tasks are done, even if they failed or were skipped (KFP's
     /// `ignore_upstream_failure`), and even after a failure elsewhere in its group. Inputs from
     /// producers that did not succeed are absent, so they must be optional.

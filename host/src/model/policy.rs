@@ -60,12 +60,32 @@ pub struct Limits {
     pub fuel: Option<u64>,
     /// Bytes of output artifacts, summed over the attempt's outputs.
     pub artifacts: u64,
+    /// Bytes of value outputs (as JSON text) and artifact metadata, summed over the attempt's
+    /// outputs; also the most a fan-in read by the task may hold.
+    pub values: u64,
+    /// Items an output may give a loop that iterates over it.
+    pub loop_items: u64,
 }
 
+/// The default of [`Limits::values`]: 64 MiB.
+pub const DEFAULT_VALUE_LIMIT: u64 = 64 << 20;
+
+/// The default of [`Limits::loop_items`].
+pub const DEFAULT_LOOP_ITEM_LIMIT: u64 = 1_000_000;
+
 impl Default for Limits {
-    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr, 1 GiB of artifacts.
+    /// 5 minutes, 512 MiB of memory, 1 MiB each of stdout and stderr, 1 GiB of artifacts, 64 MiB
+    /// of values, 1,000,000 loop items.
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(300), memory: 512 << 20, output: 1 << 20, fuel: None, artifacts: 1 << 30 }
+        Limits {
+            timeout: Duration::from_secs(300),
+            memory: 512 << 20,
+            output: 1 << 20,
+            fuel: None,
+            artifacts: 1 << 30,
+            values: DEFAULT_VALUE_LIMIT,
+            loop_items: DEFAULT_LOOP_ITEM_LIMIT,
+        }
     }
 }
 
@@ -91,6 +111,10 @@ pub struct TaskLimits {
     pub fuel: Option<u64>,
     /// Bytes of output artifacts of one attempt.
     pub artifacts: Option<u64>,
+    /// Bytes of value outputs of one attempt, and of a fan-in it reads.
+    pub values: Option<u64>,
+    /// Items an output may give a loop.
+    pub loop_items: Option<u64>,
 }
 
 impl TaskLimits {
@@ -101,6 +125,8 @@ impl TaskLimits {
             memory: self.memory.map(|m| m as usize).unwrap_or(defaults.memory),
             fuel: self.fuel.or(defaults.fuel),
             artifacts: self.artifacts.unwrap_or(defaults.artifacts),
+            values: self.values.unwrap_or(defaults.values),
+            loop_items: self.loop_items.unwrap_or(defaults.loop_items),
             ..*defaults
         }
     }

@@ -24,6 +24,8 @@ pub(super) const TASK_FIELDS: &[&str] = &[
     "memory",
     "fuel",
     "artifact_limit",
+    "value_limit",
+    "loop_item_limit",
     "ignore_upstream_failure",
     "cache",
     "retries",

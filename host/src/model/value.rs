@@ -133,6 +133,26 @@ pub(crate) fn float(f: f64) -> Value {
     Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
 }
 
+/// The length of `value` as JSON text, in bytes: what the value limits count. Measured without
+/// building the text.
+pub fn json_size(value: &Value) -> u64 {
+    /// Counts what is written to it.
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing JSON to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -356,6 +356,8 @@ impl Builder<'_> {
                 memory: task.memory.map(|m| m.0),
                 fuel: task.fuel,
                 artifacts: task.artifact_limit.map(|m| m.0),
+                values: task.value_limit.map(|m| m.0),
+                loop_items: task.loop_item_limit,
             },
             grants: Grants {
                 env: task.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -379,6 +381,8 @@ fn task_options(task: &Task) -> Vec<&'static str> {
         ("memory", task.memory.is_some()),
         ("fuel", task.fuel.is_some()),
         ("artifact_limit", task.artifact_limit.is_some()),
+        ("value_limit", task.value_limit.is_some()),
+        ("loop_item_limit", task.loop_item_limit.is_some()),
         ("ignore_upstream_failure", task.ignore_upstream_failure),
         ("cache", task.cache.is_some()),
         ("retries", task.retries.is_some()),

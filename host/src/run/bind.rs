@@ -13,7 +13,8 @@ use super::artifacts::export;
 use crate::model::artifact::{ArtifactRef, GUEST_IN, kinds_match};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
-use crate::model::value::ValueType;
+use crate::model::policy::Limits;
+use crate::model::value::{ValueType, json_size};
 use crate::plan::scheduler::Oracle;
 use crate::plan::tree::InstChild;
 use crate::plan::tree::{Found, Tree};
@@ -30,6 +31,8 @@ pub(super) type Outputs = IdxVec<TaskInstIdx, Option<IndexMap<String, Value>>>;
 pub(super) struct RunOracle<'a> {
     pub(super) prepared: &'a Prepared,
     pub(super) outputs: &'a Outputs,
+    /// The run's default limits (`loop_items`, unless the producing task sets its own).
+    pub(super) limits: &'a Limits,
 }
 
 impl Oracle for RunOracle<'_> {
@@ -46,16 +49,38 @@ impl Oracle for RunOracle<'_> {
         }
     }
 
-    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String> {
+    /// Items that cannot be had fail the loop's tasks with kind `input`; more items than the
+    /// loop-item limit (of the task that produced them, else the run's) with `output_limit`.
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, Failure> {
+        let input = |message: String| Failure::new(FailureKind::Input, message);
         let group = &plan.groups[tree.groups[h].template];
-        let looping = group.looping.as_ref().ok_or("not a loop")?;
-        let binding = looping.items.as_ref().map_err(Clone::clone)?;
+        let looping = group.looping.as_ref().ok_or_else(|| input("not a loop".into()))?;
+        let binding = looping.items.as_ref().map_err(|e| input(e.clone()))?;
         // The loop's items are read from where the loop stands, not from inside it.
         let at = Reader { from: tree.groups[h].parent.unwrap_or(GroupInstIdx::ROOT), scope: group.scope };
-        match evaluate(self.prepared, tree, at, binding, self.outputs)? {
-            Value::Array(items) => Ok(items),
-            other => Err(format!("they must be a list, but the value is {}", ValueType::of(&other))),
+        let items = match evaluate(self.prepared, tree, at, binding, self.outputs).map_err(input)? {
+            Value::Array(items) => items,
+            other => return Err(input(format!("they must be a list, but the value is {}", ValueType::of(&other)))),
+        };
+        let producer = match binding {
+            Binding::Ref(Ref::Output { task, .. }) => match plan.lookup(group.scope, task) {
+                Some(Node::Task(t)) => Some((task, plan.tasks[t].limits.loop_items)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let limit = producer.and_then(|(_, own)| own).unwrap_or(self.limits.loop_items);
+        if items.len() as u64 > limit {
+            let from = producer.map(|(task, _)| format!(" (from task `{task}`)")).unwrap_or_default();
+            return Err(Failure::new(
+                FailureKind::OutputLimit,
+                format!(
+                    "{} items{from} are more than the loop-item limit of {limit}; raise `loop_item_limit` on the task that produces them or `--loop-item-limit` if the loop needs them",
+                    items.len()
+                ),
+            ));
         }
+        Ok(items)
     }
 }
 
@@ -144,6 +169,28 @@ pub(super) fn resolve(
     }
 }
 
+/// For a reference to a task's output over a loop's iterations (a fan-in): the size of the
+/// list it stands for, as JSON, measured before it is built. None for anything else.
+fn fan_in_size(prepared: &Prepared, tree: &Tree, at: Reader, r: &Ref, outputs: &Outputs) -> Option<u64> {
+    let Ref::Output { task, output } = r else { return None };
+    let node @ Node::Task(_) = prepared.plan.lookup(at.scope, task)? else { return None };
+    let found = tree.producer(&prepared.plan, at.from, node)?;
+    if matches!(found, Found::One(_)) {
+        return None;
+    }
+    /// The list's size: brackets, commas, and each value (`null` for one that is missing).
+    fn size(found: &Found, output: &str, outputs: &Outputs) -> u64 {
+        match found {
+            Found::One(Child::Task(t)) => {
+                outputs.get(*t).and_then(Option::as_ref).and_then(|o| o.get(output)).map_or(4, json_size)
+            }
+            Found::One(Child::Group(_)) => 4,
+            Found::Many(each) => 1 + each.iter().map(|f| size(f, output, outputs) + 1).sum::<u64>(),
+        }
+    }
+    Some(size(&found, output, outputs))
+}
+
 /// The value of the instances `found`: `one` of each, in a list per loop (fan-in).
 pub(super) fn collect(found: &Found, one: &mut dyn FnMut(InstChild) -> Result<Value, String>) -> Result<Value, String> {
     match found {
@@ -204,6 +251,7 @@ pub(super) fn bind_inputs(
     component: &LoadedComponent,
     outputs: &Outputs,
     final_status: Option<&FinalStatusRecord>,
+    value_limit: u64,
 ) -> Result<Bound, Failure> {
     let task = &prepared.plan.tasks[tree.tasks[t].template];
     let at = Reader { from: tree.tasks[t].group, scope: task.scope };
@@ -223,6 +271,18 @@ pub(super) fn bind_inputs(
             PortType::Artifact { .. } => ValueType::Artifact,
         };
         let bound = task.inputs.iter().find(|i| i.name == spec.name);
+        if let Some(Ok(Binding::Ref(r))) = bound.map(|i| &i.binding)
+            && let Some(size) = fan_in_size(prepared, tree, at, r, outputs)
+            && size > value_limit
+        {
+            return Err(Failure::new(
+                FailureKind::OutputLimit,
+                format!(
+                    "input `{}` reads `{r}` over a loop's iterations: {size} bytes (as JSON), over the task's value limit of {value_limit} bytes; raise `value_limit` on this task or `--value-limit` if it needs them all",
+                    spec.name
+                ),
+            ));
+        }
         let value = match bound.map(|i| &i.binding) {
             Some(Ok(binding)) => match evaluate(prepared, tree, at, binding, outputs) {
                 Ok(v) => Some(v),

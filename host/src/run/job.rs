@@ -44,10 +44,12 @@ pub(super) fn prepare_task(
         Ok(component) => component,
         Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
     };
-    let Bound { inputs, values, artifacts } = match bind_inputs(prepared, tree, t, component, outputs, final_status) {
-        Ok(bound) => bound,
-        Err(failure) => return (Err(failure), logs),
-    };
+    let limits = task.limits.over(&options.limits);
+    let Bound { inputs, values, artifacts } =
+        match bind_inputs(prepared, tree, t, component, outputs, final_status, limits.values) {
+            Ok(bound) => bound,
+            Err(failure) => return (Err(failure), logs),
+        };
     let artifact_outputs: Vec<OutputSlot> = component
         .signature
         .outputs
@@ -63,7 +65,6 @@ pub(super) fn prepare_task(
         (Some(_), true) => Some(output_cache_key(component, &values, &task.grants)),
         _ => None,
     };
-    let limits = task.limits.over(&options.limits);
     let job = Job {
         component: component.clone(),
         run_id: ctx.run_id.clone(),

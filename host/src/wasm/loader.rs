@@ -214,6 +214,8 @@ impl Loader {
                     message: format!("component `{shown}` failed in `describe`: {e}"),
                     in_describe: true,
                 })?;
+                check_describe_size(&signature)
+                    .map_err(|e| fail(format!("component `{shown}` describes itself too big: {e}")))?;
                 let signature = signature_from_wit(signature)
                     .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
                 // `describe` went through the bindings' loader, which type-checked every export
@@ -249,6 +251,60 @@ async fn describe(engine: &Engine, fuel: bool, pre: &TaskBindings) -> Result<typ
         Ok(Err(e)) => Err(format!("{e:#}")),
         Err(_) => Err(format!("it did not return within {:?}", limits.timeout)),
     }
+}
+
+/// The most inputs and outputs a component may describe.
+pub(crate) const MAX_PORTS: usize = 1000;
+
+/// The most bytes of text (names, descriptions, default values) a component's `describe` may
+/// return.
+pub(crate) const MAX_DESCRIBE_BYTES: u64 = 1 << 20;
+
+/// Refuses a signature with more than [`MAX_PORTS`] ports or more than [`MAX_DESCRIBE_BYTES`] of
+/// text: `describe` runs for every load and its result lives as long as the run, so a hostile
+/// component must not make it big.
+fn check_describe_size(signature: &types::Signature) -> Result<(), String> {
+    let ports = signature.inputs.len() + signature.outputs.len();
+    if ports > MAX_PORTS {
+        return Err(format!("{ports} inputs and outputs, over the limit of {MAX_PORTS}"));
+    }
+    let value_bytes = |v: &types::Value| {
+        v.nodes
+            .iter()
+            .map(|n| match n {
+                types::Node::Str(s) => s.len() as u64 + 8,
+                types::Node::DictOf(entries) => entries.iter().map(|(k, _)| k.len() as u64 + 8).sum::<u64>() + 8,
+                types::Node::ListOf(items) => items.len() as u64 * 4 + 8,
+                _ => 8,
+            })
+            .sum::<u64>()
+    };
+    let port_type_bytes = |t: &types::PortType| match t {
+        types::PortType::Artifact(a) => a.kind.len() as u64,
+        _ => 0,
+    };
+    let bytes = signature.name.len() as u64
+        + signature.description.len() as u64
+        + signature
+            .inputs
+            .iter()
+            .map(|i| {
+                (i.name.len() + i.description.len()) as u64
+                    + port_type_bytes(&i.type_)
+                    + i.default.as_ref().map_or(0, value_bytes)
+            })
+            .sum::<u64>()
+        + signature
+            .outputs
+            .iter()
+            .map(|o| (o.name.len() + o.description.len()) as u64 + port_type_bytes(&o.type_))
+            .sum::<u64>();
+    if bytes > MAX_DESCRIBE_BYTES {
+        return Err(format!(
+            "about {bytes} bytes of names, descriptions and defaults, over the limit of {MAX_DESCRIBE_BYTES}"
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a component file; a `.wat` file is parsed from the text format (as the wasmtime CLI

@@ -16,6 +16,7 @@ use crate::model::artifact::{self, ArtifactRef, GUEST_OUT};
 use crate::model::component::PortType;
 use crate::model::outcome::{Failure, FailureKind, LogLine};
 use crate::model::policy::Limits;
+use crate::model::value::json_size;
 
 /// What one attempt produced.
 pub struct AttemptOutcome {
@@ -105,6 +106,7 @@ pub(crate) fn check_outputs(
     let bad = |message: String| Failure::new(FailureKind::Error, message);
     let mut values = IndexMap::new();
     let mut artifact_bytes = 0;
+    let mut value_bytes = 0;
     for (name, output) in outputs {
         let spec = component.signature.output(&name).ok_or_else(|| {
             bad(format!("the component returned output `{name}`, which its describe does not declare"))
@@ -112,12 +114,16 @@ pub(crate) fn check_outputs(
         let checked = match (&spec.ty, output) {
             (PortType::Value(t), types::OutputValue::Value(raw)) => {
                 let decoded = wit_value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
+                value_bytes += json_size(&decoded);
+                check_value_total(value_bytes, &name, limits)?;
                 t.coerce(decoded).map_err(|e| bad(format!("output `{name}`: {e}")))?
             }
             (PortType::Artifact { kind, directory }, types::OutputValue::Artifact(returned)) => {
                 let dirs = dirs.expect("a component with artifact outputs runs with attempt directories");
                 let artifact = check_artifact(&name, kind, *directory, &returned, dirs)?;
                 artifact_bytes += artifact.size;
+                value_bytes += json_size(&artifact.metadata);
+                check_value_total(value_bytes, &name, limits)?;
                 artifact.to_value()
             }
             (ty, _) => {
@@ -135,6 +141,21 @@ pub(crate) fn check_outputs(
     }
     check_artifact_total(artifact_bytes, limits)?;
     Ok(values)
+}
+
+/// Fails an attempt whose value outputs (and artifact metadata) hold more than its limit, as
+/// JSON text, once output `name` is counted (kind `output_limit`).
+pub(crate) fn check_value_total(bytes: u64, name: &str, limits: &Limits) -> Result<(), Failure> {
+    if bytes > limits.values {
+        return Err(Failure::new(
+            FailureKind::OutputLimit,
+            format!(
+                "the task's value outputs hold {bytes} bytes (as JSON) once output `{name}` is counted, over its value limit of {} bytes; raise `value_limit` on the task or `--value-limit` if it needs more",
+                limits.values
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Fails an attempt whose output artifacts hold more than its limit (kind `output_limit`).

@@ -184,6 +184,8 @@ impl PipelineBuilder {
             memory: None,
             fuel: None,
             artifact_limit: None,
+            value_limit: None,
+            loop_item_limit: None,
             ignore_upstream_failure: false,
             cache: None,
             retries: None,

@@ -90,6 +90,18 @@ impl TaskMut<'_> {
         self
     }
 
+    /// The most bytes (as JSON text) the task's value outputs may hold together.
+    pub fn value_limit(mut self, bytes: u64) -> Self {
+        self.task().value_limit = Some(ByteSize(bytes));
+        self
+    }
+
+    /// The most items one of the task's outputs may give a loop.
+    pub fn loop_item_limit(mut self, items: u64) -> Self {
+        self.task().loop_item_limit = Some(items);
+        self
+    }
+
     /// Passes host environment variable `name` through to the task.
     pub fn host_env(mut self, name: &str) -> Self {
         self.task().host_env.push(name.into());

@@ -56,8 +56,8 @@ pub(crate) trait Oracle {
     /// Whether the condition of conditional group instance `h` holds now, or why it cannot be
     /// evaluated (a value of the wrong type, through an `any` output).
     fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<bool, String>;
-    /// The items of loop instance `h`, or why there are none.
-    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String>;
+    /// The items of loop instance `h`, or why there are none (the failure of its tasks).
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, Failure>;
 }
 
 /// The oracle of [`Scheduler::next_ready`]: every condition holds; loops over literal lists.
@@ -69,10 +69,10 @@ impl Oracle for Literal {
     fn condition(&mut self, _: &Plan, _: &Tree, _: GroupInstIdx) -> Result<bool, String> {
         Ok(true)
     }
-    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, String> {
+    fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, Failure> {
         match plan.groups[tree.groups[h].template].looping.as_ref().map(|l| &l.items) {
             Some(Ok(crate::model::binding::Binding::Literal(Value::Array(items)))) => Ok(items.clone()),
-            _ => Err("the items are not a literal list".into()),
+            _ => Err(Failure::new(FailureKind::Input, "the items are not a literal list")),
         }
     }
 }
@@ -314,8 +314,12 @@ impl Scheduler {
             GroupStatus::Finished(state) => *state,
             _ => self.body_state(GroupInstIdx::ROOT),
         };
-        let failed_or_unfinished =
-            self.tasks.iter().any(|s| matches!(s, TaskStatus::Failed(_) | TaskStatus::Waiting | TaskStatus::Running));
+        // The instances of the record: placeholders that a loop's expansion replaced are not.
+        let failed_or_unfinished = self
+            .tree
+            .tasks_within(GroupInstIdx::ROOT)
+            .into_iter()
+            .any(|t| matches!(self.tasks[t], TaskStatus::Failed(_) | TaskStatus::Waiting | TaskStatus::Running));
         match group {
             RunState::Succeeded if failed_or_unfinished => RunState::Failed,
             state => state,

@@ -3,7 +3,7 @@
 //! (`docs/semantics.md`, rules 5 and 8).
 
 use super::{GroupStatus, Interruption, Scheduler, TaskStatus};
-use crate::model::outcome::{Failure, FailureKind, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
+use crate::model::outcome::{Failure, FinalStatusRecord, RunState, Skip, SkipReason, TaskFailureRecord};
 use crate::plan::{Child, GroupInstIdx, TaskInstIdx};
 
 impl Scheduler {
@@ -29,11 +29,12 @@ impl Scheduler {
     }
 
     /// A group whose value cannot be had when it is reached (a loop's items, a branch's
-    /// condition): its tasks fail with kind `input` (`what` and the group's id name the value),
-    /// the exit tasks inside it are never entered, its inner groups fail.
-    pub(super) fn fail_unentered(&mut self, h: GroupInstIdx, what: &str, message: String) {
+    /// condition): its tasks fail with `failure` (kind `input`, or `output_limit` for too many
+    /// items; `what` and the group's id name the value in the message), the exit tasks inside
+    /// it are never entered, its inner groups fail.
+    pub(super) fn fail_unentered(&mut self, h: GroupInstIdx, what: &str, failure: Failure) {
         let id = self.tree.groups[h].id.clone();
-        let failure = Failure::new(FailureKind::Input, format!("{what} `{id}`: {message}"));
+        let failure = Failure { message: format!("{what} `{id}`: {}", failure.message), ..failure };
         for t in self.tree.tasks_within(h) {
             self.tasks[t] = if self.spec(t).is_exit {
                 TaskStatus::Skipped(Skip { reason: SkipReason::NotEntered, cause: id.clone() })

@@ -3,7 +3,7 @@
 //! was taken), else its exit task once the body is terminal, else records how the group ended.
 
 use super::{GroupStatus, Oracle, Scheduler, TaskStatus};
-use crate::model::outcome::{RunState, Skip, SkipReason};
+use crate::model::outcome::{Failure, FailureKind, RunState, Skip, SkipReason};
 use crate::plan::tree::InstChild;
 use crate::plan::{Child, GroupInstIdx, TaskInstIdx};
 
@@ -156,7 +156,7 @@ impl Scheduler {
                     self.skip_group(h, Skip { reason: SkipReason::ConditionFalse, cause });
                     return;
                 }
-                Err(message) => self.fail_unentered(h, "the condition of", message),
+                Err(message) => self.fail_unentered(h, "the condition of", Failure::new(FailureKind::Input, message)),
             }
         }
         if self.template(h).looping.is_some() {
@@ -165,7 +165,7 @@ impl Scheduler {
                     self.tree.expand(&self.plan, h, items);
                     self.grow();
                 }
-                Err(message) => self.fail_unentered(h, "the items of loop", message),
+                Err(failure) => self.fail_unentered(h, "the items of loop", failure),
             }
         }
         if self.template(g).looping.is_some() {

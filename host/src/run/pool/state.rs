@@ -173,7 +173,7 @@ impl State {
         if self.scheduler_panics >= 3 {
             return None;
         }
-        let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs };
+        let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs, limits: &ctx.options.limits };
         let next = catch_unwind(AssertUnwindSafe(|| self.scheduler.next_ready_with(&mut oracle)));
         match next {
             Ok(next) => next,

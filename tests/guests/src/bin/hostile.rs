@@ -4,6 +4,8 @@
 //! - `shared_nodes`: a value whose `n` list nodes each hold the next node twice, so that a
 //!   decoder following references without checking the tree builds 2^n values from n + 1 nodes.
 //! - `orphan_node`: a value with a node that no list or dict holds.
+//! - `big_string`: a string of `n` bytes.
+//! - `many_items`: a list of `n` ints (for a loop to iterate over).
 use wasmpipe_guest::__private::{Context, Guest, InputSpec, InputValue, OutputSpec, OutputValue, Signature, export};
 use wasmpipe_guest::bindings::wasmpipe::pipeline::types::{Node, PortType, Value};
 
@@ -44,6 +46,12 @@ impl Guest for Hostile {
                 nodes
             }
             "orphan_node" => vec![Node::Int(1), Node::Int(2)],
+            "big_string" => vec![Node::Str("x".repeat(n as usize))],
+            "many_items" => {
+                let mut nodes = vec![Node::ListOf((1..=n as u32).collect())];
+                nodes.extend((0..n).map(Node::Int));
+                nodes
+            }
             other => return Err(format!("unknown mode `{other}`")),
         };
         Ok(vec![("out".into(), OutputValue::Value(Value { nodes }))])
