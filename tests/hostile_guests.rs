@@ -126,3 +126,17 @@ fn a_describe_too_big_fails_the_load() {
     let message = failure["message"].as_str().unwrap();
     assert!(message.contains("describes itself too big: 2000 inputs and outputs, over the limit of 1000"), "{message}");
 }
+
+/// Ensures that a value too big to copy out of the guest at all (a 140 MiB string, over the
+/// 128 MiB that one call may hand the host) fails the task with kind `output_limit` before the
+/// host copies it, and the handler runs.
+#[test]
+fn a_value_too_big_to_copy_fails_with_output_limit() {
+    let (failure, _) = fault_under_handler(
+        "{task: body, component: hostile, inputs: {mode: big_string, n: 146800640}}",
+        &["--value-limit", "1MiB"],
+    );
+    assert_eq!(failure["kind"], "output_limit", "{failure:#}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(message.contains("more than 128 MiB in one call"), "{message}");
+}

@@ -58,10 +58,6 @@ impl Oracle for RunOracle<'_> {
         let binding = looping.items.as_ref().map_err(|e| input(e.clone()))?;
         // The loop's items are read from where the loop stands, not from inside it.
         let at = Reader { from: tree.groups[h].parent.unwrap_or(GroupInstIdx::ROOT), scope: group.scope };
-        let items = match evaluate(self.prepared, tree, at, binding, self.outputs).map_err(input)? {
-            Value::Array(items) => items,
-            other => return Err(input(format!("they must be a list, but the value is {}", ValueType::of(&other)))),
-        };
         let producer = match binding {
             Binding::Ref(Ref::Output { task, .. }) => match plan.lookup(group.scope, task) {
                 Some(Node::Task(t)) => Some((task, plan.tasks[t].limits.loop_items)),
@@ -70,15 +66,28 @@ impl Oracle for RunOracle<'_> {
             _ => None,
         };
         let limit = producer.and_then(|(_, own)| own).unwrap_or(self.limits.loop_items);
-        if items.len() as u64 > limit {
+        let too_many = |count: usize| {
             let from = producer.map(|(task, _)| format!(" (from task `{task}`)")).unwrap_or_default();
-            return Err(Failure::new(
+            Failure::new(
                 FailureKind::OutputLimit,
                 format!(
-                    "{} items{from} are more than the loop-item limit of {limit}; raise `loop_item_limit` on the task that produces them or `--loop-item-limit` if the loop needs them",
-                    items.len()
+                    "{count} items{from} are more than the loop-item limit of {limit}; raise `loop_item_limit` on the task that produces them or `--loop-item-limit` if the loop needs them"
                 ),
-            ));
+            )
+        };
+        // Counted in place first: a list over the limit is never copied.
+        if let Binding::Ref(r) = binding
+            && let Some(Value::Array(items)) = output_in_place(self.prepared, tree, at, r, self.outputs)
+            && items.len() as u64 > limit
+        {
+            return Err(too_many(items.len()));
+        }
+        let items = match evaluate(self.prepared, tree, at, binding, self.outputs).map_err(input)? {
+            Value::Array(items) => items,
+            other => return Err(input(format!("they must be a list, but the value is {}", ValueType::of(&other)))),
+        };
+        if items.len() as u64 > limit {
+            return Err(too_many(items.len()));
         }
         Ok(items)
     }
@@ -166,6 +175,23 @@ pub(super) fn resolve(
                 _ => unreachable!("the tree finds task instances for tasks and group instances for sub-pipelines"),
             })
         }
+    }
+}
+
+/// For a reference to an output of one task instance: the value, where the run keeps it
+/// (None for anything else: a parameter, an item, a fan-in, a sub-pipeline's output).
+fn output_in_place<'o>(
+    prepared: &Prepared,
+    tree: &Tree,
+    at: Reader,
+    r: &Ref,
+    outputs: &'o Outputs,
+) -> Option<&'o Value> {
+    let Ref::Output { task, output } = r else { return None };
+    let node @ Node::Task(_) = prepared.plan.lookup(at.scope, task)? else { return None };
+    match tree.producer(&prepared.plan, at.from, node)? {
+        Found::One(Child::Task(t)) => outputs.get(t)?.as_ref()?.get(output),
+        _ => None,
     }
 }
 

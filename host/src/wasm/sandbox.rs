@@ -159,6 +159,14 @@ impl v0_1::wasmpipe::pipeline::host::Host for HostState {
     }
 }
 
+/// The most bytes a guest may hand the host in one call (its return value, or one call of a
+/// host function), which bounds what the host copies out of the guest before any of it is
+/// checked: wasmtime's own default (128 MiB), or four times the value limit when that is more
+/// (a value's WIT encoding is bigger than its JSON text).
+pub(crate) fn hostcall_fuel(limits: &Limits) -> usize {
+    usize::try_from(limits.values.saturating_mul(4)).unwrap_or(usize::MAX).max(128 << 20)
+}
+
 /// A linker with WASI (preview 2) and the wasmpipe host interface, in every version of the
 /// WIT package that wasmpipe runs components of (0.2.0 and 0.1.0).
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
@@ -187,6 +195,7 @@ pub fn new_store(
 ) -> Result<Store<HostState>, String> {
     let mut store = Store::new(engine, HostState::new(limits, access, capture)?);
     store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(hostcall_fuel(limits));
     if fuel_engine {
         store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).expect("the engine consumes fuel");
     }

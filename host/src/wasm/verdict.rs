@@ -50,6 +50,17 @@ pub(crate) fn classify(
             ),
         );
     }
+    // wasmtime's bound on what one call copies out of the guest (`sandbox::hostcall_fuel`);
+    // its error type is private, so it is known by its message.
+    if error.chain().any(|e| e.to_string().contains("fuel allocated for hostcalls has been exhausted")) {
+        return Failure::new(
+            FailureKind::OutputLimit,
+            format!(
+                "the task handed the host more than {} MiB in one call (its outputs, or a call to the host), more than its value limit allows; raise `value_limit` or `--value-limit` if it needs more",
+                super::sandbox::hostcall_fuel(limits) >> 20
+            ),
+        );
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => timeout(limits),
         Some(Trap::OutOfFuel) => {
