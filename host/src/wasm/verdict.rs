@@ -124,6 +124,8 @@ pub(crate) fn check_outputs(
         })?;
         let checked = match (&spec.ty, output) {
             (PortType::Value(t), types::OutputValue::Value(raw)) => {
+                // Refused before it is decoded when even its smallest JSON text is over the limit.
+                check_value_total(value_bytes + json_size_at_least(&raw), &name, limits)?;
                 let decoded = wit_value::from_wit(&raw).map_err(|e| bad(format!("output `{name}`: {e}")))?;
                 value_bytes += json_size(&decoded);
                 check_value_total(value_bytes, &name, limits)?;
@@ -152,6 +154,27 @@ pub(crate) fn check_outputs(
     }
     check_artifact_total(artifact_bytes, limits)?;
     Ok(values)
+}
+
+/// A lower bound of the length of the JSON text of a value in its WIT encoding, measured
+/// without decoding it: every string with its quotes, every key with its quotes and colon,
+/// one byte per number, the brackets and commas.
+fn json_size_at_least(value: &types::Value) -> u64 {
+    value
+        .nodes
+        .iter()
+        .map(|node| match node {
+            types::Node::Str(s) => s.len() as u64 + 2,
+            types::Node::ListOf(items) => 2 + items.len().saturating_sub(1) as u64,
+            types::Node::DictOf(entries) => {
+                2 + entries.iter().map(|(k, _)| k.len() as u64 + 3).sum::<u64>()
+                    + entries.len().saturating_sub(1) as u64
+            }
+            types::Node::Int(_) | types::Node::Float(_) => 1,
+            types::Node::Null | types::Node::Boolean(true) => 4,
+            types::Node::Boolean(false) => 5,
+        })
+        .sum()
 }
 
 /// Fails an attempt whose value outputs (and artifact metadata) hold more than its limit, as
@@ -226,9 +249,32 @@ pub(crate) fn check_artifact(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn trap_names_become_snake_case() {
-        assert_eq!(super::snake_case("UnreachableCodeReached"), "unreachable_code_reached");
-        assert_eq!(super::snake_case("StackOverflow"), "stack_overflow");
+        assert_eq!(snake_case("UnreachableCodeReached"), "unreachable_code_reached");
+        assert_eq!(snake_case("StackOverflow"), "stack_overflow");
+    }
+
+    /// Ensures that the lower bound never exceeds the real JSON length (so it never refuses a
+    /// value the exact check admits), on values of every node kind.
+    #[test]
+    fn the_size_estimate_is_a_lower_bound() {
+        for value in [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(false),
+            serde_json::json!(7),
+            serde_json::json!(-1.5e300),
+            serde_json::json!("a \"quoted\" \n string"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!([1, [2, 3], {"k": "v", "": null}, "s", false]),
+            serde_json::json!({"a": {"b": {"c": [1, 2, 3]}}, "d": [true, null]}),
+        ] {
+            let wit = wit_value::to_wit(&value);
+            assert!(json_size_at_least(&wit) <= json_size(&value), "{value}");
+        }
     }
 }
