@@ -151,3 +151,54 @@ fn task_options_on_a_sub_pipeline_task_are_refused() {
     let line = case.line_of("task: inner");
     assert!(errors.iter().all(|e| e["line"] == line), "{out:#}");
 }
+
+/// Ensures that sub-pipelines nested deeper than 16 files are refused before anything runs,
+/// with a message that says so (not that the pipeline uses itself), and that 16 run: with 80
+/// nested exit-handler groups in each file, 1,280 levels of groups run without exhausting the
+/// host's stack.
+#[test]
+fn sub_pipelines_nest_at_most_16_deep() {
+    fn nested(depth: usize, leaf: &str) -> String {
+        let mut text = String::new();
+        let mut pad = String::from("  ");
+        for i in 0..depth {
+            text.push_str(&format!(
+                "{pad}- exit_handler:\n{pad}    name: g{i}\n{pad}    exit: {{task: x{i}, component: fault, inputs: {{mode: ok}}}}\n{pad}    steps:\n"
+            ));
+            pad.push_str("      ");
+        }
+        text + &format!("{pad}- {leaf}\n")
+    }
+    for (files, ok) in [(16, true), (17, false)] {
+        let leaf = |k: usize| {
+            if k + 1 == files {
+                "{task: t, component: fault, inputs: {mode: ok}}"
+            } else {
+                "{task: s, component: next}"
+            }
+        };
+        let case = Case::with_components(
+            &format!("name: p0\nsteps:\n{}", nested(80, leaf(0))),
+            &[("next", "{pipeline: p1.yaml}")],
+        );
+        for k in 1..files {
+            case.add_pipeline(
+                &format!("p{k}.yaml"),
+                &format!("name: p{k}\nsteps:\n{}", nested(80, leaf(k))),
+                &[("next", &format!("{{pipeline: p{}.yaml}}", k + 1))],
+            );
+        }
+        if ok {
+            let (code, record) = case.run_json(&["--jobs", "2"]);
+            assert_eq!(code, 0, "{files} files");
+            let deepest = record["tasks"].as_array().unwrap().iter().find(|t| t["task"] == "t").unwrap();
+            assert_eq!(deepest["state"], "succeeded");
+            assert_eq!(deepest["id"].as_str().unwrap().matches('/').count(), 16 * 80 + 15);
+        } else {
+            let (code, out) = case.validate_json();
+            assert_eq!(code, 2, "{out:#}");
+            let message = out["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains("sub-pipelines may nest at most 16 deep"), "{message}");
+        }
+    }
+}

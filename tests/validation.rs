@@ -185,3 +185,25 @@ fn special_files_are_refused_at_once() {
     let messages = common::validation_messages(&case);
     assert!(messages.iter().any(|m| m.contains("component `/dev/urandom` is not a regular file")), "{messages:#?}");
 }
+
+/// Ensures that a condition nested 100,000 parentheses deep (which overflowed the parser's
+/// stack and killed the host) is refused with its line and the limit, and that one of 100,000
+/// comparisons is read in linear time and runs.
+#[test]
+fn deep_conditions_are_refused_and_long_ones_are_fine() {
+    let deep = format!("{}{{{{params.n}}}} > 0{}", "(".repeat(100_000), ")".repeat(100_000));
+    let case = Case::new(&format!(
+        "name: p\nparams: {{n: {{type: int, default: 1}}}}\nsteps:\n  - if:\n      condition: \"{deep}\"\n      steps:\n        - {{task: t, component: fault, inputs: {{mode: ok}}}}\n"
+    ));
+    let messages = common::validation_messages(&case);
+    common::assert_messages(&messages, &["deeper than 64 levels"]);
+    let (_, out) = case.validate_json();
+    assert_eq!(out["errors"][0]["line"], case.line_of("condition:"));
+
+    let long = vec!["{{params.n}} > 0"; 100_000].join(" and ");
+    let case = Case::new(&format!(
+        "name: p\nparams: {{n: {{type: int, default: 1}}}}\nsteps:\n  - if:\n      condition: \"{long}\"\n      steps:\n        - {{task: t, component: fault, inputs: {{mode: ok}}}}\n"
+    ));
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+}

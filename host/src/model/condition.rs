@@ -70,10 +70,14 @@ impl Expr {
     /// Parses a condition; the error says what is wrong and where.
     pub fn parse(text: &str) -> Result<Expr, String> {
         let tokens = tokenize(text)?;
-        let mut parser = Parser { tokens: &tokens, at: 0 };
+        let mut parser = Parser { tokens: &tokens, at: 0, depth: 0 };
         let expr = parser.or()?;
         if parser.at != tokens.len() {
-            return Err(format!("`{text}`: unexpected `{}` after a complete condition", describe(&tokens[parser.at])));
+            return Err(format!(
+                "`{}`: unexpected `{}` after a complete condition",
+                shown(text),
+                describe(&tokens[parser.at])
+            ));
         }
         Ok(expr)
     }
@@ -220,29 +224,33 @@ fn describe(t: &Token) -> String {
     }
 }
 
+/// The condition as messages show it: cut after 80 characters (a hostile file's condition may
+/// be megabytes long).
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Splits a condition into tokens, in one pass (linear in its length).
 fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let rest: String = chars[i..].iter().collect();
+    while let Some(c) = text[i..].chars().next() {
+        let rest = &text[i..];
         if c.is_whitespace() {
-            i += 1;
+            i += c.len_utf8();
         } else if rest.starts_with("{{") {
-            let end = rest.find("}}").ok_or_else(|| format!("`{text}`: a `{{{{` has no closing `}}}}`"))?;
+            let end = rest.find("}}").ok_or_else(|| format!("`{}`: a `{{{{` has no closing `}}}}`", shown(text)))?;
             match Binding::parse(&Value::String(rest[..end + 2].to_string()))? {
                 Binding::Ref(r) => tokens.push(Token::Operand(Operand::Ref(r))),
-                _ => return Err(format!("`{text}`: `{}` is not a reference", &rest[..end + 2])),
+                _ => return Err(format!("`{}`: `{}` is not a reference", shown(text), shown(&rest[..end + 2]))),
             }
-            i += rest[..end + 2].chars().count();
+            i += end + 2;
         } else if c == '\'' || c == '"' {
-            let close = chars[i + 1..]
-                .iter()
-                .position(|&d| d == c)
-                .ok_or_else(|| format!("`{text}`: a string is not closed"))?;
-            let s: String = chars[i + 1..i + 1 + close].iter().collect();
-            tokens.push(Token::Operand(Operand::Literal(Value::String(s))));
+            let close = rest[1..].find(c).ok_or_else(|| format!("`{}`: a string is not closed", shown(text)))?;
+            tokens.push(Token::Operand(Operand::Literal(Value::String(rest[1..1 + close].to_string()))));
             i += close + 2;
         } else if c == '(' {
             tokens.push(Token::Open);
@@ -259,23 +267,26 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             tokens.push(Token::Op(op));
             i += len;
         } else {
-            let word: String =
-                chars[i..].iter().take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')).collect();
+            let len =
+                rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'))).unwrap_or(rest.len());
+            let word = &rest[..len];
             if word.is_empty() {
-                return Err(format!("`{text}`: unexpected `{c}`"));
+                return Err(format!("`{}`: unexpected `{c}`", shown(text)));
             }
-            i += word.chars().count();
-            tokens.push(match word.as_str() {
+            i += len;
+            tokens.push(match word {
                 "and" => Token::And,
                 "or" => Token::Or,
                 "not" => Token::Not,
                 "true" => Token::Operand(Operand::Literal(Value::Bool(true))),
                 "false" => Token::Operand(Operand::Literal(Value::Bool(false))),
-                _ => match serde_json::from_str::<Value>(&word) {
+                _ => match serde_json::from_str::<Value>(word) {
                     Ok(v @ Value::Number(_)) => Token::Operand(Operand::Literal(v)),
                     _ => {
+                        let word = shown(word);
                         return Err(format!(
-                            "`{text}`: `{word}` is not a number, a quoted string, true, false or a reference; quote strings: '{word}'"
+                            "`{}`: `{word}` is not a number, a quoted string, true, false or a reference; quote strings: '{word}'",
+                            shown(text)
                         ));
                     }
                 },
@@ -288,9 +299,15 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
+/// How deep parentheses and `not`s may nest in a condition: deeper is refused, with a message,
+/// instead of overflowing the parser's stack.
+pub const MAX_CONDITION_DEPTH: usize = 64;
+
 struct Parser<'t> {
     tokens: &'t [Token],
     at: usize,
+    /// Parentheses and `not`s open around the token at `at`.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -316,10 +333,24 @@ impl Parser<'_> {
         Ok(if items.len() == 1 { items.pop().expect("one") } else { Expr::And(items) })
     }
 
+    /// Enters one more level of nesting (a `(` or a `not`), within [`MAX_CONDITION_DEPTH`].
+    fn nest(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_CONDITION_DEPTH {
+            return Err(format!(
+                "the condition nests parentheses and `not` deeper than {MAX_CONDITION_DEPTH} levels; simplify it"
+            ));
+        }
+        Ok(())
+    }
+
     fn not(&mut self) -> Result<Expr, String> {
         if self.peek() == Some(&Token::Not) {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.nest()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.atom()
     }
@@ -328,11 +359,13 @@ impl Parser<'_> {
         match self.tokens.get(self.at).cloned() {
             Some(Token::Open) => {
                 self.at += 1;
+                self.nest()?;
                 let inner = self.or()?;
                 if self.peek() != Some(&Token::Close) {
                     return Err("a `(` is not closed".into());
                 }
                 self.at += 1;
+                self.depth -= 1;
                 Ok(inner)
             }
             Some(Token::Operand(a)) => {
@@ -360,6 +393,25 @@ impl Parser<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Ensures that hostile conditions are refused quickly with a short message: nesting past
+    /// the limit (parentheses, `not`) instead of a stack overflow, and a very long condition
+    /// parsed in linear time.
+    #[test]
+    fn deep_and_long_conditions_are_bounded() {
+        let deep = format!("{}{{{{params.n}}}} > 0{}", "(".repeat(100_000), ")".repeat(100_000));
+        let e = Expr::parse(&deep).unwrap_err();
+        assert!(e.contains("deeper than 64 levels"), "{e}");
+        let nots = format!("{}{{{{params.n}}}} > 0", "not ".repeat(100_000));
+        assert!(Expr::parse(&nots).unwrap_err().contains("deeper than 64 levels"));
+        let fine = format!("{}{{{{params.n}}}} > 0{}", "(".repeat(64), ")".repeat(64));
+        assert!(Expr::parse(&fine).is_ok());
+        // 200,000 comparisons: linear work (this took minutes when the tokenizer was quadratic).
+        let long = vec!["{{params.n}} > 0"; 200_000].join(" and ");
+        assert!(matches!(Expr::parse(&long), Ok(Expr::And(items)) if items.len() == 200_000));
+        let bad = format!("{} @", "x".repeat(1_000_000));
+        assert!(Expr::parse(&bad).unwrap_err().len() < 400, "the message shows a short excerpt");
+    }
 
     fn eval(text: &str, n: Value) -> Result<bool, String> {
         Expr::parse(text)?.eval(&|_| Ok(n.clone()))

@@ -19,7 +19,9 @@ use crate::model::policy::{Grants, TaskLimits};
 use crate::model::value::ValueType;
 use crate::model::{Step, Task};
 
-/// How deep sub-pipelines may nest; deeper is taken for a pipeline that uses itself.
+/// How deep sub-pipelines may nest (pipeline files, the top one included); deeper is refused,
+/// which also bounds how deep groups nest in a run (each file bounds its own by the YAML
+/// nesting limit).
 const MAX_DEPTH: usize = 16;
 
 impl Plan {
@@ -268,11 +270,18 @@ impl Builder<'_> {
         let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
         let source = &self.plan.scopes[self.scope].source;
         let at = |message: String| source.error(&format!("{doc_path}.component"), message);
-        let loaded = if self.files.contains(&canonical) || self.files.len() >= MAX_DEPTH {
+        let loaded = if self.files.contains(&canonical) {
             Err(vec![at(format!(
                 "task `{}` runs pipeline `{}`, which is already being read: a pipeline cannot use itself, directly or through others",
                 task.task,
                 file.display()
+            ))])
+        } else if self.files.len() >= MAX_DEPTH {
+            Err(vec![at(format!(
+                "task `{}` runs pipeline `{}` at a depth of {} pipeline files: sub-pipelines may nest at most {MAX_DEPTH} deep; flatten some of them",
+                task.task,
+                file.display(),
+                self.files.len() + 1
             ))])
         } else if !file.is_file() {
             Err(vec![at(format!(
