@@ -207,3 +207,50 @@ fn deep_conditions_are_refused_and_long_ones_are_fine() {
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 0, "{record:#}");
 }
+
+/// Ensures that no special file is read where the host hashes or copies files: an artifact
+/// given as `/dev/zero` or a FIFO, a directory artifact holding a FIFO, and a `build:` source
+/// that is a FIFO each get a clear error at once (exit 2, naming the file), instead of a host
+/// that reads forever or blocks.
+#[test]
+fn special_files_are_never_read_as_artifacts_or_build_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let holder = dir.path().join("holder");
+    std::fs::create_dir(&holder).unwrap();
+    std::fs::write(holder.join("plain.txt"), "1\n").unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(holder.join("pipe")).status().unwrap().success());
+    let case = Case::new(
+        "name: p\nparams:\n  data: {type: artifact}\nsteps:\n  - {task: t, component: fault, inputs: {mode: ok}}\n",
+    );
+    for (given, expected) in [
+        ("/dev/zero".to_string(), "`/dev/zero` is not a plain file or directory".to_string()),
+        (fifo.display().to_string(), format!("`{}` is not a plain file or directory", fifo.display())),
+        (holder.display().to_string(), format!("`{}` is not a plain file or directory", holder.join("pipe").display())),
+    ] {
+        let (code, _, stderr) = common::wasmpipe(
+            &["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()],
+            &["-a", &format!("data={given}")],
+        );
+        assert_eq!(code, 2, "{given}: {stderr}");
+        assert!(stderr.contains(&expected), "{given}: {stderr}");
+    }
+
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - {task: hello, component: hello}\n",
+        &[(
+            "hello",
+            &format!(
+                "{{path: out/hello.wat, command: {{}}, build: {{command: \"true\", sources: [{}]}}}}",
+                fifo.display()
+            ),
+        )],
+    );
+    let (code, _, stderr) = common::wasmpipe(&["build", case.file.to_str().unwrap()], &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("build source `{}`", fifo.display())) && stderr.contains("not a plain file"),
+        "{stderr}"
+    );
+}
