@@ -174,12 +174,43 @@ fn compatible(op: Op, a: ValueType, b: ValueType) -> Result<(), String> {
     }
 }
 
+/// Compares two JSON numbers exactly: ints as ints (two ints beyond 2^53 that differ never
+/// compare equal, as they would as floats), an int and a float by value.
+fn compare_numbers(x: &serde_json::Number, y: &serde_json::Number) -> Option<std::cmp::Ordering> {
+    let int = |n: &serde_json::Number| n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
+    match (int(x), int(y)) {
+        (Some(a), Some(b)) => Some(a.cmp(&b)),
+        (Some(a), None) => int_vs_float(a, y.as_f64()?),
+        (None, Some(b)) => int_vs_float(b, x.as_f64()?).map(std::cmp::Ordering::reverse),
+        (None, None) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+    }
+}
+
+/// Compares an int with a float exactly (no rounding of the int to a float).
+fn int_vs_float(i: i128, f: f64) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    if f.is_nan() {
+        return None;
+    }
+    // Every i64 and u64 is within +-2^65; a float beyond that is beyond any of them.
+    if f >= 2f64.powi(65) {
+        return Some(Ordering::Less);
+    }
+    if f <= -(2f64.powi(65)) {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    Some(match i.cmp(&(whole as i128)) {
+        Ordering::Equal if f > whole => Ordering::Less,
+        Ordering::Equal if f < whole => Ordering::Greater,
+        other => other,
+    })
+}
+
 fn compare(op: Op, a: &Value, b: &Value) -> Result<bool, String> {
     use std::cmp::Ordering;
     let ordering = match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().zip(y.as_f64()).and_then(|(x, y)| x.partial_cmp(&y)).ok_or("numbers that do not compare")?
-        }
+        (Value::Number(x), Value::Number(y)) => compare_numbers(x, y).ok_or("numbers that do not compare")?,
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) if matches!(op, Op::Eq | Op::Ne) => x.cmp(y),
         _ => return Err(format!("`{a}` cannot be compared with `{b}`")),
@@ -393,6 +424,25 @@ impl Parser<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Ensures that numbers compare exactly: ints beyond 2^53 that differ by one, the ends of
+    /// i64 and u64, and ints against floats near them.
+    #[test]
+    fn numbers_compare_exactly() {
+        let eval = |text: &str| Expr::parse(text).unwrap().eval(&|r| Err(format!("{r}")));
+        assert_eq!(eval("9007199254740993 == 9007199254740992"), Ok(false));
+        assert_eq!(eval("9007199254740992 < 9007199254740993"), Ok(true));
+        assert_eq!(eval("9223372036854775807 != 9223372036854775806"), Ok(true));
+        assert_eq!(eval("18446744073709551615 > 9223372036854775807"), Ok(true));
+        assert_eq!(eval("-9223372036854775808 < 9223372036854775807"), Ok(true));
+        assert_eq!(eval("3 == 3.0"), Ok(true));
+        assert_eq!(eval("3 < 3.5"), Ok(true));
+        assert_eq!(eval("-3 > -3.5"), Ok(true));
+        assert_eq!(eval("2.5 > 2"), Ok(true));
+        assert_eq!(eval("9007199254740993 > 9007199254740992.0"), Ok(true));
+        assert_eq!(eval("1e300 > 18446744073709551615"), Ok(true));
+        assert_eq!(eval("-1e300 < -9223372036854775808"), Ok(true));
+    }
 
     /// Ensures that hostile conditions are refused quickly with a short message: nesting past
     /// the limit (parentheses, `not`) instead of a stack overflow, and a very long condition

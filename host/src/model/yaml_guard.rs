@@ -1,6 +1,7 @@
 //! A first pass over a pipeline file's YAML events, before anything is built from it, for what
-//! the YAML loader would do blindly: aliases are counted, not expanded, so that a small file
-//! whose aliases expand to gigabytes (a "billion laughs") is refused at once; nesting deeper
+//! the YAML loader would do blindly: aliases are counted (nodes and bytes), not expanded, so
+//! that a small file whose aliases expand to gigabytes (a "billion laughs", or many aliases of
+//! one long string) is refused at once; nesting deeper
 //! than [`MAX_DEPTH`] is refused before a recursive step could overflow the stack; and a key
 //! written twice in one mapping is an error with its line (YAML forbids it; the loader would
 //! keep the last one silently). Linear in the file's events.
@@ -15,12 +16,30 @@ pub const MAX_DEPTH: usize = 256;
 /// How many nodes aliases may stand for in all, counted as if expanded.
 pub const MAX_ALIAS_NODES: u64 = 1_000_000;
 
+/// How many bytes of scalars aliases may stand for in all, counted as if expanded (one anchored
+/// 1 MiB string and 3,000 aliases of it, a 1 MiB file, would otherwise load as 3 GB).
+pub const MAX_ALIAS_BYTES: u64 = 64 << 20;
+
+/// What an anchored node stands for: its nodes and the bytes of its scalars.
+#[derive(Clone, Copy, Default)]
+struct Size {
+    nodes: u64,
+    bytes: u64,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 /// One open mapping or sequence.
 struct Frame {
     /// Its anchor id (0: none).
     anchor: usize,
-    /// Its nodes so far, aliases counted as expanded.
-    nodes: u64,
+    /// Its nodes and scalar bytes so far, aliases counted as expanded.
+    size: Size,
     /// For a mapping: the keys seen, and whether the next node is a key.
     keys: Option<(HashSet<String>, bool)>,
 }
@@ -29,8 +48,8 @@ struct Frame {
 /// message of the first problem, if any.
 pub fn check(text: &str) -> Result<(), (usize, String)> {
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchored: HashMap<usize, u64> = HashMap::new();
-    let mut alias_nodes: u64 = 0;
+    let mut anchored: HashMap<usize, Size> = HashMap::new();
+    let mut aliased = Size::default();
     for event in Parser::new_from_str(text) {
         let Ok((event, span)) = event else { return Ok(()) };
         let line = span.start.line();
@@ -43,30 +62,41 @@ pub fn check(text: &str) -> Result<(), (usize, String)> {
                     ));
                 }
                 let keys = matches!(event, Event::MappingStart(..)).then(|| (HashSet::new(), true));
-                stack.push(Frame { anchor, nodes: 0, keys });
+                stack.push(Frame { anchor, size: Size::default(), keys });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 let frame = stack.pop().expect("the parser balances collections");
-                let size = frame.nodes.saturating_add(1);
+                let mut size = frame.size;
+                size.add(Size { nodes: 1, bytes: 0 });
                 if frame.anchor != 0 {
                     anchored.insert(frame.anchor, size);
                 }
                 add_node(&mut stack, size, None, line)?;
             }
             Event::Scalar(value, _, anchor, _) => {
+                let size = Size { nodes: 1, bytes: value.len() as u64 };
                 if anchor != 0 {
-                    anchored.insert(anchor, 1);
+                    anchored.insert(anchor, size);
                 }
-                add_node(&mut stack, 1, Some(&value), line)?;
+                add_node(&mut stack, size, Some(&value), line)?;
             }
             Event::Alias(id) => {
-                let size = anchored.get(&id).copied().unwrap_or(1);
-                alias_nodes = alias_nodes.saturating_add(size);
-                if alias_nodes > MAX_ALIAS_NODES {
+                let size = anchored.get(&id).copied().unwrap_or(Size { nodes: 1, bytes: 0 });
+                aliased.add(size);
+                if aliased.nodes > MAX_ALIAS_NODES {
                     return Err((
                         line,
                         format!(
                             "the file's aliases stand for more than {MAX_ALIAS_NODES} values (a \"billion laughs\"?); write the values out, or use fewer aliases"
+                        ),
+                    ));
+                }
+                if aliased.bytes > MAX_ALIAS_BYTES {
+                    return Err((
+                        line,
+                        format!(
+                            "the file's aliases stand for more than {} MiB of text; write the values out, or use fewer aliases",
+                            MAX_ALIAS_BYTES >> 20
                         ),
                     ));
                 }
@@ -80,9 +110,9 @@ pub fn check(text: &str) -> Result<(), (usize, String)> {
 
 /// Counts a node of `size` in the innermost open collection; in a mapping, a scalar key is
 /// checked against the keys before it.
-fn add_node(stack: &mut [Frame], size: u64, scalar: Option<&str>, line: usize) -> Result<(), (usize, String)> {
+fn add_node(stack: &mut [Frame], size: Size, scalar: Option<&str>, line: usize) -> Result<(), (usize, String)> {
     let Some(parent) = stack.last_mut() else { return Ok(()) };
-    parent.nodes = parent.nodes.saturating_add(size);
+    parent.size.add(size);
     if let Some((keys, key_next)) = &mut parent.keys {
         if *key_next
             && let Some(key) = scalar
@@ -112,6 +142,18 @@ mod tests {
         assert!(line >= 6, "{line}");
         // A few aliases are fine.
         assert!(check("a: &a {x: 1}\nb: *a\nc: [*a, *a]\n").is_ok());
+    }
+
+    /// Ensures that aliases are bounded by the text they stand for too: a 1 MiB string and 100
+    /// aliases of it (100 MiB from a 1 MiB file) are refused; a few are fine.
+    #[test]
+    fn aliases_of_a_long_string_are_bounded_by_size() {
+        let long = "A".repeat(1 << 20);
+        let text = format!("a: &x \"{long}\"\nb: [{}]\n", vec!["*x"; 100].join(", "));
+        assert!(check(&text).unwrap_err().1.contains("more than 64 MiB of text"));
+        let nested = format!("a: &x {{k: \"{long}\"}}\nb: [{}]\n", vec!["*x"; 100].join(", "));
+        assert!(check(&nested).unwrap_err().1.contains("more than 64 MiB of text"));
+        assert!(check(&format!("a: &x \"{long}\"\nb: [*x, *x]\n")).is_ok());
     }
 
     #[test]
