@@ -118,3 +118,43 @@ fn names_that_would_be_paths_are_refused() {
         ],
     );
 }
+
+/// Ensures that a full disk keeps its cause: a task that writes a 1 MiB output artifact into a
+/// run directory on a 512 KiB filesystem fails with the system's own words ("No space left on
+/// device") in its failure, its handler runs, and the record (printed, even when it cannot be
+/// written there) says so. The filesystem is a tmpfs in a private mount namespace
+/// (`unshare -rm`); where user namespaces are not available the test says so and checks nothing.
+#[test]
+fn a_full_disk_keeps_its_cause() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - exit_handler:\n      name: g\n      exit: {task: e, component: exit_report, inputs: {message: cleanup}}\n      steps:\n        - {task: body, component: probe, inputs: {mode: big, bytes: 1048576}}\n",
+    );
+    let full = case.dir.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", "mount -t tmpfs -o size=512k tmpfs \"$1\" || exit 97; shift; exec \"$@\"", "sh"])
+        .arg(&full)
+        .arg(env!("CARGO_BIN_EXE_wasmpipe"))
+        .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir"])
+        .arg(full.join("runs"))
+        .env_remove("WASMPIPE_RUN_DIR")
+        .env("WASMPIPE_CACHE_DIR", common::test_cache_dir())
+        .output();
+    let out = match out {
+        Ok(out) if out.status.code() != Some(97) && !String::from_utf8_lossy(&out.stderr).starts_with("unshare:") => {
+            out
+        }
+        _ => {
+            eprintln!("a_full_disk_keeps_its_cause: no private mount namespace here (unshare -rm); not checked");
+            return;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert!(matches!(out.status.code(), Some(1 | 3)), "{:?}: {stderr}", out.status);
+    let body = task(&record, "g/body");
+    assert_eq!(body["state"], "failed", "{body:#}");
+    let message = body["failure"]["message"].as_str().unwrap();
+    assert!(message.contains("No space left on device"), "{message}");
+    assert_eq!(task(&record, "g/e")["state"], "succeeded", "the handler ran");
+}

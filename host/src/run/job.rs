@@ -169,6 +169,11 @@ impl Job {
             outcome.result =
                 Err(Failure::new(FailureKind::Error, format!("cannot publish the task's output artifacts: {e}")));
         }
+        if let (Some(dirs), Err(failure)) = (&dirs, &mut outcome.result)
+            && let Some(note) = dirs.full_disk_note()
+        {
+            failure.message = format!("{}; {note}", failure.message);
+        }
         outcome
     }
 

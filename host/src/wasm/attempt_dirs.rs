@@ -83,6 +83,25 @@ impl AttemptDirs {
     }
 
     /// The directories to preopen for the guest.
+    /// When the disk that holds these directories is full (less than 64 KiB free), the words
+    /// that say so, for the failure of an attempt that wrote there: the guest itself only sees
+    /// an I/O error (WASI loses `ENOSPC` on the way), so the host adds the cause.
+    pub(crate) fn full_disk_note(&self) -> Option<String> {
+        #[cfg(unix)]
+        {
+            let stat = rustix::fs::statvfs(&self.base).ok()?;
+            let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+            (free < 64 << 10).then(|| {
+                format!(
+                    "the disk that holds the run directory ({}) is full: No space left on device; free some space, or give another --run-dir",
+                    self.run_root.display()
+                )
+            })
+        }
+        #[cfg(not(unix))]
+        None
+    }
+
     pub(crate) fn preopens(&self) -> &[Preopen] {
         &self.preopens
     }
