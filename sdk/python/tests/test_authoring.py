@@ -550,3 +550,26 @@ def test_error_artifact_annotations():
         @dsl.component
         def int_op(d: dsl.Input[int]):
             pass
+
+
+def test_fail_fast_is_written_on_the_groups_that_opt_in():
+    @dsl.pipeline(name="ff")
+    def p():
+        e = exit_op(message="cleanup")
+        with dsl.ExitHandler(e, fail_fast=True):
+            print_op(message="a")
+            with dsl.If("{{params.n}} > 0" if False else "1 > 0", fail_fast=True):
+                print_op(message="b")
+            with dsl.Else(fail_fast=True):
+                print_op(message="c")
+            with dsl.ParallelFor([1, 2], fail_fast=True):
+                print_op(message="d")
+        e2 = exit_op(message="default")
+        with dsl.ExitHandler(e2):
+            print_op(message="e")
+
+    steps = p.to_dict()["steps"]
+    eh = steps[0]["exit_handler"]
+    assert eh["fail_fast"] is True
+    assert [list(s.values())[0].get("fail_fast") for s in eh["steps"][1:]] == [True, True, True]
+    assert "fail_fast" not in steps[1]["exit_handler"], "the default is not written"

@@ -671,10 +671,14 @@ class ExitHandler(_GroupContext):
     `dsl.PipelineTaskFinalStatus`). Handlers nest, also inside `If` and `ParallelFor`.
 
     `handler.bind_exit(name=body_task.output)` passes body outputs to optional inputs of the
-    exit task (absent when the body task did not succeed)."""
+    exit task (absent when the body task did not succeed).
 
-    def __init__(self, exit_task: PipelineTask, name: Optional[str] = None):
+    `fail_fast=True` (a wasmpipe extension): after a failure in the body, start none of its
+    steps that have not started (by default a failure skips only what depends on it)."""
+
+    def __init__(self, exit_task: PipelineTask, name: Optional[str] = None, fail_fast: bool = False):
         super().__init__()
+        self.fail_fast = fail_fast
         if not isinstance(exit_task, PipelineTask):
             raise DSLError(f"dsl.ExitHandler takes the exit task (a PipelineTask), not {exit_task!r}")
         if exit_task._builder is not self._builder:
@@ -699,6 +703,7 @@ class ExitHandler(_GroupContext):
             raise DSLError(f"exit task `{t.name}` is used by two exit handlers")
         t.group.steps[:] = [s for s in t.group.steps if s is not t]
         g = _Group("exit_handler", self._builder.scope, self.name)
+        g.fail_fast = self.fail_fast
         g.exit_task = t
         t.exit_of = g
         t.group = g
@@ -746,19 +751,22 @@ class ExitHandler(_GroupContext):
 
 
 class If(_GroupContext):
-    """KFP's `dsl.If`: the steps inside run only when `condition` holds."""
+    """KFP's `dsl.If`: the steps inside run only when `condition` holds. `fail_fast=True` (a
+    wasmpipe extension): after a failure among them, start none that has not started."""
     _kind = "if"
 
-    def __init__(self, condition, name: Optional[str] = None):
+    def __init__(self, condition, name: Optional[str] = None, fail_fast: bool = False):
         super().__init__()
         self.condition = _render_condition(self._builder, condition)
         self.name = name
+        self.fail_fast = fail_fast
 
     def _make(self) -> _Group:
         if self._kind == "elif":
             _check_follows_if(self._builder, "dsl.Elif")
         g = _Group(self._kind, self._builder.scope, self.name)
         g.condition = self.condition
+        g.fail_fast = self.fail_fast
         return g
 
 
@@ -770,13 +778,16 @@ class Elif(If):
 class Else(_GroupContext):
     """KFP's `dsl.Else`: directly after a `dsl.If` or `dsl.Elif` block."""
 
-    def __init__(self, name: Optional[str] = None):
+    def __init__(self, name: Optional[str] = None, fail_fast: bool = False):
         super().__init__()
         self.name = name
+        self.fail_fast = fail_fast
 
     def _make(self) -> _Group:
         _check_follows_if(self._builder, "dsl.Else")
-        return _Group("else", self._builder.scope, self.name)
+        g = _Group("else", self._builder.scope, self.name)
+        g.fail_fast = self.fail_fast
+        return g
 
 
 Condition = If  # KFP's deprecated spelling
@@ -1035,8 +1046,8 @@ def _emit_steps(steps) -> list:
                 body["as"] = s.var
             if s.parallelism is not None:
                 body["parallelism"] = s.parallelism
-            if s.fail_fast:
-                body["fail_fast"] = True
+        if s.fail_fast:
+            body["fail_fast"] = True
         body["steps"] = _emit_steps(s.steps)
         out.append({s.kind: body})
     return out
