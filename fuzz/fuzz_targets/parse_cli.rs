@@ -5,7 +5,7 @@
 //! it as it is), and its canonical text (a string's own text, else its JSON) parses back to the
 //! same value. Floats inside JSON (list, dict, any) may come back one unit in the last place
 //! off: serde_json is built without `float_roundtrip`, and its default float parsing is not
-//! exact (known; fuzz/README.md, tests/properties.rs), so that difference is let through here
+//! exact (known: fuzz/README.md, "Findings"), so that difference is let through here
 //! to keep the target looking for other bugs.
 #![no_main]
 
