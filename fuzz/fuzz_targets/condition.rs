@@ -61,7 +61,7 @@ fn value_of(r: &Ref, literals: &[Value]) -> Result<Value, String> {
 fn type_of(r: &Ref) -> Option<ValueType> {
     let types = [ValueType::String, ValueType::Int, ValueType::Float, ValueType::Bool, ValueType::List, ValueType::Any];
     let h = hash(r) >> 20;
-    (h % 7 != 0).then(|| types[h as usize % types.len()])
+    (!h.is_multiple_of(7)).then(|| types[h as usize % types.len()])
 }
 
 /// Checks that the six operators agree on the operands of every comparison in `expr`.
