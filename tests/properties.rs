@@ -564,7 +564,7 @@ proptest! {
     }
 }
 
-// ---- Known bugs found by fuzzing and by these properties (ignored until fixed) ----
+// ---- Known bugs found while writing the fuzz targets (fuzz/README.md; ignored until fixed) ----
 
 /// Ensures that two different ints never compare equal in a condition. Known bug: `compare` in
 /// model/condition.rs compares every pair of numbers as f64, so ints beyond 2^53 that differ
