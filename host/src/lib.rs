@@ -42,5 +42,6 @@ pub mod internals {
     pub use crate::wasm::loader::{LoadedComponent, Loader, Pre};
     pub use crate::wasm::sandbox;
     pub use crate::wasm::wit::types;
+    pub use crate::wasm::wit_value::from_wit;
     pub use crate::wasm::wit_value::to_wit;
 }

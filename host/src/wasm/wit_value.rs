@@ -40,7 +40,7 @@ fn push(value: &Value, nodes: &mut Vec<Node>) -> u32 {
 /// followed as given, n such nodes would make the host build 2^n values. So the work and the
 /// value built are proportional to the nodes the guest sent. Non-finite floats are refused: JSON
 /// cannot hold them.
-pub(crate) fn from_wit(value: &WitValue) -> Result<Value, String> {
+pub fn from_wit(value: &WitValue) -> Result<Value, String> {
     /// Builds node `index`, held by `parent`, marking each node it reaches in `seen`.
     fn build(
         nodes: &[Node],
