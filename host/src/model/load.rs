@@ -16,12 +16,30 @@ pub struct SourceMap {
     /// The file, as the user named it.
     pub file: PathBuf,
     lines: HashMap<String, usize>,
+    /// The bytes of the paths in `lines`, within [`MAX_SOURCE_MAP_BYTES`].
+    path_bytes: usize,
 }
+
+/// The longest path a node gets: the nodes below a longer one share its path (and so its
+/// line). A hostile file (deep nesting, long keys) would otherwise make paths, and the memory
+/// they take, grow with the square of its size.
+const MAX_PATH: usize = 4096;
+
+/// The most bytes of paths a source map keeps; nodes past it are found at an ancestor's line.
+const MAX_SOURCE_MAP_BYTES: usize = 16 << 20;
 
 impl SourceMap {
     /// A source map of `file` that knows no lines (for a file that could not be read).
     pub fn for_file(file: &Path) -> SourceMap {
-        SourceMap { file: file.to_path_buf(), lines: HashMap::new() }
+        SourceMap { file: file.to_path_buf(), lines: HashMap::new(), path_bytes: 0 }
+    }
+
+    /// Keeps the line of the node at `path`, within the map's budget.
+    fn record(&mut self, path: &str, line: usize) {
+        if self.path_bytes + path.len() <= MAX_SOURCE_MAP_BYTES && !self.lines.contains_key(path) {
+            self.path_bytes += path.len();
+            self.lines.insert(path.to_string(), line);
+        }
     }
 
     /// The line of the node at `path`, or of its nearest ancestor that has one.
@@ -83,7 +101,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, Diagnostics> {
 /// assert!(errors.errors[0].message.contains("stepz"));
 /// ```
 pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Loaded, Diagnostics> {
-    let mut source = SourceMap { file: file.to_path_buf(), lines: HashMap::new() };
+    let mut source = SourceMap::for_file(file);
     super::yaml_guard::check(text).map_err(|(line, message)| Diagnostic {
         file: file.display().to_string(),
         path: String::new(),
@@ -150,7 +168,7 @@ fn join(base: &str, rest: &str) -> String {
 }
 
 fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: &mut Vec<Diagnostic>) -> Value {
-    source.lines.insert(path.clone(), node.span.start.line());
+    source.record(&path, node.span.start.line());
     match &node.data {
         YamlData::Value(scalar) => scalar_to_json(scalar),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
@@ -163,6 +181,7 @@ fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: 
                     // list's line anyway: no entry of its own (a 10,000-item list would make
                     // 10,000 of them).
                     YamlData::Value(scalar) if item.span.start.line() == line => scalar_to_json(scalar),
+                    _ if path.len() >= MAX_PATH => to_json(item, path.clone(), source, errors),
                     _ => to_json(item, format!("{path}[{i}]"), source, errors),
                 });
             }
@@ -182,7 +201,13 @@ fn to_json(node: &MarkedYaml<'_>, path: String, source: &mut SourceMap, errors: 
                         continue;
                     }
                 };
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.chars().take(MAX_PATH).collect()
+                } else if path.len() >= MAX_PATH {
+                    path.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 let value = to_json(item, child, source, errors);
                 map.insert(key, value);
             }
@@ -270,5 +295,28 @@ mod tests {
         assert_eq!(err.errors[0].line, Some(1));
         let err = load("version: 1\nname: [p\n").unwrap_err();
         assert!(err.errors[0].message.contains("not valid YAML"));
+    }
+
+    /// Ensures that a hostile file (250 levels of mappings with 4,000-character keys, 1 MB)
+    /// cannot make the source map grow with the square of its size: paths stop growing at
+    /// 4 KiB and the map keeps at most 16 MiB of them (it kept 300 MB for this file).
+    #[test]
+    fn deep_long_keys_keep_the_source_map_small() {
+        let mut value = String::from("v");
+        for i in (0..250).rev() {
+            value = format!("{{? K{i:03}{} : {value}}}", "k".repeat(4000));
+        }
+        let text = format!("version: 1\nname: p\ncomponents: {{}}\nsteps: []\nx: {value}\n");
+        let errors = match load_str(&text, Path::new("p.yaml"), Path::new(".")) {
+            Ok(_) => panic!("`x` is not a pipeline field"),
+            Err(d) => d.errors,
+        };
+        assert!(errors.iter().all(|e| e.path.len() <= MAX_PATH), "paths are bounded");
+        let mut source = SourceMap::for_file(Path::new("p.yaml"));
+        let _ =
+            to_json(&saphyr::MarkedYaml::load_from_str(&text).unwrap()[0], String::new(), &mut source, &mut Vec::new());
+        assert!(source.path_bytes <= MAX_SOURCE_MAP_BYTES);
+        assert!(source.lines.keys().all(|p| p.len() <= MAX_PATH + 4100), "longest path");
+        assert!(source.path_bytes < 2 << 20, "{} bytes of paths for a 1 MB file", source.path_bytes);
     }
 }
