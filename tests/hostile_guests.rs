@@ -140,3 +140,19 @@ fn a_value_too_big_to_copy_fails_with_output_limit() {
     let message = failure["message"].as_str().unwrap();
     assert!(message.contains("more than 128 MiB in one call"), "{message}");
 }
+
+/// Ensures that the metadata of an output artifact counts toward the task's value limit: 2,000
+/// bytes of it under `--value-limit 1KiB` fail the task with kind `output_limit` and the handler
+/// runs; 10 bytes pass and reach the record.
+#[test]
+fn artifact_metadata_over_the_value_limit_fails_with_output_limit() {
+    let (failure, _) =
+        fault_under_handler("{task: body, component: hostile_meta, inputs: {n: 2000}}", &["--value-limit", "1KiB"]);
+    assert_eq!(failure["kind"], "output_limit", "{failure:#}");
+    assert!(failure["message"].as_str().unwrap().contains("once output `data` is counted"), "{failure:#}");
+
+    let case = common::Case::new("name: p\nsteps:\n  - {task: t, component: hostile_meta, inputs: {n: 10}}\n");
+    let (code, record) = case.run_json(&["--value-limit", "1KiB"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(common::task(&record, "t")["outputs"]["data"]["metadata"]["note"], "mmmmmmmmmm");
+}

@@ -32,6 +32,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("hostile", art::HOSTILE),
     ("legacy_exit", art::LEGACY_EXIT),
     ("hostile_describe", art::HOSTILE_DESCRIBE),
+    ("hostile_meta", art::HOSTILE_META),
 ];
 
 /// A temporary directory holding one pipeline file.
