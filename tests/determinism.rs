@@ -19,7 +19,7 @@ fn outcome(record: &Value) -> Value {
             if let Some(s) = status.as_object_mut() {
                 s.remove("run_id");
             }
-            let printed: Vec<&Value> = t["logs"].as_array().into_iter().flatten().map(|l| &l["message"]).collect();
+            let printed: Vec<&Value> = t["logs"].as_array().into_iter().flatten().map(|l| &l["text"]).collect();
             json!({
                 "id": t["id"], "state": t["state"], "skip": t["skip"], "failure": t["failure"],
                 "outputs": t["outputs"], "final_status": status, "printed": printed,
@@ -69,6 +69,7 @@ fn kfp_multiple_exit_handlers_run_alike_under_any_jobs() {
             assert_eq!(task(&record, id)["state"], "succeeded", "--jobs {jobs}: {id} is independent of the failure");
         }
         assert_eq!(task(&record, "exit-handler-1/fail-op")["failure"]["kind"], "error");
+        assert_eq!(outcome(&record)["tasks"][0]["printed"], json!(["Hello World!"]), "printed lines are compared");
         assert_eq!(task(&record, "exit-handler-2/print-op-3")["final_status"]["state"], "succeeded");
         assert_eq!(task(&record, "exit-handler-1/print-op")["final_status"]["state"], "failed");
         outcomes.push((jobs, outcome(&record)));
