@@ -23,18 +23,6 @@ const CASES: u32 = 256;
 /// How deep `from_wit` lets a value nest (the root is at depth 0).
 const WIT_MAX_DEPTH: usize = 256;
 
-/// Every value type.
-const TYPES: [ValueType; 8] = [
-    ValueType::String,
-    ValueType::Int,
-    ValueType::Float,
-    ValueType::Bool,
-    ValueType::List,
-    ValueType::Dict,
-    ValueType::Any,
-    ValueType::Artifact,
-];
-
 /// Every comparison operator.
 const OPS: [Op; 6] = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge];
 
@@ -256,18 +244,6 @@ fn valid_pipeline() -> impl Strategy<Value = (String, Value)> {
 
 // ---- Helpers ----
 
-/// The text of an operator.
-fn op_text(op: Op) -> &'static str {
-    match op {
-        Op::Eq => "==",
-        Op::Ne => "!=",
-        Op::Lt => "<",
-        Op::Le => "<=",
-        Op::Gt => ">",
-        Op::Ge => ">=",
-    }
-}
-
 /// An operand as a condition writes it.
 fn print_operand(o: &Operand) -> String {
     match o {
@@ -288,7 +264,7 @@ fn print(e: &Expr) -> String {
         Expr::Or(items) => items.iter().map(group).collect::<Vec<_>>().join(" or "),
         Expr::And(items) => items.iter().map(group).collect::<Vec<_>>().join(" and "),
         Expr::Not(inner) => format!("not {}", group(inner)),
-        Expr::Cmp(op, a, b) => format!("{} {} {}", print_operand(a), op_text(*op), print_operand(b)),
+        Expr::Cmp(op, a, b) => format!("{} {} {}", print_operand(a), op.text(), print_operand(b)),
         Expr::Truth(a) => print_operand(a),
     }
 }
@@ -467,7 +443,7 @@ proptest! {
     /// parsed as, and that the value's canonical text parses back to it.
     #[test]
     fn parsing_any_cli_text_keeps_the_type(text in any::<String>()) {
-        for ty in TYPES {
+        for ty in ValueType::ALL {
             let Ok(value) = ty.parse_cli(&text) else { continue };
             prop_assert_ne!(ty, ValueType::Artifact);
             prop_assert_eq!(ty.coerce(value.clone()), Ok(value.clone()));
@@ -483,7 +459,7 @@ proptest! {
     /// some (fuzz/README.md, "Findings"), which only the `parse_cli` fuzz target can see.
     #[test]
     fn a_value_s_canonical_text_parses_back(
-        (ty, value) in prop::sample::select(TYPES[..7].to_vec()).prop_flat_map(|ty| (Just(ty), value_of_type(ty))),
+        (ty, value) in prop::sample::select(ValueType::ALL[..7].to_vec()).prop_flat_map(|ty| (Just(ty), value_of_type(ty))),
     ) {
         prop_assert_eq!(ty.parse_cli(&canonical(ty, &value)), Ok(value));
     }

@@ -121,7 +121,7 @@ impl Expr {
             },
             Expr::Cmp(op, a, b) => match (ty(a), ty(b)) {
                 (Some(x), Some(y)) => {
-                    compatible(*op, x, y).map_err(|e| format!("{} {} {}: {e}", show(a), op_text(*op), show(b)))
+                    compatible(*op, x, y).map_err(|e| format!("{} {} {}: {e}", show(a), op.text(), show(b)))
                 }
                 _ => Ok(()),
             },
@@ -225,14 +225,17 @@ fn compare(op: Op, a: &Value, b: &Value) -> Result<bool, String> {
     })
 }
 
-fn op_text(op: Op) -> &'static str {
-    match op {
-        Op::Eq => "==",
-        Op::Ne => "!=",
-        Op::Lt => "<",
-        Op::Le => "<=",
-        Op::Gt => ">",
-        Op::Ge => ">=",
+impl Op {
+    /// The operator as a condition writes it (`==`, `<=`, ...).
+    pub fn text(self) -> &'static str {
+        match self {
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
     }
 }
 
@@ -246,7 +249,7 @@ fn show(o: &Operand) -> String {
 fn describe(t: &Token) -> String {
     match t {
         Token::Operand(o) => show(o),
-        Token::Op(op) => op_text(*op).into(),
+        Token::Op(op) => op.text().into(),
         Token::And => "and".into(),
         Token::Or => "or".into(),
         Token::Not => "not".into(),
@@ -408,7 +411,7 @@ impl Parser<'_> {
                             self.at += 1;
                             Ok(Expr::Cmp(op, a, b))
                         }
-                        _ => Err(format!("`{}` needs a value on its right", op_text(op))),
+                        _ => Err(format!("`{}` needs a value on its right", op.text())),
                     }
                 } else {
                     Ok(Expr::Truth(a))

@@ -35,6 +35,18 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Every value type.
+    pub const ALL: [ValueType; 8] = [
+        ValueType::String,
+        ValueType::Int,
+        ValueType::Float,
+        ValueType::Bool,
+        ValueType::List,
+        ValueType::Dict,
+        ValueType::Any,
+        ValueType::Artifact,
+    ];
+
     /// The name used in pipeline files and messages.
     pub fn name(self) -> &'static str {
         match self {

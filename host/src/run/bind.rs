@@ -178,6 +178,14 @@ pub(super) fn resolve(
     }
 }
 
+/// For a reference to an output of a task (not of a sub-pipeline): the instances the reader at
+/// `at` reads it from, and the output's name.
+fn task_output_instances<'r>(prepared: &Prepared, tree: &Tree, at: Reader, r: &'r Ref) -> Option<(Found, &'r str)> {
+    let Ref::Output { task, output } = r else { return None };
+    let node @ Node::Task(_) = prepared.plan.lookup(at.scope, task)? else { return None };
+    Some((tree.producer(&prepared.plan, at.from, node)?, output))
+}
+
 /// For a reference to an output of one task instance: the value, where the run keeps it
 /// (None for anything else: a parameter, an item, a fan-in, a sub-pipeline's output).
 fn output_in_place<'o>(
@@ -187,10 +195,8 @@ fn output_in_place<'o>(
     r: &Ref,
     outputs: &'o Outputs,
 ) -> Option<&'o Value> {
-    let Ref::Output { task, output } = r else { return None };
-    let node @ Node::Task(_) = prepared.plan.lookup(at.scope, task)? else { return None };
-    match tree.producer(&prepared.plan, at.from, node)? {
-        Found::One(Child::Task(t)) => outputs.get(t)?.as_ref()?.get(output),
+    match task_output_instances(prepared, tree, at, r)? {
+        (Found::One(Child::Task(t)), output) => outputs.get(t)?.as_ref()?.get(output),
         _ => None,
     }
 }
@@ -198,9 +204,7 @@ fn output_in_place<'o>(
 /// For a reference to a task's output over a loop's iterations (a fan-in): the size of the
 /// list it stands for, as JSON, measured before it is built. None for anything else.
 fn fan_in_size(prepared: &Prepared, tree: &Tree, at: Reader, r: &Ref, outputs: &Outputs) -> Option<u64> {
-    let Ref::Output { task, output } = r else { return None };
-    let node @ Node::Task(_) = prepared.plan.lookup(at.scope, task)? else { return None };
-    let found = tree.producer(&prepared.plan, at.from, node)?;
+    let (found, output) = task_output_instances(prepared, tree, at, r)?;
     if matches!(found, Found::One(_)) {
         return None;
     }
