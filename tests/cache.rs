@@ -65,9 +65,50 @@ fn concurrent_runs_share_the_cache_safely() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(entries.len(), 2, "one entry per component, no temporary files: {entries:?}");
-    assert!(entries.iter().all(|e| e.ends_with(".cwasm")));
+    assert_eq!(entries.len(), 4, "per component, its compiled form and its signature; no temporary files: {entries:?}");
+    assert_eq!(entries.iter().filter(|e| e.ends_with(".cwasm")).count(), 2, "{entries:?}");
+    assert_eq!(entries.iter().filter(|e| e.ends_with(".pooling.signature.json")).count(), 2, "{entries:?}");
     assert_eq!(run_with_cache(&case, cache.path())["compile"]["from_cache"], 2);
+}
+
+/// Ensures that a warm load takes the component's signature from the cache instead of calling
+/// its `describe`: with the cached signature of `add` edited (its input `a` renamed), the run is
+/// refused for the input the cache says `add` lacks; without the entry, `describe` runs again.
+#[test]
+fn a_warm_load_reads_the_signature_from_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let case = Case::new(TWO_COMPONENTS);
+    assert_eq!(run_with_cache(&case, cache.path())["state"], "succeeded");
+    let add = std::fs::read(common::COMPONENTS.iter().find(|(name, _)| *name == "add").unwrap().1).unwrap();
+    let prefix = blake3::hash(&add).to_hex().to_string();
+    let entry = std::fs::read_dir(cache.path().join("compiled"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(&prefix) && name.ends_with(".signature.json")
+        })
+        .expect("a signature entry for add");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert!(text.contains(r#""name":"a""#), "{text}");
+    std::fs::write(&entry, text.replace(r#""name":"a""#, r#""name":"renamed""#)).unwrap();
+
+    let validate = || {
+        command()
+            .args(["validate", case.file.to_str().unwrap()])
+            .env("WASMPIPE_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let out = validate();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`a`") && stderr.contains("renamed"), "{stderr}");
+
+    std::fs::remove_file(&entry).unwrap();
+    let out = validate();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(entry.exists(), "described again and stored");
 }
 
 /// Ensures that `wasmpipe cache` shows the entries and `wasmpipe cache clear` removes them.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use wasmpipe::model::diag::Diagnostic;
 use wasmpipe::model::policy::Limits;
 use wasmpipe::record::{RunRecord, RunState};
-use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner};
+use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner, set_pool_capacity};
 
 use super::args::{Output, RunArgs};
 use super::build::build_components;
@@ -29,6 +29,8 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let (file, output) = (args.file.clone(), args.output);
     let options = run_options(args, cancel);
+    // One run per process: the pool serves its `--jobs` attempts at once, and no more.
+    set_pool_capacity(options.jobs).map_err(anyhow::Error::msg)?;
     let runner = Runner::new()?;
     let prepared = match runner.prepare_file(&file, &options).await {
         Ok(p) => p,

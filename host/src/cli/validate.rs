@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use wasmpipe::model::diag::Diagnostics;
-use wasmpipe::run::{RunOptions, Runner};
+use wasmpipe::run::{RunOptions, Runner, set_pool_capacity};
 
 use super::args::Output;
 use super::output::report_errors;
@@ -18,6 +18,8 @@ pub async fn validate(
     artifacts: Vec<(String, PathBuf)>,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
+    // Components are described one at a time: a pool for one attempt is enough.
+    set_pool_capacity(1).map_err(anyhow::Error::msg)?;
     let runner = Runner::new()?;
     let options = RunOptions { params, artifacts, ..RunOptions::default() };
     let diags = match runner.prepare_file(file, &options).await {

@@ -4,13 +4,14 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::CommandSpec;
 use super::value::ValueType;
 
 /// The type of an input or output as a component declares it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PortType {
     /// A parameter value.
     Value(ValueType),
@@ -37,7 +38,7 @@ impl std::fmt::Display for PortType {
 }
 
 /// One input of a component.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputSpec {
     /// Its name.
     pub name: String,
@@ -52,7 +53,7 @@ pub struct InputSpec {
 }
 
 /// One output of a component.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputSpec {
     /// Its name.
     pub name: String,
@@ -62,8 +63,9 @@ pub struct OutputSpec {
     pub description: String,
 }
 
-/// What a component's `describe` returned, checked and converted.
-#[derive(Clone, Debug, PartialEq)]
+/// What a component's `describe` returned, checked and converted. (Serialised only for the
+/// compiled-component cache, which keeps it beside the compiled form.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Signature {
     /// The component's own name for itself.
     pub name: String,

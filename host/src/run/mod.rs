@@ -39,6 +39,7 @@ use job::{Job, Started, TaskResult, prepare_task};
 use prepare::TaskComponent;
 use records::{task_record, unrun_record};
 
+pub use crate::wasm::engine::{DEFAULT_POOL_CAPACITY, set_pool_capacity};
 use bind::{export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
@@ -128,11 +129,18 @@ impl Default for RunOptions {
             deadline: None,
             grace: DEFAULT_GRACE,
             cancel: CancelHandle::new(),
-            jobs: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            jobs: default_jobs(),
             write_record: true,
             cache: false,
         }
     }
+}
+
+/// The machine's parallelism, read once per process (it reads the cgroup's CPU quota from
+/// `/proc` and `/sys`, which costs a visible share of a short process).
+fn default_jobs() -> usize {
+    static JOBS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *JOBS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 /// Progress reported while a run goes on.

@@ -5,15 +5,22 @@
 //! An entry is keyed by the component's content hash (blake3) and the engine's
 //! precompile-compatibility hash, which covers the wasmtime version and every engine setting
 //! that affects compiled code; entries of another version or configuration are never loaded.
+//! Compiled entries are mapped into memory, not read. Beside each one, the component's
+//! signature (what its `describe` returned, checked) is kept for each kind of engine it was
+//! described on, so a warm load instantiates nothing; a signature entry names the wasmpipe
+//! version that wrote it, and one of another version is described again.
 //! Entries are written to a temporary file and renamed into place, so runs that share the cache
-//! never see half an entry. A corrupt entry is compiled again and replaced.
+//! never see half an entry. A corrupt entry is compiled (or described) again and replaced.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use wasmtime::component::Component;
-
 use wasmtime::{Engine, Module};
+
+use super::engine::EngineKind;
+use crate::model::component::Signature;
 
 /// Compiled components in the `compiled/` directory of a cache directory.
 #[derive(Clone, Debug)]
@@ -40,19 +47,36 @@ impl CompiledCache {
         self.dir.join("compiled")
     }
 
-    /// The entry file of `bytes` compiled by `engine`.
-    fn entry(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
+    /// The entry of the component whose bytes hash to `digest` (blake3, hex) compiled by
+    /// `engine`, without extension.
+    fn stem(&self, engine: &Engine, digest: &str) -> PathBuf {
         let mut engine_hash = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut engine_hash);
-        let name = format!("{}-{:016x}.cwasm", blake3::hash(bytes).to_hex(), engine_hash.finish());
-        self.compiled_dir().join(name)
+        self.compiled_dir().join(format!("{digest}-{:016x}", engine_hash.finish()))
     }
 
-    /// Loads the compiled form of `bytes` (a component, or a core module for `T = Module`)
-    /// for `engine`, or compiles it and stores it. Failing to write the cache is not an error:
-    /// the compiled code is still returned.
-    pub(crate) fn load_or_compile<T: Compiled>(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(T, Origin)> {
-        let entry = self.entry(engine, bytes);
+    /// The compiled entry of `digest` for `engine`.
+    fn entry(&self, engine: &Engine, digest: &str) -> PathBuf {
+        self.stem(engine, digest).with_extension("cwasm")
+    }
+
+    /// The signature entry of `digest` described on an engine of `kind`: the pooling allocator
+    /// may refuse what the on-demand one takes, so each kind has its own.
+    fn signature_entry(&self, engine: &Engine, digest: &str, kind: EngineKind) -> PathBuf {
+        let alloc = if kind.pooling { "pooling" } else { "on-demand" };
+        self.stem(engine, digest).with_extension(format!("{alloc}.signature.json"))
+    }
+
+    /// Loads the compiled form of `bytes` (a component, or a core module for `T = Module`),
+    /// whose blake3 hash is `digest`, for `engine`, or compiles it and stores it. Failing to
+    /// write the cache is not an error: the compiled code is still returned.
+    pub(crate) fn load_or_compile<T: Compiled>(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        digest: &str,
+    ) -> wasmtime::Result<(T, Origin)> {
+        let entry = self.entry(engine, digest);
         if entry.exists() {
             // SAFETY: the entry was written by `serialize` of an engine with the same
             // compatibility hash (its name says so), through an atomic rename; wasmtime also
@@ -70,6 +94,23 @@ impl CompiledCache {
         Ok((compiled, Origin::Compiled))
     }
 
+    /// The signature stored for the component `digest` described on `engine` of `kind`, if
+    /// this version of wasmpipe stored one.
+    pub(crate) fn signature(&self, engine: &Engine, digest: &str, kind: EngineKind) -> Option<Signature> {
+        let bytes = std::fs::read(self.signature_entry(engine, digest, kind)).ok()?;
+        let entry: SignatureEntry = serde_json::from_slice(&bytes).ok()?;
+        (entry.wasmpipe == env!("CARGO_PKG_VERSION")).then_some(entry.signature)
+    }
+
+    /// Stores the signature of the component `digest` described on `engine` of `kind`. Failing
+    /// to write is not an error: the next load describes the component again.
+    pub(crate) fn store_signature(&self, engine: &Engine, digest: &str, kind: EngineKind, signature: &Signature) {
+        let entry = SignatureEntry { wasmpipe: env!("CARGO_PKG_VERSION").into(), signature: signature.clone() };
+        if let Ok(bytes) = serde_json::to_vec(&entry) {
+            let _ = write_atomically(&self.signature_entry(engine, digest, kind), &bytes);
+        }
+    }
+
     /// The number of compiled-component entries and their total size in bytes.
     pub(crate) fn usage(&self) -> std::io::Result<(usize, u64)> {
         usage_of(&self.compiled_dir(), "cwasm")
@@ -83,6 +124,14 @@ impl CompiledCache {
             _ => Ok(count),
         }
     }
+}
+
+/// A signature entry: the signature, and the version of wasmpipe that checked it (another
+/// version may check differently).
+#[derive(Serialize, Deserialize)]
+struct SignatureEntry {
+    wasmpipe: String,
+    signature: Signature,
 }
 
 /// Compiled code the cache can hold: a component or a core module.
@@ -180,23 +229,54 @@ mod tests {
         let cache = CompiledCache::new(dir.path());
         let engine = Engine::default();
         let bytes = WAT.as_bytes();
-        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Compiled);
-        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Cached);
+        let digest = blake3::hash(bytes).to_hex().to_string();
+        let load = |engine: &Engine| cache.load_or_compile::<Component>(engine, bytes, &digest).unwrap().1;
+        assert_eq!(load(&engine), Origin::Compiled);
+        assert_eq!(load(&engine), Origin::Cached);
         assert_eq!(cache.usage().unwrap().0, 1);
 
-        std::fs::write(cache.entry(&engine, bytes), b"not a compiled component").unwrap();
-        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Compiled);
-        assert_eq!(cache.load_or_compile::<Component>(&engine, bytes).unwrap().1, Origin::Cached);
+        std::fs::write(cache.entry(&engine, &digest), b"not a compiled component").unwrap();
+        assert_eq!(load(&engine), Origin::Compiled);
+        assert_eq!(load(&engine), Origin::Cached);
 
         let mut fuel = wasmtime::Config::new();
         fuel.consume_fuel(true);
         let other = Engine::new(&fuel).unwrap();
-        assert_eq!(
-            cache.load_or_compile::<Component>(&other, bytes).unwrap().1,
-            Origin::Compiled,
-            "another configuration"
-        );
+        assert_eq!(load(&other), Origin::Compiled, "another configuration");
         assert_eq!(cache.clear().unwrap(), 2);
         assert_eq!(cache.usage().unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn a_signature_is_kept_per_engine_kind_and_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompiledCache::new(dir.path());
+        let engine = Engine::default();
+        let pooling = EngineKind { fuel: false, pooling: true };
+        let on_demand = EngineKind { fuel: false, pooling: false };
+        let signature = Signature {
+            name: "add".into(),
+            description: "adds one".into(),
+            inputs: vec![crate::model::component::InputSpec {
+                name: "a".into(),
+                ty: crate::model::component::PortType::Value(crate::model::value::ValueType::Int),
+                required: false,
+                default: Some(serde_json::json!(18446744073709551615u64)),
+                description: String::new(),
+            }],
+            outputs: vec![],
+        };
+        assert_eq!(cache.signature(&engine, "d1", pooling), None);
+        cache.store_signature(&engine, "d1", pooling, &signature);
+        assert_eq!(cache.signature(&engine, "d1", pooling), Some(signature.clone()));
+        assert_eq!(cache.signature(&engine, "d1", on_demand), None, "described on the other allocator");
+        assert_eq!(cache.signature(&engine, "d2", pooling), None, "another component");
+
+        let entry = cache.signature_entry(&engine, "d1", pooling);
+        let text = std::fs::read_to_string(&entry).unwrap();
+        std::fs::write(&entry, text.replace(env!("CARGO_PKG_VERSION"), "0.0.0-other")).unwrap();
+        assert_eq!(cache.signature(&engine, "d1", pooling), None, "written by another version");
+        std::fs::write(&entry, b"{ not json").unwrap();
+        assert_eq!(cache.signature(&engine, "d1", pooling), None, "corrupt");
     }
 }

@@ -128,9 +128,9 @@ impl Loader {
         result
     }
 
-    fn compile<T: Compiled>(&self, bytes: &[u8], path: &Path) -> Result<T, LoadError> {
+    fn compile<T: Compiled>(&self, bytes: &[u8], digest: &str, path: &Path) -> Result<T, LoadError> {
         let compiled = match &self.disk {
-            Some(disk) => disk.load_or_compile(&self.engine, bytes),
+            Some(disk) => disk.load_or_compile(&self.engine, bytes, digest),
             None => T::new(&self.engine, bytes).map(|c| (c, Origin::Compiled)),
         };
         let (compiled, origin) = compiled.map_err(|e| LoadError {
@@ -168,7 +168,7 @@ impl Loader {
                 "`{shown}` is a core WebAssembly module, not a component: build it for wasm32-wasip2 (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`; a plain WASI command runs when the pipeline declares it with `command:`"
             ))),
             (Some(spec), Layer::Module) => {
-                let module: wasmtime::Module = self.compile(&bytes, path)?;
+                let module: wasmtime::Module = self.compile(&bytes, &digest, path)?;
                 if module.get_export("_start").is_none() {
                     return Err(fail(format!(
                         "`{shown}` is a core module without a `_start` export: a command module needs one (build a WASI command, not a library)"
@@ -181,7 +181,7 @@ impl Loader {
                 Ok(done(Pre::Module(pre), Signature::of_command(spec)))
             }
             (Some(spec), Layer::Component) => {
-                let component: wasmtime::component::Component = self.compile(&bytes, path)?;
+                let component: wasmtime::component::Component = self.compile(&bytes, &digest, path)?;
                 let pre = self
                     .linker
                     .instantiate_pre(&component)
@@ -192,7 +192,7 @@ impl Loader {
                 Ok(done(Pre::Command(pre), Signature::of_command(spec)))
             }
             (None, Layer::Component) => {
-                let component: wasmtime::component::Component = self.compile(&bytes, path)?;
+                let component: wasmtime::component::Component = self.compile(&bytes, &digest, path)?;
                 let pre = self
                     .linker
                     .instantiate_pre(&component)
@@ -210,16 +210,18 @@ impl Loader {
                         }
                     },
                 };
-                let signature = describe(&self.engine, self.kind.fuel, &pre).await.map_err(|e| LoadError {
-                    message: format!("component `{shown}` failed in `describe`: {e}"),
-                    in_describe: true,
-                })?;
-                check_describe_size(&signature)
-                    .map_err(|e| fail(format!("component `{shown}` describes itself too big: {e}")))?;
-                let signature = signature_from_wit(signature)
-                    .map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))?;
-                // `describe` went through the bindings' loader, which type-checked every export
-                // (`run` included) of this component; attempts then look `run` up by index.
+                let signature = match self.cached_signature(&digest) {
+                    Some(signature) => signature,
+                    None => {
+                        let signature = self.describe(&pre, &shown).await?;
+                        if let Some(disk) = &self.disk {
+                            disk.store_signature(&self.engine, &digest, self.kind, &signature);
+                        }
+                        signature
+                    }
+                };
+                // The bindings' loader (`TaskPre::new`) type-checked every export (`run`
+                // included) of this component; attempts then look `run` up by index.
                 let run = component
                     .get_export_index(None, interface)
                     .and_then(|iface| component.get_export_index(Some(&iface), "run"))
@@ -227,6 +229,25 @@ impl Loader {
                 Ok(done(Pre::Task(pre, run), signature))
             }
         }
+    }
+}
+
+impl Loader {
+    /// The signature the disk cache keeps for the component `digest` on this loader's engine.
+    fn cached_signature(&self, digest: &str) -> Option<Signature> {
+        self.disk.as_ref()?.signature(&self.engine, digest, self.kind)
+    }
+
+    /// Calls the component's `describe` and checks what it returns.
+    async fn describe(&self, pre: &TaskBindings, shown: &std::path::Display<'_>) -> Result<Signature, LoadError> {
+        let fail = |message: String| LoadError { message, in_describe: false };
+        let signature = describe(&self.engine, self.kind.fuel, pre).await.map_err(|e| LoadError {
+            message: format!("component `{shown}` failed in `describe`: {e}"),
+            in_describe: true,
+        })?;
+        check_describe_size(&signature)
+            .map_err(|e| fail(format!("component `{shown}` describes itself too big: {e}")))?;
+        signature_from_wit(signature).map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))
     }
 }
 
