@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Stdio;
 
 use common::{Case, command};
@@ -72,8 +73,9 @@ fn concurrent_runs_share_the_cache_safely() {
 }
 
 /// Ensures that a warm load takes the component's signature from the cache instead of calling
-/// its `describe`: with the cached signature of `add` edited (its input `a` renamed), the run is
-/// refused for the input the cache says `add` lacks; without the entry, `describe` runs again.
+/// its `describe`: with the cached signature of `add` edited (its input `a` renamed),
+/// `validate` refuses the pipeline for the input the cache says `add` lacks; without the entry,
+/// `describe` runs again.
 #[test]
 fn a_warm_load_reads_the_signature_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
@@ -105,10 +107,15 @@ fn a_warm_load_reads_the_signature_from_the_cache() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`a`") && stderr.contains("renamed"), "{stderr}");
 
+    // `validate` uses the on-demand allocator (it runs nothing): without the entry it describes
+    // `add` there and stores that; a run describes it in the pool again.
     std::fs::remove_file(&entry).unwrap();
     let out = validate();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(entry.exists(), "described again and stored");
+    let on_demand = entry.to_string_lossy().replace(".pooling.", ".on-demand.");
+    assert!(Path::new(&on_demand).exists(), "described again and stored");
+    assert_eq!(run_with_cache(&case, cache.path())["state"], "succeeded");
+    assert!(entry.exists(), "described in the pool and stored");
 }
 
 /// Ensures that `wasmpipe cache` shows the entries and `wasmpipe cache clear` removes them.

@@ -238,3 +238,58 @@ async fn progress_from_several_workers_arrives_once_and_in_order() {
     }
     assert_eq!(record.task("total").unwrap().outputs["output"], 20_100, "the sum of 1..=200");
 }
+
+/// Ensures that a runner without the pooling allocator runs tasks all the same (on demand),
+/// and that `check_file` reports what `prepare_file` refuses, the body components that do not
+/// load, and nothing for a pipeline that runs, whether its signatures come from the cache (a
+/// second check) or not.
+#[tokio::test]
+async fn check_file_and_a_runner_without_pooling() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = json_pipeline(
+        dir.path(),
+        serde_json::json!([
+            {"task": "first", "component": "add", "inputs": {"a": 1}},
+            {"task": "second", "component": "add", "inputs": {"a": "{{tasks.first.output}}"}},
+        ]),
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let runner = || Runner::with_cache(Some(Cache::new(cache.path()))).unwrap().without_pooling();
+    let options = RunOptions { run_dir: dir.path().join("runs"), ..RunOptions::default() };
+    for round in ["cold cache", "warm cache"] {
+        assert_eq!(runner().check_file(&good, &options).await.errors, [], "{round}");
+    }
+    let runner = runner();
+    let prepared = runner.prepare_file(&good, &options).await.unwrap();
+    let record = runner.run(&prepared, &options, &mut |_| {}).await;
+    assert_eq!(record.state, RunState::Succeeded);
+    assert_eq!(record.outputs["sum"], serde_json::json!(3));
+
+    let unknown_input = json_pipeline(
+        dir.path(),
+        serde_json::json!([
+            {"task": "first", "component": "add", "inputs": {"a": 1}},
+            {"task": "second", "component": "add", "inputs": {"nope": 1}},
+        ]),
+    );
+    let errors: Vec<String> =
+        runner.check_file(&unknown_input, &options).await.errors.into_iter().map(|d| d.message).collect();
+    assert_eq!(
+        errors,
+        [
+            "component `add` has no input `nope`; its inputs are: `a`, `b`",
+            "task `second` does not bind the required input `a` (int) of component `add`"
+        ]
+    );
+
+    let broken_body = json_pipeline(
+        dir.path(),
+        serde_json::json!([
+            {"task": "first", "component": "broken"},
+            {"task": "second", "component": "add", "inputs": {"a": 1}},
+        ]),
+    );
+    let errors = runner.check_file(&broken_body, &options).await.errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("missing.wasm"), "{}", errors[0].message);
+}

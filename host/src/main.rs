@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Tasks run on the run's worker threads (each with a runtime of its own); this runtime only
     // prepares the run, handles signals and prints progress, so one thread is enough.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match wasmpipe::run::small_runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("wasmpipe: cannot start the async runtime: {e}");

@@ -7,16 +7,15 @@ use std::process::ExitCode;
 use serde_json::json;
 use wasmpipe::model::component::{InputSpec, PortType, Signature};
 use wasmpipe::model::diag::Diagnostic;
-use wasmpipe::run::{Runner, set_pool_capacity};
+use wasmpipe::run::Runner;
 
 use super::args::Output;
 use super::output::report_errors;
 
 /// Loads the component and prints its signature: exit code 0, or 2 when it does not load.
 pub async fn inspect(component: &Path, output: Output) -> anyhow::Result<ExitCode> {
-    // Components are described one at a time: a pool for one attempt is enough.
-    set_pool_capacity(1).map_err(anyhow::Error::msg)?;
-    let runner = Runner::new()?;
+    // Nothing runs here: no pool to build.
+    let runner = Runner::new()?.without_pooling();
     match runner.describe(component).await? {
         Ok(signature) => {
             match output {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use wasmpipe::model::diag::Diagnostic;
 use wasmpipe::model::policy::Limits;
 use wasmpipe::record::{RunRecord, RunState};
-use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner, set_pool_capacity};
+use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner, available_jobs, set_pool_capacity};
 
 use super::args::{Output, RunArgs};
 use super::build::build_components;
@@ -95,7 +95,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         deadline: args.deadline.map(|d| d.0),
         grace: args.grace.0,
         cancel,
-        jobs: args.jobs.unwrap_or(RunOptions::default().jobs).max(1),
+        jobs: args.jobs.unwrap_or_else(available_jobs).max(1),
         // Written by `run_pipeline`, which exits 3 when it cannot be.
         write_record: false,
         cache: args.cache,

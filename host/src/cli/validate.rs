@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::json;
-use wasmpipe::model::diag::Diagnostics;
-use wasmpipe::run::{RunOptions, Runner, set_pool_capacity};
+use wasmpipe::run::{RunOptions, Runner};
 
 use super::args::Output;
 use super::output::report_errors;
@@ -18,14 +17,10 @@ pub async fn validate(
     artifacts: Vec<(String, PathBuf)>,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
-    // Components are described one at a time: a pool for one attempt is enough.
-    set_pool_capacity(1).map_err(anyhow::Error::msg)?;
-    let runner = Runner::new()?;
+    // Nothing runs here: no pool to build.
+    let runner = Runner::new()?.without_pooling();
     let options = RunOptions { params, artifacts, ..RunOptions::default() };
-    let diags = match runner.prepare_file(file, &options).await {
-        Ok(prepared) => Diagnostics { errors: prepared.load_failures },
-        Err(diags) => diags,
-    };
+    let diags = runner.check_file(file, &options).await;
     if diags.errors.is_empty() {
         match output {
             Output::Json => outln!("{}", json!({"errors": []})),

@@ -103,7 +103,8 @@ pub struct RunOptions {
     pub grace: Duration,
     /// Cancels the run from outside (signals, or the library's caller).
     pub cancel: CancelHandle,
-    /// How many tasks may run at the same time.
+    /// How many tasks may run at the same time; 0 (the default) for as many as the machine has
+    /// CPUs ([`available_jobs`]).
     pub jobs: usize,
     /// Cache the outputs of tasks that make no choice of their own (`--cache`).
     pub cache: bool,
@@ -129,16 +130,25 @@ impl Default for RunOptions {
             deadline: None,
             grace: DEFAULT_GRACE,
             cancel: CancelHandle::new(),
-            jobs: default_jobs(),
+            jobs: 0,
             write_record: true,
             cache: false,
         }
     }
 }
 
-/// The machine's parallelism, read once per process (it reads the cgroup's CPU quota from
-/// `/proc` and `/sys`, which costs a visible share of a short process).
-fn default_jobs() -> usize {
+/// A single-threaded tokio runtime with timers and I/O, as the CLI and wasmpipe's worker threads
+/// use. Its I/O driver takes at most 64 events per turn (tokio's default, 1,024, allocates a
+/// 12 KiB buffer that lands in an allocator region of its own: a fresh huge page zeroed, ~0.4 ms
+/// of a short process; BENCHMARKS.md, startup). Tasks here have few I/O sources.
+pub fn small_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().max_io_events_per_tick(64).build()
+}
+
+/// How many CPUs this process may use (`std::thread::available_parallelism`), the default of
+/// [`RunOptions::jobs`]. Read once per process, and only by runs that need it: it reads the
+/// cgroup's CPU quota from `/proc` and `/sys`, a visible share of a short process.
+pub fn available_jobs() -> usize {
     static JOBS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *JOBS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
@@ -173,6 +183,8 @@ pub struct Runner {
     disk: Option<Cache>,
     /// Why the pooling allocator is not used, when the host refused its reservation.
     pooling_unavailable: std::sync::OnceLock<Option<String>>,
+    /// Whether components load for the pooling allocator (see [`Runner::without_pooling`]).
+    pooling: bool,
 }
 
 impl Runner {
@@ -184,7 +196,18 @@ impl Runner {
 
     /// A runner with compiled components cached in `disk` (None: compile every time).
     pub fn with_cache(disk: Option<Cache>) -> anyhow::Result<Runner> {
-        Ok(Runner { loaders: Default::default(), disk, pooling_unavailable: Default::default() })
+        Ok(Runner { loaders: Default::default(), disk, pooling_unavailable: Default::default(), pooling: true })
+    }
+
+    /// This runner loads every component for the on-demand allocator, so the process never
+    /// builds the pooling allocator's pool. For a process that prepares pipelines and runs few
+    /// or no tasks (`wasmpipe validate` and `inspect`): the pool costs a short process a visible
+    /// share of its time (building it, and wasmtime's reading of the CPU quota for each of its
+    /// parts), and a component that fits the pool is also taken on demand. Tasks still run, each
+    /// attempt allocating its instance on demand (a few microseconds slower per attempt).
+    pub fn without_pooling(mut self) -> Runner {
+        self.pooling = false;
+        self
     }
 
     /// How many components this runner has compiled, and how many it loaded from the cache.
@@ -214,6 +237,11 @@ impl Runner {
     /// Why pooling is off: the error the host gave when the pooling engine was created.
     fn pooling_error(&self) -> &Option<String> {
         self.pooling_unavailable.get_or_init(|| {
+            if !self.pooling {
+                return Some(
+                    "this runner does not use the pooling allocator; tasks use the on-demand allocator".into(),
+                );
+            }
             engine::shared_engine(EngineKind { fuel: false, pooling: true })
                 .err()
                 .map(|e| format!("the pooling allocator is unavailable ({e:#}); tasks use the on-demand allocator"))
@@ -249,9 +277,13 @@ impl Runner {
         let deadline = options.deadline.or(plan.deadline);
         let dir = options.run_dir.join(&run_id);
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
+        let mut ctx_options = options.clone();
+        if ctx_options.jobs == 0 {
+            ctx_options.jobs = available_jobs();
+        }
         let ctx = RunCtx {
             prepared: Arc::new(prepared.clone()),
-            options: options.clone(),
+            options: ctx_options,
             run_id: Arc::from(run_id.as_str()),
             run_root: Arc::from(dir.as_path()),
             disk: self.disk.clone(),

@@ -36,7 +36,7 @@ impl Runner {
     /// Loads `path` for an engine of `kind`. A component that compiles but cannot be
     /// instantiated in the pool (too many instances, memories or tables for its slots) is
     /// loaded again for the on-demand allocator; the note says so.
-    async fn load(&self, source: &ComponentSource, kind: EngineKind) -> LoadAttempt {
+    async fn load(&self, source: &ComponentSource, kind: EngineKind, mode: Mode) -> LoadAttempt {
         let path = &source.path;
         let engine_error =
             |e: anyhow::Error| LoadError { message: format!("cannot start the engine: {e:#}"), in_describe: false };
@@ -44,7 +44,11 @@ impl Runner {
             Ok(loader) => loader,
             Err(e) => return (Err(engine_error(e)), None),
         };
-        match loader.load_source(source).await {
+        let loaded = match mode {
+            Mode::Run => loader.load_source(source).await,
+            Mode::Check => loader.check_source(source).await,
+        };
+        match loaded {
             Err(e) if e.in_describe && kind.pooling => {
                 let on_demand = match self.loader_of(EngineKind { pooling: false, ..kind }) {
                     Ok(loader) => loader,
@@ -69,7 +73,22 @@ impl Runner {
     /// Loads a pipeline file, resolves `-p` overrides, loads its components and validates it.
     /// Body components that fail to load are not errors here (see [`Prepared::load_failures`]).
     pub async fn prepare_file(&self, path: &Path, options: &RunOptions) -> Result<Prepared, Diagnostics> {
-        self.prepare_loaded(load::load_file(path)?, options).await
+        self.prepare_loaded(load::load_file(path)?, options, Mode::Run).await
+    }
+
+    /// Checks a pipeline file as [`Runner::prepare_file`] prepares it, and returns everything
+    /// wrong with it: validation errors, or else the body components that do not load (empty
+    /// when it would run). This is `wasmpipe validate`. Components whose signature the disk
+    /// cache keeps are not linked, so a check of a pipeline run before costs little.
+    pub async fn check_file(&self, path: &Path, options: &RunOptions) -> Diagnostics {
+        let loaded = match load::load_file(path) {
+            Ok(loaded) => loaded,
+            Err(diags) => return diags,
+        };
+        match self.prepare_loaded(loaded, options, Mode::Check).await {
+            Ok(prepared) => Diagnostics { errors: prepared.load_failures },
+            Err(diags) => diags,
+        }
     }
 
     /// Prepares a pipeline built in Rust (the same types a pipeline file is parsed into), as
@@ -99,10 +118,15 @@ impl Runner {
     ) -> Result<Prepared, Diagnostics> {
         let source = SourceMap::for_file(Path::new(&format!("<{}>", pipeline.name)));
         let loaded = load::Loaded { pipeline, source, base_dir: base_dir.to_path_buf() };
-        self.prepare_loaded(loaded, options).await
+        self.prepare_loaded(loaded, options, Mode::Run).await
     }
 
-    async fn prepare_loaded(&self, loaded: load::Loaded, options: &RunOptions) -> Result<Prepared, Diagnostics> {
+    async fn prepare_loaded(
+        &self,
+        loaded: load::Loaded,
+        options: &RunOptions,
+        mode: Mode,
+    ) -> Result<Prepared, Diagnostics> {
         run_limits(&loaded.source, options)?;
         let counts_before = self.compile_counts();
         let mut report = Report::default();
@@ -130,7 +154,7 @@ impl Runner {
             let key = (path.map(ComponentSource::key), kind);
             if !loaded_components.contains_key(&key) {
                 let loaded = match path {
-                    Some(path) => self.load(path, kind).await,
+                    Some(path) => self.load(path, kind, mode).await,
                     None => (
                         Err(LoadError {
                             message: format!("component `{}` is not declared", task.component),
@@ -166,6 +190,16 @@ impl Runner {
             artifact_outputs: report.artifact_outputs,
         })
     }
+}
+
+/// What a preparation is for.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// A run: every component compiled and linked.
+    Run,
+    /// A check ([`Runner::check_file`]): signatures, and load errors; what comes from the cache
+    /// is not linked, and the result never runs.
+    Check,
 }
 
 /// Refuses run defaults that make no sense (`--timeout`, `--memory`, `--fuel`, or the

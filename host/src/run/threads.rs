@@ -40,7 +40,7 @@ pub(crate) fn run(mut work: Work) -> std::io::Result<()> {
     sender.send(work).expect("the receiver is here");
     // Built here, so that a runtime that cannot start is an error for the caller, never a
     // thread that dies with its work (the run would wait for that work forever).
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = crate::run::small_runtime()?;
     std::thread::Builder::new().name("wasmpipe-worker".into()).spawn(move || serve(id, runtime, sender, receiver))?;
     Ok(())
 }

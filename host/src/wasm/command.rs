@@ -73,7 +73,7 @@ pub(crate) async fn run_attempt(
                 let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
                 start.call_async(&mut store, ()).await.map(|()| 0)
             }
-            Pre::Task(..) => unreachable!("a task component is not run as a command"),
+            Pre::Task(..) | Pre::Unlinked => unreachable!("a task component is not run as a command"),
         }
     };
     let called: Result<wasmtime::Result<i32>, _> = tokio::time::timeout(limits.timeout, call).await;

@@ -95,11 +95,15 @@ impl CompiledCache {
     }
 
     /// The signature stored for the component `digest` described on `engine` of `kind`, if
-    /// this version of wasmpipe stored one.
+    /// this version of wasmpipe stored one. For the on-demand allocator, one described in the
+    /// pool does too: what the pool takes, the on-demand allocator takes.
     pub(crate) fn signature(&self, engine: &Engine, digest: &str, kind: EngineKind) -> Option<Signature> {
-        let bytes = std::fs::read(self.signature_entry(engine, digest, kind)).ok()?;
-        let entry: SignatureEntry = serde_json::from_slice(&bytes).ok()?;
-        (entry.wasmpipe == env!("CARGO_PKG_VERSION")).then_some(entry.signature)
+        let read = |kind: EngineKind| -> Option<Signature> {
+            let bytes = std::fs::read(self.signature_entry(engine, digest, kind)).ok()?;
+            let entry: SignatureEntry = serde_json::from_slice(&bytes).ok()?;
+            (entry.wasmpipe == env!("CARGO_PKG_VERSION")).then_some(entry.signature)
+        };
+        read(kind).or_else(|| if kind.pooling { None } else { read(EngineKind { pooling: true, ..kind }) })
     }
 
     /// Stores the signature of the component `digest` described on `engine` of `kind`. Failing
@@ -269,7 +273,9 @@ mod tests {
         assert_eq!(cache.signature(&engine, "d1", pooling), None);
         cache.store_signature(&engine, "d1", pooling, &signature);
         assert_eq!(cache.signature(&engine, "d1", pooling), Some(signature.clone()));
-        assert_eq!(cache.signature(&engine, "d1", on_demand), None, "described on the other allocator");
+        assert_eq!(cache.signature(&engine, "d1", on_demand), Some(signature.clone()), "what the pool takes");
+        cache.store_signature(&engine, "d3", on_demand, &signature);
+        assert_eq!(cache.signature(&engine, "d3", pooling), None, "the pool may refuse what on-demand takes");
         assert_eq!(cache.signature(&engine, "d2", pooling), None, "another component");
 
         let entry = cache.signature_entry(&engine, "d1", pooling);

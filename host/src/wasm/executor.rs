@@ -31,6 +31,7 @@ pub async fn run_attempt(
         Pre::Command(_) | Pre::Module(_) => {
             return command::run_attempt(component, inputs, limits, grants, dirs, capture).await;
         }
+        Pre::Unlinked => unreachable!("a component loaded for a check is never run"),
     };
     let access = Access {
         grants: Some(grants),

@@ -50,6 +50,9 @@ pub enum Pre {
     Command(CommandPre<HostState>),
     /// A WASI preview-1 command module (exports `_start`).
     Module(wasmtime::InstancePre<HostState>),
+    /// A task component checked from the cache and not linked ([`Loader::check_source`]): only
+    /// its signature is known. Never run.
+    Unlinked,
 }
 
 /// A task component ready to instantiate, by the version of the world it implements.
@@ -78,9 +81,10 @@ pub struct Loader {
     /// How many components this loader compiled, and how many it loaded from the disk cache.
     compiled: AtomicUsize,
     from_cache: AtomicUsize,
-    linker: Linker<HostState>,
-    /// Links preview-1 command modules.
-    module_linker: wasmtime::Linker<HostState>,
+    /// Links components; built on first use (a check answered from the cache needs none).
+    linker: std::sync::OnceLock<Linker<HostState>>,
+    /// Links preview-1 command modules; built on first use (most pipelines have none).
+    module_linker: std::sync::OnceLock<wasmtime::Linker<HostState>>,
     cache: Mutex<HashMap<SourceKey, Result<Arc<LoadedComponent>, LoadError>>>,
 }
 
@@ -91,16 +95,14 @@ impl Loader {
     /// A loader for the shared engine of `kind`, with compiled components cached in `disk`.
     pub fn new(kind: EngineKind, disk: Option<CompiledCache>) -> anyhow::Result<Loader> {
         let engine = engine::shared_engine(kind)?;
-        let linker = sandbox::linker(&engine)?;
-        let module_linker = sandbox::module_linker(&engine)?;
         Ok(Loader {
             engine,
             kind,
             disk,
             compiled: AtomicUsize::new(0),
             from_cache: AtomicUsize::new(0),
-            linker,
-            module_linker,
+            linker: std::sync::OnceLock::new(),
+            module_linker: std::sync::OnceLock::new(),
             cache: Mutex::new(HashMap::new()),
         })
     }
@@ -126,6 +128,35 @@ impl Loader {
         let result = self.load_uncached(source).await.map(Arc::new);
         self.cache.lock().unwrap().insert(key, result.clone());
         result
+    }
+
+    /// What a check needs of a component: its signature, and whether it loads. A task component
+    /// whose signature the disk cache keeps (stored by this version of wasmpipe after it compiled,
+    /// linked and described the same bytes on an engine of this configuration) is answered from
+    /// the cache, unlinked ([`Pre::Unlinked`]); anything else is loaded in full.
+    pub(crate) async fn check_source(&self, source: &ComponentSource) -> Result<Arc<LoadedComponent>, LoadError> {
+        if let Some(hit) = self.cache.lock().unwrap().get(&source.key()) {
+            return hit.clone();
+        }
+        if source.command.is_none()
+            && let Ok(bytes) = read_binary(&source.path)
+            && binary_layer(&bytes, &source.path) == Ok(Layer::Component)
+        {
+            let digest = blake3::hash(&bytes).to_hex().to_string();
+            if let Some(signature) = self.cached_signature(&digest) {
+                self.from_cache.fetch_add(1, Ordering::Relaxed);
+                return Ok(Arc::new(LoadedComponent {
+                    path: source.path.clone(),
+                    engine: self.engine.clone(),
+                    kind: self.kind,
+                    digest,
+                    pre: Pre::Unlinked,
+                    signature,
+                    command: None,
+                }));
+            }
+        }
+        self.load_source(source).await
     }
 
     fn compile<T: Compiled>(&self, bytes: &[u8], digest: &str, path: &Path) -> Result<T, LoadError> {
@@ -175,7 +206,8 @@ impl Loader {
                     )));
                 }
                 let pre = self
-                    .module_linker
+                    .module_linker()
+                    .map_err(|e| fail(format!("cannot link `{shown}`: {e:#}")))?
                     .instantiate_pre(&module)
                     .map_err(|e| missing_import(e, "commands may import WASI preview 1 only"))?;
                 Ok(done(Pre::Module(pre), Signature::of_command(spec)))
@@ -183,7 +215,8 @@ impl Loader {
             (Some(spec), Layer::Component) => {
                 let component: wasmtime::component::Component = self.compile(&bytes, &digest, path)?;
                 let pre = self
-                    .linker
+                    .linker()
+                    .map_err(|e| fail(format!("cannot link `{shown}`: {e:#}")))?
                     .instantiate_pre(&component)
                     .map_err(|e| missing_import(e, "commands may import WASI 0.2 only"))?;
                 let pre = CommandPre::new(pre).map_err(|e| {
@@ -194,7 +227,8 @@ impl Loader {
             (None, Layer::Component) => {
                 let component: wasmtime::component::Component = self.compile(&bytes, &digest, path)?;
                 let pre = self
-                    .linker
+                    .linker()
+                    .map_err(|e| fail(format!("cannot link `{shown}`: {e:#}")))?
                     .instantiate_pre(&component)
                     .map_err(|e| missing_import(e, "components may import WASI 0.2 and wasmpipe:pipeline/host only"))?;
                 // The current version of the world, else 0.1.0 (`wit_compat.rs`).
@@ -233,6 +267,24 @@ impl Loader {
 }
 
 impl Loader {
+    /// The linker of components.
+    fn linker(&self) -> anyhow::Result<&Linker<HostState>> {
+        if let Some(linker) = self.linker.get() {
+            return Ok(linker);
+        }
+        let linker = sandbox::linker(&self.engine)?;
+        Ok(self.linker.get_or_init(|| linker))
+    }
+
+    /// The linker of preview-1 command modules.
+    fn module_linker(&self) -> anyhow::Result<&wasmtime::Linker<HostState>> {
+        if let Some(linker) = self.module_linker.get() {
+            return Ok(linker);
+        }
+        let linker = sandbox::module_linker(&self.engine)?;
+        Ok(self.module_linker.get_or_init(|| linker))
+    }
+
     /// The signature the disk cache keeps for the component `digest` on this loader's engine.
     fn cached_signature(&self, digest: &str) -> Option<Signature> {
         self.disk.as_ref()?.signature(&self.engine, digest, self.kind)
