@@ -181,8 +181,9 @@ pub enum Event<'a> {
 pub struct Runner {
     loaders: std::sync::Mutex<HashMap<EngineKind, Arc<Loader>>>,
     disk: Option<Cache>,
-    /// Why the pooling allocator is not used, when the host refused its reservation.
-    pooling_unavailable: std::sync::OnceLock<Option<String>>,
+    /// Why the pooling allocator is not used, when the host refused its reservation: for
+    /// engines without fuel, and with.
+    pooling_unavailable: [std::sync::OnceLock<Option<String>>; 2],
     /// Whether components load for the pooling allocator (see [`Runner::without_pooling`]).
     pooling: bool,
 }
@@ -230,19 +231,20 @@ impl Runner {
     /// # Ok(()) }
     /// ```
     pub async fn describe(&self, path: &Path) -> anyhow::Result<Result<Signature, LoadError>> {
-        let loader = self.loader_of(EngineKind { fuel: false, pooling: self.pooling_error().is_none() })?;
+        let loader = self.loader_of(EngineKind { fuel: false, pooling: self.pooling_error(false).is_none() })?;
         Ok(loader.load(path).await.map(|c| c.signature.clone()))
     }
 
     /// Why pooling is off: the error the host gave when the pooling engine was created.
-    fn pooling_error(&self) -> &Option<String> {
-        self.pooling_unavailable.get_or_init(|| {
+    /// (Only the engine of the kind a run uses is built: each pool costs a short process.)
+    fn pooling_error(&self, fuel: bool) -> &Option<String> {
+        self.pooling_unavailable[usize::from(fuel)].get_or_init(|| {
             if !self.pooling {
                 return Some(
                     "this runner does not use the pooling allocator; tasks use the on-demand allocator".into(),
                 );
             }
-            engine::shared_engine(EngineKind { fuel: false, pooling: true })
+            engine::shared_engine(EngineKind { fuel, pooling: true })
                 .err()
                 .map(|e| format!("the pooling allocator is unavailable ({e:#}); tasks use the on-demand allocator"))
         })

@@ -133,7 +133,7 @@ impl Runner {
         let params = validate::resolve_params(&loaded, &options.params, &options.artifacts, &mut report);
         let plan = Plan::build(loaded);
         let fuel = options.limits.fuel.is_some() || plan.tasks.iter().any(|t| t.limits.fuel.is_some());
-        let pooling = self.pooling_error().clone();
+        let pooling = self.pooling_error(fuel).clone();
 
         // Each task's engine: pooling, unless its memory limit is larger than a pool slot.
         let mut slots = Vec::new();
