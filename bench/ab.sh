@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B of two wasmpipe binaries, whole process, runs interleaved (A, B, B, A, ...) so that the
-# machine's drift hits both alike: the 20-task chain, the KFP exit-handler example and the
-# 10,000-item loop (one and two jobs). Prints each median and B/A. A run that does not end as
+# machine's drift hits both alike: the 20-task shapes (chain, fan-out with a fan-in, 20-item
+# loop with a fan-in), the KFP exit-handler example and the 10,000-item loop (one and two jobs). Prints each median and B/A. A run that does not end as
 # it should (a binary that cannot load the components, say) stops the comparison.
 #
 #   bench/ab.sh OLD_BINARY NEW_BINARY [RUNS]
@@ -43,18 +43,28 @@ for side in a b; do
     for i in $(seq 1 19); do printf '  - {task: t%d, component: add, inputs: {a: "{{tasks.t%d.output}}"}}\n' "$i" $((i - 1)); done
   } > "$dir/chain20.yaml"
   {
-    printf 'version: 1\nname: pfor10k\ncomponents:\n  add: {path: components/add.wasm}\n  sum: {path: components/sum.wasm}\nsteps:\n'
-    printf '  - parallel_for:\n      name: fan\n      items: [%s]\n      steps:\n' "$(seq -s ', ' 0 9999)"
-    printf '        - {task: add-one, component: add, inputs: {a: "{{item}}"}}\n'
-    printf '  - {task: fan-in, component: sum, inputs: {values: "{{tasks.add-one.output}}"}}\n'
-  } > "$dir/pfor10k.yaml"
+    printf 'version: 1\nname: fanout20\ncomponents:\n  add: {path: components/add.wasm}\nsteps:\n'
+    after=""
+    for i in $(seq 0 19); do printf '  - {task: t%d, component: add, inputs: {a: %d}}\n' "$i" "$i"; after="$after${after:+, }t$i"; done
+    printf '  - {task: fan-in, component: add, inputs: {a: "{{tasks.t19.output}}"}, after: [%s]}\n' "$after"
+  } > "$dir/fanout20.yaml"
+  for n in 20 10000; do
+    {
+      printf 'version: 1\nname: pfor%s\ncomponents:\n  add: {path: components/add.wasm}\n  sum: {path: components/sum.wasm}\nsteps:\n' "$n"
+      printf '  - parallel_for:\n      name: fan\n      items: [%s]\n      steps:\n' "$(seq -s ', ' 0 $((n - 1)))"
+      printf '        - {task: add-one, component: add, inputs: {a: "{{item}}"}}\n'
+      printf '  - {task: fan-in, component: sum, inputs: {values: "{{tasks.add-one.output}}"}}\n'
+    } > "$dir/pfor$n.yaml"
+  done
+  mv "$dir/pfor10000.yaml" "$dir/pfor10k.yaml"
 done
 
 python3 - "$a" "$b" "$runs" "$work" <<'PY'
 import os, statistics, subprocess, sys, time
 a, b, runs, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 # (name, file and flags, runs, the exit status a correct run ends with)
-cases = [("chain20", ["chain20.yaml"], runs, 0), ("exit_handler", ["exit_handler.yaml"], runs, 1),
+cases = [("chain20", ["chain20.yaml"], runs, 0), ("fanout20", ["fanout20.yaml"], runs, 0),
+         ("pfor20", ["pfor20.yaml"], runs, 0), ("exit_handler", ["exit_handler.yaml"], runs, 1),
          ("pfor10k --jobs 1", ["pfor10k.yaml", "--jobs", "1"], max(runs // 2, 5), 0),
          ("pfor10k --jobs 2", ["pfor10k.yaml", "--jobs", "2"], max(runs // 2, 5), 0)]
 def run(binary, tag, args, expected):
