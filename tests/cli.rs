@@ -293,3 +293,46 @@ fn a_body_that_loops_forever_times_out_and_the_handler_runs() {
     assert!(stdout.contains("Exit handler has worked!"), "{stdout}");
     assert!(stdout.contains("cleanup/stuck failed: timeout (-)"), "{stdout}");
 }
+
+/// Ensures that `--version` names the wasmtime it runs on and the WIT package of its
+/// components, and `-V` only wasmpipe's version.
+#[test]
+fn version_names_wasmtime_and_the_wit_package() {
+    let (code, out, _) = wasmpipe(&["--version"], &[]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("wasmpipe {}", env!("CARGO_PKG_VERSION")));
+    assert!(lines[1].starts_with("wasmtime 48."), "{out}");
+    assert!(lines[2].starts_with("WIT package wasmpipe:pipeline@0.2.0"), "{out}");
+    let (_, short, _) = wasmpipe(&["-V"], &[]);
+    assert_eq!(short.trim(), lines[0]);
+}
+
+/// Ensures that `wasmpipe completions bash` is a script bash loads and that completes
+/// subcommands and flags for real; zsh and fish get theirs.
+#[test]
+fn completions_complete_subcommands_and_flags() {
+    let (code, script, _) = wasmpipe(&["completions", "bash"], &[]);
+    assert_eq!(code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wasmpipe.bash");
+    std::fs::write(&file, &script).unwrap();
+    let complete = |words: &str| {
+        let probe = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); _wasmpipe wasmpipe \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; echo \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = std::process::Command::new("bash").args(["-c", &probe]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(complete("wasmpipe val"), ["validate"]);
+    assert!(complete("wasmpipe run p.yaml --jo").contains(&"--jobs".to_string()));
+    assert!(complete("wasmpipe completions ''").contains(&"fish".to_string()));
+
+    for (shell, marker) in [("zsh", "#compdef wasmpipe"), ("fish", "complete -c wasmpipe")] {
+        let (code, script, _) = wasmpipe(&["completions", shell], &[]);
+        assert_eq!(code, 0);
+        assert!(script.contains(marker) && script.contains("validate"), "{shell}: {script}");
+    }
+}

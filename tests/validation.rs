@@ -30,6 +30,37 @@ fn a_valid_pipeline_passes() {
     assert_eq!(out["errors"], serde_json::json!([]));
 }
 
+/// Ensures that a name close to one the place accepts gets a "did you mean": fields, components,
+/// tasks (in references and `after`), parameters, inputs and outputs; a name close to nothing
+/// gets none.
+#[test]
+fn typos_get_a_did_you_mean() {
+    let (errs, _) = errors("name: t\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, retris: 2}\n");
+    let e = find(&errs, "unknown field `retris`");
+    assert!(e["message"].as_str().unwrap().contains("(did you mean `retries`?)"), "{e}");
+
+    let (errs, _) = errors(concat!(
+        "name: t\nparams:\n  count: {type: int, default: 1}\nsteps:\n",
+        "  - {task: first, component: ad, inputs: {a: 1}}\n",
+        "  - {task: second, component: add, inputs: {a: \"{{tasks.frist.output}}\"}, after: [firts]}\n",
+        "  - {task: third, component: add, inputs: {a: \"{{params.cuont}}\", bb: 1}}\n",
+        "  - {task: fourth, component: add, inputs: {a: \"{{tasks.third.outputs.outpt}}\"}}\n",
+        "  - {task: fifth, component: add, inputs: {a: \"{{params.zzzzzz}}\"}}\n",
+    ));
+    let suggested = |needle: &str, name: &str| {
+        let message = find(&errs, needle)["message"].as_str().unwrap().to_string();
+        assert!(message.contains(&format!("(did you mean `{name}`?)")), "{message}");
+    };
+    suggested("component `ad`, which is not declared", "add");
+    suggested("there is no task `frist`", "first");
+    suggested("`after: firts`", "first");
+    suggested("`{{params.cuont}}` names no parameter", "count");
+    suggested("has no input `bb`", "b");
+    suggested("has no output `outpt`", "output");
+    let far = find(&errs, "`{{params.zzzzzz}}` names no parameter")["message"].as_str().unwrap();
+    assert!(!far.contains("did you mean"), "{far}");
+}
+
 /// Ensures that a cycle is reported with the tasks in it and where it starts.
 #[test]
 fn a_cycle_is_reported_with_its_tasks() {

@@ -54,5 +54,6 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Inspect { component, output } => cli::inspect::inspect(&component, output).await,
         Command::Cache { action } => cli::cache::cache(action),
         Command::Schema { which } => cli::schema::print_schema(which),
+        Command::Completions { shell } => Ok(cli::completions::print(shell)),
     }
 }

@@ -53,18 +53,30 @@ fn main() {
     std::fs::write(out.join("gen.rs"), generated).unwrap();
 }
 
+/// Installs the wasm targets the guests need when rustup lacks them (`rustup target add`, as a
+/// new user would type it), so that `cargo test --workspace` works on a fresh machine; fails
+/// with that command when the install does not work (offline, say).
 fn check_targets_installed() {
     let Ok(output) = Command::new("rustup").args(["target", "list", "--installed"]).output() else {
         return; // no rustup: let cargo report what is missing
     };
     let installed = String::from_utf8_lossy(&output.stdout);
-    for target in [TARGET, TARGET_P1] {
-        if !installed.lines().any(|l| l.trim() == target) {
-            panic!(
-                "\n\nThe guest test programs need the {TARGET} and {TARGET_P1} targets; {target} is not installed.\n\
-                 Install them with:\n\n    rustup target add {TARGET} {TARGET_P1}\n\n"
-            );
-        }
+    let missing: Vec<&str> =
+        [TARGET, TARGET_P1].into_iter().filter(|t| !installed.lines().any(|l| l.trim() == *t)).collect();
+    if missing.is_empty() {
+        return;
+    }
+    println!(
+        "cargo:warning=installing the wasm targets the guest test programs need: rustup target add {}",
+        missing.join(" ")
+    );
+    let added = Command::new("rustup").args(["target", "add"]).args(&missing).status();
+    if !added.is_ok_and(|s| s.success()) {
+        panic!(
+            "\n\nThe guest test programs need the {TARGET} and {TARGET_P1} targets; {} could not be installed.\n\
+             Install them with:\n\n    rustup target add {TARGET} {TARGET_P1}\n\n",
+            missing.join(" and ")
+        );
     }
 }
 

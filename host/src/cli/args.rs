@@ -9,7 +9,7 @@ use wasmpipe::run::RUN_DIR_ENV;
 
 /// Run pipelines of WebAssembly components, with exit handlers that always run.
 #[derive(Parser)]
-#[command(name = "wasmpipe", version, about, long_about = None)]
+#[command(name = "wasmpipe", version, long_version = long_version(), about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -67,6 +67,13 @@ pub enum Command {
         /// Which one.
         #[arg(value_enum)]
         which: SchemaKind,
+    },
+    /// Print a shell completion script: `source <(wasmpipe completions bash)`, or save it
+    /// where your shell looks (e.g. `wasmpipe completions fish > ~/.config/fish/completions/wasmpipe.fish`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -186,4 +193,11 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
         _ => Err(format!("`{text}` is not NAME=VALUE (for example `-p message=hello`)")),
     }
+}
+
+/// `wasmpipe --version`: this version, the wasmtime it runs on and the WIT package of its
+/// components (`-V` prints the first line only).
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| format!("{}\n{}", env!("CARGO_PKG_VERSION"), wasmpipe::run::engine_versions()))
 }

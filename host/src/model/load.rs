@@ -154,7 +154,7 @@ fn check_version(value: &Value, source: &SourceMap) -> Result<(), Diagnostic> {
 fn deserialize<T: serde::de::DeserializeOwned>(value: &Value, base: &str, source: &SourceMap) -> Result<T, Diagnostic> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = join(base, &e.path().to_string());
-        source.error(&path, e.inner().to_string())
+        source.error(&path, super::suggest::in_serde_message(&e.inner().to_string()))
     })
 }
 

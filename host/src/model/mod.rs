@@ -8,7 +8,8 @@
 //!
 //! The shared vocabulary: values and their types ([`value`]), component signatures and sources
 //! ([`component`]), how tasks and runs end ([`outcome`]), limits and grants ([`policy`]),
-//! artifact references ([`artifact`]) and command templates ([`template`]).
+//! artifact references ([`artifact`]), command templates ([`template`]) and "did you mean"
+//! suggestions ([`suggest`]).
 //!
 //! May use: nothing else of this crate. Every other layer builds on this one; checking what a
 //! pipeline means is the plan's validation.
@@ -25,6 +26,7 @@ pub mod load;
 pub mod outcome;
 pub mod policy;
 mod step;
+pub mod suggest;
 pub mod template;
 pub mod value;
 mod yaml_guard;

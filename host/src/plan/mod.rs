@@ -316,6 +316,11 @@ impl Plan {
         self.scopes[scope].by_name.get(name).copied()
     }
 
+    /// The names of the tasks (sub-pipeline tasks included) of pipeline scope `scope`.
+    pub(crate) fn task_names(&self, scope: ScopeIdx) -> impl Iterator<Item = &str> {
+        self.scopes[scope].by_name.keys().map(String::as_str)
+    }
+
     /// The group a node lives in (for a sub-pipeline, the group that holds its group).
     pub(crate) fn node_group(&self, node: Node) -> GroupIdx {
         match node {

@@ -137,6 +137,17 @@ impl Default for RunOptions {
     }
 }
 
+/// What this build runs components on, for `wasmpipe --version`: the wasmtime version, and the
+/// WIT package components implement (with the earlier ones it still runs).
+pub fn engine_versions() -> String {
+    use crate::wasm::wit::{EARLIER_PACKAGES, PACKAGE};
+    format!(
+        "wasmtime {}\nWIT package {PACKAGE} (components of {} run too)",
+        wasmtime_environ::VERSION,
+        EARLIER_PACKAGES.join(", ")
+    )
+}
+
 /// A single-threaded tokio runtime with timers and I/O, as the CLI and wasmpipe's worker threads
 /// use. Its I/O driver takes at most 64 events per turn (tokio's default, 1,024, allocates a
 /// 12 KiB buffer that lands in an allocator region of its own: a fresh huge page zeroed, ~0.4 ms

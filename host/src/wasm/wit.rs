@@ -14,6 +14,10 @@ pub use self::wasmpipe::pipeline::types;
 /// The exported interface's name, as the linker reports it when missing.
 pub(crate) const COMPONENT_INTERFACE: &str = "wasmpipe:pipeline/component@0.2.0";
 
+/// The WIT package components implement, and the earlier ones that still run.
+pub(crate) const PACKAGE: &str = "wasmpipe:pipeline@0.2.0";
+pub(crate) const EARLIER_PACKAGES: &[&str] = &["wasmpipe:pipeline@0.1.0"];
+
 /// Bindings of `wasmpipe:pipeline@0.1.0`. Its types are the current ones but for
 /// `failure-kind`, which has no `internal`; `wit_compat.rs` converts between the two.
 pub mod v0_1 {

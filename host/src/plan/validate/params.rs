@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{Report, list_or_none};
 use crate::model::artifact;
 use crate::model::load::Loaded;
+use crate::model::suggest::did_you_mean;
 use crate::model::value::ValueType;
 use crate::model::{Param, Pipeline};
 use crate::plan::Params;
@@ -79,7 +80,11 @@ fn cli_value(pipeline: &Pipeline, name: &str, text: &str) -> Resolved {
     let Some(param) = pipeline.params.get(name) else {
         return Err((
             "params".into(),
-            format!("`-p {name}=...`: the pipeline has no parameter `{name}`; it declares: {}", declared(pipeline)),
+            format!(
+                "`-p {name}=...`: the pipeline has no parameter `{name}`{}; it declares: {}",
+                did_you_mean(name, pipeline.params.keys().map(String::as_str)),
+                declared(pipeline)
+            ),
         ));
     };
     param
@@ -102,7 +107,11 @@ fn cli_artifact(pipeline: &Pipeline, name: &str, file: &Path) -> Resolved {
         )),
         None => Err((
             "params".into(),
-            format!("`-a {name}=...`: the pipeline has no parameter `{name}`; it declares: {}", declared(pipeline)),
+            format!(
+                "`-a {name}=...`: the pipeline has no parameter `{name}`{}; it declares: {}",
+                did_you_mean(name, pipeline.params.keys().map(String::as_str)),
+                declared(pipeline)
+            ),
         )),
     }
 }

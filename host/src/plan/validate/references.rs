@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{Checker, Reader, list_or_none};
 use crate::model::binding::{Binding, Ref};
 use crate::model::component::{PortType, Signature};
+use crate::model::suggest::did_you_mean;
 use crate::model::value::ValueType;
 use crate::plan::{GroupIdx, LoopInfo, Node, ScopeIdx, TaskIdx};
 
@@ -39,7 +40,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     self.error(
                         reader.scope,
                         reader.path,
-                        format!("`{r}` names no task: there is no task `{task}` in this pipeline"),
+                        format!(
+                            "`{r}` names no task: there is no task `{task}` in this pipeline{}",
+                            did_you_mean(task, self.plan.task_names(reader.scope))
+                        ),
                     );
                     None
                 }
@@ -85,7 +89,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             return Some(p.ty);
         }
         let known: Vec<&str> = params.keys().map(String::as_str).collect();
-        let message = format!("`{r}` names no parameter; declared parameters: {}", list_or_none(&known));
+        let message = format!(
+            "`{r}` names no parameter{}; declared parameters: {}",
+            did_you_mean(name, known.iter().copied()),
+            list_or_none(&known)
+        );
         self.error(reader.scope, reader.path, message);
         None
     }
@@ -106,7 +114,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     reader.scope,
                     reader.path,
                     format!(
-                        "`{r}`: sub-pipeline task `{task}` has no output `{output}`; its pipeline's outputs are: {}",
+                        "`{r}`: sub-pipeline task `{task}` has no output `{output}`{}; its pipeline's outputs are: {}",
+                        did_you_mean(output, known.iter().copied()),
                         list_or_none(&known)
                     ),
                 );
@@ -129,7 +138,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             let known: Vec<&str> = sig.outputs.iter().map(|o| o.name.as_str()).collect();
             let comp = &self.plan.tasks[p].component;
             let message = format!(
-                "`{r}`: component `{comp}` of task `{task}` has no output `{output}`; its outputs are: {}",
+                "`{r}`: component `{comp}` of task `{task}` has no output `{output}`{}; its outputs are: {}",
+                did_you_mean(output, known.iter().copied()),
                 list_or_none(&known)
             );
             self.error(reader.scope, reader.path, message);

@@ -6,6 +6,7 @@
 
 use super::{Bound, Checker, Reader, list_or_none};
 use crate::model::component::Signature;
+use crate::model::suggest::did_you_mean;
 use crate::plan::{GroupIdx, PlanInput, SubInfo};
 
 impl<C: AsRef<Signature>> Checker<'_, C> {
@@ -42,7 +43,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     self.error(
                         group.scope,
                         &format!("{}.after", group.doc_path),
-                        format!("`after: {after}` names no task of this pipeline"),
+                        format!(
+                            "`after: {after}` names no task of this pipeline{}",
+                            did_you_mean(after, plan.task_names(group.scope))
+                        ),
                     );
                 }
             }
@@ -61,10 +65,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let Some(param) = inner.params.get(&input.name) else {
             let known: Vec<&str> = inner.params.keys().map(String::as_str).collect();
             let message = format!(
-                "sub-pipeline `{}` (component `{}`) has no parameter `{}`; its parameters are: {}",
+                "sub-pipeline `{}` (component `{}`) has no parameter `{}`{}; its parameters are: {}",
                 inner.name,
                 sub.component,
                 input.name,
+                did_you_mean(&input.name, known.iter().copied()),
                 list_or_none(&known)
             );
             self.error(group.scope, &path, message);

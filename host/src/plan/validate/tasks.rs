@@ -7,6 +7,7 @@
 use super::{Bound, Checker, Reader, list_or_none};
 use crate::model::binding::Ref;
 use crate::model::component::{PortType, Signature};
+use crate::model::suggest::did_you_mean;
 use crate::plan::{PlanInput, TaskIdx};
 
 impl<C: AsRef<Signature>> Checker<'_, C> {
@@ -35,9 +36,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         }
         let known: Vec<&str> = declared.keys().map(String::as_str).collect();
         let message = format!(
-            "task `{}` uses component `{}`, which is not declared under `components`; declared: {}",
+            "task `{}` uses component `{}`, which is not declared under `components`{}; declared: {}",
             task.name,
             task.component,
+            did_you_mean(&task.component, known.iter().copied()),
             list_or_none(&known)
         );
         self.error(task.scope, &format!("{}.component", task.doc_path), message);
@@ -53,7 +55,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             if after == &task.name {
                 self.error(task.scope, &path, format!("task `{after}` cannot run after itself"));
             } else if plan.lookup(task.scope, after).is_none() {
-                self.error(task.scope, &path, format!("`after: {after}` names no task of this pipeline"));
+                let hint = did_you_mean(after, plan.task_names(task.scope));
+                self.error(task.scope, &path, format!("`after: {after}` names no task of this pipeline{hint}"));
             }
         }
     }
@@ -70,9 +73,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let Some(spec) = sig.input(&input.name) else {
             let known: Vec<&str> = sig.inputs.iter().map(|i| i.name.as_str()).collect();
             let message = format!(
-                "component `{}` has no input `{}`; its inputs are: {}",
+                "component `{}` has no input `{}`{}; its inputs are: {}",
                 task.component,
                 input.name,
+                did_you_mean(&input.name, known.iter().copied()),
                 list_or_none(&known)
             );
             self.error(task.scope, &path, message);
