@@ -336,3 +336,40 @@ fn completions_complete_subcommands_and_flags() {
         assert!(script.contains(marker) && script.contains("validate"), "{shell}: {script}");
     }
 }
+
+/// Ensures that the end of a run, for people, sums it up: state, duration and counts by state,
+/// each failed task with its kind, trap code and message, each exit handler with what its body
+/// ended as, and the pipeline's outputs; and that task lines say how long the task took.
+#[test]
+fn the_run_summary_names_failures_handlers_and_outputs() {
+    let case = Case::new(concat!(
+        "name: s\n",
+        "steps:\n",
+        "  - exit_handler:\n",
+        "      name: guard\n",
+        "      exit: {task: report, component: print_op, inputs: {message: bye}}\n",
+        "      steps:\n",
+        "        - {task: one, component: add, inputs: {a: 1}}\n",
+        "        - {task: boom, component: trap_op, inputs: {message: going}}\n",
+        "        - {task: later, component: add, inputs: {a: 2}, after: [boom]}\n",
+        "outputs: {total: \"{{tasks.one.output}}\"}\n",
+    ));
+    let (code, stdout, _) =
+        wasmpipe(&["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{stdout}");
+    let line = |prefix: &str| {
+        stdout.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line `{prefix}` in:\n{stdout}"))
+    };
+    let took = line("[ok]      guard/one");
+    assert!(took.contains(" (took ") && took.ends_with(" ms)"), "{took}");
+    let summary = line("run ");
+    assert!(summary.contains(" failed in "), "{summary}");
+    assert!(summary.ends_with(": 4 task(s): 2 succeeded, 1 failed, 1 skipped"), "{summary}");
+    assert_eq!(
+        line("  failed:"),
+        "  failed:  guard/boom (trap [unreachable_code_reached]): wasm trap: wasm `unreachable` instruction executed"
+    );
+    assert_eq!(line("  handler:"), "  handler: guard/report succeeded; its body failed with 1 failure(s)");
+    assert_eq!(line("  output:"), "  output:  total = 2");
+    assert!(line("  components:").contains("record.json"), "{stdout}");
+}

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use wasmpipe::model::diag::Diagnostics;
 use wasmpipe::record::{RunRecord, RunState, TaskRecord, TaskState};
@@ -34,24 +35,50 @@ pub fn print_record(record: &RunRecord, output: Output, run_dir: &Path) -> anyho
     Ok(())
 }
 
-/// The lines of a finished task: its state (and why it failed or was skipped), then its logs.
+/// The lines of a finished task: its state (and why it failed or was skipped) and how long its
+/// attempts took, then its logs.
 pub fn task_lines(task: &TaskRecord) -> String {
     let role = if task.exit_handler { " (exit handler)" } else { "" };
+    let took = task_duration(task).map(|d| format!(" (took {})", human_duration(d))).unwrap_or_default();
     let mut text = match (&task.state, &task.failure, &task.skip) {
         (TaskState::Succeeded, _, _) if task.cached => format!("[cached]  {}{role}\n", task.id),
-        (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}\n", task.id),
+        (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}{took}\n", task.id),
         (_, Some(f), _) => {
             let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
-            format!("[{}]  {}{role}: {}{code}: {}\n", state_word(task.state), task.id, snake(&f.kind), f.message)
+            format!("[{}]  {}{role}: {}{code}: {}{took}\n", state_word(task.state), task.id, snake(&f.kind), f.message)
         }
         (_, None, Some(s)) => format!("[skipped] {}{role}: {} (cause: {})\n", task.id, snake(&s.reason), s.cause),
-        _ => format!("[{}] {}{role}\n", state_word(task.state), task.id),
+        _ => format!("[{}] {}{role}{took}\n", state_word(task.state), task.id),
     };
     for line in &task.logs {
         let source = if line.source == "stdout" { String::new() } else { format!("{}: ", line.source) };
         text.push_str(&format!("          | {source}{}\n", line.text));
     }
     text
+}
+
+/// From a task's first attempt's start to its last attempt's end (none for a task that did not
+/// run).
+fn task_duration(task: &TaskRecord) -> Option<Duration> {
+    let (first, last) = (task.attempts.first()?, task.attempts.last()?);
+    between(&first.started_at, &last.finished_at)
+}
+
+/// The time between two of the record's timestamps (RFC 3339).
+fn between(start: &str, end: &str) -> Option<Duration> {
+    let start = humantime::parse_rfc3339(start).ok()?;
+    humantime::parse_rfc3339(end).ok()?.duration_since(start).ok()
+}
+
+/// A duration for people: `0.42 ms`, `12 ms`, `1.25 s`, `2m 5s`.
+fn human_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    match ms {
+        ms if ms < 10.0 => format!("{ms:.2} ms"),
+        ms if ms < 1000.0 => format!("{ms:.0} ms"),
+        ms if ms < 60_000.0 => format!("{:.2} s", ms / 1000.0),
+        _ => format!("{}m {}s", d.as_secs() / 60, d.as_secs() % 60),
+    }
 }
 
 /// The snake_case name serde gives an enum value (`memory_limit`).
@@ -69,8 +96,6 @@ fn state_word(state: TaskState) -> &'static str {
     }
 }
 
-/// For people, at the end of a run: the skipped tasks (which no progress line showed), then
-/// one line with the run's state, its counts and where its record is.
 /// A run's state as a word: `succeeded`, `failed`, `cancelled`.
 pub fn run_state_word(state: RunState) -> &'static str {
     match state {
@@ -80,18 +105,76 @@ pub fn run_state_word(state: RunState) -> &'static str {
     }
 }
 
+/// For people, at the end of a run: the skipped tasks (which no progress line showed), then the
+/// run's state, duration and counts by state, the failed tasks with kind and message, each exit
+/// handler's outcome and what its body ended as, the pipeline's outputs, and where the record is.
 fn print_summary(record: &RunRecord, run_dir: &Path) {
     for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
         out!("{}", task_lines(task));
     }
-    let failed = record.tasks.iter().filter(|t| t.state == TaskState::Failed).count();
-    let state = run_state_word(record.state);
+    let took = between(&record.started_at, &record.finished_at).map(|d| format!(" in {}", human_duration(d)));
+    let counts: Vec<String> = [TaskState::Succeeded, TaskState::Failed, TaskState::Cancelled, TaskState::Skipped]
+        .into_iter()
+        .filter_map(|state| {
+            let n = record.tasks.iter().filter(|t| t.state == state).count();
+            (n > 0).then(|| format!("{n} {}", summary_word(state)))
+        })
+        .collect();
     outln!(
-        "run {} {state}: {} task(s), {failed} failed; components: {} compiled, {} from cache; record: {}",
+        "run {} {}{}: {} task(s): {}",
         record.run_id,
+        run_state_word(record.state),
+        took.unwrap_or_default(),
         record.tasks.len(),
+        counts.join(", ")
+    );
+    for task in record.tasks.iter().filter(|t| !t.exit_handler && t.state == TaskState::Failed) {
+        if let Some(f) = &task.failure {
+            let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+            outln!("  failed:  {} ({}{code}): {}", task.id, snake(&f.kind), first_line(&f.message));
+        }
+    }
+    for task in record.tasks.iter().filter(|t| t.exit_handler) {
+        let outcome = match &task.failure {
+            Some(f) => format!("{} ({}): {}", summary_word(task.state), snake(&f.kind), first_line(&f.message)),
+            None => summary_word(task.state).to_string(),
+        };
+        let body = match &task.final_status {
+            Some(status) => {
+                format!("; its body {} with {} failure(s)", run_state_word(status.state), status.failures.len())
+            }
+            None => String::new(),
+        };
+        outln!("  handler: {} {outcome}{body}", task.id);
+    }
+    for (name, value) in &record.outputs {
+        let text = value.to_string();
+        let shown = if text.len() > 200 {
+            format!("{}... ({} bytes)", &text[..text.floor_char_boundary(200)], text.len())
+        } else {
+            text
+        };
+        outln!("  output:  {name} = {shown}");
+    }
+    outln!(
+        "  components: {} compiled, {} from cache; record: {}",
         record.compile.compiled,
         record.compile.from_cache,
         run_dir.join(&record.run_id).join("record.json").display()
     );
+}
+
+/// A task state as the summary counts it.
+fn summary_word(state: TaskState) -> &'static str {
+    match state {
+        TaskState::Succeeded => "succeeded",
+        TaskState::Failed => "failed",
+        TaskState::Skipped => "skipped",
+        TaskState::Cancelled => "cancelled",
+    }
+}
+
+/// The first line of a message, for a one-line summary.
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or("")
 }
