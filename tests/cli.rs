@@ -372,4 +372,15 @@ fn the_run_summary_names_failures_handlers_and_outputs() {
     assert_eq!(line("  handler:"), "  handler: guard/report succeeded; its body failed with 1 failure(s)");
     assert_eq!(line("  output:"), "  output:  total = 2");
     assert!(line("  components:").contains("record.json"), "{stdout}");
+
+    let (code, quiet, stderr) =
+        wasmpipe(&["run", "-q", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()], &[]);
+    assert_eq!(code, 1, "{quiet}");
+    let summary_from = stdout.find("\nrun ").unwrap() + 1;
+    let expected: Vec<&str> =
+        stdout[summary_from..].lines().filter(|l| !l.starts_with("run ") && !l.contains("record")).collect();
+    let got: Vec<&str> = quiet.lines().filter(|l| !l.starts_with("run ") && !l.contains("record")).collect();
+    assert_eq!(got, expected, "--quiet prints the summary only:\n{quiet}");
+    assert!(quiet.lines().next().unwrap().starts_with("run "), "{quiet}");
+    assert!(!stderr.contains("[start]"), "{stderr}");
 }

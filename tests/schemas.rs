@@ -69,3 +69,32 @@ fn example_pipelines_match_the_pipeline_schema() {
         assert!(errors.is_empty(), "{name}: {errors:#?}");
     }
 }
+
+/// Ensures that the pipeline schema carries its `$id` and refuses what `validate` refuses of
+/// the format: another format version, a task or group name with other characters than
+/// letters, digits, `-` and `_`; and that `validate` refuses the same documents.
+#[test]
+fn the_pipeline_schema_refuses_what_validate_refuses() {
+    let schema = shipped("pipeline.schema.json");
+    assert_eq!(schema["$id"], wasmpipe::model::SCHEMA_ID);
+    assert_eq!(shipped("run-record.schema.json")["$id"], "urn:wasmpipe:schema:run-record:1");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let good = serde_json::json!({
+        "version": 1, "name": "p", "components": {"add": {"path": "add.wasm"}},
+        "steps": [{"exit_handler": {"name": "guard", "exit": {"task": "report", "component": "add"},
+                   "steps": [{"task": "train-1_b", "component": "add"}]}}],
+    });
+    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
+    let mut bad_version = good.clone();
+    bad_version["version"] = serde_json::json!(2);
+    let mut bad_task = good.clone();
+    bad_task["steps"][0]["exit_handler"]["steps"][0]["task"] = serde_json::json!("train a");
+    let mut bad_group = good.clone();
+    bad_group["steps"][0]["exit_handler"]["name"] = serde_json::json!("guard/x");
+    for (what, doc) in [("version 2", bad_version), ("task `train a`", bad_task), ("group `guard/x`", bad_group)] {
+        assert!(!validator.is_valid(&doc), "the schema takes {what}");
+        let case = common::Case::raw(&serde_json::to_string(&doc).unwrap());
+        let (code, out) = case.validate_json();
+        assert_eq!(code, 2, "validate takes {what}: {out}");
+    }
+}

@@ -105,7 +105,7 @@ pub struct CompileStats {
 
 /// The record of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "wasmpipe run record")]
+#[schemars(title = "wasmpipe run record", extend("$id" = "urn:wasmpipe:schema:run-record:1"))]
 pub struct RunRecord {
     /// The run's id.
     pub run_id: String,

@@ -92,6 +92,10 @@ pub struct RunArgs {
     /// (progress goes to stderr).
     #[arg(long, value_enum, default_value_t = Output::Human)]
     pub output: Output,
+    /// Print no progress and no task lines: only the summary at the end (with `--output
+    /// json`, only the record). Interruptions are still reported.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Where run directories go: DIR/<run-id>/record.json.
     #[arg(long, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
     pub run_dir: PathBuf,

@@ -24,12 +24,17 @@ pub fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Prints the end of a run: its record as JSON, or for people the skipped tasks and a summary
-/// naming where the record is (under `run_dir`).
-pub fn print_record(record: &RunRecord, output: Output, run_dir: &Path) -> anyhow::Result<()> {
+/// Prints the end of a run: its record as JSON, or for people the skipped tasks (unless
+/// `quiet`) and a summary naming where the record is (under `run_dir`).
+pub fn print_record(record: &RunRecord, output: Output, run_dir: &Path, quiet: bool) -> anyhow::Result<()> {
     if output == Output::Json {
         outln!("{}", serde_json::to_string_pretty(record)?);
     } else {
+        if !quiet {
+            for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
+                out!("{}", task_lines(task));
+            }
+        }
         print_summary(record, run_dir);
     }
     Ok(())
@@ -105,13 +110,9 @@ pub fn run_state_word(state: RunState) -> &'static str {
     }
 }
 
-/// For people, at the end of a run: the skipped tasks (which no progress line showed), then the
-/// run's state, duration and counts by state, the failed tasks with kind and message, each exit
+/// For people, at the end of a run: the run's state, duration and counts by state, the failed tasks with kind and message, each exit
 /// handler's outcome and what its body ended as, the pipeline's outputs, and where the record is.
 fn print_summary(record: &RunRecord, run_dir: &Path) {
-    for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
-        out!("{}", task_lines(task));
-    }
     let took = between(&record.started_at, &record.finished_at).map(|d| format!(" in {}", human_duration(d)));
     let counts: Vec<String> = [TaskState::Succeeded, TaskState::Failed, TaskState::Cancelled, TaskState::Skipped]
         .into_iter()

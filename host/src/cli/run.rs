@@ -27,7 +27,7 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
     {
         return Ok(code);
     }
-    let (file, output) = (args.file.clone(), args.output);
+    let (file, output, quiet) = (args.file.clone(), args.output, args.quiet);
     let options = run_options(args, cancel);
     // One run per process: the pool serves its `--jobs` attempts at once, and no more.
     set_pool_capacity(options.jobs).map_err(anyhow::Error::msg)?;
@@ -44,9 +44,9 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
     for d in &prepared.load_failures {
         eprintln!("warning: {d}");
     }
-    let record = run_with_progress(&runner, &prepared, &options, output).await;
+    let record = run_with_progress(&runner, &prepared, &options, output, quiet).await;
     let written = record.write(&options.run_dir);
-    print_record(&record, output, &options.run_dir)?;
+    print_record(&record, output, &options.run_dir, quiet)?;
     if let Err(e) = written {
         eprintln!(
             "wasmpipe: the run {} but its record could not be written to {}: {e}",
@@ -118,20 +118,27 @@ fn limits(args: &RunArgs) -> Limits {
 
 /// Runs the prepared pipeline, writing progress lines as it goes; returns once every line is
 /// written.
-async fn run_with_progress(runner: &Runner, prepared: &Prepared, options: &RunOptions, output: Output) -> RunRecord {
+async fn run_with_progress(
+    runner: &Runner,
+    prepared: &Prepared,
+    options: &RunOptions,
+    output: Output,
+    quiet: bool,
+) -> RunRecord {
     let progress = Progress::start();
-    let mut observe = |event: Event<'_>| show_progress(&progress, event, output);
+    let mut observe = |event: Event<'_>| show_progress(&progress, event, output, quiet);
     let record = runner.run(prepared, options, &mut observe).await;
     progress.finish();
     record
 }
 
 /// Progress: task starts and interruptions on stderr; each finished task with its state and
-/// logs on stdout (stderr with `--output json`).
-fn show_progress(progress: &Progress, event: Event<'_>, output: Output) {
+/// logs on stdout (stderr with `--output json`). `quiet`: interruptions only.
+fn show_progress(progress: &Progress, event: Event<'_>, output: Output, quiet: bool) {
     let task = match event {
-        Event::TaskStarted(id) => return progress.write(Stream::Stderr, &format!("[start]   {id}\n")),
         Event::Interrupted(message) => return progress.write(Stream::Stderr, &format!("wasmpipe: {message}\n")),
+        _ if quiet => return,
+        Event::TaskStarted(id) => return progress.write(Stream::Stderr, &format!("[start]   {id}\n")),
         Event::TaskFinished(task) => task,
     };
     let stream = if output == Output::Json { Stream::Stderr } else { Stream::Stdout };

@@ -42,12 +42,19 @@ use value::ValueType;
 /// The pipeline file format version this wasmpipe reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The `$id` of the pipeline file's JSON Schema (`schemas/pipeline.schema.json`).
+pub const SCHEMA_ID: &str = "urn:wasmpipe:schema:pipeline:1";
+
+/// What task and group names may be (the schema's form of `artifact::plain_name`).
+const NAME_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
 /// A pipeline: typed parameters, components, and steps (tasks and groups) that use them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "wasmpipe pipeline")]
+#[schemars(title = "wasmpipe pipeline", extend("$id" = SCHEMA_ID))]
 pub struct Pipeline {
     /// The file format version; this wasmpipe reads version 1.
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
     /// The pipeline's name, shown in the run record.
     pub name: String,
@@ -294,6 +301,7 @@ pub struct ParallelFor {
     /// The group's name; unnamed loops are called `for-loop-N`. Iteration `i` of a task `t`
     /// has the id `NAME/i/t`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(NAME_PATTERN))]
     pub name: Option<String>,
     /// The items: a literal list, or a reference to a list parameter or task output
     /// (`"{{params.NAME}}"`, `"{{tasks.TASK.output}}"`).
@@ -319,6 +327,7 @@ pub struct ParallelFor {
 pub struct Branch {
     /// The group's name; unnamed branches are called `condition-N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(NAME_PATTERN))]
     pub name: Option<String>,
     /// The condition: comparisons of references and literals with `and`, `or`, `not`, like
     /// `"{{tasks.flip.output}} == 'heads'"` or `"{{params.n}} > 3"`.
@@ -338,6 +347,7 @@ pub struct Branch {
 pub struct ElseBranch {
     /// The group's name; unnamed branches are called `condition-N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(NAME_PATTERN))]
     pub name: Option<String>,
     /// After a failure among its steps, start none of them that has not started (default
     /// false: a failure skips only what depends on it). What is skipped then depends on
@@ -355,6 +365,7 @@ pub struct ElseBranch {
 pub struct ExitHandler {
     /// The group's name; unnamed groups are called `exit-handler-N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(NAME_PATTERN))]
     pub name: Option<String>,
     /// The exit task. It may read outputs of body tasks through optional inputs only, and
     /// receives the body's final status in an input of type `final_status`.
@@ -372,7 +383,8 @@ pub struct ExitHandler {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
-    /// The task's name, unique in the pipeline.
+    /// The task's name, unique in the pipeline: letters, digits, `-` and `_`.
+    #[schemars(pattern(NAME_PATTERN))]
     pub task: String,
     /// The component it runs (a key of `components`).
     pub component: String,
