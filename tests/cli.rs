@@ -384,3 +384,77 @@ fn the_run_summary_names_failures_handlers_and_outputs() {
     assert!(quiet.lines().next().unwrap().starts_with("run "), "{quiet}");
     assert!(!stderr.contains("[start]"), "{stderr}");
 }
+
+/// Ensures that `wasmpipe graph` draws groups as clusters with their kind and what they hang on
+/// (an exit handler with its exit task after it, a condition with its text, a loop with its
+/// items, a sub-pipeline with its steps) and an edge from what a task reads or waits for, in DOT
+/// and in Mermaid; `-o` writes a file; a broken file exits 2 with its problem.
+#[test]
+fn graph_draws_groups_and_dependencies() {
+    let case = Case::new(concat!(
+        "name: g\n",
+        "params:\n  n: {type: int, default: 1}\n",
+        "steps:\n",
+        "  - {task: first, component: add, inputs: {a: 1}}\n",
+        "  - exit_handler:\n",
+        "      name: guard\n",
+        "      exit: {task: report, component: print_op, inputs: {message: bye}}\n",
+        "      steps:\n",
+        "        - if:\n",
+        "            name: big\n",
+        "            condition: \"{{tasks.first.output}} > 1\"\n",
+        "            steps:\n",
+        "              - {task: second, component: add, inputs: {a: \"{{tasks.first.output}}\"}}\n",
+        "  - parallel_for:\n",
+        "      name: fan\n",
+        "      items: [1, 2, 3]\n",
+        "      parallelism: 2\n",
+        "      steps:\n",
+        "        - {task: each, component: add, inputs: {a: \"{{item}}\"}}\n",
+        "  - {task: last, component: sum, inputs: {values: \"{{tasks.each.output}}\"}, after: [guard]}\n",
+    ));
+    let file = case.file.to_str().unwrap();
+    let (code, dot, stderr) = wasmpipe(&["graph", file], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    for needle in [
+        "digraph \"g\" {",
+        "label=\"exit_handler guard\"; style=\"rounded,dashed\";",
+        "label=\"if {{tasks.first.output}} > 1\"; style=\"rounded\";",
+        "label=\"parallel_for fan over 3 items, 2 at a time\"; style=\"rounded\";",
+        "t0 [label=\"first\\nadd\"];",
+        "[label=\"report (exit handler)\\nprint_op\", style=\"rounded,bold\"];",
+    ] {
+        assert!(dot.contains(needle), "no `{needle}` in:\n{dot}");
+    }
+    let edge = |from: &str, to: &str| {
+        let id = |name: &str| {
+            let line = dot
+                .lines()
+                .find(|l| l.contains(&format!("[label=\"{name}")))
+                .unwrap_or_else(|| panic!("{name}: {dot}"));
+            line.trim().split(' ').next().unwrap().to_string()
+        };
+        format!("{} -> {}", if from.starts_with('g') { from.to_string() } else { id(from) }, id(to))
+    };
+    assert!(dot.contains(&format!("{};", edge("first", "second"))), "{dot}");
+    assert!(dot.contains(&format!("{};", edge("each", "last"))), "the fan-in: {dot}");
+    assert!(dot.lines().any(|l| l.contains("-> t") && l.contains("style=dotted, label=\"finally\"")), "{dot}");
+    assert!(
+        dot.lines().any(|l| l.starts_with("  t0 -> g") && l.contains("lhead=cluster_g")),
+        "the condition reads first: {dot}"
+    );
+
+    let out = case.dir.path().join("g.mmd");
+    let (code, _, stderr) = wasmpipe(&["graph", file, "--format", "mermaid", "-o", out.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let mermaid = std::fs::read_to_string(&out).unwrap();
+    assert!(mermaid.starts_with("---\ntitle: g\n---\nflowchart TD\n"), "{mermaid}");
+    assert!(mermaid.contains("[\"exit_handler guard\"]") && mermaid.contains("-. finally .->"), "{mermaid}");
+    assert!(mermaid.contains("[[\"report (exit handler)<br>print_op\"]]"), "{mermaid}");
+    assert!(mermaid.contains("[\"if {{tasks.first.output}} #gt; 1\"]"), "{mermaid}");
+
+    let broken = Case::raw("version: 1\nname: b\nsteps:\n  - {task: a, componnet: x}\n");
+    let (code, _, stderr) = wasmpipe(&["graph", broken.file.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown field `componnet` (did you mean `component`?)"), "{stderr}");
+}

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("record", &["model"]),
     ("run", &["model", "plan", "wasm", "record", "faults"]),
     ("authoring", &["model", "plan"]),
+    ("graph", &["model", "plan"]),
     ("internals", &["model", "plan", "wasm", "record", "run", "authoring"]),
 ];
 

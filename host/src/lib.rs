@@ -20,12 +20,13 @@
 //! The crate is layered, and a lower layer never uses a higher one (`tests/layout.rs` checks):
 //! `model` (the file format and the shared vocabulary) < `plan` (plan, validation, scheduler)
 //! and `wasm` (everything that touches wasmtime) and `record` < `run` (the runner);
-//! `authoring` builds on `model` and `plan`. The rules the code implements are in
+//! `authoring` and [`graph`] build on `model` and `plan`. The rules the code implements are in
 //! `docs/semantics.md`.
 #![deny(missing_docs)]
 
 pub mod authoring;
 mod faults;
+pub mod graph;
 pub mod model;
 mod plan;
 pub mod record;

@@ -55,5 +55,6 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Cache { action } => cli::cache::cache(action),
         Command::Schema { which } => cli::schema::print_schema(which),
         Command::Completions { shell } => Ok(cli::completions::print(shell)),
+        Command::Graph { file, format, out } => cli::graph::graph(&file, format, out.as_deref()),
     }
 }

@@ -68,6 +68,20 @@ pub enum Command {
         #[arg(value_enum)]
         which: SchemaKind,
     },
+    /// Draw a pipeline as a graph: groups as clusters (exit handlers with their exit task,
+    /// conditions, loops, sub-pipelines), an edge from what a task reads or waits for.
+    ///
+    /// `dot -Tsvg` renders the DOT; the Mermaid goes in Markdown (a ```mermaid block).
+    Graph {
+        /// The pipeline file.
+        file: PathBuf,
+        /// `dot` (Graphviz) or `mermaid`.
+        #[arg(long, value_enum, default_value_t = GraphFormatArg::Dot)]
+        format: GraphFormatArg,
+        /// Write the graph to this file instead of stdout.
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print a shell completion script: `source <(wasmpipe completions bash)`, or save it
     /// where your shell looks (e.g. `wasmpipe completions fish > ~/.config/fish/completions/wasmpipe.fish`).
     Completions {
@@ -204,4 +218,13 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 fn long_version() -> &'static str {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TEXT.get_or_init(|| format!("{}\n{}", env!("CARGO_PKG_VERSION"), wasmpipe::run::engine_versions()))
+}
+
+/// The formats of `wasmpipe graph`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormatArg {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
 }

@@ -1,5 +1,5 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
-//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`); they share the command line (`args`),
+//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`); they share the command line (`args`),
 //! the printing of records and diagnostics (`output`), and, for `run`, the progress writer
 //! (`progress`) and signal handling (`signals`).
 //!
@@ -27,6 +27,7 @@ pub mod args;
 pub mod build;
 pub mod cache;
 pub mod completions;
+pub mod graph;
 pub mod inspect;
 pub mod output;
 pub mod progress;

@@ -191,7 +191,13 @@ impl Builder<'_> {
                     self.scope_mut().misplaced_branches.push(format!("{step_path}.{key}"));
                 }
                 let group_path = format!("{step_path}.{key}");
-                let branch = BranchInfo { condition: condition.map(|c| Expr::parse(c)), prev, deps: Vec::new() };
+                let branch = BranchInfo {
+                    condition: condition.map(|c| Expr::parse(c)),
+                    text: condition.cloned(),
+                    key,
+                    prev,
+                    deps: Vec::new(),
+                };
                 let g = self.add_group(group, name, "condition", group_path.clone());
                 self.plan.groups[g].branch = Some(branch);
                 self.plan.groups[g].fail_fast = fail_fast;
@@ -209,6 +215,11 @@ impl Builder<'_> {
                         items: Binding::parse(&spec.items),
                         var: spec.var.clone().unwrap_or_else(|| "item".into()),
                         parallelism: spec.parallelism.map(|p| p as usize),
+                        label: match &spec.items {
+                            serde_json::Value::Array(items) => format!("{} items", items.len()),
+                            serde_json::Value::String(text) => text.clone(),
+                            other => other.to_string(),
+                        },
                         deps: Vec::new(),
                     };
                     let g = self.add_group(group, &spec.name, "for-loop", group_path.clone());

@@ -126,6 +126,8 @@ pub(crate) struct LoopInfo {
     pub(crate) var: String,
     /// At most this many iterations at once.
     pub(crate) parallelism: Option<usize>,
+    /// The items for people: the reference as written, or how many literal items.
+    pub(crate) label: String,
     /// Tasks the items read.
     pub(crate) deps: Vec<Child>,
 }
@@ -135,6 +137,10 @@ pub(crate) struct LoopInfo {
 pub(crate) struct BranchInfo {
     /// The condition (None for `else`), or the error that parsing it gave.
     pub(crate) condition: Option<Result<Expr, String>>,
+    /// The condition as written (None for `else`), for people.
+    pub(crate) text: Option<String>,
+    /// `if`, `elif` or `else`.
+    pub(crate) key: &'static str,
     /// The `if` or `elif` group just before it in its chain (None for `if`).
     pub(crate) prev: Option<GroupIdx>,
     /// Tasks the condition reads.
