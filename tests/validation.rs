@@ -61,6 +61,21 @@ fn typos_get_a_did_you_mean() {
     assert!(!far.contains("did you mean"), "{far}");
 }
 
+/// Ensures that type errors name what the place expects in words, not Rust's type names.
+#[test]
+fn type_errors_speak_of_values_not_rust_types() {
+    let (errs, _) = errors("name: t\nsteps:\n  - {task: a, component: add, inputs: {a: 1}, retries: -1}\n");
+    let message = find(&errs, "`-1`")["message"].as_str().unwrap();
+    assert!(message.ends_with("expected a whole number from 0 to 4294967295"), "{message}");
+    let (errs, _) = errors("name: t\nsteps:\n  - {task: a, component: add, inputs: 5}\n");
+    let message = find(&errs, "`5`")["message"].as_str().unwrap();
+    assert!(message.ends_with("expected a mapping"), "{message}");
+    for e in &errs {
+        let text = e["message"].as_str().unwrap();
+        assert!(!["u32", "struct ", "a map,"].iter().any(|rust| text.contains(rust)), "{text}");
+    }
+}
+
 /// Ensures that a cycle is reported with the tasks in it and where it starts.
 #[test]
 fn a_cycle_is_reported_with_its_tasks() {
