@@ -238,3 +238,37 @@ fn items_from_a_loop_that_started_nothing_fail_with_kind_input() {
     assert_eq!(e["final_status"]["failures"][0]["task"], "g/m/*/y");
     assert!(case.runs().join(record["run_id"].as_str().unwrap()).join("record.json").is_file());
 }
+
+/// Ensures that the record lists each task as written once, a loop's task as `fan/*/each`,
+/// with what it reads or waits for, while `tasks` has one entry per iteration.
+#[test]
+fn the_record_keeps_task_templates_and_their_dependencies() {
+    let case = Case::new(concat!(
+        "name: t\n",
+        "steps:\n",
+        "  - {task: first, component: add, inputs: {a: 1}}\n",
+        "  - exit_handler:\n",
+        "      name: guard\n",
+        "      exit: {task: report, component: print_op, inputs: {message: bye}}\n",
+        "      steps:\n",
+        "        - parallel_for:\n",
+        "            name: fan\n",
+        "            items: [1, 2, 3]\n",
+        "            steps:\n",
+        "              - {task: each, component: add, inputs: {a: \"{{tasks.first.output}}\", b: \"{{item}}\"}}\n",
+        "  - {task: last, component: sum, inputs: {values: \"{{tasks.each.output}}\"}, after: [first]}\n",
+    ));
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(
+        record["templates"],
+        serde_json::json!([
+            {"id": "first", "component": "add", "exit_handler": false, "depends_on": []},
+            {"id": "guard/fan/*/each", "component": "add", "exit_handler": false, "depends_on": ["first"]},
+            {"id": "guard/report", "component": "print_op", "exit_handler": true, "depends_on": []},
+            {"id": "last", "component": "sum", "exit_handler": false, "depends_on": ["first", "guard/fan/*/each"]},
+        ])
+    );
+    let each: Vec<_> = common::ids(&record).into_iter().filter(|id| id.ends_with("/each")).collect();
+    assert_eq!(each, ["guard/fan/0/each", "guard/fan/1/each", "guard/fan/2/each"]);
+}

@@ -132,6 +132,24 @@ pub struct RunRecord {
     pub compile: CompileStats,
     /// One entry per task instance, in declaration order (a group's exit task after its body).
     pub tasks: Vec<TaskRecord>,
+    /// One entry per task of the pipeline as written (a loop's task once, as `fan/*/train`),
+    /// with what it reads or waits for: the run's graph, for tools that draw it.
+    #[serde(default)]
+    pub templates: Vec<TemplateRecord>,
+}
+
+/// A task of the pipeline as written, and its dependencies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TemplateRecord {
+    /// Its id, with `*` for a loop's iteration (`fan/*/train`); instances in `tasks` replace the
+    /// `*` with the iteration's index.
+    pub id: String,
+    /// The component it runs.
+    pub component: String,
+    /// Whether it is the exit task of a group (its group is its id without the last part).
+    pub exit_handler: bool,
+    /// The ids of the task templates and groups it reads outputs of or waits for (`after`).
+    pub depends_on: Vec<String>,
 }
 
 impl RunRecord {

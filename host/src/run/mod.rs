@@ -328,6 +328,7 @@ impl Runner {
             cancel: stop.cancel,
             compile: prepared.compile,
             tasks,
+            templates: templates(plan),
         };
         if let Some(to) = &options.export {
             export_outputs(prepared, &record, &dir, to);
@@ -339,6 +340,27 @@ impl Runner {
         }
         record
     }
+}
+
+/// The record's task templates: every task of the plan with the ids of what it depends on.
+fn templates(plan: &Plan) -> Vec<crate::record::TemplateRecord> {
+    use crate::plan::Child;
+    plan.tasks
+        .iter()
+        .map(|task| crate::record::TemplateRecord {
+            id: task.id.clone(),
+            component: task.component.clone(),
+            exit_handler: task.is_exit,
+            depends_on: task
+                .deps
+                .iter()
+                .map(|d| match *d {
+                    Child::Task(t) => plan.tasks[t].id.clone(),
+                    Child::Group(g) => plan.groups[g].id.clone(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// What a run fixes at its start, shared by its workers.
