@@ -458,3 +458,27 @@ fn graph_draws_groups_and_dependencies() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown field `componnet` (did you mean `component`?)"), "{stderr}");
 }
+
+/// Ensures that `--color always` colors the state tags and the run's state, `never` and a pipe
+/// (the default `auto`) do not, and `NO_COLOR` keeps `auto` plain.
+#[test]
+fn color_follows_the_flag_and_the_terminal() {
+    let case = example("pipeline.yaml");
+    let run = |extra: &[&str], no_color: bool| {
+        let mut command = common::command();
+        command.args(["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()]).args(extra);
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        String::from_utf8(command.output().unwrap().stdout).unwrap()
+    };
+    let colored = run(&["--color", "always"], false);
+    assert!(colored.contains("\u{1b}[1m\u{1b}[32m[ok]\u{1b}[0m      exit-handler-1/print-op-2"), "{colored:?}");
+    assert!(colored.contains("\u{1b}[1m\u{1b}[31m[failed]\u{1b}[0m  exit-handler-1/fail-op"), "{colored:?}");
+    assert!(colored.contains("\u{1b}[31mfailed\u{1b}[0m in "), "{colored:?}");
+    for (extra, no_color) in [(&["--color", "never"][..], false), (&[][..], false), (&["--color", "auto"][..], true)] {
+        let plain = run(extra, no_color);
+        assert!(!plain.contains('\u{1b}'), "{extra:?}: {plain:?}");
+        assert!(plain.contains("[ok]      exit-handler-1/print-op-2"), "{plain}");
+    }
+}

@@ -6,6 +6,7 @@
 
 mod cli;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -20,6 +21,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// command returns is printed on stderr and exits with 2.
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Task lines go to stdout, or to stderr beside a JSON record on stdout.
+    let lines_to_stderr = matches!(&cli.command, Command::Run(args) if args.output == cli::args::Output::Json);
+    let terminal = if lines_to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+    cli::color::set(cli.color, terminal);
     // Tasks run on the run's worker threads (each with a runtime of its own); this runtime only
     // prepares the run, handles signals and prints progress, so one thread is enough.
     let runtime = match wasmpipe::run::small_runtime() {

@@ -14,6 +14,10 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Color states in the lines printed: `auto` (on a terminal, unless `NO_COLOR` is set),
+    /// `always` or `never`.
+    #[arg(long, value_enum, global = true, default_value_t = super::color::ColorChoice::Auto)]
+    pub color: super::color::ColorChoice,
 }
 
 /// The subcommands: `run` and the ones that prepare or describe what it runs.

@@ -1,7 +1,7 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
-//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`); they share the command line (`args`),
-//! the printing of records and diagnostics (`output`), and, for `run`, the progress writer
-//! (`progress`) and signal handling (`signals`).
+//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`); they share the
+//! command line (`args`), the printing of records and diagnostics (`output`), colors by state
+//! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
 //!
 //! May use: the library's public API only (`model`, `record`, `run`, `authoring`); a thin
 //! layer that parses, calls the library and prints.
@@ -26,6 +26,7 @@ macro_rules! out {
 pub mod args;
 pub mod build;
 pub mod cache;
+pub mod color;
 pub mod completions;
 pub mod graph;
 pub mod inspect;

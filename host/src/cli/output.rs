@@ -9,6 +9,7 @@ use wasmpipe::model::diag::Diagnostics;
 use wasmpipe::record::{RunRecord, RunState, TaskRecord, TaskState};
 
 use super::args::Output;
+use super::color::{of_state, paint};
 
 /// Prints the problems that stopped a command before anything ran, and returns exit code 2.
 pub fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
@@ -46,20 +47,31 @@ pub fn task_lines(task: &TaskRecord) -> String {
     let role = if task.exit_handler { " (exit handler)" } else { "" };
     let took = task_duration(task).map(|d| format!(" (took {})", human_duration(d))).unwrap_or_default();
     let mut text = match (&task.state, &task.failure, &task.skip) {
-        (TaskState::Succeeded, _, _) if task.cached => format!("[cached]  {}{role}\n", task.id),
-        (TaskState::Succeeded, _, _) => format!("[ok]      {}{role}{took}\n", task.id),
+        (TaskState::Succeeded, _, _) if task.cached => format!("{}{}{role}\n", tag("cached"), task.id),
+        (TaskState::Succeeded, _, _) => format!("{}{}{role}{took}\n", tag("ok"), task.id),
         (_, Some(f), _) => {
             let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
-            format!("[{}]  {}{role}: {}{code}: {}{took}\n", state_word(task.state), task.id, snake(&f.kind), f.message)
+            let state = tag(state_word(task.state));
+            format!("{state}{}{role}: {}{code}: {}{took}\n", task.id, snake(&f.kind), f.message)
         }
-        (_, None, Some(s)) => format!("[skipped] {}{role}: {} (cause: {})\n", task.id, snake(&s.reason), s.cause),
-        _ => format!("[{}] {}{role}{took}\n", state_word(task.state), task.id),
+        (_, None, Some(s)) => {
+            format!("{}{}{role}: {} (cause: {})\n", tag("skipped"), task.id, snake(&s.reason), s.cause)
+        }
+        _ => format!("{}{}{role}{took}\n", tag(state_word(task.state)), task.id),
     };
     for line in &task.logs {
         let source = if line.source == "stdout" { String::new() } else { format!("{}: ", line.source) };
         text.push_str(&format!("          | {source}{}\n", line.text));
     }
     text
+}
+
+/// A task line's state tag, `[ok]` to `[cancelled]`, colored by state when colors are on, and
+/// padded so that task ids line up.
+fn tag(word: &str) -> String {
+    let tag = format!("[{word}]");
+    let pad = " ".repeat(10usize.saturating_sub(tag.len()).max(1));
+    format!("{}{pad}", paint(&tag, of_state(word)))
 }
 
 /// From a task's first attempt's start to its last attempt's end (none for a task that did not
@@ -124,7 +136,7 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
     outln!(
         "run {} {}{}: {} task(s): {}",
         record.run_id,
-        run_state_word(record.state),
+        paint(run_state_word(record.state), of_state(run_state_word(record.state))),
         took.unwrap_or_default(),
         record.tasks.len(),
         counts.join(", ")
