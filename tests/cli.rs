@@ -482,3 +482,33 @@ fn color_follows_the_flag_and_the_terminal() {
         assert!(plain.contains("[ok]      exit-handler-1/print-op-2"), "{plain}");
     }
 }
+
+/// Ensures that on a terminal (a pty, through util-linux's `script`) `run` keeps a status area
+/// under the task lines: elapsed time, counts, the running task with its time; it is erased
+/// before lines are written and for good before the summary, and replaces the `[start]` lines.
+#[test]
+fn a_terminal_gets_a_live_status_area() {
+    let case = Case::new(concat!(
+        "name: live\n",
+        "steps:\n",
+        "  - {task: first, component: add, inputs: {a: 1}}\n",
+        "  - {task: spinner, component: spin_op, inputs: {message: spinning}, timeout: 600ms}\n",
+    ));
+    let command =
+        format!("{} run {} --run-dir {}", env!("CARGO_BIN_EXE_wasmpipe"), case.file.display(), case.runs().display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("WASMPIPE_CACHE_DIR", common::test_cache_dir())
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .output()
+        .expect("util-linux's `script` runs the command on a pty");
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(" running, 1 ok, 0 failed\n  spinner ("), "the status area lists the spinner: {text:?}");
+    assert!(text.contains("\u{1b}[1A\u{1b}[J"), "two status lines erased: {text:?}");
+    assert!(!text.contains("[start]"), "{text:?}");
+    let after_last_erase = text.rsplit("\u{1b}[J").next().unwrap();
+    assert!(after_last_erase.starts_with("run "), "the summary comes after the status is gone: {after_last_erase:?}");
+    assert!(text.contains("1 running, 1 ok, 0 failed") && text.contains("0 running, 1 ok, 1 failed"), "{text:?}");
+}

@@ -8,11 +8,17 @@
 //! When stdout and stderr are the same file (a terminal, or `2>&1`), every line goes to stderr
 //! in the order it came: a batch written stream by stream would show a `[start]` line of an
 //! exit task above the `[ok]` lines of the body it waited for.
+//!
+//! On a terminal (stderr one, `--quiet` off) the writer also keeps a status area under the
+//! lines: the elapsed time, tasks running and finished by state, and the longest-running tasks
+//! with their time. It is redrawn with each batch and every 100 ms, erased (cursor up, clear to
+//! the end) before lines are written above it, and erased for good when the run ends.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the writer pauses after a write, gathering lines.
 const PAUSE: Duration = Duration::from_millis(10);
@@ -37,6 +43,63 @@ struct Buffer {
     closed: bool,
     /// stdout and stderr are the same file: everything goes to stderr, in order.
     one_file: bool,
+    /// The status area, on a terminal.
+    live: Option<Live>,
+}
+
+/// What the status area shows.
+struct Live {
+    /// When the run started.
+    started: Instant,
+    /// Tasks running, since when.
+    running: HashMap<String, Instant>,
+    /// Tasks finished: ok (cached included), failed, cancelled.
+    ok: usize,
+    failed: usize,
+    cancelled: usize,
+    /// How many lines of status are on the screen now.
+    drawn: usize,
+}
+
+/// How often the status area is redrawn when nothing else happens.
+const REDRAW: Duration = Duration::from_millis(100);
+
+/// The most running tasks the status area lists.
+const SHOWN_RUNNING: usize = 5;
+
+impl Live {
+    /// The status area's text (no final newline), its lines counted.
+    fn text(&self) -> (String, usize) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut text = format!(
+            "[{elapsed:.1}s] {} running, {} ok, {} failed{}",
+            self.running.len(),
+            self.ok,
+            self.failed,
+            if self.cancelled > 0 { format!(", {} cancelled", self.cancelled) } else { String::new() }
+        );
+        let mut longest: Vec<(&String, &Instant)> = self.running.iter().collect();
+        longest.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)));
+        for (id, since) in longest.iter().take(SHOWN_RUNNING) {
+            text.push_str(&format!("\n  {id} ({:.1}s)", since.elapsed().as_secs_f64()));
+        }
+        if longest.len() > SHOWN_RUNNING {
+            text.push_str(&format!("\n  and {} more", longest.len() - SHOWN_RUNNING));
+        }
+        let lines = text.lines().count();
+        (text, lines)
+    }
+
+    /// What erases the status area drawn last (the cursor is at the end of its last line).
+    fn erase(&mut self) -> String {
+        let up = match self.drawn {
+            0 => return String::new(),
+            1 => String::new(),
+            n => format!("\x1b[{}A", n - 1),
+        };
+        self.drawn = 0;
+        format!("\r{up}\x1b[J")
+    }
 }
 
 /// The buffer, and what wakes the writer.
@@ -49,10 +112,21 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts the writer thread.
-    pub fn start() -> Progress {
+    /// Starts the writer thread; `live`: keep a status area on stderr (a terminal).
+    pub fn start(live: bool) -> Progress {
         let shared: Arc<Shared> = Arc::default();
-        shared.0.lock().unwrap().one_file = same_file();
+        {
+            let mut buffer = shared.0.lock().unwrap();
+            buffer.one_file = same_file();
+            buffer.live = live.then(|| Live {
+                started: Instant::now(),
+                running: HashMap::new(),
+                ok: 0,
+                failed: 0,
+                cancelled: 0,
+                drawn: 0,
+            });
+        }
         let theirs = shared.clone();
         let thread = std::thread::spawn(move || write_lines(&theirs));
         Progress { shared, thread }
@@ -72,6 +146,30 @@ impl Progress {
         }
     }
 
+    /// Whether there is a status area.
+    pub fn is_live(&self) -> bool {
+        self.shared.0.lock().unwrap().live.is_some()
+    }
+
+    /// Counts task `id` as running in the status area.
+    pub fn started(&self, id: &str) {
+        if let Some(live) = &mut self.shared.0.lock().unwrap().live {
+            live.running.insert(id.to_string(), Instant::now());
+        }
+    }
+
+    /// Counts task `id` as finished, `ok` or not (`failed`: failed rather than cancelled).
+    pub fn finished(&self, id: &str, ok: bool, failed: bool) {
+        if let Some(live) = &mut self.shared.0.lock().unwrap().live {
+            live.running.remove(id);
+            match (ok, failed) {
+                (true, _) => live.ok += 1,
+                (false, true) => live.failed += 1,
+                (false, false) => live.cancelled += 1,
+            }
+        }
+    }
+
     /// Writes everything queued, then returns.
     pub fn finish(self) {
         let (lock, wake) = &*self.shared;
@@ -87,9 +185,29 @@ fn write_lines(shared: &Shared) {
     let (lock, wake) = shared;
     loop {
         let (out, err, closed) = take_lines(lock, wake);
-        let _ = std::io::stderr().write_all(err.as_bytes());
+        // The status area: erased before the lines, drawn again after them (not once closed).
+        let (erase, status) = match &mut lock.lock().unwrap().live {
+            Some(live) => {
+                let erase = live.erase();
+                let status = if closed {
+                    String::new()
+                } else {
+                    let (text, lines) = live.text();
+                    live.drawn = lines;
+                    text
+                };
+                (erase, status)
+            }
+            None => (String::new(), String::new()),
+        };
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(erase.as_bytes());
+        let _ = stderr.write_all(err.as_bytes());
         let _ = std::io::stdout().write_all(out.as_bytes());
         let _ = std::io::stdout().flush();
+        let _ = stderr.write_all(status.as_bytes());
+        let _ = stderr.flush();
+        drop(stderr);
         if closed {
             return;
         }
@@ -99,13 +217,22 @@ fn write_lines(shared: &Shared) {
     }
 }
 
-/// Waits until there are lines to write or none will come any more (idle meanwhile); takes
-/// the lines for stdout and for stderr, and says whether the buffer is closed.
+/// Waits until there are lines to write or none will come any more (idle meanwhile), or, with
+/// a status area, at most [`REDRAW`]; takes the lines for stdout and for stderr, and says
+/// whether the buffer is closed.
 fn take_lines(lock: &Mutex<Buffer>, wake: &Condvar) -> (String, String, bool) {
     let mut buffer = lock.lock().unwrap();
     while buffer.stdout.is_empty() && buffer.stderr.is_empty() && !buffer.closed {
         buffer.idle = true;
-        buffer = wake.wait(buffer).unwrap();
+        if buffer.live.is_some() {
+            let (waited, timeout) = wake.wait_timeout(buffer, REDRAW).unwrap();
+            buffer = waited;
+            if timeout.timed_out() {
+                break;
+            }
+        } else {
+            buffer = wake.wait(buffer).unwrap();
+        }
     }
     buffer.idle = false;
     (std::mem::take(&mut buffer.stdout), std::mem::take(&mut buffer.stderr), buffer.closed)

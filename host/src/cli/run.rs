@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use wasmpipe::model::diag::Diagnostic;
 use wasmpipe::model::policy::Limits;
-use wasmpipe::record::{RunRecord, RunState};
+use wasmpipe::record::{RunRecord, RunState, TaskState};
 use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner, available_jobs, set_pool_capacity};
 
 use super::args::{Output, RunArgs};
@@ -125,7 +125,10 @@ async fn run_with_progress(
     output: Output,
     quiet: bool,
 ) -> RunRecord {
-    let progress = Progress::start();
+    let live = !quiet
+        && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+    let progress = Progress::start(live);
     let mut observe = |event: Event<'_>| show_progress(&progress, event, output, quiet);
     let record = runner.run(prepared, options, &mut observe).await;
     progress.finish();
@@ -138,9 +141,12 @@ fn show_progress(progress: &Progress, event: Event<'_>, output: Output, quiet: b
     let task = match event {
         Event::Interrupted(message) => return progress.write(Stream::Stderr, &format!("wasmpipe: {message}\n")),
         _ if quiet => return,
+        // With a status area, running tasks show there instead of as `[start]` lines.
+        Event::TaskStarted(id) if progress.is_live() => return progress.started(id),
         Event::TaskStarted(id) => return progress.write(Stream::Stderr, &format!("[start]   {id}\n")),
         Event::TaskFinished(task) => task,
     };
+    progress.finished(&task.id, task.state == TaskState::Succeeded, task.state == TaskState::Failed);
     let stream = if output == Output::Json { Stream::Stderr } else { Stream::Stdout };
     progress.write(stream, &task_lines(task));
 }
