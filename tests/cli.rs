@@ -512,3 +512,21 @@ fn a_terminal_gets_a_live_status_area() {
     assert!(after_last_erase.starts_with("run "), "the summary comes after the status is gone: {after_last_erase:?}");
     assert!(text.contains("1 running, 1 ok, 0 failed") && text.contains("0 running, 1 ok, 1 failed"), "{text:?}");
 }
+
+/// Ensures that a Rust component's raw identifiers (`r#where`, `r#type`) become plain port
+/// names (`where`, `type`) that a pipeline binds and reads as written.
+#[test]
+fn raw_identifiers_are_plain_port_names() {
+    let case = Case::new(concat!(
+        "name: k\n",
+        "steps:\n",
+        "  - {task: k, component: keywords, inputs: {where: here, match: 2}}\n",
+        "outputs: {joined: \"{{tasks.k.outputs.type}}\", again: \"{{tasks.k.outputs.in}}\"}\n",
+    ));
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"], serde_json::json!({"joined": "here:2", "again": 2}));
+    let (code, out, _) = wasmpipe(&["inspect", art::KEYWORDS, "--output", "json"], &[]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("r#"), "{out}");
+}

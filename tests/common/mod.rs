@@ -33,6 +33,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("legacy_exit", art::LEGACY_EXIT),
     ("hostile_describe", art::HOSTILE_DESCRIBE),
     ("hostile_meta", art::HOSTILE_META),
+    ("keywords", art::KEYWORDS),
 ];
 
 /// A temporary directory holding one pipeline file.

@@ -6,6 +6,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{
     Attribute, Data, DeriveInput, Expr, Fields, FnArg, GenericArgument, ItemFn, Lit, Meta, Pat, PathArguments,
@@ -59,7 +60,7 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
     }
 
     let description = doc_string(&func.attrs);
-    let name = fn_name.to_string();
+    let name = fn_name.unraw().to_string();
     let (ok_ty, returns_result) = match &func.sig.output {
         ReturnType::Default => (syn::parse_quote!(()), false),
         ReturnType::Type(_, ty) => match result_ok_type(ty) {
@@ -83,12 +84,12 @@ fn expand_component(func: &mut ItemFn) -> syn::Result<Tokens> {
         .collect();
     let specs = args.iter().zip(&defaults).filter(|(a, _)| !a.is_context).map(|(a, d)| {
         let ty = &a.ty;
-        let name = a.ident.to_string();
+        let name = a.ident.unraw().to_string();
         quote_spanned!(ty.span()=> #p::input_spec::<#ty>(#name, #d))
     });
     let takes = args.iter().zip(&defaults).map(|(a, d)| {
         let (ident, ty) = (&a.ident, &a.ty);
-        let name = ident.to_string();
+        let name = ident.unraw().to_string();
         if a.is_context {
             quote!(let #ident: #ty = ::core::clone::Clone::clone(&ctx);)
         } else {
@@ -153,7 +154,7 @@ pub fn derive_outputs(item: TokenStream) -> TokenStream {
     };
     let p = quote!(::wasmpipe_guest::__private);
     let specs = fields.named.iter().map(|f| {
-        let name = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
+        let name = f.ident.as_ref().map(|i| i.unraw().to_string()).unwrap_or_default();
         let ty = &f.ty;
         let doc = doc_string(&f.attrs);
         quote!(#p::OutputSpec {
@@ -164,7 +165,7 @@ pub fn derive_outputs(item: TokenStream) -> TokenStream {
     });
     let values = fields.named.iter().map(|f| {
         let ident = &f.ident;
-        let name = ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
+        let name = ident.as_ref().map(|i| i.unraw().to_string()).unwrap_or_default();
         quote!((::std::string::String::from(#name), ::wasmpipe_guest::OutputType::into_output(self.#ident)))
     });
     let ty = &input.ident;

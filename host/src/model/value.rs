@@ -113,9 +113,10 @@ impl ValueType {
                 let f: f64 = text.trim().parse().map_err(|_| bad("a float"))?;
                 if f.is_finite() { Ok(float(f)) } else { Err(bad("a finite float")) }
             }
+            // YAML 1.2's spellings, which take Python's `True` too.
             ValueType::Bool => match text.trim() {
-                "true" => Ok(Value::Bool(true)),
-                "false" => Ok(Value::Bool(false)),
+                "true" | "True" | "TRUE" => Ok(Value::Bool(true)),
+                "false" | "False" | "FALSE" => Ok(Value::Bool(false)),
                 _ => Err(bad("a bool (write true or false)")),
             },
             ValueType::Artifact => Err("an artifact: give it with `-a NAME=PATH`, not `-p`".into()),
@@ -179,6 +180,10 @@ mod tests {
         assert_eq!(ValueType::List.parse_cli("[1,2]").unwrap(), json!([1, 2]));
         assert!(ValueType::Int.parse_cli("4.5").unwrap_err().contains("not an int"));
         assert!(ValueType::Bool.parse_cli("yes").unwrap_err().contains("true or false"));
+        for (text, value) in [("True", true), ("TRUE", true), ("False", false), ("FALSE", false)] {
+            assert_eq!(ValueType::Bool.parse_cli(text).unwrap(), json!(value), "{text}: Python's spelling, YAML 1.2's");
+        }
+        assert!(ValueType::Bool.parse_cli("tRUE").is_err());
         assert!(ValueType::Dict.parse_cli("[1]").unwrap_err().contains("expected a dict"));
     }
 
