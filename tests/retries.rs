@@ -32,6 +32,27 @@ fn a_flaky_task_succeeds_on_a_retry() {
     assert!(f.get("failure").is_none());
 }
 
+/// Ensures that a zero backoff (`backoff: {initial: 0s}`, KFP's `backoff_duration='0s'`) is
+/// accepted and retries at once, while a negative one is refused by `validate`.
+#[test]
+fn a_zero_backoff_retries_at_once() {
+    let case = Case::new(
+        "name: r\nsteps:\n  - {task: f, component: flaky, inputs: {succeed_on: 2}, retries: 2, backoff: {initial: 0s}}\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let f = task(&record, "f");
+    assert_eq!(f["outputs"]["output"], "succeeded on attempt 2");
+    assert_eq!(attempts(f).len(), 2);
+
+    let negative = Case::new(
+        "name: r\nsteps:\n  - {task: f, component: flaky, inputs: {succeed_on: 2}, retries: 2, backoff: {initial: -1}}\n",
+    );
+    let (code, out) = negative.validate_json();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.to_string().contains("is not a duration of 0 or more"), "{out}");
+}
+
 /// Ensures that when the retries run out the task fails with its last failure, and the exit
 /// handler, which runs once, sees that outcome; a pipeline-level `retries` applies to tasks
 /// that set none, exit tasks included.

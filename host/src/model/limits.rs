@@ -34,6 +34,35 @@ impl std::fmt::Display for HumanDuration {
     }
 }
 
+/// A wait written as a [`HumanDuration`] is, where zero makes sense (a retry's backoff: `0s`
+/// retries at once, as KFP's `set_retry(backoff_duration='0s')` asks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait(pub Duration);
+
+impl std::str::FromStr for Wait {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim();
+        match trimmed.parse::<f64>() {
+            Ok(0.0) => return Ok(Wait(Duration::ZERO)),
+            Ok(secs) if !(secs.is_finite() && secs > 0.0) => {
+                return Err(format!("`{trimmed}` is not a duration of 0 or more"));
+            }
+            _ => {}
+        }
+        match humantime::parse_duration(trimmed) {
+            Ok(duration) => Ok(Wait(duration)),
+            Err(_) => trimmed.parse::<HumanDuration>().map(|d| Wait(d.0)),
+        }
+    }
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
 /// A size in bytes written for humans: `"256MiB"`, `"1GiB"`, `"512KiB"`, `"64Mi"`, or a number
 /// of bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,11 +133,24 @@ macro_rules! text_or_number_serde {
 }
 
 text_or_number_serde!(HumanDuration, "Duration", "A duration: \"30s\", \"1m 30s\", \"500ms\", or a number of seconds.");
+text_or_number_serde!(Wait, "Wait", "A wait: \"0s\", \"500ms\", \"1m 30s\", or a number of seconds; zero is allowed.");
 text_or_number_serde!(ByteSize, "ByteSize", "A size: \"256MiB\", \"1GiB\", \"64Mi\", or a number of bytes.");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_may_be_zero_but_not_negative() {
+        for zero in ["0s", "0", "0ms", "0.0"] {
+            assert_eq!(zero.parse::<Wait>().unwrap().0, Duration::ZERO, "{zero}");
+        }
+        assert_eq!("1m 30s".parse::<Wait>().unwrap().0, Duration::from_secs(90));
+        assert_eq!("2.5".parse::<Wait>().unwrap().0, Duration::from_millis(2500));
+        assert!("-1".parse::<Wait>().unwrap_err().contains("0 or more"));
+        assert!("5x".parse::<Wait>().unwrap_err().contains("not a duration"));
+        assert!("0s".parse::<HumanDuration>().is_err(), "limits stay positive");
+    }
 
     #[test]
     fn durations_and_sizes_parse_in_the_usual_spellings() {

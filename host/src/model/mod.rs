@@ -36,7 +36,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use limits::{ByteSize, HumanDuration};
+pub use limits::{ByteSize, HumanDuration, Wait};
 use value::ValueType;
 
 /// The pipeline file format version this wasmpipe reads.
@@ -490,26 +490,26 @@ impl Step {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backoff {
-    /// The first wait (default 1s).
+    /// The first wait (default 1s; `0s` retries at once).
     #[serde(default = "Backoff::default_initial")]
-    pub initial: HumanDuration,
+    pub initial: Wait,
     /// The growth of the wait after each retry (default 2).
     #[serde(default = "Backoff::default_factor")]
     pub factor: f64,
     /// The longest wait (default 1m).
     #[serde(default = "Backoff::default_max")]
-    pub max: HumanDuration,
+    pub max: Wait,
 }
 
 impl Backoff {
-    fn default_initial() -> HumanDuration {
-        HumanDuration(std::time::Duration::from_secs(1))
+    fn default_initial() -> Wait {
+        Wait(std::time::Duration::from_secs(1))
     }
     fn default_factor() -> f64 {
         2.0
     }
-    fn default_max() -> HumanDuration {
-        HumanDuration(std::time::Duration::from_secs(60))
+    fn default_max() -> Wait {
+        Wait(std::time::Duration::from_secs(60))
     }
 
     /// The wait before retry number `retry` (1 for the first retry).
