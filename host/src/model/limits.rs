@@ -14,18 +14,25 @@ pub struct HumanDuration(pub Duration);
 impl std::str::FromStr for HumanDuration {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let duration = match text.parse::<f64>() {
-            Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
-            Ok(_) => return Err(format!("`{text}` is not a positive duration")),
-            Err(_) => humantime::parse_duration(text)
-                .map_err(|e| format!("`{text}` is not a duration ({e}); write it like `30s`, `1m 30s` or `500ms`"))?,
-        };
-        if duration.is_zero() {
-            return Err(format!("`{text}` is zero: a limit must be positive"));
-        }
-        Ok(HumanDuration(duration))
+        parse_duration(text, false).map(HumanDuration)
     }
+}
+
+/// Parses a duration as [`HumanDuration`] and [`Wait`] write it: a number of seconds, or
+/// humantime's text. Zero is refused unless `zero_ok` (a wait; limits must be positive).
+fn parse_duration(text: &str, zero_ok: bool) -> Result<Duration, String> {
+    let text = text.trim();
+    let duration = match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (secs > 0.0 || (zero_ok && secs == 0.0)) => Duration::from_secs_f64(secs),
+        Ok(_) if zero_ok => return Err(format!("`{text}` is not a duration of 0 or more")),
+        Ok(_) => return Err(format!("`{text}` is not a positive duration")),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("`{text}` is not a duration ({e}); write it like `30s`, `1m 30s` or `500ms`"))?,
+    };
+    if duration.is_zero() && !zero_ok {
+        return Err(format!("`{text}` is zero: a limit must be positive"));
+    }
+    Ok(duration)
 }
 
 impl std::fmt::Display for HumanDuration {
@@ -42,18 +49,7 @@ pub struct Wait(pub Duration);
 impl std::str::FromStr for Wait {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        let trimmed = text.trim();
-        match trimmed.parse::<f64>() {
-            Ok(0.0) => return Ok(Wait(Duration::ZERO)),
-            Ok(secs) if !(secs.is_finite() && secs > 0.0) => {
-                return Err(format!("`{trimmed}` is not a duration of 0 or more"));
-            }
-            _ => {}
-        }
-        match humantime::parse_duration(trimmed) {
-            Ok(duration) => Ok(Wait(duration)),
-            Err(_) => trimmed.parse::<HumanDuration>().map(|d| Wait(d.0)),
-        }
+        parse_duration(text, true).map(Wait)
     }
 }
 
