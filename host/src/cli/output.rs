@@ -130,7 +130,7 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         .into_iter()
         .filter_map(|state| {
             let n = record.tasks.iter().filter(|t| t.state == state).count();
-            (n > 0).then(|| format!("{n} {}", summary_word(state)))
+            (n > 0).then(|| format!("{n} {}", snake(&state)))
         })
         .collect();
     outln!(
@@ -149,8 +149,8 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
     }
     for task in record.tasks.iter().filter(|t| t.exit_handler) {
         let outcome = match &task.failure {
-            Some(f) => format!("{} ({}): {}", summary_word(task.state), snake(&f.kind), first_line(&f.message)),
-            None => summary_word(task.state).to_string(),
+            Some(f) => format!("{} ({}): {}", snake(&task.state), snake(&f.kind), first_line(&f.message)),
+            None => snake(&task.state),
         };
         let body = match &task.final_status {
             Some(status) => {
@@ -175,16 +175,6 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         record.compile.from_cache,
         run_dir.join(&record.run_id).join("record.json").display()
     );
-}
-
-/// A task state as the summary counts it.
-fn summary_word(state: TaskState) -> &'static str {
-    match state {
-        TaskState::Succeeded => "succeeded",
-        TaskState::Failed => "failed",
-        TaskState::Skipped => "skipped",
-        TaskState::Cancelled => "cancelled",
-    }
 }
 
 /// The first line of a message, for a one-line summary.
