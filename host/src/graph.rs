@@ -31,8 +31,8 @@ pub fn draw_file(path: &Path, format: GraphFormat) -> Result<String, Diagnostics
         return Err(Diagnostics { errors: plan.errors.clone() });
     }
     Ok(match format {
-        GraphFormat::Dot => Dot { plan: &plan, out: String::new() }.draw(),
-        GraphFormat::Mermaid => Mermaid { plan: &plan, out: String::new() }.draw(),
+        GraphFormat::Dot => draw(&plan, &Dot),
+        GraphFormat::Mermaid => draw(&plan, &Mermaid),
     })
 }
 
@@ -118,76 +118,115 @@ fn edges(plan: &Plan) -> Vec<(Child, Child, bool)> {
     edges
 }
 
-/// Writes DOT.
-struct Dot<'a> {
-    plan: &'a Plan,
-    out: String,
+/// One text format: the lines it writes for each part of the graph (without indentation).
+trait Syntax {
+    /// The lines before the groups and tasks.
+    fn header(&self, plan: &Plan) -> String;
+    /// A task's node.
+    fn task(&self, plan: &Plan, t: TaskIdx) -> String;
+    /// The lines that open group `g`'s cluster.
+    fn open(&self, plan: &Plan, g: GroupIdx) -> Vec<String>;
+    /// The line that closes a cluster.
+    fn close(&self) -> &'static str;
+    /// An edge (`finally`: from an exit handler's body to its exit task).
+    fn edge(&self, from: Child, to: Child, finally: bool) -> String;
+    /// The lines after the edges.
+    fn footer(&self) -> &'static str;
 }
 
-impl Dot<'_> {
-    fn draw(mut self) -> String {
-        let plan = self.plan;
-        let _ = writeln!(self.out, "digraph {} {{", dot_quote(&plan.name));
-        self.out
-            .push_str("  compound=true;\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n");
-        self.out.push_str("  edge [fontname=\"sans-serif\"];\n");
-        self.group_body(GroupIdx::ROOT, 1);
-        for (from, to, finally) in edges(plan) {
-            let (a, tail) = self.end(from);
-            let (b, head) = self.end(to);
-            let mut attrs = Vec::new();
-            if let Some(tail) = tail {
-                attrs.push(format!("ltail={tail}"));
-            }
-            if let Some(head) = head {
-                attrs.push(format!("lhead={head}"));
-            }
-            if finally {
-                attrs.push("style=dotted, label=\"finally\"".into());
-            }
-            let attrs = if attrs.is_empty() { String::new() } else { format!(" [{}]", attrs.join(", ")) };
-            let _ = writeln!(self.out, "  {a} -> {b}{attrs};");
-        }
-        self.out.push_str("}\n");
-        self.out
+/// Draws the plan in `syntax`: its groups and tasks, nested and indented, then its edges.
+fn draw(plan: &Plan, syntax: &impl Syntax) -> String {
+    let mut out = syntax.header(plan);
+    write_group(plan, syntax, GroupIdx::ROOT, 1, &mut out);
+    for (from, to, finally) in edges(plan) {
+        let _ = writeln!(out, "  {}", syntax.edge(from, to, finally));
     }
+    out.push_str(syntax.footer());
+    out
+}
 
-    /// The node an edge ends at, and the cluster to clip it at for a group.
-    fn end(&self, child: Child) -> (String, Option<String>) {
+/// Writes the children of group `g` at `depth`: tasks, and clusters of groups with their exit
+/// task after them.
+fn write_group(plan: &Plan, syntax: &impl Syntax, g: GroupIdx, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    for child in drawn_children(plan, g) {
         match child {
-            Child::Task(t) => (format!("t{}", t.index()), None),
-            Child::Group(g) => (format!("g{}", g.index()), Some(format!("cluster_g{}", g.index()))),
-        }
-    }
-
-    fn group_body(&mut self, g: GroupIdx, depth: usize) {
-        let plan = self.plan;
-        let pad = "  ".repeat(depth);
-        for child in drawn_children(plan, g) {
-            match child {
-                Child::Task(t) => self.task(t, depth),
-                Child::Group(h) => {
-                    let group = &plan.groups[h];
-                    let _ = writeln!(self.out, "{pad}subgraph cluster_g{} {{", h.index());
-                    let style = if group.exit.is_some() { "rounded,dashed" } else { "rounded" };
-                    let _ =
-                        writeln!(self.out, "{pad}  label={}; style=\"{style}\";", dot_quote(&group_label(plan, group)));
-                    let _ =
-                        writeln!(self.out, "{pad}  g{} [shape=point, style=invis, width=0, label=\"\"];", h.index());
-                    self.group_body(h, depth + 1);
-                    let _ = writeln!(self.out, "{pad}}}");
-                    if let Some(exit) = group.exit {
-                        self.task(exit, depth);
-                    }
+            Child::Task(t) => {
+                let _ = writeln!(out, "{pad}{}", syntax.task(plan, t));
+            }
+            Child::Group(h) => {
+                let lines = syntax.open(plan, h);
+                let _ = writeln!(out, "{pad}{}", lines[0]);
+                for line in &lines[1..] {
+                    let _ = writeln!(out, "{pad}  {line}");
+                }
+                write_group(plan, syntax, h, depth + 1, out);
+                let _ = writeln!(out, "{pad}{}", syntax.close());
+                if let Some(exit) = plan.groups[h].exit {
+                    let _ = writeln!(out, "{pad}{}", syntax.task(plan, exit));
                 }
             }
         }
     }
+}
 
-    fn task(&mut self, t: TaskIdx, depth: usize) {
-        let style = if self.plan.tasks[t].is_exit { ", style=\"rounded,bold\"" } else { "" };
-        let label = dot_quote(&task_label(self.plan, t));
-        let _ = writeln!(self.out, "{}t{} [label={label}{style}];", "  ".repeat(depth), t.index());
+/// A node's id (`t3`) or a group's (`g2`).
+fn node_id(child: Child) -> String {
+    match child {
+        Child::Task(t) => format!("t{}", t.index()),
+        Child::Group(g) => format!("g{}", g.index()),
+    }
+}
+
+/// Graphviz DOT.
+struct Dot;
+
+impl Syntax for Dot {
+    fn header(&self, plan: &Plan) -> String {
+        format!(
+            "digraph {} {{\n  compound=true;\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\"];\n",
+            dot_quote(&plan.name)
+        )
+    }
+
+    fn task(&self, plan: &Plan, t: TaskIdx) -> String {
+        let style = if plan.tasks[t].is_exit { ", style=\"rounded,bold\"" } else { "" };
+        format!("t{} [label={}{style}];", t.index(), dot_quote(&task_label(plan, t)))
+    }
+
+    /// A cluster, with an invisible point inside for the edges that start or end at the group
+    /// (clipped at the cluster's border).
+    fn open(&self, plan: &Plan, g: GroupIdx) -> Vec<String> {
+        let group = &plan.groups[g];
+        let style = if group.exit.is_some() { "rounded,dashed" } else { "rounded" };
+        vec![
+            format!("subgraph cluster_g{} {{", g.index()),
+            format!("label={}; style=\"{style}\";", dot_quote(&group_label(plan, group))),
+            format!("g{} [shape=point, style=invis, width=0, label=\"\"];", g.index()),
+        ]
+    }
+
+    fn close(&self) -> &'static str {
+        "}"
+    }
+
+    fn edge(&self, from: Child, to: Child, finally: bool) -> String {
+        let clip = |child: Child| match child {
+            Child::Group(g) => Some(format!("cluster_g{}", g.index())),
+            Child::Task(_) => None,
+        };
+        let mut attrs: Vec<String> = Vec::new();
+        attrs.extend(clip(from).map(|c| format!("ltail={c}")));
+        attrs.extend(clip(to).map(|c| format!("lhead={c}")));
+        if finally {
+            attrs.push("style=dotted, label=\"finally\"".into());
+        }
+        let attrs = if attrs.is_empty() { String::new() } else { format!(" [{}]", attrs.join(", ")) };
+        format!("{} -> {}{attrs};", node_id(from), node_id(to))
+    }
+
+    fn footer(&self) -> &'static str {
+        "}\n"
     }
 }
 
@@ -197,56 +236,35 @@ fn dot_quote(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// Writes a Mermaid flowchart.
-struct Mermaid<'a> {
-    plan: &'a Plan,
-    out: String,
-}
+/// A Mermaid flowchart.
+struct Mermaid;
 
-impl Mermaid<'_> {
-    fn draw(mut self) -> String {
-        let plan = self.plan;
-        let _ = writeln!(self.out, "---\ntitle: {}\n---\nflowchart TD", mermaid_text(&plan.name));
-        self.group_body(GroupIdx::ROOT, 1);
-        for (from, to, finally) in edges(plan) {
-            let arrow = if finally { "-. finally .->" } else { "-->" };
-            let _ = writeln!(self.out, "  {} {arrow} {}", mermaid_id(from), mermaid_id(to));
-        }
-        self.out
+impl Syntax for Mermaid {
+    fn header(&self, plan: &Plan) -> String {
+        format!("---\ntitle: {}\n---\nflowchart TD\n", mermaid_text(&plan.name))
     }
 
-    fn group_body(&mut self, g: GroupIdx, depth: usize) {
-        let plan = self.plan;
-        let pad = "  ".repeat(depth);
-        for child in drawn_children(plan, g) {
-            match child {
-                Child::Task(t) => self.task(t, depth),
-                Child::Group(h) => {
-                    let group = &plan.groups[h];
-                    let label = mermaid_text(&group_label(plan, group));
-                    let _ = writeln!(self.out, "{pad}subgraph g{}[\"{label}\"]", h.index());
-                    self.group_body(h, depth + 1);
-                    let _ = writeln!(self.out, "{pad}end");
-                    if let Some(exit) = group.exit {
-                        self.task(exit, depth);
-                    }
-                }
-            }
-        }
+    fn task(&self, plan: &Plan, t: TaskIdx) -> String {
+        let label = mermaid_text(&task_label(plan, t)).replace('\n', "<br>");
+        let (open, close) = if plan.tasks[t].is_exit { ("[[", "]]") } else { ("(", ")") };
+        format!("t{}{open}\"{label}\"{close}", t.index())
     }
 
-    fn task(&mut self, t: TaskIdx, depth: usize) {
-        let label = mermaid_text(&task_label(self.plan, t)).replace('\n', "<br>");
-        let (open, close) = if self.plan.tasks[t].is_exit { ("[[", "]]") } else { ("(", ")") };
-        let _ = writeln!(self.out, "{}t{}{open}\"{label}\"{close}", "  ".repeat(depth), t.index());
+    fn open(&self, plan: &Plan, g: GroupIdx) -> Vec<String> {
+        vec![format!("subgraph g{}[\"{}\"]", g.index(), mermaid_text(&group_label(plan, &plan.groups[g])))]
     }
-}
 
-/// A node or subgraph id in Mermaid.
-fn mermaid_id(child: Child) -> String {
-    match child {
-        Child::Task(t) => format!("t{}", t.index()),
-        Child::Group(g) => format!("g{}", g.index()),
+    fn close(&self) -> &'static str {
+        "end"
+    }
+
+    fn edge(&self, from: Child, to: Child, finally: bool) -> String {
+        let arrow = if finally { "-. finally .->" } else { "-->" };
+        format!("{} {arrow} {}", node_id(from), node_id(to))
+    }
+
+    fn footer(&self) -> &'static str {
+        ""
     }
 }
 
