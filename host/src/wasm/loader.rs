@@ -269,20 +269,12 @@ impl Loader {
 impl Loader {
     /// The linker of components.
     fn linker(&self) -> anyhow::Result<&Linker<HostState>> {
-        if let Some(linker) = self.linker.get() {
-            return Ok(linker);
-        }
-        let linker = sandbox::linker(&self.engine)?;
-        Ok(self.linker.get_or_init(|| linker))
+        built_once(&self.linker, || sandbox::linker(&self.engine))
     }
 
     /// The linker of preview-1 command modules.
     fn module_linker(&self) -> anyhow::Result<&wasmtime::Linker<HostState>> {
-        if let Some(linker) = self.module_linker.get() {
-            return Ok(linker);
-        }
-        let linker = sandbox::module_linker(&self.engine)?;
-        Ok(self.module_linker.get_or_init(|| linker))
+        built_once(&self.module_linker, || sandbox::module_linker(&self.engine))
     }
 
     /// The signature the disk cache keeps for the component `digest` on this loader's engine.
@@ -301,6 +293,15 @@ impl Loader {
             .map_err(|e| fail(format!("component `{shown}` describes itself too big: {e}")))?;
         signature_from_wit(signature).map_err(|e| fail(format!("component `{shown}` describes itself wrongly: {e}")))
     }
+}
+
+/// What `cell` holds, built by `build` the first time (a failed build is tried again next time).
+fn built_once<T>(cell: &std::sync::OnceLock<T>, build: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<&T> {
+    if let Some(value) = cell.get() {
+        return Ok(value);
+    }
+    let value = build()?;
+    Ok(cell.get_or_init(|| value))
 }
 
 /// Calls `describe` in a fresh sandbox with the default limits.
