@@ -22,13 +22,17 @@ static ON: AtomicBool = AtomicBool::new(false);
 /// Decides whether lines are colored: `terminal` says whether they go to one.
 pub fn set(choice: ColorChoice, terminal: bool) {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
     let on = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && !no_color && !dumb,
+        ColorChoice::Auto => terminal && !no_color && !dumb_terminal(),
     };
     ON.store(on, Ordering::Relaxed);
+}
+
+/// Whether `TERM=dumb`: a terminal that takes no escape sequences (no colors, no status area).
+pub fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
 }
 
 /// `text` in `style` when colors are on, else as it is.

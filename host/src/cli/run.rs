@@ -125,9 +125,7 @@ async fn run_with_progress(
     output: Output,
     quiet: bool,
 ) -> RunRecord {
-    let live = !quiet
-        && std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+    let live = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) && !super::color::dumb_terminal();
     let progress = Progress::start(live);
     let mut observe = |event: Event<'_>| show_progress(&progress, event, output, quiet);
     let record = runner.run(prepared, options, &mut observe).await;
