@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("run", &["model", "plan", "wasm", "record", "faults"]),
     ("authoring", &["model", "plan"]),
     ("graph", &["model", "plan"]),
+    ("report", &["model", "record"]),
     ("internals", &["model", "plan", "wasm", "record", "run", "authoring"]),
 ];
 

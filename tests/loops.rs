@@ -257,6 +257,11 @@ fn the_record_keeps_task_templates_and_their_dependencies() {
         "            steps:\n",
         "              - {task: each, component: add, inputs: {a: \"{{tasks.first.output}}\", b: \"{{item}}\"}}\n",
         "  - {task: last, component: sum, inputs: {values: \"{{tasks.each.output}}\"}, after: [first]}\n",
+        "  - if:\n",
+        "      name: big\n",
+        "      condition: \"{{tasks.last.output}} > 3\"\n",
+        "      steps:\n",
+        "        - {task: inside, component: add, inputs: {a: 2}}\n",
     ));
     let (code, record) = case.run_json(&[]);
     assert_eq!(code, 0, "{record:#}");
@@ -267,6 +272,8 @@ fn the_record_keeps_task_templates_and_their_dependencies() {
             {"id": "guard/fan/*/each", "component": "add", "exit_handler": false, "depends_on": ["first"]},
             {"id": "guard/report", "component": "print_op", "exit_handler": true, "depends_on": []},
             {"id": "last", "component": "sum", "exit_handler": false, "depends_on": ["first", "guard/fan/*/each"]},
+            // A task waits for what its groups read too: here the condition's `last`.
+            {"id": "big/inside", "component": "add", "exit_handler": false, "depends_on": ["last"]},
         ])
     );
     let each: Vec<_> = common::ids(&record).into_iter().filter(|id| id.ends_with("/each")).collect();

@@ -30,6 +30,7 @@ pub mod graph;
 pub mod model;
 mod plan;
 pub mod record;
+pub mod report;
 pub mod run;
 mod wasm;
 

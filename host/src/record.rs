@@ -148,7 +148,9 @@ pub struct TemplateRecord {
     pub component: String,
     /// Whether it is the exit task of a group (its group is its id without the last part).
     pub exit_handler: bool,
-    /// The ids of the task templates and groups it reads outputs of or waits for (`after`).
+    /// The ids of the task templates and groups it reads outputs of or waits for (`after`),
+    /// itself or through the groups it is in (a loop's items, a condition, a sub-pipeline's
+    /// inputs).
     pub depends_on: Vec<String>,
 }
 

@@ -86,6 +86,21 @@ pub enum Command {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Draw a run as one self-contained HTML page (no network needed to view it): its summary,
+    /// failures and exit handlers, its graph with states in color, and a timeline of attempts
+    /// whose rows open on each task's details.
+    ///
+    /// Exit status: 0 written, 2 the run or its record cannot be read.
+    Report {
+        /// A run id (from the run directory), `latest`, a run's directory or a `record.json`.
+        run: String,
+        /// Where run directories are, for a run id.
+        #[arg(long, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
+        run_dir: PathBuf,
+        /// The page to write (`-` for stdout); by default `report.html` beside the record.
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print a shell completion script: `source <(wasmpipe completions bash)`, or save it
     /// where your shell looks (e.g. `wasmpipe completions fish > ~/.config/fish/completions/wasmpipe.fish`).
     Completions {

@@ -1,5 +1,6 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
-//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`); they share the
+//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`,
+//! `report`); they share the
 //! command line (`args`), the printing of records and diagnostics (`output`), colors by state
 //! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
 //!
@@ -32,6 +33,7 @@ pub mod graph;
 pub mod inspect;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod signals;

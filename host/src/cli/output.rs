@@ -122,6 +122,10 @@ pub fn run_state_word(state: RunState) -> &'static str {
     }
 }
 
+/// The most failed tasks, and the most exit handlers, the summary lists one by one; the rest
+/// are counted (a 1,000-item loop's summary stays a screen long).
+const SUMMARY_LINES: usize = 10;
+
 /// For people, at the end of a run: the run's state, duration and counts by state, the failed tasks with kind and message, each exit
 /// handler's outcome and what its body ended as, the pipeline's outputs, and where the record is.
 fn print_summary(record: &RunRecord, run_dir: &Path) {
@@ -141,13 +145,27 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         record.tasks.len(),
         counts.join(", ")
     );
-    for task in record.tasks.iter().filter(|t| !t.exit_handler && t.state == TaskState::Failed) {
+    let failed: Vec<&TaskRecord> =
+        record.tasks.iter().filter(|t| !t.exit_handler && t.state == TaskState::Failed).collect();
+    for task in failed.iter().take(SUMMARY_LINES) {
         if let Some(f) = &task.failure {
             let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
             outln!("  failed:  {} ({}{code}): {}", task.id, snake(&f.kind), first_line(&f.message));
         }
     }
-    for task in record.tasks.iter().filter(|t| t.exit_handler) {
+    if failed.len() > SUMMARY_LINES {
+        outln!(
+            "  failed:  ... and {} more (all of them: wasmpipe report {})",
+            failed.len() - SUMMARY_LINES,
+            record.run_id
+        );
+    }
+    let mut handlers: Vec<&TaskRecord> = record.tasks.iter().filter(|t| t.exit_handler).collect();
+    if handlers.len() > SUMMARY_LINES {
+        // The ones to look at first: handlers that did not succeed, then those after a failed body.
+        handlers.sort_by_key(|t| (t.state == TaskState::Succeeded, body_succeeded(t)));
+    }
+    for task in handlers.iter().take(SUMMARY_LINES) {
         let outcome = match &task.failure {
             Some(f) => format!("{} ({}): {}", snake(&task.state), snake(&f.kind), first_line(&f.message)),
             None => snake(&task.state),
@@ -159,6 +177,19 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
             None => String::new(),
         };
         outln!("  handler: {} {outcome}{body}", task.id);
+    }
+    if handlers.len() > SUMMARY_LINES {
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        for task in &handlers[SUMMARY_LINES..] {
+            let body = task.final_status.as_ref().map_or("did not run", |s| run_state_word(s.state));
+            let kind = format!("{} after a body that {body}", snake(&task.state));
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        let kinds: Vec<String> = kinds.into_iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+        outln!("  handler: ... and {} more: {}", handlers.len() - SUMMARY_LINES, kinds.join(", "));
     }
     for (name, value) in &record.outputs {
         let text = value.to_string();
@@ -175,6 +206,11 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         record.compile.from_cache,
         run_dir.join(&record.run_id).join("record.json").display()
     );
+}
+
+/// Whether an exit task ran after a body that succeeded.
+fn body_succeeded(task: &TaskRecord) -> bool {
+    task.final_status.as_ref().is_some_and(|s| s.state == RunState::Succeeded)
 }
 
 /// The first line of a message, for a one-line summary.

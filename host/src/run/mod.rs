@@ -342,23 +342,39 @@ impl Runner {
     }
 }
 
-/// The record's task templates: every task of the plan with the ids of what it depends on.
+/// The record's task templates: every task of the plan with the ids of what it depends on,
+/// itself or through the groups it is in (a loop's items, a condition, a sub-pipeline's inputs).
 fn templates(plan: &Plan) -> Vec<crate::record::TemplateRecord> {
     use crate::plan::Child;
+    let id = |d: &Child| match *d {
+        Child::Task(t) => plan.tasks[t].id.clone(),
+        Child::Group(g) => plan.groups[g].id.clone(),
+    };
     plan.tasks
         .iter()
-        .map(|task| crate::record::TemplateRecord {
-            id: task.id.clone(),
-            component: task.component.clone(),
-            exit_handler: task.is_exit,
-            depends_on: task
-                .deps
-                .iter()
-                .map(|d| match *d {
-                    Child::Task(t) => plan.tasks[t].id.clone(),
-                    Child::Group(g) => plan.groups[g].id.clone(),
-                })
-                .collect(),
+        .map(|task| {
+            let mut depends_on: Vec<String> = task.deps.iter().map(id).collect();
+            let mut group = Some(task.group);
+            while let Some(g) = group {
+                let group_deps = [
+                    plan.groups[g].looping.as_ref().map(|l| &l.deps),
+                    plan.groups[g].branch.as_ref().map(|b| &b.deps),
+                    plan.groups[g].sub.as_ref().map(|s| &s.deps),
+                ];
+                for dep in group_deps.into_iter().flatten().flatten() {
+                    let dep = id(dep);
+                    if !depends_on.contains(&dep) {
+                        depends_on.push(dep);
+                    }
+                }
+                group = plan.groups[g].parent;
+            }
+            crate::record::TemplateRecord {
+                id: task.id.clone(),
+                component: task.component.clone(),
+                exit_handler: task.is_exit,
+                depends_on,
+            }
         })
         .collect()
 }
