@@ -519,6 +519,40 @@ fn a_terminal_gets_a_live_status_area() {
     assert!(text.contains("] 1 running, 1 ok, 0 failed"), "{text:?}");
 }
 
+/// Ensures that the status area on a terminal has a bar per loop under way, counting its
+/// finished tasks of those it holds, and drops it when the loop is done.
+#[test]
+fn a_terminal_shows_a_bar_per_loop() {
+    let case = Case::new(concat!(
+        "name: bars\n",
+        "steps:\n",
+        "  - parallel_for:\n",
+        "      name: fan\n",
+        "      items: [1, 2, 3]\n",
+        "      parallelism: 1\n",
+        "      steps:\n",
+        "        - {task: spin, component: spin_op, inputs: {message: \"item {{item}}\"}, timeout: 200ms}\n",
+        "  - {task: after, component: add, inputs: {a: 1}, ignore_upstream_failure: true}\n",
+    ));
+    let command =
+        format!("{} run {} --run-dir {}", env!("CARGO_BIN_EXE_wasmpipe"), case.file.display(), case.runs().display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("WASMPIPE_CACHE_DIR", common::test_cache_dir())
+        .env("TERM", "xterm")
+        .output()
+        .expect("util-linux's `script` runs the command on a pty");
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // Each spinner runs alone for 200 ms, while the status area is redrawn every 100 ms.
+    for done in 0..3 {
+        let filled = done * 24 / 3;
+        let bar = format!("\n  fan [{}{}] {done}/3\n", "#".repeat(filled), "-".repeat(24 - filled));
+        assert!(text.contains(&bar), "no `{}` in {text:?}", bar.trim());
+    }
+    assert!(!text.contains("] 3/3"), "a finished loop has no bar: {text:?}");
+}
+
 /// Ensures that a Rust component's raw identifiers (`r#where`, `r#type`) become plain port
 /// names (`where`, `type`) that a pipeline binds and reads as written.
 #[test]

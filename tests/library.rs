@@ -60,6 +60,7 @@ async fn a_json_pipeline_runs_through_the_library() {
             Event::TaskStarted(id) => events.push(format!("start {id}")),
             Event::TaskFinished(t) => events.push(format!("end {}", t.id)),
             Event::Interrupted(message) => events.push(message.to_string()),
+            _ => {}
         })
         .await;
     assert_eq!(record.state, RunState::Succeeded);
@@ -228,6 +229,7 @@ async fn progress_from_several_workers_arrives_once_and_in_order() {
                 assert!(finished.insert(t.id.clone(), t.state).is_none(), "{} finished twice", t.id);
             }
             Event::Interrupted(message) => panic!("nothing interrupts this run: {message}"),
+            _ => {}
         })
         .await;
     assert_eq!(record.state, RunState::Succeeded);

@@ -10,8 +10,8 @@
 //! exit task above the `[ok]` lines of the body it waited for.
 //!
 //! On a terminal (stderr one, `--quiet` off) the writer also keeps a status area under the
-//! lines: the elapsed time, tasks running and finished by state, and the longest-running tasks
-//! with their time. It is redrawn with each batch and every 100 ms, erased (cursor up, clear to
+//! lines: the elapsed time, tasks running and finished by state, a bar per loop under way
+//! (its tasks finished of those it holds), and the longest-running tasks with their time. It is redrawn with each batch and every 100 ms, erased (cursor up, clear to
 //! the end) before lines are written above it, and erased for good when the run ends.
 
 use std::collections::HashMap;
@@ -57,9 +57,27 @@ struct Live {
     ok: usize,
     failed: usize,
     cancelled: usize,
+    /// Loops under way, in the order they were entered.
+    loops: Vec<LoopBar>,
     /// How many lines of status are on the screen now.
     drawn: usize,
 }
+
+/// A loop's bar: how many of its task instances have finished.
+struct LoopBar {
+    /// The loop's id and a `/`: the start of its tasks' ids.
+    prefix: String,
+    /// Its task instances, inner loops' included once they are entered.
+    total: usize,
+    /// Those finished.
+    done: usize,
+}
+
+/// The most loop bars the status area shows.
+const SHOWN_LOOPS: usize = 3;
+
+/// The width of a loop's bar, in characters.
+const BAR: usize = 24;
 
 /// How often the status area is redrawn when nothing else happens.
 const REDRAW: Duration = Duration::from_millis(100);
@@ -78,6 +96,20 @@ impl Live {
             self.failed,
             if self.cancelled > 0 { format!(", {} cancelled", self.cancelled) } else { String::new() }
         );
+        for bar in self.loops.iter().take(SHOWN_LOOPS) {
+            let filled = (bar.done * BAR).checked_div(bar.total).unwrap_or(0).min(BAR);
+            let name = bar.prefix.trim_end_matches('/');
+            text.push_str(&format!(
+                "\n  {name} [{}{}] {}/{}",
+                "#".repeat(filled),
+                "-".repeat(BAR - filled),
+                bar.done,
+                bar.total
+            ));
+        }
+        if self.loops.len() > SHOWN_LOOPS {
+            text.push_str(&format!("\n  and {} more loops", self.loops.len() - SHOWN_LOOPS));
+        }
         let mut longest: Vec<(&String, &Instant)> = self.running.iter().collect();
         longest.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)));
         for (id, since) in longest.iter().take(SHOWN_RUNNING) {
@@ -124,6 +156,7 @@ impl Progress {
                 ok: 0,
                 failed: 0,
                 cancelled: 0,
+                loops: Vec::new(),
                 drawn: 0,
             });
         }
@@ -158,10 +191,30 @@ impl Progress {
         }
     }
 
+    /// Adds a bar for loop `id`, whose iterations hold `tasks` task instances (and adds them
+    /// to the loops it is in).
+    pub fn entered_loop(&self, id: &str, tasks: usize) {
+        if let Some(live) = &mut self.shared.0.lock().unwrap().live {
+            for bar in live.loops.iter_mut().filter(|b| id.starts_with(&b.prefix)) {
+                bar.total += tasks;
+            }
+            live.loops.push(LoopBar { prefix: format!("{id}/"), total: tasks, done: 0 });
+            live.loops.retain(|b| b.done < b.total);
+        }
+    }
+
     /// Counts task `id` as finished, `ok` or not (`failed`: failed rather than cancelled).
     pub fn finished(&self, id: &str, ok: bool, failed: bool) {
         if let Some(live) = &mut self.shared.0.lock().unwrap().live {
             live.running.remove(id);
+            let mut loop_done = false;
+            for bar in live.loops.iter_mut().filter(|b| id.starts_with(&b.prefix)) {
+                bar.done += 1;
+                loop_done |= bar.done >= bar.total;
+            }
+            if loop_done {
+                live.loops.retain(|b| b.done < b.total);
+            }
             match (ok, failed) {
                 (true, _) => live.ok += 1,
                 (false, true) => live.failed += 1,

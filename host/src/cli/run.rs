@@ -142,7 +142,9 @@ fn show_progress(progress: &Progress, event: Event<'_>, output: Output, quiet: b
         // With a status area, running tasks show there instead of as `[start]` lines.
         Event::TaskStarted(id) if progress.is_live() => return progress.started(id),
         Event::TaskStarted(id) => return progress.write(Stream::Stderr, &format!("[start]   {id}\n")),
+        Event::LoopEntered { id, tasks } => return progress.entered_loop(id, tasks),
         Event::TaskFinished(task) => task,
+        _ => return,
     };
     progress.finished(&task.id, task.state == TaskState::Succeeded, task.state == TaskState::Failed);
     let stream = if output == Output::Json { Stream::Stderr } else { Stream::Stdout };

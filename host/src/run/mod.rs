@@ -152,8 +152,12 @@ pub fn engine_versions() -> String {
 /// use. Its I/O driver takes at most 64 events per turn (tokio's default, 1,024, allocates a
 /// 12 KiB buffer that lands in an allocator region of its own: a fresh huge page zeroed, ~0.4 ms
 /// of a short process; BENCHMARKS.md, startup). Tasks here have few I/O sources.
+///
+/// Its timers are checked after every task poll (`event_interval(1)`; tokio's default is 61):
+/// a guest that spins yields every 10 ms epoch tick and is polled again at once, so with the
+/// default a 200 ms timeout fired after 61 yields, about 600 ms.
 pub fn small_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().max_io_events_per_tick(64).build()
+    tokio::runtime::Builder::new_current_thread().enable_all().max_io_events_per_tick(64).event_interval(1).build()
 }
 
 /// How many CPUs this process may use (`std::thread::available_parallelism`), the default of
@@ -164,10 +168,19 @@ pub fn available_jobs() -> usize {
     *JOBS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
-/// Progress reported while a run goes on.
+/// Progress reported while a run goes on. More kinds may come: match with a `_` arm.
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A cancellation, the deadline or an abort changed the course of the run.
     Interrupted(&'a str),
+    /// A loop was entered: its iterations hold `tasks` task instances, whose ids start with
+    /// `id/` (`fan` → `fan/0/train`). A loop inside it reports its own when it is entered.
+    LoopEntered {
+        /// The loop instance's id (`fan`, or `outer/2/inner` inside another loop).
+        id: &'a str,
+        /// How many task instances its iterations hold, without those of inner loops.
+        tasks: usize,
+    },
     /// A task is about to start.
     TaskStarted(&'a str),
     /// A task reached its final state (skipped tasks are reported at the end of the run).

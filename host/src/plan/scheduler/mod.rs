@@ -117,6 +117,9 @@ pub(crate) struct Scheduler {
     aborted: Option<Skip>,
     /// Tests only (`crate::faults`, `scheduler-next`): the next pass panics.
     panic_next: bool,
+    /// Loops entered since [`Scheduler::take_expansions`] last asked, with the number of task
+    /// instances each expansion made (for progress bars).
+    expansions: Vec<(GroupInstIdx, usize)>,
 }
 
 impl Scheduler {
@@ -137,11 +140,21 @@ impl Scheduler {
             interrupted: IdxVec::new(),
             aborted: None,
             panic_next: false,
+            expansions: Vec::new(),
             tree,
         };
         scheduler.grow();
         scheduler.groups[GroupInstIdx::ROOT] = GroupStatus::Running;
         scheduler
+    }
+
+    /// The loops entered since the last call: each loop instance's id and how many task
+    /// instances its iterations hold (a nested loop's count only once it is entered itself).
+    pub(crate) fn take_expansions(&mut self) -> Vec<(String, usize)> {
+        if self.expansions.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.expansions).into_iter().map(|(h, n)| (self.tree.groups[h].id.clone(), n)).collect()
     }
 
     /// Sizes the per-instance state to the tree, after it grew.

@@ -162,7 +162,9 @@ impl Scheduler {
         if self.template(h).looping.is_some() {
             match oracle.items(&self.plan, &self.tree, h) {
                 Ok(items) => {
+                    let before = self.tree.tasks.len();
                     self.tree.expand(&self.plan, h, items);
+                    self.expansions.push((h, self.tree.tasks.len() - before));
                     self.grow();
                 }
                 Err(failure) => self.fail_unentered(h, "the items of loop", failure),

@@ -185,6 +185,7 @@ async fn conclude(shared: Arc<Shared>, mut records: Records, observe: &mut (dyn 
 fn deliver(notes: Vec<Note>, records: &mut Records, observe: &mut dyn FnMut(Event<'_>)) {
     for note in notes {
         match note {
+            Note::LoopEntered(id, tasks) => observe(Event::LoopEntered { id: &id, tasks }),
             Note::Started(id) => observe(Event::TaskStarted(&id)),
             Note::Finished(t, record) => {
                 observe(Event::TaskFinished(&record));

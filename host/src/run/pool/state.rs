@@ -90,6 +90,7 @@ pub(super) enum Outcome {
 
 /// Progress for the observer.
 pub(super) enum Note {
+    LoopEntered(String, usize),
     Started(String),
     Finished(TaskInstIdx, Box<TaskRecord>),
 }
@@ -175,6 +176,9 @@ impl State {
         }
         let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs, limits: &ctx.options.limits };
         let next = catch_unwind(AssertUnwindSafe(|| self.scheduler.next_ready_with(&mut oracle)));
+        for (id, tasks) in self.scheduler.take_expansions() {
+            self.notes.push(Note::LoopEntered(id, tasks));
+        }
         match next {
             Ok(next) => next,
             Err(panic) => {
