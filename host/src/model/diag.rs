@@ -64,3 +64,50 @@ pub(crate) fn short(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 40 { format!("{}...", text.chars().take(40).collect::<String>()) } else { text }
 }
+
+/// Where the rule a message applies is stated, for the message to end with: `rule(6, "Body
+/// outputs")` is `docs/semantics.md#rule-6-body-outputs`, the anchor GitHub and editors give
+/// the heading.
+pub(crate) fn rule(number: u8, title: &str) -> String {
+    let slug: String = title.to_lowercase().split_whitespace().collect::<Vec<_>>().join("-");
+    format!("docs/semantics.md#rule-{number}-{slug}")
+}
+
+#[cfg(test)]
+mod tests {
+    /// Ensures that every rule a message cites (`diag::rule(N, "Title")` anywhere in the
+    /// source) is a heading of docs/semantics.md, so that the link leads somewhere.
+    #[test]
+    fn cited_rules_are_headings_of_the_semantics() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let semantics = std::fs::read_to_string(root.join("../docs/semantics.md")).unwrap();
+        let mut cited = 0;
+        let mut dirs = vec![root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for call in text.split("diag::rule(").skip(1) {
+                    let Some((number, rest)) = call.split_once(", \"") else { continue };
+                    if number.parse::<u8>().is_err() {
+                        continue; // this test's own doc comment
+                    }
+                    let Some((title, _)) = rest.split_once('"') else { continue };
+                    let heading = format!("### Rule {number}: {title}\n");
+                    assert!(
+                        semantics.contains(&heading),
+                        "{}: no `{}` in docs/semantics.md",
+                        path.display(),
+                        heading.trim()
+                    );
+                    cited += 1;
+                }
+            }
+        }
+        assert!(cited >= 5, "found {cited} citations");
+    }
+}

@@ -19,12 +19,19 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             };
             let e = self.load_error(task, e);
             if task.is_exit {
-                let message = format!("exit task `{}` cannot run: {e}", task.name);
+                let message = format!(
+                    "exit task `{}` cannot run: {e}; an exit task must load before its run starts (see {})",
+                    task.name,
+                    crate::model::diag::rule(12, "Load errors and validation errors")
+                );
                 self.error(task.scope, &format!("{}.component", task.doc_path), message);
             } else if reported.insert((task.scope, &task.component)) {
                 let d = plan.scopes[task.scope].source.error(
                     &format!("components.{}", task.component),
-                    format!("{e} (its tasks will fail with kind `load`)"),
+                    format!(
+                        "{e} (its tasks will fail with kind `load`; see {})",
+                        crate::model::diag::rule(12, "Load errors and validation errors")
+                    ),
                 );
                 self.report.load_failures.push(d);
             }

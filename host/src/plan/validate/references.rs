@@ -182,7 +182,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             self.error(
                 reader.scope,
                 reader.path,
-                format!("`{r}`: a task inside an exit handler's body cannot read that handler's exit task, which runs after it"),
+                format!(
+                    "`{r}`: a task inside an exit handler's body cannot read that handler's exit task, which runs after it (see {})",
+                    crate::model::diag::rule(1, "Structure")
+                ),
             );
             return false;
         }

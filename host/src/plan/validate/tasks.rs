@@ -111,8 +111,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 task.scope,
                 bound.at.path,
                 format!(
-                    "exit task `{}` binds its required input `{}` to body task `{producer}`, which may fail and produce nothing; make the input optional: an exit task runs however its body ended, so it reads body outputs only as optional inputs",
-                    task.name, bound.input
+                    "exit task `{}` binds its required input `{}` to body task `{producer}`, which may fail and produce nothing; make the input optional: an exit task runs however its body ended, so it reads body outputs only as optional inputs (see {})",
+                    task.name,
+                    bound.input,
+                    crate::model::diag::rule(6, "Body outputs")
                 ),
             );
         }

@@ -43,8 +43,9 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 bound.at.scope,
                 bound.at.path,
                 format!(
-                    "input `{}` has type final_status: wasmpipe fills it for exit tasks; remove the binding",
-                    bound.input
+                    "input `{}` has type final_status: wasmpipe fills it for exit tasks; remove the binding (see {})",
+                    bound.input,
+                    crate::model::diag::rule(5, "Final status")
                 ),
             ),
             PortType::Artifact { kind, directory } => {
