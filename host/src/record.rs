@@ -120,6 +120,10 @@ pub struct RunRecord {
     pub params: IndexMap<String, Value>,
     /// The pipeline's outputs (those whose producer succeeded).
     pub outputs: IndexMap<String, Value>,
+    /// The pipeline's outputs that have no value, each with why: its producer did not succeed
+    /// (failed, or skipped: a branch not taken) or a parameter with `default: null` has none.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub missing_outputs: IndexMap<String, String>,
     /// When it started (RFC 3339, microseconds).
     pub started_at: String,
     /// When it ended (RFC 3339, microseconds).

@@ -200,6 +200,9 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         };
         outln!("  output:  {name} = {shown}");
     }
+    for (name, why) in &record.missing_outputs {
+        outln!("  output:  {name} has no value: {}", first_line(why));
+    }
     outln!(
         "  components: {} compiled, {} from cache; record: {}",
         record.compile.compiled,

@@ -105,7 +105,9 @@ pub struct Param {
     pub ty: ValueType,
     /// Its value when `-p` does not set it; without a default the parameter is required. For
     /// an artifact: a host file or directory, relative to the pipeline file (KFP's importer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `default: null` (`Some(Value::Null)`) makes it optional with no value (KFP's `int =
+    /// None`): it is read only alone, by optional inputs (`docs/semantics.md`, rule 12).
+    #[serde(default, deserialize_with = "value::present", skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     /// What it is for.
     #[serde(default, skip_serializing_if = "String::is_empty")]

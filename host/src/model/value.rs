@@ -166,6 +166,12 @@ pub fn json_size(value: &Value) -> u64 {
     count.0
 }
 
+/// Deserializes a field that may be written `null`: present, even as `null`, is `Some` (with
+/// `#[serde(default)]`, absent is `None`), where serde's `Option` would read `null` as absent.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    <Value as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,13 +154,18 @@ pub(super) fn exit_handlers(out: &mut String, record: &RunRecord) {
 
 /// The pipeline's outputs.
 pub(super) fn outputs(out: &mut String, record: &RunRecord) {
-    if record.outputs.is_empty() {
+    if record.outputs.is_empty() && record.missing_outputs.is_empty() {
         return;
     }
     out.push_str("<section id=\"outputs\">\n<h2>Outputs</h2>\n<table>\n");
     for (name, value) in &record.outputs {
         let _ = write!(out, "<tr><th><code>{}</code></th><td>", esc(name));
         push_value(out, value);
+        out.push_str("</td></tr>\n");
+    }
+    for (name, why) in &record.missing_outputs {
+        let _ = write!(out, "<tr class=\"missing\"><th><code>{}</code></th><td class=\"note\">no value: ", esc(name));
+        push_cut(out, why, MESSAGE_MAX);
         out.push_str("</td></tr>\n");
     }
     out.push_str("</table>\n</section>\n");

@@ -315,6 +315,8 @@ pub(super) fn bind_inputs(
         }
         let value = match bound.map(|i| &i.binding) {
             Some(Ok(binding)) => match evaluate(prepared, tree, at, binding, outputs) {
+                // A parameter with `default: null` that has no value: the input is left out.
+                Ok(Value::Null) if matches!(binding, Binding::Ref(Ref::Param(_))) => None,
                 Ok(v) => Some(v),
                 Err(_) if !spec.required => None,
                 Err(e) => return Err(bad(format!("input `{}`: {e}", spec.name))),
@@ -406,22 +408,31 @@ pub(super) fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
 }
 
 /// The pipeline's outputs whose producers succeeded.
-pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outputs) -> IndexMap<String, Value> {
-    prepared.plan.scopes[ScopeIdx::ROOT]
-        .outputs
-        .iter()
-        .filter_map(|(name, binding)| {
-            let value = evaluate(
-                prepared,
-                tree,
-                Reader { from: GroupInstIdx::ROOT, scope: ScopeIdx::ROOT },
-                binding.as_ref().ok()?,
-                outputs,
-            )
-            .ok()?;
-            Some((name.clone(), value))
-        })
-        .collect()
+pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outputs) -> PipelineOutputs {
+    let mut found = PipelineOutputs::default();
+    for (name, binding) in &prepared.plan.scopes[ScopeIdx::ROOT].outputs {
+        let Ok(binding) = binding else { continue };
+        let at = Reader { from: GroupInstIdx::ROOT, scope: ScopeIdx::ROOT };
+        match evaluate(prepared, tree, at, binding, outputs) {
+            Ok(Value::Null) if let Binding::Ref(r @ Ref::Param(_)) = binding => {
+                found.missing.insert(name.clone(), format!("`{r}` has no value (its default is null)"));
+            }
+            Ok(value) => {
+                found.values.insert(name.clone(), value);
+            }
+            Err(why) => {
+                found.missing.insert(name.clone(), why);
+            }
+        }
+    }
+    found
+}
+
+/// The pipeline's outputs at the end of a run: those with a value, and why the others have none.
+#[derive(Default)]
+pub(super) struct PipelineOutputs {
+    pub(super) values: IndexMap<String, Value>,
+    pub(super) missing: IndexMap<String, String>,
 }
 
 /// Copies the pipeline's output artifacts of a run (in `run_root`) to `to/<output>`. A failure

@@ -328,13 +328,15 @@ impl Runner {
             .into_iter()
             .map(|t| records[t].take().map(|r| *r).unwrap_or_else(|| unrun_record(&scheduler, t)))
             .collect();
+        let pipeline_outputs = pipeline_outputs(prepared, tree, &outputs);
         let record = RunRecord {
             run_id: run_id.clone(),
             pipeline: plan.name.clone(),
             pipeline_file: Some(prepared.source.file.display().to_string()),
             state: scheduler.run_state(),
             params: prepared.params.clone(),
-            outputs: pipeline_outputs(prepared, tree, &outputs),
+            outputs: pipeline_outputs.values,
+            missing_outputs: pipeline_outputs.missing,
             started_at,
             finished_at: now(),
             aborted: stop.aborted,

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::{Checker, Reader};
+use crate::model::binding::Binding;
 use crate::model::component::Signature;
 use crate::plan::{BranchInfo, GroupIdx};
 
@@ -39,6 +40,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let mut types = HashMap::new();
         let mut known = true;
         for r in expr.refs() {
+            self.check_nullable(
+                reader,
+                &Binding::Ref(r.clone()),
+                super::nullable::Use::Needed("a condition needs a value"),
+            );
             let ty = self.ref_type(reader, r);
             known &= ty.is_some();
             if self.reads_inside(group.scope, r, h) {

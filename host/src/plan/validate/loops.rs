@@ -62,7 +62,9 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             }
         }
         let from = group.parent.unwrap_or(GroupIdx::ROOT);
-        match self.binding_type(Reader { scope: group.scope, from, task: None, path: &path }, binding) {
+        let reader = Reader { scope: group.scope, from, task: None, path: &path };
+        self.check_nullable(reader, binding, super::nullable::Use::Needed("a loop's items need a value"));
+        match self.binding_type(reader, binding) {
             Some(ValueType::List | ValueType::Any) | None => {}
             Some(other) => self.error(
                 group.scope,

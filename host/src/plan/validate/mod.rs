@@ -26,6 +26,7 @@ mod cycles;
 mod grants;
 mod loops;
 mod names;
+mod nullable;
 mod outputs;
 mod params;
 mod references;

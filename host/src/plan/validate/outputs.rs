@@ -28,7 +28,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     self.error(s, &path, format!("pipeline output `{name}` must reference a task output, like `{{{{tasks.TASK.outputs.OUTPUT}}}}`"));
                     None
                 }
-                Ok(b) => self.binding_type(Reader { scope: s, from, task: None, path: &path }, b),
+                Ok(b) => {
+                    let reader = Reader { scope: s, from, task: None, path: &path };
+                    self.check_nullable(reader, b, super::nullable::Use::Absent);
+                    self.binding_type(reader, b)
+                }
                 Err(e) => {
                     self.error(s, &path, format!("pipeline output `{name}`: {e}"));
                     None

@@ -60,6 +60,10 @@ pub(crate) fn resolve_params(
 /// pipeline file, any other's must fit the declared type.
 fn default_value(loaded: &Loaded, name: &str, param: &Param, default: &Value) -> Resolved {
     let at = |message: String| (format!("params.{name}.default"), message);
+    if default.is_null() {
+        // Optional, with no value unless `-p` gives one.
+        return Ok(Value::Null);
+    }
     if param.ty != ValueType::Artifact {
         return param
             .ty

@@ -75,6 +75,12 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             self.error(group.scope, &path, message);
             return;
         };
+        let usage = if param.default == Some(serde_json::Value::Null) {
+            super::nullable::Use::Absent
+        } else {
+            super::nullable::Use::SubParam { param: &input.name }
+        };
+        self.check_nullable(at, binding, usage);
         self.check_input_type(&Bound { at, input: &input.name, task: &group.name, binding, got }, param.ty);
     }
 

@@ -82,6 +82,12 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             self.error(task.scope, &path, message);
             return;
         };
+        let usage = if spec.required {
+            super::nullable::Use::RequiredInput { input: &input.name, task: &task.name }
+        } else {
+            super::nullable::Use::Absent
+        };
+        self.check_nullable(at, binding, usage);
         let bound = Bound { at, input: &input.name, task: &task.name, binding, got };
         self.check_port_type(&bound, &spec.ty);
         if spec.required {
