@@ -104,7 +104,8 @@ fn edges(plan: &Plan) -> Vec<(Child, Child, bool)> {
         task => task,
     };
     for (t, task) in plan.tasks.iter_enumerated() {
-        edges.extend(task.deps.iter().map(|&d| (from(d), Child::Task(t), false)));
+        let deps = task.deps.iter().chain(task.alternatives.iter().flatten());
+        edges.extend(deps.map(|&d| (from(d), Child::Task(t), false)));
     }
     for (g, group) in plan.groups.iter_enumerated() {
         if group.iteration {

@@ -56,6 +56,9 @@ pub enum Binding {
     Ref(Ref),
     /// A string with references formatted into it: always a string.
     Format(Vec<Part>),
+    /// `{one_of: ["{{tasks.A.output}}", "{{tasks.B.output}}"]}` (KFP's `dsl.OneOf`): the output
+    /// of whichever task ran, each in another branch of one `if`/`elif`/`else` chain.
+    OneOf(Vec<Ref>),
 }
 
 impl Binding {
@@ -63,6 +66,7 @@ impl Binding {
     pub fn parse(value: &Value) -> Result<Binding, String> {
         match value {
             Value::String(text) => parse_string(text),
+            Value::Object(map) if map.len() == 1 && map.contains_key("one_of") => parse_one_of(&map["one_of"]),
             other => {
                 if let Some(nested) = find_nested_reference(other) {
                     return Err(format!(
@@ -79,6 +83,7 @@ impl Binding {
         match self {
             Binding::Literal(_) => Vec::new(),
             Binding::Ref(r) => vec![r],
+            Binding::OneOf(refs) => refs.iter().collect(),
             Binding::Format(parts) => parts
                 .iter()
                 .filter_map(|p| match p {
@@ -88,6 +93,28 @@ impl Binding {
                 .collect(),
         }
     }
+}
+
+/// `one_of`'s list: two or more references to task outputs, each alone in its string.
+fn parse_one_of(list: &Value) -> Result<Binding, String> {
+    const FORM: &str =
+        "write `{one_of: [\"{{tasks.A.output}}\", \"{{tasks.B.output}}\"]}`, one task output of each branch";
+    let Value::Array(items) = list else { return Err(format!("`one_of` takes a list of task outputs; {FORM}")) };
+    let mut refs = Vec::new();
+    for item in items {
+        match item.as_str().map(parse_string) {
+            Some(Ok(Binding::Ref(r @ Ref::Output { .. }))) => refs.push(r),
+            _ => {
+                return Err(format!(
+                    "`one_of` takes only task outputs, each alone in its string, not `{item}`; {FORM}"
+                ));
+            }
+        }
+    }
+    if refs.len() < 2 {
+        return Err(format!("`one_of` takes two or more task outputs, not {}; {FORM}", refs.len()));
+    }
+    Ok(Binding::OneOf(refs))
 }
 
 fn parse_string(text: &str) -> Result<Binding, String> {

@@ -86,7 +86,8 @@ pub struct Pipeline {
     /// The backoff between retries of every task that sets none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff: Option<Backoff>,
-    /// The pipeline's outputs: references to task outputs (`"{{tasks.NAME.outputs.OUT}}"`).
+    /// The pipeline's outputs: references to task outputs (`"{{tasks.NAME.outputs.OUT}}"`), or
+    /// a `one_of` of outputs of the branches of a chain.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
     /// After a failure in the pipeline's own steps, start none of them that has not started

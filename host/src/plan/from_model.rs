@@ -51,6 +51,7 @@ impl Plan {
             deadline: pipeline.deadline.map(|d| d.0),
             errors: Vec::new(),
             waits: IdxVec::new(),
+            one_of_waits: IdxVec::new(),
         };
         let file = source.file.clone();
         plan.add_scope(Loaded { pipeline, source, base_dir }, GroupIdx::ROOT, &mut vec![file]);
@@ -114,9 +115,18 @@ impl Plan {
     fn resolve_deps(&mut self) {
         for t in self.tasks.indices() {
             let task = &self.tasks[t];
-            let refs = task.inputs.iter().filter_map(|i| i.binding.as_ref().ok()).flat_map(Binding::refs);
+            let bindings = || task.inputs.iter().filter_map(|i| i.binding.as_ref().ok());
+            // A `one_of` waits for one of its producers, not all: apart.
+            let refs = bindings().filter(|b| !matches!(b, Binding::OneOf(_))).flat_map(Binding::refs);
             let deps = self.deps_of(task.scope, refs, &task.after);
+            let alternatives = bindings()
+                .filter_map(|b| match b {
+                    Binding::OneOf(refs) => Some(self.deps_of(task.scope, refs.iter(), &[])),
+                    _ => None,
+                })
+                .collect();
             self.tasks[t].deps = deps;
+            self.tasks[t].alternatives = alternatives;
         }
         for g in self.groups.indices() {
             let group = &self.groups[g];
@@ -369,6 +379,7 @@ impl Builder<'_> {
                 .collect(),
             after: task.after.clone(),
             deps: Vec::new(),
+            alternatives: Vec::new(),
             scope: self.scope,
             doc_path,
             limits: TaskLimits {

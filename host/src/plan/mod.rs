@@ -66,6 +66,8 @@ pub(crate) struct PlanTask {
     pub(crate) after: Vec<String>,
     /// Tasks and sub-pipelines it reads outputs of or waits for (known names only).
     pub(crate) deps: Vec<Child>,
+    /// Per `one_of` input: the tasks it reads, of which one runs (known names only).
+    pub(crate) alternatives: Vec<Vec<Child>>,
     /// The scope its names resolve in.
     pub(crate) scope: ScopeIdx,
     /// Where it is written (`steps[0].exit_handler.exit`).
@@ -166,6 +168,9 @@ pub(crate) struct Plan {
     /// Per group, per child position: the positions of the siblings that child waits for
     /// (see [`Plan::sibling_deps`]); computed once, shared by every run.
     pub(crate) waits: IdxVec<GroupIdx, Vec<Vec<usize>>>,
+    /// Per group, per child position: sets of siblings (branches of one chain) of which the
+    /// child needs one to have run and none to have failed, for a `one_of` inside it.
+    pub(crate) one_of_waits: IdxVec<GroupIdx, Vec<Vec<Vec<usize>>>>,
 }
 
 /// What a task name means in a scope: a task, or a task that runs a sub-pipeline (a group).
@@ -296,20 +301,71 @@ impl Plan {
         }
     }
 
-    /// Fills [`Plan::waits`].
+    /// Fills [`Plan::waits`] and [`Plan::one_of_waits`]. A `one_of` whose branches all lie in
+    /// one sibling is an ordinary wait for that sibling.
     fn compute_waits(&mut self) {
-        self.waits = self
-            .groups
-            .indices()
-            .map(|g| {
-                let children = &self.groups[g].children;
-                let position: HashMap<Child, usize> = children.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-                children
-                    .iter()
-                    .map(|&c| self.sibling_deps(g, c).iter().filter_map(|d| position.get(d).copied()).collect())
-                    .collect()
-            })
-            .collect();
+        let mut waits = IdxVec::new();
+        let mut one_of_waits = IdxVec::new();
+        for g in self.groups.indices() {
+            let children = &self.groups[g].children;
+            let position: HashMap<Child, usize> = children.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+            let (mut group_waits, mut group_sets) = (Vec::new(), Vec::new());
+            for &c in children {
+                let mut plain: Vec<usize> =
+                    self.sibling_deps(g, c).iter().filter_map(|d| position.get(d).copied()).collect();
+                let mut sets = Vec::new();
+                for set in self.alternative_siblings(g, c) {
+                    let mut set: Vec<usize> = set.iter().filter_map(|d| position.get(d).copied()).collect();
+                    set.sort_unstable();
+                    set.dedup();
+                    match set[..] {
+                        [] => {}
+                        [one] if !plain.contains(&one) => plain.push(one),
+                        [_] => {}
+                        _ => sets.push(set),
+                    }
+                }
+                group_waits.push(plain);
+                group_sets.push(sets);
+            }
+            waits.push(group_waits);
+            one_of_waits.push(group_sets);
+        }
+        self.waits = waits;
+        self.one_of_waits = one_of_waits;
+    }
+
+    /// For each `one_of` read inside `child` (a child of `g`) from outside it: the siblings
+    /// holding its producers (none when they are not in `g`).
+    fn alternative_siblings(&self, g: GroupIdx, child: Child) -> Vec<Vec<Child>> {
+        let tasks: Vec<TaskIdx> = match child {
+            Child::Task(t) => vec![t],
+            Child::Group(h) => self
+                .groups_within(h)
+                .into_iter()
+                .flat_map(|k| {
+                    let group = &self.groups[k];
+                    group.children.iter().chain(group.exit.map(Child::Task).iter()).copied().collect::<Vec<_>>()
+                })
+                .filter_map(|c| match c {
+                    Child::Task(t) => Some(t),
+                    Child::Group(_) => None,
+                })
+                .collect(),
+        };
+        let mut sets = Vec::new();
+        for t in tasks {
+            for alternatives in &self.tasks[t].alternatives {
+                if alternatives.iter().any(|&d| self.child_contains(child, d)) {
+                    continue;
+                }
+                let siblings: Vec<Child> = alternatives.iter().filter_map(|&d| self.child_holding(g, d)).collect();
+                if !siblings.is_empty() {
+                    sets.push(siblings);
+                }
+            }
+        }
+        sets
     }
 
     /// Group `g` and every group nested in it.

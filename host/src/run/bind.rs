@@ -247,6 +247,13 @@ pub(super) fn evaluate(
     match binding {
         Binding::Literal(v) => Ok(v.clone()),
         Binding::Ref(r) => resolve(prepared, tree, at, r, outputs),
+        // The branch that ran is the one whose output exists.
+        Binding::OneOf(refs) => {
+            refs.iter().find_map(|r| resolve(prepared, tree, at, r, outputs).ok()).ok_or_else(|| {
+                let names: Vec<String> = refs.iter().map(|r| format!("`{r}`")).collect();
+                format!("none of {} has a value (no branch that produces one succeeded)", names.join(", "))
+            })
+        }
         Binding::Format(parts) => {
             let mut text = String::new();
             for part in parts {

@@ -368,7 +368,8 @@ fn templates(plan: &Plan) -> Vec<crate::record::TemplateRecord> {
     plan.tasks
         .iter()
         .map(|task| {
-            let mut depends_on: Vec<String> = task.deps.iter().map(id).collect();
+            let mut depends_on: Vec<String> =
+                task.deps.iter().chain(task.alternatives.iter().flatten()).map(id).collect();
             let mut group = Some(task.group);
             while let Some(g) = group {
                 let group_deps = [

@@ -247,10 +247,11 @@ impl Scheduler {
     fn upstream_readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
         let children = &self.tree.groups[g].children;
         let deps = &self.plan.waits[self.tree.groups[g].template][child_index];
+        let one_of = &self.plan.one_of_waits[self.tree.groups[g].template][child_index];
         if let Child::Task(t) = children[child_index]
             && self.spec(t).ignore_upstream_failure
         {
-            let pending = deps.iter().any(|&d| !self.terminal(children[d]));
+            let pending = deps.iter().chain(one_of.iter().flatten()).any(|&d| !self.terminal(children[d]));
             return if pending { Readiness::Blocked } else { Readiness::Ready };
         }
         let mut blocked = None;
@@ -273,12 +274,53 @@ impl Scheduler {
                 },
             }
         }
+        for set in one_of {
+            match self.one_of_readiness(g, set) {
+                Readiness::Ready => {}
+                Readiness::BlockedOn(position) => blocked = blocked.or(Some(position)),
+                other => return other,
+            }
+        }
         if let Some(cause) = &self.stopped[g] {
             return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
         }
         match blocked {
             Some(d) => Readiness::BlockedOn(d),
             None => Readiness::Ready,
+        }
+    }
+
+    /// Whether `set`, siblings in `g` that are the branches of one chain a `one_of` reads, lets
+    /// its reader start: once all have ended, when one of them ran and succeeded. A failed one
+    /// skips the reader (`upstream_failed`), and so does a chain that was never reached; a chain
+    /// whose conditions all were false skips it with `condition_false`.
+    fn one_of_readiness(&self, g: GroupInstIdx, set: &[usize]) -> Readiness {
+        let children = &self.tree.groups[g].children;
+        if let Some(&pending) = set.iter().find(|&&p| !self.terminal(children[p])) {
+            return Readiness::BlockedOn(pending);
+        }
+        let succeeded = |c: InstChild| match c {
+            Child::Task(t) => matches!(self.tasks[t], TaskStatus::Succeeded),
+            Child::Group(h) => matches!(self.groups[h], GroupStatus::Finished(RunState::Succeeded)),
+        };
+        if set.iter().any(|&p| succeeded(children[p])) {
+            return Readiness::Ready;
+        }
+        let not_taken = |c: InstChild| match c {
+            Child::Group(h) => {
+                matches!(&self.groups[h], GroupStatus::Skipped(skip) if skip.reason == SkipReason::ConditionFalse)
+            }
+            Child::Task(_) => false,
+        };
+        match set.iter().find(|&&p| !not_taken(children[p])) {
+            Some(&p) => Readiness::Skip(Skip {
+                reason: SkipReason::UpstreamFailed,
+                cause: self.child_id(children[p]).to_string(),
+            }),
+            None => Readiness::Skip(Skip {
+                reason: SkipReason::ConditionFalse,
+                cause: self.child_id(children[set[0]]).to_string(),
+            }),
         }
     }
 

@@ -25,8 +25,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let children = &group.children;
         let deps: HashMap<Child, Vec<Child>> = children
             .iter()
-            .zip(&plan.waits[g])
-            .map(|(&c, waits)| (c, waits.iter().map(|&p| children[p]).collect()))
+            .zip(plan.waits[g].iter().zip(&plan.one_of_waits[g]))
+            .map(|(&c, (waits, sets))| (c, waits.iter().chain(sets.iter().flatten()).map(|&p| children[p]).collect()))
             .collect();
         let mut state: HashMap<Child, u8> = HashMap::new(); // 1 = on the stack, 2 = done
         let mut stack = Vec::new();

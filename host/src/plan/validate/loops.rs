@@ -48,6 +48,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 return;
             }
         };
+        if let Binding::OneOf(_) = binding {
+            self.error(group.scope, &path, "`one_of` binds task inputs and pipeline outputs, not a loop's items; give the items to a task that picks, or loop inside each branch".into());
+            return;
+        }
         if let Binding::Format(_) = binding {
             self.error(group.scope, &path, "the items must be a list, or exactly one reference to a list (`\"{{params.NAME}}\"`, `\"{{tasks.TASK.output}}\"`), not text".into());
             return;

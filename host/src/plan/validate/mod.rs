@@ -27,6 +27,7 @@ mod grants;
 mod loops;
 mod names;
 mod nullable;
+mod one_of;
 mod outputs;
 mod params;
 mod references;

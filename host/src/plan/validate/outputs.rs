@@ -31,7 +31,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 Ok(b) => {
                     let reader = Reader { scope: s, from, task: None, path: &path };
                     self.check_nullable(reader, b, super::nullable::Use::Absent);
-                    self.binding_type(reader, b)
+                    if self.check_one_of(reader, b) { self.binding_type(reader, b) } else { None }
                 }
                 Err(e) => {
                     self.error(s, &path, format!("pipeline output `{name}`: {e}"));

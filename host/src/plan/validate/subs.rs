@@ -5,6 +5,7 @@
 //! of its pipeline.
 
 use super::{Bound, Checker, Reader, list_or_none};
+use crate::model::binding::Binding;
 use crate::model::component::Signature;
 use crate::model::suggest::did_you_mean;
 use crate::plan::{GroupIdx, PlanInput, SubInfo};
@@ -61,6 +62,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let path = format!("{}.inputs.{}", group.doc_path, input.name);
         let Some(binding) = self.input_binding(group.scope, &path, &group.name, input) else { return };
         let at = Reader { scope: group.scope, from: group.parent.unwrap_or(GroupIdx::ROOT), task: None, path: &path };
+        if let Binding::OneOf(_) = binding {
+            self.error(group.scope, &path, "`one_of` binds task inputs and pipeline outputs, not a sub-pipeline's parameters; bind it to a task input inside the sub-pipeline's caller instead".into());
+            return;
+        }
         let got = self.binding_type(at, binding);
         let Some(param) = inner.params.get(&input.name) else {
             let known: Vec<&str> = inner.params.keys().map(String::as_str).collect();

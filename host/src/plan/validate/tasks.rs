@@ -68,6 +68,9 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let path = format!("{}.inputs.{}", task.doc_path, input.name);
         let Some(binding) = self.input_binding(task.scope, &path, &task.name, input) else { return };
         let at = Reader { scope: task.scope, from: task.group, task: Some(t), path: &path };
+        if !self.check_one_of(at, binding) {
+            return;
+        }
         let got = self.binding_type(at, binding);
         let Some(sig) = sig else { return };
         let Some(spec) = sig.input(&input.name) else {

@@ -33,6 +33,23 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             }
             Binding::Ref(_) => types.pop(),
             Binding::Format(_) => Some(ValueType::String),
+            Binding::OneOf(refs) => {
+                // One type for all (`any` fits any), which the binding has.
+                let typed: Vec<(&Ref, ValueType)> =
+                    refs.iter().zip(types).filter(|(_, ty)| *ty != ValueType::Any).collect();
+                match typed.iter().find(|(_, ty)| *ty != typed[0].1) {
+                    Some((other, ty)) => {
+                        let (first, first_ty) = typed[0];
+                        self.error(
+                            reader.scope,
+                            reader.path,
+                            format!("`one_of` passes one value, so its outputs must have one type: `{first}` is {first_ty}, `{other}` is {ty}; make them return the same type"),
+                        );
+                        None
+                    }
+                    None => Some(typed.first().map_or(ValueType::Any, |(_, ty)| *ty)),
+                }
+            }
         }
     }
 

@@ -1,0 +1,93 @@
+//! `one_of` bindings (KFP's `dsl.OneOf`): the outputs it picks from come each from another
+//! branch of one `if`/`elif`/`else` chain, outside the reader and outside loops the reader is
+//! not in, so that at most one of them runs; it binds task inputs and pipeline outputs only.
+
+use super::{Checker, Reader};
+use crate::model::binding::{Binding, Ref};
+use crate::model::component::Signature;
+use crate::plan::{GroupIdx, Node};
+
+impl<C: AsRef<Signature>> Checker<'_, C> {
+    /// Checks the `one_of` `binding` (a task input or a pipeline output), read by `reader`;
+    /// false when it reported a problem (its type is then not worth checking).
+    pub(super) fn check_one_of(&mut self, reader: Reader, binding: &Binding) -> bool {
+        let Binding::OneOf(refs) = binding else { return true };
+        let plan = self.plan;
+        let mut branches: Vec<(&Ref, GroupIdx)> = Vec::new();
+        for r in refs {
+            let Ref::Output { task, .. } = r else { continue };
+            // An unknown task is reported where the reference's type is checked.
+            let Some(node) = plan.lookup(reader.scope, task) else { return true };
+            let problem = if !plan.loops_between(node, reader.from).is_empty() {
+                Some(format!(
+                    "`{r}` is inside a loop that the reader is not in; `one_of` picks one value, it does not collect a loop's"
+                ))
+            } else {
+                match self.branch_of(node) {
+                    None => Some(format!("`{r}` is not inside a branch (`if`, `elif` or `else`)")),
+                    Some(b) if reader.task.is_some_and(|t| plan.task_in_group(t, b)) => {
+                        Some(format!("`{r}` is in branch `{}`, which holds the reader itself", plan.groups[b].id))
+                    }
+                    Some(b) => {
+                        branches.push((r, b));
+                        None
+                    }
+                }
+            };
+            if let Some(problem) = problem {
+                return self.one_of_error(reader, &problem);
+            }
+        }
+        let Some(&(first, b0)) = branches.first() else { return true };
+        for &(r, b) in &branches[1..] {
+            if self.chain_head(b) != self.chain_head(b0) {
+                let problem = format!(
+                    "`{first}` and `{r}` are in branches of two chains (`{}`, `{}`)",
+                    plan.groups[self.chain_head(b0)].id,
+                    plan.groups[self.chain_head(b)].id
+                );
+                return self.one_of_error(reader, &problem);
+            }
+        }
+        for (i, &(r, b)) in branches.iter().enumerate() {
+            if let Some(&(other, _)) = branches[..i].iter().find(|(_, ob)| *ob == b) {
+                let problem = format!("`{other}` and `{r}` are in the same branch `{}`", plan.groups[b].id);
+                return self.one_of_error(reader, &problem);
+            }
+        }
+        true
+    }
+
+    /// Reports a `one_of` that `problem` keeps from working, with the form that works; false.
+    fn one_of_error(&mut self, reader: Reader, problem: &str) -> bool {
+        self.error(
+            reader.scope,
+            reader.path,
+            format!(
+                "{problem}: `one_of` takes one output from each branch of one `if`/`elif`/`else` chain, so that one of them runs, like `{{one_of: [\"{{{{tasks.A.output}}}}\", \"{{{{tasks.B.output}}}}\"]}}` with A under `if` and B under `else`"
+            ),
+        );
+        false
+    }
+
+    /// The innermost branch group (`if`, `elif`, `else`) that holds `node`.
+    fn branch_of(&self, node: Node) -> Option<GroupIdx> {
+        let mut g = Some(self.plan.node_group(node));
+        while let Some(k) = g {
+            if self.plan.groups[k].branch.is_some() {
+                return Some(k);
+            }
+            g = self.plan.groups[k].parent;
+        }
+        None
+    }
+
+    /// The `if` that starts the chain branch `b` belongs to.
+    fn chain_head(&self, b: GroupIdx) -> GroupIdx {
+        let mut head = b;
+        while let Some(prev) = self.plan.groups[head].branch.as_ref().and_then(|br| br.prev) {
+            head = prev;
+        }
+        head
+    }
+}

@@ -1,0 +1,157 @@
+//! `one_of` (KFP's `dsl.OneOf`): an input or pipeline output bound to the output of whichever
+//! branch of an `if`/`elif`/`else` chain ran (`docs/semantics.md`, rules 9 and 12).
+
+mod common;
+
+use common::{Case, assert_messages, task, validation_messages};
+
+/// A three-way chain on `n` (the first branch fails with `-p mode=error`); `pick` (inside an exit handler, so that the wait is lifted to its
+/// group) and the pipeline output read whichever branch ran. `add` returns a + b, b being 1.
+const CHAIN: &str = concat!(
+    "name: pick\n",
+    "params:\n",
+    "  n: {type: int, default: 5}\n",
+    "  mode: {type: string, default: ok}\n",
+    "steps:\n",
+    "  - if:\n",
+    "      name: big\n",
+    "      condition: \"{{params.n}} > 3\"\n",
+    "      steps:\n",
+    "        - {task: first, component: fault, inputs: {mode: \"{{params.mode}}\"}}\n",
+    "        - {task: say-big, component: add, inputs: {a: 100}, after: [first]}\n",
+    "  - elif:\n",
+    "      name: mid\n",
+    "      condition: \"{{params.n}} > 1\"\n",
+    "      steps:\n",
+    "        - {task: say-mid, component: add, inputs: {a: 10}}\n",
+    "  - else:\n",
+    "      steps:\n",
+    "        - {task: say-small, component: add, inputs: {a: 0}}\n",
+    "  - exit_handler:\n",
+    "      name: guard\n",
+    "      exit: {task: done, component: print_op, inputs: {message: done}}\n",
+    "      steps:\n",
+    "        - task: pick\n",
+    "          component: add\n",
+    "          inputs:\n",
+    "            a: {one_of: [\"{{tasks.say-big.output}}\", \"{{tasks.say-mid.output}}\", \"{{tasks.say-small.output}}\"]}\n",
+    "outputs:\n",
+    "  picked: {one_of: [\"{{tasks.say-big.output}}\", \"{{tasks.say-mid.output}}\", \"{{tasks.say-small.output}}\"]}\n",
+    "  final: \"{{tasks.pick.output}}\"\n",
+);
+
+/// Ensures that each way through the chain gives `pick` the output of the branch that ran,
+/// whatever the others did (skipped), and the same to the pipeline output.
+#[test]
+fn one_of_reads_the_branch_that_ran() {
+    let case = Case::new(CHAIN);
+    for (n, branch, value) in [("5", "big/say-big", 101), ("2", "mid/say-mid", 11), ("0", "condition-1/say-small", 1)] {
+        let (code, record) = case.run_json(&["-p", &format!("n={n}")]);
+        assert_eq!(code, 0, "n={n}: {record:#}");
+        assert_eq!(task(&record, branch)["state"], "succeeded", "n={n}");
+        assert_eq!(task(&record, "guard/pick")["outputs"]["output"], value + 1, "n={n}");
+        assert_eq!(record["outputs"], serde_json::json!({"picked": value, "final": value + 1}), "n={n}");
+        let skipped = record["tasks"].as_array().unwrap().iter().filter(|t| t["state"] == "skipped").count();
+        assert_eq!(skipped, if n == "5" { 2 } else { 3 }, "n={n}: the other branches are skipped");
+    }
+}
+
+/// Ensures that when the branch that ran failed, the reader is skipped as after any failed
+/// upstream, and the pipeline output is listed as missing.
+#[test]
+fn a_failed_branch_skips_the_one_of_reader() {
+    let case = Case::new(CHAIN);
+    let (code, record) = case.run_json(&["-p", "n=5", "-p", "mode=error"]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(task(&record, "big/first")["state"], "failed");
+    // `guard` waits for the chain: it is never entered, and its tasks are skipped (rule 1).
+    for id in ["guard/pick", "guard/done"] {
+        assert_eq!(task(&record, id)["skip"], serde_json::json!({"reason": "upstream_failed", "cause": "big"}), "{id}");
+    }
+    assert!(record["missing_outputs"]["picked"].as_str().unwrap().contains("none of"), "{record:#}");
+}
+
+/// Ensures that a chain with no branch taken (an `if` alone, false) skips the reader with
+/// `condition_false`.
+#[test]
+fn a_chain_that_took_no_branch_skips_the_reader() {
+    let case = Case::new(concat!(
+        "name: none\n",
+        "steps:\n",
+        "  - if:\n",
+        "      name: yes\n",
+        "      condition: \"1 > 2\"\n",
+        "      steps:\n",
+        "        - {task: a, component: add, inputs: {a: 1}}\n",
+        "  - elif:\n",
+        "      name: also\n",
+        "      condition: \"2 > 3\"\n",
+        "      steps:\n",
+        "        - {task: b, component: add, inputs: {a: 2}}\n",
+        "  - {task: reader, component: add, inputs: {a: {one_of: [\"{{tasks.a.output}}\", \"{{tasks.b.output}}\"]}}}\n",
+    ));
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "reader")["skip"], serde_json::json!({"reason": "condition_false", "cause": "yes"}));
+}
+
+/// Ensures that `one_of` is refused, naming the problem and the form that works, where at most
+/// one branch's output cannot be guaranteed or its value cannot be one: outside a branch, two
+/// in one branch, two chains, a reader in a branch, across a loop, of two types, as loop items,
+/// and ill-formed.
+#[test]
+fn one_of_is_refused_where_it_cannot_pick_one() {
+    let case = Case::new(concat!(
+        "name: bad\n",
+        "steps:\n",
+        "  - {task: plain, component: add, inputs: {a: 1}}\n",
+        "  - if:\n",
+        "      name: c1\n",
+        "      condition: \"1 > 0\"\n",
+        "      steps:\n",
+        "        - {task: x1, component: add, inputs: {a: 1}}\n",
+        "        - {task: x2, component: add, inputs: {a: 2}}\n",
+        "        - {task: inner, component: add, inputs: {a: {one_of: [\"{{tasks.x1.output}}\", \"{{tasks.y1.output}}\"]}}}\n",
+        "  - else:\n",
+        "      steps:\n",
+        "        - {task: y1, component: add, inputs: {a: 1}}\n",
+        "        - {task: y2, component: type_of, inputs: {value: 1}}\n",
+        "        - parallel_for:\n",
+        "            name: fan\n",
+        "            items: [1, 2]\n",
+        "            steps:\n",
+        "              - {task: looped, component: add, inputs: {a: 1}}\n",
+        "  - if:\n",
+        "      name: c2\n",
+        "      condition: \"1 > 0\"\n",
+        "      steps:\n",
+        "        - {task: z1, component: add, inputs: {a: 1}}\n",
+        "  - {task: outside, component: add, inputs: {a: {one_of: [\"{{tasks.plain.output}}\", \"{{tasks.x1.output}}\"]}}}\n",
+        "  - {task: same, component: add, inputs: {a: {one_of: [\"{{tasks.x1.output}}\", \"{{tasks.x2.output}}\"]}}}\n",
+        "  - {task: chains, component: add, inputs: {a: {one_of: [\"{{tasks.x1.output}}\", \"{{tasks.z1.output}}\"]}}}\n",
+        "  - {task: loop, component: add, inputs: {a: {one_of: [\"{{tasks.x1.output}}\", \"{{tasks.looped.output}}\"]}}}\n",
+        "  - {task: types, component: add, inputs: {a: {one_of: [\"{{tasks.x1.output}}\", \"{{tasks.y2.output}}\"]}}}\n",
+        "  - {task: single, component: add, inputs: {a: {one_of: [\"{{tasks.x1.output}}\"]}}}\n",
+        "  - {task: text, component: add, inputs: {a: {one_of: [\"x{{tasks.x1.output}}\", \"{{tasks.y1.output}}\"]}}}\n",
+        "  - parallel_for:\n",
+        "      name: over\n",
+        "      items: {one_of: [\"{{tasks.x1.output}}\", \"{{tasks.y1.output}}\"]}\n",
+        "      steps:\n",
+        "        - {task: each, component: add, inputs: {a: 1}}\n",
+    ));
+    let messages = validation_messages(&case);
+    assert_messages(
+        &messages,
+        &[
+            "`{{tasks.x1.outputs.output}}` is in branch `c1`, which holds the reader itself",
+            "`{{tasks.plain.outputs.output}}` is not inside a branch",
+            "`{{tasks.x1.outputs.output}}` and `{{tasks.x2.outputs.output}}` are in the same branch `c1`",
+            "are in branches of two chains (`c1`, `c2`)",
+            "`{{tasks.looped.outputs.output}}` is inside a loop that the reader is not in",
+            "`{{tasks.x1.outputs.output}}` is int, `{{tasks.y2.outputs.output}}` is string",
+            "`one_of` takes two or more task outputs, not 1",
+            "`one_of` takes only task outputs, each alone in its string",
+            "`one_of` binds task inputs and pipeline outputs, not a loop's items",
+        ],
+    );
+}
