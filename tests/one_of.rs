@@ -155,3 +155,29 @@ fn one_of_is_refused_where_it_cannot_pick_one() {
         ],
     );
 }
+
+/// Ensures that `one_of` passes artifacts too (KFP's `if_else_with_oneof_artifacts`): the
+/// reader gets the dataset of the branch that ran, laid out at `/in/<input>`.
+#[test]
+fn one_of_passes_the_artifact_of_the_branch_that_ran() {
+    let case = Case::new(concat!(
+        "name: data\n",
+        "params:\n",
+        "  small: {type: bool, default: true}\n",
+        "steps:\n",
+        "  - if:\n",
+        "      name: few\n",
+        "      condition: \"{{params.small}}\"\n",
+        "      steps:\n",
+        "        - {task: three, component: numbers, inputs: {count: 3}}\n",
+        "  - else:\n",
+        "      steps:\n",
+        "        - {task: ten, component: numbers, inputs: {count: 10}}\n",
+        "  - {task: sum, component: total, inputs: {data: {one_of: [\"{{tasks.three.outputs.data}}\", \"{{tasks.ten.outputs.data}}\"]}}}\n",
+    ));
+    for (small, total) in [("true", 6), ("false", 55)] {
+        let (code, record) = case.run_json(&["-p", &format!("small={small}")]);
+        assert_eq!(code, 0, "{record:#}");
+        assert_eq!(task(&record, "sum")["outputs"]["sum"], total, "small={small}: {record:#}");
+    }
+}

@@ -78,7 +78,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     pub(super) fn check_input_type(&mut self, bound: &Bound, want: ValueType) {
         let (scope, path, input, task, got) = (bound.at.scope, bound.at.path, bound.input, bound.task, bound.got);
         let artifact_in = want == ValueType::Artifact;
-        if artifact_in && (!matches!(bound.binding, Binding::Ref(_)) || got.is_some_and(|g| g != ValueType::Artifact)) {
+        let whole = matches!(bound.binding, Binding::Ref(_) | Binding::OneOf(_));
+        if artifact_in && (!whole || got.is_some_and(|g| g != ValueType::Artifact)) {
             self.error(
                 scope,
                 path,
