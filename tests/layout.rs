@@ -31,10 +31,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("plan", &["model", "faults"]),
     ("wasm", &["model"]),
     ("record", &["model"]),
-    ("run", &["model", "plan", "wasm", "record", "faults"]),
+    ("run", &["model", "plan", "wasm", "record", "faults", "history"]),
     ("authoring", &["model", "plan"]),
     ("graph", &["model", "plan"]),
     ("report", &["model", "record"]),
+    ("history", &["model", "record"]),
     ("internals", &["model", "plan", "wasm", "record", "run", "authoring"]),
 ];
 

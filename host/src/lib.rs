@@ -27,6 +27,7 @@
 pub mod authoring;
 mod faults;
 pub mod graph;
+pub mod history;
 pub mod model;
 mod plan;
 pub mod record;

@@ -86,6 +86,17 @@ pub enum Command {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Look back on runs: list them, show one, print its logs, remove old ones.
+    ///
+    /// Exit status: 0 done, 2 a run that is not there (or is running, for `rm`).
+    Runs {
+        /// What to do.
+        #[command(subcommand)]
+        action: RunsAction,
+        /// Where run directories are.
+        #[arg(long, global = true, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
+        run_dir: PathBuf,
+    },
     /// Draw a run as one self-contained HTML page (no network needed to view it): its summary,
     /// failures and exit handlers, its graph with states in color, and a timeline of attempts
     /// whose rows open on each task's details.
@@ -203,6 +214,55 @@ pub enum CacheAction {
     Show,
     /// Remove every entry.
     Clear,
+}
+
+/// What `wasmpipe runs` does. RUN is a run id, `latest`, a run's directory or its record.
+#[derive(Subcommand)]
+pub enum RunsAction {
+    /// The runs, oldest first: id, pipeline, state (`running` while a process runs it,
+    /// `incomplete` when it was killed before its end), start, duration and tasks by state.
+    List {
+        /// `human` or `json`.
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// A run's summary, as at the end of `wasmpipe run` (`--output json`: its record).
+    Show {
+        /// The run.
+        run: String,
+        /// `human` or `json`.
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// What a run's tasks printed and logged, task by task.
+    Logs {
+        /// The run.
+        run: String,
+        /// Only this task, or the tasks of this group (`fan/3`, `cleanup`).
+        task: Option<String>,
+        /// `human` or `json` (`[{task, source, text}]`).
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+    },
+    /// Remove runs, with their artifacts; never one that is running.
+    Rm {
+        /// The runs.
+        #[arg(required = true)]
+        runs: Vec<String>,
+    },
+    /// Remove old runs, with their artifacts: all but the newest N (`--keep N`), or those that
+    /// started more than a duration ago (`--older-than 7d`); never one that is running.
+    Prune {
+        /// Keep the newest N runs.
+        #[arg(long, value_name = "N", required_unless_present = "older_than")]
+        keep: Option<usize>,
+        /// Remove the runs that started longer ago than this (`12h`, `7d`).
+        #[arg(long, value_name = "DURATION")]
+        older_than: Option<HumanDuration>,
+        /// Say what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Which schema `wasmpipe schema` prints.

@@ -1,6 +1,6 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
 //! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`,
-//! `report`); they share the
+//! `report`, `runs`); they share the
 //! command line (`args`), the printing of records and diagnostics (`output`), colors by state
 //! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
 //!
@@ -35,6 +35,7 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod runs;
 pub mod schema;
 pub mod signals;
 pub mod validate;

@@ -44,8 +44,7 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
     for d in &prepared.load_failures {
         eprintln!("warning: {d}");
     }
-    let record = run_with_progress(&runner, &prepared, &options, output, quiet).await;
-    let written = record.write(&options.run_dir);
+    let (record, written) = run_with_progress(&runner, &prepared, &options, output, quiet).await;
     print_record(&record, output, &options.run_dir, quiet)?;
     if let Err(e) = written {
         eprintln!(
@@ -96,7 +95,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         grace: args.grace.0,
         cancel,
         jobs: args.jobs.unwrap_or_else(available_jobs).max(1),
-        // Written by `run_pipeline`, which exits 3 when it cannot be.
+        // Written by `run_and_write`: `run_pipeline` exits 3 when it cannot be.
         write_record: false,
         cache: args.cache,
     }
@@ -116,21 +115,21 @@ fn limits(args: &RunArgs) -> Limits {
     }
 }
 
-/// Runs the prepared pipeline, writing progress lines as it goes; returns once every line is
-/// written.
+/// Runs the prepared pipeline, writing progress lines as it goes, and writes its record;
+/// returns once every line is written, with the record and where it went (or why it could not).
 async fn run_with_progress(
     runner: &Runner,
     prepared: &Prepared,
     options: &RunOptions,
     output: Output,
     quiet: bool,
-) -> RunRecord {
+) -> (RunRecord, std::io::Result<std::path::PathBuf>) {
     let live = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) && !super::color::dumb_terminal();
     let progress = Progress::start(live);
     let mut observe = |event: Event<'_>| show_progress(&progress, event, output, quiet);
-    let record = runner.run(prepared, options, &mut observe).await;
+    let ran = runner.run_and_write(prepared, options, &mut observe).await;
     progress.finish();
-    record
+    ran
 }
 
 /// Progress: task starts and interruptions on stderr; each finished task with its state and

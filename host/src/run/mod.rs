@@ -297,11 +297,47 @@ impl Runner {
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> RunRecord {
+        let (record, _lock) = self.run_held(prepared, options, observe, options.write_record).await;
+        if options.write_record
+            && let Err(e) = record.write(&options.run_dir)
+        {
+            let dir = options.run_dir.join(&record.run_id);
+            eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
+        }
+        record
+    }
+
+    /// Like [`Runner::run`], then writes the record to `RUN_DIR/<run-id>/record.json` whatever
+    /// `write_record` says, while the run still holds its lock (so that `wasmpipe runs` never
+    /// sees it without both); returns where it went, or why it could not be written.
+    pub async fn run_and_write(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        observe: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> (RunRecord, std::io::Result<PathBuf>) {
+        let (record, _lock) = self.run_held(prepared, options, observe, true).await;
+        let written = record.write(&options.run_dir);
+        (record, written)
+    }
+
+    /// Runs a prepared pipeline to the end; with `lock`, its run directory is made at the start
+    /// and its lock held until the returned one is dropped.
+    async fn run_held(
+        &self,
+        prepared: &Prepared,
+        options: &RunOptions,
+        observe: &mut (dyn FnMut(Event<'_>) + Send),
+        lock: bool,
+    ) -> (RunRecord, Option<crate::history::RunLock>) {
         let run_id = new_run_id();
         let plan = &prepared.plan;
         let started_at = now();
         let deadline = options.deadline.or(plan.deadline);
         let dir = options.run_dir.join(&run_id);
+        // Held until the record is written: `wasmpipe runs` tells a running run from one that
+        // was killed.
+        let held = lock.then(|| crate::history::lock(&dir).ok()).flatten();
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
         let mut ctx_options = options.clone();
         if ctx_options.jobs == 0 {
@@ -348,12 +384,7 @@ impl Runner {
         if let Some(to) = &options.export {
             export_outputs(prepared, &record, &dir, to);
         }
-        if options.write_record
-            && let Err(e) = record.write_atomically(&dir)
-        {
-            eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
-        }
-        record
+        (record, held)
     }
 }
 

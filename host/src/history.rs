@@ -1,0 +1,217 @@
+//! The run directory's history (`wasmpipe runs`, `wasmpipe report`): the runs under a run
+//! directory, each finished (it has its `record.json`), running (a process holds its lock) or
+//! incomplete (neither: the process was killed, or the machine stopped, before the end); runs
+//! found by id, `latest` or path; records read with bounded size and clear errors; runs removed
+//! and pruned, never while they run.
+//!
+//! A run holds an exclusive `flock` on `RUN_DIR/<run-id>/.lock` from its start to its end
+//! ([`lock`]); the kernel drops it when the process dies, however it dies, so a lock that can be
+//! taken means that no process runs that run any more.
+//!
+//! May use: `record` and `model`.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::model::suggest::did_you_mean;
+use crate::record::{RunRecord, RunState, TaskState};
+
+/// The lock file of a run's directory.
+pub const LOCK_FILE: &str = ".lock";
+
+/// The largest record read (a 100,000-task record is about 90 MB).
+const MAX_RECORD: u64 = 1 << 30;
+
+/// A run's lock, held while it runs; dropped (or the process gone), the lock is free.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+/// Creates the run's directory `dir` and takes its lock.
+pub fn lock(dir: &Path) -> io::Result<RunLock> {
+    std::fs::create_dir_all(dir)?;
+    let file = File::create(dir.join(LOCK_FILE))?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)?;
+    Ok(RunLock { _file: file })
+}
+
+/// Whether a process holds the lock of the run in `dir`.
+pub fn is_running(dir: &Path) -> bool {
+    let Ok(file) = File::open(dir.join(LOCK_FILE)) else { return false };
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared).is_err()
+}
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// It ended, as its record says.
+    Finished(RunState),
+    /// A process runs it now.
+    Running,
+    /// No record and no process: it was stopped before its end (killed, or the machine
+    /// stopped), or its record could not be written.
+    Incomplete,
+    /// It has a record that cannot be read (`wasmpipe report` says why).
+    Unreadable,
+}
+
+impl Status {
+    /// `succeeded`, `failed`, `cancelled`, `running` or `incomplete`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Finished(RunState::Succeeded) => "succeeded",
+            Status::Finished(RunState::Failed) => "failed",
+            Status::Finished(RunState::Cancelled) => "cancelled",
+            Status::Running => "running",
+            Status::Incomplete => "incomplete",
+            Status::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// One run of a run directory.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Its id (the directory's name).
+    pub id: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Where it stands.
+    pub status: Status,
+    /// What its record says, for a finished run whose record could be read.
+    pub summary: Option<Summary>,
+}
+
+/// The parts of a record that a list shows.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Summary {
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// How it ended.
+    pub state: RunState,
+    /// When it started and ended (RFC 3339).
+    pub started_at: String,
+    /// When it ended.
+    pub finished_at: String,
+    /// Its tasks' states, in record order.
+    #[serde(deserialize_with = "task_states")]
+    pub tasks: Vec<TaskState>,
+}
+
+/// Reads only the `state` of each task entry (the rest of it is skipped, not kept).
+fn task_states<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<TaskState>, D::Error> {
+    #[derive(Deserialize)]
+    struct Entry {
+        state: TaskState,
+    }
+    Ok(Vec::<Entry>::deserialize(deserializer)?.into_iter().map(|e| e.state).collect())
+}
+
+impl Run {
+    /// The run in `dir` (whose name is its id).
+    pub fn at(dir: &Path) -> Run {
+        let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let record = dir.join("record.json");
+        let summary = record.is_file().then(|| read_json::<Summary>(&record).ok()).flatten();
+        let status = match &summary {
+            Some(s) => Status::Finished(s.state),
+            None if record.is_file() => Status::Unreadable,
+            None if is_running(dir) => Status::Running,
+            None => Status::Incomplete,
+        };
+        Run { id, dir: dir.to_path_buf(), status, summary }
+    }
+
+    /// The time it started: its record's, else the one its id is made of (`20261205-114152`
+    /// as `2026-12-05T11:41:52Z`).
+    pub fn started(&self) -> String {
+        if let Some(s) = &self.summary {
+            return s.started_at.clone();
+        }
+        let d: Vec<char> = self.id.chars().collect();
+        if d.len() >= 15 && d[8] == '-' && d[..8].iter().chain(&d[9..15]).all(char::is_ascii_digit) {
+            let s = |r: std::ops::Range<usize>| d[r].iter().collect::<String>();
+            format!("{}-{}-{}T{}:{}:{}Z", s(0..4), s(4..6), s(6..8), s(9..11), s(11..13), s(13..15))
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// Every run under `run_dir` (directories holding a record or a lock), oldest first (run ids
+/// begin with their start time).
+pub fn list(run_dir: &Path) -> Vec<Run> {
+    let Ok(entries) = std::fs::read_dir(run_dir) else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("record.json").is_file() || p.join(LOCK_FILE).is_file())
+        .collect();
+    dirs.sort();
+    dirs.iter().map(|d| Run::at(d)).collect()
+}
+
+/// The directory of the run `name` names: a run id under `run_dir`, `latest` (the newest
+/// there), a run's directory, or its `record.json`.
+pub fn find(run_dir: &Path, name: &str) -> Result<PathBuf, String> {
+    let given = Path::new(name);
+    if given.is_file() && given.file_name().is_some_and(|f| f == "record.json") {
+        return Ok(given.parent().unwrap_or(Path::new(".")).to_path_buf());
+    }
+    if given.join("record.json").is_file() || given.join(LOCK_FILE).is_file() {
+        return Ok(given.to_path_buf());
+    }
+    let runs = list(run_dir);
+    if name == "latest" {
+        return runs.last().map(|r| r.dir.clone()).ok_or_else(|| {
+            format!("no run in {} yet; give `--run-dir DIR`, a run's directory or its record.json", run_dir.display())
+        });
+    }
+    if let Some(run) = runs.iter().find(|r| r.id == name) {
+        return Ok(run.dir.clone());
+    }
+    Err(format!(
+        "no run `{name}`: neither a run in {}{} nor a run's directory or record (`wasmpipe runs list` shows the runs; `latest` is the newest)",
+        run_dir.display(),
+        did_you_mean(name, runs.iter().map(|r| r.id.as_str())),
+    ))
+}
+
+/// Reads the run record `file`, saying where it is not one.
+pub fn read_record(file: &Path) -> Result<RunRecord, String> {
+    read_json(file)
+}
+
+/// Reads JSON of type `T` from `file`, at most [`MAX_RECORD`] bytes, naming the place of a
+/// problem.
+fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
+    let size = std::fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?.len();
+    if size > MAX_RECORD {
+        return Err(format!(
+            "{} is {size} bytes, more than the 1 GiB a run record may be; is it a run record?",
+            file.display()
+        ));
+    }
+    let text = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut parser = serde_json::Deserializer::from_slice(&text);
+    serde_path_to_error::deserialize(&mut parser).map_err(|e| {
+        format!(
+            "{} is not a wasmpipe run record: at `{}`: {} (a record is the `record.json` of a run directory, or `wasmpipe run --output json`)",
+            file.display(),
+            e.path(),
+            crate::model::suggest::in_serde_message(&e.inner().to_string())
+        )
+    })
+}
+
+/// Removes the run in `dir`, with its artifacts; refuses a run that is running.
+pub fn remove(dir: &Path) -> Result<(), String> {
+    if is_running(dir) {
+        return Err(format!("run {} is running (a process holds its lock); stop it first", dir.display()));
+    }
+    std::fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))
+}
