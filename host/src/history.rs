@@ -29,14 +29,23 @@ const MAX_RECORD: u64 = 1 << 30;
 #[derive(Debug)]
 pub struct RunLock {
     _file: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Ends a run whose record is written: removes the lock file, then lets the lock go.
+    pub fn finish(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Creates the run's directory `dir` and takes its lock.
 pub fn lock(dir: &Path) -> io::Result<RunLock> {
     std::fs::create_dir_all(dir)?;
-    let file = File::create(dir.join(LOCK_FILE))?;
+    let path = dir.join(LOCK_FILE);
+    let file = File::create(&path)?;
     rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)?;
-    Ok(RunLock { _file: file })
+    Ok(RunLock { _file: file, path })
 }
 
 /// Whether a process holds the lock of the run in `dir`.

@@ -297,12 +297,15 @@ impl Runner {
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> RunRecord {
-        let (record, _lock) = self.run_held(prepared, options, observe, options.write_record).await;
-        if options.write_record
-            && let Err(e) = record.write(&options.run_dir)
-        {
-            let dir = options.run_dir.join(&record.run_id);
-            eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
+        let (record, lock) = self.run_held(prepared, options, observe, options.write_record).await;
+        if options.write_record {
+            match record.write(&options.run_dir) {
+                Ok(_) => lock.map(crate::history::RunLock::finish).unwrap_or_default(),
+                Err(e) => {
+                    let dir = options.run_dir.join(&record.run_id);
+                    eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
+                }
+            }
         }
         record
     }
@@ -316,8 +319,11 @@ impl Runner {
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> (RunRecord, std::io::Result<PathBuf>) {
-        let (record, _lock) = self.run_held(prepared, options, observe, true).await;
+        let (record, lock) = self.run_held(prepared, options, observe, true).await;
         let written = record.write(&options.run_dir);
+        if written.is_ok() {
+            lock.map(crate::history::RunLock::finish).unwrap_or_default();
+        }
         (record, written)
     }
 
