@@ -295,3 +295,41 @@ async fn check_file_and_a_runner_without_pooling() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].message.contains("missing.wasm"), "{}", errors[0].message);
 }
+
+/// Ensures that `Event::LoopEntered` counts each loop's task instances once: an outer loop's
+/// own tasks when it is entered, each inner loop's when that one is entered, so that the counts
+/// add up to the tasks that run.
+#[tokio::test]
+async fn loop_entered_counts_each_task_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = serde_json::json!({"parallel_for": {"name": "inner", "items": [1, 2], "steps": [
+        {"task": "b", "component": "add", "inputs": {"a": "{{item}}"}},
+    ]}});
+    let file = json_pipeline(
+        dir.path(),
+        serde_json::json!([{"parallel_for": {"name": "outer", "items": [1, 2, 3], "steps": [
+            {"task": "a", "component": "add", "inputs": {"a": 1}},
+            inner,
+        ]}}, {"task": "second", "component": "add", "inputs": {"a": 0}}]),
+    );
+    let runner = runner();
+    let options = RunOptions { run_dir: dir.path().join("runs"), write_record: false, ..RunOptions::default() };
+    let prepared = runner.prepare_file(&file, &options).await.unwrap();
+    let mut entered = Vec::new();
+    let record = runner
+        .run(&prepared, &options, &mut |e| {
+            if let Event::LoopEntered { id, tasks } = e {
+                entered.push((id.to_string(), tasks));
+            }
+        })
+        .await;
+    assert_eq!(record.state, RunState::Succeeded);
+    entered.sort();
+    let expected: Vec<(String, usize)> =
+        [("outer", 3), ("outer/0/inner", 2), ("outer/1/inner", 2), ("outer/2/inner", 2)]
+            .into_iter()
+            .map(|(id, n)| (id.to_string(), n))
+            .collect();
+    assert_eq!(entered, expected);
+    assert_eq!(entered.iter().map(|(_, n)| n).sum::<usize>(), record.tasks.len() - 1, "all but `second`");
+}

@@ -181,3 +181,103 @@ fn one_of_passes_the_artifact_of_the_branch_that_ran() {
         assert_eq!(task(&record, "sum")["outputs"]["sum"], total, "small={small}: {record:#}");
     }
 }
+
+/// Ensures that a reader that does not stand beside the chain is refused, since it would wait
+/// on a branch that waits on it or read a chain it cannot wait for: a reader in another branch
+/// of the same chain, a chain nested in a group that does not hold the reader, and a
+/// sub-pipeline's output (which may exist even when its branch did not run).
+#[test]
+fn one_of_readers_must_stand_beside_the_chain() {
+    let case = Case::with_components(
+        concat!(
+            "name: beside\n",
+            "steps:\n",
+            "  - if:\n",
+            "      name: first\n",
+            "      condition: \"1 > 0\"\n",
+            "      steps:\n",
+            "        - {task: reader, component: add, inputs: {a: {one_of: [\"{{tasks.b.output}}\", \"{{tasks.c.output}}\"]}}}\n",
+            "  - elif:\n",
+            "      name: second\n",
+            "      condition: \"2 > 0\"\n",
+            "      steps:\n",
+            "        - {task: b, component: add, inputs: {a: 1}}\n",
+            "        - {task: s, component: adder}\n",
+            "  - else:\n",
+            "      steps:\n",
+            "        - {task: c, component: add, inputs: {a: 2}}\n",
+            "  - exit_handler:\n",
+            "      name: guard\n",
+            "      exit: {task: done, component: print_op, inputs: {message: done}}\n",
+            "      steps:\n",
+            "        - if:\n",
+            "            name: yes\n",
+            "            condition: \"1 > 0\"\n",
+            "            steps:\n",
+            "              - {task: y, component: add, inputs: {a: 1}}\n",
+            "        - else:\n",
+            "            steps:\n",
+            "              - {task: n, component: add, inputs: {a: 2}}\n",
+            "  - {task: outside, component: add, inputs: {a: {one_of: [\"{{tasks.y.output}}\", \"{{tasks.n.output}}\"]}}}\n",
+            "  - {task: subs, component: add, inputs: {a: {one_of: [\"{{tasks.s.outputs.sum}}\", \"{{tasks.c.output}}\"]}}}\n",
+        ),
+        &[("adder", "{pipeline: sub.yaml}")],
+    );
+    case.add_pipeline(
+        "sub.yaml",
+        "name: sub\nsteps:\n  - {task: add, component: add, inputs: {a: 1}}\noutputs:\n  sum: \"{{tasks.add.output}}\"\n",
+        &[],
+    );
+    assert_messages(
+        &validation_messages(&case),
+        &[
+            "the reader is in branch `first` of the same chain as `{{tasks.b.outputs.output}}`",
+            "the chain of `{{tasks.y.outputs.output}}` is inside `guard`, which does not hold the reader",
+            "`{{tasks.s.outputs.sum}}` is an output of a sub-pipeline; `one_of` reads outputs of tasks",
+            // `first` would wait for `second`, which waits for `first` to be decided.
+            "these steps depend on each other in a cycle: first -> second -> first",
+        ],
+    );
+}
+
+/// Ensures that each artifact a `one_of` may pass must fit the input's kind.
+#[test]
+fn one_of_artifacts_must_all_fit_the_input() {
+    let case = Case::new(concat!(
+        "name: kinds\n",
+        "steps:\n",
+        "  - if:\n",
+        "      name: few\n",
+        "      condition: \"1 > 0\"\n",
+        "      steps:\n",
+        "        - {task: data, component: numbers, inputs: {count: 3}}\n",
+        "  - else:\n",
+        "      steps:\n",
+        "        - {task: model, component: model_dir, inputs: {weights: w}}\n",
+        "  - {task: sum, component: total, inputs: {data: {one_of: [\"{{tasks.data.outputs.data}}\", \"{{tasks.model.output}}\"]}}}\n",
+    ));
+    assert_messages(
+        &validation_messages(&case),
+        &["input `data` of task `sum` takes a Dataset artifact (a file), but it is bound to a Model"],
+    );
+}
+
+/// Ensures that a branch reading a task of a later branch of its own chain is refused as a
+/// cycle (the later branch waits for it to be decided), instead of waiting forever.
+#[test]
+fn a_branch_reading_a_later_branch_is_a_cycle() {
+    let case = Case::new(concat!(
+        "name: loop\n",
+        "steps:\n",
+        "  - if:\n",
+        "      name: first\n",
+        "      condition: \"1 > 0\"\n",
+        "      steps:\n",
+        "        - {task: early, component: add, inputs: {a: \"{{tasks.late.output}}\"}}\n",
+        "  - else:\n",
+        "      steps:\n",
+        "        - {task: late, component: add, inputs: {a: 1}}\n",
+    ));
+    let messages = validation_messages(&case);
+    assert!(messages.iter().any(|m| m.contains("depend on each other in a cycle")), "{messages:#?}");
+}

@@ -118,3 +118,30 @@ fn a_null_default_is_refused_where_a_value_is_needed() {
     );
     assert!(messages.iter().all(|m| m.contains("docs/semantics.md#rule-12-")), "{messages:#?}");
 }
+
+/// Ensures that only a `default: null` parameter's null means "no value": a null given to an
+/// `any` parameter is a value the component receives, and a sub-pipeline output that passes on
+/// a `default: null` parameter is refused (its readers need a value).
+#[test]
+fn only_a_null_default_means_no_value() {
+    let case = Case::new(
+        "name: n\nparams:\n  v: {type: any}\nsteps:\n  - {task: t, component: type_of, inputs: {value: \"{{params.v}}\"}}\n",
+    );
+    let (code, record) = case.run_json(&["-p", "v=null"]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(task(&record, "t")["outputs"]["output"], "null");
+
+    let case = Case::with_components(
+        "name: outer\nsteps:\n  - {task: inner, component: passes}\n  - {task: use, component: add, inputs: {a: \"{{tasks.inner.outputs.p}}\"}}\n",
+        &[("passes", "{pipeline: passes.yaml}")],
+    );
+    case.add_pipeline(
+        "passes.yaml",
+        "name: passes\nparams:\n  p: {type: int, default: null}\nsteps: []\noutputs:\n  p: \"{{params.p}}\"\n",
+        &[],
+    );
+    assert_messages(
+        &validation_messages(&case),
+        &["parameter `p` has `default: null`, so it may have no value, and a sub-pipeline's output needs a value"],
+    );
+}

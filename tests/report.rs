@@ -179,3 +179,40 @@ fn a_hostile_record_is_shown_as_text_and_cut() {
     assert!(page.len() < 64 << 10, "a 4 MiB log line is cut: the page is {} bytes", page.len());
     assert!(page.contains("(4.0 MiB in all)"));
 }
+
+/// Ensures that a graph of chained fork-joins (3^20 paths) and a record listing a dependency a
+/// thousand times are laid out at once (each edge once), and that one with more edges than the
+/// layout takes gets a note instead of a graph.
+#[test]
+fn the_graph_is_laid_out_in_bounded_time() {
+    let case = Case::new("name: t\nsteps:\n  - {task: one, component: add, inputs: {a: 1}}\n");
+    let (_, mut record) = case.run_json(&[]);
+    let template = |id: String, deps: Vec<String>| serde_json::json!({"id": id, "component": "add", "exit_handler": false, "depends_on": deps});
+    let mut templates = vec![template("one".into(), vec!["one".into(); 1000])];
+    let mut previous = "one".to_string();
+    for stage in 0..20 {
+        let fork: Vec<String> = (0..3).map(|k| format!("s{stage}-{k}")).collect();
+        for id in &fork {
+            templates.push(template(id.clone(), vec![previous.clone()]));
+        }
+        previous = format!("join{stage}");
+        templates.push(template(previous.clone(), fork));
+    }
+    record["templates"] = Value::from(templates.clone());
+    let file = case.dir.path().join("forks.json");
+    std::fs::write(&file, record.to_string()).unwrap();
+    let (code, page, stderr) = wasmpipe(&["report", file.to_str().unwrap(), "-o", "-"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let graph = &page[page.find("<section id=\"graph\">").unwrap()..page.find("<section id=\"tasks\">").unwrap()];
+    assert!(graph.contains("<svg") && graph.contains("join19"), "{graph}");
+
+    // 2,000 edges: more than the layout takes.
+    for t in templates.iter_mut().skip(1) {
+        t["depends_on"] = Value::from((0..25).map(|k| format!("s{}-{}", k % 20, k % 3)).collect::<Vec<_>>());
+    }
+    record["templates"] = Value::from(templates);
+    std::fs::write(&file, record.to_string()).unwrap();
+    let (code, page, _) = wasmpipe(&["report", file.to_str().unwrap(), "-o", "-"], &[]);
+    assert_eq!(code, 0);
+    assert!(page.contains("The graph is not drawn:") && page.contains("edges are more than the 1600 it lays out"));
+}

@@ -151,17 +151,19 @@ impl Run {
     }
 }
 
-/// Every run under `run_dir` (directories holding a record or a lock), oldest first (run ids
-/// begin with their start time).
+/// Every run under `run_dir` (directories holding a record or a lock), oldest first: by the
+/// start its record gives to the microsecond, else the one its id gives to the second (two runs
+/// of one second differ only in the random end of their ids).
 pub fn list(run_dir: &Path) -> Vec<Run> {
     let Ok(entries) = std::fs::read_dir(run_dir) else { return Vec::new() };
-    let mut dirs: Vec<PathBuf> = entries
+    let mut runs: Vec<Run> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.join("record.json").is_file() || p.join(LOCK_FILE).is_file())
+        .map(|d| Run::at(&d))
         .collect();
-    dirs.sort();
-    dirs.iter().map(|d| Run::at(d)).collect()
+    runs.sort_by_cached_key(|r| (humantime::parse_rfc3339(&r.started()).ok(), r.id.clone()));
+    runs
 }
 
 /// The directory of the run `name` names: a run id under `run_dir`, `latest` (the newest

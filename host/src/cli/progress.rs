@@ -57,20 +57,28 @@ struct Live {
     ok: usize,
     failed: usize,
     cancelled: usize,
-    /// Loops under way, in the order they were entered.
-    loops: Vec<LoopBar>,
+    /// Loops under way, by id.
+    loops: HashMap<String, LoopBar>,
+    /// How many loops have been entered (orders the bars).
+    entered: usize,
     /// How many lines of status are on the screen now.
     drawn: usize,
 }
 
 /// A loop's bar: how many of its task instances have finished.
 struct LoopBar {
-    /// The loop's id and a `/`: the start of its tasks' ids.
-    prefix: String,
+    /// When it was entered (the first is 0).
+    seq: usize,
     /// Its task instances, inner loops' included once they are entered.
     total: usize,
     /// Those finished.
     done: usize,
+}
+
+/// The groups around task or group `id`, innermost first (`a/0/b/1/c`: `a/0/b/1`, `a/0/b`,
+/// `a/0`, `a`): a loop's id is one of them for each of its tasks.
+fn enclosing(id: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(id.rsplit_once('/').map(|(head, _)| head), |p| p.rsplit_once('/').map(|(head, _)| head))
 }
 
 /// The most loop bars the status area shows.
@@ -96,19 +104,23 @@ impl Live {
             self.failed,
             if self.cancelled > 0 { format!(", {} cancelled", self.cancelled) } else { String::new() }
         );
-        for bar in self.loops.iter().take(SHOWN_LOOPS) {
+        // The loops with a task running now (a loop whose last tasks were skipped would
+        // otherwise stay at its count until the run ends), in the order they were entered.
+        let mut active: Vec<(&str, &LoopBar)> = self
+            .running
+            .keys()
+            .flat_map(|id| enclosing(id))
+            .filter_map(|g| self.loops.get_key_value(g).map(|(k, bar)| (k.as_str(), bar)))
+            .collect();
+        active.sort_by_key(|(_, bar)| bar.seq);
+        active.dedup_by_key(|(_, bar)| bar.seq);
+        for (name, bar) in active.iter().take(SHOWN_LOOPS) {
             let filled = (bar.done * BAR).checked_div(bar.total).unwrap_or(0).min(BAR);
-            let name = bar.prefix.trim_end_matches('/');
-            text.push_str(&format!(
-                "\n  {name} [{}{}] {}/{}",
-                "#".repeat(filled),
-                "-".repeat(BAR - filled),
-                bar.done,
-                bar.total
-            ));
+            let (full, empty) = ("#".repeat(filled), "-".repeat(BAR - filled));
+            text.push_str(&format!("\n  {name} [{full}{empty}] {}/{}", bar.done, bar.total));
         }
-        if self.loops.len() > SHOWN_LOOPS {
-            text.push_str(&format!("\n  and {} more loops", self.loops.len() - SHOWN_LOOPS));
+        if active.len() > SHOWN_LOOPS {
+            text.push_str(&format!("\n  and {} more loops", active.len() - SHOWN_LOOPS));
         }
         let mut longest: Vec<(&String, &Instant)> = self.running.iter().collect();
         longest.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)));
@@ -156,7 +168,8 @@ impl Progress {
                 ok: 0,
                 failed: 0,
                 cancelled: 0,
-                loops: Vec::new(),
+                loops: HashMap::new(),
+                entered: 0,
                 drawn: 0,
             });
         }
@@ -195,11 +208,15 @@ impl Progress {
     /// to the loops it is in).
     pub fn entered_loop(&self, id: &str, tasks: usize) {
         if let Some(live) = &mut self.shared.0.lock().unwrap().live {
-            for bar in live.loops.iter_mut().filter(|b| id.starts_with(&b.prefix)) {
-                bar.total += tasks;
+            for group in enclosing(id) {
+                if let Some(bar) = live.loops.get_mut(group) {
+                    bar.total += tasks;
+                }
             }
-            live.loops.push(LoopBar { prefix: format!("{id}/"), total: tasks, done: 0 });
-            live.loops.retain(|b| b.done < b.total);
+            if tasks > 0 {
+                live.loops.insert(id.to_string(), LoopBar { seq: live.entered, total: tasks, done: 0 });
+                live.entered += 1;
+            }
         }
     }
 
@@ -207,13 +224,14 @@ impl Progress {
     pub fn finished(&self, id: &str, ok: bool, failed: bool) {
         if let Some(live) = &mut self.shared.0.lock().unwrap().live {
             live.running.remove(id);
-            let mut loop_done = false;
-            for bar in live.loops.iter_mut().filter(|b| id.starts_with(&b.prefix)) {
-                bar.done += 1;
-                loop_done |= bar.done >= bar.total;
-            }
-            if loop_done {
-                live.loops.retain(|b| b.done < b.total);
+            // A look-up per group around the task: many loops cost no more per task.
+            for group in enclosing(id) {
+                if let Some(bar) = live.loops.get_mut(group) {
+                    bar.done += 1;
+                    if bar.done >= bar.total {
+                        live.loops.remove(group);
+                    }
+                }
             }
             match (ok, failed) {
                 (true, _) => live.ok += 1,

@@ -23,6 +23,10 @@ use crate::record::TaskState;
 /// number of boxes); the report says so instead.
 pub(super) const MAX_BOXES: usize = 400;
 
+/// Graphs with more edges than this are not laid out either (a hostile record may list any
+/// number of dependencies).
+pub(super) const MAX_EDGES: usize = 4 * MAX_BOXES;
+
 /// The font size of the boxes' text, in pixels.
 const FONT: usize = 14;
 
@@ -47,7 +51,14 @@ pub(super) fn svg(templates: &[Template]) -> Result<String, String> {
     if templates.is_empty() {
         return Err("The run has no tasks.".into());
     }
-    let drawn = std::panic::catch_unwind(|| draw(templates));
+    let edges = edges(templates);
+    if edges.len() > MAX_EDGES {
+        return Err(format!(
+            "The graph is not drawn: {} edges are more than the {MAX_EDGES} it lays out.",
+            edges.len()
+        ));
+    }
+    let drawn = std::panic::catch_unwind(|| draw(templates, &edges));
     let (svg, (width, height)) =
         drawn.map_err(|_| "The graph could not be laid out (a fault in the layout library).".to_string())?;
     // The writer sizes the picture from its text's length too, which leaves a tall empty band:
@@ -63,27 +74,16 @@ pub(super) fn svg(templates: &[Template]) -> Result<String, String> {
 }
 
 /// The SVG of the graph, and the width and height its boxes take.
-fn draw(templates: &[Template]) -> (String, (f64, f64)) {
+fn draw(templates: &[Template], edges: &[(usize, usize, bool)]) -> (String, (f64, f64)) {
     let mut graph = VisualGraph::new(Orientation::TopToBottom);
+    // The library checks the graph for cycles after each edge by walking every path, which
+    // takes exponential time on chains of fork-joins; it turns cycles around itself when it lays
+    // the graph out.
+    graph.dag.set_validate(false);
     let nodes: Vec<_> = templates.iter().map(|t| graph.add_node(node(t))).collect();
-    let index: HashMap<&str, usize> = templates.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
-    for (to, template) in templates.iter().enumerate() {
-        for dep in &template.depends_on {
-            let from = match index.get(dep.as_str()) {
-                Some(&from) => vec![from],
-                None => last_of(templates, dep),
-            };
-            for from in from {
-                graph.add_edge(edge(LineStyleKind::Normal), nodes[from], nodes[to]);
-            }
-        }
-        if template.exit_handler {
-            for from in last_of(templates, template.group()) {
-                if from != to {
-                    graph.add_edge(edge(LineStyleKind::Dashed), nodes[from], nodes[to]);
-                }
-            }
-        }
+    for &(from, to, dashed) in edges {
+        let style = if dashed { LineStyleKind::Dashed } else { LineStyleKind::Normal };
+        graph.add_edge(edge(style), nodes[from], nodes[to]);
     }
     let mut writer = SVGWriter::new();
     graph.do_it(false, false, false, &mut writer);
@@ -94,6 +94,35 @@ fn draw(templates: &[Template]) -> (String, (f64, f64)) {
         height = height.max(pos.bottom(true));
     }
     (writer.finalize(), (width + 10.0, height + 10.0))
+}
+
+/// The edges between templates (from, to, dashed), each once, none from a box to itself: a
+/// dependency on a template, a dependency on a group from the group's last tasks, and an exit
+/// task from the last tasks of its body (dashed).
+fn edges(templates: &[Template]) -> Vec<(usize, usize, bool)> {
+    let index: HashMap<&str, usize> = templates.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let mut last: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut edges = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (to, template) in templates.iter().enumerate() {
+        let deps = template.depends_on.iter().map(|d| (d.as_str(), false));
+        let exit = template.exit_handler.then(|| (template.group(), true));
+        for (dep, dashed) in deps.chain(exit) {
+            let from = match index.get(dep) {
+                Some(&from) if !dashed => vec![from],
+                _ => last.entry(dep).or_insert_with(|| last_of(templates, dep)).clone(),
+            };
+            for from in from {
+                if from != to && seen.insert((from, to)) {
+                    edges.push((from, to, dashed));
+                }
+            }
+        }
+        if seen.len() > MAX_EDGES {
+            break;
+        }
+    }
+    edges
 }
 
 /// The box of a template: its id, its component, and (for several instances) the counts.
@@ -124,18 +153,21 @@ fn edge(style: LineStyleKind) -> Arrow {
 }
 
 /// The last tasks of `group` (templates under it that no other template under it depends on,
-/// the group's exit task not counted as waiting); the whole pipeline for "".
+/// directly or through a group that holds them; the group's exit task not counted as waiting);
+/// the whole pipeline for "". Linear in the members and their dependencies.
 fn last_of(templates: &[Template], group: &str) -> Vec<usize> {
     let inside = |t: &Template| group.is_empty() || within(&t.id, group);
     let members: Vec<usize> =
         (0..templates.len()).filter(|&i| inside(&templates[i]) && !is_exit_of(&templates[i], group)).collect();
+    let waited_for: std::collections::HashSet<&str> =
+        members.iter().flat_map(|&j| templates[j].depends_on.iter().map(String::as_str)).collect();
     members
-        .iter()
-        .copied()
+        .into_iter()
         .filter(|&i| {
-            !members
-                .iter()
-                .any(|&j| templates[j].depends_on.iter().any(|d| d == &templates[i].id || within(&templates[i].id, d)))
+            // The template's id and each group around it (`a/b/c`, `a/b`, `a`).
+            let id = templates[i].id.as_str();
+            let mut ancestors = std::iter::successors(Some(id), |p| p.rsplit_once('/').map(|(head, _)| head));
+            !ancestors.any(|p| waited_for.contains(p))
         })
         .collect()
 }

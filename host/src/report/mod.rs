@@ -27,7 +27,7 @@ const STYLE: &str = include_str!("style.css");
 
 /// The page's one script: following a link to a task (`#task-ID`) opens the rows it is folded
 /// in, so that a failure listed at the top leads to its details.
-const SCRIPT: &str = "function show(){var id=decodeURIComponent(location.hash.slice(1));var e=id&&document.getElementById(id);if(!e)return;for(var d=e;d;d=d.parentElement){if(d.tagName==='DETAILS')d.open=true;}e.scrollIntoView();}window.addEventListener('hashchange',show);show();";
+const SCRIPT: &str = "function show(){var id=location.hash.slice(1);try{id=decodeURIComponent(id)}catch(x){}var e=id&&document.getElementById(id);if(!e)return;for(var d=e;d;d=d.parentElement){if(d.tagName==='DETAILS')d.open=true;}e.scrollIntoView();}window.addEventListener('hashchange',show);show();";
 
 /// The report of `record`: one HTML page, self-contained.
 pub fn render(record: &RunRecord) -> String {

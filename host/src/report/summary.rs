@@ -81,9 +81,9 @@ pub(super) fn failures(out: &mut String, record: &RunRecord) {
         let state = state_word(task.state);
         let _ = write!(
             out,
-            "<tr class=\"failure\" data-task=\"{id}\"><td><a href=\"#{anchor}\"><code>{id}</code></a></td><td class=\"s-{state}\">{state}</td><td>{kind}{trap}</td><td>",
+            "<tr class=\"failure\" data-task=\"{id}\"><td><a href=\"{anchor}\"><code>{id}</code></a></td><td class=\"s-{state}\">{state}</td><td>{kind}{trap}</td><td>",
             id = esc(&task.id),
-            anchor = esc(&super::tasks::anchor(&task.id)),
+            anchor = esc(&super::tasks::link(&task.id)),
         );
         push_cut(out, &failure.message, MESSAGE_MAX);
         out.push_str("</td></tr>\n");
@@ -123,8 +123,8 @@ pub(super) fn exit_handlers(out: &mut String, record: &RunRecord) {
         let state = state_word(task.state);
         let _ = write!(
             out,
-            "<tr><td><a href=\"#{}\"><code>{}</code></a></td><td class=\"s-{state}\">{state}</td>",
-            esc(&super::tasks::anchor(&task.id)),
+            "<tr><td><a href=\"{}\"><code>{}</code></a></td><td class=\"s-{state}\">{state}</td>",
+            esc(&super::tasks::link(&task.id)),
             esc(&task.id)
         );
         match &task.final_status {

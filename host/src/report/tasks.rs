@@ -62,6 +62,18 @@ pub(super) fn anchor(id: &str) -> String {
     format!("task-{id}")
 }
 
+/// A link to a task's row: its anchor, percent-encoded past letters, digits and `-_./`.
+pub(super) fn link(id: &str) -> String {
+    let mut out = String::from("#");
+    for b in anchor(id).bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => out.push(b as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 /// The timeline section.
 pub(super) fn timeline(out: &mut String, record: &RunRecord, templates: &[Template], clock: &Clock) {
     let _ = write!(
@@ -114,7 +126,7 @@ fn counts(template: &Template) -> String {
 /// One task instance: its row (label, attempt bars, state), opening on its details.
 fn task_row(out: &mut String, task: &TaskRecord, clock: &Clock) {
     let state = state_word(task.state);
-    let took: f64 = task.attempts.iter().map(|a| clock.at(&a.finished_at) - clock.at(&a.started_at)).sum();
+    let took: f64 = task.attempts.iter().map(|a| (clock.at(&a.finished_at) - clock.at(&a.started_at)).max(0.0)).sum();
     let _ = write!(
         out,
         "<details class=\"task\" id=\"{anchor}\" data-task=\"{id}\" data-state=\"{state}\"><summary class=\"row\"><span class=\"label\"><code>{id}</code>{exit}</span><span class=\"track\">",
@@ -240,6 +252,13 @@ pub(super) fn push_value(out: &mut String, value: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ensures that a link to a task reaches its row whatever its id holds.
+    #[test]
+    fn links_are_percent_encoded() {
+        assert_eq!(link("fan/3/a b%c"), "#task-fan/3/a%20b%25c");
+        assert_eq!(anchor("fan/3/a b%c"), "task-fan/3/a b%c");
+    }
 
     /// Ensures that a bar never leaves the axis, whatever the times say.
     #[test]

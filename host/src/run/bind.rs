@@ -323,7 +323,7 @@ pub(super) fn bind_inputs(
         let value = match bound.map(|i| &i.binding) {
             Some(Ok(binding)) => match evaluate(prepared, tree, at, binding, outputs) {
                 // A parameter with `default: null` that has no value: the input is left out.
-                Ok(Value::Null) if matches!(binding, Binding::Ref(Ref::Param(_))) => None,
+                Ok(Value::Null) if nullable_param(prepared, task.scope, binding) => None,
                 Ok(v) => Some(v),
                 Err(_) if !spec.required => None,
                 Err(e) => return Err(bad(format!("input `{}`: {e}", spec.name))),
@@ -421,8 +421,9 @@ pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outpu
         let Ok(binding) = binding else { continue };
         let at = Reader { from: GroupInstIdx::ROOT, scope: ScopeIdx::ROOT };
         match evaluate(prepared, tree, at, binding, outputs) {
-            Ok(Value::Null) if let Binding::Ref(r @ Ref::Param(_)) = binding => {
-                found.missing.insert(name.clone(), format!("`{r}` has no value (its default is null)"));
+            Ok(Value::Null) if nullable_param(prepared, ScopeIdx::ROOT, binding) => {
+                let param = binding.refs().first().map(|r| r.to_string()).unwrap_or_default();
+                found.missing.insert(name.clone(), format!("`{param}` has no value (its default is null)"));
             }
             Ok(value) => {
                 found.values.insert(name.clone(), value);
@@ -433,6 +434,13 @@ pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outpu
         }
     }
     found
+}
+
+/// Whether `binding` is a parameter of `scope` declared with `default: null` (whose null is
+/// "no value", where a null given to another parameter is a value).
+fn nullable_param(prepared: &Prepared, scope: ScopeIdx, binding: &Binding) -> bool {
+    let Binding::Ref(Ref::Param(name)) = binding else { return false };
+    prepared.plan.scopes[scope].pipeline.params.get(name).is_some_and(|p| p.default == Some(Value::Null))
 }
 
 /// The pipeline's outputs at the end of a run: those with a value, and why the others have none.

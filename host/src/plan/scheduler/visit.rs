@@ -164,7 +164,10 @@ impl Scheduler {
                 Ok(items) => {
                     let before = self.tree.tasks.len();
                     self.tree.expand(&self.plan, h, items);
-                    self.expansions.push((h, self.tree.tasks.len() - before));
+                    // Inner loops' tasks stand in once, as `*`, until those loops are entered.
+                    let made =
+                        self.tree.tasks.iter().skip(before).filter(|t| !t.id.split('/').any(|p| p == "*")).count();
+                    self.expansions.push((h, made));
                     self.grow();
                 }
                 Err(failure) => self.fail_unentered(h, "the items of loop", failure),

@@ -23,11 +23,19 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         // A sub-pipeline task's children are the sub-pipeline's steps, in its own file.
         let scope = group.sub.as_ref().map(|s| s.scope).unwrap_or(group.scope);
         let children = &group.children;
-        let deps: HashMap<Child, Vec<Child>> = children
+        let mut deps: HashMap<Child, Vec<Child>> = children
             .iter()
             .zip(plan.waits[g].iter().zip(&plan.one_of_waits[g]))
             .map(|(&c, (waits, sets))| (c, waits.iter().chain(sets.iter().flatten()).map(|&p| children[p]).collect()))
             .collect();
+        // An `elif` or `else` waits for the branch before it to be decided.
+        for &c in children {
+            if let Child::Group(h) = c
+                && let Some(prev) = plan.groups[h].branch.as_ref().and_then(|b| b.prev)
+            {
+                deps.entry(c).or_default().push(Child::Group(prev));
+            }
+        }
         let mut state: HashMap<Child, u8> = HashMap::new(); // 1 = on the stack, 2 = done
         let mut stack = Vec::new();
         for &c in children {

@@ -18,7 +18,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             let Ref::Output { task, .. } = r else { continue };
             // An unknown task is reported where the reference's type is checked.
             let Some(node) = plan.lookup(reader.scope, task) else { return true };
-            let problem = if !plan.loops_between(node, reader.from).is_empty() {
+            let problem = if let Node::Sub(_) = node {
+                // A sub-pipeline's output may be worked out from its parameters even when its
+                // branch did not run: only a task's output tells which branch ran.
+                Some(format!("`{r}` is an output of a sub-pipeline; `one_of` reads outputs of tasks"))
+            } else if !plan.loops_between(node, reader.from).is_empty() {
                 Some(format!(
                     "`{r}` is inside a loop that the reader is not in; `one_of` picks one value, it does not collect a loop's"
                 ))
@@ -39,8 +43,25 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             }
         }
         let Some(&(first, b0)) = branches.first() else { return true };
+        let head = self.chain_head(b0);
+        // The reader waits for the chain: it must stand beside it (or inside what stands beside
+        // it), neither in one of its branches nor in a group the chain is nested in apart.
+        let chain_parent = plan.groups[head].parent.unwrap_or(GroupIdx::ROOT);
+        if let Some(t) = reader.task {
+            if let Some(b) = self.branches_holding(t).into_iter().find(|&b| self.chain_head(b) == head) {
+                let problem = format!("the reader is in branch `{}` of the same chain as `{first}`", plan.groups[b].id);
+                return self.one_of_error(reader, &problem);
+            }
+            if !plan.task_in_group(t, chain_parent) {
+                let problem = format!(
+                    "the chain of `{first}` is inside `{}`, which does not hold the reader",
+                    plan.groups[chain_parent].id
+                );
+                return self.one_of_error(reader, &problem);
+            }
+        }
         for &(r, b) in &branches[1..] {
-            if self.chain_head(b) != self.chain_head(b0) {
+            if self.chain_head(b) != head {
                 let problem = format!(
                     "`{first}` and `{r}` are in branches of two chains (`{}`, `{}`)",
                     plan.groups[self.chain_head(b0)].id,
@@ -80,6 +101,19 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             g = self.plan.groups[k].parent;
         }
         None
+    }
+
+    /// The branch groups that hold task `t`, innermost first.
+    fn branches_holding(&self, t: crate::plan::TaskIdx) -> Vec<GroupIdx> {
+        let mut out = Vec::new();
+        let mut g = Some(self.plan.tasks[t].group);
+        while let Some(k) = g {
+            if self.plan.groups[k].branch.is_some() {
+                out.push(k);
+            }
+            g = self.plan.groups[k].parent;
+        }
+        out
     }
 
     /// The `if` that starts the chain branch `b` belongs to.

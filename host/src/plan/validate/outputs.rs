@@ -30,7 +30,13 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 }
                 Ok(b) => {
                     let reader = Reader { scope: s, from, task: None, path: &path };
-                    self.check_nullable(reader, b, super::nullable::Use::Absent);
+                    // A sub-pipeline's output is read like a task output: it needs a value.
+                    let usage = if s == ScopeIdx::ROOT {
+                        super::nullable::Use::Absent
+                    } else {
+                        super::nullable::Use::Needed("a sub-pipeline's output needs a value")
+                    };
+                    self.check_nullable(reader, b, usage);
                     if self.check_one_of(reader, b) { self.binding_type(reader, b) } else { None }
                 }
                 Err(e) => {

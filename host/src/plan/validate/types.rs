@@ -115,10 +115,17 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// Checks that the artifact `bound` passes, where the pipeline tells its kind and shape, is of
     /// kind `kind` and is a directory or a file as `directory` says.
     fn check_artifact_kind(&mut self, bound: &Bound, kind: &str, directory: bool) {
-        let Some((from_kind, from_dir)) = self.artifact_source(bound.at.scope, bound.binding) else { return };
-        if artifact::kinds_match((&from_kind, from_dir.unwrap_or(directory)), (kind, directory)) {
-            return;
-        }
+        // Each output a `one_of` may pass must fit.
+        let sources: Vec<_> = match bound.binding {
+            Binding::OneOf(refs) => {
+                refs.iter().filter_map(|r| self.artifact_source(bound.at.scope, &Binding::Ref(r.clone()))).collect()
+            }
+            other => self.artifact_source(bound.at.scope, other).into_iter().collect(),
+        };
+        let misfit = sources.into_iter().find(|(from_kind, from_dir)| {
+            !artifact::kinds_match((from_kind, from_dir.unwrap_or(directory)), (kind, directory))
+        });
+        let Some((from_kind, from_dir)) = misfit else { return };
         let shape = |d: bool| if d { "a directory" } else { "a file" };
         let got = match from_dir {
             Some(d) => format!("{from_kind}, {}", shape(d)),
