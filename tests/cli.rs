@@ -178,9 +178,10 @@ fn the_record_on_stdout_is_the_one_in_the_run_directory() {
     assert_eq!(on_disk, record);
     assert_eq!(record["params"]["message"], "Bonjour");
     assert_eq!(printed(task(&record, "exit-handler-1/print-op-2")), ["Bonjour"]);
-    let leftovers: Vec<_> =
+    let mut leftovers: Vec<_> =
         std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, ["record.json"], "no temporary file is left behind");
+    leftovers.sort();
+    assert_eq!(leftovers, ["journal.jsonl", "record.json"], "no temporary file or lock is left behind");
 }
 
 /// Ensures that an int parameter arrives in the guest as an int (not a float, as in KFP), and

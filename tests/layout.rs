@@ -31,11 +31,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("plan", &["model", "faults"]),
     ("wasm", &["model"]),
     ("record", &["model"]),
-    ("run", &["model", "plan", "wasm", "record", "faults", "history"]),
+    ("run", &["model", "plan", "wasm", "record", "faults", "history", "journal"]),
     ("authoring", &["model", "plan"]),
     ("graph", &["model", "plan"]),
     ("report", &["model", "record"]),
-    ("history", &["model", "record"]),
+    ("history", &["model", "record", "journal"]),
+    ("journal", &["model", "record"]),
     ("internals", &["model", "plan", "wasm", "record", "run", "authoring"]),
 ];
 

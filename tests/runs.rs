@@ -82,12 +82,12 @@ fn runs_are_listed_shown_and_removed_by_state() {
     let (code, json, _) = runs(&dir, &["show", ok_id, "--output", "json"]);
     assert_eq!(code, 0);
     assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), ok, "the record as written");
-    let (code, _, err) = runs(&dir, &["show", "20991231-235959-0b0b0b"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("is still running"), "{err}");
-    let (code, _, err) = runs(&dir, &["show", "20200101-000000-0a0a0a"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("did not finish"), "{err}");
+    let (code, out, _) = runs(&dir, &["show", "20991231-235959-0b0b0b"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("is running; its journal has nothing yet"), "{out}");
+    let (code, out, _) = runs(&dir, &["show", "20200101-000000-0a0a0a"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("did not finish") && out.contains("left no journal"), "{out}");
 
     let (code, logs, _) = runs(&dir, &["logs", failed_id]);
     assert_eq!(code, 0);
@@ -144,11 +144,17 @@ fn prune_keeps_the_newest_and_never_a_running_run() {
 }
 
 /// Ensures that a run killed with SIGKILL while its task runs shows as running while it runs
-/// and as incomplete once its process is gone: the kernel releases its lock.
+/// and as incomplete once its process is gone (the kernel releases its lock), and that its
+/// journal still tells what ended before: the first task, its logs, and the task that was
+/// running.
 #[test]
-fn a_killed_run_is_incomplete() {
-    let case =
-        Case::new("name: slow\nsteps:\n  - {task: spin, component: spin_op, inputs: {message: x}, timeout: 60s}\n");
+fn a_killed_run_is_incomplete_and_its_journal_tells_what_ended() {
+    let case = Case::new(concat!(
+        "name: slow\n",
+        "steps:\n",
+        "  - {task: first, component: print_op, inputs: {message: done first}}\n",
+        "  - {task: spin, component: spin_op, inputs: {message: x}, timeout: 60s, after: [first]}\n",
+    ));
     let dir = case.runs();
     let mut child = common::command()
         .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
@@ -156,11 +162,13 @@ fn a_killed_run_is_incomplete() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Bounded wait for the run to start (its directory and lock appear).
+    // Bounded wait for the spinner to start (the journal says so).
     let mut seen = Vec::new();
     for _ in 0..600 {
         seen = listed(&dir);
-        if !seen.is_empty() {
+        if let Some((id, _)) = seen.first()
+            && wasmpipe::history::Progress::of(&dir.join(id)).unfinished == ["spin"]
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -169,5 +177,62 @@ fn a_killed_run_is_incomplete() {
     assert_eq!(seen[0].1, "running");
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(listed(&dir), [(seen[0].0.clone(), "incomplete".to_string())]);
+    let id = seen[0].0.clone();
+    assert_eq!(listed(&dir), [(id.clone(), "incomplete".to_string())]);
+    let (code, table, _) = runs(&dir, &["list"]);
+    assert_eq!(code, 0);
+    assert!(
+        table.lines().any(|l| l.starts_with(&id)
+            && l.contains("slow")
+            && l.contains("incomplete")
+            && l.ends_with("1 succeeded")),
+        "{table}"
+    );
+    let (code, shown, _) = runs(&dir, &["show", &id]);
+    assert_eq!(code, 0);
+    assert!(shown.starts_with(&format!("run {id} (slow) did not finish")), "{shown}");
+    assert!(shown.contains("1 task(s) ended: 1 succeeded") && shown.contains("started, not ended: spin"), "{shown}");
+    let (_, logs, _) = runs(&dir, &["logs", &id]);
+    assert_eq!(logs, "[first] done first\n");
+}
+
+/// Ensures that a finished run's journal holds, in checksummed lines, its start, each task that
+/// ran with the very record the run's record has for it (started before it ended), and its end.
+#[test]
+fn a_journal_matches_its_record() {
+    use wasmpipe::journal::{Entry, read};
+    let case = Case::new(PIPELINE);
+    let (_, record) = case.run_json(&["-p", "fail=true"]);
+    let run_dir = case.runs().join(record["run_id"].as_str().unwrap());
+    let journal = read(&run_dir);
+    assert_eq!(journal.bad_line, None);
+    let entries = journal.entries;
+    assert!(matches!(&entries[0], Entry::RunStarted(start) if start.pipeline == "history"), "{:?}", entries[0]);
+    assert!(
+        matches!(entries.last().unwrap(), Entry::RunFinished { state, .. } if serde_json::to_value(state).unwrap() == record["state"])
+    );
+    let mut started = Vec::new();
+    let mut ended = Vec::new();
+    for entry in &entries {
+        match entry {
+            Entry::TaskStarted { id } => started.push(id.clone()),
+            Entry::TaskEnded { task } => {
+                assert!(started.contains(&task.id), "{} ended before it started", task.id);
+                assert_eq!(serde_json::to_value(task).unwrap(), *common::task(&record, &task.id));
+                ended.push(task.id.clone());
+            }
+            _ => {}
+        }
+    }
+    let ran: Vec<String> = record["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] != "skipped")
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    ended.sort();
+    let mut ran_sorted = ran.clone();
+    ran_sorted.sort();
+    assert_eq!(ended, ran_sorted, "every task that ran, once");
 }

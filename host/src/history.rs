@@ -102,10 +102,11 @@ pub struct Summary {
     pub pipeline: String,
     /// How it ended.
     pub state: RunState,
-    /// When it started and ended (RFC 3339).
+    /// When it started (RFC 3339).
     pub started_at: String,
-    /// When it ended.
-    pub finished_at: String,
+    /// When it ended (none for a run that has not, read from its journal).
+    #[serde(default)]
+    pub finished_at: Option<String>,
     /// Its tasks' states, in record order.
     #[serde(deserialize_with = "task_states")]
     pub tasks: Vec<TaskState>,
@@ -125,13 +126,21 @@ impl Run {
     pub fn at(dir: &Path) -> Run {
         let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let record = dir.join("record.json");
-        let summary = record.is_file().then(|| read_json::<Summary>(&record).ok()).flatten();
-        let status = match &summary {
-            Some(s) => Status::Finished(s.state),
-            None if record.is_file() => Status::Unreadable,
-            None if is_running(dir) => Status::Running,
-            None => Status::Incomplete,
-        };
+        if record.is_file() {
+            let summary = read_json::<Summary>(&record).ok();
+            let status = summary.as_ref().map_or(Status::Unreadable, |s| Status::Finished(s.state));
+            return Run { id, dir: dir.to_path_buf(), status, summary };
+        }
+        let status = if is_running(dir) { Status::Running } else { Status::Incomplete };
+        // What the journal says so far.
+        let view = Progress::of(dir);
+        let summary = view.pipeline.clone().map(|pipeline| Summary {
+            pipeline,
+            state: RunState::Failed,
+            started_at: view.started_at.clone().unwrap_or_default(),
+            finished_at: None,
+            tasks: view.ended.iter().map(|t| t.state).collect(),
+        });
         Run { id, dir: dir.to_path_buf(), status, summary }
     }
 
@@ -148,6 +157,49 @@ impl Run {
         } else {
             String::new()
         }
+    }
+}
+
+/// What the journal of a run that has no record says: the tasks that ended (their records),
+/// those that started and did not, and the interruptions.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// The pipeline's name (none: no journal, or no `run_started` in it).
+    pub pipeline: Option<String>,
+    /// When the run started.
+    pub started_at: Option<String>,
+    /// The records of the tasks that ended, in the order they ended.
+    pub ended: Vec<crate::record::TaskRecord>,
+    /// The tasks that started and did not end.
+    pub unfinished: Vec<String>,
+    /// Cancellations, deadlines and aborts, as they were reported.
+    pub interruptions: Vec<String>,
+    /// The first line of the journal that was cut or damaged (the rest is not read).
+    pub bad_line: Option<usize>,
+}
+
+impl Progress {
+    /// The progress the journal in `dir` records.
+    pub fn of(dir: &Path) -> Progress {
+        use crate::journal::Entry;
+        let read = crate::journal::read(dir);
+        let mut progress = Progress { bad_line: read.bad_line, ..Progress::default() };
+        for entry in read.entries {
+            match entry {
+                Entry::RunStarted(start) => {
+                    progress.pipeline = Some(start.pipeline);
+                    progress.started_at = Some(start.at);
+                }
+                Entry::TaskStarted { id } => progress.unfinished.push(id),
+                Entry::TaskEnded { task } => {
+                    progress.unfinished.retain(|id| *id != task.id);
+                    progress.ended.push(*task);
+                }
+                Entry::Interrupted { message } => progress.interruptions.push(message),
+                Entry::LoopEntered { .. } | Entry::RunFinished { .. } => {}
+            }
+        }
+        progress
     }
 }
 

@@ -28,6 +28,7 @@ pub mod authoring;
 mod faults;
 pub mod graph;
 pub mod history;
+pub mod journal;
 pub mod model;
 mod plan;
 pub mod record;

@@ -19,9 +19,14 @@ pub fn runs(action: RunsAction, run_dir: &Path) -> anyhow::Result<ExitCode> {
         RunsAction::List { output } => list(run_dir, output)?,
         RunsAction::Show { run, output } => {
             let dir = history::find(run_dir, &run).map_err(anyhow::Error::msg)?;
-            let record = finished_record(&dir)?;
-            // `print_record` names the record's place as `RUN_DIR/<id>/record.json`.
-            print_record(&record, output, dir.parent().unwrap_or(run_dir), true)?;
+            let status = Run::at(&dir).status;
+            if matches!(status, Status::Running | Status::Incomplete) {
+                show_progress(&dir, status, output)?;
+            } else {
+                let record = finished_record(&dir)?;
+                // `print_record` names the record's place as `RUN_DIR/<id>/record.json`.
+                print_record(&record, output, dir.parent().unwrap_or(run_dir), true)?;
+            }
         }
         RunsAction::Logs { run, task, output } => logs(run_dir, &run, task.as_deref(), output)?,
         RunsAction::Rm { runs } => {
@@ -48,6 +53,55 @@ fn finished_record(dir: &Path) -> anyhow::Result<wasmpipe::record::RunRecord> {
     }
 }
 
+/// Prints what the journal of a run without a record says: the tasks that ended, those that
+/// started and did not, the interruptions.
+fn show_progress(dir: &Path, status: Status, output: Output) -> anyhow::Result<()> {
+    let progress = history::Progress::of(dir);
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if output == Output::Json {
+        let view = json!({
+            "run_id": id,
+            "state": status.word(),
+            "pipeline": progress.pipeline,
+            "started_at": progress.started_at,
+            "tasks_ended": progress.ended,
+            "tasks_unfinished": progress.unfinished,
+            "interruptions": progress.interruptions,
+            "journal_bad_line": progress.bad_line,
+        });
+        outln!("{}", serde_json::to_string_pretty(&view)?);
+        return Ok(());
+    }
+    let how = match status {
+        Status::Running => "is running; its journal so far".to_string(),
+        _ => "did not finish (its process was stopped before the end); its journal".to_string(),
+    };
+    let Some(pipeline) = &progress.pipeline else {
+        match status {
+            Status::Running => outln!("run {id} is running; its journal has nothing yet"),
+            _ => outln!("run {id} did not finish (its process was stopped before the end) and left no journal"),
+        }
+        return Ok(());
+    };
+    let states: Vec<TaskState> = progress.ended.iter().map(|t| t.state).collect();
+    outln!("run {id} ({pipeline}) {how}: {} task(s) ended: {}", progress.ended.len(), counts(&states));
+    for task in progress.ended.iter().filter(|t| t.state != TaskState::Succeeded) {
+        let why = task.failure.as_ref().map(|f| f.message.lines().next().unwrap_or("").to_string()).unwrap_or_default();
+        let state = serde_json::to_value(task.state).unwrap_or_default();
+        outln!("  {}: {} {why}", task.id, state.as_str().unwrap_or_default());
+    }
+    for id in &progress.unfinished {
+        outln!("  started, not ended: {id}");
+    }
+    for message in &progress.interruptions {
+        outln!("  interrupted: {message}");
+    }
+    if let Some(line) = progress.bad_line {
+        outln!("  the journal is cut at line {line}: what followed is lost");
+    }
+    Ok(())
+}
+
 /// Prints the runs, oldest first.
 fn list(run_dir: &Path, output: Output) -> anyhow::Result<()> {
     let runs = history::list(run_dir);
@@ -63,7 +117,7 @@ fn list(run_dir: &Path, output: Output) -> anyhow::Result<()> {
     outln!("{:<23} {:<28} {:<10} {:<20} {:>9}  TASKS", "RUN", "PIPELINE", "STATE", "STARTED", "DURATION");
     for run in &runs {
         let (pipeline, duration, tasks) = match &run.summary {
-            Some(s) => (s.pipeline.as_str(), seconds(&s.started_at, &s.finished_at), counts(&s.tasks)),
+            Some(s) => (s.pipeline.as_str(), seconds(&s.started_at, s.finished_at.as_deref()), counts(&s.tasks)),
             None => ("-", None, "-".to_string()),
         };
         let started = run.started().replace('T', " ");
@@ -96,7 +150,7 @@ fn row_json(run: &Run) -> serde_json::Value {
         "pipeline": summary.map(|s| s.pipeline.clone()),
         "started_at": run.started(),
         "finished_at": summary.map(|s| s.finished_at.clone()),
-        "duration_s": summary.and_then(|s| seconds(&s.started_at, &s.finished_at)),
+        "duration_s": summary.and_then(|s| seconds(&s.started_at, s.finished_at.as_deref())),
         "tasks": summary.map(|_| serde_json::Value::Object(tasks)),
     })
 }
@@ -118,9 +172,9 @@ fn counts(tasks: &[TaskState]) -> String {
     if parts.is_empty() { "none".into() } else { parts.join(", ") }
 }
 
-/// Seconds between two RFC 3339 times.
-fn seconds(from: &str, to: &str) -> Option<f64> {
-    let (a, b) = (humantime::parse_rfc3339(from).ok()?, humantime::parse_rfc3339(to).ok()?);
+/// Seconds between two RFC 3339 times (none while the second is unknown).
+fn seconds(from: &str, to: Option<&str>) -> Option<f64> {
+    let (a, b) = (humantime::parse_rfc3339(from).ok()?, humantime::parse_rfc3339(to?).ok()?);
     Some(b.duration_since(a).ok()?.as_secs_f64())
 }
 
@@ -137,21 +191,21 @@ fn cut(text: &str, width: usize) -> String {
 /// Prints what the tasks of a run logged: all of them, or `task` and the tasks inside it.
 fn logs(run_dir: &Path, run: &str, task: Option<&str>, output: Output) -> anyhow::Result<()> {
     let dir = history::find(run_dir, run).map_err(anyhow::Error::msg)?;
-    let record = finished_record(&dir)?;
-    let chosen: Vec<_> = record
-        .tasks
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // A run without a record: the tasks its journal says ended.
+    let tasks = match Run::at(&dir).status {
+        Status::Running | Status::Incomplete => history::Progress::of(&dir).ended,
+        _ => finished_record(&dir)?.tasks,
+    };
+    let chosen: Vec<_> = tasks
         .iter()
         .filter(|t| task.is_none_or(|want| t.id == want || t.id.starts_with(&format!("{want}/"))))
         .collect();
     if let Some(want) = task
         && chosen.is_empty()
     {
-        let hint = wasmpipe::model::suggest::did_you_mean(want, record.tasks.iter().map(|t| t.id.as_str()));
-        bail!(
-            "run {} has no task `{want}`{hint}; `wasmpipe runs show {}` lists its tasks",
-            record.run_id,
-            record.run_id
-        );
+        let hint = wasmpipe::model::suggest::did_you_mean(want, tasks.iter().map(|t| t.id.as_str()));
+        bail!("run {id} has no task `{want}`{hint}; `wasmpipe runs show {id}` lists its tasks");
     }
     if output == Output::Json {
         let lines: Vec<_> = chosen

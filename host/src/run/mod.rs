@@ -344,6 +344,31 @@ impl Runner {
         // Held until the record is written: `wasmpipe runs` tells a running run from one that
         // was killed.
         let held = lock.then(|| crate::history::lock(&dir).ok()).flatten();
+        let journal = held.as_ref().and_then(|_| crate::journal::Journal::create(&dir).ok());
+        if let Some(journal) = &journal {
+            let versions = [("wasmpipe", env!("CARGO_PKG_VERSION")), ("wasmtime", wasmtime_environ::VERSION)];
+            journal.note(&crate::journal::Note::RunStarted {
+                run_id: &run_id,
+                pipeline: &plan.name,
+                pipeline_file: Some(prepared.source.file.display().to_string()),
+                params: &prepared.params,
+                at: &started_at,
+                versions: versions.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            });
+        }
+        // The journal sees every event before the caller's observer does.
+        let observe = &mut |event: Event<'_>| {
+            if let Some(journal) = &journal {
+                use crate::journal::Note;
+                journal.note(&match &event {
+                    Event::Interrupted(message) => Note::Interrupted { message },
+                    Event::LoopEntered { id, tasks } => Note::LoopEntered { id, tasks: *tasks },
+                    Event::TaskStarted(id) => Note::TaskStarted { id },
+                    Event::TaskFinished(task) => Note::TaskEnded { task },
+                });
+            }
+            observe(event)
+        };
         let mut interrupts = Interrupts::new(&options.cancel, deadline, options.grace);
         let mut ctx_options = options.clone();
         if ctx_options.jobs == 0 {
@@ -389,6 +414,10 @@ impl Runner {
         };
         if let Some(to) = &options.export {
             export_outputs(prepared, &record, &dir, to);
+        }
+        if let Some(journal) = journal {
+            journal.note(&crate::journal::Note::RunFinished { state: record.state, at: &record.finished_at });
+            journal.close();
         }
         (record, held)
     }

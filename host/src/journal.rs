@@ -1,0 +1,282 @@
+//! A run's journal, `RUN_DIR/<run-id>/journal.jsonl`: what happened, appended as it happens,
+//! so that a run killed before its end (kill -9, the OOM killer, a power cut) still says what
+//! it did. One event per line, JSON, then a tab and a checksum of the JSON (the first 16 hex
+//! digits of its BLAKE3 hash), so a reader keeps the lines before the first that was cut or
+//! damaged and nothing after it.
+//!
+//! Events: `run_started` (the run, its pipeline, parameters and versions), `task_started`,
+//! `task_ended` (the task's whole record: its line is the task's commit point), `loop_entered`,
+//! `interrupted`, `run_finished`. The runner hands events to [`Journal::note`], which formats the
+//! line into a buffer; a thread of the journal's own writes what has gathered at most a
+//! millisecond later, one `write()` for many lines, so the file survives the death of the
+//! process (not a power cut: there is no `fsync`).
+//!
+//! Not yet: `wasmpipe resume` (continuing a run from its journal), `--durable` (fsync), and
+//! copies of the pipeline's files and components.
+//!
+//! May use: `model` and `record`.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::record::{RunState, TaskRecord};
+
+/// The journal's file name in a run's directory.
+pub const FILE: &str = "journal.jsonl";
+
+/// How long the writer gathers lines after a write before it writes again.
+const GATHER: Duration = Duration::from_millis(1);
+
+/// One event of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Entry {
+    /// The run began.
+    RunStarted(Box<RunStart>),
+    /// A task is about to start.
+    TaskStarted {
+        /// Its id.
+        id: String,
+    },
+    /// A task reached its final state: its whole record.
+    TaskEnded {
+        /// Its record.
+        task: Box<TaskRecord>,
+    },
+    /// A loop was entered, its iterations holding this many task instances.
+    LoopEntered {
+        /// The loop instance's id.
+        id: String,
+        /// Its task instances.
+        tasks: usize,
+    },
+    /// A cancellation, the deadline or an abort changed the course of the run.
+    Interrupted {
+        /// What happened.
+        message: String,
+    },
+    /// The run ended (its record follows in `record.json`).
+    RunFinished {
+        /// How.
+        state: RunState,
+        /// When (RFC 3339).
+        at: String,
+    },
+}
+
+/// An event as the runner writes it: [`Entry`]'s shape, borrowing what it can (a task's record
+/// is serialized where it is, never copied).
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum Note<'a> {
+    RunStarted {
+        run_id: &'a str,
+        pipeline: &'a str,
+        pipeline_file: Option<String>,
+        params: &'a indexmap::IndexMap<String, Value>,
+        at: &'a str,
+        versions: indexmap::IndexMap<String, String>,
+    },
+    TaskStarted {
+        id: &'a str,
+    },
+    TaskEnded {
+        task: &'a TaskRecord,
+    },
+    LoopEntered {
+        id: &'a str,
+        tasks: usize,
+    },
+    Interrupted {
+        message: &'a str,
+    },
+    RunFinished {
+        state: RunState,
+        at: &'a str,
+    },
+}
+
+/// What `run_started` says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunStart {
+    /// The run's id.
+    pub run_id: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// The pipeline file, when the run came from one.
+    pub pipeline_file: Option<String>,
+    /// The parameters it runs with.
+    pub params: indexmap::IndexMap<String, Value>,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The wasmpipe and wasmtime versions that run it.
+    pub versions: indexmap::IndexMap<String, String>,
+}
+
+/// The lines not written yet, and the writer's state.
+#[derive(Default)]
+struct Pending {
+    text: String,
+    closed: bool,
+}
+
+/// A run's journal, open for appending.
+pub(crate) struct Journal {
+    shared: Arc<(Mutex<Pending>, Condvar)>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl Journal {
+    /// Creates `dir/journal.jsonl` and starts its writer.
+    pub(crate) fn create(dir: &Path) -> std::io::Result<Journal> {
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(FILE))?;
+        let shared: Arc<(Mutex<Pending>, Condvar)> = Arc::default();
+        let theirs = shared.clone();
+        let writer = std::thread::Builder::new().name("wasmpipe-journal".into()).spawn(move || {
+            let (lock, wake) = &*theirs;
+            loop {
+                let (text, closed) = {
+                    let mut pending = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    while pending.text.is_empty() && !pending.closed {
+                        pending = wake.wait(pending).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    }
+                    (std::mem::take(&mut pending.text), pending.closed)
+                };
+                // A journal that cannot be written does not stop the run: its record still is.
+                let _ = file.write_all(text.as_bytes());
+                if closed {
+                    return;
+                }
+                // Gather lines a moment; closing cuts the pause short.
+                let pending = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let _ = wake.wait_timeout_while(pending, GATHER, |p| !p.closed);
+            }
+        })?;
+        Ok(Journal { shared, writer: Some(writer) })
+    }
+
+    /// Appends `entry` (written within about a millisecond).
+    pub(crate) fn note(&self, entry: &Note<'_>) {
+        let Ok(json) = serde_json::to_string(entry) else { return };
+        let (lock, wake) = &*self.shared;
+        let mut pending = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let wake_writer = pending.text.is_empty();
+        pending.text.reserve(json.len() + 18);
+        pending.text.push_str(&json);
+        pending.text.push('\t');
+        pending.text.push_str(&checksum(&json));
+        pending.text.push('\n');
+        if wake_writer {
+            wake.notify_one();
+        }
+    }
+
+    /// Writes what is left and closes the journal.
+    pub(crate) fn close(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let (lock, wake) = &*self.shared;
+        lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner).closed = true;
+        wake.notify_one();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The checksum of a line's JSON: 16 hex digits of its BLAKE3 hash.
+fn checksum(json: &str) -> String {
+    blake3::hash(json.as_bytes()).to_hex()[..16].to_string()
+}
+
+/// What a journal holds: its entries up to the first line that is cut or damaged, and the
+/// number of that line (1-based) when there is one.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// The entries of the good lines, in order.
+    pub entries: Vec<Entry>,
+    /// The first bad line, if any (everything from it on is left out).
+    pub bad_line: Option<usize>,
+}
+
+/// Reads the journal `text`.
+pub fn parse(text: &[u8]) -> Read {
+    let mut read = Read::default();
+    for (n, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        let entry = line
+            .strip_suffix(b"\n")
+            .and_then(|l| std::str::from_utf8(l).ok())
+            .and_then(|l| l.rsplit_once('\t'))
+            .filter(|(json, sum)| checksum(json) == *sum)
+            .and_then(|(json, _)| serde_json::from_str::<Entry>(json).ok());
+        match entry {
+            Some(entry) => read.entries.push(entry),
+            None => {
+                read.bad_line = Some(n + 1);
+                break;
+            }
+        }
+    }
+    read
+}
+
+/// Reads the journal of the run in `dir` (none: no entries).
+pub fn read(dir: &Path) -> Read {
+    std::fs::read(dir.join(FILE)).map(|text| parse(&text)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let entries = [
+            Note::TaskStarted { id: "a" },
+            Note::Interrupted { message: "SIGINT: \t cancelling" },
+            Note::RunFinished { state: RunState::Cancelled, at: "2026-12-05T00:00:00Z" },
+        ];
+        let mut text = Vec::new();
+        for e in &entries {
+            let json = serde_json::to_string(e).unwrap();
+            text.extend_from_slice(format!("{json}\t{}\n", checksum(&json)).as_bytes());
+        }
+        text
+    }
+
+    /// Ensures that a journal cut at any byte gives the entries of its whole lines and no more,
+    /// and that a damaged byte ends the reading at its line.
+    #[test]
+    fn a_cut_or_damaged_journal_keeps_its_whole_lines() {
+        let text = sample();
+        let whole = parse(&text);
+        assert_eq!((whole.entries.len(), whole.bad_line), (3, None));
+        let ends: Vec<usize> = text.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1).collect();
+        for cut in 0..text.len() {
+            let read = parse(&text[..cut]);
+            let complete = ends.iter().filter(|&&e| e <= cut).count();
+            assert_eq!(read.entries, whole.entries[..complete], "cut at {cut}");
+        }
+        for at in 0..text.len() {
+            let mut damaged = text.clone();
+            damaged[at] ^= 0x20;
+            let read = parse(&damaged);
+            let line = ends.iter().position(|&e| e > at).unwrap();
+            assert!(read.entries.len() <= line, "damage at {at} kept line {}", line + 1);
+            assert_eq!(read.entries[..], whole.entries[..read.entries.len()]);
+        }
+    }
+}
