@@ -194,6 +194,12 @@ fn a_killed_run_is_incomplete_and_its_journal_tells_what_ended() {
     assert!(shown.contains("1 task(s) ended: 1 succeeded") && shown.contains("started, not ended: spin"), "{shown}");
     let (_, logs, _) = runs(&dir, &["logs", &id]);
     assert_eq!(logs, "[first] done first\n");
+    // The report draws what the journal says.
+    let (code, page, err) = wasmpipe(&["report", &id, "--run-dir", dir.to_str().unwrap(), "-o", "-"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(page.contains("id=\"run-state\">incomplete<"), "{page}");
+    assert!(page.contains("data-task=\"first\" data-state=\"succeeded\""));
+    assert!(page.contains("Started and not ended: <code>spin</code>"));
 }
 
 /// Ensures that a finished run's journal holds, in checksummed lines, its start, each task that

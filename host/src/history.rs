@@ -176,6 +176,8 @@ pub struct Progress {
     pub interruptions: Vec<String>,
     /// The first line of the journal that was cut or damaged (the rest is not read).
     pub bad_line: Option<usize>,
+    /// What `run_started` said: the run's id, file and parameters.
+    pub start: Option<crate::journal::RunStart>,
 }
 
 impl Progress {
@@ -187,8 +189,9 @@ impl Progress {
         for entry in read.entries {
             match entry {
                 Entry::RunStarted(start) => {
-                    progress.pipeline = Some(start.pipeline);
-                    progress.started_at = Some(start.at);
+                    progress.pipeline = Some(start.pipeline.clone());
+                    progress.started_at = Some(start.at.clone());
+                    progress.start = Some(*start);
                 }
                 Entry::TaskStarted { id } => progress.unfinished.push(id),
                 Entry::TaskEnded { task } => {
@@ -200,6 +203,32 @@ impl Progress {
             }
         }
         progress
+    }
+}
+
+impl Progress {
+    /// A record of what the journal says (for a page of a run that has none): the tasks that
+    /// ended, in the order they ended, its state `failed` (it has not succeeded), and its end
+    /// the last end of a task that the journal knows; none without a `run_started`.
+    pub fn partial_record(&self) -> Option<RunRecord> {
+        let start = self.start.as_ref()?;
+        let last_end = self.ended.iter().flat_map(|t| t.attempts.last()).map(|a| a.finished_at.clone()).max();
+        Some(RunRecord {
+            run_id: start.run_id.clone(),
+            pipeline: start.pipeline.clone(),
+            pipeline_file: start.pipeline_file.clone(),
+            state: RunState::Failed,
+            params: start.params.clone(),
+            outputs: Default::default(),
+            missing_outputs: Default::default(),
+            started_at: start.at.clone(),
+            finished_at: last_end.unwrap_or_else(|| start.at.clone()),
+            aborted: false,
+            cancel: None,
+            compile: Default::default(),
+            tasks: self.ended.clone(),
+            templates: Vec::new(),
+        })
     }
 }
 

@@ -9,9 +9,21 @@ use wasmpipe::history;
 
 /// Writes the report of `run` to `out` (or beside its record) and prints where.
 pub fn report(run: &str, run_dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let file = find_record(run, run_dir)?;
-    let record = history::read_record(&file).map_err(anyhow::Error::msg)?;
-    let page = wasmpipe::report::render(&record);
+    let (file, page) = match find_record(run, run_dir)? {
+        Found::Record(file) => {
+            let record = history::read_record(&file).map_err(anyhow::Error::msg)?;
+            (file, wasmpipe::report::render(&record))
+        }
+        Found::Unfinished(dir) => {
+            let run = history::Run::at(&dir);
+            let progress = history::Progress::of(&dir);
+            let Some(record) = progress.partial_record() else {
+                bail!("run {} has no record and no journal to draw: nothing of it was recorded", dir.display());
+            };
+            let page = wasmpipe::report::render_unfinished(&record, run.status.word(), &progress.unfinished);
+            (dir.join("record.json"), page)
+        }
+    };
     match out {
         Some(path) if path == Path::new("-") => out!("{page}"),
         _ => {
@@ -23,16 +35,21 @@ pub fn report(run: &str, run_dir: &Path, out: Option<&Path>) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a report is drawn from.
+enum Found {
+    /// A record file.
+    Record(PathBuf),
+    /// The directory of a run without a record (running, or stopped before its end).
+    Unfinished(PathBuf),
+}
+
 /// The record `run` names: any JSON file (`wasmpipe run --output json > r.json`), or the
-/// record of a run found as `wasmpipe runs` finds them.
-fn find_record(run: &str, run_dir: &Path) -> anyhow::Result<PathBuf> {
+/// record of a run found as `wasmpipe runs` finds them, or that run's journal.
+fn find_record(run: &str, run_dir: &Path) -> anyhow::Result<Found> {
     if Path::new(run).is_file() {
-        return Ok(PathBuf::from(run));
+        return Ok(Found::Record(PathBuf::from(run)));
     }
     let dir = history::find(run_dir, run).map_err(anyhow::Error::msg)?;
     let file = dir.join("record.json");
-    if !file.is_file() {
-        bail!("run {} has no record yet: it is running, or it was stopped before its end", dir.display());
-    }
-    Ok(file)
+    Ok(if file.is_file() { Found::Record(file) } else { Found::Unfinished(dir) })
 }

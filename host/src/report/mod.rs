@@ -31,6 +31,17 @@ const SCRIPT: &str = "function show(){var id=location.hash.slice(1);try{id=decod
 
 /// The report of `record`: one HTML page, self-contained.
 pub fn render(record: &RunRecord) -> String {
+    render_with(record, None)
+}
+
+/// The report of a run that has no record yet, from what its journal says
+/// ([`crate::history::Progress::partial_record`]): `state` (`running`, `incomplete`) shows in
+/// place of the run's state, and `unfinished` lists the tasks that started and did not end.
+pub fn render_unfinished(record: &RunRecord, state: &str, unfinished: &[String]) -> String {
+    render_with(record, Some((state, unfinished)))
+}
+
+fn render_with(record: &RunRecord, unfinished: Option<(&str, &[String])>) -> String {
     let templates = templates::templates(record);
     let clock = tasks::Clock::of(record);
     let mut out = String::with_capacity(4096 + record.tasks.len() * 600);
@@ -40,7 +51,19 @@ pub fn render(record: &RunRecord) -> String {
     out.push_str("</title>\n<style>\n");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n");
-    summary::header(&mut out, record, &clock);
+    summary::header(&mut out, record, &clock, unfinished.map(|(state, _)| state));
+    if let Some((state, tasks)) = unfinished {
+        out.push_str("<section id=\"unfinished\"><p class=\"note\">This run has no record: it ");
+        out.push_str(if state == "running" { "is still running" } else { "was stopped before its end" });
+        out.push_str(". The page shows what its journal says: the tasks that ended.");
+        if !tasks.is_empty() {
+            out.push_str(" Started and not ended: ");
+            let names: Vec<String> = tasks.iter().map(|t| format!("<code>{}</code>", html::esc(t))).collect();
+            out.push_str(&names.join(", "));
+            out.push('.');
+        }
+        out.push_str("</p></section>\n");
+    }
     summary::failures(&mut out, record);
     summary::exit_handlers(&mut out, record);
     summary::outputs(&mut out, record);

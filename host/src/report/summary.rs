@@ -18,8 +18,8 @@ const LISTED: usize = 100;
 const SHOWN_ALL: usize = 20;
 
 /// The run's name, state, times and task counts.
-pub(super) fn header(out: &mut String, record: &RunRecord, clock: &Clock) {
-    let state = super::snake(&record.state);
+pub(super) fn header(out: &mut String, record: &RunRecord, clock: &Clock, unfinished: Option<&str>) {
+    let state = unfinished.map_or_else(|| super::snake(&record.state), str::to_string);
     let _ = write!(
         out,
         "<header>\n<h1>{} <span class=\"badge s-{state}\" id=\"run-state\">{state}</span></h1>\n<dl class=\"facts\">\n",
