@@ -573,3 +573,76 @@ def test_fail_fast_is_written_on_the_groups_that_opt_in():
     assert eh["fail_fast"] is True
     assert [list(s.values())[0].get("fail_fast") for s in eh["steps"][1:]] == [True, True, True]
     assert "fail_fast" not in steps[1]["exit_handler"], "the default is not written"
+
+
+def test_one_of_binds_the_output_of_the_branch_that_ran():
+    """KFP's dsl.OneOf: a task input and the pipeline's output bound with `one_of`."""
+    @dsl.pipeline(name="one-of")
+    def p(n: int = 3) -> int:
+        with dsl.If(n > 2):
+            big = add_op(a=100)
+        with dsl.Else():
+            small = add_op(a=1)
+        picked = dsl.OneOf(big.output, small.output)
+        add_op(a=picked)
+        return picked
+
+    doc = p.to_dict()
+    both = {"one_of": ["{{tasks.add-op.output}}", "{{tasks.add-op-2.output}}"]}
+    assert doc["steps"][2] == {"task": "add-op-3", "component": "add_op", "inputs": {"a": both}}
+    assert doc["outputs"] == {"output": both}
+    assert yaml.safe_load(_yaml.dumps(doc, header="x")) == doc
+
+
+def test_one_of_mistakes_are_reported():
+    @dsl.pipeline(name="one")
+    def single(n: int = 1):
+        with dsl.If(n > 0):
+            t = add_op(a=1)
+        dsl.OneOf(t.output)
+
+    assert "dsl.OneOf takes two or more task outputs" in errors_of(single)
+
+    @dsl.pipeline(name="types")
+    def types(n: int = 1):
+        with dsl.If(n > 0):
+            a = add_op(a=1)
+        with dsl.Else():
+            b = mean_op(values=[1])
+        dsl.OneOf(a.output, b.output)
+
+    assert "its outputs must have one type" in errors_of(types)
+
+    @dsl.pipeline(name="text")
+    def text(n: int = 1):
+        with dsl.If(n > 0):
+            a = add_op(a=1)
+        with dsl.Else():
+            b = add_op(a=2)
+        print_op(message=f"got {dsl.OneOf(a.output, b.output)}")
+
+    assert "cannot be formatted into a string" in errors_of(text)
+
+
+def test_a_none_default_makes_an_optional_parameter():
+    """KFP's `x: int = None`: `default: null`, passed alone to inputs that have a default."""
+    @dsl.pipeline(name="optional")
+    def p(b: int = None):
+        add_op(a=1, b=b)
+
+    doc = p.to_dict()
+    assert doc["params"]["b"] == {"type": "int", "default": None}
+    assert "default: null" in _yaml.dumps(doc, header="x")
+    assert doc["steps"][0]["inputs"] == {"a": 1, "b": "{{params.b}}"}
+
+    @dsl.pipeline(name="required")
+    def required(a: int = None):
+        add_op(a=a)
+
+    assert "parameter `a` defaults to None, so it may have no value; a required input needs one" in errors_of(required)
+
+    @dsl.pipeline(name="formatted")
+    def formatted(a: int = None):
+        print_op(message=f"a is {a}")
+
+    assert "it cannot be formatted into a string" in errors_of(formatted)

@@ -96,9 +96,11 @@ class PipelineChannel:
 
 
 class PipelineParameterChannel(PipelineChannel):
-    def __init__(self, builder, name: str, type: str):
+    def __init__(self, builder, name: str, type: str, nullable: bool = False):
         super().__init__(builder, type)
         self.name = name
+        # declared `= None` (KFP's optional parameter): no value unless the run gives one
+        self.nullable = nullable
 
     def ref(self) -> str:
         return "{{params.%s}}" % self.name
@@ -132,6 +134,36 @@ class LoopArgument(PipelineChannel):
         if field.startswith("_") or self.field is not None:
             raise AttributeError(field)
         return LoopArgument(self._builder, self.loop, self.var, "any", field)
+
+
+class OneOf(PipelineChannel):
+    """KFP's `dsl.OneOf`: the output of whichever branch of a `dsl.If`/`Elif`/`Else` chain ran,
+    one task output from each branch. Pass it to a task or return it from the pipeline; the
+    pipeline file binds it as `{one_of: [...]}` (wasmpipe checks the branches when it validates)."""
+
+    def __init__(self, *channels: PipelineChannel):
+        if len(channels) < 2 or not all(isinstance(c, PipelineTaskOutput) for c in channels):
+            raise DSLError(f"dsl.OneOf takes two or more task outputs, one from each branch of a "
+                           f"dsl.If/Elif/Else chain, not {channels!r}")
+        builder = channels[0]._builder
+        if any(c._builder is not builder for c in channels):
+            raise DSLError("dsl.OneOf: its outputs belong to different pipelines")
+        types = {c.type for c in channels} - {"any"}
+        if len(types) > 1:
+            listed = ", ".join(f"{c.ref()} is {_types.a(c.type)}" for c in channels)
+            raise DSLError(f"dsl.OneOf passes one value, so its outputs must have one type: {listed}")
+        super().__init__(builder, types.pop() if types else "any")
+        self.channels = list(channels)
+
+    def ref(self) -> str:
+        raise DSLError("dsl.OneOf cannot be formatted into a string; pass it whole to an input")
+
+    def __repr__(self):
+        return "<OneOf %s (%s)>" % (", ".join(c.ref() for c in self.channels), self.type)
+
+    def written(self) -> dict:
+        """The binding in the pipeline file."""
+        return {"one_of": [c.ref() for c in self.channels]}
 
 
 def Collected(channel: PipelineChannel) -> PipelineChannel:
@@ -423,7 +455,11 @@ class PipelineTask:
             self._reads.pop(spec.name, None)
             return
         reads: List[PipelineChannel] = []
-        if isinstance(value, PipelineChannel):
+        if isinstance(value, OneOf):
+            for ch in value.channels:
+                self._check_channel(spec, ch, where)
+            written, reads = value.written(), list(value.channels)
+        elif isinstance(value, PipelineChannel):
             self._check_channel(spec, value, where)
             written, reads = value.ref(), [value]
         elif isinstance(value, str) and "{{" in value:
@@ -468,6 +504,12 @@ class PipelineTask:
         if ch._builder is not self._builder:
             raise DSLError(f"{where}: {ch.ref()} belongs to another pipeline")
         source = self._source_type(ch, where)
+        if isinstance(ch, PipelineParameterChannel) and ch.nullable and (formatted or spec.required):
+            raise DSLError(f"{where}: parameter `{ch.name}` defaults to None, so it may have no "
+                           "value; " + ("it cannot be formatted into a string" if formatted else
+                                        "a required input needs one") + ": give it a default, or "
+                           "pass it alone to an input with a default (which applies when it has "
+                           "no value)")
         if formatted and _types.is_artifact(source):
             raise DSLError(f"{where}: {ch.ref()} is {_types.a(source)}; an artifact cannot be "
                            "formatted into a string (pass the artifact itself to an "
@@ -908,8 +950,8 @@ class Pipeline:
             elif p.default is not inspect.Parameter.empty and p.default is not None:
                 d["default"] = checked_default(p.default, ty, where)
             elif p.default is None:
-                raise DSLError(f"{where}: a default of None is not supported (a parameter without "
-                               "a default is required: `-p NAME=VALUE`)")
+                # optional, with no value unless the run gives one (KFP's `x: int = None`)
+                d["default"] = None
             if docs.get(p.name):
                 d["description"] = docs[p.name]
             params[p.name] = d
@@ -931,7 +973,8 @@ class Pipeline:
         b.param_specs = params
         for k, spec in params.items():
             ty = _types.ARTIFACT + spec["kind"] if spec["type"] == "artifact" else spec["type"]
-            b.params[k] = PipelineParameterChannel(b, k, ty)
+            nullable = "default" in spec and spec["default"] is None
+            b.params[k] = PipelineParameterChannel(b, k, ty, nullable)
         _builders.append(b)
         try:
             result = self.pipeline_func(**b.params)
@@ -942,11 +985,13 @@ class Pipeline:
         _check(b)
         return b
 
-    def _outputs(self, result) -> Dict[str, str]:
+    def _outputs(self, result) -> Dict[str, Any]:
         if result is None:
             return {}
         if isinstance(result, PipelineTask):
             result = result.output
+        if isinstance(result, OneOf):
+            return {"output": result.written()}
         if isinstance(result, PipelineChannel):
             return {"output": result.ref()}
         if isinstance(result, tuple) and hasattr(result, "_fields"):
@@ -956,6 +1001,9 @@ class Pipeline:
             for k, v in result.items():
                 if isinstance(v, PipelineTask):
                     v = v.output
+                if isinstance(v, OneOf):
+                    out[k] = v.written()
+                    continue
                 if not isinstance(v, PipelineTaskOutput):
                     raise DSLError(f"pipeline `{self.name}`: output `{k}` must be a task output, "
                                    f"not {v!r}")
