@@ -242,3 +242,53 @@ fn a_journal_matches_its_record() {
     ran_sorted.sort();
     assert_eq!(ended, ran_sorted, "every task that ran, once");
 }
+
+/// Ensures that `--durable` (syncs of the journal, artifacts and record) changes nothing of
+/// what a run does or records: the same task states, artifact digests and outputs, and the same
+/// journal events. (A power cut cannot be made here; this checks that the synced paths work.)
+#[test]
+fn a_durable_run_records_the_same() {
+    use wasmpipe::journal::{Entry, read};
+    let case = Case::new(concat!(
+        "name: durable\n",
+        "steps:\n",
+        "  - {task: gen, component: numbers, inputs: {count: 4}}\n",
+        "  - {task: dir, component: model_dir, inputs: {weights: w}}\n",
+        "  - {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n",
+        "outputs:\n",
+        "  sum: \"{{tasks.add-up.outputs.sum}}\"\n",
+    ));
+    let (code, plain) = case.run_json(&[]);
+    assert_eq!(code, 0, "{plain:#}");
+    let (code, durable) = case.run_json(&["--durable"]);
+    assert_eq!(code, 0, "{durable:#}");
+    let shape = |record: &Value| -> Vec<(String, String, Value)> {
+        record["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let digests: Vec<Value> =
+                    t["outputs"].as_object().unwrap().values().map(|v| v["digest"].clone()).collect();
+                (t["id"].as_str().unwrap().to_string(), t["state"].as_str().unwrap().to_string(), Value::from(digests))
+            })
+            .collect()
+    };
+    assert_eq!(shape(&durable), shape(&plain));
+    assert_eq!(durable["outputs"], plain["outputs"]);
+    let events = |record: &Value| -> Vec<String> {
+        let mut kinds: Vec<String> = read(&case.runs().join(record["run_id"].as_str().unwrap()))
+            .entries
+            .iter()
+            .map(|e| match e {
+                Entry::RunStarted(_) => "run_started".to_string(),
+                Entry::TaskStarted { id } => format!("started {id}"),
+                Entry::TaskEnded { task } => format!("ended {}", task.id),
+                other => format!("{other:?}").split_whitespace().next().unwrap_or_default().to_string(),
+            })
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(events(&durable), events(&plain));
+}

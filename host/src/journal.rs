@@ -9,10 +9,11 @@
 //! `interrupted`, `run_finished`. The runner hands events to [`Journal::note`], which formats the
 //! line into a buffer; a thread of the journal's own writes what has gathered at most a
 //! millisecond later, one `write()` for many lines, so the file survives the death of the
-//! process (not a power cut: there is no `fsync`).
+//! process. With `--durable` ([`crate::run::RunOptions::durable`]) the writer also `fdatasync`s
+//! the file after each batch, so the journal survives a power cut up to its last batch.
 //!
-//! Not yet: `wasmpipe resume` (continuing a run from its journal), `--durable` (fsync), and
-//! copies of the pipeline's files and components.
+//! Not yet: `wasmpipe resume` (continuing a run from its journal), and copies of the
+//! pipeline's files and components.
 //!
 //! May use: `model` and `record`.
 
@@ -133,8 +134,9 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// Creates `dir/journal.jsonl` and starts its writer.
-    pub(crate) fn create(dir: &Path) -> std::io::Result<Journal> {
+    /// Creates `dir/journal.jsonl` and starts its writer; `durable`: `fdatasync` after each
+    /// batch of lines.
+    pub(crate) fn create(dir: &Path, durable: bool) -> std::io::Result<Journal> {
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(FILE))?;
         let shared: Arc<(Mutex<Pending>, Condvar)> = Arc::default();
         let theirs = shared.clone();
@@ -150,6 +152,10 @@ impl Journal {
                 };
                 // A journal that cannot be written does not stop the run: its record still is.
                 let _ = file.write_all(text.as_bytes());
+                if durable {
+                    // One sync for every line gathered since the last (group commit).
+                    let _ = file.sync_data();
+                }
                 if closed {
                     return;
                 }

@@ -170,21 +170,29 @@ impl RunRecord {
     /// record was written (the CLI exits 3 when it was not) writes it with this instead.
     pub fn write(&self, run_dir: &Path) -> std::io::Result<std::path::PathBuf> {
         let dir = run_dir.join(&self.run_id);
-        self.write_atomically(&dir)?;
+        self.write_atomically(&dir, false)?;
         Ok(dir.join("record.json"))
     }
 
     /// Writes the record to `dir/record.json` atomically (a temporary file, then a rename), so a
-    /// reader never sees half a record.
-    pub(crate) fn write_atomically(&self, dir: &Path) -> std::io::Result<()> {
+    /// reader never sees half a record; with `sync`, the file is synced before the rename and
+    /// the directory after it, so the record survives a power cut once this returns.
+    pub(crate) fn write_atomically(&self, dir: &Path, sync: bool) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(".record.json.tmp");
         // Streamed to the file: a 10,000-task record is megabytes, not worth building in memory.
         let mut file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
         serde_json::to_writer_pretty(&mut file, self).map_err(std::io::Error::other)?;
         file.write_all(b"\n")?;
-        file.into_inner().map_err(|e| e.into_error())?;
-        std::fs::rename(&tmp, dir.join("record.json"))
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        if sync {
+            file.sync_all()?;
+        }
+        std::fs::rename(&tmp, dir.join("record.json"))?;
+        if sync {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 

@@ -165,6 +165,12 @@ pub struct RunArgs {
     /// inputs (tasks and the pipeline may choose with `cache:`; exit tasks never are).
     #[arg(long)]
     pub cache: bool,
+    /// Make the run survive a power cut too, not only the death of the process: its journal is
+    /// synced to disk after each batch of events (about every millisecond), published
+    /// artifacts before their task counts as ended, and the record before it is renamed into
+    /// place. Costs a sync per batch: see BENCHMARKS.md.
+    #[arg(long)]
+    pub durable: bool,
     /// How many tasks may run at the same time (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,

@@ -98,6 +98,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         // Written by `run_and_write`: `run_pipeline` exits 3 when it cannot be.
         write_record: false,
         cache: args.cache,
+        durable: args.durable,
     }
 }
 

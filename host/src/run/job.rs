@@ -81,6 +81,7 @@ pub(super) fn prepare_task(
         retries: task.retries,
         backoff: task.backoff,
         progress: Arc::default(),
+        durable: options.durable,
     };
     (Ok((Box::new(job), cache_key)), logs)
 }
@@ -127,6 +128,8 @@ pub(super) struct Job {
     pub(super) retries: u32,
     pub(super) backoff: Backoff,
     pub(super) progress: Arc<std::sync::Mutex<Progress>>,
+    /// Sync published artifacts to disk before the task counts as ended (`--durable`).
+    pub(super) durable: bool,
 }
 
 impl Job {
@@ -164,7 +167,7 @@ impl Job {
         )
         .await;
         if let (Some(dirs), Ok(_)) = (&dirs, &outcome.result)
-            && let Err(e) = dirs.publish(self.artifact_outputs.iter().map(|o| o.name.as_str()))
+            && let Err(e) = dirs.publish(self.artifact_outputs.iter().map(|o| o.name.as_str()), self.durable)
         {
             outcome.result =
                 Err(Failure::new(FailureKind::Error, format!("cannot publish the task's output artifacts: {e}")));

@@ -108,6 +108,11 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Cache the outputs of tasks that make no choice of their own (`--cache`).
     pub cache: bool,
+    /// Survive a power cut, not only the death of the process (`--durable`): the journal is
+    /// `fdatasync`ed after each batch of lines (one sync for all the events of about a
+    /// millisecond, never one per task), published artifacts are synced before their task's
+    /// `task_ended` line, and the record is synced before it is renamed into place.
+    pub durable: bool,
     /// Whether to write the record to `RUN_DIR/<run_id>/record.json` (true by default); an
     /// embedder that stores records itself may only take the one [`Runner::run`] returns.
     pub write_record: bool,
@@ -133,6 +138,7 @@ impl Default for RunOptions {
             jobs: 0,
             write_record: true,
             cache: false,
+            durable: false,
         }
     }
 }
@@ -299,7 +305,8 @@ impl Runner {
     ) -> RunRecord {
         let (record, lock) = self.run_held(prepared, options, observe, options.write_record).await;
         if options.write_record {
-            match record.write(&options.run_dir) {
+            let dir = options.run_dir.join(&record.run_id);
+            match record.write_atomically(&dir, options.durable) {
                 Ok(_) => lock.map(crate::history::RunLock::finish).unwrap_or_default(),
                 Err(e) => {
                     let dir = options.run_dir.join(&record.run_id);
@@ -320,7 +327,8 @@ impl Runner {
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> (RunRecord, std::io::Result<PathBuf>) {
         let (record, lock) = self.run_held(prepared, options, observe, true).await;
-        let written = record.write(&options.run_dir);
+        let dir = options.run_dir.join(&record.run_id);
+        let written = record.write_atomically(&dir, options.durable).map(|()| dir.join("record.json"));
         if written.is_ok() {
             lock.map(crate::history::RunLock::finish).unwrap_or_default();
         }
@@ -344,7 +352,7 @@ impl Runner {
         // Held until the record is written: `wasmpipe runs` tells a running run from one that
         // was killed.
         let held = lock.then(|| crate::history::lock(&dir).ok()).flatten();
-        let journal = held.as_ref().and_then(|_| crate::journal::Journal::create(&dir).ok());
+        let journal = held.as_ref().and_then(|_| crate::journal::Journal::create(&dir, options.durable).ok());
         if let Some(journal) = &journal {
             let versions = [("wasmpipe", env!("CARGO_PKG_VERSION")), ("wasmtime", wasmtime_environ::VERSION)];
             journal.note(&crate::journal::Note::RunStarted {

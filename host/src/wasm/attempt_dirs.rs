@@ -117,8 +117,10 @@ impl AttemptDirs {
     }
 
     /// Moves the outputs `names` to where they are published: all of them, or (when one cannot
-    /// move) none, so that a task that fails to publish leaves no artifact behind.
-    pub(crate) fn publish<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+    /// move) none, so that a task that fails to publish leaves no artifact behind. With `sync`,
+    /// each published file and directory (and the directory it is published in) is synced to
+    /// disk before this returns.
+    pub(crate) fn publish<'a>(&self, names: impl IntoIterator<Item = &'a str>, sync: bool) -> io::Result<()> {
         let mut moved: Vec<PathBuf> = Vec::new();
         for name in names {
             let target = self.run_root.join(self.published(name));
@@ -139,8 +141,29 @@ impl AttemptDirs {
             }
             moved.push(target);
         }
+        if sync {
+            for target in &moved {
+                sync_tree(target)?;
+                if let Some(parent) = target.parent() {
+                    fs::File::open(parent)?.sync_all()?;
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// Syncs `path` to disk: a file, or a directory with everything in it (symlinks not followed).
+fn sync_tree(path: &Path) -> io::Result<()> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        for entry in fs::read_dir(path)? {
+            sync_tree(&entry?.path())?;
+        }
+    } else if !meta.is_file() {
+        return Ok(());
+    }
+    fs::File::open(path)?.sync_all()
 }
 
 impl Drop for AttemptDirs {
