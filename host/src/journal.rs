@@ -76,14 +76,7 @@ pub enum Entry {
 #[derive(Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Note<'a> {
-    RunStarted {
-        run_id: &'a str,
-        pipeline: &'a str,
-        pipeline_file: Option<String>,
-        params: &'a indexmap::IndexMap<String, Value>,
-        at: &'a str,
-        versions: indexmap::IndexMap<String, String>,
-    },
+    RunStarted(&'a RunStart),
     TaskStarted {
         id: &'a str,
     },
@@ -118,6 +111,39 @@ pub struct RunStart {
     pub at: String,
     /// The wasmpipe and wasmtime versions that run it.
     pub versions: indexmap::IndexMap<String, String>,
+    /// The options it runs with (none in a journal of an older wasmpipe).
+    #[serde(default)]
+    pub options: Option<StartOptions>,
+}
+
+/// The options of a run, as `wasmpipe resume` needs them to go on as the run began.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartOptions {
+    /// Default limits of tasks: timeout (ms), memory, captured output, fuel, artifacts, values,
+    /// loop items.
+    pub timeout_ms: u64,
+    /// Bytes of linear memory.
+    pub memory: usize,
+    /// Bytes of stdout and stderr kept.
+    pub output: usize,
+    /// Fuel per attempt.
+    pub fuel: Option<u64>,
+    /// Bytes of output artifacts per attempt.
+    pub artifacts: u64,
+    /// Bytes of value outputs per attempt.
+    pub values: u64,
+    /// Items an output may give a loop.
+    pub loop_items: u64,
+    /// The run's deadline (ms), when `--deadline` set one.
+    pub deadline_ms: Option<u64>,
+    /// The grace period (ms).
+    pub grace_ms: u64,
+    /// `--jobs`.
+    pub jobs: usize,
+    /// `--cache`.
+    pub cache: bool,
+    /// `--durable`.
+    pub durable: bool,
 }
 
 /// The lines not written yet, and the writer's state.

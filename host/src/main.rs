@@ -61,6 +61,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Schema { which } => cli::schema::print_schema(which),
         Command::Completions { shell } => Ok(cli::completions::print(shell)),
         Command::Graph { file, format, out } => cli::graph::graph(&file, format, out.as_deref()),
+        Command::Resume { run, run_dir, output, quiet } => cli::resume::resume(&run, &run_dir, output, quiet).await,
         Command::Runs { action, run_dir } => cli::runs::runs(action, &run_dir),
         Command::Report { run, run_dir, out } => cli::report::report(&run, &run_dir, out.as_deref()),
     }

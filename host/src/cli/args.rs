@@ -86,6 +86,25 @@ pub enum Command {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Go on with a run that was stopped before its end (killed, or the machine stopped), from
+    /// its journal: tasks that ended are not run again, the rest runs as it would have, with
+    /// the run's parameters and options.
+    ///
+    /// Exit status: as `run`'s; 2 when the run cannot be resumed (it ended, it is running, it
+    /// left no journal, or an artifact it published is missing or changed).
+    Resume {
+        /// The run: its id, `latest` or its directory.
+        run: String,
+        /// Where run directories are.
+        #[arg(long, value_name = "DIR", env = RUN_DIR_ENV, default_value = wasmpipe::run::DEFAULT_RUN_DIR)]
+        run_dir: PathBuf,
+        /// `human` or `json`, as for `run`.
+        #[arg(long, value_enum, default_value_t = Output::Human)]
+        output: Output,
+        /// Only the summary at the end, as for `run`.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Look back on runs: list them, show one, print its logs, remove old ones.
     ///
     /// Exit status: 0 done, 2 a run that is not there (or is running, for `rm`).

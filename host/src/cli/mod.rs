@@ -1,6 +1,6 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
 //! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`,
-//! `report`, `runs`); they share the
+//! `report`, `runs`, `resume`); they share the
 //! command line (`args`), the printing of records and diagnostics (`output`), colors by state
 //! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
 //!
@@ -34,6 +34,7 @@ pub mod inspect;
 pub mod output;
 pub mod progress;
 pub mod report;
+pub mod resume;
 pub mod run;
 pub mod runs;
 pub mod schema;

@@ -29,10 +29,16 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let (file, output, quiet) = (args.file.clone(), args.output, args.quiet);
     let options = run_options(args, cancel);
+    run_file(&file, options, output, quiet).await
+}
+
+/// Runs the pipeline in `file` with `options` (a new run, or one resumed), writing progress
+/// and the record or summary; the exit code as for [`run_pipeline`].
+pub async fn run_file(file: &Path, options: RunOptions, output: Output, quiet: bool) -> anyhow::Result<ExitCode> {
     // One run per process: the pool serves its `--jobs` attempts at once, and no more.
     set_pool_capacity(options.jobs).map_err(anyhow::Error::msg)?;
     let runner = Runner::new()?;
-    let prepared = match runner.prepare_file(&file, &options).await {
+    let prepared = match runner.prepare_file(file, &options).await {
         Ok(p) => p,
         Err(diags) => return Ok(report_errors(&diags, output)),
     };
@@ -99,6 +105,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         write_record: false,
         cache: args.cache,
         durable: args.durable,
+        resume: None,
     }
 }
 

@@ -32,6 +32,7 @@ use cancel::Interrupts;
 mod pool;
 mod prepare;
 mod records;
+pub mod resume;
 mod stop;
 mod threads;
 
@@ -116,6 +117,9 @@ pub struct RunOptions {
     /// Whether to write the record to `RUN_DIR/<run_id>/record.json` (true by default); an
     /// embedder that stores records itself may only take the one [`Runner::run`] returns.
     pub write_record: bool,
+    /// Go on with a run that was stopped before its end ([`resume::Resume`], from its
+    /// journal) instead of starting a new one.
+    pub resume: Option<Arc<resume::Resume>>,
 }
 
 /// The grace period when none is given.
@@ -139,6 +143,7 @@ impl Default for RunOptions {
             write_record: true,
             cache: false,
             durable: false,
+            resume: None,
         }
     }
 }
@@ -344,9 +349,10 @@ impl Runner {
         observe: &mut (dyn FnMut(Event<'_>) + Send),
         lock: bool,
     ) -> (RunRecord, Option<crate::history::RunLock>) {
-        let run_id = new_run_id();
+        let resume = options.resume.as_deref();
+        let run_id = resume.map_or_else(new_run_id, |r| r.run_id.clone());
         let plan = &prepared.plan;
-        let started_at = now();
+        let started_at = resume.map_or_else(now, |r| r.started_at.clone());
         let deadline = options.deadline.or(plan.deadline);
         let dir = options.run_dir.join(&run_id);
         // Held until the record is written: `wasmpipe runs` tells a running run from one that
@@ -355,18 +361,23 @@ impl Runner {
         let journal = held.as_ref().and_then(|_| crate::journal::Journal::create(&dir, options.durable).ok());
         if let Some(journal) = &journal {
             let versions = [("wasmpipe", env!("CARGO_PKG_VERSION")), ("wasmtime", wasmtime_environ::VERSION)];
-            journal.note(&crate::journal::Note::RunStarted {
-                run_id: &run_id,
-                pipeline: &plan.name,
+            let start = crate::journal::RunStart {
+                run_id: run_id.clone(),
+                pipeline: plan.name.clone(),
                 pipeline_file: Some(prepared.source.file.display().to_string()),
-                params: &prepared.params,
-                at: &started_at,
+                params: prepared.params.clone(),
+                at: started_at.clone(),
                 versions: versions.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            });
+                options: Some(crate::journal::StartOptions::of(options)),
+            };
+            journal.note(&crate::journal::Note::RunStarted(&start));
         }
         // The journal sees every event before the caller's observer does.
         let observe = &mut |event: Event<'_>| {
-            if let Some(journal) = &journal {
+            // A task concluded from the journal of a resumed run is there already.
+            let replayed =
+                matches!(&event, Event::TaskFinished(t) if resume.is_some_and(|r| r.ended.contains_key(&t.id)));
+            if let Some(journal) = journal.as_ref().filter(|_| !replayed) {
                 use crate::journal::Note;
                 journal.note(&match &event {
                     Event::Interrupted(message) => Note::Interrupted { message },

@@ -117,6 +117,19 @@ impl State {
             let t = self.next_ready(ctx)?;
             let tree = self.scheduler.tree();
             self.outputs.resize(tree.tasks.len(), None);
+            // A resumed run: a task whose end reached the journal ends as it did, never runs again.
+            if let Some(record) = ctx.options.resume.as_ref().and_then(|r| r.ended.get(&tree.tasks[t].id)) {
+                let result = match (&record.state, &record.failure) {
+                    (crate::record::TaskState::Succeeded, _) => Ok(record.outputs.clone()),
+                    (_, Some(failure)) => Err(failure.clone()),
+                    (state, None) => Err(Failure::new(
+                        crate::model::outcome::FailureKind::Internal,
+                        format!("the journal records task `{}` as {state:?} without its failure", record.id),
+                    )),
+                };
+                self.publish(t, result, Box::new(record.clone()));
+                continue;
+            }
             self.notes.push(Note::Started(tree.tasks[t].id.clone()));
             let final_status = self.scheduler.spec(t).is_exit.then(|| self.scheduler.final_status(t, &ctx.run_id));
             let started_at = std::time::SystemTime::now();

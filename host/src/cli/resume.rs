@@ -1,0 +1,44 @@
+//! `wasmpipe resume`: goes on with a run that was stopped before its end (killed, or the
+//! machine stopped), from its journal (see `wasmpipe::run::resume`).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::bail;
+use wasmpipe::history;
+use wasmpipe::run::resume::Plan;
+use wasmpipe::run::{CancelHandle, RunOptions, available_jobs};
+
+use super::args::Output;
+use super::signals::listen_for_signals;
+
+/// Resumes run `run` (an id, `latest` or a run's directory) under `run_dir`: tasks whose end
+/// its journal holds are not run again; the rest runs as it would have. Exit codes as `run`'s;
+/// 2 when the run cannot be resumed (it ended, runs now, has no journal, or an artifact it
+/// published is missing or changed).
+pub async fn resume(run: &str, run_dir: &Path, output: Output, quiet: bool) -> anyhow::Result<ExitCode> {
+    let dir = history::find(run_dir, run).map_err(anyhow::Error::msg)?;
+    if history::is_running(&dir) {
+        bail!("run {} is running (a process holds its lock); it can be resumed once it has stopped", dir.display());
+    }
+    let plan = Plan::load(&dir).map_err(anyhow::Error::msg)?;
+    plan.check_artifacts(&dir).map_err(anyhow::Error::msg)?;
+    let cancel = CancelHandle::new();
+    listen_for_signals(cancel.clone())?;
+    let mut options = RunOptions {
+        params: plan.params,
+        artifacts: plan.artifacts,
+        run_dir: dir.parent().unwrap_or(run_dir).to_path_buf(),
+        cancel,
+        jobs: available_jobs(),
+        write_record: false,
+        ..RunOptions::default()
+    };
+    if let Some(started) = &plan.options {
+        started.apply(&mut options);
+    }
+    options.jobs = options.jobs.max(1);
+    options.resume = Some(Arc::new(plan.resume));
+    super::run::run_file(&plan.pipeline_file, options, output, quiet).await
+}

@@ -1,0 +1,164 @@
+//! Going on with a run that was stopped before its end (`wasmpipe resume`): what its journal
+//! says becomes a [`Resume`] the runner starts from. A task whose `task_ended` reached the
+//! journal is concluded as it ended, never run again (its artifacts checked first); a task that
+//! was running runs again from a fresh sandbox; everything after runs as it would have.
+//!
+//! Not yet: the run's own copies of its pipeline files and components (the originals are read
+//! again), an `interrupted` attempt in the record of a task that ran again, and carrying a
+//! cancellation or the run's deadline across the stop.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::journal::{Entry, StartOptions};
+use crate::model::artifact::ArtifactRef;
+use crate::model::policy::Limits;
+use crate::record::{TaskRecord, TaskState};
+
+/// A stopped run to go on with.
+#[derive(Clone, Debug)]
+pub struct Resume {
+    /// The run's id (the resumed run keeps it, and its directory).
+    pub run_id: String,
+    /// When it first started.
+    pub started_at: String,
+    /// The records of the tasks that ended, by task id.
+    pub ended: HashMap<String, TaskRecord>,
+}
+
+/// What resuming a run needs: the pipeline file, its parameters and options as the run began,
+/// and the run's state.
+#[derive(Debug)]
+pub struct Plan {
+    /// The pipeline file the run came from.
+    pub pipeline_file: PathBuf,
+    /// The parameters, as `-p NAME=VALUE` would give them.
+    pub params: Vec<(String, String)>,
+    /// Artifact parameters, as `-a NAME=PATH` would give them.
+    pub artifacts: Vec<(String, PathBuf)>,
+    /// The options the run began with (none from an older journal).
+    pub options: Option<StartOptions>,
+    /// Where it stands.
+    pub resume: Resume,
+}
+
+impl Plan {
+    /// Reads the journal of the run in `dir`; refuses a run that has a record (it ended) or
+    /// whose journal has no start.
+    pub fn load(dir: &Path) -> Result<Plan, String> {
+        if dir.join("record.json").is_file() {
+            return Err(format!("run {} ended (it has its record); there is nothing to resume", dir.display()));
+        }
+        let read = crate::journal::read(dir);
+        let mut start = None;
+        let mut ended = HashMap::new();
+        for entry in read.entries {
+            match entry {
+                Entry::RunStarted(s) if start.is_none() => start = Some(*s),
+                Entry::TaskEnded { task } => {
+                    ended.insert(task.id.clone(), *task);
+                }
+                _ => {}
+            }
+        }
+        let Some(start) = start else {
+            return Err(format!(
+                "run {} has no journal to resume from (nothing of it was recorded); run its pipeline again with `wasmpipe run`",
+                dir.display()
+            ));
+        };
+        let Some(file) = start.pipeline_file.clone() else {
+            return Err(format!("run {} was not started from a pipeline file; it cannot be resumed", dir.display()));
+        };
+        let mut params = Vec::new();
+        let mut artifacts = Vec::new();
+        for (name, value) in &start.params {
+            match value {
+                // An artifact parameter: the host file it was given.
+                Value::Object(_) if ArtifactRef::from_value(value).is_ok() => {
+                    let artifact = ArtifactRef::from_value(value).expect("checked");
+                    artifacts.push((name.clone(), PathBuf::from(artifact.path)));
+                }
+                Value::String(s) => params.push((name.clone(), s.clone())),
+                Value::Null => {}
+                other => params.push((name.clone(), other.to_string())),
+            }
+        }
+        Ok(Plan {
+            pipeline_file: PathBuf::from(file),
+            params,
+            artifacts,
+            options: start.options.clone(),
+            resume: Resume { run_id: start.run_id, started_at: start.at, ended },
+        })
+    }
+
+    /// Checks that every artifact a task that ended published is still there as it was (by
+    /// digest): a resumed run must not give readers other data than the task made.
+    pub fn check_artifacts(&self, dir: &Path) -> Result<(), String> {
+        let mut ids: Vec<&String> = self.resume.ended.keys().collect();
+        ids.sort();
+        for id in ids {
+            let task = &self.resume.ended[id];
+            if task.state != TaskState::Succeeded {
+                continue;
+            }
+            for (output, value) in &task.outputs {
+                let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
+                let path = dir.join(&artifact.path);
+                let problem = match crate::model::artifact::measure(&path) {
+                    Ok((_, digest)) if digest == artifact.digest => continue,
+                    Ok(_) => "changed since the task made it",
+                    Err(_) => "missing",
+                };
+                return Err(format!(
+                    "artifact `{output}` of task `{id}` ({}) is {problem}: resuming would give its readers other data than the task made; restore it, or run the pipeline again with `wasmpipe run`",
+                    path.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StartOptions {
+    /// The options of a run, for its journal.
+    pub(crate) fn of(options: &super::RunOptions) -> StartOptions {
+        let l = &options.limits;
+        StartOptions {
+            timeout_ms: l.timeout.as_millis() as u64,
+            memory: l.memory,
+            output: l.output,
+            fuel: l.fuel,
+            artifacts: l.artifacts,
+            values: l.values,
+            loop_items: l.loop_items,
+            deadline_ms: options.deadline.map(|d| d.as_millis() as u64),
+            grace_ms: options.grace.as_millis() as u64,
+            jobs: options.jobs,
+            cache: options.cache,
+            durable: options.durable,
+        }
+    }
+
+    /// Applies these options to `options` (the run directory and the rest stay).
+    pub fn apply(&self, options: &mut super::RunOptions) {
+        options.limits = Limits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            memory: self.memory,
+            output: self.output,
+            fuel: self.fuel,
+            artifacts: self.artifacts,
+            values: self.values,
+            loop_items: self.loop_items,
+        };
+        options.deadline = self.deadline_ms.map(Duration::from_millis);
+        options.grace = Duration::from_millis(self.grace_ms);
+        options.jobs = self.jobs;
+        options.cache = self.cache;
+        options.durable = self.durable;
+    }
+}
