@@ -115,3 +115,230 @@ fn resume_refuses_a_missing_artifact_and_a_running_run() {
     assert_eq!(code, 2);
     assert!(err.contains("is running"), "{err}");
 }
+
+/// A pipeline with what a resume must get right: nested exit handlers, a loop (with a handler
+/// per iteration) and its fan-in, a condition, a sub-pipeline, a flaky task with retries, and
+/// artifacts; a few naps make it long enough to be killed anywhere.
+const SOAK: &str = concat!(
+    "name: soak\n",
+    "steps:\n",
+    "  - {task: gen, component: numbers, inputs: {count: 5}}\n",
+    "  - exit_handler:\n",
+    "      name: outer\n",
+    "      exit: {task: outer-report, component: exit_report, inputs: {message: outer}}\n",
+    "      steps:\n",
+    "        - parallel_for:\n",
+    "            name: fan\n",
+    "            items: [1, 2, 3, 4]\n",
+    "            parallelism: 2\n",
+    "            steps:\n",
+    "              - exit_handler:\n",
+    "                  name: inner\n",
+    "                  exit: {task: inner-report, component: exit_report, inputs: {message: inner}}\n",
+    "                  steps:\n",
+    "                    - {task: nap, component: fault, inputs: {mode: nap, n: 15}}\n",
+    "                    - {task: double, component: add, inputs: {a: \"{{item}}\", b: \"{{item}}\"}, after: [nap]}\n",
+    "        - {task: fan-in, component: sum, inputs: {values: \"{{tasks.double.output}}\"}}\n",
+    "        - if:\n",
+    "            name: big\n",
+    "            condition: \"{{tasks.fan-in.output}} > 10\"\n",
+    "            steps:\n",
+    "              - {task: flaky, component: flaky, inputs: {succeed_on: 3}, retries: 3, backoff: {initial: 10ms}}\n",
+    "        - {task: sub, component: adder, inputs: {x: \"{{tasks.fan-in.output}}\"}}\n",
+    "        - {task: add-up, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}, after: [sub]}\n",
+    "outputs:\n",
+    "  sum: \"{{tasks.add-up.outputs.sum}}\"\n",
+    "  sub: \"{{tasks.sub.outputs.y}}\"\n",
+);
+
+const SOAK_SUB: &str = concat!(
+    "name: adder\n",
+    "params:\n",
+    "  x: {type: int}\n",
+    "steps:\n",
+    "  - {task: nap, component: fault, inputs: {mode: nap, n: 20}}\n",
+    "  - {task: plus, component: add, inputs: {a: \"{{params.x}}\", b: 100}, after: [nap]}\n",
+    "outputs:\n",
+    "  y: \"{{tasks.plus.output}}\"\n",
+);
+
+/// What must come out the same, however often a run was killed: each task's state, outputs
+/// (artifacts by kind, size and digest), failure kind, skip, and an exit task's final status;
+/// the run's state and outputs. Run ids are written `RUN`.
+fn normalized(record: &Value) -> Value {
+    let run_id = record["run_id"].as_str().unwrap();
+    let tasks: Vec<Value> = record["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let outputs: serde_json::Map<String, Value> = t["outputs"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| match v.get("digest") {
+                    Some(_) => (k.clone(), serde_json::json!([v["kind"], v["size"], v["digest"]])),
+                    None => (k.clone(), v.clone()),
+                })
+                .collect();
+            serde_json::json!({
+                "id": t["id"], "state": t["state"], "outputs": outputs,
+                "failure": t["failure"]["kind"], "skip": t["skip"], "final_status": t["final_status"],
+            })
+        })
+        .collect();
+    let text = serde_json::json!({"state": record["state"], "outputs": record["outputs"], "tasks": tasks}).to_string();
+    serde_json::from_str(&text.replace(run_id, "RUN")).unwrap()
+}
+
+/// A small deterministic random number generator (xorshift), seeded per test case.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Ensures that a run killed with SIGKILL at random moments, and resumed (killed again at
+/// random) until it ends, ends with the record of an uninterrupted run: same tasks, states,
+/// outputs, artifact digests and exit tasks' final statuses; and that its journal never shows a
+/// task starting after its end. 30 seeds here; `WASMPIPE_SOAK_SEEDS=300` for the soak.
+#[test]
+fn killed_at_random_moments_a_run_ends_as_an_uninterrupted_one() {
+    let case = Case::with_components(SOAK, &[("adder", "{pipeline: adder.yaml}")]);
+    case.add_pipeline("adder.yaml", SOAK_SUB, &[]);
+    let started = std::time::Instant::now();
+    let (code, expected) = case.run_json(&[]);
+    let took = started.elapsed().as_millis() as u64;
+    assert_eq!(code, 0, "{expected:#}");
+    let expected = normalized(&expected);
+    let seeds: u64 = std::env::var("WASMPIPE_SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    for seed in 1..=seeds {
+        let runs = case.dir.path().join(format!("runs-{seed}"));
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut current: Option<std::path::PathBuf> = None;
+        let mut kills = 0;
+        let record = loop {
+            let before: Vec<_> = wasmpipe::history::list(&runs).into_iter().map(|r| r.dir).collect();
+            let mut command = common::command();
+            match &current {
+                Some(dir) => command.args(["resume", dir.to_str().unwrap(), "--output", "json"]),
+                None => command.args([
+                    "run",
+                    case.file.to_str().unwrap(),
+                    "--run-dir",
+                    runs.to_str().unwrap(),
+                    "--output",
+                    "json",
+                ]),
+            };
+            let mut child =
+                command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+            // Killed at a random moment of the run, up to 4 times; then left to end.
+            if kills < 4 {
+                std::thread::sleep(Duration::from_millis(rng.below(took + 20)));
+                let _ = child.kill();
+                kills += 1;
+            }
+            let out = child.wait_with_output().unwrap();
+            if current.is_none() {
+                current = wasmpipe::history::list(&runs).into_iter().map(|r| r.dir).find(|d| !before.contains(d));
+            }
+            let Some(dir) = &current else { continue };
+            if let Some(0) = out.status.code() {
+                break serde_json::from_slice::<Value>(&out.stdout).unwrap();
+            }
+            if out.status.code().is_some() {
+                let err = String::from_utf8_lossy(&out.stderr);
+                if err.contains("no journal to resume from") {
+                    current = None; // killed before anything was recorded: start again
+                    continue;
+                }
+                if err.contains("there is nothing to resume") {
+                    // It ended just as it was killed.
+                    break serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
+                }
+                panic!("seed {seed}: exit {:?}: {err}", out.status.code());
+            }
+        };
+        assert_eq!(normalized(&record), expected, "seed {seed}, {kills} kill(s)");
+        let dir = current.unwrap();
+        let mut ended = std::collections::HashSet::new();
+        for entry in read(&dir).entries {
+            match entry {
+                Entry::TaskStarted { id } => assert!(!ended.contains(&id), "seed {seed}: {id} started after its end"),
+                Entry::TaskEnded { task } => {
+                    assert!(ended.insert(task.id.clone()), "seed {seed}: {} ended twice", task.id)
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Copies directory `from` to `to` (files and directories).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Ensures that a journal cut at every byte offset (as a crash leaves it) resumes to the
+/// record of the uninterrupted run: the whole lines before the cut are kept, the rest runs.
+/// Runs in process (one runner, warm) so that a resume per byte stays fast.
+#[tokio::test]
+async fn a_journal_cut_at_any_byte_resumes_to_the_same_record() {
+    use wasmpipe::run::resume::Plan;
+    use wasmpipe::run::{Cache, RunOptions, Runner};
+    let case = Case::new(PIPELINE);
+    let (code, record) = case.run_json(&["-p", "nap=1"]);
+    assert_eq!(code, 0, "{record:#}");
+    let expected = normalized(&record);
+    let dir = case.runs().join(record["run_id"].as_str().unwrap());
+    let journal = std::fs::read(dir.join(wasmpipe::journal::FILE)).unwrap();
+    let runner = Runner::with_cache(Some(Cache::new(common::test_cache_dir()))).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut prepared = None;
+    let mut resumed = 0;
+    for cut in 0..=journal.len() {
+        let copy = work.path().join(format!("{cut}")).join(dir.file_name().unwrap());
+        copy_dir(&dir, &copy);
+        std::fs::remove_file(copy.join("record.json")).unwrap();
+        std::fs::write(copy.join(wasmpipe::journal::FILE), &journal[..cut]).unwrap();
+        let plan = match Plan::load(&copy) {
+            Ok(plan) => plan,
+            Err(e) => {
+                assert!(e.contains("no journal to resume from"), "cut {cut}: {e}");
+                continue;
+            }
+        };
+        plan.check_artifacts(&copy).unwrap_or_else(|e| panic!("cut {cut}: {e}"));
+        let mut options = RunOptions {
+            params: plan.params.clone(),
+            artifacts: plan.artifacts.clone(),
+            run_dir: copy.parent().unwrap().to_path_buf(),
+            jobs: 2,
+            ..RunOptions::default()
+        };
+        plan.options.as_ref().unwrap().apply(&mut options);
+        options.resume = Some(std::sync::Arc::new(plan.resume));
+        if prepared.is_none() {
+            prepared = Some(runner.prepare_file(&plan.pipeline_file, &options).await.unwrap());
+        }
+        let record = runner.run(prepared.as_ref().unwrap(), &options, &mut |_| {}).await;
+        let record = serde_json::to_value(&record).unwrap();
+        assert_eq!(normalized(&record), expected, "cut at byte {cut}");
+        resumed += 1;
+        std::fs::remove_dir_all(copy.parent().unwrap()).unwrap();
+    }
+    assert!(resumed > journal.len() / 2, "{resumed} of {} cuts resumed", journal.len());
+}

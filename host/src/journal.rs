@@ -77,23 +77,11 @@ pub enum Entry {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Note<'a> {
     RunStarted(&'a RunStart),
-    TaskStarted {
-        id: &'a str,
-    },
-    TaskEnded {
-        task: &'a TaskRecord,
-    },
-    LoopEntered {
-        id: &'a str,
-        tasks: usize,
-    },
-    Interrupted {
-        message: &'a str,
-    },
-    RunFinished {
-        state: RunState,
-        at: &'a str,
-    },
+    TaskStarted { id: &'a str },
+    TaskEnded { task: &'a TaskRecord },
+    LoopEntered { id: &'a str, tasks: usize },
+    Interrupted { message: &'a str },
+    RunFinished { state: RunState, at: &'a str },
 }
 
 /// What `run_started` says.
