@@ -23,6 +23,11 @@ fn listed(dir: &Path) -> Vec<(String, String)> {
     rows.iter().map(|r| (r["run_id"].as_str().unwrap().to_string(), r["state"].as_str().unwrap().to_string())).collect()
 }
 
+/// `runs logs` output without the time that begins each line.
+fn without_times(logs: &str) -> String {
+    logs.lines().map(|l| format!("{}\n", l.split_once(' ').map_or(l, |(_, rest)| rest))).collect()
+}
+
 const PIPELINE: &str = concat!(
     "name: history\n",
     "params:\n",
@@ -91,9 +96,14 @@ fn runs_are_listed_shown_and_removed_by_state() {
 
     let (code, logs, _) = runs(&dir, &["logs", failed_id]);
     assert_eq!(code, 0);
-    assert_eq!(logs, "[guard/hello] hello\n[guard/broken/boom] boom\n[guard/done] cleaned up\n");
+    assert_eq!(without_times(&logs), "[guard/hello] hello\n[guard/broken/boom] boom\n[guard/done] cleaned up\n");
+    // Each line begins with when it was written, within the run, in order.
+    let times: Vec<&str> = logs.lines().map(|l| l.split_once(' ').unwrap().0).collect();
+    assert!(times.iter().all(|t| t.len() == 27 && t.ends_with('Z')), "{logs}");
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{logs}");
+    assert!(failed["started_at"].as_str().unwrap() <= times[0] && times[2] <= failed["finished_at"].as_str().unwrap());
     let (_, logs, _) = runs(&dir, &["logs", failed_id, "guard/broken"]);
-    assert_eq!(logs, "[guard/broken/boom] boom\n");
+    assert_eq!(without_times(&logs), "[guard/broken/boom] boom\n");
     let (code, _, err) = runs(&dir, &["logs", failed_id, "guard/hell"]);
     assert_eq!(code, 2);
     assert!(err.contains("no task `guard/hell` (did you mean `guard/hello`?)"), "{err}");
@@ -193,7 +203,7 @@ fn a_killed_run_is_incomplete_and_its_journal_tells_what_ended() {
     assert!(shown.starts_with(&format!("run {id} (slow) did not finish")), "{shown}");
     assert!(shown.contains("1 task(s) ended: 1 succeeded") && shown.contains("started, not ended: spin"), "{shown}");
     let (_, logs, _) = runs(&dir, &["logs", &id]);
-    assert_eq!(logs, "[first] done first\n");
+    assert_eq!(without_times(&logs), "[first] done first\n");
     // The report draws what the journal says.
     let (code, page, err) = wasmpipe(&["report", &id, "--run-dir", dir.to_str().unwrap(), "-o", "-"], &[]);
     assert_eq!(code, 0, "{err}");

@@ -259,7 +259,7 @@ pub enum RunsAction {
         #[arg(long, value_enum, default_value_t = Output::Human)]
         output: Output,
     },
-    /// What a run's tasks printed and logged, task by task.
+    /// What a run's tasks printed and logged, task by task, each line with when it was written.
     Logs {
         /// The run.
         run: String,

@@ -210,7 +210,7 @@ fn logs(run_dir: &Path, run: &str, task: Option<&str>, output: Output) -> anyhow
     if output == Output::Json {
         let lines: Vec<_> = chosen
             .iter()
-            .flat_map(|t| t.logs.iter().map(|l| json!({"task": t.id, "source": l.source, "text": l.text})))
+            .flat_map(|t| t.logs.iter().map(|l| json!({"task": t.id, "source": l.source, "text": l.text, "at": l.at})))
             .collect();
         outln!("{}", serde_json::to_string_pretty(&lines)?);
         return Ok(());
@@ -218,7 +218,8 @@ fn logs(run_dir: &Path, run: &str, task: Option<&str>, output: Output) -> anyhow
     for t in chosen {
         for line in &t.logs {
             let source = if line.source == "stdout" { String::new() } else { format!("{}: ", line.source) };
-            outln!("[{}] {source}{}", t.id, line.text);
+            let at = line.at.as_deref().map(|a| format!("{a} ")).unwrap_or_default();
+            outln!("{at}[{}] {source}{}", t.id, line.text);
         }
     }
     Ok(())

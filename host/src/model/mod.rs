@@ -28,6 +28,7 @@ pub mod policy;
 mod step;
 pub mod suggest;
 pub mod template;
+pub(crate) mod time;
 pub mod value;
 mod yaml_guard;
 

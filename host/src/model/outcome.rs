@@ -114,6 +114,10 @@ pub struct LogLine {
     pub source: String,
     /// The text.
     pub text: String,
+    /// When it was written (RFC 3339, microseconds): the `log` call, or the write that began
+    /// the line (none in records of an older wasmpipe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// A failed or cancelled task as an exit task sees it.

@@ -39,7 +39,7 @@ pub(super) fn prepare_task(
     let task = &prepared.plan.tasks[instance.template];
     let slot = &prepared.tasks[instance.template.index()];
     let logs: Vec<LogLine> =
-        slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone() }).collect();
+        slot.notes.iter().map(|n| LogLine { source: "wasmpipe".into(), text: n.clone(), at: Some(now()) }).collect();
     let component = match &slot.component {
         Ok(component) => component,
         Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
@@ -208,6 +208,7 @@ impl Job {
                                 self.retries,
                                 humantime::format_duration(delay)
                             ),
+                            at: Some(now()),
                         });
                         Some(delay)
                     }

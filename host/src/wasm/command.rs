@@ -128,7 +128,7 @@ fn read_outputs(
                 artifact.to_value()
             }
             (_, OutputFrom::Stdout) => {
-                let (bytes, dropped) = capture.stdout.contents();
+                let (bytes, dropped, _) = capture.stdout.contents();
                 if dropped > 0 {
                     return Err(Failure::new(
                         FailureKind::OutputLimit,
