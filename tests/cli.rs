@@ -181,7 +181,7 @@ fn the_record_on_stdout_is_the_one_in_the_run_directory() {
     let mut leftovers: Vec<_> =
         std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
     leftovers.sort();
-    assert_eq!(leftovers, ["journal.jsonl", "record.json"], "no temporary file or lock is left behind");
+    assert_eq!(leftovers, ["inputs", "journal.jsonl", "record.json"], "no temporary file or lock is left behind");
 }
 
 /// Ensures that an int parameter arrives in the guest as an int (not a float, as in KFP), and

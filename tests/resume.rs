@@ -342,3 +342,28 @@ async fn a_journal_cut_at_any_byte_resumes_to_the_same_record() {
     }
     assert!(resumed > journal.len() / 2, "{resumed} of {} cuts resumed", journal.len());
 }
+
+/// Ensures that a resumed run runs what the run started with: the pipeline file and a
+/// component edited after the kill are noted, and the copies the run kept run instead.
+#[test]
+fn resume_runs_the_copies_the_run_kept() {
+    let case = Case::with_components(
+        &PIPELINE.replace("component: total", "component: my-total"),
+        &[("my-total", "my_total.wasm")],
+    );
+    std::fs::copy(wasmpipe_test_artifacts::TOTAL, case.dir.path().join("my_total.wasm")).unwrap();
+    let dir = run_and_kill_during_nap(&case);
+    // Edit the originals: another exit message, and a component that is not `total` at all.
+    let text = std::fs::read_to_string(&case.file).unwrap();
+    std::fs::write(&case.file, text.replace("message: cleaned up", "message: edited")).unwrap();
+    std::fs::copy(wasmpipe_test_artifacts::ADD, case.dir.path().join("my_total.wasm")).unwrap();
+
+    let (code, record, err) = resume(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("pipeline.yaml changed since the run started") && err.contains("my_total.wasm changed"),
+        "{err}"
+    );
+    assert_eq!(record["outputs"]["sum"], 6, "the kept `total` ran");
+    assert_eq!(common::printed(task(&record, "guard/report")), ["cleaned up"], "the kept pipeline ran");
+}

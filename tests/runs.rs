@@ -147,10 +147,12 @@ fn prune_keeps_the_newest_and_never_a_running_run() {
     let left: Vec<String> = listed(&dir).into_iter().map(|(id, _)| id).collect();
     assert_eq!(left, ["20190101-000000-000000", "20200102-000000-000002", recent.as_str()], "{out}");
 
+    assert!(std::fs::read_dir(dir.join(".objects")).unwrap().count() > 0, "the finished run kept copies");
     let (code, _, _) = runs(&dir, &["prune", "--keep", "0"]);
     assert_eq!(code, 0);
     let left: Vec<(String, String)> = listed(&dir);
     assert_eq!(left, [("20190101-000000-000000".to_string(), "running".to_string())]);
+    assert_eq!(std::fs::read_dir(dir.join(".objects")).unwrap().count(), 0, "no run links the copies any more");
 }
 
 /// Ensures that a run killed with SIGKILL while its task runs shows as running while it runs

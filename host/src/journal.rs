@@ -102,6 +102,10 @@ pub struct RunStart {
     /// The options it runs with (none in a journal of an older wasmpipe).
     #[serde(default)]
     pub options: Option<StartOptions>,
+    /// The files it read (pipeline files and components), by absolute path, with their
+    /// BLAKE3 digests; the run keeps copies of them (`run::keep`).
+    #[serde(default)]
+    pub inputs: indexmap::IndexMap<String, String>,
 }
 
 /// The options of a run, as `wasmpipe resume` needs them to go on as the run began.

@@ -27,8 +27,8 @@ pub async fn resume(run: &str, run_dir: &Path, output: Output, quiet: bool) -> a
     let cancel = CancelHandle::new();
     listen_for_signals(cancel.clone())?;
     let mut options = RunOptions {
-        params: plan.params,
-        artifacts: plan.artifacts,
+        params: plan.params.clone(),
+        artifacts: plan.artifacts.clone(),
         run_dir: dir.parent().unwrap_or(run_dir).to_path_buf(),
         cancel,
         jobs: available_jobs(),
@@ -39,6 +39,11 @@ pub async fn resume(run: &str, run_dir: &Path, output: Output, quiet: bool) -> a
         started.apply(&mut options);
     }
     options.jobs = options.jobs.max(1);
+    let file = plan.kept_pipeline_file(&dir);
+    let changed = plan.changed_inputs();
     options.resume = Some(Arc::new(plan.resume));
-    super::run::run_file(&plan.pipeline_file, options, output, quiet).await
+    for path in changed {
+        eprintln!("note: {path} changed since the run started; resuming with the copy the run kept");
+    }
+    super::run::run_file(&file, options, output, quiet).await
 }

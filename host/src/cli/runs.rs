@@ -34,6 +34,7 @@ pub fn runs(action: RunsAction, run_dir: &Path) -> anyhow::Result<ExitCode> {
             for dir in dirs.map_err(anyhow::Error::msg)? {
                 history::remove(&dir).map_err(anyhow::Error::msg)?;
                 outln!("removed {}", dir.display());
+                wasmpipe::run::keep::collect_garbage(dir.parent().unwrap_or(run_dir));
             }
         }
         RunsAction::Prune { keep, older_than, dry_run } => prune(run_dir, keep, older_than.map(|d| d.0), dry_run)?,
@@ -245,6 +246,9 @@ fn prune(run_dir: &Path, keep: Option<usize>, older_than: Option<Duration>, dry_
             outln!("removed {} ({})", run.id, run.status.word());
         }
         removed += 1;
+    }
+    if !dry_run {
+        wasmpipe::run::keep::collect_garbage(run_dir);
     }
     outln!(
         "{} {removed} run(s) of {} in {}",

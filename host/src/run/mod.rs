@@ -28,6 +28,7 @@ mod cache;
 mod cancel;
 mod internal;
 mod job;
+pub mod keep;
 use cancel::Interrupts;
 mod pool;
 mod prepare;
@@ -223,6 +224,22 @@ pub struct Runner {
     pooling: bool,
 }
 
+impl Prepared {
+    /// The files the run reads: its pipeline files (sub-pipelines included) and the
+    /// components that loaded.
+    fn files(&self) -> Vec<PathBuf> {
+        let scopes = self.plan.scopes.iter().map(|s| &s.source.file);
+        let components = self.tasks.iter().filter_map(|t| t.component.as_ref().ok()).map(|c| &c.path);
+        let mut files: Vec<PathBuf> = Vec::new();
+        for file in scopes.chain(components) {
+            if !files.contains(file) {
+                files.push(file.clone());
+            }
+        }
+        files
+    }
+}
+
 impl Runner {
     /// A runner on the process-wide shared engines, with the compiled-component cache that
     /// `WASMPIPE_CACHE_DIR` names (by default `~/.cache/wasmpipe`; `off` for none).
@@ -369,6 +386,11 @@ impl Runner {
                 at: started_at.clone(),
                 versions: versions.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 options: Some(crate::journal::StartOptions::of(options)),
+                // A resumed run reads the copies its first start kept; it keeps none again.
+                inputs: match resume {
+                    Some(_) => Default::default(),
+                    None => keep::keep(&options.run_dir, &dir, &prepared.files()),
+                },
             };
             journal.note(&crate::journal::Note::RunStarted(&start));
         }

@@ -41,6 +41,8 @@ pub struct Plan {
     pub artifacts: Vec<(String, PathBuf)>,
     /// The options the run began with (none from an older journal).
     pub options: Option<StartOptions>,
+    /// The files the run read, by absolute path, with their digests when it started.
+    pub inputs: indexmap::IndexMap<String, String>,
     /// Where it stands.
     pub resume: Resume,
 }
@@ -92,8 +94,32 @@ impl Plan {
             params,
             artifacts,
             options: start.options.clone(),
+            inputs: start.inputs.clone(),
             resume: Resume { run_id: start.run_id, started_at: start.at, ended },
         })
+    }
+
+    /// The pipeline file to run: the copy the run kept when it started, else the original.
+    pub fn kept_pipeline_file(&self, dir: &Path) -> PathBuf {
+        let original = std::path::absolute(&self.pipeline_file).unwrap_or_else(|_| self.pipeline_file.clone());
+        let mirror = super::keep::mirror_of(dir, &original);
+        if self.inputs.contains_key(&original.display().to_string()) && mirror.is_file() {
+            mirror
+        } else {
+            self.pipeline_file.clone()
+        }
+    }
+
+    /// The files the run read that are different now (or gone), for a note: resume goes on with
+    /// the copies the run kept.
+    pub fn changed_inputs(&self) -> Vec<String> {
+        self.inputs
+            .iter()
+            .filter(|(path, digest)| {
+                std::fs::read(path).map(|bytes| blake3::hash(&bytes).to_hex().to_string() != **digest).unwrap_or(true)
+            })
+            .map(|(path, _)| path.clone())
+            .collect()
     }
 
     /// Checks that every artifact a task that ended published is still there as it was (by
