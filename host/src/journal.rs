@@ -106,6 +106,9 @@ pub struct RunStart {
     /// BLAKE3 digests; the run keeps copies of them (`run::keep`).
     #[serde(default)]
     pub inputs: indexmap::IndexMap<String, String>,
+    /// The directory the kept copies mirror (under the run's `inputs/`).
+    #[serde(default)]
+    pub inputs_root: Option<String>,
 }
 
 /// The options of a run, as `wasmpipe resume` needs them to go on as the run began.

@@ -2,10 +2,11 @@
 //! resume` runs what the run started with, whatever happens to the originals since.
 //!
 //! Each file is stored once per distinct content in `RUN_DIR/.objects/<blake3>` (a private
-//! copy, written once and never changed), and each run mirrors the absolute paths it read under
-//! `RUN_DIR/<run-id>/inputs/` as hard links to those objects. Mirroring whole paths keeps the
-//! files' relative references (a component `components/x.wasm` beside the pipeline, a
-//! sub-pipeline `../sub.yaml`) resolving among the copies. A run's fixed cost is a hash and a
+//! copy, written once and never changed), and each run mirrors the paths it read, from the
+//! deepest directory that holds them all, under `RUN_DIR/<run-id>/inputs/` as hard links to
+//! those objects. Mirroring the paths keeps the files' relative references (a component
+//! `components/x.wasm` beside the pipeline, a sub-pipeline `../sub.yaml`) resolving among the
+//! copies. A run's fixed cost is a hash and a
 //! link per file; a file is copied only the first time its content is seen. `wasmpipe runs
 //! prune` and `rm` remove objects no run links any more.
 
@@ -19,39 +20,75 @@ pub const OBJECTS: &str = ".objects";
 /// The directory in a run's directory that mirrors the files it read.
 pub const INPUTS: &str = "inputs";
 
-/// Keeps copies of `files` for the run in `dir` (under `run_dir`); returns each file's
-/// absolute path and digest. A file that cannot be read or kept is left out (the run goes on;
-/// a resume then reads the original).
-pub(crate) fn keep(run_dir: &Path, dir: &Path, files: &[PathBuf]) -> IndexMap<String, String> {
-    let mut kept = IndexMap::new();
-    for file in files {
-        let Ok(path) = std::path::absolute(file) else { continue };
-        let Ok(bytes) = std::fs::read(&path) else { continue };
-        let digest = blake3::hash(&bytes).to_hex().to_string();
+/// Keeps copies of `files` for the run in `dir` (under `run_dir`), each with its digest when
+/// it is known already (a component's, from loading it); returns each file's absolute path and
+/// digest. A file is read only when its digest is unknown or its content not stored yet. A file
+/// that cannot be read or kept is left out (the run goes on; a resume then reads the original).
+pub(crate) fn keep(run_dir: &Path, dir: &Path, files: &[(PathBuf, Option<String>)]) -> Kept {
+    let absolute: Vec<(PathBuf, &Option<String>)> =
+        files.iter().filter_map(|(f, known)| std::path::absolute(f).ok().map(|p| (p, known))).collect();
+    let root = common_root(absolute.iter().map(|(p, _)| p.as_path()));
+    let mut kept = Kept { root: root.display().to_string(), files: IndexMap::new() };
+    for (path, known) in absolute {
+        let digest = match known {
+            Some(digest) => digest.clone(),
+            None => match std::fs::read(&path) {
+                Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
+                Err(_) => continue,
+            },
+        };
         let object = run_dir.join(OBJECTS).join(&digest);
-        let stored = object.is_file() || store(&object, &bytes).is_ok();
-        let mirror = mirror_of(dir, &path);
+        let stored = object.is_file() || store(&object, &path, &digest).is_ok();
+        let mirror = mirror_of(dir, &root, &path);
         let linked = stored
             && mirror.parent().is_some_and(|p| std::fs::create_dir_all(p).is_ok())
-            && (std::fs::hard_link(&object, &mirror).is_ok() || std::fs::write(&mirror, &bytes).is_ok());
+            && (std::fs::hard_link(&object, &mirror).is_ok() || std::fs::copy(&object, &mirror).is_ok());
         if linked {
-            kept.insert(path.display().to_string(), digest);
+            kept.files.insert(path.display().to_string(), digest);
         }
     }
     kept
 }
 
-/// Writes an object: a temporary file, then a rename, so that an object is whole or absent.
-fn store(object: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// What a run kept: the directory its copies mirror, and each file with its digest.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub(crate) root: String,
+    pub(crate) files: IndexMap<String, String>,
+}
+
+/// The deepest directory that holds every one of `paths` (absolute).
+fn common_root<'a>(paths: impl Iterator<Item = &'a Path>) -> PathBuf {
+    let mut root: Option<PathBuf> = None;
+    for path in paths {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        root = Some(match root {
+            None => dir.to_path_buf(),
+            Some(r) => r.ancestors().find(|a| dir.starts_with(a)).unwrap_or(Path::new("/")).to_path_buf(),
+        });
+    }
+    root.unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// Stores the content of `path` as the object `object`, when it still has `digest` (it may
+/// have changed since it was loaded): a temporary file, then a rename, so that an object is
+/// whole or absent.
+fn store(object: &Path, path: &Path, digest: &str) -> std::io::Result<()> {
+    let bytes = std::fs::read(path)?;
+    if blake3::hash(&bytes).to_hex().as_str() != digest {
+        return Err(std::io::Error::other("changed since it was read"));
+    }
     std::fs::create_dir_all(object.parent().expect("objects have a directory"))?;
     let tmp = object.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    std::fs::write(&tmp, &bytes)?;
     std::fs::rename(&tmp, object)
 }
 
-/// Where the run in `dir` keeps its copy of the file at absolute path `path`.
-pub fn mirror_of(dir: &Path, path: &Path) -> PathBuf {
-    let relative: PathBuf = path.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
+/// Where the run in `dir`, whose copies mirror directory `root`, keeps its copy of the file at
+/// absolute path `path`.
+pub fn mirror_of(dir: &Path, root: &Path, path: &Path) -> PathBuf {
+    let inside = path.strip_prefix(root).unwrap_or(path);
+    let relative: PathBuf = inside.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
     dir.join(INPUTS).join(relative)
 }
 

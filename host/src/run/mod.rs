@@ -227,13 +227,17 @@ pub struct Runner {
 impl Prepared {
     /// The files the run reads: its pipeline files (sub-pipelines included) and the
     /// components that loaded.
-    fn files(&self) -> Vec<PathBuf> {
-        let scopes = self.plan.scopes.iter().map(|s| &s.source.file);
-        let components = self.tasks.iter().filter_map(|t| t.component.as_ref().ok()).map(|c| &c.path);
-        let mut files: Vec<PathBuf> = Vec::new();
-        for file in scopes.chain(components) {
-            if !files.contains(file) {
-                files.push(file.clone());
+    /// A `.wasm` component's digest is known from loading it (a `.wat` one's is its binary's).
+    fn files(&self) -> Vec<(PathBuf, Option<String>)> {
+        let scopes = self.plan.scopes.iter().map(|s| (&s.source.file, None));
+        let components = self.tasks.iter().filter_map(|t| t.component.as_ref().ok()).map(|c| {
+            let known = c.path.extension().is_some_and(|e| e == "wasm").then(|| c.digest.clone());
+            (&c.path, known)
+        });
+        let mut files: Vec<(PathBuf, Option<String>)> = Vec::new();
+        for (file, known) in scopes.chain(components) {
+            if !files.iter().any(|(f, _)| f == file) {
+                files.push((file.clone(), known));
             }
         }
         files
@@ -378,6 +382,10 @@ impl Runner {
         let journal = held.as_ref().and_then(|_| crate::journal::Journal::create(&dir, options.durable).ok());
         if let Some(journal) = &journal {
             let versions = [("wasmpipe", env!("CARGO_PKG_VERSION")), ("wasmtime", wasmtime_environ::VERSION)];
+            let kept = match resume {
+                Some(_) => keep::Kept::default(),
+                None => keep::keep(&options.run_dir, &dir, &prepared.files()),
+            };
             let start = crate::journal::RunStart {
                 run_id: run_id.clone(),
                 pipeline: plan.name.clone(),
@@ -387,10 +395,8 @@ impl Runner {
                 versions: versions.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 options: Some(crate::journal::StartOptions::of(options)),
                 // A resumed run reads the copies its first start kept; it keeps none again.
-                inputs: match resume {
-                    Some(_) => Default::default(),
-                    None => keep::keep(&options.run_dir, &dir, &prepared.files()),
-                },
+                inputs: kept.files,
+                inputs_root: (!kept.root.is_empty()).then_some(kept.root),
             };
             journal.note(&crate::journal::Note::RunStarted(&start));
         }

@@ -43,6 +43,8 @@ pub struct Plan {
     pub options: Option<StartOptions>,
     /// The files the run read, by absolute path, with their digests when it started.
     pub inputs: indexmap::IndexMap<String, String>,
+    /// The directory the run's copies mirror.
+    pub inputs_root: Option<PathBuf>,
     /// Where it stands.
     pub resume: Resume,
 }
@@ -95,6 +97,7 @@ impl Plan {
             artifacts,
             options: start.options.clone(),
             inputs: start.inputs.clone(),
+            inputs_root: start.inputs_root.clone().map(PathBuf::from),
             resume: Resume { run_id: start.run_id, started_at: start.at, ended },
         })
     }
@@ -102,7 +105,8 @@ impl Plan {
     /// The pipeline file to run: the copy the run kept when it started, else the original.
     pub fn kept_pipeline_file(&self, dir: &Path) -> PathBuf {
         let original = std::path::absolute(&self.pipeline_file).unwrap_or_else(|_| self.pipeline_file.clone());
-        let mirror = super::keep::mirror_of(dir, &original);
+        let Some(root) = &self.inputs_root else { return self.pipeline_file.clone() };
+        let mirror = super::keep::mirror_of(dir, root, &original);
         if self.inputs.contains_key(&original.display().to_string()) && mirror.is_file() {
             mirror
         } else {
