@@ -367,3 +367,57 @@ fn resume_runs_the_copies_the_run_kept() {
     assert_eq!(record["outputs"]["sum"], 6, "the kept `total` ran");
     assert_eq!(common::printed(task(&record, "guard/report")), ["cleaned up"], "the kept pipeline ran");
 }
+
+/// Ensures that a run stopped (SIGKILL) while its exit handler ran after a Ctrl-C goes on
+/// cancelling when resumed: what ended stays, body tasks that had not run are skipped as
+/// cancelled, the exit handler runs (with a fresh grace period), and the run ends cancelled.
+#[test]
+fn a_cancellation_under_way_goes_on_when_resumed() {
+    let case = Case::new(concat!(
+        "name: cancelme\n",
+        "steps:\n",
+        "  - {task: gen, component: numbers, inputs: {count: 3}}\n",
+        "  - exit_handler:\n",
+        "      name: guard\n",
+        "      exit: {task: slow-exit, component: fault, inputs: {mode: nap, n: 1500}}\n",
+        "      steps:\n",
+        "        - {task: long, component: fault, inputs: {mode: nap, n: 60000}, after: [gen]}\n",
+        "        - {task: later, component: add, inputs: {a: 1}, after: [long]}\n",
+    ));
+    let dir = case.runs();
+    let mut child = common::command()
+        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Bounded waits: for `long` to run, then (after Ctrl-C) for the exit task to run.
+    let wait_for = |what: &str| {
+        for _ in 0..600 {
+            if let Some(run) = wasmpipe::history::list(&dir).into_iter().next()
+                && wasmpipe::history::Progress::of(&run.dir).unfinished.iter().any(|id| id == what)
+            {
+                return run.dir;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{what} never started");
+    };
+    wait_for("guard/long");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let run = wait_for("guard/slow-exit");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (code, record, err) = resume(&run);
+    assert_eq!(code, 130, "{err}");
+    assert!(err.contains("the run was being cancelled (SIGINT) when it stopped"), "{err}");
+    assert_eq!(record["state"], "cancelled");
+    assert_eq!(task(&record, "gen")["state"], "succeeded");
+    assert_eq!(task(&record, "guard/long")["failure"]["kind"], "cancelled");
+    assert_eq!(task(&record, "guard/later")["skip"]["reason"], "cancelled");
+    let exit = task(&record, "guard/slow-exit");
+    assert_eq!(exit["state"], "succeeded", "the exit handler ran: {record:#}");
+    assert_eq!(exit["final_status"]["state"], "cancelled", "{record:#}");
+}

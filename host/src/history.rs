@@ -199,7 +199,7 @@ impl Progress {
                     progress.ended.push(*task);
                 }
                 Entry::Interrupted { message } => progress.interruptions.push(message),
-                Entry::LoopEntered { .. } | Entry::RunFinished { .. } => {}
+                Entry::LoopEntered { .. } | Entry::Cancelled { .. } | Entry::RunFinished { .. } => {}
             }
         }
         progress

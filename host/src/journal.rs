@@ -62,6 +62,11 @@ pub enum Entry {
         /// What happened.
         message: String,
     },
+    /// The run began to be cancelled; a resume carries the cancellation on.
+    Cancelled {
+        /// What cancelled it (`SIGINT`, `deadline`, ...).
+        signal: String,
+    },
     /// The run ended (its record follows in `record.json`).
     RunFinished {
         /// How.
@@ -81,6 +86,7 @@ pub(crate) enum Note<'a> {
     TaskEnded { task: &'a TaskRecord },
     LoopEntered { id: &'a str, tasks: usize },
     Interrupted { message: &'a str },
+    Cancelled { signal: &'a str },
     RunFinished { state: RunState, at: &'a str },
 }
 

@@ -41,7 +41,14 @@ pub async fn resume(run: &str, run_dir: &Path, output: Output, quiet: bool) -> a
     options.jobs = options.jobs.max(1);
     let file = plan.kept_pipeline_file(&dir);
     let changed = plan.changed_inputs();
+    let plan_cancel = plan.cancel.clone();
     options.resume = Some(Arc::new(plan.resume));
+    if let Some(signal) = &plan_cancel {
+        eprintln!(
+            "note: the run was being cancelled ({signal}) when it stopped; the cancellation goes on: exit handlers run"
+        );
+        options.cancel.cancel(signal);
+    }
     for path in changed {
         eprintln!("note: {path} changed since the run started; resuming with the copy the run kept");
     }

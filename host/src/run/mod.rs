@@ -185,6 +185,12 @@ pub fn available_jobs() -> usize {
 pub enum Event<'a> {
     /// A cancellation, the deadline or an abort changed the course of the run.
     Interrupted(&'a str),
+    /// The run began to be cancelled (a signal, the library's caller, or the deadline): body
+    /// tasks stop, exit handlers run. Follows the `Interrupted` that says so.
+    Cancelled {
+        /// What cancelled it: `SIGINT`, `SIGTERM`, `deadline`, ...
+        signal: &'a str,
+    },
     /// A loop was entered: its iterations hold `tasks` task instances, whose ids start with
     /// `id/` (`fan` → `fan/0/train`). A loop inside it reports its own when it is entered.
     LoopEntered {
@@ -409,6 +415,7 @@ impl Runner {
                 use crate::journal::Note;
                 journal.note(&match &event {
                     Event::Interrupted(message) => Note::Interrupted { message },
+                    Event::Cancelled { signal } => Note::Cancelled { signal },
                     Event::LoopEntered { id, tasks } => Note::LoopEntered { id, tasks: *tasks },
                     Event::TaskStarted(id) => Note::TaskStarted { id },
                     Event::TaskFinished(task) => Note::TaskEnded { task },

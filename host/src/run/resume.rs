@@ -43,6 +43,9 @@ pub struct Plan {
     pub options: Option<StartOptions>,
     /// The files the run read, by absolute path, with their digests when it started.
     pub inputs: indexmap::IndexMap<String, String>,
+    /// What was cancelling the run when it stopped, if anything: a resume carries the
+    /// cancellation on (body tasks that had not ended are skipped, exit handlers run).
+    pub cancel: Option<String>,
     /// The directory the run's copies mirror.
     pub inputs_root: Option<PathBuf>,
     /// Where it stands.
@@ -58,12 +61,16 @@ impl Plan {
         }
         let read = crate::journal::read(dir);
         let mut start = None;
+        let mut cancel = None;
         let mut ended = HashMap::new();
         for entry in read.entries {
             match entry {
                 Entry::RunStarted(s) if start.is_none() => start = Some(*s),
                 Entry::TaskEnded { task } => {
                     ended.insert(task.id.clone(), *task);
+                }
+                Entry::Cancelled { signal } => {
+                    cancel.get_or_insert(signal);
                 }
                 _ => {}
             }
@@ -97,6 +104,7 @@ impl Plan {
             artifacts,
             options: start.options.clone(),
             inputs: start.inputs.clone(),
+            cancel,
             inputs_root: start.inputs_root.clone().map(PathBuf::from),
             resume: Resume { run_id: start.run_id, started_at: start.at, ended },
         })

@@ -86,6 +86,16 @@ enum GroupStatus {
     Skipped(Skip),
 }
 
+/// What a resumed run concludes from its journal: task instance ids, and the groups around them.
+struct Replay {
+    tasks: std::collections::HashSet<String>,
+    groups: std::collections::HashSet<String>,
+    /// Those that ended cancelled.
+    cancelled: std::collections::HashSet<String>,
+    /// Exit tasks: the state their body ended in.
+    bodies: std::collections::HashMap<String, RunState>,
+}
+
 /// The scheduler's state for one run: the tree of instances and where each stands.
 pub(crate) struct Scheduler {
     /// Shared, so that a scheduler can live as long as a run needs it (on worker threads).
@@ -117,6 +127,10 @@ pub(crate) struct Scheduler {
     aborted: Option<Skip>,
     /// Tests only (`crate::faults`, `scheduler-next`): the next pass panics.
     panic_next: bool,
+    /// For a resumed run: the ids of the task instances that ended before the stop, and of the
+    /// groups around them. They start (to be concluded as they ended) even after an
+    /// interruption, which the resumed run carries on.
+    replay: Option<Replay>,
     /// Loops entered since [`Scheduler::take_expansions`] last asked, with the number of task
     /// instances each expansion made (for progress bars).
     expansions: Vec<(GroupInstIdx, usize)>,
@@ -140,12 +154,74 @@ impl Scheduler {
             interrupted: IdxVec::new(),
             aborted: None,
             panic_next: false,
+            replay: None,
             expansions: Vec::new(),
             tree,
         };
         scheduler.grow();
         scheduler.groups[GroupInstIdx::ROOT] = GroupStatus::Running;
         scheduler
+    }
+
+    /// Marks the task instances `ids` (and the groups around them) as ended before the run was
+    /// stopped: they are not skipped by an interruption (see [`Scheduler::replay`]).
+    /// Each task is given with whether it ended cancelled, and for an exit task the state its
+    /// body ended in as its final status said.
+    pub(crate) fn set_replay(&mut self, ended: impl IntoIterator<Item = (String, bool, Option<RunState>)>) {
+        let mut tasks = std::collections::HashSet::new();
+        let mut cancelled = std::collections::HashSet::new();
+        let mut bodies = std::collections::HashMap::new();
+        for (id, was_cancelled, body) in ended {
+            if was_cancelled {
+                cancelled.insert(id.clone());
+            }
+            if let Some(body) = body {
+                bodies.insert(id.clone(), body);
+            }
+            tasks.insert(id);
+        }
+        let mut groups = std::collections::HashSet::new();
+        for id in &tasks {
+            let mut rest = id.as_str();
+            while let Some((head, _)) = rest.rsplit_once('/') {
+                groups.insert(head.to_string());
+                rest = head;
+            }
+        }
+        self.replay = Some(Replay { tasks, groups, cancelled, bodies });
+    }
+
+    /// For a group of a resumed run entered after the interruption it carries on: whether the
+    /// interruption found its body unfinished before the stop. Its exit task's final status
+    /// says so when that task ended; else a task in it that had not ended, or that ended
+    /// cancelled, does.
+    fn interrupted_before(&self, h: GroupInstIdx) -> bool {
+        let Some(replay) = &self.replay else { return true };
+        if let Some(x) = self.tree.groups[h].exit
+            && let Some(body) = replay.bodies.get(&self.tree.tasks[x].id)
+        {
+            // An interrupted body ends `cancelled`, or `failed` for a deadline (see `body_state`).
+            return match body {
+                RunState::Cancelled => true,
+                RunState::Failed => {
+                    matches!(self.interruption, Some((Interruption::Deadline | Interruption::Internal, _)))
+                }
+                RunState::Succeeded => false,
+            };
+        }
+        self.tree.tasks_within(h).into_iter().any(|t| {
+            let id = &self.tree.tasks[t].id;
+            !replay.tasks.contains(id) || replay.cancelled.contains(id)
+        })
+    }
+
+    /// Whether `child` ended before the run was stopped, or holds a task that did.
+    pub(super) fn replays(&self, child: crate::plan::tree::InstChild) -> bool {
+        let Some(replay) = &self.replay else { return false };
+        match child {
+            crate::plan::Child::Task(t) => replay.tasks.contains(&self.tree.tasks[t].id),
+            crate::plan::Child::Group(h) => replay.groups.contains(&self.tree.groups[h].id),
+        }
     }
 
     /// The loops entered since the last call: each loop instance's id and how many task

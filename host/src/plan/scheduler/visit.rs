@@ -176,6 +176,10 @@ impl Scheduler {
         if self.template(g).looping.is_some() {
             self.active[g] += 1;
         }
+        // Entered after an interruption: only a resumed run replaying what had started.
+        if self.interruption.is_some() {
+            self.interrupted[h] = self.interrupted_before(h);
+        }
         self.groups[h] = GroupStatus::Running;
         self.changed = true;
     }
@@ -193,7 +197,9 @@ impl Scheduler {
         if let Some(skip) = &self.aborted {
             return Readiness::Skip(skip.clone());
         }
-        if let Some((_, cause)) = &self.interruption {
+        if let Some((_, cause)) = &self.interruption
+            && !self.replays(self.tree.groups[g].children[child_index])
+        {
             return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
         }
         if self.template(g).looping.is_some() {

@@ -91,7 +91,13 @@ pub(super) async fn drive(
 /// The run's state before any task starts, with the interrupts that came before the start
 /// applied (a cancellation then applies before any task is picked).
 fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn FnMut(Event<'_>)) -> (State, Records) {
-    let scheduler = Scheduler::new(ctx.prepared.plan.clone());
+    let mut scheduler = Scheduler::new(ctx.prepared.plan.clone());
+    if let Some(resume) = &ctx.options.resume {
+        scheduler.set_replay(resume.ended.values().map(|t| {
+            let cancelled = t.state == crate::record::TaskState::Cancelled;
+            (t.id.clone(), cancelled, t.final_status.as_ref().map(|s| s.state))
+        }));
+    }
     let mut state = State {
         outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
         scheduler,
@@ -106,8 +112,12 @@ fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn Fn
     };
     let mut records = IdxVec::new();
     while let Some(event) = interrupts.poll_now() {
+        let cancelled = state.stop.cancel.is_some();
         let message = state.interrupt(&event, interrupts, ctx.deadline);
         observe(Event::Interrupted(&message));
+        if let Some(cancel) = state.stop.cancel.as_ref().filter(|_| !cancelled) {
+            observe(Event::Cancelled { signal: &cancel.signal });
+        }
         deliver(std::mem::take(&mut state.notes), &mut records, observe);
     }
     (state, records)
@@ -224,17 +234,22 @@ impl Coordinator<'_, '_> {
     /// Applies an interrupt under the lock; the observer hears of it after what came before it
     /// and before the tasks it ended.
     fn interrupt(&mut self, event: Interrupt) {
-        let (before, message, after) = {
+        let (before, message, after, cancel) = {
             let mut state = self.shared.lock();
             let before = std::mem::take(&mut state.notes);
+            let cancelled = state.stop.cancel.is_some();
             let message = state.interrupt(&event, self.interrupts, self.shared.ctx.deadline);
+            let cancel = state.stop.cancel.as_ref().filter(|_| !cancelled).map(|c| c.signal.clone());
             // Exit tasks may be ready now; idle workers look again.
             self.shared.changed();
             self.shared.wake.notify_all();
-            (before, message, std::mem::take(&mut state.notes))
+            (before, message, std::mem::take(&mut state.notes), cancel)
         };
         deliver(before, &mut self.records, self.observe);
         (self.observe)(Event::Interrupted(&message));
+        if let Some(signal) = &cancel {
+            (self.observe)(Event::Cancelled { signal });
+        }
         deliver(after, &mut self.records, self.observe);
     }
 
