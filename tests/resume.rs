@@ -421,3 +421,47 @@ fn a_cancellation_under_way_goes_on_when_resumed() {
     assert_eq!(exit["state"], "succeeded", "the exit handler ran: {record:#}");
     assert_eq!(exit["final_status"]["state"], "cancelled", "{record:#}");
 }
+
+/// Ensures that a resumed run keeps its deadline absolute: resumed after its deadline passed
+/// (the time spent stopped counts), it goes straight to its exit handlers, and the task that was
+/// running does not run again.
+#[test]
+fn a_run_resumed_past_its_deadline_goes_to_its_handlers() {
+    let case = Case::new(concat!(
+        "name: late\n",
+        "deadline: 1500ms\n",
+        "steps:\n",
+        "  - exit_handler:\n",
+        "      name: guard\n",
+        "      exit: {task: report, component: print_op, inputs: {message: handled}}\n",
+        "      steps:\n",
+        "        - {task: long, component: fault, inputs: {mode: nap, n: 60000}}\n",
+    ));
+    let dir = case.runs();
+    let mut child = common::command()
+        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut run = None;
+    for _ in 0..600 {
+        if let Some(r) = wasmpipe::history::list(&dir).into_iter().next()
+            && wasmpipe::history::Progress::of(&r.dir).unfinished == ["guard/long"]
+        {
+            run = Some(r.dir);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run = run.expect("the run never reached its long task");
+    // Stopped for longer than the run's deadline.
+    std::thread::sleep(Duration::from_millis(1600));
+    let (code, record, err) = resume(&run);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(record["cancel"]["signal"], "deadline", "{record:#}");
+    assert_eq!(task(&record, "guard/long")["state"], "skipped", "it did not run again: {record:#}");
+    assert_eq!(common::printed(task(&record, "guard/report")), ["handled"]);
+}

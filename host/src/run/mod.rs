@@ -381,6 +381,16 @@ impl Runner {
         let plan = &prepared.plan;
         let started_at = resume.map_or_else(now, |r| r.started_at.clone());
         let deadline = options.deadline.or(plan.deadline);
+        // A resumed run keeps its deadline absolute: the time it spent stopped counts, and one
+        // resumed past its deadline goes straight to its exit handlers.
+        let deadline = match resume {
+            Some(r) => {
+                let started = humantime::parse_rfc3339(&r.started_at).unwrap_or_else(|_| std::time::SystemTime::now());
+                let spent = std::time::SystemTime::now().duration_since(started).unwrap_or_default();
+                deadline.map(|d| d.saturating_sub(spent))
+            }
+            None => deadline,
+        };
         let dir = options.run_dir.join(&run_id);
         // Held until the record is written: `wasmpipe runs` tells a running run from one that
         // was killed.

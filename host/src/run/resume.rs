@@ -27,6 +27,9 @@ pub struct Resume {
     pub started_at: String,
     /// The records of the tasks that ended, by task id.
     pub ended: HashMap<String, TaskRecord>,
+    /// The tasks that started and had not ended when the run stopped: their groups had been
+    /// entered.
+    pub unfinished: Vec<String>,
 }
 
 /// What resuming a run needs: the pipeline file, its parameters and options as the run began,
@@ -62,10 +65,12 @@ impl Plan {
         let read = crate::journal::read(dir);
         let mut start = None;
         let mut cancel = None;
+        let mut started = Vec::new();
         let mut ended = HashMap::new();
         for entry in read.entries {
             match entry {
                 Entry::RunStarted(s) if start.is_none() => start = Some(*s),
+                Entry::TaskStarted { id } => started.push(id),
                 Entry::TaskEnded { task } => {
                     ended.insert(task.id.clone(), *task);
                 }
@@ -106,7 +111,12 @@ impl Plan {
             inputs: start.inputs.clone(),
             cancel,
             inputs_root: start.inputs_root.clone().map(PathBuf::from),
-            resume: Resume { run_id: start.run_id, started_at: start.at, ended },
+            resume: Resume {
+                run_id: start.run_id,
+                started_at: start.at,
+                unfinished: started.into_iter().filter(|id| !ended.contains_key(id)).collect(),
+                ended,
+            },
         })
     }
 

@@ -167,7 +167,12 @@ impl Scheduler {
     /// stopped: they are not skipped by an interruption (see [`Scheduler::replay`]).
     /// Each task is given with whether it ended cancelled, and for an exit task the state its
     /// body ended in as its final status said.
-    pub(crate) fn set_replay(&mut self, ended: impl IntoIterator<Item = (String, bool, Option<RunState>)>) {
+    /// `unfinished`: tasks that started and had not ended (their groups had been entered).
+    pub(crate) fn set_replay(
+        &mut self,
+        ended: impl IntoIterator<Item = (String, bool, Option<RunState>)>,
+        unfinished: &[String],
+    ) {
         let mut tasks = std::collections::HashSet::new();
         let mut cancelled = std::collections::HashSet::new();
         let mut bodies = std::collections::HashMap::new();
@@ -181,7 +186,7 @@ impl Scheduler {
             tasks.insert(id);
         }
         let mut groups = std::collections::HashSet::new();
-        for id in &tasks {
+        for id in tasks.iter().chain(unfinished) {
             let mut rest = id.as_str();
             while let Some((head, _)) = rest.rsplit_once('/') {
                 groups.insert(head.to_string());

@@ -93,10 +93,11 @@ pub(super) async fn drive(
 fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn FnMut(Event<'_>)) -> (State, Records) {
     let mut scheduler = Scheduler::new(ctx.prepared.plan.clone());
     if let Some(resume) = &ctx.options.resume {
-        scheduler.set_replay(resume.ended.values().map(|t| {
+        let ended = resume.ended.values().map(|t| {
             let cancelled = t.state == crate::record::TaskState::Cancelled;
             (t.id.clone(), cancelled, t.final_status.as_ref().map(|s| s.state))
-        }));
+        });
+        scheduler.set_replay(ended, &resume.unfinished);
     }
     let mut state = State {
         outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
