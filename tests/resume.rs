@@ -77,7 +77,14 @@ fn a_killed_run_resumes_without_running_again_what_ended() {
     let generated = task(&record, "gen");
     assert_eq!(generated["attempts"], serde_json::to_value(&gen_before.attempts).unwrap(), "gen did not run again");
     assert_eq!(generated["outputs"], serde_json::to_value(&gen_before.outputs).unwrap());
-    assert_eq!(task(&record, "guard/nap")["state"], "succeeded");
+    let nap = task(&record, "guard/nap");
+    assert_eq!(nap["state"], "succeeded");
+    // The attempt the kill cut short is recorded first; the guest still saw attempt 1.
+    let attempts = nap["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{nap:#}");
+    assert_eq!(attempts[0]["failure"]["kind"], "interrupted");
+    assert!(attempts[0]["started_at"].as_str().unwrap() <= attempts[1]["started_at"].as_str().unwrap());
+    assert!(attempts[1].get("failure").is_none());
     assert_eq!(task(&record, "guard/report")["state"], "succeeded");
     assert_eq!(task(&record, "guard/report")["final_status"]["state"], "succeeded");
     assert_eq!(record["tasks"].as_array().unwrap().len(), 4);
@@ -86,7 +93,7 @@ fn a_killed_run_resumes_without_running_again_what_ended() {
     let mut ended = std::collections::HashSet::new();
     for entry in read(&dir).entries {
         match entry {
-            Entry::TaskStarted { id } => assert!(!ended.contains(&id), "{id} started again after its end"),
+            Entry::TaskStarted { id, .. } => assert!(!ended.contains(&id), "{id} started again after its end"),
             Entry::TaskEnded { task } => assert!(ended.insert(task.id.clone()), "{} ended twice", task.id),
             _ => {}
         }
@@ -269,7 +276,9 @@ fn killed_at_random_moments_a_run_ends_as_an_uninterrupted_one() {
         let mut ended = std::collections::HashSet::new();
         for entry in read(&dir).entries {
             match entry {
-                Entry::TaskStarted { id } => assert!(!ended.contains(&id), "seed {seed}: {id} started after its end"),
+                Entry::TaskStarted { id, .. } => {
+                    assert!(!ended.contains(&id), "seed {seed}: {id} started after its end")
+                }
                 Entry::TaskEnded { task } => {
                     assert!(ended.insert(task.id.clone()), "seed {seed}: {} ended twice", task.id)
                 }

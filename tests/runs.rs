@@ -233,7 +233,7 @@ fn a_journal_matches_its_record() {
     let mut ended = Vec::new();
     for entry in &entries {
         match entry {
-            Entry::TaskStarted { id } => started.push(id.clone()),
+            Entry::TaskStarted { id, .. } => started.push(id.clone()),
             Entry::TaskEnded { task } => {
                 assert!(started.contains(&task.id), "{} ended before it started", task.id);
                 assert_eq!(serde_json::to_value(task).unwrap(), *common::task(&record, &task.id));
@@ -294,7 +294,7 @@ fn a_durable_run_records_the_same() {
             .iter()
             .map(|e| match e {
                 Entry::RunStarted(_) => "run_started".to_string(),
-                Entry::TaskStarted { id } => format!("started {id}"),
+                Entry::TaskStarted { id, .. } => format!("started {id}"),
                 Entry::TaskEnded { task } => format!("ended {}", task.id),
                 other => format!("{other:?}").split_whitespace().next().unwrap_or_default().to_string(),
             })

@@ -193,7 +193,7 @@ impl Progress {
                     progress.started_at = Some(start.at.clone());
                     progress.start = Some(*start);
                 }
-                Entry::TaskStarted { id } => progress.unfinished.push(id),
+                Entry::TaskStarted { id, .. } => progress.unfinished.push(id),
                 Entry::TaskEnded { task } => {
                     progress.unfinished.retain(|id| *id != task.id);
                     progress.ended.push(*task);

@@ -44,6 +44,9 @@ pub enum Entry {
     TaskStarted {
         /// Its id.
         id: String,
+        /// When (RFC 3339; none in a journal of an older wasmpipe).
+        #[serde(default)]
+        at: Option<String>,
     },
     /// A task reached its final state: its whole record.
     TaskEnded {
@@ -82,7 +85,7 @@ pub enum Entry {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Note<'a> {
     RunStarted(&'a RunStart),
-    TaskStarted { id: &'a str },
+    TaskStarted { id: &'a str, at: String },
     TaskEnded { task: &'a TaskRecord },
     LoopEntered { id: &'a str, tasks: usize },
     Interrupted { message: &'a str },
@@ -278,7 +281,7 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let entries = [
-            Note::TaskStarted { id: "a" },
+            Note::TaskStarted { id: "a", at: "2026-12-05T00:00:00.000000Z".into() },
             Note::Interrupted { message: "SIGINT: \t cancelling" },
             Note::RunFinished { state: RunState::Cancelled, at: "2026-12-05T00:00:00Z" },
         ];

@@ -56,6 +56,9 @@ pub enum FailureKind {
     /// wasmpipe itself failed while it handled the task (a bug in the host, never the
     /// component's doing); the message says where. The run goes on.
     Internal,
+    /// The run stopped (its process was killed, or its machine stopped) while this attempt ran;
+    /// `wasmpipe resume` ran the task again. Only ever an attempt's kind, never a task's.
+    Interrupted,
 }
 
 /// Why a task never ran (`docs/semantics.md`, rule 11). Skipping is not a failure.

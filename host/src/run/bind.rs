@@ -410,6 +410,8 @@ pub(super) fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
         FailureKind::Load => W::Load,
         FailureKind::Input => W::Input,
         FailureKind::Cancelled => W::Cancelled,
+        // Never a task's failure (only an attempt's), so never in a final status; the nearest.
+        FailureKind::Interrupted => W::Cancelled,
         FailureKind::Internal => W::Internal,
     }
 }

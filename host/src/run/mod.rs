@@ -427,7 +427,7 @@ impl Runner {
                     Event::Interrupted(message) => Note::Interrupted { message },
                     Event::Cancelled { signal } => Note::Cancelled { signal },
                     Event::LoopEntered { id, tasks } => Note::LoopEntered { id, tasks: *tasks },
-                    Event::TaskStarted(id) => Note::TaskStarted { id },
+                    Event::TaskStarted(id) => Note::TaskStarted { id, at: now() },
                     Event::TaskFinished(task) => Note::TaskEnded { task },
                 });
             }

@@ -30,6 +30,9 @@ pub struct Resume {
     /// The tasks that started and had not ended when the run stopped: their groups had been
     /// entered.
     pub unfinished: Vec<String>,
+    /// For those: when they started, and the last time the journal knows of before the stop;
+    /// a task that runs again records that attempt first, of kind `interrupted`.
+    pub interrupted: HashMap<String, (String, String)>,
 }
 
 /// What resuming a run needs: the pipeline file, its parameters and options as the run began,
@@ -65,13 +68,23 @@ impl Plan {
         let read = crate::journal::read(dir);
         let mut start = None;
         let mut cancel = None;
-        let mut started = Vec::new();
+        let mut started: Vec<(String, Option<String>)> = Vec::new();
         let mut ended = HashMap::new();
+        // RFC 3339 times of one format compare as text.
+        let mut last_seen = String::new();
         for entry in read.entries {
             match entry {
                 Entry::RunStarted(s) if start.is_none() => start = Some(*s),
-                Entry::TaskStarted { id } => started.push(id),
+                Entry::TaskStarted { id, at } => {
+                    if let Some(at) = &at {
+                        last_seen = last_seen.max(at.clone());
+                    }
+                    started.push((id, at));
+                }
                 Entry::TaskEnded { task } => {
+                    if let Some(a) = task.attempts.last() {
+                        last_seen = last_seen.max(a.finished_at.clone());
+                    }
                     ended.insert(task.id.clone(), *task);
                 }
                 Entry::Cancelled { signal } => {
@@ -111,11 +124,20 @@ impl Plan {
             inputs: start.inputs.clone(),
             cancel,
             inputs_root: start.inputs_root.clone().map(PathBuf::from),
-            resume: Resume {
-                run_id: start.run_id,
-                started_at: start.at,
-                unfinished: started.into_iter().filter(|id| !ended.contains_key(id)).collect(),
-                ended,
+            resume: {
+                let unfinished: Vec<(String, Option<String>)> =
+                    started.into_iter().filter(|(id, _)| !ended.contains_key(id)).collect();
+                let last_seen = last_seen.max(start.at.clone());
+                Resume {
+                    run_id: start.run_id,
+                    started_at: start.at,
+                    interrupted: unfinished
+                        .iter()
+                        .filter_map(|(id, at)| at.clone().map(|at| (id.clone(), (at, last_seen.clone()))))
+                        .collect(),
+                    unfinished: unfinished.into_iter().map(|(id, _)| id).collect(),
+                    ended,
+                }
             },
         })
     }

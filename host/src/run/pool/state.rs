@@ -141,6 +141,22 @@ impl State {
             match start {
                 Ok((job, cache_key)) => {
                     started.progress = Some(job.progress.clone());
+                    // A resumed run: the attempt the stop cut short comes first in the record;
+                    // it counts neither against retries nor in the attempt number the guest sees.
+                    if let Some((from, to)) =
+                        ctx.options.resume.as_ref().and_then(|r| r.interrupted.get(&tree.tasks[t].id))
+                    {
+                        let failure = Failure::new(
+                            crate::model::outcome::FailureKind::Interrupted,
+                            "the run stopped while this attempt ran; the task ran again when the run was resumed",
+                        );
+                        let attempt = crate::record::Attempt {
+                            started_at: from.clone(),
+                            finished_at: to.clone(),
+                            failure: Some(failure),
+                        };
+                        job.progress.lock().unwrap_or_else(PoisonError::into_inner).attempts.push(attempt);
+                    }
                     let cache_key =
                         cache_key.map(|key| (key, job.artifact_outputs.iter().map(|o| o.name.clone()).collect()));
                     let (abort_sender, abort) = oneshot::channel();
