@@ -247,12 +247,15 @@ pub struct Read {
     pub entries: Vec<Entry>,
     /// The first bad line, if any (everything from it on is left out).
     pub bad_line: Option<usize>,
+    /// The length of the good lines, in bytes.
+    pub good_bytes: usize,
 }
 
 /// Reads the journal `text`.
 pub fn parse(text: &[u8]) -> Read {
     let mut read = Read::default();
     for (n, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        let good_so_far = read.good_bytes;
         let entry = line
             .strip_suffix(b"\n")
             .and_then(|l| std::str::from_utf8(l).ok())
@@ -260,7 +263,10 @@ pub fn parse(text: &[u8]) -> Read {
             .filter(|(json, sum)| checksum(json) == *sum)
             .and_then(|(json, _)| serde_json::from_str::<Entry>(json).ok());
         match entry {
-            Some(entry) => read.entries.push(entry),
+            Some(entry) => {
+                read.entries.push(entry);
+                read.good_bytes = good_so_far + line.len();
+            }
             None => {
                 read.bad_line = Some(n + 1);
                 break;
@@ -268,6 +274,17 @@ pub fn parse(text: &[u8]) -> Read {
         }
     }
     read
+}
+
+/// Cuts the journal of the run in `dir` after its last good line, so that what a resumed run
+/// appends follows it (a reader stops at the first bad line, and would never see it).
+pub(crate) fn cut_bad_tail(dir: &Path) -> std::io::Result<()> {
+    let path = dir.join(FILE);
+    let read = parse(&std::fs::read(&path)?);
+    if read.bad_line.is_some() {
+        std::fs::OpenOptions::new().write(true).open(&path)?.set_len(read.good_bytes as u64)?;
+    }
+    Ok(())
 }
 
 /// Reads the journal of the run in `dir` (none: no entries).

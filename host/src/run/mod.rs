@@ -395,6 +395,9 @@ impl Runner {
         // Held until the record is written: `wasmpipe runs` tells a running run from one that
         // was killed.
         let held = lock.then(|| crate::history::lock(&dir).ok()).flatten();
+        if resume.is_some() && held.is_some() {
+            let _ = crate::journal::cut_bad_tail(&dir);
+        }
         let journal = held.as_ref().and_then(|_| crate::journal::Journal::create(&dir, options.durable).ok());
         if let Some(journal) = &journal {
             let versions = [("wasmpipe", env!("CARGO_PKG_VERSION")), ("wasmtime", wasmtime_environ::VERSION)];
