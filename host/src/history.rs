@@ -33,8 +33,9 @@ pub struct RunLock {
 }
 
 impl RunLock {
-    /// Ends a run whose record is written: removes the lock file, then lets the lock go.
-    pub fn finish(self) {
+    /// Ends a run whose record is written: removes the lock file (the lock goes with the last
+    /// handle on it).
+    pub fn finish(&self) {
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -289,7 +290,18 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
         ));
     }
     let text = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // A guest value may nest 256 deep, past serde_json's own limit of 128: the limit is lifted
+    // once the nesting is known to be bounded.
+    let nesting = crate::journal::depth(&String::from_utf8_lossy(&text));
+    if nesting > crate::journal::MAX_DEPTH {
+        return Err(format!(
+            "{} nests {nesting} levels deep; a run record nests at most {}",
+            file.display(),
+            crate::journal::MAX_DEPTH
+        ));
+    }
     let mut parser = serde_json::Deserializer::from_slice(&text);
+    parser.disable_recursion_limit();
     serde_path_to_error::deserialize(&mut parser).map_err(|e| {
         format!(
             "{} is not a wasmpipe run record: at `{}`: {} (a record is the `record.json` of a run directory, or `wasmpipe run --output json`)",
@@ -300,10 +312,10 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
     })
 }
 
-/// Removes the run in `dir`, with its artifacts; refuses a run that is running.
+/// Removes the run in `dir`, with its artifacts; refuses a run that is running. Holds the
+/// run's lock while it removes it, so that no run or resume can start on it meanwhile.
 pub fn remove(dir: &Path) -> Result<(), String> {
-    if is_running(dir) {
-        return Err(format!("run {} is running (a process holds its lock); stop it first", dir.display()));
-    }
+    let _held =
+        lock(dir).map_err(|_| format!("run {} is running (a process holds its lock); stop it first", dir.display()))?;
     std::fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))
 }

@@ -181,7 +181,14 @@ impl Journal {
                     (std::mem::take(&mut pending.text), pending.closed)
                 };
                 // A journal that cannot be written does not stop the run: its record still is.
-                let _ = file.write_all(text.as_bytes());
+                // A batch written in part (a full disk) is cut off again, so that the lines
+                // after it, once there is room, follow whole lines.
+                let before = file.metadata().map(|m| m.len()).ok();
+                if file.write_all(text.as_bytes()).is_err()
+                    && let Some(len) = before
+                {
+                    let _ = file.set_len(len);
+                }
                 if durable {
                     // One sync for every line gathered since the last (group commit).
                     let _ = file.sync_data();
@@ -261,7 +268,7 @@ pub fn parse(text: &[u8]) -> Read {
             .and_then(|l| std::str::from_utf8(l).ok())
             .and_then(|l| l.rsplit_once('\t'))
             .filter(|(json, sum)| checksum(json) == *sum)
-            .and_then(|(json, _)| serde_json::from_str::<Entry>(json).ok());
+            .and_then(|(json, _)| decode(json));
         match entry {
             Some(entry) => {
                 read.entries.push(entry);
@@ -274,6 +281,42 @@ pub fn parse(text: &[u8]) -> Read {
         }
     }
     read
+}
+
+/// The most levels of nesting a journal line may have: a guest value may nest 256 deep, inside
+/// the few levels of a task's record. Deeper is refused without being parsed, so a hostile
+/// journal cannot exhaust the stack.
+pub(crate) const MAX_DEPTH: usize = 300;
+
+/// Decodes one line's JSON (serde_json's own limit of 128 levels would refuse deep values).
+fn decode(json: &str) -> Option<Entry> {
+    if depth(json) > MAX_DEPTH {
+        return None;
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    deserializer.disable_recursion_limit();
+    Entry::deserialize(&mut deserializer).ok()
+}
+
+/// The deepest nesting of arrays and objects in `json`, strings skipped.
+pub(crate) fn depth(json: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in json.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Cuts the journal of the run in `dir` after its last good line, so that what a resumed run

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::bail;
 use wasmpipe::history;
 use wasmpipe::run::resume::Plan;
 use wasmpipe::run::{CancelHandle, RunOptions, available_jobs};
@@ -19,10 +18,24 @@ use super::signals::listen_for_signals;
 /// published is missing or changed).
 pub async fn resume(run: &str, run_dir: &Path, output: Output, quiet: bool) -> anyhow::Result<ExitCode> {
     let dir = history::find(run_dir, run).map_err(anyhow::Error::msg)?;
-    if history::is_running(&dir) {
-        bail!("run {} is running (a process holds its lock); it can be resumed once it has stopped", dir.display());
-    }
-    let plan = Plan::load(&dir).map_err(anyhow::Error::msg)?;
+    // Taken first and kept until the record is written: no other process resumes or removes
+    // the run meanwhile.
+    let lock = history::lock(&dir).map_err(|_| {
+        anyhow::anyhow!(
+            "run {} is running (a process holds its lock); it can be resumed once it has stopped",
+            dir.display()
+        )
+    })?;
+    let mut plan = match Plan::load(&dir) {
+        Ok(plan) => plan,
+        Err(e) => {
+            if dir.join("record.json").is_file() {
+                lock.finish(); // an ended run keeps no lock file
+            }
+            return Err(anyhow::Error::msg(e));
+        }
+    };
+    plan.resume.lock = Some(Arc::new(lock));
     plan.check_artifacts(&dir).map_err(anyhow::Error::msg)?;
     let cancel = CancelHandle::new();
     listen_for_signals(cancel.clone())?;

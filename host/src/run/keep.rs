@@ -26,7 +26,7 @@ pub const INPUTS: &str = "inputs";
 /// that cannot be read or kept is left out (the run goes on; a resume then reads the original).
 pub(crate) fn keep(run_dir: &Path, dir: &Path, files: &[(PathBuf, Option<String>)]) -> Kept {
     let absolute: Vec<(PathBuf, &Option<String>)> =
-        files.iter().filter_map(|(f, known)| std::path::absolute(f).ok().map(|p| (p, known))).collect();
+        files.iter().filter_map(|(f, known)| std::path::absolute(f).ok().map(|p| (normalized(&p), known))).collect();
     let root = common_root(absolute.iter().map(|(p, _)| p.as_path()));
     let mut kept = Kept { root: root.display().to_string(), files: IndexMap::new() };
     for (path, known) in absolute {
@@ -40,14 +40,35 @@ pub(crate) fn keep(run_dir: &Path, dir: &Path, files: &[(PathBuf, Option<String>
         let object = run_dir.join(OBJECTS).join(&digest);
         let stored = object.is_file() || store(&object, &path, &digest).is_ok();
         let mirror = mirror_of(dir, &root, &path);
+        // Never written onto a path that exists: it may be a link to another object.
         let linked = stored
+            && !mirror.exists()
             && mirror.parent().is_some_and(|p| std::fs::create_dir_all(p).is_ok())
             && (std::fs::hard_link(&object, &mirror).is_ok() || std::fs::copy(&object, &mirror).is_ok());
-        if linked {
-            kept.files.insert(path.display().to_string(), digest);
+        if !linked {
+            // Some file is not kept: a resume reads the originals, all of them.
+            return Kept::default();
         }
+        kept.files.insert(path.display().to_string(), digest);
     }
     kept
+}
+
+/// `path` without `.` and `..` parts (`/p/pipelines/../components` is `/p/components`),
+/// lexically: how the pipeline's relative paths resolve.
+pub fn normalized(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// What a run kept: the directory its copies mirror, and each file with its digest.
@@ -100,5 +121,27 @@ pub fn collect_garbage(run_dir: &Path) {
         if entry.metadata().is_ok_and(|m| m.is_file() && m.nlink() <= 1) {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ensures that `..` in a component's path (`pipelines/../components/x.wasm`) keeps the copy
+    /// where the kept pipeline's relative path leads: mirrors resolve as the originals do.
+    #[test]
+    fn parent_parts_mirror_where_they_lead() {
+        let pipeline = normalized(Path::new("/p/pipelines/train.yaml"));
+        let component = normalized(Path::new("/p/pipelines/./../components/x.wasm"));
+        assert_eq!(component, Path::new("/p/components/x.wasm"));
+        let root = common_root([pipeline.as_path(), component.as_path()].into_iter());
+        assert_eq!(root, Path::new("/p"));
+        let dir = Path::new("/runs/r");
+        assert_eq!(mirror_of(dir, &root, &pipeline), Path::new("/runs/r/inputs/pipelines/train.yaml"));
+        assert_eq!(mirror_of(dir, &root, &component), Path::new("/runs/r/inputs/components/x.wasm"));
+        // What the kept pipeline's `../components/x.wasm` names, from its own directory.
+        let named = normalized(&Path::new("/runs/r/inputs/pipelines").join("../components/x.wasm"));
+        assert_eq!(named, mirror_of(dir, &root, &component));
     }
 }

@@ -339,7 +339,7 @@ impl Runner {
         if options.write_record {
             let dir = options.run_dir.join(&record.run_id);
             match record.write_atomically(&dir, options.durable) {
-                Ok(_) => lock.map(crate::history::RunLock::finish).unwrap_or_default(),
+                Ok(_) => lock.iter().for_each(|l| l.finish()),
                 Err(e) => {
                     let dir = options.run_dir.join(&record.run_id);
                     eprintln!("wasmpipe: could not write the run record to {}: {e}", dir.display());
@@ -362,7 +362,7 @@ impl Runner {
         let dir = options.run_dir.join(&record.run_id);
         let written = record.write_atomically(&dir, options.durable).map(|()| dir.join("record.json"));
         if written.is_ok() {
-            lock.map(crate::history::RunLock::finish).unwrap_or_default();
+            lock.iter().for_each(|l| l.finish());
         }
         (record, written)
     }
@@ -375,7 +375,7 @@ impl Runner {
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
         lock: bool,
-    ) -> (RunRecord, Option<crate::history::RunLock>) {
+    ) -> (RunRecord, Option<Arc<crate::history::RunLock>>) {
         let resume = options.resume.as_deref();
         let run_id = resume.map_or_else(new_run_id, |r| r.run_id.clone());
         let plan = &prepared.plan;
@@ -394,7 +394,12 @@ impl Runner {
         let dir = options.run_dir.join(&run_id);
         // Held until the record is written: `wasmpipe runs` tells a running run from one that
         // was killed.
-        let held = lock.then(|| crate::history::lock(&dir).ok()).flatten();
+        // A resume holds the run's lock already; a new run takes it (a run whose lock cannot be
+        // taken goes on without a journal).
+        let held = match resume.and_then(|r| r.lock.clone()) {
+            Some(held) => Some(held),
+            None => lock.then(|| crate::history::lock(&dir).ok().map(Arc::new)).flatten(),
+        };
         if resume.is_some() && held.is_some() {
             let _ = crate::journal::cut_bad_tail(&dir);
         }
@@ -408,7 +413,12 @@ impl Runner {
             let start = crate::journal::RunStart {
                 run_id: run_id.clone(),
                 pipeline: plan.name.clone(),
-                pipeline_file: Some(prepared.source.file.display().to_string()),
+                pipeline_file: Some(
+                    std::path::absolute(&prepared.source.file)
+                        .unwrap_or_else(|_| prepared.source.file.clone())
+                        .display()
+                        .to_string(),
+                ),
                 params: prepared.params.clone(),
                 at: started_at.clone(),
                 versions: versions.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
@@ -466,7 +476,9 @@ impl Runner {
         let record = RunRecord {
             run_id: run_id.clone(),
             pipeline: plan.name.clone(),
-            pipeline_file: Some(prepared.source.file.display().to_string()),
+            pipeline_file: resume
+                .and_then(|r| r.pipeline_file.clone())
+                .or_else(|| Some(prepared.source.file.display().to_string())),
             state: scheduler.run_state(),
             params: prepared.params.clone(),
             outputs: pipeline_outputs.values,

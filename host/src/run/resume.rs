@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,6 +22,12 @@ use crate::record::{TaskRecord, TaskState};
 /// A stopped run to go on with.
 #[derive(Clone, Debug)]
 pub struct Resume {
+    /// The run's lock, taken before its journal was read (`wasmpipe resume` takes it first, so
+    /// that no other process resumes or removes the run meanwhile); the runner keeps it until
+    /// the record is written. None: the runner takes it.
+    pub lock: Option<Arc<crate::history::RunLock>>,
+    /// The pipeline file the run started from (the record names it, not the kept copy).
+    pub pipeline_file: Option<String>,
     /// The run's id (the resumed run keeps it, and its directory).
     pub run_id: String,
     /// When it first started.
@@ -87,7 +94,8 @@ impl Plan {
                     }
                     ended.insert(task.id.clone(), *task);
                 }
-                Entry::Cancelled { signal } => {
+                // The deadline is kept absolute on its own (it fires again as a deadline).
+                Entry::Cancelled { signal } if signal != "deadline" => {
                     cancel.get_or_insert(signal);
                 }
                 _ => {}
@@ -129,6 +137,8 @@ impl Plan {
                     started.into_iter().filter(|(id, _)| !ended.contains_key(id)).collect();
                 let last_seen = last_seen.max(start.at.clone());
                 Resume {
+                    lock: None,
+                    pipeline_file: start.pipeline_file.clone(),
                     run_id: start.run_id,
                     started_at: start.at,
                     interrupted: unfinished
@@ -144,7 +154,9 @@ impl Plan {
 
     /// The pipeline file to run: the copy the run kept when it started, else the original.
     pub fn kept_pipeline_file(&self, dir: &Path) -> PathBuf {
-        let original = std::path::absolute(&self.pipeline_file).unwrap_or_else(|_| self.pipeline_file.clone());
+        let original = super::keep::normalized(
+            &std::path::absolute(&self.pipeline_file).unwrap_or_else(|_| self.pipeline_file.clone()),
+        );
         let Some(root) = &self.inputs_root else { return self.pipeline_file.clone() };
         let mirror = super::keep::mirror_of(dir, root, &original);
         if self.inputs.contains_key(&original.display().to_string()) && mirror.is_file() {

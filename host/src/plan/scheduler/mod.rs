@@ -214,7 +214,9 @@ impl Scheduler {
                 RunState::Succeeded => false,
             };
         }
-        self.tree.tasks_within(h).into_iter().any(|t| {
+        // The group's own exit task does not count: it runs after the body.
+        let exit = self.tree.groups[h].exit;
+        self.tree.tasks_within(h).into_iter().filter(|&t| Some(t) != exit).any(|t| {
             let id = &self.tree.tasks[t].id;
             !replay.tasks.contains(id) || replay.cancelled.contains(id)
         })

@@ -203,7 +203,7 @@ impl Scheduler {
             return Readiness::Skip(Skip { reason: SkipReason::Cancelled, cause: cause.clone() });
         }
         if self.template(g).looping.is_some() {
-            return self.iteration_readiness(g);
+            return self.iteration_readiness(g, child_index);
         }
         if let Some(decided) = self.branch_readiness(g, child_index) {
             return decided;
@@ -213,8 +213,11 @@ impl Scheduler {
 
     /// An iteration of loop `g` starts when the loop has a free slot (`parallelism`) and no
     /// failure stopped the loop (`fail_fast`).
-    fn iteration_readiness(&self, g: GroupInstIdx) -> Readiness {
-        if let Some(cause) = &self.stopped[g] {
+    fn iteration_readiness(&self, g: GroupInstIdx, child_index: usize) -> Readiness {
+        // A resumed run: an iteration that had started before the stop is not stopped by a
+        // failure its replay concludes first.
+        let replayed = self.replays(self.tree.groups[g].children[child_index]);
+        if let Some(cause) = self.stopped[g].as_ref().filter(|_| !replayed) {
             return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
         }
         let parallelism = self.template(g).looping.as_ref().and_then(|l| l.parallelism);
@@ -290,7 +293,7 @@ impl Scheduler {
                 other => return other,
             }
         }
-        if let Some(cause) = &self.stopped[g] {
+        if let Some(cause) = self.stopped[g].as_ref().filter(|_| !self.replays(children[child_index])) {
             return Readiness::Skip(Skip { reason: SkipReason::FailFast, cause: cause.clone() });
         }
         match blocked {
