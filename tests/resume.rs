@@ -482,3 +482,21 @@ fn a_run_resumed_past_its_deadline_goes_to_its_handlers() {
     assert_eq!(task(&record, "guard/long")["state"], "skipped", "it did not run again: {record:#}");
     assert_eq!(common::printed(task(&record, "guard/report")), ["handled"]);
 }
+
+/// Ensures that a resume gives parameters back with their types: an `any` parameter holding
+/// the string "3" stays a string (as `-p` text it would read as the int 3).
+#[test]
+fn resume_keeps_parameter_types() {
+    let pipeline = PIPELINE
+        .replace("  nap: {type: int, default: 1500}\n", "  nap: {type: int, default: 1500}\n  tag: {type: any, default: \"3\"}\n")
+        .replace(
+            "        - {task: add-up,",
+            "        - {task: kind, component: type_of, inputs: {value: \"{{params.tag}}\"}, after: [nap]}\n        - {task: add-up,",
+        );
+    let case = Case::new(&pipeline);
+    let dir = run_and_kill_during_nap(&case);
+    let (code, record, err) = resume(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(record["params"]["tag"], "3");
+    assert_eq!(task(&record, "guard/kind")["outputs"]["output"], "string");
+}

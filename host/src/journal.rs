@@ -148,6 +148,9 @@ pub struct StartOptions {
     pub cache: bool,
     /// `--durable`.
     pub durable: bool,
+    /// `--export DIR`.
+    #[serde(default)]
+    pub export: Option<String>,
 }
 
 /// The lines not written yet, and the writer's state.

@@ -112,6 +112,12 @@ impl Plan {
         };
         let mut params = Vec::new();
         let mut artifacts = Vec::new();
+        // `-p` text is parsed by the declared type: a string parameter takes its text as it is,
+        // any other (an `any` one too) takes JSON, so a string value goes quoted.
+        let declared = crate::model::load::load_file(Path::new(&file)).ok().map(|l| l.pipeline.params);
+        let is_string = |name: &str| {
+            declared.as_ref().and_then(|d| d.get(name)).is_none_or(|p| p.ty == crate::model::value::ValueType::String)
+        };
         for (name, value) in &start.params {
             match value {
                 // An artifact parameter: the host file it was given.
@@ -119,7 +125,7 @@ impl Plan {
                     let artifact = ArtifactRef::from_value(value).expect("checked");
                     artifacts.push((name.clone(), PathBuf::from(artifact.path)));
                 }
-                Value::String(s) => params.push((name.clone(), s.clone())),
+                Value::String(s) if is_string(name) => params.push((name.clone(), s.clone())),
                 Value::Null => {}
                 other => params.push((name.clone(), other.to_string())),
             }
@@ -223,6 +229,7 @@ impl StartOptions {
             jobs: options.jobs,
             cache: options.cache,
             durable: options.durable,
+            export: options.export.as_ref().map(|e| e.display().to_string()),
         }
     }
 
@@ -242,5 +249,6 @@ impl StartOptions {
         options.jobs = self.jobs;
         options.cache = self.cache;
         options.durable = self.durable;
+        options.export = self.export.as_ref().map(PathBuf::from);
     }
 }
