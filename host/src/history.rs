@@ -258,6 +258,12 @@ pub fn find(run_dir: &Path, name: &str) -> Result<PathBuf, String> {
     if given.join("record.json").is_file() || given.join(LOCK_FILE).is_file() {
         return Ok(given.to_path_buf());
     }
+    // A run id names its directory: found without reading every run (a killed run's journal
+    // may be large).
+    let by_id = run_dir.join(name);
+    if name != "latest" && (by_id.join("record.json").is_file() || by_id.join(LOCK_FILE).is_file()) {
+        return Ok(by_id);
+    }
     let runs = list(run_dir);
     if name == "latest" {
         return runs.last().map(|r| r.dir.clone()).ok_or_else(|| {
