@@ -500,3 +500,66 @@ fn resume_keeps_parameter_types() {
     assert_eq!(record["params"]["tag"], "3");
     assert_eq!(task(&record, "guard/kind")["outputs"]["output"], "string");
 }
+
+/// Ensures that a group with an exit task that was entered before the stop, though none of
+/// its tasks had started (they waited for room under `parallelism: 1`), is entered again by a
+/// resume that carries a cancellation on: its exit task runs, as every entered group's must.
+#[test]
+fn an_entered_group_runs_its_exit_task_after_a_resume() {
+    let case = Case::new(concat!(
+        "name: two\n",
+        "parallelism: 1\n",
+        "steps:\n",
+        "  - exit_handler:\n",
+        "      name: a\n",
+        "      exit: {task: a-exit, component: fault, inputs: {mode: nap, n: 1500}}\n",
+        "      steps:\n",
+        "        - {task: a-long, component: fault, inputs: {mode: nap, n: 60000}}\n",
+        "  - exit_handler:\n",
+        "      name: b\n",
+        "      exit: {task: b-exit, component: print_op, inputs: {message: b handled}}\n",
+        "      steps:\n",
+        "        - {task: b-work, component: add, inputs: {a: 1}}\n",
+    ));
+    let dir = case.runs();
+    let mut child = common::command()
+        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = |what: &str| {
+        for _ in 0..600 {
+            if let Some(run) = wasmpipe::history::list(&dir).into_iter().next()
+                && wasmpipe::history::Progress::of(&run.dir).unfinished.iter().any(|id| id == what)
+            {
+                return run.dir;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{what} never started");
+    };
+    wait_for("a/a-long");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let run = wait_for("a/a-exit");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let entered: Vec<String> = read(&run)
+        .entries
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::GroupEntered { id } => Some(id),
+            _ => None,
+        })
+        .collect();
+    let (code, record, err) = resume(&run);
+    assert_eq!(code, 130, "{err}");
+    // Both groups are entered at once: `parallelism` limits tasks, not groups.
+    assert!(entered.iter().any(|g| g == "b"), "{entered:?}");
+    let b_exit = task(&record, "b/b-exit");
+    assert_eq!(b_exit["state"], "succeeded", "b was entered: its exit task runs: {record:#}");
+    assert_eq!(common::printed(b_exit), ["b handled"]);
+    assert_eq!(task(&record, "b/b-work")["skip"]["reason"], "cancelled");
+    assert_eq!(task(&record, "a/a-exit")["state"], "succeeded");
+}

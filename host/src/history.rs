@@ -200,7 +200,10 @@ impl Progress {
                     progress.ended.push(*task);
                 }
                 Entry::Interrupted { message } => progress.interruptions.push(message),
-                Entry::LoopEntered { .. } | Entry::Cancelled { .. } | Entry::RunFinished { .. } => {}
+                Entry::LoopEntered { .. }
+                | Entry::GroupEntered { .. }
+                | Entry::Cancelled { .. }
+                | Entry::RunFinished { .. } => {}
             }
         }
         progress

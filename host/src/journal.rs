@@ -65,6 +65,11 @@ pub enum Entry {
         /// What happened.
         message: String,
     },
+    /// A group with an exit task was entered (a resumed run enters it again).
+    GroupEntered {
+        /// The group instance's id.
+        id: String,
+    },
     /// The run began to be cancelled; a resume carries the cancellation on.
     Cancelled {
         /// What cancelled it (`SIGINT`, `deadline`, ...).
@@ -90,6 +95,7 @@ pub(crate) enum Note<'a> {
     LoopEntered { id: &'a str, tasks: usize },
     Interrupted { message: &'a str },
     Cancelled { signal: &'a str },
+    GroupEntered { id: &'a str },
     RunFinished { state: RunState, at: &'a str },
 }
 

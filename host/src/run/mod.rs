@@ -191,6 +191,11 @@ pub enum Event<'a> {
         /// What cancelled it: `SIGINT`, `SIGTERM`, `deadline`, ...
         signal: &'a str,
     },
+    /// A group with an exit task was entered: its exit task will run (rule 1).
+    GroupEntered {
+        /// The group instance's id.
+        id: &'a str,
+    },
     /// A loop was entered: its iterations hold `tasks` task instances, whose ids start with
     /// `id/` (`fan` → `fan/0/train`). A loop inside it reports its own when it is entered.
     LoopEntered {
@@ -439,6 +444,7 @@ impl Runner {
                 journal.note(&match &event {
                     Event::Interrupted(message) => Note::Interrupted { message },
                     Event::Cancelled { signal } => Note::Cancelled { signal },
+                    Event::GroupEntered { id } => Note::GroupEntered { id },
                     Event::LoopEntered { id, tasks } => Note::LoopEntered { id, tasks: *tasks },
                     Event::TaskStarted(id) => Note::TaskStarted { id, at: now() },
                     Event::TaskFinished(task) => Note::TaskEnded { task },

@@ -37,7 +37,9 @@ pub struct Resume {
     /// The tasks that started and had not ended when the run stopped: their groups had been
     /// entered.
     pub unfinished: Vec<String>,
-    /// For those: when they started, and the last time the journal knows of before the stop;
+    /// The groups with an exit task that had been entered (their exit tasks run).
+    pub entered: Vec<String>,
+    /// For those tasks: when they started, and the last time the journal knows of before the stop;
     /// a task that runs again records that attempt first, of kind `interrupted`.
     pub interrupted: HashMap<String, (String, String)>,
 }
@@ -76,12 +78,14 @@ impl Plan {
         let mut start = None;
         let mut cancel = None;
         let mut started: Vec<(String, Option<String>)> = Vec::new();
+        let mut entered = Vec::new();
         let mut ended = HashMap::new();
         // RFC 3339 times of one format compare as text.
         let mut last_seen = String::new();
         for entry in read.entries {
             match entry {
                 Entry::RunStarted(s) if start.is_none() => start = Some(*s),
+                Entry::GroupEntered { id } => entered.push(id),
                 Entry::TaskStarted { id, at } => {
                     if let Some(at) = &at {
                         last_seen = last_seen.max(at.clone());
@@ -152,6 +156,7 @@ impl Plan {
                         .filter_map(|(id, at)| at.clone().map(|at| (id.clone(), (at, last_seen.clone()))))
                         .collect(),
                     unfinished: unfinished.into_iter().map(|(id, _)| id).collect(),
+                    entered,
                     ended,
                 }
             },

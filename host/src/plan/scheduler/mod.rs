@@ -134,6 +134,9 @@ pub(crate) struct Scheduler {
     /// Loops entered since [`Scheduler::take_expansions`] last asked, with the number of task
     /// instances each expansion made (for progress bars).
     expansions: Vec<(GroupInstIdx, usize)>,
+    /// Groups with an exit task entered since [`Scheduler::take_entered`] last asked (the
+    /// journal records them: a resumed run enters them again, and runs their exit tasks).
+    entered: Vec<GroupInstIdx>,
 }
 
 impl Scheduler {
@@ -156,6 +159,7 @@ impl Scheduler {
             panic_next: false,
             replay: None,
             expansions: Vec::new(),
+            entered: Vec::new(),
             tree,
         };
         scheduler.grow();
@@ -172,6 +176,7 @@ impl Scheduler {
         &mut self,
         ended: impl IntoIterator<Item = (String, bool, Option<RunState>)>,
         unfinished: &[String],
+        entered: &[String],
     ) {
         let mut tasks = std::collections::HashSet::new();
         let mut cancelled = std::collections::HashSet::new();
@@ -187,6 +192,15 @@ impl Scheduler {
         }
         let mut groups = std::collections::HashSet::new();
         for id in tasks.iter().chain(unfinished) {
+            let mut rest = id.as_str();
+            while let Some((head, _)) = rest.rsplit_once('/') {
+                groups.insert(head.to_string());
+                rest = head;
+            }
+        }
+        // A group with an exit task that was entered (with every group around it).
+        for id in entered {
+            groups.insert(id.clone());
             let mut rest = id.as_str();
             while let Some((head, _)) = rest.rsplit_once('/') {
                 groups.insert(head.to_string());
@@ -233,6 +247,12 @@ impl Scheduler {
 
     /// The loops entered since the last call: each loop instance's id and how many task
     /// instances its iterations hold (a nested loop's count only once it is entered itself).
+    pub(crate) fn take_entered(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.entered).into_iter().map(|h| self.tree.groups[h].id.clone()).collect()
+    }
+
+    /// The loops entered since the last call: each loop instance's id and how many task
+    /// instances its iterations hold (see [`Scheduler::take_expansions`]).
     pub(crate) fn take_expansions(&mut self) -> Vec<(String, usize)> {
         if self.expansions.is_empty() {
             return Vec::new();

@@ -176,6 +176,9 @@ impl Scheduler {
         if self.template(g).looping.is_some() {
             self.active[g] += 1;
         }
+        if self.tree.groups[h].exit.is_some() {
+            self.entered.push(h);
+        }
         // Entered after an interruption: only a resumed run replaying what had started.
         if self.interruption.is_some() {
             self.interrupted[h] = self.interrupted_before(h);

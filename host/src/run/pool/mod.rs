@@ -97,7 +97,7 @@ fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn Fn
             let cancelled = t.state == crate::record::TaskState::Cancelled;
             (t.id.clone(), cancelled, t.final_status.as_ref().map(|s| s.state))
         });
-        scheduler.set_replay(ended, &resume.unfinished);
+        scheduler.set_replay(ended, &resume.unfinished, &resume.entered);
     }
     let mut state = State {
         outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
@@ -197,6 +197,7 @@ fn deliver(notes: Vec<Note>, records: &mut Records, observe: &mut dyn FnMut(Even
     for note in notes {
         match note {
             Note::LoopEntered(id, tasks) => observe(Event::LoopEntered { id: &id, tasks }),
+            Note::GroupEntered(id) => observe(Event::GroupEntered { id: &id }),
             Note::Started(id) => observe(Event::TaskStarted(&id)),
             Note::Finished(t, record) => {
                 observe(Event::TaskFinished(&record));

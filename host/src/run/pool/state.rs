@@ -91,6 +91,7 @@ pub(super) enum Outcome {
 /// Progress for the observer.
 pub(super) enum Note {
     LoopEntered(String, usize),
+    GroupEntered(String),
     Started(String),
     Finished(TaskInstIdx, Box<TaskRecord>),
 }
@@ -207,6 +208,9 @@ impl State {
         let next = catch_unwind(AssertUnwindSafe(|| self.scheduler.next_ready_with(&mut oracle)));
         for (id, tasks) in self.scheduler.take_expansions() {
             self.notes.push(Note::LoopEntered(id, tasks));
+        }
+        for id in self.scheduler.take_entered() {
+            self.notes.push(Note::GroupEntered(id));
         }
         match next {
             Ok(next) => next,
