@@ -388,6 +388,7 @@ impl Runner {
         let deadline = options.deadline.or(plan.deadline);
         // A resumed run keeps its deadline absolute: the time it spent stopped counts, and one
         // resumed past its deadline goes straight to its exit handlers.
+        let configured = deadline;
         let deadline = match resume {
             Some(r) => {
                 let started = humantime::parse_rfc3339(&r.started_at).unwrap_or_else(|_| std::time::SystemTime::now());
@@ -463,7 +464,8 @@ impl Runner {
             run_id: Arc::from(run_id.as_str()),
             run_root: Arc::from(dir.as_path()),
             disk: self.disk.clone(),
-            deadline,
+            // Messages name the deadline as configured, not what a resume had left of it.
+            deadline: configured,
         };
         let pool::Ended { scheduler, outputs, mut records, stop } = pool::drive(ctx, &mut interrupts, observe).await;
         // Every attempt has been dropped with its worker: remove what is left of staging.
