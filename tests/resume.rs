@@ -30,27 +30,11 @@ const PIPELINE: &str = concat!(
 /// Starts `wasmpipe run` on `case` and kills it with SIGKILL once its journal shows `nap`
 /// running (and `gen` ended); returns the run's directory.
 fn run_and_kill_during_nap(case: &Case) -> std::path::PathBuf {
-    let dir = case.runs();
-    let mut child = common::command()
-        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut run = None;
-    // Bounded wait for the nap to start.
-    for _ in 0..600 {
-        if let Some(r) = wasmpipe::history::list(&dir).into_iter().next()
-            && wasmpipe::history::Progress::of(&r.dir).unfinished == ["guard/nap"]
-        {
-            run = Some(r.dir);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = common::spawn_run(case);
+    let run = common::wait_for_journal(&case.runs(), "its nap", |running| running == ["guard/nap"]);
     child.kill().unwrap();
     child.wait().unwrap();
-    run.expect("the run never reached its nap")
+    run
 }
 
 /// `wasmpipe resume RUN --output json`: exit code and record (or stderr).
@@ -402,24 +386,9 @@ fn a_cancellation_under_way_goes_on_when_resumed() {
         "        - {task: later, component: add, inputs: {a: 1}, after: [long]}\n",
     ));
     let dir = case.runs();
-    let mut child = common::command()
-        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_run(&case);
     // Bounded waits: for `long` to run, then (after Ctrl-C) for the exit task to run.
-    let wait_for = |what: &str| {
-        for _ in 0..600 {
-            if let Some(run) = wasmpipe::history::list(&dir).into_iter().next()
-                && wasmpipe::history::Progress::of(&run.dir).unfinished.iter().any(|id| id == what)
-            {
-                return run.dir;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("{what} never started");
-    };
+    let wait_for = |what: &str| common::wait_for_journal(&dir, what, |running| running.iter().any(|id| id == what));
     wait_for("guard/long");
     let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(sent.success());
@@ -455,25 +424,10 @@ fn a_run_resumed_past_its_deadline_goes_to_its_handlers() {
         "        - {task: long, component: fault, inputs: {mode: nap, n: 60000}}\n",
     ));
     let dir = case.runs();
-    let mut child = common::command()
-        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut run = None;
-    for _ in 0..600 {
-        if let Some(r) = wasmpipe::history::list(&dir).into_iter().next()
-            && wasmpipe::history::Progress::of(&r.dir).unfinished == ["guard/long"]
-        {
-            run = Some(r.dir);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = common::spawn_run(&case);
+    let run = common::wait_for_journal(&dir, "its long task", |running| running == ["guard/long"]);
     child.kill().unwrap();
     child.wait().unwrap();
-    let run = run.expect("the run never reached its long task");
     // Stopped for longer than the run's deadline.
     std::thread::sleep(Duration::from_millis(1600));
     let (code, record, err) = resume(&run);
@@ -522,23 +476,8 @@ fn an_entered_group_runs_its_exit_task_after_a_resume() {
         "        - {task: b-work, component: add, inputs: {a: 1}}\n",
     ));
     let dir = case.runs();
-    let mut child = common::command()
-        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let wait_for = |what: &str| {
-        for _ in 0..600 {
-            if let Some(run) = wasmpipe::history::list(&dir).into_iter().next()
-                && wasmpipe::history::Progress::of(&run.dir).unfinished.iter().any(|id| id == what)
-            {
-                return run.dir;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("{what} never started");
-    };
+    let mut child = common::spawn_run(&case);
+    let wait_for = |what: &str| common::wait_for_journal(&dir, what, |running| running.iter().any(|id| id == what));
     wait_for("a/a-long");
     let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(sent.success());

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use common::{Case, wasmpipe};
 use serde_json::Value;
@@ -168,23 +167,10 @@ fn a_killed_run_is_incomplete_and_its_journal_tells_what_ended() {
         "  - {task: spin, component: spin_op, inputs: {message: x}, timeout: 60s, after: [first]}\n",
     ));
     let dir = case.runs();
-    let mut child = common::command()
-        .args(["run", case.file.to_str().unwrap(), "--run-dir", dir.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_run(&case);
     // Bounded wait for the spinner to start (the journal says so).
-    let mut seen = Vec::new();
-    for _ in 0..600 {
-        seen = listed(&dir);
-        if let Some((id, _)) = seen.first()
-            && wasmpipe::history::Progress::of(&dir.join(id)).unfinished == ["spin"]
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_journal(&dir, "its spinner", |running| running == ["spin"]);
+    let seen = listed(&dir);
     assert_eq!(seen.len(), 1, "the run never showed up");
     assert_eq!(seen[0].1, "running");
     child.kill().unwrap();

@@ -254,3 +254,29 @@ pub fn example_case(relative: &str) -> Case {
 pub fn repo_root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
+
+/// Starts `wasmpipe run` on `case` in the background, into the case's run directory, with its
+/// output dropped: for tests that interrupt or kill a run.
+pub fn spawn_run(case: &Case) -> std::process::Child {
+    command()
+        .args(["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits, at most 12 s, until the first run under `runs` has a journal whose tasks started
+/// and not ended satisfy `until`; returns that run's directory, or panics saying it never
+/// reached `what`.
+pub fn wait_for_journal(runs: &Path, what: &str, until: impl Fn(&[String]) -> bool) -> PathBuf {
+    for _ in 0..600 {
+        if let Some(run) = wasmpipe::history::list(runs).into_iter().next()
+            && until(&wasmpipe::history::Progress::of(&run.dir).unfinished)
+        {
+            return run.dir;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the run never reached {what}");
+}

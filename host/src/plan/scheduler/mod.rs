@@ -190,17 +190,10 @@ impl Scheduler {
             }
             tasks.insert(id);
         }
-        let mut groups = std::collections::HashSet::new();
-        for id in tasks.iter().chain(unfinished) {
-            let mut rest = id.as_str();
-            while let Some((head, _)) = rest.rsplit_once('/') {
-                groups.insert(head.to_string());
-                rest = head;
-            }
-        }
-        // A group with an exit task that was entered (with every group around it).
-        for id in entered {
-            groups.insert(id.clone());
+        // The groups around those tasks, and each group with an exit task that was entered
+        // (with the groups around it).
+        let mut groups: std::collections::HashSet<String> = entered.iter().cloned().collect();
+        for id in tasks.iter().chain(unfinished).chain(entered) {
             let mut rest = id.as_str();
             while let Some((head, _)) = rest.rsplit_once('/') {
                 groups.insert(head.to_string());
