@@ -16,7 +16,7 @@ use layout::core::style::{LineStyleKind, StyleAttr};
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 
-use super::templates::{STATES, Template, state_index};
+use super::templates::Template;
 use crate::record::TaskState;
 
 /// Graphs with more boxes than this are not laid out (the layout's time grows faster than the
@@ -132,13 +132,9 @@ fn node(template: &Template) -> Element {
         label.push_str(" (exit task)");
     }
     if template.tasks.len() != 1 {
-        let counts: Vec<String> = STATES
-            .iter()
-            .filter(|s| template.counts[state_index(**s)] > 0)
-            .map(|s| format!("{} {}", template.counts[state_index(*s)], super::state_word(*s)))
-            .collect();
+        let counts = template.counts_text();
         label.push('\n');
-        label.push_str(&if counts.is_empty() { "not run".into() } else { counts.join(", ") });
+        label.push_str(if counts.is_empty() { "not run" } else { &counts });
     }
     let widest = label.lines().map(|l| l.chars().count()).max().unwrap_or(1);
     let size =

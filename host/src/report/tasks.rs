@@ -104,23 +104,13 @@ pub(super) fn timeline(out: &mut String, record: &RunRecord, templates: &[Templa
             let width = ((b - a) / span * 100.0).clamp(0.0, 100.0 - left);
             let _ = write!(out, "<i class=\"s-{state}\" style=\"left:{left:.3}%;width:{width:.3}%\"></i>");
         }
-        let _ = writeln!(out, "</span><span class=\"state s-{state}\">{}</span></summary>", counts(template));
+        let _ = writeln!(out, "</span><span class=\"state s-{state}\">{}</span></summary>", template.counts_text());
         for &t in &template.tasks {
             task_row(out, &record.tasks[t], clock);
         }
         out.push_str("</details>\n");
     }
     out.push_str("</section>\n");
-}
-
-/// A template's instances by state, as text.
-fn counts(template: &Template) -> String {
-    let parts: Vec<String> = super::templates::STATES
-        .iter()
-        .filter(|s| template.counts[super::templates::state_index(**s)] > 0)
-        .map(|s| format!("{} {}", template.counts[super::templates::state_index(*s)], state_word(*s)))
-        .collect();
-    parts.join(", ")
 }
 
 /// One task instance: its row (label, attempt bars, state), opening on its details.

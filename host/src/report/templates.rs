@@ -41,6 +41,16 @@ impl Template {
             .unwrap_or(TaskState::Skipped)
     }
 
+    /// Its instances by state, as text (`3 succeeded, 1 failed`; empty when none ran).
+    pub fn counts_text(&self) -> String {
+        let parts: Vec<String> = STATES
+            .iter()
+            .filter(|s| self.counts[state_index(**s)] > 0)
+            .map(|s| format!("{} {}", self.counts[state_index(*s)], super::state_word(*s)))
+            .collect();
+        parts.join(", ")
+    }
+
     /// The group it is in (`fan/*` for `fan/*/train`), or "" at the top.
     pub fn group(&self) -> &str {
         self.id.rsplit_once('/').map_or("", |(group, _)| group)
