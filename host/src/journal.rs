@@ -177,6 +177,8 @@ impl Journal {
     /// batch of lines.
     pub(crate) fn create(dir: &Path, durable: bool) -> std::io::Result<Journal> {
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(FILE))?;
+        // The length of the whole lines written so far (a resumed run appends to a journal).
+        let mut whole = file.metadata()?.len();
         let shared: Arc<(Mutex<Pending>, Condvar)> = Arc::default();
         let theirs = shared.clone();
         let writer = std::thread::Builder::new().name("wasmpipe-journal".into()).spawn(move || {
@@ -192,11 +194,11 @@ impl Journal {
                 // A journal that cannot be written does not stop the run: its record still is.
                 // A batch written in part (a full disk) is cut off again, so that the lines
                 // after it, once there is room, follow whole lines.
-                let before = file.metadata().map(|m| m.len()).ok();
-                if file.write_all(text.as_bytes()).is_err()
-                    && let Some(len) = before
-                {
-                    let _ = file.set_len(len);
+                match file.write_all(text.as_bytes()) {
+                    Ok(()) => whole += text.len() as u64,
+                    Err(_) => {
+                        let _ = file.set_len(whole);
+                    }
                 }
                 if durable {
                     // One sync for every line gathered since the last (group commit).
