@@ -290,3 +290,54 @@ fn a_durable_run_records_the_same() {
     };
     assert_eq!(events(&durable), events(&plain));
 }
+
+/// Ensures that the record `wasmpipe run` writes from its journal (each task's record copied
+/// from its `task_ended` line, never held whole in memory) is byte for byte what serde_json
+/// writes for the same record, and the same as the JSON printed on stdout: tasks that
+/// succeeded, failed and were skipped, exit handlers with their final status, values and logs
+/// holding quotes, brackets, commas, colons, backslashes and non-ASCII text.
+#[test]
+fn the_record_written_from_the_journal_is_what_serde_writes() {
+    let case = Case::new(concat!(
+        "name: streamed\n",
+        "steps:\n",
+        "  - parallel_for:\n",
+        "      name: each\n",
+        "      items: [1, \"two \\\"{[,:]}\\\\ \u{e9}\", {k: [], e: {}}, [], {}]\n",
+        "      steps:\n",
+        "        - exit_handler:\n",
+        "            name: guard\n",
+        "            exit: {task: report, component: exit_report, inputs: {message: \"done: ]}\"}}\n",
+        "            steps:\n",
+        "              - {task: echo, component: echo, inputs: {value: \"{{item}}\"}}\n",
+        "              - {task: boom, component: fail_op, inputs: {message: \"fails, \\\"{[:\"}, after: [echo]}\n",
+        "  - {task: later, component: print_op, inputs: {message: never}, after: [boom]}\n",
+    ));
+    let out = common::command()
+        .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", case.runs().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let record: wasmpipe::record::RunRecord = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed, serde_json::to_string_pretty(&record).unwrap() + "\n");
+    let on_disk = std::fs::read_to_string(case.runs().join(&record.run_id).join("record.json")).unwrap();
+    assert_eq!(on_disk, printed);
+    // Every task that ran has its record in the journal, as in the record.
+    let journal = wasmpipe::journal::read(&case.runs().join(&record.run_id));
+    let ended: Vec<&wasmpipe::record::TaskRecord> = journal
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            wasmpipe::journal::Entry::TaskEnded { task } => Some(&**task),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 15, "5 items, 3 tasks each");
+    for task in ended {
+        assert_eq!(record.task(&task.id), Some(task));
+    }
+    assert_eq!(record.task("later").unwrap().state, wasmpipe::record::TaskState::Skipped);
+    let value = record.task("each/1/guard/echo").unwrap().outputs["output"].clone();
+    assert_eq!(value, serde_json::json!("two \"{[,:]}\\ \u{e9}"));
+}

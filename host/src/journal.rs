@@ -12,8 +12,10 @@
 //! process. With `--durable` ([`crate::run::RunOptions::durable`]) the writer also `fdatasync`s
 //! the file after each batch, so the journal survives a power cut up to its last batch.
 //!
-//! Not yet: `wasmpipe resume` (continuing a run from its journal), and copies of the
-//! pipeline's files and components.
+//! [`Journal::note`] returns where each line starts, and a closed journal reads its lines back
+//! ([`Lines`]): a run that writes its record keeps each finished task's record only there, and
+//! writes `record.json` from it (`run::finished`). A batch the writer cannot write (a full
+//! disk) is kept and written again later, so those places always hold.
 //!
 //! May use: `model` and `record`.
 
@@ -164,25 +166,48 @@ pub struct StartOptions {
 struct Pending {
     text: String,
     closed: bool,
+    /// Where the next line starts: the file's length when it was opened, plus every line
+    /// handed to [`Journal::note`] since (written or not yet).
+    end: u64,
 }
 
 /// A run's journal, open for appending.
 pub(crate) struct Journal {
     shared: Arc<(Mutex<Pending>, Condvar)>,
-    writer: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<Unwritten>>,
+    /// The file, open for reading from the start: lines are read back through it even when
+    /// the run's directory has gone since.
+    reader: Option<std::fs::File>,
 }
+
+/// What a closed journal could not write (a full disk): the lines from byte `from` on, which
+/// the file does not have. Empty when every line reached the file.
+#[derive(Debug, Default)]
+struct Unwritten {
+    /// The length of the file's whole lines: where `text` would have started.
+    from: u64,
+    /// The lines the file lacks.
+    text: String,
+}
+
+/// How long the writer waits before it tries again after a failed write (a full disk).
+const RETRY: Duration = Duration::from_millis(100);
 
 impl Journal {
     /// Creates `dir/journal.jsonl` and starts its writer; `durable`: `fdatasync` after each
     /// batch of lines.
     pub(crate) fn create(dir: &Path, durable: bool) -> std::io::Result<Journal> {
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(FILE))?;
+        let reader = std::fs::File::open(dir.join(FILE)).ok();
         // The length of the whole lines written so far (a resumed run appends to a journal).
         let mut whole = file.metadata()?.len();
-        let shared: Arc<(Mutex<Pending>, Condvar)> = Arc::default();
+        let shared: Arc<(Mutex<Pending>, Condvar)> =
+            Arc::new((Mutex::new(Pending { end: whole, ..Pending::default() }), Condvar::new()));
         let theirs = shared.clone();
         let writer = std::thread::Builder::new().name("wasmpipe-journal".into()).spawn(move || {
             let (lock, wake) = &*theirs;
+            // Lines a failed write left over, written again before newer ones.
+            let mut failed = String::new();
             loop {
                 let (text, closed) = {
                     let mut pending = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -191,64 +216,113 @@ impl Journal {
                     }
                     (std::mem::take(&mut pending.text), pending.closed)
                 };
-                // A journal that cannot be written does not stop the run: its record still is.
-                // A batch written in part (a full disk) is cut off again, so that the lines
-                // after it, once there is room, follow whole lines.
-                match file.write_all(text.as_bytes()) {
-                    Ok(()) => whole += text.len() as u64,
+                let text = if failed.is_empty() { text } else { std::mem::take(&mut failed) + &text };
+                // A journal that cannot be written does not stop the run. A batch written in
+                // part (a full disk) is cut off again and kept, to be written whole once there
+                // is room: the lines are where `note` said, and none is lost.
+                let pause = match file.write_all(text.as_bytes()) {
+                    Ok(()) => {
+                        whole += text.len() as u64;
+                        GATHER
+                    }
                     Err(_) => {
                         let _ = file.set_len(whole);
+                        failed = text;
+                        RETRY
                     }
-                }
+                };
                 if durable {
                     // One sync for every line gathered since the last (group commit).
                     let _ = file.sync_data();
                 }
                 if closed {
-                    return;
+                    return Unwritten { from: whole, text: failed };
                 }
                 // Gather lines a moment; closing cuts the pause short.
                 let pending = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let _ = wake.wait_timeout_while(pending, GATHER, |p| !p.closed);
+                let _ = wake.wait_timeout_while(pending, pause, |p| !p.closed);
             }
         })?;
-        Ok(Journal { shared, writer: Some(writer) })
+        Ok(Journal { shared, writer: Some(writer), reader })
     }
 
-    /// Appends `entry` (written within about a millisecond).
-    pub(crate) fn note(&self, entry: &Note<'_>) {
-        let Ok(json) = serde_json::to_string(entry) else { return };
+    /// Appends `entry` (written within about a millisecond); returns where its line starts in
+    /// the file (None if it could not be serialized).
+    pub(crate) fn note(&self, entry: &Note<'_>) -> Option<u64> {
+        let json = serde_json::to_string(entry).ok()?;
+        let sum = checksum(&json);
         let (lock, wake) = &*self.shared;
         let mut pending = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let wake_writer = pending.text.is_empty();
         pending.text.reserve(json.len() + 18);
         pending.text.push_str(&json);
         pending.text.push('\t');
-        pending.text.push_str(&checksum(&json));
+        pending.text.push_str(&sum);
         pending.text.push('\n');
+        let at = pending.end;
+        pending.end += json.len() as u64 + 18;
         if wake_writer {
             wake.notify_one();
         }
+        Some(at)
     }
 
-    /// Writes what is left and closes the journal.
-    pub(crate) fn close(mut self) {
-        self.stop();
+    /// Writes what is left and closes the journal; returns its lines to read back (None: its
+    /// file could not be opened for reading).
+    pub(crate) fn close(mut self) -> Option<Lines> {
+        let unwritten = self.stop();
+        let file = std::io::BufReader::with_capacity(1 << 16, self.reader.take()?);
+        Some(Lines { file, at: 0, unwritten })
     }
 
-    fn stop(&mut self) {
+    fn stop(&mut self) -> Unwritten {
         let (lock, wake) = &*self.shared;
         lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner).closed = true;
         wake.notify_one();
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
-        }
+        self.writer.take().and_then(|w| w.join().ok()).unwrap_or_default()
     }
 }
 
 impl Drop for Journal {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Reads a journal's lines back at the places [`Journal::note`] gave, after it was closed:
+/// from the file, or from what the writer could not write.
+pub(crate) struct Lines {
+    file: std::io::BufReader<std::fs::File>,
+    /// Where the reader stands in the file.
+    at: u64,
+    unwritten: Unwritten,
+}
+
+impl Lines {
+    /// The JSON of the line that starts at `at`, its checksum checked.
+    pub(crate) fn json_at(&mut self, at: u64) -> std::io::Result<String> {
+        use std::io::{BufRead, Seek};
+        let mut line = Vec::new();
+        if at >= self.unwritten.from {
+            let rest = usize::try_from(at - self.unwritten.from).ok().and_then(|i| self.unwritten.text.get(i..));
+            let rest =
+                rest.ok_or_else(|| std::io::Error::other(format!("no line of the journal starts at byte {at}")))?;
+            line.extend_from_slice(rest.split_inclusive('\n').next().unwrap_or("").as_bytes());
+        } else {
+            // Lines are mostly read in the order they were written: no seek between them.
+            if self.at != at {
+                self.file.seek(std::io::SeekFrom::Start(at))?;
+            }
+            let n = self.file.read_until(b'\n', &mut line)?;
+            self.at = at + n as u64;
+        }
+        line.strip_suffix(b"\n")
+            .and_then(|l| String::from_utf8(l.to_vec()).ok())
+            .and_then(|l| {
+                let (json, sum) = l.rsplit_once('\t')?;
+                (checksum(json) == sum).then(|| json.to_string())
+            })
+            .ok_or_else(|| std::io::Error::other(format!("the journal's line at byte {at} is cut or damaged")))
     }
 }
 
@@ -299,14 +373,28 @@ pub fn parse(text: &[u8]) -> Read {
 /// journal cannot exhaust the stack.
 pub(crate) const MAX_DEPTH: usize = 300;
 
-/// Decodes one line's JSON (serde_json's own limit of 128 levels would refuse deep values).
+/// Decodes one line's JSON.
 fn decode(json: &str) -> Option<Entry> {
+    decode_deep(json)
+}
+
+/// Decodes JSON that may nest as deep as a guest's values inside a record ([`MAX_DEPTH`];
+/// serde_json's own limit of 128 levels would refuse them).
+pub(crate) fn decode_deep<T: serde::de::DeserializeOwned>(json: &str) -> Option<T> {
     if depth(json) > MAX_DEPTH {
         return None;
     }
     let mut deserializer = serde_json::Deserializer::from_str(json);
     deserializer.disable_recursion_limit();
-    Entry::deserialize(&mut deserializer).ok()
+    T::deserialize(&mut deserializer).ok()
+}
+
+/// The JSON of the record of task `id` in the JSON of its `task_ended` line (None: the line is
+/// another event, or another task's).
+pub(crate) fn task_json<'a>(line: &'a str, id: &str) -> Option<&'a str> {
+    let task = line.strip_prefix(r#"{"event":"task_ended","task":"#)?.strip_suffix('}')?;
+    let id = serde_json::to_string(id).ok()?;
+    task.strip_prefix(r#"{"id":"#)?.strip_prefix(id.as_str())?.starts_with(',').then_some(task)
 }
 
 /// The deepest nesting of arrays and objects in `json`, strings skipped.

@@ -179,22 +179,28 @@ impl RunRecord {
     /// reader never sees half a record; with `sync`, the file is synced before the rename and
     /// the directory after it, so the record survives a power cut once this returns.
     pub(crate) fn write_atomically(&self, dir: &Path, sync: bool) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(".record.json.tmp");
-        // Streamed to the file: a 10,000-task record is megabytes, not worth building in memory.
-        let mut file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
-        serde_json::to_writer_pretty(&mut file, self).map_err(std::io::Error::other)?;
-        file.write_all(b"\n")?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        if sync {
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, dir.join("record.json"))?;
-        if sync {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        write_json_atomically(dir, sync, self)
     }
+}
+
+/// Writes `record` (a [`RunRecord`], or a view that serializes as one) to `dir/record.json`
+/// atomically, pretty-printed; with `sync`, synced before the rename and the directory after.
+pub(crate) fn write_json_atomically(dir: &Path, sync: bool, record: &impl Serialize) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(".record.json.tmp");
+    // Streamed to the file: a 10,000-task record is megabytes, not worth building in memory.
+    let mut file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
+    serde_json::to_writer_pretty(&mut file, record).map_err(std::io::Error::other)?;
+    file.write_all(b"\n")?;
+    let file = file.into_inner().map_err(|e| e.into_error())?;
+    if sync {
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join("record.json"))?;
+    if sync {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// The JSON Schema of run records, as shipped in `schemas/run-record.schema.json`.

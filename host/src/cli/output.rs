@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use wasmpipe::model::diag::Diagnostics;
 use wasmpipe::record::{RunRecord, RunState, TaskRecord, TaskState};
+use wasmpipe::run::{FinishedRun, TaskBrief};
 
 use super::args::Output;
 use super::color::{of_state, paint};
@@ -25,15 +26,73 @@ pub fn report_errors(diags: &Diagnostics, output: Output) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// A run's record as the commands print it: its fields, and its tasks one at a time. A record
+/// read from a file is one; a run that has just finished is another, whose task records are
+/// read back from its journal only when printed.
+pub trait Printable {
+    /// The record's fields (its `tasks` may be empty: read them with `task`).
+    fn head(&self) -> &RunRecord;
+    /// How many tasks the record lists.
+    fn count(&self) -> usize;
+    /// What the summary needs of the `i`-th task.
+    fn brief(&self, i: usize) -> TaskBrief;
+    /// The record of the `i`-th task (None: it cannot be read back).
+    fn task(&self, i: usize) -> Option<TaskRecord>;
+    /// Writes the whole record as pretty JSON and a newline.
+    fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+impl Printable for RunRecord {
+    fn head(&self) -> &RunRecord {
+        self
+    }
+    fn count(&self) -> usize {
+        self.tasks.len()
+    }
+    fn brief(&self, i: usize) -> TaskBrief {
+        TaskBrief::of(&self.tasks[i])
+    }
+    fn task(&self, i: usize) -> Option<TaskRecord> {
+        self.tasks.get(i).cloned()
+    }
+    fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+}
+
+impl Printable for FinishedRun {
+    fn head(&self) -> &RunRecord {
+        self.record()
+    }
+    fn count(&self) -> usize {
+        self.task_count()
+    }
+    fn brief(&self, i: usize) -> TaskBrief {
+        FinishedRun::brief(self, i)
+    }
+    fn task(&self, i: usize) -> Option<TaskRecord> {
+        FinishedRun::task(self, i).ok()
+    }
+    fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        FinishedRun::write_json(self, out)
+    }
+}
+
 /// Prints the end of a run: its record as JSON, or for people the skipped tasks (unless
 /// `quiet`) and a summary naming where the record is (under `run_dir`).
-pub fn print_record(record: &RunRecord, output: Output, run_dir: &Path, quiet: bool) -> anyhow::Result<()> {
+pub fn print_record(record: &dyn Printable, output: Output, run_dir: &Path, quiet: bool) -> anyhow::Result<()> {
     if output == Output::Json {
-        outln!("{}", serde_json::to_string_pretty(record)?);
+        if let Err(e) = record.write_json(&mut std::io::stdout().lock())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            eprintln!("wasmpipe: could not print the run's record: {e}");
+        }
     } else {
         if !quiet {
-            for task in record.tasks.iter().filter(|t| t.state == TaskState::Skipped) {
-                out!("{}", task_lines(task));
+            let skipped = (0..record.count()).filter(|&i| record.brief(i).state == TaskState::Skipped);
+            for task in skipped.filter_map(|i| record.task(i)) {
+                out!("{}", task_lines(&task));
             }
         }
         print_summary(record, run_dir);
@@ -128,12 +187,14 @@ const SUMMARY_LINES: usize = 10;
 
 /// For people, at the end of a run: the run's state, duration and counts by state, the failed tasks with kind and message, each exit
 /// handler's outcome and what its body ended as, the pipeline's outputs, and where the record is.
-fn print_summary(record: &RunRecord, run_dir: &Path) {
+fn print_summary(run: &dyn Printable, run_dir: &Path) {
+    let record = run.head();
     let took = between(&record.started_at, &record.finished_at).map(|d| format!(" in {}", human_duration(d)));
+    let briefs: Vec<TaskBrief> = (0..run.count()).map(|i| run.brief(i)).collect();
     let counts: Vec<String> = [TaskState::Succeeded, TaskState::Failed, TaskState::Cancelled, TaskState::Skipped]
         .into_iter()
         .filter_map(|state| {
-            let n = record.tasks.iter().filter(|t| t.state == state).count();
+            let n = briefs.iter().filter(|t| t.state == state).count();
             (n > 0).then(|| format!("{n} {}", snake(&state)))
         })
         .collect();
@@ -142,12 +203,12 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         record.run_id,
         paint(run_state_word(record.state), of_state(run_state_word(record.state))),
         took.unwrap_or_default(),
-        record.tasks.len(),
+        briefs.len(),
         counts.join(", ")
     );
-    let failed: Vec<&TaskRecord> =
-        record.tasks.iter().filter(|t| !t.exit_handler && t.state == TaskState::Failed).collect();
-    for task in failed.iter().take(SUMMARY_LINES) {
+    let failed: Vec<usize> =
+        (0..briefs.len()).filter(|&i| !briefs[i].exit_handler && briefs[i].state == TaskState::Failed).collect();
+    for task in failed.iter().take(SUMMARY_LINES).filter_map(|&i| run.task(i)) {
         if let Some(f) = &task.failure {
             let code = f.trap_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
             outln!("  failed:  {} ({}{code}): {}", task.id, snake(&f.kind), first_line(&f.message));
@@ -160,12 +221,13 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
             record.run_id
         );
     }
-    let mut handlers: Vec<&TaskRecord> = record.tasks.iter().filter(|t| t.exit_handler).collect();
+    let mut handlers: Vec<usize> = (0..briefs.len()).filter(|&i| briefs[i].exit_handler).collect();
     if handlers.len() > SUMMARY_LINES {
         // The ones to look at first: handlers that did not succeed, then those after a failed body.
-        handlers.sort_by_key(|t| (t.state == TaskState::Succeeded, body_succeeded(t)));
+        handlers
+            .sort_by_key(|&i| (briefs[i].state == TaskState::Succeeded, briefs[i].body == Some(RunState::Succeeded)));
     }
-    for task in handlers.iter().take(SUMMARY_LINES) {
+    for task in handlers.iter().take(SUMMARY_LINES).filter_map(|&i| run.task(i)) {
         let outcome = match &task.failure {
             Some(f) => format!("{} ({}): {}", snake(&task.state), snake(&f.kind), first_line(&f.message)),
             None => snake(&task.state),
@@ -180,8 +242,8 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
     }
     if handlers.len() > SUMMARY_LINES {
         let mut kinds: Vec<(String, usize)> = Vec::new();
-        for task in &handlers[SUMMARY_LINES..] {
-            let body = task.final_status.as_ref().map_or("did not run", |s| run_state_word(s.state));
+        for task in handlers[SUMMARY_LINES..].iter().map(|&i| briefs[i]) {
+            let body = task.body.map_or("did not run", run_state_word);
             let kind = format!("{} after a body that {body}", snake(&task.state));
             match kinds.iter_mut().find(|(k, _)| *k == kind) {
                 Some((_, n)) => *n += 1,
@@ -209,11 +271,6 @@ fn print_summary(record: &RunRecord, run_dir: &Path) {
         record.compile.from_cache,
         run_dir.join(&record.run_id).join("record.json").display()
     );
-}
-
-/// Whether an exit task ran after a body that succeeded.
-fn body_succeeded(task: &TaskRecord) -> bool {
-    task.final_status.as_ref().is_some_and(|s| s.state == RunState::Succeeded)
 }
 
 /// The first line of a message, for a one-line summary.

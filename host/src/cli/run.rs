@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use wasmpipe::model::diag::Diagnostic;
 use wasmpipe::model::policy::Limits;
-use wasmpipe::record::{RunRecord, RunState, TaskState};
-use wasmpipe::run::{CancelHandle, Event, Prepared, RunOptions, Runner, available_jobs, set_pool_capacity};
+use wasmpipe::record::{RunState, TaskState};
+use wasmpipe::run::{
+    CancelHandle, Event, FinishedRun, Prepared, RunOptions, Runner, available_jobs, set_pool_capacity,
+};
 
 use super::args::{Output, RunArgs};
 use super::build::build_components;
@@ -50,8 +52,9 @@ pub async fn run_file(file: &Path, options: RunOptions, output: Output, quiet: b
     for d in &prepared.load_failures {
         eprintln!("warning: {d}");
     }
-    let (record, written) = run_with_progress(&runner, &prepared, &options, output, quiet).await;
-    print_record(&record, output, &options.run_dir, quiet)?;
+    let (finished, written) = run_with_progress(&runner, &prepared, &options, output, quiet).await;
+    print_record(&finished, output, &options.run_dir, quiet)?;
+    let record = finished.record();
     if let Err(e) = written {
         eprintln!(
             "wasmpipe: the run {} but its record could not be written to {}: {e}",
@@ -131,7 +134,7 @@ async fn run_with_progress(
     options: &RunOptions,
     output: Output,
     quiet: bool,
-) -> (RunRecord, std::io::Result<std::path::PathBuf>) {
+) -> (FinishedRun, std::io::Result<std::path::PathBuf>) {
     let live = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) && !super::color::dumb_terminal();
     let progress = Progress::start(live);
     let mut observe = |event: Event<'_>| show_progress(&progress, event, output, quiet);

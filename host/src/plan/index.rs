@@ -118,6 +118,12 @@ impl<I: Idx, T> IdxVec<I, T> {
         self.raw.get(i.index())
     }
 
+    /// The element at `i`, if there is one, to change.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: I) -> Option<&mut T> {
+        self.raw.get_mut(i.index())
+    }
+
     /// The index the next push gets.
     #[inline]
     pub(crate) fn next_idx(&self) -> I {
@@ -151,6 +157,11 @@ impl<I: Idx, T> IdxVec<I, T> {
         T: Clone,
     {
         self.raw.resize(n, value);
+    }
+
+    /// Grows to `n` elements, filling with what `f` makes.
+    pub(crate) fn resize_with(&mut self, n: usize, f: impl FnMut() -> T) {
+        self.raw.resize_with(n, f);
     }
 }
 

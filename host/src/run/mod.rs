@@ -17,15 +17,17 @@ use crate::model::component::{LoadError, Signature};
 use crate::model::diag::Diagnostic;
 use crate::model::load::SourceMap;
 use crate::model::policy::Limits;
-use crate::plan::{GroupInstIdx, Params, Plan};
+use crate::plan::{Params, Plan};
 use crate::record::{CompileStats, RunRecord, TaskRecord, now};
 use crate::wasm::engine::{self, EngineKind};
 use crate::wasm::loader::Loader;
+use task_store::TaskStore;
 
 mod artifacts;
 mod bind;
 mod cache;
 mod cancel;
+mod finished;
 mod internal;
 mod job;
 pub mod keep;
@@ -35,16 +37,19 @@ mod prepare;
 mod records;
 pub mod resume;
 mod stop;
+mod task_store;
 mod threads;
 
 use job::{Job, Started, TaskResult, prepare_task};
 use prepare::TaskComponent;
-use records::{task_record, unrun_record};
+use records::task_record;
 
 pub use crate::wasm::engine::{DEFAULT_POOL_CAPACITY, set_pool_capacity};
 use bind::{export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
+pub use finished::FinishedRun;
+pub use task_store::TaskBrief;
 
 /// The environment variable that sets the default run directory.
 pub const RUN_DIR_ENV: &str = "WASMPIPE_RUN_DIR";
@@ -340,7 +345,8 @@ impl Runner {
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> RunRecord {
-        let (record, lock) = self.run_held(prepared, options, observe, options.write_record).await;
+        let (finished, lock) = self.run_held(prepared, options, observe, options.write_record, false).await;
+        let record = finished.into_record();
         if options.write_record {
             let dir = options.run_dir.join(&record.run_id);
             match record.write_atomically(&dir, options.durable) {
@@ -356,31 +362,39 @@ impl Runner {
 
     /// Like [`Runner::run`], then writes the record to `RUN_DIR/<run-id>/record.json` whatever
     /// `write_record` says, while the run still holds its lock (so that `wasmpipe runs` never
-    /// sees it without both); returns where it went, or why it could not be written.
+    /// sees it without both); returns the run and where its record went, or why it could not
+    /// be written.
+    ///
+    /// Unlike [`Runner::run`], the run's memory does not grow with its history: the record of
+    /// each finished task is kept in the run's journal only, and `record.json` is written from
+    /// it. A run of a million tasks stays within a few hundred bytes a task (BENCHMARKS.md).
+    /// Without a journal (its run directory could not be locked), records stay in memory.
     pub async fn run_and_write(
         &self,
         prepared: &Prepared,
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
-    ) -> (RunRecord, std::io::Result<PathBuf>) {
-        let (record, lock) = self.run_held(prepared, options, observe, true).await;
-        let dir = options.run_dir.join(&record.run_id);
-        let written = record.write_atomically(&dir, options.durable).map(|()| dir.join("record.json"));
+    ) -> (FinishedRun, std::io::Result<PathBuf>) {
+        let (finished, lock) = self.run_held(prepared, options, observe, true, true).await;
+        let dir = options.run_dir.join(&finished.record().run_id);
+        let written = finished.write_atomically(&dir, options.durable).map(|()| dir.join("record.json"));
         if written.is_ok() {
             lock.iter().for_each(|l| l.finish());
         }
-        (record, written)
+        (finished, written)
     }
 
     /// Runs a prepared pipeline to the end; with `lock`, its run directory is made at the start
-    /// and its lock held until the returned one is dropped.
+    /// and its lock held until the returned one is dropped; with `spill`, the records of
+    /// finished tasks that reached the journal are not kept in memory.
     async fn run_held(
         &self,
         prepared: &Prepared,
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
         lock: bool,
-    ) -> (RunRecord, Option<Arc<crate::history::RunLock>>) {
+        spill: bool,
+    ) -> (FinishedRun, Option<Arc<crate::history::RunLock>>) {
         let resume = options.resume.as_deref();
         let run_id = resume.map_or_else(new_run_id, |r| r.run_id.clone());
         let plan = &prepared.plan;
@@ -435,21 +449,22 @@ impl Runner {
             };
             journal.note(&crate::journal::Note::RunStarted(&start));
         }
-        // The journal sees every event before the caller's observer does.
+        // The journal sees every event before the caller's observer does (a task's end is
+        // written by the pool, which keeps where its line is).
         let observe = &mut |event: Event<'_>| {
-            // A task concluded from the journal of a resumed run is there already.
-            let replayed =
-                matches!(&event, Event::TaskFinished(t) if resume.is_some_and(|r| r.ended.contains_key(&t.id)));
-            if let Some(journal) = journal.as_ref().filter(|_| !replayed) {
+            if let Some(journal) = journal.as_ref() {
                 use crate::journal::Note;
-                journal.note(&match &event {
-                    Event::Interrupted(message) => Note::Interrupted { message },
-                    Event::Cancelled { signal } => Note::Cancelled { signal },
-                    Event::GroupEntered { id } => Note::GroupEntered { id },
-                    Event::LoopEntered { id, tasks } => Note::LoopEntered { id, tasks: *tasks },
-                    Event::TaskStarted(id) => Note::TaskStarted { id, at: now() },
-                    Event::TaskFinished(task) => Note::TaskEnded { task },
-                });
+                let note = match &event {
+                    Event::Interrupted(message) => Some(Note::Interrupted { message }),
+                    Event::Cancelled { signal } => Some(Note::Cancelled { signal }),
+                    Event::GroupEntered { id } => Some(Note::GroupEntered { id }),
+                    Event::LoopEntered { id, tasks } => Some(Note::LoopEntered { id, tasks: *tasks }),
+                    Event::TaskStarted(id) => Some(Note::TaskStarted { id, at: now() }),
+                    Event::TaskFinished(_) => None,
+                };
+                if let Some(note) = note {
+                    journal.note(&note);
+                }
             }
             observe(event)
         };
@@ -467,20 +482,15 @@ impl Runner {
             // Messages name the deadline as configured, not what a resume had left of it.
             deadline: configured,
         };
-        let pool::Ended { scheduler, outputs, mut records, stop } = pool::drive(ctx, &mut interrupts, observe).await;
+        let store = TaskStore::new(spill);
+        let pool::Ended { scheduler, outputs, records, stop } =
+            pool::drive(ctx, &mut interrupts, observe, store, journal.as_ref()).await;
         // Every attempt has been dropped with its worker: remove what is left of staging.
-        let _ = std::fs::remove_dir_all(dir.join("staging"));
         // The scheduler is done, unless it failed for good (a bug, `pool::state`): then the
         // tasks it left waiting are recorded as aborted.
-
-        let tree = scheduler.tree();
-        records.resize(tree.tasks.len(), None);
-        let tasks = tree
-            .tasks_within(GroupInstIdx::ROOT)
-            .into_iter()
-            .map(|t| records[t].take().map(|r| *r).unwrap_or_else(|| unrun_record(&scheduler, t)))
-            .collect();
-        let pipeline_outputs = pipeline_outputs(prepared, tree, &outputs);
+        let _ = std::fs::remove_dir_all(dir.join("staging"));
+        let pipeline_outputs = pipeline_outputs(prepared, scheduler.tree(), &outputs);
+        drop(outputs);
         let record = RunRecord {
             run_id: run_id.clone(),
             pipeline: plan.name.clone(),
@@ -496,17 +506,17 @@ impl Runner {
             aborted: stop.aborted,
             cancel: stop.cancel,
             compile: prepared.compile,
-            tasks,
+            tasks: Vec::new(),
             templates: templates(plan),
         };
         if let Some(to) = &options.export {
             export_outputs(prepared, &record, &dir, to);
         }
-        if let Some(journal) = journal {
+        let lines = journal.and_then(|journal| {
             journal.note(&crate::journal::Note::RunFinished { state: record.state, at: &record.finished_at });
-            journal.close();
-        }
-        (record, held)
+            journal.close().filter(|_| spill)
+        });
+        (FinishedRun::new(record, records, scheduler, lines), held)
     }
 }
 

@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use super::job::TaskResult;
+use super::task_store::TaskBrief;
 use crate::plan::scheduler::{Scheduler, TaskStatus};
 use crate::plan::{PlanTask, TaskInstIdx};
 use crate::record::{Attempt, FailureKind, FinalStatusRecord, LogLine, Skip, SkipReason, TaskRecord, TaskState};
@@ -42,18 +43,18 @@ pub(super) fn task_record(
 /// whose items could not be had), or left waiting by a scheduler that failed for good.
 pub(super) fn unrun_record(scheduler: &Scheduler, t: TaskInstIdx) -> TaskRecord {
     let task = scheduler.spec(t);
-    let (state, failure, skip) = match scheduler.status(t) {
-        TaskStatus::Failed(f) => (TaskState::Failed, Some(f.clone()), None),
-        TaskStatus::Skipped(skip) => (TaskState::Skipped, None, Some(skip.clone())),
+    let (failure, skip) = match scheduler.status(t) {
+        TaskStatus::Failed(f) => (Some(f.clone()), None),
+        TaskStatus::Skipped(skip) => (None, Some(skip.clone())),
         // Left waiting: the scheduler failed for good (a bug; see `pool::state`) and the run
         // ended with what it had.
-        _ => (TaskState::Skipped, None, Some(Skip { reason: SkipReason::Aborted, cause: "internal error".into() })),
+        _ => (None, Some(Skip { reason: SkipReason::Aborted, cause: "internal error".into() })),
     };
     TaskRecord {
         id: scheduler.tree().tasks[t].id.clone(),
         task: task.name.clone(),
         component: task.component.clone(),
-        state,
+        state: unrun_brief(scheduler, t).state,
         exit_handler: task.is_exit,
         cached: false,
         attempts: Vec::new(),
@@ -63,4 +64,13 @@ pub(super) fn unrun_record(scheduler: &Scheduler, t: TaskInstIdx) -> TaskRecord 
         final_status: None,
         logs: Vec::<LogLine>::new(),
     }
+}
+
+/// The brief of a task that never ran (see [`unrun_record`]), without making its record.
+pub(super) fn unrun_brief(scheduler: &Scheduler, t: TaskInstIdx) -> TaskBrief {
+    let state = match scheduler.status(t) {
+        TaskStatus::Failed(_) => TaskState::Failed,
+        _ => TaskState::Skipped,
+    };
+    TaskBrief { state, exit_handler: scheduler.spec(t).is_exit, body: None }
 }

@@ -32,18 +32,16 @@ use tokio::sync::Notify;
 use super::bind::Outputs;
 use super::cancel::{Interrupt, Interrupts};
 use super::stop::Stop;
+use super::task_store::TaskStore;
 use super::{Event, RunCtx};
+use crate::journal::Journal;
+use crate::plan::IdxVec;
 use crate::plan::scheduler::Scheduler;
-use crate::plan::{Idx, IdxVec, TaskInstIdx};
-use crate::record::TaskRecord;
 
 mod shared;
 mod state;
 use shared::{Shared, run_work_caught};
 use state::{Note, Share, State};
-
-/// The record of every task instance that has ended, as far as they are known.
-pub(super) type Records = IdxVec<TaskInstIdx, Option<Box<TaskRecord>>>;
 
 /// How often the coordinator hands progress events to the observer while tasks run.
 pub(crate) const EVENT_TICK: Duration = Duration::from_millis(5);
@@ -58,19 +56,23 @@ pub(super) struct Ended {
     pub(super) scheduler: Scheduler,
     /// Per task instance: the outputs of those that succeeded.
     pub(super) outputs: Outputs,
-    /// Per task instance: the records of those that started (boxed: moved, never copied).
-    pub(super) records: Records,
+    /// The records of the tasks that ended.
+    pub(super) records: TaskStore,
     pub(super) stop: Stop,
 }
 
 /// Runs the pipeline of `ctx` on a pool of workers until it is over, applying `interrupts` and
-/// telling `observe` what happens.
+/// telling `observe` what happens; the records of finished tasks go to `records`, and their
+/// `task_ended` lines to `journal` first.
 pub(super) async fn drive(
     ctx: RunCtx,
     interrupts: &mut Interrupts,
     observe: &mut (dyn FnMut(Event<'_>) + Send),
+    records: TaskStore,
+    journal: Option<&Journal>,
 ) -> Ended {
-    let (state, records) = initial_state(&ctx, interrupts, observe);
+    let mut sink = Sink { records, journal, observe };
+    let state = initial_state(&ctx, interrupts, &mut sink);
     let shared = Arc::new(Shared {
         ctx,
         state: Mutex::new(state),
@@ -81,16 +83,23 @@ pub(super) async fn drive(
     });
     let mut tick = tokio::time::interval(EVENT_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut coordinator = Coordinator { shared: &shared, records, observe, interrupts, delivered: Instant::now() };
+    let mut coordinator = Coordinator { shared: &shared, sink, interrupts, delivered: Instant::now() };
     work_inline(&shared, &mut coordinator, &mut tick).await;
     coordinator.until_over(&mut tick).await;
-    let Coordinator { records, observe, .. } = coordinator;
-    conclude(shared, records, observe).await
+    let Coordinator { sink, .. } = coordinator;
+    conclude(shared, sink).await
+}
+
+/// Where progress goes: the journal, then the observer; and the records of finished tasks.
+struct Sink<'j, 'o> {
+    records: TaskStore,
+    journal: Option<&'j Journal>,
+    observe: &'o mut (dyn FnMut(Event<'_>) + Send),
 }
 
 /// The run's state before any task starts, with the interrupts that came before the start
 /// applied (a cancellation then applies before any task is picked).
-fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn FnMut(Event<'_>)) -> (State, Records) {
+fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, sink: &mut Sink<'_, '_>) -> State {
     let mut scheduler = Scheduler::new(ctx.prepared.plan.clone());
     if let Some(resume) = &ctx.options.resume {
         let ended = resume.ended.values().map(|t| {
@@ -111,24 +120,27 @@ fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, observe: &mut dyn Fn
         over: false,
         scheduler_panics: 0,
     };
-    let mut records = IdxVec::new();
     while let Some(event) = interrupts.poll_now() {
         let cancelled = state.stop.cancel.is_some();
         let message = state.interrupt(&event, interrupts, ctx.deadline);
-        observe(Event::Interrupted(&message));
+        (sink.observe)(Event::Interrupted(&message));
         if let Some(cancel) = state.stop.cancel.as_ref().filter(|_| !cancelled) {
-            observe(Event::Cancelled { signal: &cancel.signal });
+            (sink.observe)(Event::Cancelled { signal: &cancel.signal });
         }
-        deliver(std::mem::take(&mut state.notes), &mut records, observe);
+        sink.deliver(std::mem::take(&mut state.notes));
     }
-    (state, records)
+    state
 }
 
 /// The caller's task as the first worker: a run whose tasks come one after another (a chain)
 /// never wakes another thread. It runs tasks until it finds none ready (others are still
 /// running: it retires and only coordinates) or the run is over, and coordinates while its
 /// attempts run.
-async fn work_inline(shared: &Arc<Shared>, coordinator: &mut Coordinator<'_, '_>, tick: &mut tokio::time::Interval) {
+async fn work_inline(
+    shared: &Arc<Shared>,
+    coordinator: &mut Coordinator<'_, '_, '_>,
+    tick: &mut tokio::time::Interval,
+) {
     let mut finished = None;
     // When ready work is left waiting for the caller's task, the time to start a worker for it.
     let helper = tokio::time::sleep(Duration::ZERO);
@@ -172,7 +184,7 @@ async fn work_inline(shared: &Arc<Shared>, coordinator: &mut Coordinator<'_, '_>
 /// Ends a run whose workers are done: waits for the last worker to leave (workers whose
 /// attempts an interrupt ended may still be dropping them, and their artifact directories go
 /// with them), then hands the last progress to the observer.
-async fn conclude(shared: Arc<Shared>, mut records: Records, observe: &mut (dyn FnMut(Event<'_>) + Send)) -> Ended {
+async fn conclude(shared: Arc<Shared>, mut sink: Sink<'_, '_>) -> Ended {
     if shared.lock().workers > 0 {
         shared.exited.clone().notified().await;
     }
@@ -188,39 +200,43 @@ async fn conclude(shared: Arc<Shared>, mut records: Records, observe: &mut (dyn 
         }
     };
     let mut state = shared.state.into_inner().unwrap_or_else(PoisonError::into_inner);
-    deliver(std::mem::take(&mut state.notes), &mut records, observe);
-    Ended { scheduler: state.scheduler, outputs: state.outputs, records, stop: state.stop }
+    sink.deliver(std::mem::take(&mut state.notes));
+    Ended { scheduler: state.scheduler, outputs: state.outputs, records: sink.records, stop: state.stop }
 }
 
-/// Hands progress to the observer, and keeps the records of finished tasks.
-fn deliver(notes: Vec<Note>, records: &mut Records, observe: &mut dyn FnMut(Event<'_>)) {
-    for note in notes {
-        match note {
-            Note::LoopEntered(id, tasks) => observe(Event::LoopEntered { id: &id, tasks }),
-            Note::GroupEntered(id) => observe(Event::GroupEntered { id: &id }),
-            Note::Started(id) => observe(Event::TaskStarted(&id)),
-            Note::Finished(t, record) => {
-                observe(Event::TaskFinished(&record));
-                if records.len() <= t.index() {
-                    records.resize(t.index() + 1, None);
+impl Sink<'_, '_> {
+    /// Hands progress to the observer, and keeps the records of finished tasks: a task's
+    /// `task_ended` line goes to the journal before the observer hears of it (unless it is
+    /// there already: a task a resumed run concluded from its journal).
+    fn deliver(&mut self, notes: Vec<Note>) {
+        for note in notes {
+            match note {
+                Note::LoopEntered(id, tasks) => (self.observe)(Event::LoopEntered { id: &id, tasks }),
+                Note::GroupEntered(id) => (self.observe)(Event::GroupEntered { id: &id }),
+                Note::Started(id) => (self.observe)(Event::TaskStarted(&id)),
+                Note::Finished { t, record, replayed } => {
+                    let line = match self.journal {
+                        Some(journal) if !replayed => journal.note(&crate::journal::Note::TaskEnded { task: &record }),
+                        _ => None,
+                    };
+                    (self.observe)(Event::TaskFinished(&record));
+                    self.records.keep(t, record, line);
                 }
-                records[t] = Some(record);
             }
         }
     }
 }
 
 /// The coordinator's side of a run: it applies interrupts and hands progress to the observer.
-struct Coordinator<'a, 'o> {
+struct Coordinator<'a, 'j, 'o> {
     shared: &'a Shared,
-    records: Records,
-    observe: &'o mut (dyn FnMut(Event<'_>) + Send),
+    sink: Sink<'j, 'o>,
     interrupts: &'a mut Interrupts,
     /// When progress was last handed to the observer.
     delivered: Instant,
 }
 
-impl Coordinator<'_, '_> {
+impl Coordinator<'_, '_, '_> {
     /// Coordinates (interrupts, progress) until the run is over.
     async fn until_over(&mut self, tick: &mut tokio::time::Interval) {
         loop {
@@ -247,18 +263,18 @@ impl Coordinator<'_, '_> {
             self.shared.wake.notify_all();
             (before, message, std::mem::take(&mut state.notes), cancel)
         };
-        deliver(before, &mut self.records, self.observe);
-        (self.observe)(Event::Interrupted(&message));
+        self.sink.deliver(before);
+        (self.sink.observe)(Event::Interrupted(&message));
         if let Some(signal) = &cancel {
-            (self.observe)(Event::Cancelled { signal });
+            (self.sink.observe)(Event::Cancelled { signal });
         }
-        deliver(after, &mut self.records, self.observe);
+        self.sink.deliver(after);
     }
 
     /// Hands the progress gathered so far to the observer.
     fn deliver(&mut self) {
         let notes = std::mem::take(&mut self.shared.lock().notes);
-        deliver(notes, &mut self.records, self.observe);
+        self.sink.deliver(notes);
         self.delivered = Instant::now();
     }
 }

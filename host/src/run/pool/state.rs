@@ -93,7 +93,12 @@ pub(super) enum Note {
     LoopEntered(String, usize),
     GroupEntered(String),
     Started(String),
-    Finished(TaskInstIdx, Box<TaskRecord>),
+    /// A task ended; `replayed`: a resumed run concluded it from its journal, which has its end.
+    Finished {
+        t: TaskInstIdx,
+        record: Box<TaskRecord>,
+        replayed: bool,
+    },
 }
 
 impl State {
@@ -128,7 +133,7 @@ impl State {
                         format!("the journal records task `{}` as {state:?} without its failure", record.id),
                     )),
                 };
-                self.publish(t, result, Box::new(record.clone()));
+                self.publish(t, result, Box::new(record.clone()), true);
                 continue;
             }
             self.notes.push(Note::Started(tree.tasks[t].id.clone()));
@@ -234,7 +239,7 @@ impl State {
         match outcome {
             Outcome::Ran(result, record) => {
                 if self.live.remove(&t).is_some() {
-                    self.publish(t, result, record);
+                    self.publish(t, result, record, false);
                 }
             }
             Outcome::Interrupted => {}
@@ -250,13 +255,14 @@ impl State {
     /// interrupt ends).
     pub(super) fn conclude(&mut self, started: Started, result: TaskResult, t: TaskInstIdx) {
         let record = record_of(&self.scheduler.tree().tasks[t].id, self.scheduler.spec(t), started, &result, false);
-        self.publish(t, result, record);
+        self.publish(t, result, record, false);
     }
 
     /// Publishes how task `t` ended: its record for the observer and the run record, its
-    /// outputs for its readers, its end for the scheduler.
+    /// outputs for its readers, its end for the scheduler (`replayed`: a resumed run concludes
+    /// it from its journal).
     /// A panic in the scheduler while it records the end fails the task with kind `internal`.
-    pub(super) fn publish(&mut self, t: TaskInstIdx, result: TaskResult, mut record: Box<TaskRecord>) {
+    pub(super) fn publish(&mut self, t: TaskInstIdx, result: TaskResult, mut record: Box<TaskRecord>, replayed: bool) {
         let end = result.as_ref().map(|_| ()).map_err(Failure::clone);
         let finished = catch_unwind(AssertUnwindSafe(|| self.scheduler.finish(t, end)));
         match (finished, result) {
@@ -268,7 +274,7 @@ impl State {
                 record.fail(failure);
             }
         }
-        self.notes.push(Note::Finished(t, record));
+        self.notes.push(Note::Finished { t, record, replayed });
     }
 
     /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends

@@ -1,0 +1,82 @@
+//! Where a run keeps the records of its finished tasks until its record is written: in memory,
+//! or, for a run that writes its record to disk and has a journal, only as the place of the
+//! task's `task_ended` line in the journal, so that the run's memory does not grow with its
+//! history (a task's record takes 0.5 to a few KB; its place, 8 bytes). Either way each task
+//! keeps a [`TaskBrief`], what the end-of-run summary sorts by.
+
+use crate::plan::{Idx, IdxVec, TaskInstIdx};
+use crate::record::{RunState, TaskRecord, TaskState};
+
+/// What the summary of a run needs to know of a task without reading its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskBrief {
+    /// Its final state.
+    pub state: TaskState,
+    /// Whether it is the exit task of a group.
+    pub exit_handler: bool,
+    /// For an exit task that ran: the state of the body it received in its final status.
+    pub body: Option<RunState>,
+}
+
+impl TaskBrief {
+    /// The brief of a task's record.
+    pub fn of(task: &TaskRecord) -> TaskBrief {
+        TaskBrief {
+            state: task.state,
+            exit_handler: task.exit_handler,
+            body: task.final_status.as_ref().map(|s| s.state),
+        }
+    }
+}
+
+/// Where a finished task's record is.
+#[derive(Debug, Default)]
+pub(super) enum Kept {
+    /// Nowhere: the task has not ended, or never ran (its record comes from the scheduler).
+    #[default]
+    Nowhere,
+    /// In memory.
+    Memory(Box<TaskRecord>),
+    /// In the journal, on the line that starts at this byte.
+    Journal(u64),
+}
+
+/// The records of a run's finished tasks, by task instance.
+pub(super) struct TaskStore {
+    kept: IdxVec<TaskInstIdx, (Kept, Option<TaskBrief>)>,
+    /// Whether a record whose journal line is known is dropped from memory.
+    spill: bool,
+}
+
+impl TaskStore {
+    /// An empty store; with `spill`, records that reached the journal are not kept in memory.
+    pub(super) fn new(spill: bool) -> TaskStore {
+        TaskStore { kept: IdxVec::new(), spill }
+    }
+
+    /// Keeps the record of task `t`, which the journal holds from byte `line` when it is known.
+    pub(super) fn keep(&mut self, t: TaskInstIdx, record: Box<TaskRecord>, line: Option<u64>) {
+        if self.kept.len() <= t.index() {
+            self.kept.resize_with(t.index() + 1, Default::default);
+        }
+        let brief = TaskBrief::of(&record);
+        let kept = match line {
+            Some(at) if self.spill => Kept::Journal(at),
+            _ => Kept::Memory(record),
+        };
+        self.kept[t] = (kept, Some(brief));
+    }
+
+    /// Where the record of task `t` is, and its brief (None: the task never ran).
+    pub(super) fn get(&self, t: TaskInstIdx) -> (&Kept, Option<TaskBrief>) {
+        self.kept.get(t).map_or((&Kept::Nowhere, None), |(kept, brief)| (kept, *brief))
+    }
+
+    /// Takes the record of task `t` if it is in memory.
+    pub(super) fn take(&mut self, t: TaskInstIdx) -> Option<Box<TaskRecord>> {
+        match std::mem::take(&mut self.kept.get_mut(t)?.0) {
+            Kept::Memory(record) => Some(record),
+            _ => None,
+        }
+    }
+}
