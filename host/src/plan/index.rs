@@ -159,6 +159,11 @@ impl<I: Idx, T> IdxVec<I, T> {
         self.raw.resize(n, value);
     }
 
+    /// Makes room for `n` more elements, and no more.
+    pub(crate) fn reserve_exact(&mut self, n: usize) {
+        self.raw.reserve_exact(n);
+    }
+
     /// Grows to `n` elements, filling with what `f` makes.
     pub(crate) fn resize_with(&mut self, n: usize, f: impl FnMut() -> T) {
         self.raw.resize_with(n, f);

@@ -378,6 +378,48 @@ impl Plan {
         self.scopes[scope].by_name.get(name).copied()
     }
 
+    /// Per task template: whether anything reads its outputs (an input, a condition, a loop's
+    /// items, a sub-pipeline's input, a pipeline's or sub-pipeline's output). A run keeps the
+    /// outputs of only those tasks for their readers; the others' are in their records alone.
+    pub(crate) fn outputs_read(&self) -> IdxVec<TaskIdx, bool> {
+        use crate::model::binding::{Binding, Ref};
+        let mut read = IdxVec::from_elem(false, self.tasks.len());
+        let mut mark = |scope: ScopeIdx, refs: Vec<&Ref>| {
+            for r in refs {
+                if let Ref::Output { task, .. } = r
+                    && let Some(Node::Task(t)) = self.lookup(scope, task)
+                {
+                    read[t] = true;
+                }
+            }
+        };
+        fn bound(binding: &Result<Binding, String>) -> Vec<&Ref> {
+            binding.as_ref().map(Binding::refs).unwrap_or_default()
+        }
+        for task in &self.tasks {
+            for input in &task.inputs {
+                mark(task.scope, bound(&input.binding));
+            }
+        }
+        for group in &self.groups {
+            if let Some(looping) = &group.looping {
+                mark(group.scope, bound(&looping.items));
+            }
+            if let Some(Ok(condition)) = group.branch.as_ref().and_then(|b| b.condition.as_ref()) {
+                mark(group.scope, condition.refs());
+            }
+            for input in group.sub.iter().flat_map(|s| &s.inputs) {
+                mark(group.scope, bound(&input.binding));
+            }
+        }
+        for (s, scope) in self.scopes.iter_enumerated() {
+            for binding in scope.outputs.values() {
+                mark(s, bound(binding));
+            }
+        }
+        read
+    }
+
     /// The names of the tasks (sub-pipeline tasks included) of pipeline scope `scope`.
     pub(crate) fn task_names(&self, scope: ScopeIdx) -> impl Iterator<Item = &str> {
         self.scopes[scope].by_name.keys().map(String::as_str)

@@ -39,8 +39,8 @@ pub(crate) struct GroupInst {
     pub(crate) children: Vec<InstChild>,
     /// Its exit task.
     pub(crate) exit: Option<TaskInstIdx>,
-    /// For an iteration of a loop: its item.
-    pub(crate) item: Option<Value>,
+    /// For an iteration of a loop: the index of its item among the loop's items.
+    pub(crate) item: Option<usize>,
 }
 
 /// What a reference to a task's output reaches: one instance, or one per iteration of a loop
@@ -65,6 +65,8 @@ pub(crate) struct Tree {
     single: IdxVec<TaskIdx, Option<TaskInstIdx>>,
     /// Per template group: its only instance, for groups outside every loop.
     single_group: IdxVec<GroupIdx, Option<GroupInstIdx>>,
+    /// Per loop instance that expanded: its items, in order (kept once, not one per iteration).
+    items: std::collections::HashMap<GroupInstIdx, Vec<Value>>,
 }
 
 impl Tree {
@@ -75,6 +77,7 @@ impl Tree {
             groups: IdxVec::new(),
             single: IdxVec::from_elem(None, plan.tasks.len()),
             single_group: IdxVec::from_elem(None, plan.groups.len()),
+            items: std::collections::HashMap::new(),
         };
         tree.instantiate(plan, GroupIdx::ROOT, None, String::new(), None);
         for (t, inst) in tree.tasks.iter_enumerated() {
@@ -99,7 +102,7 @@ impl Tree {
         template: GroupIdx,
         parent: Option<GroupInstIdx>,
         id: String,
-        item: Option<Value>,
+        item: Option<usize>,
     ) -> GroupInstIdx {
         let g = self.groups.push(GroupInst { id, template, parent, children: Vec::new(), exit: None, item });
         for &child in &plan.groups[template].children {
@@ -128,11 +131,21 @@ impl Tree {
     pub(crate) fn expand(&mut self, plan: &Plan, l: GroupInstIdx, items: Vec<Value>) {
         let Some(template) = plan.groups[self.groups[l].template].iteration_child() else { return };
         self.groups[l].children.clear();
-        for (i, item) in items.into_iter().enumerate() {
+        self.groups[l].children.reserve_exact(items.len());
+        for i in 0..items.len() {
+            let (tasks, groups) = (self.tasks.len(), self.groups.len());
             let id = join_id(&self.groups[l].id, &i.to_string());
-            let g = self.instantiate(plan, template, Some(l), id, Some(item));
+            let g = self.instantiate(plan, template, Some(l), id, Some(i));
             self.groups[l].children.push(Child::Group(g));
+            if i == 0 {
+                // Every iteration makes as many instances as the first: room for all at once,
+                // not twice as much as a growing vector would take.
+                let more = items.len() - 1;
+                self.tasks.reserve_exact((self.tasks.len() - tasks) * more);
+                self.groups.reserve_exact((self.groups.len() - groups) * more);
+            }
         }
+        self.items.insert(l, items);
     }
 
     /// Calls `f` for every task instance in group `g`, in record order: declaration order,
@@ -233,10 +246,10 @@ impl Tree {
         let mut cur = Some(from);
         while let Some(g) = cur {
             let group = &self.groups[g];
-            if let (Some(item), Some(parent)) = (&group.item, group.parent)
+            if let (Some(item), Some(parent)) = (group.item, group.parent)
                 && plan.groups[self.groups[parent].template].looping.as_ref().is_some_and(|l| l.var == var)
             {
-                return Some(item);
+                return self.items.get(&parent)?.get(item);
             }
             cur = group.parent;
         }
@@ -305,5 +318,29 @@ mod tests {
         let Found::Many(inner_list) = &outer_list[1] else { panic!() };
         let Found::One(Child::Task(last)) = inner_list[2] else { panic!() };
         assert_eq!(tree.tasks[last].id, "outer/1/inner/2/a");
+    }
+
+    /// Ensures that the outputs a run keeps are those of tasks something reads: through an
+    /// input (whole or inside a string), a condition, a loop's items or the pipeline's outputs,
+    /// and not those of tasks only waited for (`after`) or not read at all.
+    #[test]
+    fn outputs_are_read_through_every_kind_of_binding() {
+        let plan = plan(concat!(
+            "  - {task: whole, component: c}\n",
+            "  - {task: in-text, component: c}\n",
+            "  - {task: cond, component: c}\n",
+            "  - {task: items, component: c}\n",
+            "  - {task: out, component: c}\n",
+            "  - {task: waited, component: c}\n",
+            "  - {task: alone, component: c}\n",
+            "  - {task: reader, component: c, inputs: {a: \"{{tasks.whole.output}}\", b: \"n={{tasks.in-text.outputs.n}}\"}, after: [waited]}\n",
+            "  - if:\n      name: maybe\n      condition: \"{{tasks.cond.output}} == 1\"\n      steps: [{task: x, component: c}]\n",
+            "  - parallel_for:\n      name: fan\n      items: \"{{tasks.items.output}}\"\n      steps: [{task: y, component: c}]\n",
+            "outputs:\n  result: \"{{tasks.out.output}}\"\n",
+        ));
+        let read = plan.outputs_read();
+        let read: Vec<&str> =
+            plan.tasks.iter_enumerated().filter(|(t, _)| read[*t]).map(|(_, task)| task.name.as_str()).collect();
+        assert_eq!(read, ["whole", "in-text", "cond", "items", "out"]);
     }
 }

@@ -24,8 +24,9 @@ use crate::wasm::loader::LoadedComponent;
 use crate::wasm::wit::types;
 use crate::wasm::wit_value::to_wit;
 
-/// The outputs of every task instance that succeeded (None: not run, or did not succeed).
-pub(super) type Outputs = IdxVec<TaskInstIdx, Option<IndexMap<String, Value>>>;
+/// The outputs of every task instance that succeeded and whose outputs something reads (None:
+/// not run, did not succeed, or nothing reads them); boxed, as most are None.
+pub(super) type Outputs = IdxVec<TaskInstIdx, Option<Box<IndexMap<String, Value>>>>;
 
 /// Decides conditions and loop items from parameters and the outputs of finished tasks.
 pub(super) struct RunOracle<'a> {

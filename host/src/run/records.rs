@@ -44,8 +44,8 @@ pub(super) fn task_record(
 pub(super) fn unrun_record(scheduler: &Scheduler, t: TaskInstIdx) -> TaskRecord {
     let task = scheduler.spec(t);
     let (failure, skip) = match scheduler.status(t) {
-        TaskStatus::Failed(f) => (Some(f.clone()), None),
-        TaskStatus::Skipped(skip) => (None, Some(skip.clone())),
+        TaskStatus::Failed(f) => (Some((**f).clone()), None),
+        TaskStatus::Skipped(skip) => (None, Some((**skip).clone())),
         // Left waiting: the scheduler failed for good (a bug; see `pool::state`) and the run
         // ended with what it had.
         _ => (None, Some(Skip { reason: SkipReason::Aborted, cause: "internal error".into() })),

@@ -32,12 +32,13 @@ pub(crate) enum TaskStatus {
     Running,
     /// Finished with outputs.
     Succeeded,
-    /// Finished with a failure.
-    Failed(Failure),
+    /// Finished with a failure (boxed, as the other large variants: a loop of a million tasks
+    /// holds a million statuses).
+    Failed(Box<Failure>),
     /// Will never run.
-    Skipped(Skip),
+    Skipped(Box<Skip>),
     /// Interrupted by a cancellation (its failure has kind `cancelled`).
-    Cancelled(Failure),
+    Cancelled(Box<Failure>),
 }
 
 /// What interrupted the run.
@@ -374,10 +375,10 @@ impl Scheduler {
         match result {
             Ok(()) => self.tasks[t] = TaskStatus::Succeeded,
             Err(failure) if failure.kind == FailureKind::Cancelled => {
-                self.tasks[t] = TaskStatus::Cancelled(failure);
+                self.tasks[t] = TaskStatus::Cancelled(Box::new(failure));
             }
             Err(failure) => {
-                self.tasks[t] = TaskStatus::Failed(failure);
+                self.tasks[t] = TaskStatus::Failed(Box::new(failure));
                 // A failed exit task fails its group, which stops its parent when it finishes.
                 if !self.spec(t).is_exit {
                     self.stop(self.tree.tasks[t].group, self.tree.tasks[t].id.clone());
@@ -396,7 +397,7 @@ impl Scheduler {
             self.count_running(t, false);
         }
         let is_exit = self.spec(t).is_exit;
-        self.tasks[t] = TaskStatus::Failed(failure);
+        self.tasks[t] = TaskStatus::Failed(Box::new(failure));
         if !is_exit {
             self.stop(self.tree.tasks[t].group, self.tree.tasks[t].id.clone());
         }

@@ -37,9 +37,9 @@ impl Scheduler {
         let failure = Failure { message: format!("{what} `{id}`: {}", failure.message), ..failure };
         for t in self.tree.tasks_within(h) {
             self.tasks[t] = if self.spec(t).is_exit {
-                TaskStatus::Skipped(Skip { reason: SkipReason::NotEntered, cause: id.clone() })
+                TaskStatus::Skipped(Box::new(Skip { reason: SkipReason::NotEntered, cause: id.clone() }))
             } else {
-                TaskStatus::Failed(failure.clone())
+                TaskStatus::Failed(Box::new(failure.clone()))
             };
         }
         for k in self.tree.groups_within(h).into_iter().skip(1) {
@@ -52,7 +52,7 @@ impl Scheduler {
         self.changed = true;
         for t in self.tree.tasks_within(h) {
             if self.tasks[t] == TaskStatus::Waiting {
-                self.tasks[t] = TaskStatus::Skipped(skip.clone());
+                self.tasks[t] = TaskStatus::Skipped(Box::new(skip.clone()));
             }
         }
         for g in self.tree.groups_within(h) {

@@ -55,7 +55,10 @@ fn a_failed_exit_task_fails_its_group_and_the_run() {
     let (s, order) = drive(&plan_with("fail_fast: true\n", steps), &["g/e"]);
     assert_eq!(order, ["g/a", "g/e"]);
     assert_eq!(s.run_state(), RunState::Failed);
-    assert_eq!(status_of(&s, "after"), &TaskStatus::Skipped(Skip { reason: SkipReason::FailFast, cause: "g".into() }));
+    assert_eq!(
+        status_of(&s, "after"),
+        &TaskStatus::Skipped(Box::new(Skip { reason: SkipReason::FailFast, cause: "g".into() }))
+    );
 }
 
 /// Ensures the structural rule: a failure skips exactly what depends on it, whatever order
@@ -110,7 +113,7 @@ fn fail_fast_applies_to_the_group_that_sets_it() {
     assert_eq!(order, ["g/bad", "g/e", "sibling"]);
     assert_eq!(
         status_of(&s, "g/later"),
-        &TaskStatus::Skipped(Skip { reason: SkipReason::FailFast, cause: "g/bad".into() })
+        &TaskStatus::Skipped(Box::new(Skip { reason: SkipReason::FailFast, cause: "g/bad".into() }))
     );
 }
 

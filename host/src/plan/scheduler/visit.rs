@@ -89,7 +89,7 @@ impl Scheduler {
                     Visit::Pending
                 }
                 Readiness::Skip(skip) => {
-                    self.tasks[t] = TaskStatus::Skipped(skip);
+                    self.tasks[t] = TaskStatus::Skipped(Box::new(skip));
                     self.changed = true;
                     Visit::Settled
                 }
@@ -128,7 +128,7 @@ impl Scheduler {
         let Some(exit) = self.tree.groups[g].exit else { return Visit::Settled };
         match self.tasks[exit] {
             TaskStatus::Waiting if self.aborted.is_some() => {
-                self.tasks[exit] = TaskStatus::Skipped(self.aborted.clone().expect("checked"));
+                self.tasks[exit] = TaskStatus::Skipped(Box::new(self.aborted.clone().expect("checked")));
                 Visit::Settled
             }
             TaskStatus::Waiting if self.room(g) => self.start(exit),

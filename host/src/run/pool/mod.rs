@@ -110,6 +110,7 @@ fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, sink: &mut Sink<'_, 
     }
     let mut state = State {
         outputs: IdxVec::from_elem(None, scheduler.tree().tasks.len()),
+        read: ctx.prepared.plan.outputs_read(),
         scheduler,
         live: BTreeMap::new(),
         handoff: VecDeque::new(),

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use crate::model::outcome::{Failure, SkipReason};
 use crate::plan::scheduler::{Interruption, Scheduler};
-use crate::plan::{PlanTask, TaskIdx, TaskInstIdx};
+use crate::plan::{IdxVec, PlanTask, TaskIdx, TaskInstIdx};
 use crate::record::{Attempt, TaskRecord, now, rfc3339_micros};
 use crate::run::bind::{Outputs, RunOracle};
 use crate::run::cancel::{Interrupt, Interrupts};
@@ -35,6 +35,8 @@ pub(super) enum Share {
 pub(super) struct State {
     pub(super) scheduler: Scheduler,
     pub(super) outputs: Outputs,
+    /// Per task template: whether anything reads its outputs (only those are kept in `outputs`).
+    pub(super) read: IdxVec<TaskIdx, bool>,
     /// Tasks handed to a worker (running, or waiting in `handoff`), by instance.
     pub(super) live: BTreeMap<TaskInstIdx, Live>,
     /// Tasks picked for a worker that has not taken them yet.
@@ -266,7 +268,10 @@ impl State {
         let end = result.as_ref().map(|_| ()).map_err(Failure::clone);
         let finished = catch_unwind(AssertUnwindSafe(|| self.scheduler.finish(t, end)));
         match (finished, result) {
-            (Ok(()), Ok(values)) => self.outputs[t] = Some(values),
+            (Ok(()), Ok(values)) if self.read[self.scheduler.tree().tasks[t].template] => {
+                self.outputs[t] = Some(Box::new(values))
+            }
+            (Ok(()), Ok(_)) => {}
             (Ok(()), Err(_)) => {}
             (Err(panic), _) => {
                 let failure = internal::failure("recording the end of the task", &*panic);
