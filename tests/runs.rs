@@ -291,13 +291,17 @@ fn a_durable_run_records_the_same() {
     assert_eq!(events(&durable), events(&plain));
 }
 
-/// Ensures that the record `wasmpipe run` writes from its journal (each task's record copied
-/// from its `task_ended` line, never held whole in memory) is byte for byte what serde_json
-/// writes for the same record, and the same as the JSON printed on stdout: tasks that
-/// succeeded, failed and were skipped, exit handlers with their final status, values and logs
-/// holding quotes, brackets, commas, colons, backslashes and non-ASCII text.
-#[test]
-fn the_record_written_from_the_journal_is_what_serde_writes() {
+/// Ensures that the record a run writes from its journal (past `records_in_memory`, each
+/// task's record is copied from its `task_ended` line, never held whole in memory) is byte for
+/// byte what serde_json writes for the same record, whether all, some or none of the records
+/// stayed in memory; that the tasks read back one at a time are those of the record; and that
+/// the CLI prints the same: tasks that succeeded, failed and were skipped, exit handlers with
+/// their final status, values and logs holding quotes, brackets, commas, colons, backslashes
+/// and non-ASCII text.
+#[tokio::test]
+async fn the_record_written_from_the_journal_is_what_serde_writes() {
+    use wasmpipe::record::{RunRecord, TaskState};
+    use wasmpipe::run::{RunOptions, Runner};
     let case = Case::new(concat!(
         "name: streamed\n",
         "steps:\n",
@@ -313,31 +317,45 @@ fn the_record_written_from_the_journal_is_what_serde_writes() {
         "              - {task: boom, component: fail_op, inputs: {message: \"fails, \\\"{[:\"}, after: [echo]}\n",
         "  - {task: later, component: print_op, inputs: {message: never}, after: [boom]}\n",
     ));
-    let out = common::command()
-        .args(["run", case.file.to_str().unwrap(), "--output", "json", "--run-dir", case.runs().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let record: wasmpipe::record::RunRecord = serde_json::from_str(&printed).unwrap();
-    assert_eq!(printed, serde_json::to_string_pretty(&record).unwrap() + "\n");
-    let on_disk = std::fs::read_to_string(case.runs().join(&record.run_id).join("record.json")).unwrap();
-    assert_eq!(on_disk, printed);
-    // Every task that ran has its record in the journal, as in the record.
-    let journal = wasmpipe::journal::read(&case.runs().join(&record.run_id));
-    let ended: Vec<&wasmpipe::record::TaskRecord> = journal
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            wasmpipe::journal::Entry::TaskEnded { task } => Some(&**task),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ended.len(), 15, "5 items, 3 tasks each");
-    for task in ended {
-        assert_eq!(record.task(&task.id), Some(task));
+    let runner = Runner::with_cache(Some(wasmpipe::run::Cache::new(common::test_cache_dir()))).unwrap();
+    let options = RunOptions { run_dir: case.runs(), jobs: 2, ..RunOptions::default() };
+    let prepared = runner.prepare_file(&case.file, &options).await.unwrap();
+    // None, some (about three lines) and all of the records kept in memory.
+    for budget in [0, 3000, usize::MAX] {
+        let options = RunOptions { records_in_memory: budget, ..options.clone() };
+        let (run, written) = runner.run_and_write(&prepared, &options, &mut |_| {}).await;
+        let on_disk = std::fs::read_to_string(written.unwrap()).unwrap();
+        let mut printed = Vec::new();
+        run.write_json(&mut printed).unwrap();
+        assert_eq!(String::from_utf8(printed).unwrap(), on_disk, "budget {budget}");
+        let record: RunRecord = serde_json::from_str(&on_disk).unwrap();
+        assert_eq!(on_disk, serde_json::to_string_pretty(&record).unwrap() + "\n", "budget {budget}");
+        assert_eq!(run.task_count(), 16);
+        for (i, task) in record.tasks.iter().enumerate() {
+            assert_eq!(&run.task(i).unwrap(), task, "budget {budget}");
+            assert_eq!(run.brief(i), wasmpipe::run::TaskBrief::of(task));
+        }
+        // Every task that ran has its record in the journal, as in the record.
+        let journal = wasmpipe::journal::read(&case.runs().join(&record.run_id));
+        let ended: Vec<&wasmpipe::record::TaskRecord> = journal
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                wasmpipe::journal::Entry::TaskEnded { task } => Some(&**task),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended.len(), 15, "5 items, 3 tasks each");
+        for task in ended {
+            assert_eq!(record.task(&task.id), Some(task));
+        }
+        assert_eq!(record.task("later").unwrap().state, TaskState::Skipped);
+        let value = record.task("each/1/guard/echo").unwrap().outputs["output"].clone();
+        assert_eq!(value, serde_json::json!("two \"{[,:]}\\ \u{e9}"));
+        assert_eq!(run.into_record(), record);
     }
-    assert_eq!(record.task("later").unwrap().state, wasmpipe::record::TaskState::Skipped);
-    let value = record.task("each/1/guard/echo").unwrap().outputs["output"].clone();
-    assert_eq!(value, serde_json::json!("two \"{[,:]}\\ \u{e9}"));
+    let (code, printed) = case.run_json(&[]);
+    assert_eq!(code, 1);
+    let on_disk = std::fs::read_to_string(case.runs().join(printed["run_id"].as_str().unwrap()).join("record.json"));
+    assert_eq!(serde_json::from_str::<Value>(&on_disk.unwrap()).unwrap(), printed);
 }

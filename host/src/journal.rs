@@ -247,8 +247,8 @@ impl Journal {
     }
 
     /// Appends `entry` (written within about a millisecond); returns where its line starts in
-    /// the file (None if it could not be serialized).
-    pub(crate) fn note(&self, entry: &Note<'_>) -> Option<u64> {
+    /// the file and its length (None if it could not be serialized).
+    pub(crate) fn note(&self, entry: &Note<'_>) -> Option<(u64, usize)> {
         let json = serde_json::to_string(entry).ok()?;
         let sum = checksum(&json);
         let (lock, wake) = &*self.shared;
@@ -259,12 +259,12 @@ impl Journal {
         pending.text.push('\t');
         pending.text.push_str(&sum);
         pending.text.push('\n');
-        let at = pending.end;
-        pending.end += json.len() as u64 + 18;
+        let (at, len) = (pending.end, json.len() + 18);
+        pending.end += len as u64;
         if wake_writer {
             wake.notify_one();
         }
-        Some(at)
+        Some((at, len))
     }
 
     /// Writes what is left and closes the journal; returns its lines to read back (None: its

@@ -106,6 +106,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         jobs: args.jobs.unwrap_or_else(available_jobs).max(1),
         // Written by `run_and_write`: `run_pipeline` exits 3 when it cannot be.
         write_record: false,
+        records_in_memory: wasmpipe::run::DEFAULT_RECORDS_IN_MEMORY,
         cache: args.cache,
         durable: args.durable,
         resume: None,

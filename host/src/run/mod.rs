@@ -123,6 +123,11 @@ pub struct RunOptions {
     /// Whether to write the record to `RUN_DIR/<run_id>/record.json` (true by default); an
     /// embedder that stores records itself may only take the one [`Runner::run`] returns.
     pub write_record: bool,
+    /// For [`Runner::run_and_write`]: how many bytes of finished tasks' records (as the journal
+    /// writes them) the run keeps in memory ([`DEFAULT_RECORDS_IN_MEMORY`] by default); the
+    /// others are read back from the journal when the record is written, so that a long run's
+    /// memory does not grow with its history. [`Runner::run`] keeps them all: it returns them.
+    pub records_in_memory: usize,
     /// Go on with a run that was stopped before its end ([`resume::Resume`], from its
     /// journal) instead of starting a new one.
     pub resume: Option<Arc<resume::Resume>>,
@@ -130,6 +135,10 @@ pub struct RunOptions {
 
 /// The grace period when none is given.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+/// [`RunOptions::records_in_memory`] when none is given: 32 MiB of journal lines, the records
+/// of some 50,000 small tasks.
+pub const DEFAULT_RECORDS_IN_MEMORY: usize = 32 << 20;
 
 impl Default for RunOptions {
     /// No parameters; `$WASMPIPE_RUN_DIR`, else `.wasmpipe/runs`; default limits.
@@ -147,6 +156,7 @@ impl Default for RunOptions {
             cancel: CancelHandle::new(),
             jobs: 0,
             write_record: true,
+            records_in_memory: DEFAULT_RECORDS_IN_MEMORY,
             cache: false,
             durable: false,
             resume: None,
@@ -339,13 +349,18 @@ impl Runner {
     /// Tasks run on the caller's task and, when several are ready and `jobs` allows, on worker
     /// threads that wasmpipe keeps between runs (each with a single-threaded tokio runtime).
     /// The caller's runtime thread is busy while its own attempts run.
+    ///
+    /// The returned record holds every task's record, so the run keeps them all in memory
+    /// until it ends, as it also does with no run directory (`write_record: false`: no journal,
+    /// nothing to resume). For runs of very many tasks, [`Runner::run_and_write`] keeps the
+    /// finished tasks' records in the journal instead.
     pub async fn run(
         &self,
         prepared: &Prepared,
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> RunRecord {
-        let (finished, lock) = self.run_held(prepared, options, observe, options.write_record, false).await;
+        let (finished, lock) = self.run_held(prepared, options, observe, options.write_record, usize::MAX).await;
         let record = finished.into_record();
         if options.write_record {
             let dir = options.run_dir.join(&record.run_id);
@@ -365,17 +380,18 @@ impl Runner {
     /// sees it without both); returns the run and where its record went, or why it could not
     /// be written.
     ///
-    /// Unlike [`Runner::run`], the run's memory does not grow with its history: the record of
-    /// each finished task is kept in the run's journal only, and `record.json` is written from
-    /// it. A run of a million tasks stays within a few hundred bytes a task (BENCHMARKS.md).
-    /// Without a journal (its run directory could not be locked), records stay in memory.
+    /// Unlike [`Runner::run`], the run's memory does not grow with its history: past
+    /// [`RunOptions::records_in_memory`], the record of each finished task is kept in the run's
+    /// journal only, and `record.json` is written from it. A run of a million tasks stays
+    /// within a few hundred bytes a task (BENCHMARKS.md). Without a journal (its run directory
+    /// could not be locked), records stay in memory.
     pub async fn run_and_write(
         &self,
         prepared: &Prepared,
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> (FinishedRun, std::io::Result<PathBuf>) {
-        let (finished, lock) = self.run_held(prepared, options, observe, true, true).await;
+        let (finished, lock) = self.run_held(prepared, options, observe, true, options.records_in_memory).await;
         let dir = options.run_dir.join(&finished.record().run_id);
         let written = finished.write_atomically(&dir, options.durable).map(|()| dir.join("record.json"));
         if written.is_ok() {
@@ -385,15 +401,15 @@ impl Runner {
     }
 
     /// Runs a prepared pipeline to the end; with `lock`, its run directory is made at the start
-    /// and its lock held until the returned one is dropped; with `spill`, the records of
-    /// finished tasks that reached the journal are not kept in memory.
+    /// and its lock held until the returned one is dropped; past `records_in_memory` bytes, the
+    /// records of finished tasks that reached the journal are not kept in memory.
     async fn run_held(
         &self,
         prepared: &Prepared,
         options: &RunOptions,
         observe: &mut (dyn FnMut(Event<'_>) + Send),
         lock: bool,
-        spill: bool,
+        records_in_memory: usize,
     ) -> (FinishedRun, Option<Arc<crate::history::RunLock>>) {
         let resume = options.resume.as_deref();
         let run_id = resume.map_or_else(new_run_id, |r| r.run_id.clone());
@@ -482,7 +498,7 @@ impl Runner {
             // Messages name the deadline as configured, not what a resume had left of it.
             deadline: configured,
         };
-        let store = TaskStore::new(spill);
+        let store = TaskStore::new(records_in_memory);
         let pool::Ended { scheduler, outputs, records, stop } =
             pool::drive(ctx, &mut interrupts, observe, store, journal.as_ref()).await;
         // Every attempt has been dropped with its worker: remove what is left of staging.
@@ -514,7 +530,7 @@ impl Runner {
         }
         let lines = journal.and_then(|journal| {
             journal.note(&crate::journal::Note::RunFinished { state: record.state, at: &record.finished_at });
-            journal.close().filter(|_| spill)
+            journal.close()
         });
         (FinishedRun::new(record, records, scheduler, lines), held)
     }

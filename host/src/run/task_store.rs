@@ -1,8 +1,11 @@
 //! Where a run keeps the records of its finished tasks until its record is written: in memory,
-//! or, for a run that writes its record to disk and has a journal, only as the place of the
-//! task's `task_ended` line in the journal, so that the run's memory does not grow with its
-//! history (a task's record takes 0.5 to a few KB; its place, 8 bytes). Either way each task
-//! keeps a [`TaskBrief`], what the end-of-run summary sorts by.
+//! or, for a run that writes its record to disk and has a journal, once the records kept in
+//! memory reach a budget ([`crate::run::RunOptions::records_in_memory`]), only as the place of
+//! the task's `task_ended` line in the journal, so that the run's memory does not grow with its
+//! history (a task's record takes 0.5 to a few KB; its place, 8 bytes). Records under the
+//! budget are not read back: a run of ten thousand tasks writes its record as fast as one that
+//! kept them all. Either way each task keeps a [`TaskBrief`], what the end-of-run summary sorts
+//! by.
 
 use crate::plan::{Idx, IdxVec, TaskInstIdx};
 use crate::record::{RunState, TaskRecord, TaskState};
@@ -44,25 +47,36 @@ pub(super) enum Kept {
 /// The records of a run's finished tasks, by task instance.
 pub(super) struct TaskStore {
     kept: IdxVec<TaskInstIdx, (Kept, Option<TaskBrief>)>,
-    /// Whether a record whose journal line is known is dropped from memory.
-    spill: bool,
+    /// How many bytes of records (as their journal lines measure them) may still be kept in
+    /// memory; past that, a record whose journal line is known is dropped from memory.
+    budget: usize,
 }
 
 impl TaskStore {
-    /// An empty store; with `spill`, records that reached the journal are not kept in memory.
-    pub(super) fn new(spill: bool) -> TaskStore {
-        TaskStore { kept: IdxVec::new(), spill }
+    /// An empty store that keeps in memory up to `budget` bytes of records that reached the
+    /// journal (`usize::MAX`: all of them).
+    pub(super) fn new(budget: usize) -> TaskStore {
+        TaskStore { kept: IdxVec::new(), budget }
     }
 
-    /// Keeps the record of task `t`, which the journal holds from byte `line` when it is known.
-    pub(super) fn keep(&mut self, t: TaskInstIdx, record: Box<TaskRecord>, line: Option<u64>) {
+    /// Keeps the record of task `t`, whose `task_ended` line, when it is known, starts at byte
+    /// `line.0` of the journal and is `line.1` bytes long.
+    pub(super) fn keep(&mut self, t: TaskInstIdx, record: Box<TaskRecord>, line: Option<(u64, usize)>) {
         if self.kept.len() <= t.index() {
             self.kept.resize_with(t.index() + 1, Default::default);
         }
         let brief = TaskBrief::of(&record);
         let kept = match line {
-            Some(at) if self.spill => Kept::Journal(at),
-            _ => Kept::Memory(record),
+            Some((_, len)) if len <= self.budget => {
+                self.budget -= len;
+                Kept::Memory(record)
+            }
+            Some((at, _)) => {
+                // Once over, for good: a run's later records are not kept for a smaller one.
+                self.budget = 0;
+                Kept::Journal(at)
+            }
+            None => Kept::Memory(record),
         };
         self.kept[t] = (kept, Some(brief));
     }
@@ -74,7 +88,11 @@ impl TaskStore {
 
     /// Takes the record of task `t` if it is in memory.
     pub(super) fn take(&mut self, t: TaskInstIdx) -> Option<Box<TaskRecord>> {
-        match std::mem::take(&mut self.kept.get_mut(t)?.0) {
+        let kept = &mut self.kept.get_mut(t)?.0;
+        if !matches!(kept, Kept::Memory(_)) {
+            return None;
+        }
+        match std::mem::take(kept) {
             Kept::Memory(record) => Some(record),
             _ => None,
         }
