@@ -133,14 +133,19 @@ impl Run {
             return Run { id, dir: dir.to_path_buf(), status, summary };
         }
         let status = if is_running(dir) { Status::Running } else { Status::Incomplete };
-        // What the journal says so far.
-        let view = Progress::of(dir);
-        let summary = view.pipeline.clone().map(|pipeline| Summary {
+        // What the journal says so far, read a line at a time: only the states are kept.
+        let (mut start, mut tasks) = (None, Vec::new());
+        crate::journal::scan_dir(dir, &mut |entry| match entry {
+            crate::journal::Entry::RunStarted(s) => start = Some((s.pipeline, s.at)),
+            crate::journal::Entry::TaskEnded { task } => tasks.push(task.state),
+            _ => {}
+        });
+        let summary = start.map(|(pipeline, started_at)| Summary {
             pipeline,
             state: RunState::Failed,
-            started_at: view.started_at.clone().unwrap_or_default(),
+            started_at,
             finished_at: None,
-            tasks: view.ended.iter().map(|t| t.state).collect(),
+            tasks,
         });
         Run { id, dir: dir.to_path_buf(), status, summary }
     }
@@ -185,27 +190,25 @@ impl Progress {
     /// The progress the journal in `dir` records.
     pub fn of(dir: &Path) -> Progress {
         use crate::journal::Entry;
-        let read = crate::journal::read(dir);
-        let mut progress = Progress { bad_line: read.bad_line, ..Progress::default() };
-        for entry in read.entries {
-            match entry {
-                Entry::RunStarted(start) => {
-                    progress.pipeline = Some(start.pipeline.clone());
-                    progress.started_at = Some(start.at.clone());
-                    progress.start = Some(*start);
-                }
-                Entry::TaskStarted { id, .. } => progress.unfinished.push(id),
-                Entry::TaskEnded { task } => {
-                    progress.unfinished.retain(|id| *id != task.id);
-                    progress.ended.push(*task);
-                }
-                Entry::Interrupted { message } => progress.interruptions.push(message),
-                Entry::LoopEntered { .. }
-                | Entry::GroupEntered { .. }
-                | Entry::Cancelled { .. }
-                | Entry::RunFinished { .. } => {}
+        let mut progress = Progress::default();
+        let scanned = crate::journal::scan_dir(dir, &mut |entry| match entry {
+            Entry::RunStarted(start) => {
+                progress.pipeline = Some(start.pipeline.clone());
+                progress.started_at = Some(start.at.clone());
+                progress.start = Some(*start);
             }
-        }
+            Entry::TaskStarted { id, .. } => progress.unfinished.push(id),
+            Entry::TaskEnded { task } => {
+                progress.unfinished.retain(|id| *id != task.id);
+                progress.ended.push(*task);
+            }
+            Entry::Interrupted { message } => progress.interruptions.push(message),
+            Entry::LoopEntered { .. }
+            | Entry::GroupEntered { .. }
+            | Entry::Cancelled { .. }
+            | Entry::RunFinished { .. } => {}
+        });
+        progress.bad_line = scanned.bad_line;
         progress
     }
 }
@@ -298,18 +301,11 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
             file.display()
         ));
     }
-    let text = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    // A guest value may nest 256 deep, past serde_json's own limit of 128: the limit is lifted
-    // once the nesting is known to be bounded.
-    let nesting = crate::journal::depth(&String::from_utf8_lossy(&text));
-    if nesting > crate::journal::MAX_DEPTH {
-        return Err(format!(
-            "{} nests {nesting} levels deep; a run record nests at most {}",
-            file.display(),
-            crate::journal::MAX_DEPTH
-        ));
-    }
-    let mut parser = serde_json::Deserializer::from_slice(&text);
+    let text = std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // A guest value may nest 256 deep, past serde_json's own limit of 128: the limit is lifted,
+    // and the guard bounds the nesting instead. Read as it is parsed: never whole in memory.
+    let guarded = crate::journal::DepthGuard::new(std::io::BufReader::with_capacity(1 << 16, text));
+    let mut parser = serde_json::Deserializer::from_reader(guarded);
     parser.disable_recursion_limit();
     serde_path_to_error::deserialize(&mut parser).map_err(|e| {
         format!(

@@ -345,9 +345,35 @@ pub struct Read {
 
 /// Reads the journal `text`.
 pub fn parse(text: &[u8]) -> Read {
-    let mut read = Read::default();
-    for (n, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
-        let good_so_far = read.good_bytes;
+    let mut entries = Vec::new();
+    let scanned = scan(text, &mut |entry| entries.push(entry));
+    Read { entries, bad_line: scanned.bad_line, good_bytes: scanned.good_bytes }
+}
+
+/// How far [`scan`] read: the first bad line, if any, and the length of the good lines.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// The first line that was cut or damaged (nothing after it was read).
+    pub bad_line: Option<usize>,
+    /// The length of the good lines, in bytes.
+    pub good_bytes: usize,
+}
+
+/// Reads a journal from `input` one line at a time, handing each good line's entry to `each`
+/// and stopping at the first bad one: memory for one line, whatever the journal's length.
+pub fn scan(mut input: impl std::io::BufRead, each: &mut dyn FnMut(Entry)) -> Scanned {
+    let mut scanned = Scanned::default();
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(_) => {
+                scanned.bad_line = Some(n);
+                break;
+            }
+        }
         let entry = line
             .strip_suffix(b"\n")
             .and_then(|l| std::str::from_utf8(l).ok())
@@ -356,16 +382,24 @@ pub fn parse(text: &[u8]) -> Read {
             .and_then(|(json, _)| decode(json));
         match entry {
             Some(entry) => {
-                read.entries.push(entry);
-                read.good_bytes = good_so_far + line.len();
+                each(entry);
+                scanned.good_bytes += line.len();
             }
             None => {
-                read.bad_line = Some(n + 1);
+                scanned.bad_line = Some(n);
                 break;
             }
         }
     }
-    read
+    scanned
+}
+
+/// Scans the journal of the run in `dir` (see [`scan`]; none: nothing is scanned).
+pub fn scan_dir(dir: &Path, each: &mut dyn FnMut(Entry)) -> Scanned {
+    match std::fs::File::open(dir.join(FILE)) {
+        Ok(file) => scan(std::io::BufReader::with_capacity(1 << 16, file), each),
+        Err(_) => Scanned::default(),
+    }
 }
 
 /// The most levels of nesting a journal line may have: a guest value may nest 256 deep, inside
@@ -399,32 +433,71 @@ pub(crate) fn task_json<'a>(line: &'a str, id: &str) -> Option<&'a str> {
 
 /// The deepest nesting of arrays and objects in `json`, strings skipped.
 pub(crate) fn depth(json: &str) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for b in json.bytes() {
-        match (in_string, escaped, b) {
-            (true, true, _) => escaped = false,
-            (true, false, b'\\') => escaped = true,
-            (true, false, b'"') => in_string = false,
+    let mut nesting = Nesting::default();
+    json.bytes().for_each(|b| nesting.feed(b));
+    nesting.max
+}
+
+/// The nesting of JSON read so far, a byte at a time (strings skipped).
+#[derive(Default)]
+struct Nesting {
+    depth: usize,
+    max: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Nesting {
+    fn feed(&mut self, b: u8) {
+        match (self.in_string, self.escaped, b) {
+            (true, true, _) => self.escaped = false,
+            (true, false, b'\\') => self.escaped = true,
+            (true, false, b'"') => self.in_string = false,
             (true, false, _) => {}
-            (false, _, b'"') => in_string = true,
+            (false, _, b'"') => self.in_string = true,
             (false, _, b'[' | b'{') => {
-                depth += 1;
-                max = max.max(depth);
+                self.depth += 1;
+                self.max = self.max.max(self.depth);
             }
-            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            (false, _, b']' | b'}') => self.depth = self.depth.saturating_sub(1),
             _ => {}
         }
     }
-    max
+}
+
+/// A reader of JSON that fails once the JSON nests deeper than [`MAX_DEPTH`]: a parser with
+/// serde_json's recursion limit lifted may read through it without risk to its stack, and
+/// the JSON is never held whole.
+pub(crate) struct DepthGuard<R> {
+    inner: R,
+    nesting: Nesting,
+}
+
+impl<R: std::io::Read> DepthGuard<R> {
+    /// Guards `inner`.
+    pub(crate) fn new(inner: R) -> DepthGuard<R> {
+        DepthGuard { inner, nesting: Nesting::default() }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for DepthGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        buf[..n].iter().for_each(|&b| self.nesting.feed(b));
+        if self.nesting.max > MAX_DEPTH {
+            return Err(std::io::Error::other(format!("it nests more than {MAX_DEPTH} levels deep")));
+        }
+        Ok(n)
+    }
 }
 
 /// Cuts the journal of the run in `dir` after its last good line, so that what a resumed run
 /// appends follows it (a reader stops at the first bad line, and would never see it).
 pub(crate) fn cut_bad_tail(dir: &Path) -> std::io::Result<()> {
     let path = dir.join(FILE);
-    let read = parse(&std::fs::read(&path)?);
-    if read.bad_line.is_some() {
-        std::fs::OpenOptions::new().write(true).open(&path)?.set_len(read.good_bytes as u64)?;
+    let scanned = scan(std::io::BufReader::new(std::fs::File::open(&path)?), &mut |_| {});
+    if scanned.bad_line.is_some() {
+        std::fs::OpenOptions::new().write(true).open(&path)?.set_len(scanned.good_bytes as u64)?;
     }
     Ok(())
 }
@@ -450,6 +523,25 @@ mod tests {
             text.extend_from_slice(format!("{json}\t{}\n", checksum(&json)).as_bytes());
         }
         text
+    }
+
+    /// Ensures that the depth guard lets JSON as deep as a record may be through, whole, and
+    /// fails deeper JSON without its parser recursing past the limit.
+    #[test]
+    fn the_depth_guard_stops_json_nested_too_deep() {
+        use std::io::Read;
+        for (depth, passes) in [(MAX_DEPTH, true), (MAX_DEPTH + 1, false)] {
+            let json = format!("{}\"[{{\"{}", "[".repeat(depth), "]".repeat(depth));
+            let mut read = String::new();
+            let result = DepthGuard::new(json.as_bytes()).read_to_string(&mut read);
+            assert_eq!(result.is_ok(), passes, "depth {depth}");
+            if passes {
+                assert_eq!(read, json);
+                let mut parser = serde_json::Deserializer::from_reader(DepthGuard::new(json.as_bytes()));
+                parser.disable_recursion_limit();
+                assert!(serde_json::Value::deserialize(&mut parser).is_ok());
+            }
+        }
     }
 
     /// Ensures that a journal cut at any byte gives the entries of its whole lines and no more,

@@ -74,7 +74,6 @@ impl Plan {
         if dir.join("record.json").is_file() {
             return Err(format!("run {} ended (it has its record); there is nothing to resume", dir.display()));
         }
-        let read = crate::journal::read(dir);
         let mut start = None;
         let mut cancel = None;
         let mut started: Vec<(String, Option<String>)> = Vec::new();
@@ -82,19 +81,19 @@ impl Plan {
         let mut ended = HashMap::new();
         // RFC 3339 times of one format compare as text.
         let mut last_seen = String::new();
-        for entry in read.entries {
+        crate::journal::scan_dir(dir, &mut |entry| {
             match entry {
                 Entry::RunStarted(s) if start.is_none() => start = Some(*s),
                 Entry::GroupEntered { id } => entered.push(id),
                 Entry::TaskStarted { id, at } => {
-                    if let Some(at) = &at {
-                        last_seen = last_seen.max(at.clone());
+                    if let Some(at) = at.as_ref().filter(|at| **at > last_seen) {
+                        last_seen.clone_from(at);
                     }
                     started.push((id, at));
                 }
                 Entry::TaskEnded { task } => {
-                    if let Some(a) = task.attempts.last() {
-                        last_seen = last_seen.max(a.finished_at.clone());
+                    if let Some(a) = task.attempts.last().filter(|a| a.finished_at > last_seen) {
+                        last_seen.clone_from(&a.finished_at);
                     }
                     ended.insert(task.id.clone(), *task);
                 }
@@ -104,7 +103,7 @@ impl Plan {
                 }
                 _ => {}
             }
-        }
+        });
         let Some(start) = start else {
             return Err(format!(
                 "run {} has no journal to resume from (nothing of it was recorded); run its pipeline again with `wasmpipe run`",
