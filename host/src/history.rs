@@ -96,6 +96,19 @@ pub struct Run {
     pub summary: Option<Summary>,
 }
 
+/// The state of a task record, all else skipped unread.
+#[derive(Deserialize)]
+struct Glance {
+    state: TaskState,
+}
+
+/// What a list shows of `run_started`.
+#[derive(Deserialize)]
+struct GlanceStart {
+    pipeline: String,
+    at: String,
+}
+
 /// The parts of a record that a list shows.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Summary {
@@ -133,13 +146,23 @@ impl Run {
             return Run { id, dir: dir.to_path_buf(), status, summary };
         }
         let status = if is_running(dir) { Status::Running } else { Status::Incomplete };
-        // What the journal says so far, read a line at a time: only the states are kept.
+        // What the journal says so far, read a line at a time: only the states are kept, and
+        // of each line only the fields needed are decoded (a task's outputs may be megabytes).
         let (mut start, mut tasks) = (None, Vec::new());
-        crate::journal::scan_dir(dir, &mut |entry| match entry {
-            crate::journal::Entry::RunStarted(s) => start = Some((s.pipeline, s.at)),
-            crate::journal::Entry::TaskEnded { task } => tasks.push(task.state),
-            _ => {}
-        });
+        if let Ok(file) = std::fs::File::open(dir.join(crate::journal::FILE)) {
+            crate::journal::scan_json(std::io::BufReader::with_capacity(1 << 16, file), &mut |json| {
+                if let Some(task) = json.strip_prefix(r#"{"event":"task_ended","task":"#) {
+                    let state = task.strip_suffix('}').and_then(crate::journal::decode_deep::<Glance>);
+                    state.iter().for_each(|g| tasks.push(g.state));
+                    return state.is_some();
+                }
+                if json.starts_with(r#"{"event":"run_started""#) {
+                    let Ok(s) = serde_json::from_str::<GlanceStart>(json) else { return false };
+                    start = Some((s.pipeline, s.at));
+                }
+                true
+            });
+        }
         let summary = start.map(|(pipeline, started_at)| Summary {
             pipeline,
             state: RunState::Failed,

@@ -361,7 +361,20 @@ pub struct Scanned {
 
 /// Reads a journal from `input` one line at a time, handing each good line's entry to `each`
 /// and stopping at the first bad one: memory for one line, whatever the journal's length.
-pub fn scan(mut input: impl std::io::BufRead, each: &mut dyn FnMut(Entry)) -> Scanned {
+pub fn scan(input: impl std::io::BufRead, each: &mut dyn FnMut(Entry)) -> Scanned {
+    scan_json(input, &mut |json| match decode(json) {
+        Some(entry) => {
+            each(entry);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Like [`scan`], handing `each` the JSON of each line whose checksum holds; a line `each`
+/// refuses (false) is a bad line. For readers that need a few fields of each event, not its
+/// entry (a task's whole record may hold megabytes of values).
+pub(crate) fn scan_json(mut input: impl std::io::BufRead, each: &mut dyn FnMut(&str) -> bool) -> Scanned {
     let mut scanned = Scanned::default();
     let mut line = Vec::new();
     for n in 1.. {
@@ -374,22 +387,17 @@ pub fn scan(mut input: impl std::io::BufRead, each: &mut dyn FnMut(Entry)) -> Sc
                 break;
             }
         }
-        let entry = line
+        let good = line
             .strip_suffix(b"\n")
             .and_then(|l| std::str::from_utf8(l).ok())
             .and_then(|l| l.rsplit_once('\t'))
             .filter(|(json, sum)| checksum(json) == *sum)
-            .and_then(|(json, _)| decode(json));
-        match entry {
-            Some(entry) => {
-                each(entry);
-                scanned.good_bytes += line.len();
-            }
-            None => {
-                scanned.bad_line = Some(n);
-                break;
-            }
+            .is_some_and(|(json, _)| each(json));
+        if !good {
+            scanned.bad_line = Some(n);
+            break;
         }
+        scanned.good_bytes += line.len();
     }
     scanned
 }
