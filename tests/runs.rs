@@ -359,3 +359,20 @@ async fn the_record_written_from_the_journal_is_what_serde_writes() {
     let on_disk = std::fs::read_to_string(case.runs().join(printed["run_id"].as_str().unwrap()).join("record.json"));
     assert_eq!(serde_json::from_str::<Value>(&on_disk.unwrap()).unwrap(), printed);
 }
+
+/// Ensures that a bad `WASMPIPE_RECORD_MEMORY` stops a run (`resume` reads it the same way)
+/// before anything runs,
+/// naming the variable and what it takes.
+#[test]
+fn a_bad_record_memory_size_is_refused_by_name() {
+    let case = Case::new(PIPELINE);
+    let out = common::command()
+        .env("WASMPIPE_RECORD_MEMORY", "lots")
+        .args(["run", case.file.to_str().unwrap(), "--run-dir", case.runs().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("WASMPIPE_RECORD_MEMORY: `lots` is not a size") && err.contains("e.g. `64MiB`"), "{err}");
+    assert!(!case.runs().exists(), "nothing ran");
+}

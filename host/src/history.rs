@@ -150,7 +150,7 @@ impl Run {
         // of each line only the fields needed are decoded (a task's outputs may be megabytes).
         let (mut start, mut tasks) = (None, Vec::new());
         if let Ok(file) = std::fs::File::open(dir.join(crate::journal::FILE)) {
-            crate::journal::scan_json(std::io::BufReader::with_capacity(1 << 16, file), &mut |json| {
+            crate::journal::scan_json(std::io::BufReader::with_capacity(1 << 16, file), &mut |_, json| {
                 if let Some(task) = json.strip_prefix(r#"{"event":"task_ended","task":"#) {
                     let state = task.strip_suffix('}').and_then(crate::journal::decode_deep::<Glance>);
                     state.iter().for_each(|g| tasks.push(g.state));

@@ -291,6 +291,7 @@ impl Drop for Journal {
 
 /// Reads a journal's lines back at the places [`Journal::note`] gave, after it was closed:
 /// from the file, or from what the writer could not write.
+#[derive(Debug)]
 pub(crate) struct Lines {
     file: std::io::BufReader<std::fs::File>,
     /// Where the reader stands in the file.
@@ -299,6 +300,12 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
+    /// The lines of the journal of the run in `dir`, as they are on disk.
+    pub(crate) fn open(dir: &Path) -> std::io::Result<Lines> {
+        let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(dir.join(FILE))?);
+        Ok(Lines { file, at: 0, unwritten: Unwritten { from: u64::MAX, text: String::new() } })
+    }
+
     /// The JSON of the line that starts at `at`, its checksum checked.
     pub(crate) fn json_at(&mut self, at: u64) -> std::io::Result<String> {
         use std::io::{BufRead, Seek};
@@ -362,7 +369,7 @@ pub struct Scanned {
 /// Reads a journal from `input` one line at a time, handing each good line's entry to `each`
 /// and stopping at the first bad one: memory for one line, whatever the journal's length.
 pub fn scan(input: impl std::io::BufRead, each: &mut dyn FnMut(Entry)) -> Scanned {
-    scan_json(input, &mut |json| match decode(json) {
+    scan_json(input, &mut |_, json| match decode(json) {
         Some(entry) => {
             each(entry);
             true
@@ -371,10 +378,10 @@ pub fn scan(input: impl std::io::BufRead, each: &mut dyn FnMut(Entry)) -> Scanne
     })
 }
 
-/// Like [`scan`], handing `each` the JSON of each line whose checksum holds; a line `each`
-/// refuses (false) is a bad line. For readers that need a few fields of each event, not its
-/// entry (a task's whole record may hold megabytes of values).
-pub(crate) fn scan_json(mut input: impl std::io::BufRead, each: &mut dyn FnMut(&str) -> bool) -> Scanned {
+/// Like [`scan`], handing `each` where each line whose checksum holds starts, and its JSON; a
+/// line `each` refuses (false) is a bad line. For readers that need a few fields of each event,
+/// or where it is, not its entry (a task's whole record may hold megabytes of values).
+pub(crate) fn scan_json(mut input: impl std::io::BufRead, each: &mut dyn FnMut(u64, &str) -> bool) -> Scanned {
     let mut scanned = Scanned::default();
     let mut line = Vec::new();
     for n in 1.. {
@@ -392,7 +399,7 @@ pub(crate) fn scan_json(mut input: impl std::io::BufRead, each: &mut dyn FnMut(&
             .and_then(|l| std::str::from_utf8(l).ok())
             .and_then(|l| l.rsplit_once('\t'))
             .filter(|(json, sum)| checksum(json) == *sum)
-            .is_some_and(|(json, _)| each(json));
+            .is_some_and(|(json, _)| each(scanned.good_bytes as u64, json));
         if !good {
             scanned.bad_line = Some(n);
             break;

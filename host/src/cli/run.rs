@@ -36,7 +36,18 @@ pub async fn run_pipeline(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs the pipeline in `file` with `options` (a new run, or one resumed), writing progress
 /// and the record or summary; the exit code as for [`run_pipeline`].
-pub async fn run_file(file: &Path, options: RunOptions, output: Output, quiet: bool) -> anyhow::Result<ExitCode> {
+pub async fn run_file(file: &Path, mut options: RunOptions, output: Output, quiet: bool) -> anyhow::Result<ExitCode> {
+    if let Some(size) = std::env::var_os(RECORD_MEMORY_ENV) {
+        // 0 is a size here: keep no record in memory.
+        let size = match size.to_string_lossy().trim() {
+            "0" => Ok(wasmpipe::model::ByteSize(0)),
+            text => text.parse::<wasmpipe::model::ByteSize>(),
+        };
+        let size = size.map_err(|e| {
+            anyhow::anyhow!("{RECORD_MEMORY_ENV}: {e} (how much memory finished tasks' records may take, e.g. `64MiB`)")
+        })?;
+        options.records_in_memory = usize::try_from(size.0).unwrap_or(usize::MAX);
+    }
     // One run per process: the pool serves its `--jobs` attempts at once, and no more.
     set_pool_capacity(options.jobs).map_err(anyhow::Error::msg)?;
     let runner = Runner::new()?;
@@ -65,6 +76,11 @@ pub async fn run_file(file: &Path, options: RunOptions, output: Output, quiet: b
     }
     Ok(exit_code(record.state))
 }
+
+/// The environment variable that sets [`RunOptions::records_in_memory`] (a size, like `64MiB`):
+/// how much of finished tasks' records a run keeps in memory before it reads them back from its
+/// journal.
+pub const RECORD_MEMORY_ENV: &str = "WASMPIPE_RECORD_MEMORY";
 
 /// Checks before anything runs that the run directory can hold runs: it exists or can be made,
 /// and a file can be written in it.

@@ -1,11 +1,13 @@
 //! Going on with a run that was stopped before its end (`wasmpipe resume`): what its journal
 //! says becomes a [`Resume`] the runner starts from. A task whose `task_ended` reached the
 //! journal is concluded as it ended, never run again (its artifacts checked first); a task that
-//! was running runs again from a fresh sandbox; everything after runs as it would have.
+//! was running runs again from a fresh sandbox, its cut attempt recorded as `interrupted`; a
+//! cancellation under way goes on; the deadline stays absolute; everything after runs as it
+//! would have, from the copies of its files the run kept.
 //!
-//! Not yet: the run's own copies of its pipeline files and components (the originals are read
-//! again), an `interrupted` attempt in the record of a task that ran again, and carrying a
-//! cancellation or the run's deadline across the stop.
+//! The records of the tasks that ended stay in the journal: a [`Resume`] knows where each one
+//! is, and the runner reads it when it concludes the task, so resuming a run of a million tasks
+//! does not hold a million records.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,22 @@ use serde_json::Value;
 use crate::journal::{Entry, StartOptions};
 use crate::model::artifact::ArtifactRef;
 use crate::model::policy::Limits;
-use crate::record::{TaskRecord, TaskState};
+use crate::record::{RunState, TaskRecord, TaskState};
+
+/// A task that ended before the stop: where its record is in the journal, and what the resumed
+/// run needs of it before it reads the record.
+#[derive(Clone, Debug)]
+pub struct EndedTask {
+    /// Where its `task_ended` line starts in the journal, and its length.
+    pub line: (u64, usize),
+    /// Its state.
+    pub state: TaskState,
+    /// For an exit task that ran: the state of the body in its final status.
+    pub body: Option<RunState>,
+    /// For a task that succeeded: its artifact outputs (name and reference), checked before
+    /// the run goes on.
+    pub artifacts: Vec<(String, ArtifactRef)>,
+}
 
 /// A stopped run to go on with.
 #[derive(Clone, Debug)]
@@ -32,8 +49,12 @@ pub struct Resume {
     pub run_id: String,
     /// When it first started.
     pub started_at: String,
-    /// The records of the tasks that ended, by task id.
-    pub ended: HashMap<String, TaskRecord>,
+    /// The tasks that ended, by task id (their records stay in the journal).
+    pub ended: HashMap<String, EndedTask>,
+    /// The journal, to read those records from (opened when first needed).
+    journal: Arc<std::sync::Mutex<Option<crate::journal::Lines>>>,
+    /// The run's directory.
+    dir: PathBuf,
     /// The tasks that started and had not ended when the run stopped: their groups had been
     /// entered.
     pub unfinished: Vec<String>,
@@ -81,7 +102,9 @@ impl Plan {
         let mut ended = HashMap::new();
         // RFC 3339 times of one format compare as text.
         let mut last_seen = String::new();
-        crate::journal::scan_dir(dir, &mut |entry| {
+        let journal = std::fs::File::open(dir.join(crate::journal::FILE));
+        let mut each = |at: u64, json: &str| {
+            let Some(entry) = crate::journal::decode_deep::<Entry>(json) else { return false };
             match entry {
                 Entry::RunStarted(s) if start.is_none() => start = Some(*s),
                 Entry::GroupEntered { id } => entered.push(id),
@@ -95,7 +118,18 @@ impl Plan {
                     if let Some(a) = task.attempts.last().filter(|a| a.finished_at > last_seen) {
                         last_seen.clone_from(&a.finished_at);
                     }
-                    ended.insert(task.id.clone(), *task);
+                    let artifacts = match task.state {
+                        TaskState::Succeeded => task
+                            .outputs
+                            .iter()
+                            .filter_map(|(name, value)| Some((name.clone(), ArtifactRef::from_value(value).ok()?)))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let body = task.final_status.as_ref().map(|s| s.state);
+                    // The line's length: its JSON, a tab, 16 hex digits and a newline.
+                    let line = (at, json.len() + 18);
+                    ended.insert(task.id, EndedTask { line, state: task.state, body, artifacts });
                 }
                 // The deadline is kept absolute on its own (it fires again as a deadline).
                 Entry::Cancelled { signal } if signal != "deadline" => {
@@ -103,7 +137,11 @@ impl Plan {
                 }
                 _ => {}
             }
-        });
+            true
+        };
+        if let Ok(file) = journal {
+            crate::journal::scan_json(std::io::BufReader::with_capacity(1 << 16, file), &mut each);
+        }
         let Some(start) = start else {
             return Err(format!(
                 "run {} has no journal to resume from (nothing of it was recorded); run its pipeline again with `wasmpipe run`",
@@ -157,6 +195,8 @@ impl Plan {
                     unfinished: unfinished.into_iter().map(|(id, _)| id).collect(),
                     entered,
                     ended,
+                    journal: Arc::default(),
+                    dir: dir.to_path_buf(),
                 }
             },
         })
@@ -194,12 +234,7 @@ impl Plan {
         let mut ids: Vec<&String> = self.resume.ended.keys().collect();
         ids.sort();
         for id in ids {
-            let task = &self.resume.ended[id];
-            if task.state != TaskState::Succeeded {
-                continue;
-            }
-            for (output, value) in &task.outputs {
-                let Ok(artifact) = ArtifactRef::from_value(value) else { continue };
+            for (output, artifact) in &self.resume.ended[id].artifacts {
                 let path = dir.join(&artifact.path);
                 let problem = match crate::model::artifact::measure(&path) {
                     Ok((_, digest)) if digest == artifact.digest => continue,
@@ -254,5 +289,21 @@ impl StartOptions {
         options.cache = self.cache;
         options.durable = self.durable;
         options.export = self.export.as_ref().map(PathBuf::from);
+    }
+}
+
+impl Resume {
+    /// The record of task `id`, which ended before the stop, read from the journal.
+    pub(crate) fn record(&self, id: &str) -> Result<TaskRecord, String> {
+        let at = self.ended.get(id).ok_or_else(|| format!("task `{id}` did not end before the stop"))?.line.0;
+        let unreadable = |why: String| format!("the record of task `{id}` cannot be read back from the journal: {why}");
+        let mut journal = self.journal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if journal.is_none() {
+            *journal = Some(crate::journal::Lines::open(&self.dir).map_err(|e| unreadable(e.to_string()))?);
+        }
+        let line = journal.as_mut().expect("opened").json_at(at).map_err(|e| unreadable(e.to_string()))?;
+        crate::journal::task_json(&line, id)
+            .and_then(crate::journal::decode_deep)
+            .ok_or_else(|| unreadable("its line is another task's, or damaged".into()))
     }
 }

@@ -102,9 +102,9 @@ struct Sink<'j, 'o> {
 fn initial_state(ctx: &RunCtx, interrupts: &mut Interrupts, sink: &mut Sink<'_, '_>) -> State {
     let mut scheduler = Scheduler::new(ctx.prepared.plan.clone());
     if let Some(resume) = &ctx.options.resume {
-        let ended = resume.ended.values().map(|t| {
+        let ended = resume.ended.iter().map(|(id, t)| {
             let cancelled = t.state == crate::record::TaskState::Cancelled;
-            (t.id.clone(), cancelled, t.final_status.as_ref().map(|s| s.state))
+            (id.clone(), cancelled, t.body)
         });
         scheduler.set_replay(ended, &resume.unfinished, &resume.entered);
     }
@@ -215,10 +215,11 @@ impl Sink<'_, '_> {
                 Note::LoopEntered(id, tasks) => (self.observe)(Event::LoopEntered { id: &id, tasks }),
                 Note::GroupEntered(id) => (self.observe)(Event::GroupEntered { id: &id }),
                 Note::Started(id) => (self.observe)(Event::TaskStarted(&id)),
-                Note::Finished { t, record, replayed } => {
-                    let line = match self.journal {
-                        Some(journal) if !replayed => journal.note(&crate::journal::Note::TaskEnded { task: &record }),
-                        _ => None,
+                Note::Finished { t, record, journaled } => {
+                    let line = match (journaled, self.journal) {
+                        (Some(line), _) => Some(line),
+                        (None, Some(journal)) => journal.note(&crate::journal::Note::TaskEnded { task: &record }),
+                        (None, None) => None,
                     };
                     (self.observe)(Event::TaskFinished(&record));
                     self.records.keep(t, record, line);

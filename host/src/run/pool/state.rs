@@ -95,11 +95,12 @@ pub(super) enum Note {
     LoopEntered(String, usize),
     GroupEntered(String),
     Started(String),
-    /// A task ended; `replayed`: a resumed run concluded it from its journal, which has its end.
+    /// A task ended; `journaled`: a resumed run concluded it from its journal, which has its
+    /// end on this line (start and length).
     Finished {
         t: TaskInstIdx,
         record: Box<TaskRecord>,
-        replayed: bool,
+        journaled: Option<(u64, usize)>,
     },
 }
 
@@ -126,16 +127,32 @@ impl State {
             let tree = self.scheduler.tree();
             self.outputs.resize(tree.tasks.len(), None);
             // A resumed run: a task whose end reached the journal ends as it did, never runs again.
-            if let Some(record) = ctx.options.resume.as_ref().and_then(|r| r.ended.get(&tree.tasks[t].id)) {
+            if let Some((resume, ended)) =
+                ctx.options.resume.as_ref().and_then(|r| Some((r, r.ended.get(&tree.tasks[t].id)?)))
+            {
+                let internal = |message: String| Failure::new(crate::model::outcome::FailureKind::Internal, message);
+                let record = match resume.record(&tree.tasks[t].id) {
+                    Ok(record) => record,
+                    Err(why) => {
+                        let started = Started {
+                            progress: None,
+                            started_at: std::time::SystemTime::now(),
+                            final_status: None,
+                            logs: Vec::new(),
+                        };
+                        self.conclude(started, Err(internal(why)), t);
+                        continue;
+                    }
+                };
                 let result = match (&record.state, &record.failure) {
                     (crate::record::TaskState::Succeeded, _) => Ok(record.outputs.clone()),
                     (_, Some(failure)) => Err(failure.clone()),
-                    (state, None) => Err(Failure::new(
-                        crate::model::outcome::FailureKind::Internal,
-                        format!("the journal records task `{}` as {state:?} without its failure", record.id),
-                    )),
+                    (state, None) => Err(internal(format!(
+                        "the journal records task `{}` as {state:?} without its failure",
+                        record.id
+                    ))),
                 };
-                self.publish(t, result, Box::new(record.clone()), true);
+                self.publish(t, result, Box::new(record), Some(ended.line));
                 continue;
             }
             self.notes.push(Note::Started(tree.tasks[t].id.clone()));
@@ -241,7 +258,7 @@ impl State {
         match outcome {
             Outcome::Ran(result, record) => {
                 if self.live.remove(&t).is_some() {
-                    self.publish(t, result, record, false);
+                    self.publish(t, result, record, None);
                 }
             }
             Outcome::Interrupted => {}
@@ -257,14 +274,20 @@ impl State {
     /// interrupt ends).
     pub(super) fn conclude(&mut self, started: Started, result: TaskResult, t: TaskInstIdx) {
         let record = record_of(&self.scheduler.tree().tasks[t].id, self.scheduler.spec(t), started, &result, false);
-        self.publish(t, result, record, false);
+        self.publish(t, result, record, None);
     }
 
     /// Publishes how task `t` ended: its record for the observer and the run record, its
-    /// outputs for its readers, its end for the scheduler (`replayed`: a resumed run concludes
-    /// it from its journal).
+    /// outputs for its readers, its end for the scheduler (`journaled`: a resumed run concludes
+    /// it from its journal, which has its end on this line).
     /// A panic in the scheduler while it records the end fails the task with kind `internal`.
-    pub(super) fn publish(&mut self, t: TaskInstIdx, result: TaskResult, mut record: Box<TaskRecord>, replayed: bool) {
+    pub(super) fn publish(
+        &mut self,
+        t: TaskInstIdx,
+        result: TaskResult,
+        mut record: Box<TaskRecord>,
+        journaled: Option<(u64, usize)>,
+    ) {
         let end = result.as_ref().map(|_| ()).map_err(Failure::clone);
         let finished = catch_unwind(AssertUnwindSafe(|| self.scheduler.finish(t, end)));
         match (finished, result) {
@@ -279,7 +302,7 @@ impl State {
                 record.fail(failure);
             }
         }
-        self.notes.push(Note::Finished { t, record, replayed });
+        self.notes.push(Note::Finished { t, record, journaled });
     }
 
     /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends
