@@ -62,9 +62,6 @@ impl TaskStore {
     /// Keeps the record of task `t`, whose `task_ended` line, when it is known, starts at byte
     /// `line.0` of the journal and is `line.1` bytes long.
     pub(super) fn keep(&mut self, t: TaskInstIdx, record: Box<TaskRecord>, line: Option<(u64, usize)>) {
-        if self.kept.len() <= t.index() {
-            self.kept.resize_with(t.index() + 1, Default::default);
-        }
         let brief = TaskBrief::of(&record);
         let kept = match line {
             Some((_, len)) if len <= self.budget => {
@@ -78,7 +75,20 @@ impl TaskStore {
             }
             None => Kept::Memory(record),
         };
-        self.kept[t] = (kept, Some(brief));
+        *self.slot(t) = (kept, Some(brief));
+    }
+
+    /// Keeps where the record of task `t` is in the journal, with its brief.
+    pub(super) fn keep_journaled(&mut self, t: TaskInstIdx, at: u64, brief: TaskBrief) {
+        *self.slot(t) = (Kept::Journal(at), Some(brief));
+    }
+
+    /// The place of task `t`, made if the store is not that long yet.
+    fn slot(&mut self, t: TaskInstIdx) -> &mut (Kept, Option<TaskBrief>) {
+        if self.kept.len() <= t.index() {
+            self.kept.resize_with(t.index() + 1, Default::default);
+        }
+        &mut self.kept[t]
     }
 
     /// Where the record of task `t` is, and its brief (None: the task never ran).

@@ -71,7 +71,7 @@ pub(super) async fn drive(
     records: TaskStore,
     journal: Option<&Journal>,
 ) -> Ended {
-    let mut sink = Sink { records, journal, observe };
+    let mut sink = Sink { records, journal, observe, resume: ctx.options.resume.clone() };
     let state = initial_state(&ctx, interrupts, &mut sink);
     let shared = Arc::new(Shared {
         ctx,
@@ -94,6 +94,8 @@ pub(super) async fn drive(
 struct Sink<'j, 'o> {
     records: TaskStore,
     journal: Option<&'j Journal>,
+    /// The stopped run a resumed one goes on with, whose journal has the records it replays.
+    resume: Option<std::sync::Arc<super::resume::Resume>>,
     observe: &'o mut (dyn FnMut(Event<'_>) + Send),
 }
 
@@ -215,14 +217,21 @@ impl Sink<'_, '_> {
                 Note::LoopEntered(id, tasks) => (self.observe)(Event::LoopEntered { id: &id, tasks }),
                 Note::GroupEntered(id) => (self.observe)(Event::GroupEntered { id: &id }),
                 Note::Started(id) => (self.observe)(Event::TaskStarted(&id)),
-                Note::Finished { t, record, journaled } => {
-                    let line = match (journaled, self.journal) {
-                        (Some(line), _) => Some(line),
-                        (None, Some(journal)) => journal.note(&crate::journal::Note::TaskEnded { task: &record }),
-                        (None, None) => None,
-                    };
+                Note::Finished { t, record } => {
+                    let line = self.journal.and_then(|j| j.note(&crate::journal::Note::TaskEnded { task: &record }));
                     (self.observe)(Event::TaskFinished(&record));
                     self.records.keep(t, record, line);
+                }
+                Note::Replayed { t, id, line, brief } => {
+                    match self.resume.as_ref().map(|r| r.record(&id)) {
+                        Some(Ok(record)) => {
+                            (self.observe)(Event::TaskFinished(&record));
+                            self.records.keep(t, Box::new(record), Some(line));
+                        }
+                        // Read a moment ago: the record is written from the journal, which says
+                        // why if it cannot be read any more.
+                        _ => self.records.keep_journaled(t, line.0, brief),
+                    }
                 }
             }
         }

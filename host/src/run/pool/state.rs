@@ -17,6 +17,7 @@ use crate::run::bind::{Outputs, RunOracle};
 use crate::run::cancel::{Interrupt, Interrupts};
 use crate::run::internal;
 use crate::run::stop::Stop;
+use crate::run::task_store::TaskBrief;
 use crate::run::{Job, RunCtx, Started, TaskResult, prepare_task, task_record};
 
 /// What a worker that has just picked a task does for the ready work beyond it.
@@ -95,12 +96,19 @@ pub(super) enum Note {
     LoopEntered(String, usize),
     GroupEntered(String),
     Started(String),
-    /// A task ended; `journaled`: a resumed run concluded it from its journal, which has its
-    /// end on this line (start and length).
+    /// A task ended.
     Finished {
         t: TaskInstIdx,
         record: Box<TaskRecord>,
-        journaled: Option<(u64, usize)>,
+    },
+    /// A resumed run concluded task `id` from its journal, which has its record on `line`
+    /// (start and length): read again when it is delivered, so that a resume concluding
+    /// thousands of tasks at once never holds their records.
+    Replayed {
+        t: TaskInstIdx,
+        id: String,
+        line: (u64, usize),
+        brief: TaskBrief,
     },
 }
 
@@ -290,6 +298,8 @@ impl State {
     ) {
         let end = result.as_ref().map(|_| ()).map_err(Failure::clone);
         let finished = catch_unwind(AssertUnwindSafe(|| self.scheduler.finish(t, end)));
+        // A record the journal has, unchanged: the note says where it is.
+        let journaled = journaled.filter(|_| finished.is_ok());
         match (finished, result) {
             (Ok(()), Ok(values)) if self.read[self.scheduler.tree().tasks[t].template] => {
                 self.outputs[t] = Some(Box::new(values))
@@ -302,7 +312,13 @@ impl State {
                 record.fail(failure);
             }
         }
-        self.notes.push(Note::Finished { t, record, journaled });
+        match journaled {
+            Some(line) => {
+                let brief = TaskBrief::of(&record);
+                self.notes.push(Note::Replayed { t, id: std::mem::take(&mut record.id), line, brief });
+            }
+            None => self.notes.push(Note::Finished { t, record }),
+        }
     }
 
     /// Applies an interrupt: to the scheduler, to the record, and to the live tasks it ends
