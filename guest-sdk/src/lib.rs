@@ -53,9 +53,14 @@
 //! # fn main() {}
 //! ```
 
+//!
+//! A task its pipeline grants outbound network (`network: {allow: ["example.org:443"]}`)
+//! fetches with [`http::get`].
+
 mod artifact;
 pub mod bindings;
 mod convert;
+pub mod http;
 pub mod log;
 mod status;
 mod value;

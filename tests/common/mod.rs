@@ -34,6 +34,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("hostile_describe", art::HOSTILE_DESCRIBE),
     ("hostile_meta", art::HOSTILE_META),
     ("keywords", art::KEYWORDS),
+    ("fetch", art::FETCH),
 ];
 
 /// A temporary directory holding one pipeline file.

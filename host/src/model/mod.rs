@@ -449,6 +449,20 @@ pub struct Task {
     /// pipeline file). Read-only; tasks see no host files by default.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub dirs: IndexMap<String, String>,
+    /// Outbound HTTP(S) the task may make (through `wasi:http`), to the hosts listed. Tasks
+    /// have no network by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+}
+
+/// A task's outbound network: the hosts it may send HTTP(S) requests to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// `host:port` entries (`example.org:443`, `127.0.0.1:8080`, `[::1]:80`); a host may start
+    /// with `*.` for any subdomain (`*.example.org:443`). Any other request fails in the guest
+    /// with `HTTP-request-denied`.
+    pub allow: Vec<String>,
 }
 
 impl Pipeline {

@@ -98,6 +98,58 @@ pub struct Grants {
     pub host_env: Vec<String>,
     /// Read-only directories: (guest path, host path).
     pub dirs: Vec<(String, PathBuf)>,
+    /// `host:port` entries the task may send HTTP(S) requests to ([`HostPort`]).
+    pub network: Vec<String>,
+}
+
+/// One entry of a task's network grant: a host (or `*.` and a domain, for its subdomains) and
+/// a port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPort {
+    /// The host, lowercase, without brackets for IPv6; a leading `*.` matches any subdomain.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+impl HostPort {
+    /// Parses `host:port` (`example.org:443`, `[::1]:8080`, `*.example.org:443`).
+    pub fn parse(text: &str) -> Result<HostPort, String> {
+        let form = "write it as `host:port`, like `example.org:443` or `127.0.0.1:8080`";
+        let (host, port) = match text.strip_prefix('[') {
+            Some(rest) => {
+                let (ip, port) = rest.split_once("]:").ok_or_else(|| format!("`{text}` has no port; {form}"))?;
+                ip.parse::<std::net::Ipv6Addr>().map_err(|_| format!("`{ip}` in `{text}` is not an IPv6 address"))?;
+                (ip, port)
+            }
+            None => text.rsplit_once(':').ok_or_else(|| format!("`{text}` has no port; {form}"))?,
+        };
+        let port: u16 = match port.parse() {
+            Ok(p) if p > 0 => p,
+            _ => return Err(format!("`{port}` in `{text}` is not a port (1 to 65535); {form}")),
+        };
+        let name = host.strip_prefix("*.").unwrap_or(host);
+        let label_ok = |l: &str| {
+            !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        let is_ip = name.parse::<std::net::IpAddr>().is_ok();
+        if !is_ip && (name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok)) {
+            return Err(format!("`{host}` in `{text}` is not a host name or an IP address; {form}"));
+        }
+        Ok(HostPort { host: host.to_ascii_lowercase(), port })
+    }
+
+    /// Whether a request to `host` (as the URL gives it; IPv6 with or without brackets) on
+    /// `port` is allowed by this entry.
+    pub fn allows(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let host = host.trim_end_matches('.');
+        port == self.port
+            && match self.host.strip_prefix("*.") {
+                Some(domain) => host.len() > domain.len() + 1 && host.ends_with(&format!(".{domain}")),
+                None => host == self.host,
+            }
+    }
 }
 
 /// Limits a task sets for itself.
@@ -128,6 +180,28 @@ impl TaskLimits {
             values: self.values.unwrap_or(defaults.values),
             loop_items: self.loop_items.unwrap_or(defaults.loop_items),
             ..*defaults
+        }
+    }
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::HostPort;
+
+    /// Ensures that a grant matches its host and port only: any case, a trailing dot, IPv6 with
+    /// or without brackets, and `*.` for subdomains but not the domain itself or look-alikes.
+    #[test]
+    fn host_port_entries_match_their_host_and_port_only() {
+        let exact = HostPort::parse("Example.org:443").unwrap();
+        assert!(exact.allows("example.org", 443) && exact.allows("EXAMPLE.ORG.", 443));
+        assert!(!exact.allows("example.org", 80) && !exact.allows("www.example.org", 443));
+        let any = HostPort::parse("*.example.org:443").unwrap();
+        assert!(any.allows("a.example.org", 443) && any.allows("b.a.example.org", 443));
+        assert!(!any.allows("example.org", 443) && !any.allows("badexample.org", 443));
+        let v6 = HostPort::parse("[::1]:8080").unwrap();
+        assert!(v6.allows("[::1]", 8080) && v6.allows("::1", 8080) && !v6.allows("[::2]", 8080));
+        for bad in ["example.org", ":443", "example.org:", "example.org:65536", "*.:443", "a..b:1", "[::1]8080"] {
+            assert!(HostPort::parse(bad).is_err(), "{bad}");
         }
     }
 }

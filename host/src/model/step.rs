@@ -33,6 +33,7 @@ pub(super) const TASK_FIELDS: &[&str] = &[
     "env",
     "host_env",
     "dirs",
+    "network",
 ];
 
 /// What a step can be, for messages.

@@ -394,6 +394,7 @@ impl Builder<'_> {
                 env: task.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 host_env: task.host_env.clone(),
                 dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), self.base_dir.join(host))).collect(),
+                network: task.network.as_ref().map(|n| n.allow.clone()).unwrap_or_default(),
             },
             cache: task.cache.or(pipeline.cache.then_some(true)),
             ignore_upstream_failure: task.ignore_upstream_failure,
@@ -421,6 +422,7 @@ fn task_options(task: &Task) -> Vec<&'static str> {
         ("env", !task.env.is_empty()),
         ("host_env", !task.host_env.is_empty()),
         ("dirs", !task.dirs.is_empty()),
+        ("network", task.network.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))

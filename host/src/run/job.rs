@@ -237,7 +237,7 @@ pub(super) type Start = (Box<Job>, Option<String>);
 pub(super) fn output_cache_key(component: &LoadedComponent, inputs: &[(String, Value)], grants: &Grants) -> String {
     let host_env: Vec<(&String, Option<String>)> =
         grants.host_env.iter().map(|name| (name, std::env::var(name).ok())).collect();
-    let material = serde_json::json!({
+    let mut material = serde_json::json!({
         "version": 1,
         "component": component.digest,
         "command": component.command,
@@ -246,6 +246,10 @@ pub(super) fn output_cache_key(component: &LoadedComponent, inputs: &[(String, V
         "host_env": host_env,
         "dirs": grants.dirs,
     });
+    // Only when granted: keys of tasks without a network stay what they were.
+    if !grants.network.is_empty() {
+        material["network"] = serde_json::json!(grants.network);
+    }
     blake3::hash(material.to_string().as_bytes()).to_hex().to_string()
 }
 

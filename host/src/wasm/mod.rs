@@ -15,6 +15,7 @@ pub(crate) mod compiled_cache;
 pub mod engine;
 pub mod executor;
 pub mod loader;
+pub(crate) mod network;
 pub mod sandbox;
 pub(crate) mod verdict;
 pub mod wit;

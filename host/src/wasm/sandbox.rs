@@ -1,6 +1,7 @@
 //! The sandbox of one task attempt: its store data (WASI context, resource table, limiter,
-//! captured output and log), its limits, and the linker that gives guests WASI and the
-//! `wasmpipe:pipeline/host` interface (in each version the host supports) and nothing else.
+//! captured output and log), its limits, and the linker that gives guests WASI, `wasi:http`
+//! (every request checked against the task's network grant: none by default) and the
+//! `wasmpipe:pipeline/host` interface (in each version the host supports), and nothing else.
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
@@ -9,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, filesystem::FsPerms};
 
 use super::attempt_dirs::Preopen;
 use super::capture::Capture;
+use super::network::NetworkPolicy;
 use super::wit::wasmpipe::pipeline::host::{self, Level};
 use super::wit::{Task, types, v0_1};
 use crate::model::policy::{Grants, Limits};
@@ -64,6 +66,9 @@ enum Wasi {
 /// The data of a task attempt's store.
 pub struct HostState {
     wasi: Wasi,
+    http: wasmtime_wasi_http::WasiHttpCtx,
+    /// Which hosts the attempt may send HTTP requests to.
+    network: NetworkPolicy,
     /// The memory limiter, which records hits.
     pub(crate) limiter: RecordingLimiter,
     /// What the guest writes.
@@ -108,6 +113,8 @@ impl HostState {
         };
         Ok(HostState {
             wasi,
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            network: NetworkPolicy::new(access.grants.map_or(&[][..], |g| &g.network)),
             limiter: RecordingLimiter { memory_limit: limits.memory, memory_used: 0, hit: false },
             capture,
         })
@@ -126,6 +133,17 @@ impl WasiView for HostState {
         match &mut self.wasi {
             Wasi::P2 { ctx, table } => WasiCtxView { ctx, table },
             Wasi::P1(p1) => p1.ctx(),
+        }
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        match &mut self.wasi {
+            Wasi::P2 { table, .. } => {
+                wasmtime_wasi_http::WasiHttpCtxView { ctx: &mut self.http, table, hooks: &mut self.network }
+            }
+            Wasi::P1(_) => panic!("a core module has no wasi:http (its linker does not give it)"),
         }
     }
 }
@@ -172,6 +190,7 @@ pub(crate) fn hostcall_fuel(limits: &Limits) -> usize {
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     Task::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     v0_1::Task::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)

@@ -193,6 +193,7 @@ impl PipelineBuilder {
             env: IndexMap::new(),
             host_env: Vec::new(),
             dirs: IndexMap::new(),
+            network: None,
         });
         self.created_in.push(*self.frame_ids.last().expect("the pipeline's frame"));
         self.frames.last_mut().expect("the pipeline's frame").items.push(Pending::Task(id));

@@ -1,10 +1,11 @@
 //! What a task is granted of the host (`docs/semantics.md`, rule 12, the run's inputs): `dirs`
 //! with absolute guest paths and host directories that exist, `host_env` variables that are set,
-//! `env` and `host_env` names a WASI context accepts (no `=`, no NUL) and values without NUL.
+//! `env` and `host_env` names a WASI context accepts (no `=`, no NUL) and values without NUL,
+//! `network.allow` entries of the form `host:port`.
 
 use super::Checker;
 use crate::model::component::Signature;
-use crate::model::policy::{limit_problems, valid_env_name};
+use crate::model::policy::{HostPort, limit_problems, valid_env_name};
 use crate::plan::TaskIdx;
 
 impl<C: AsRef<Signature>> Checker<'_, C> {
@@ -37,6 +38,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     &format!("{path}.env"),
                     format!("`{}` of task `{}` cannot be an environment variable: a name is not empty and has no `=` or NUL, a value has no NUL", name.escape_debug(), task.name),
                 );
+            }
+        }
+        for (i, entry) in task.grants.network.iter().enumerate() {
+            if let Err(e) = HostPort::parse(entry) {
+                self.error(task.scope, &format!("{path}.network.allow[{i}]"), format!("task `{}`: {e}", task.name));
             }
         }
         for name in &task.grants.host_env {
