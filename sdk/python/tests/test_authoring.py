@@ -646,3 +646,30 @@ def test_a_none_default_makes_an_optional_parameter():
         print_op(message=f"a is {a}")
 
     assert "it cannot be formatted into a string" in errors_of(formatted)
+
+
+def test_a_component_compiles_as_a_pipeline_of_one_task():
+    """KFP's compiler takes a component on its own: a pipeline whose parameters are the
+    component's inputs, one task, and the task's output as the pipeline's."""
+    from wasmpipe.compiler import _component_pipeline
+    doc = _component_pipeline(add_op).to_dict()
+    assert doc["name"] == "add-op"
+    assert doc["params"] == {"a": {"type": "int"}, "b": {"type": "int", "default": 1}}
+    assert doc["steps"] == [{"task": "add-op", "component": "add_op",
+                             "inputs": {"a": "{{params.a}}", "b": "{{params.b}}"}}]
+    assert doc["outputs"] == {"output": "{{tasks.add-op.output}}"}
+
+
+def test_kubernetes_task_options_are_accepted_with_a_warning():
+    """What has no meaning in a sandbox (CPU, accelerators) warns and changes nothing; a
+    display name is kept on the task; neither is an AttributeError."""
+    @dsl.pipeline(name="opts")
+    def p():
+        t = add_op(a=1).set_display_name("Add one")
+        with pytest.warns(UserWarning, match="set_cpu_limit ignored"):
+            t.set_cpu_limit("2")
+        with pytest.warns(UserWarning, match="set_accelerator_type ignored"):
+            t.set_accelerator_type("nvidia.com/gpu")
+        assert t.display_name == "Add one"
+
+    assert p.to_dict()["steps"] == [{"task": "add-op", "component": "add_op", "inputs": {"a": 1}}]

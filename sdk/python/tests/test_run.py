@@ -155,7 +155,8 @@ def test_how_python_functions_end(run, tmp_path):
     assert got["5"][1] == {"kind": "error", "message": "`behave_op` returned no value for output `output`"}
     assert got["6"][1]["kind"] == "timeout"
     spin = next(t for t in rec["tasks"] if t["id"] == "modes/6/behave-op")
-    assert {"source": "stdout", "text": "mode spin"} in spin["logs"]  # printed before the timeout
+    # printed before the timeout (each line also says when, `at`)
+    assert {"source": "stdout", "text": "mode spin"} in [{k: l[k] for k in ("source", "text")} for l in spin["logs"]]
 
 
 def test_components_are_cached_by_source_hash(sample, tmp_path, monkeypatch):

@@ -205,6 +205,10 @@ class Component:
         self.source = _function_source(func)
         _literal_defaults(self.source, self.name)
         self.imports = _imports(self.source, self.name) + list(preload or [])
+        if any(o.param and "Metrics" in o.type for o in self.outputs):
+            # The runtime writes a Metrics artifact's logged metrics as JSON when the function
+            # writes no file: the module must be bundled.
+            self.imports.append("json")
         self._check_self_contained(func)
         self._app_py: Optional[str] = None
 

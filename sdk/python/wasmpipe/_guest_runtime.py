@@ -127,6 +127,12 @@ def _wp_artifact_outputs(spec, artifacts):
             continue
         name, art = o["name"], artifacts[o["name"]]
         path = "/out/" + name
+        if not os.path.exists(path) and getattr(art, "schema_title", "") == "system.Metrics":
+            # KFP writes a Metrics artifact's logged metrics as its file when the function
+            # writes none (`metrics.log_metric(...)` alone).
+            import json
+            with open(path, "w") as f:
+                json.dump(art.metadata or {}, f)
         if not os.path.exists(path):
             raise _WpErr(f"`{spec['func']}` did not write its output artifact `{name}` "
                          f"(write the file at `{name}.path`, {path})")

@@ -8,8 +8,26 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
 from . import _build, _yaml
-from .dsl import Pipeline, _emit
-from ._component import DSLError
+from .dsl import Pipeline, _emit, pipeline
+from ._component import Component, DSLError
+
+
+def _component_pipeline(comp: Component) -> Pipeline:
+    """A component compiled on its own (KFP's compiler allows it): a pipeline of one task, whose
+    parameters are the component's inputs and whose outputs are the task's."""
+    import typing
+    func = comp.python_func
+    hints = typing.get_type_hints(func, include_extras=True)
+    signature = inspect.signature(func)
+
+    def body(**kwargs):
+        return comp(**kwargs).output if comp.single_output else None
+
+    body.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)
+    body.__annotations__ = {k: v for k, v in hints.items() if k != "return"}
+    body.__name__ = body.__qualname__ = func.__name__
+    body.__module__ = func.__module__
+    return pipeline(body, name=func.__name__.replace("_", "-"))
 
 
 def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
@@ -18,8 +36,10 @@ def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
     """Builds the pipeline's components (componentize-py, cached by source hash), puts each
     .wasm in `components/` beside `package_path`, and writes the pipeline file there (YAML, or
     JSON when the name ends in .json). Returns the file's path."""
+    if isinstance(pipeline_func, Component):
+        pipeline_func = _component_pipeline(pipeline_func)
     if not isinstance(pipeline_func, Pipeline):
-        raise DSLError(f"compile takes a @dsl.pipeline function, not {pipeline_func!r}")
+        raise DSLError(f"compile takes a @dsl.pipeline function (or a @dsl.component), not {pipeline_func!r}")
     out = Path(package_path)
     builder = pipeline_func.build(pipeline_parameters)
     if pipeline_name:

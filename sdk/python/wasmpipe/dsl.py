@@ -20,6 +20,7 @@ import inspect
 import math
 import re
 import typing
+import warnings
 from typing import Any, Dict, List, Optional, Union
 
 from . import _types
@@ -620,6 +621,34 @@ class PipelineTask:
         """Runs once its upstream tasks are done, however they ended (KFP's option)."""
         self.options["ignore_upstream_failure"] = True
         return self
+
+    def set_display_name(self, name: str) -> "PipelineTask":
+        """KFP's name for the UI. A wasmpipe task is shown by its id; the name is kept as
+        `display_name` on the task object only."""
+        self.display_name = str(name)
+        return self
+
+    def _ignored(self, what: str, why: str) -> "PipelineTask":
+        warnings.warn(f"task `{self.name}`: {what} ignored ({why})", stacklevel=3)
+        return self
+
+    def set_cpu_limit(self, cpu) -> "PipelineTask":
+        return self._ignored("set_cpu_limit", "a task runs on one thread of the host; bound its work with set_timeout or set_fuel")
+
+    def set_cpu_request(self, cpu) -> "PipelineTask":
+        return self._ignored("set_cpu_request", "tasks are scheduled by --jobs, not by CPU requests")
+
+    def set_memory_request(self, memory) -> "PipelineTask":
+        return self._ignored("set_memory_request", "set_memory_limit bounds a task's memory")
+
+    def set_accelerator_type(self, accelerator) -> "PipelineTask":
+        return self._ignored("set_accelerator_type", "a WebAssembly sandbox has no accelerators")
+
+    def set_accelerator_limit(self, limit) -> "PipelineTask":
+        return self._ignored("set_accelerator_limit", "a WebAssembly sandbox has no accelerators")
+
+    def set_gpu_limit(self, gpu) -> "PipelineTask":
+        return self._ignored("set_gpu_limit", "a WebAssembly sandbox has no GPUs")
 
     # -- the pipeline file -------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -1,0 +1,137 @@
+"""KFP's own test pipelines through wasmpipe: each file of the corpus is compiled with only
+its `kfp` imports changed (compile_one.py, in a process of its own), run with the wasmpipe CLI,
+and its outcome checked against what KFP intends: the run's state (files under `failing/` fail,
+the others succeed) and, where EXPECTED says so, tasks' states and outputs. Files that cannot
+make sense in a sandbox are listed in SKIPPED with the reason. The last line is the summary,
+`N passed, M failed` (skipped files counted apart).
+
+    python run.py CORPUS_DIR [WASMPIPE_BIN] [-k SUBSTRING]
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# Files that cannot make sense in a sandbox, with why.
+SKIPPED = {
+}
+
+# Arguments for pipelines with parameters that have no default (a component compiled on its
+# own, as KFP's tests compile them): what KFP's own tests pass, or a value of the type.
+ARGS = {
+    "valid/identity.py": ["-p", "value=hello"],
+    "valid/essential/concat_message.py": ["-p", "message1=hello ", "-p", "message2=world"],
+    "valid/essential/dict_input.py": ["-p", 'struct={"a": 1, "b": [2, 3]}'],
+    "valid/critical/add_numbers.py": ["-p", "a=2", "-p", "b=40"],
+}
+
+# Beyond the run's state: what KFP intends of some files (task id -> state or output; a
+# single return value is the output KFP calls `Output`, wasmpipe `output`).
+EXPECTED = {
+    "valid/identity.py": {"identity": {"output": "hello"}},
+    "valid/essential/concat_message.py": {"concat-message": {"output": "hello world"}},
+    "valid/critical/add_numbers.py": {"add-numbers": {"output": 42}},
+}
+
+
+# Files whose pipeline fails by design outside `failing/` (a body task that fails, to show
+# what runs after it): KFP's run fails too.
+FAILS_BY_DESIGN = {
+    "samples-core/exit_handler/exit_handler.py": "its body's fail-op exits 1; the exit handler runs",
+    "valid/pipeline_with_task_final_status.py": "its body's fail-op exits 1; the exit task reads the final status",
+    "valid/pipeline_with_task_using_ignore_upstream_failure.py": "fail-op exits 1; the task after it runs anyway",
+}
+
+
+def outcome_expected(rel: str) -> str:
+    return "failed" if rel.startswith("valid/failing/") or rel in FAILS_BY_DESIGN else "succeeded"
+
+
+def run_file(path: Path, rel: str, wasmpipe: str, work: Path) -> tuple:
+    out = work / rel.replace("/", "__").removesuffix(".py")
+    out.mkdir(parents=True)
+    try:
+        compiled = subprocess.run([sys.executable, str(HERE / "compile_one.py"), str(path), str(out)],
+                                  capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return False, "compile: timed out after 900 s"
+    lines = compiled.stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return False, f"compile: crashed: {compiled.stderr.strip()[-600:]}"
+    if not result["ok"]:
+        return False, f"{result['stage']}: {result['error'].strip().splitlines()[-1]}"
+    try:
+        ran = subprocess.run([wasmpipe, "run", str(out / "pipeline.yaml"), "--output", "json", "--quiet",
+                              "--run-dir", str(out / "runs"), *ARGS.get(rel, [])],
+                             capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return False, "run: timed out after 600 s"
+    try:
+        record = json.loads(ran.stdout)
+    except json.JSONDecodeError:
+        return False, f"run: exit {ran.returncode}: {ran.stderr.strip()[-600:]}"
+    if "errors" in record:
+        return False, "validate: " + "; ".join(e["message"] for e in record["errors"])[:600]
+    want = outcome_expected(rel)
+    if record["state"] != want:
+        failed = [f"{t['id']}: {t['failure']['kind']}: {t['failure']['message'][:200]}"
+                  for t in record["tasks"] if t.get("failure")]
+        return False, f"run: {record['state']}, KFP intends {want}; " + "; ".join(failed)[:600]
+    tasks = {t["id"]: t for t in record["tasks"]}
+    for task_id, expect in EXPECTED.get(rel, {}).items():
+        got = tasks.get(task_id)
+        if got is None:
+            return False, f"check: no task `{task_id}`"
+        for key, value in expect.items():
+            have = got["outputs"].get(key) if key != "state" else got["state"]
+            if have != value:
+                return False, f"check: `{task_id}` {key} = {have!r}, KFP intends {value!r}"
+    return True, record["state"]
+
+
+def main():
+    args = sys.argv[1:]
+    only = None
+    if "-k" in args:
+        i = args.index("-k")
+        only = args[i + 1]
+        del args[i:i + 2]
+    corpus = Path(args[0]).resolve()
+    wasmpipe = args[1] if len(args) > 1 else "wasmpipe"
+    if not corpus.is_dir():
+        print(f"no KFP corpus at {corpus}: give its directory (the first argument)", file=sys.stderr)
+        return 2
+    files = sorted(p for p in corpus.rglob("*.py"))
+    passed = failed = skipped = 0
+    with tempfile.TemporaryDirectory(prefix="kfp-conformance-") as tmp:
+        for path in files:
+            rel = path.relative_to(corpus).as_posix()
+            if only and only not in rel:
+                continue
+            if rel in SKIPPED:
+                skipped += 1
+                print(f"SKIP {rel}: {SKIPPED[rel]}", flush=True)
+                continue
+            started = time.monotonic()
+            ok, detail = run_file(path, rel, wasmpipe, Path(tmp))
+            took = time.monotonic() - started
+            if ok:
+                passed += 1
+                print(f"PASS {rel} ({took:.1f} s)", flush=True)
+            else:
+                failed += 1
+                print(f"FAIL {rel} ({took:.1f} s): {detail}", flush=True)
+    print(f"{skipped} skipped (cannot make sense in a sandbox; see SKIPPED in {Path(__file__).name})")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
