@@ -531,10 +531,11 @@ def test_error_artifact_kind_mismatch_names_the_task():
 
 
 def test_error_artifact_annotations():
-    with pytest.raises(DSLError, match="input `d`: annotate an artifact as dsl.Input\\[Dataset\\]"):
-        @dsl.component
-        def bare_op(d: dsl.Dataset):
-            pass
+    # KFP's pythonic artifacts: an artifact class alone is an input artifact.
+    @dsl.component
+    def bare_op(d: dsl.Dataset):
+        pass
+    assert [(i.name, i.type) for i in bare_op.inputs] == [("d", "artifact:Dataset")]
 
     with pytest.raises(DSLError, match="return value: returning an artifact is not supported"):
         @dsl.component
@@ -673,3 +674,20 @@ def test_kubernetes_task_options_are_accepted_with_a_warning():
         assert t.display_name == "Add one"
 
     assert p.to_dict()["steps"] == [{"task": "add-op", "component": "add_op", "inputs": {"a": 1}}]
+
+
+def test_loop_items_written_as_json_strings_are_read_by_field():
+    """KFP's loop_static sample loops over `json.dumps({...})` strings and reads `item.a`: the
+    strings become the objects; a list of other strings stays as it is."""
+    import json
+
+    @dsl.pipeline(name="json-items")
+    def p():
+        with dsl.ParallelFor([json.dumps({"a": 1, "b": "x"}), json.dumps({"a": 2, "b": "y"})]) as item:
+            add_op(a=item.a)
+        with dsl.ParallelFor(["{not json", "plain"]) as word:
+            print_op(message=word)
+
+    loops = [s["parallel_for"] for s in p.to_dict()["steps"]]
+    assert loops[0]["items"] == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert loops[1]["items"] == ["{not json", "plain"]

@@ -29,8 +29,9 @@ def kind(ty: str) -> str:
 
 def artifact_param(annotation) -> Optional[Tuple[str, str, bool]]:
     """(direction "in" or "out", type "artifact:<kind>", optional) for `Input[Dataset]`,
-    `Output[Model]`, `Optional[Input[...]]`; None for anything else. Raises _Unsupported for an
-    artifact class used without Input/Output, or a kind the DSL does not know."""
+    `Output[Model]`, `Optional[Input[...]]`, and a bare artifact class (`Dataset`: an input, as
+    KFP's pythonic artifacts); None for anything else. Raises _Unsupported for a kind the DSL
+    does not know."""
     optional = False
     origin = typing.get_origin(annotation)
     if origin is typing.Union or (origin is not None and getattr(origin, "__name__", "") == "UnionType"):
@@ -46,8 +47,8 @@ def artifact_param(annotation) -> Optional[Tuple[str, str, bool]]:
         if direction is None:
             return None
     elif isinstance(annotation, type) and issubclass(annotation, Artifact):
-        raise _Unsupported(f"annotate an artifact as dsl.Input[{annotation.__name__}] or "
-                           f"dsl.Output[{annotation.__name__}], as in KFP")
+        # KFP's pythonic artifacts: a parameter of an artifact class alone is an input artifact.
+        base, direction = annotation, "in"
     else:
         return None
     if not (isinstance(base, type) and issubclass(base, Artifact)):

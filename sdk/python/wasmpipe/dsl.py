@@ -884,6 +884,20 @@ def _render_condition(b: _Builder, condition) -> str:
     return cond.render()
 
 
+def _json_dict_items(items: list) -> list:
+    """KFP passes loop items that are JSON objects written as strings (`json.dumps({...})`) as
+    the objects, so that `item.a` reads a field: a static list of such strings becomes the
+    list of the objects. Any other list is left as it is."""
+    import json
+    if not items or not all(isinstance(x, str) for x in items):
+        return items
+    try:
+        parsed = [json.loads(x) for x in items]
+    except ValueError:
+        return items
+    return parsed if all(isinstance(x, dict) for x in parsed) else items
+
+
 class ParallelFor(_GroupContext):
     """KFP's `dsl.ParallelFor`: the steps inside run once per item of `items` (a literal list,
     a list parameter or a task's list output). `with dsl.ParallelFor(items) as item:` gives the
@@ -906,6 +920,7 @@ class ParallelFor(_GroupContext):
                 raise DSLError(f"ParallelFor: the items {items.ref()} are {_types.a(t)}, not a list")
             self.items, self.item_type = items.ref(), "any"
         elif isinstance(items, (list, tuple)):
+            items = _json_dict_items(list(items))
             try:
                 self.items = _types.plain(list(items), "ParallelFor items")
             except TypeError as e:
