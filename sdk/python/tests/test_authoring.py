@@ -691,3 +691,35 @@ def test_loop_items_written_as_json_strings_are_read_by_field():
     loops = [s["parallel_for"] for s in p.to_dict()["steps"]]
     assert loops[0]["items"] == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
     assert loops[1]["items"] == ["{not json", "plain"]
+
+
+def test_a_pipeline_used_in_another_is_a_sub_pipeline():
+    """KFP's pipelines-as-components: a pipeline called inside another is a task that runs it
+    from a file of its own; its parameters are the task's inputs, its outputs the task's."""
+    @dsl.pipeline(name="inner")
+    def inner(n: int, step: int = 1) -> int:
+        return add_op(a=n, b=step).output
+
+    @dsl.pipeline(name="outer")
+    def outer(start: int = 1):
+        first = inner(n=start)
+        add_op(a=first.output)
+        inner(n=first.output, step=2)
+
+    doc = outer.to_dict()
+    assert doc["components"]["inner"] == {"pipeline": "inner.yaml"}
+    assert doc["steps"][0] == {"task": "inner", "component": "inner", "inputs": {"n": "{{params.start}}"}}
+    assert doc["steps"][1]["inputs"] == {"a": "{{tasks.inner.output}}"}
+    assert doc["steps"][2] == {"task": "inner-2", "component": "inner",
+                               "inputs": {"n": "{{tasks.inner.output}}", "step": 2}}, doc["steps"][2]
+    with pytest.raises(DSLError, match="no input `m`"):
+        @dsl.pipeline(name="wrong")
+        def wrong():
+            inner(m=1)
+        wrong.to_dict()
+
+    @dsl.pipeline(name="again")
+    def again(n: int = 1):
+        again(n=n)
+    with pytest.raises(DSLError, match="pipeline `again` uses itself"):
+        again.to_dict()

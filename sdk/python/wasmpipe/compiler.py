@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
 from . import _build, _yaml
-from .dsl import Pipeline, _emit, pipeline
+from .dsl import Pipeline, _SubPipeline, _emit, pipeline
 from ._component import Component, DSLError
 
 
@@ -44,7 +44,11 @@ def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
     builder = pipeline_func.build(pipeline_parameters)
     if pipeline_name:
         builder.pipeline = _Renamed(builder.pipeline, pipeline_name)
-    built = _build.build_many(builder.components)
+    subs = {k: c for k, c in builder.components.items() if isinstance(c, _SubPipeline)}
+    built = _build.build_many({k: c for k, c in builder.components.items() if k not in subs})
+    for key, sub in subs.items():
+        # Each sub-pipeline is a file of its own beside this one, sharing `components/`.
+        compile(sub.pipeline, out.parent / f"{key}.yaml")
     comp_dir = out.parent / "components"
     comp_dir.mkdir(parents=True, exist_ok=True)
     paths = {}

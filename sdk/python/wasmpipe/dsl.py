@@ -594,6 +594,12 @@ class PipelineTask:
         return self
 
     def set_caching_options(self, enable_caching: bool) -> "PipelineTask":
+        if isinstance(self.component, _SubPipeline):
+            # A sub-pipeline caches by its own tasks' options; off is the default.
+            if enable_caching:
+                warnings.warn(f"task `{self.name}`: set_caching_options(True) on a sub-pipeline is "
+                              "ignored; set it on the sub-pipeline's tasks", stacklevel=2)
+            return self
         self.options["cache"] = bool(enable_caching)
         return self
 
@@ -1002,9 +1008,15 @@ class Pipeline:
         return params
 
     def __call__(self, *args, **kwargs):
-        raise DSLError(f"pipeline `{self.name}`: using a pipeline inside another one (a "
-                       "sub-pipeline) is not supported by the Python DSL yet; compile it on its "
-                       "own and refer to the file with `components: NAME: {pipeline: FILE}`")
+        """Inside another pipeline: a task that runs this one as a sub-pipeline (its own file
+        beside the pipeline's, `components: NAME: {pipeline: FILE}`)."""
+        b = _current(f"pipeline `{self.name}`")
+        if args:
+            raise DSLError(f"pipeline `{self.name}`: pass its parameters by name, as KFP does")
+        if any(self is outer.pipeline for outer in _builders):
+            raise DSLError(f"pipeline `{self.name}` uses itself; a sub-pipeline cannot contain itself")
+        used = [c for c in b.components.values() if isinstance(c, _SubPipeline) and c.pipeline is self]
+        return PipelineTask(b, used[0] if used else _SubPipeline(self), kwargs)
 
     def build(self, parameters: Optional[Dict[str, Any]] = None) -> _Builder:
         """Runs the pipeline function once, recording its tasks and groups."""
@@ -1062,6 +1074,34 @@ class Pipeline:
         return _emit(self.build(parameters), component_paths or {})
 
 
+class _SubPipeline:
+    """A pipeline used as a task of another: what a task needs of a component (its inputs, its
+    outputs and their types), made from the pipeline's parameters and outputs."""
+
+    def __init__(self, p: "Pipeline"):
+        from ._component import InputSpec, OutputSpec
+        self.pipeline = p
+        self.name = p.pipeline_func.__name__
+        self.inputs = []
+        for k, spec in p.params.items():
+            ty = _types.ARTIFACT + spec["kind"] if spec["type"] == "artifact" else spec["type"]
+            has_default = "default" in spec
+            self.inputs.append(InputSpec(k, ty, required=not has_default, has_default=has_default,
+                                         default=spec.get("default")))
+        inner = p.build()
+        self.outputs = []
+        for k, written in inner.outputs.items():
+            # One reference, or a `one_of` of references of one type (the first one's).
+            ref = written if isinstance(written, str) else (written.get("one_of") or [""])[0]
+            channel = inner.channel_for_ref(ref.strip()[2:-2])
+            ty = channel.type if channel is not None else "any"
+            if isinstance(channel, PipelineTaskOutput) and any(
+                    g.kind == "parallel_for" for g in channel.task.group.ancestors()):
+                ty = "list"  # collected over the iterations of a loop
+            self.outputs.append(OutputSpec(k, ty))
+        self.single_output = [o.name for o in self.outputs] == ["output"]
+
+
 def pipeline(func=None, *, name: Optional[str] = None, description: Optional[str] = None,
              display_name: Optional[str] = None, pipeline_root: Optional[str] = None):
     """Declares a pipeline (KFP's `@dsl.pipeline`); its typed parameters with defaults become
@@ -1111,8 +1151,9 @@ def _emit(b: _Builder, component_paths: Dict[str, str]) -> dict:
         doc["description"] = p.description
     if b.param_specs:
         doc["params"] = b.param_specs
-    doc["components"] = {k: {"path": component_paths.get(k, f"components/{k}.wasm")}
-                         for k in b.components}
+    doc["components"] = {k: ({"pipeline": f"{k}.yaml"} if isinstance(c, _SubPipeline)
+                             else {"path": component_paths.get(k, f"components/{k}.wasm")})
+                         for k, c in b.components.items()}
     doc["steps"] = _emit_steps(b.root.steps)
     if b.outputs:
         doc["outputs"] = b.outputs
