@@ -84,7 +84,9 @@ def run_file(path: Path, rel: str, wasmpipe: str, work: Path) -> tuple:
     except (IndexError, json.JSONDecodeError):
         return False, f"compile: crashed: {compiled.stderr.strip()[-600:]}"
     if not result["ok"]:
-        return False, f"{result['stage']}: {result['error'].strip().splitlines()[-1]}"
+        lines = result["error"].strip().splitlines()
+        errors = [line.strip() for line in lines if "Error" in line]
+        return False, f"{result['stage']}: {(errors or lines)[-1]}"
     try:
         ran = subprocess.run([wasmpipe, "run", str(out / "pipeline.yaml"), "--output", "json", "--quiet",
                               "--run-dir", str(out / "runs"), *ARGS.get(rel, [])],
@@ -97,6 +99,8 @@ def run_file(path: Path, rel: str, wasmpipe: str, work: Path) -> tuple:
         return False, f"run: exit {ran.returncode}: {ran.stderr.strip()[-600:]}"
     if "errors" in record:
         return False, "validate: " + "; ".join(e["message"] for e in record["errors"])[:600]
+    if not record["tasks"]:
+        return False, "run: the compiled pipeline has no task"
     want = outcome_expected(rel)
     if record["state"] != want:
         failed = [f"{t['id']}: {t['failure']['kind']}: {t['failure']['message'][:200]}"

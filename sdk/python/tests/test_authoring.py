@@ -659,6 +659,9 @@ def test_a_component_compiles_as_a_pipeline_of_one_task():
     assert doc["steps"] == [{"task": "add-op", "component": "add_op",
                              "inputs": {"a": "{{params.a}}", "b": "{{params.b}}"}}]
     assert doc["outputs"] == {"output": "{{tasks.add-op.output}}"}
+    # A component with no output is a task too.
+    assert _component_pipeline(print_op).to_dict()["steps"] == [
+        {"task": "print-op", "component": "print_op", "inputs": {"message": "{{params.message}}"}}]
 
 
 def test_kubernetes_task_options_are_accepted_with_a_warning():
@@ -723,3 +726,16 @@ def test_a_pipeline_used_in_another_is_a_sub_pipeline():
         again(n=n)
     with pytest.raises(DSLError, match="pipeline `again` uses itself"):
         again.to_dict()
+
+
+@dsl.component(packages_to_install=["six==1.16.0", "attrs"])
+def with_packages_op() -> int:
+    import six  # noqa: F401
+    return 1
+
+
+def test_packages_to_install_are_kept_for_the_build():
+    """`packages_to_install` is accepted: the packages are bundled when the component is built
+    (pure-Python wheels only; one with native code is refused then, by name)."""
+    assert with_packages_op.packages == ["attrs", "six==1.16.0"]
+    assert "'six'" in with_packages_op.app_py()  # imported up front, to be bundled

@@ -18,4 +18,4 @@ __all__ = ["dsl", "compiler", "compile", "Compiler", "DSLError", "BuildError",
 def build_component(component):
     """Builds one `@dsl.component` (cached by source hash) and returns the path of its .wasm."""
     from ._build import build_app
-    return build_app(component.app_py(), component.name)
+    return build_app(component.app_py(), component.name, packages=component.packages)

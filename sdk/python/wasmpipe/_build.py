@@ -1,13 +1,14 @@
 """Builds generated components with componentize-py, cached by source hash."""
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 _HERE = Path(__file__).resolve().parent
 _versions: Dict[str, str] = {}
@@ -77,11 +78,14 @@ def tool_version(exe: str) -> str:
         return _versions[exe]
 
 
-def source_hash(app_py: str, exe: Optional[str] = None) -> str:
-    """The cache key of a component: its app.py, the componentize-py version and the WIT."""
+def source_hash(app_py: str, exe: Optional[str] = None, packages: Sequence[str] = ()) -> str:
+    """The cache key of a component: its app.py, its packages, the componentize-py version and
+    the WIT."""
     h = hashlib.sha256()
     h.update(b"wasmpipe-python-dsl-1\0")
     h.update(app_py.encode())
+    if packages:
+        h.update(b"\0packages-2\0" + "\0".join(packages).encode())
     h.update(b"\0" + tool_version(exe or componentize_py()).encode() + b"\0")
     wit = wit_dir()
     for f in sorted(wit.glob("*.wit")):
@@ -89,11 +93,30 @@ def source_hash(app_py: str, exe: Optional[str] = None) -> str:
     return h.hexdigest()[:32]
 
 
-def build_app(app_py: str, name: str = "component", force: bool = False) -> Path:
-    """Builds app.py into a component and returns the cached .wasm
-    (CACHE/python-components/<hash>.wasm); builds only when that file is missing."""
+def site_packages(packages: Sequence[str], target: Path, name: str):
+    """Installs `packages` (and what they need) into `target` from pure-Python wheels only: a
+    component runs in WASI, which cannot load native extensions. A package with no pure-Python
+    wheel is refused, by name."""
+    import sys
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           "--target", str(target), "--only-binary=:all:", "--implementation", "py",
+           "--abi", "none", "--platform", "any", *packages]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        text = (p.stdout + p.stderr).strip()
+        missing = [line for line in text.splitlines() if "No matching distribution" in line]
+        why = missing[0] if missing else "\n".join(text.splitlines()[-10:])
+        raise BuildError(
+            f"component `{name}`: packages_to_install {', '.join(packages)}: {why}; only pure-Python "
+            "packages can run in a component (WASI cannot load native extensions such as numpy's)")
+
+
+def build_app(app_py: str, name: str = "component", force: bool = False,
+              packages: Sequence[str] = ()) -> Path:
+    """Builds app.py (with `packages`, pure-Python, bundled) into a component and returns the
+    cached .wasm (CACHE/python-components/<hash>.wasm); builds only when that file is missing."""
     exe = componentize_py()
-    key = source_hash(app_py, exe)
+    key = source_hash(app_py, exe, packages)
     root = cache_root()
     if root is None:
         out_dir = Path(tempfile.mkdtemp(prefix="wasmpipe-python-components-"))
@@ -112,14 +135,20 @@ def build_app(app_py: str, name: str = "component", force: bool = False) -> Path
         # python3's): point it at an empty one so the build depends only on app.py.
         deps = tmp / "deps"
         (deps / "lib/python3/site-packages").mkdir(parents=True)
+        if packages:
+            site_packages(packages, deps / "lib/python3/site-packages", name)
         env = dict(os.environ, VIRTUAL_ENV=str(deps))
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
-        cmd = [exe, "-d", str(wit_dir()), "-w", "task", "componentize", "-p", str(src), "app",
+        site = ["-p", str(deps / "lib/python3/site-packages")] if packages else []
+        cmd = [exe, "-d", str(wit_dir()), "-w", "task", "componentize", "-p", str(src), *site, "app",
                "-o", str(tmp / "out.wasm")]
         p = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
         if p.returncode != 0 or not (tmp / "out.wasm").is_file():
-            tail = "\n".join((p.stdout + p.stderr).strip().splitlines()[-25:])
+            # The Python traceback, not the Rust backtrace that follows it.
+            lines = [line for line in (p.stdout + p.stderr).strip().splitlines()
+                     if not re.match(r"\s+(\d+: |at )", line)]
+            tail = "\n".join(lines[-25:])
             raise BuildError(f"componentize-py failed to build component `{name}` "
                              f"(exit status {p.returncode}):\n{tail}")
         os.replace(tmp / "out.wasm", out)  # atomic: concurrent builds may share the cache
@@ -135,7 +164,8 @@ def build_many(components: Dict[str, object], jobs: Optional[int] = None) -> Dic
     with ThreadPoolExecutor(max_workers=jobs) as ex:
         by_source = {}
         for c in components.values():
-            src = c.app_py()
+            src = (c.app_py(), tuple(getattr(c, "packages", ())))
             if src not in by_source:
-                by_source[src] = ex.submit(build_app, src, c.name)
-        return {k: by_source[c.app_py()].result() for k, c in components.items()}
+                by_source[src] = ex.submit(build_app, src[0], c.name, False, src[1])
+        return {k: by_source[(c.app_py(), tuple(getattr(c, "packages", ())))].result()
+                for k, c in components.items()}

@@ -191,9 +191,9 @@ class Component:
         if self.name in _RESERVED or self.name.startswith("_wp_"):
             raise DSLError(f"component `{self.name}`: the name is reserved by the generated "
                            "component; rename the function")
-        if packages_to_install:
-            raise DSLError(f"component `{self.name}`: packages_to_install is not supported yet; "
-                           "only the standard library is available inside a component")
+        # Pure-Python packages are bundled into the component when it is built; one with
+        # native code (no pure-Python wheel) is refused then, by name (`_build.site_packages`).
+        self.packages = sorted({str(p) for p in (packages_to_install or [])})
         if base_image is not None or ignored:
             opts = ", ".join(["base_image"] * (base_image is not None) + sorted(ignored))
             warnings.warn(f"component `{self.name}`: {opts} ignored (a wasmpipe component is a "
@@ -358,8 +358,10 @@ def _wp_preimport(names):
     for n in names:
         try:
             importlib.import_module(n)
-        except ImportError:  # `from pkg import name` where name is not a module
-            pass
+        except ModuleNotFoundError as e:
+            # `from pkg import name` where name is not a module: only that name is missing.
+            if "." not in n or e.name != n:
+                raise
 
 
 _wp_preimport({imports})
@@ -392,7 +394,9 @@ def component(func=None, *, base_image: Optional[str] = None,
     The modules the function imports are bundled (componentize-py keeps only the modules
     imported while it builds); `preload=["mod", ...]` adds modules it imports another way
     (importlib, or lazily inside the standard library). `base_image` is ignored with a warning;
-    `packages_to_install` is refused (only the standard library is available)."""
+    `packages_to_install` names pure-Python packages (and pip's version specifiers), bundled
+    into the component when it is built; a package with native code, which WASI cannot load,
+    is refused then, by name."""
     def wrap(f):
         return Component(f, base_image=base_image, packages_to_install=packages_to_install,
                          preload=preload, **kwargs)

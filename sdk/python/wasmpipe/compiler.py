@@ -21,7 +21,8 @@ def _component_pipeline(comp: Component) -> Pipeline:
     signature = inspect.signature(func)
 
     def body(**kwargs):
-        return comp(**kwargs).output if comp.single_output else None
+        task = comp(**kwargs)
+        return task.output if comp.single_output else None
 
     body.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)
     body.__annotations__ = {k: v for k, v in hints.items() if k != "return"}
