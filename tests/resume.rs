@@ -37,6 +37,22 @@ fn run_and_kill_during_nap(case: &Case) -> std::path::PathBuf {
     run
 }
 
+/// Starts `wasmpipe run` on `case`, sends it SIGINT once task `running` runs, and kills it with
+/// SIGKILL once the exit task `exit` runs (the grace period under way); returns the run's
+/// directory. Every wait is bounded.
+fn interrupt_then_kill(case: &Case, running: &str, exit: &str) -> std::path::PathBuf {
+    let dir = case.runs();
+    let mut child = common::spawn_run(case);
+    let wait_for = |what: &str| common::wait_for_journal(&dir, what, |now| now.iter().any(|id| id == what));
+    wait_for(running);
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let run = wait_for(exit);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    run
+}
+
 /// `wasmpipe resume RUN --output json`: exit code and record (or stderr).
 fn resume(dir: &Path) -> (i32, Value, String) {
     let (code, out, err) = wasmpipe(&["resume", dir.to_str().unwrap(), "--output", "json"], &[]);
@@ -397,16 +413,7 @@ fn a_cancellation_under_way_goes_on_when_resumed() {
         "        - {task: long, component: fault, inputs: {mode: nap, n: 60000}, after: [gen]}\n",
         "        - {task: later, component: add, inputs: {a: 1}, after: [long]}\n",
     ));
-    let dir = case.runs();
-    let mut child = common::spawn_run(&case);
-    // Bounded waits: for `long` to run, then (after Ctrl-C) for the exit task to run.
-    let wait_for = |what: &str| common::wait_for_journal(&dir, what, |running| running.iter().any(|id| id == what));
-    wait_for("guard/long");
-    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(sent.success());
-    let run = wait_for("guard/slow-exit");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let run = interrupt_then_kill(&case, "guard/long", "guard/slow-exit");
 
     let (code, record, err) = resume(&run);
     assert_eq!(code, 130, "{err}");
@@ -487,15 +494,7 @@ fn an_entered_group_runs_its_exit_task_after_a_resume() {
         "      steps:\n",
         "        - {task: b-work, component: add, inputs: {a: 1}}\n",
     ));
-    let dir = case.runs();
-    let mut child = common::spawn_run(&case);
-    let wait_for = |what: &str| common::wait_for_journal(&dir, what, |running| running.iter().any(|id| id == what));
-    wait_for("a/a-long");
-    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(sent.success());
-    let run = wait_for("a/a-exit");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let run = interrupt_then_kill(&case, "a/a-long", "a/a-exit");
     let entered: Vec<String> = read(&run)
         .entries
         .into_iter()
