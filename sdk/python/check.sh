@@ -11,24 +11,7 @@
 # ~/.cache/wasmpipe); WASMPIPE_BIN (a wasmpipe CLI to test against instead of building
 # target/release/wasmpipe); PYTHON (the interpreter for the venv, default python3).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-TC=${WASMPIPE_TOOLCHAINS:-$HOME/.cache/wasmpipe/toolchains}
-venv=$TC/dsl-venv
-
-if [[ ! -x $TC/venv/bin/componentize-py && -z ${WASMPIPE_COMPONENTIZE_PY:-} ]]; then
-  "$root/examples/polyglot/setup.sh" --only py
-fi
-if [[ ! -x $venv/bin/python ]]; then
-  "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
-fi
-# Reinstall the package each time (it is small): the tests must see the current sources.
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$here[test]"
-# The CLI: built here, unless WASMPIPE_BIN names one to test against.
-if [[ -z ${WASMPIPE_BIN:-} ]]; then
-  (cd "$root" && cargo build --quiet --release -p wasmpipe)
-fi
+source "$(cd "$(dirname "$0")" && pwd)/venv.sh" test
 cd "$here"
 # The pytest script (not `python -m pytest`, which would put the source tree first on sys.path)
 # tests the installed package, with its bundled WIT.

@@ -1,29 +1,19 @@
 #!/usr/bin/env bash
 # KFP's own test pipelines through wasmpipe's Python DSL (the conformance suite): every file of
-# the KFP corpus, with only its `kfp` imports changed, compiled, run and checked against what
-# KFP intends. Sets up like check.sh (the DSL's venv, componentize-py), builds the CLI, and
-# prints one line per file and the summary `N passed, M failed` last.
+# a KFP corpus, with only its `kfp` imports changed, compiled, run and checked against what KFP
+# intends. Sets up like check.sh (the DSL's venv, componentize-py, the CLI) and prints one line
+# per file and the summary `N passed, M failed` last.
 #
-#   sdk/python/conformance.sh [-k SUBSTRING]
+#   KFP_CORPUS=DIR sdk/python/conformance.sh [-k SUBSTRING]
 #
-# Environment: KFP_CORPUS (default: the `kfp-corpus` directory beside the project's root);
-# WASMPIPE_BIN, WASMPIPE_TOOLCHAINS, WASMPIPE_CACHE_DIR, PYTHON as for check.sh.
+# DIR holds KFP's pipelines as `valid/...` (from KFP's `test_data/sdk_compiled_pipelines/valid/`)
+# and `samples-core/...` (from KFP's `samples/core/`), each `X.py`. It is KFP's code (Apache-2.0)
+# and is not part of this repository.
+# Environment besides KFP_CORPUS: as for check.sh.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-TC=${WASMPIPE_TOOLCHAINS:-$HOME/.cache/wasmpipe/toolchains}
-venv=$TC/dsl-venv
-corpus=${KFP_CORPUS:-$root/../shared/kfp-corpus}
-if [[ ! -x $TC/venv/bin/componentize-py && -z ${WASMPIPE_COMPONENTIZE_PY:-} ]]; then
-  "$root/examples/polyglot/setup.sh" --only py
+if [[ -z ${KFP_CORPUS:-} || ! -d ${KFP_CORPUS:-} ]]; then
+  echo "conformance.sh: set KFP_CORPUS to the directory of KFP's test pipelines (valid/ and samples-core/ with their .py files)" >&2
+  exit 2
 fi
-if [[ ! -x $venv/bin/python ]]; then
-  "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$here"
-if [[ -z ${WASMPIPE_BIN:-} ]]; then
-  (cd "$root" && cargo build --quiet --release -p wasmpipe)
-  WASMPIPE_BIN=$root/target/release/wasmpipe
-fi
-exec "$venv/bin/python" "$here/conformance/run.py" "$corpus" "$WASMPIPE_BIN" "$@"
+source "$(cd "$(dirname "$0")" && pwd)/venv.sh" ""  # no pip extras (and not this script's arguments)
+exec "$venv/bin/python" "$here/conformance/run.py" "$KFP_CORPUS" "$WASMPIPE_BIN" "$@"
