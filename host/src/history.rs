@@ -151,8 +151,8 @@ impl Run {
         let (mut start, mut tasks) = (None, Vec::new());
         if let Ok(file) = std::fs::File::open(dir.join(crate::journal::FILE)) {
             crate::journal::scan_json(std::io::BufReader::with_capacity(1 << 16, file), &mut |_, json| {
-                if let Some(task) = json.strip_prefix(r#"{"event":"task_ended","task":"#) {
-                    let state = task.strip_suffix('}').and_then(crate::journal::decode_deep::<Glance>);
+                if json.starts_with(r#"{"event":"task_ended""#) {
+                    let state = crate::journal::ended_task_json(json).and_then(crate::journal::decode_deep::<Glance>);
                     state.iter().for_each(|g| tasks.push(g.state));
                     return state.is_some();
                 }

@@ -306,6 +306,14 @@ impl Lines {
         Ok(Lines { file, at: 0, unwritten: Unwritten { from: u64::MAX, text: String::new() } })
     }
 
+    /// The JSON of the record in the `task_ended` line of task `id` that starts at `at`.
+    pub(crate) fn task_at(&mut self, at: u64, id: &str) -> std::io::Result<String> {
+        let line = self.json_at(at)?;
+        task_json(&line, id).map(str::to_string).ok_or_else(|| {
+            std::io::Error::other(format!("the journal's line at byte {at} is not the end of task `{id}`"))
+        })
+    }
+
     /// The JSON of the line that starts at `at`, its checksum checked.
     pub(crate) fn json_at(&mut self, at: u64) -> std::io::Result<String> {
         use std::io::{BufRead, Seek};
@@ -323,13 +331,18 @@ impl Lines {
             let n = self.file.read_until(b'\n', &mut line)?;
             self.at = at + n as u64;
         }
-        line.strip_suffix(b"\n")
-            .and_then(|l| String::from_utf8(l.to_vec()).ok())
-            .and_then(|l| {
-                let (json, sum) = l.rsplit_once('\t')?;
-                (checksum(json) == sum).then(|| json.to_string())
-            })
-            .ok_or_else(|| std::io::Error::other(format!("the journal's line at byte {at} is cut or damaged")))
+        let bad = || std::io::Error::other(format!("the journal's line at byte {at} is cut or damaged"));
+        if line.pop() != Some(b'\n') {
+            return Err(bad());
+        }
+        // The line's JSON, then a tab and its checksum: split in place, no copy.
+        let tab = line.iter().rposition(|&b| b == b'\t').ok_or_else(bad)?;
+        let sum = line.split_off(tab);
+        let json = String::from_utf8(line).map_err(|_| bad())?;
+        if checksum(&json).as_bytes() != &sum[1..] {
+            return Err(bad());
+        }
+        Ok(json)
     }
 }
 
@@ -438,10 +451,15 @@ pub(crate) fn decode_deep<T: serde::de::DeserializeOwned>(json: &str) -> Option<
     T::deserialize(&mut deserializer).ok()
 }
 
+/// The JSON of the task record in the JSON of a `task_ended` line (None: another event).
+pub(crate) fn ended_task_json(line: &str) -> Option<&str> {
+    line.strip_prefix(r#"{"event":"task_ended","task":"#)?.strip_suffix('}')
+}
+
 /// The JSON of the record of task `id` in the JSON of its `task_ended` line (None: the line is
 /// another event, or another task's).
-pub(crate) fn task_json<'a>(line: &'a str, id: &str) -> Option<&'a str> {
-    let task = line.strip_prefix(r#"{"event":"task_ended","task":"#)?.strip_suffix('}')?;
+fn task_json<'a>(line: &'a str, id: &str) -> Option<&'a str> {
+    let task = ended_task_json(line)?;
     let id = serde_json::to_string(id).ok()?;
     task.strip_prefix(r#"{"id":"#)?.strip_prefix(id.as_str())?.starts_with(',').then_some(task)
 }

@@ -110,12 +110,8 @@ impl FinishedRun {
     fn json_in_journal(&self, t: TaskInstIdx) -> std::io::Result<String> {
         let Kept::Journal(at) = *self.store.get(t).0 else { unreachable!("only for records in the journal") };
         let lines = self.lines.as_ref().ok_or_else(|| unreadable(&self.scheduler, t))?;
-        let line = lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).json_at(at)?;
         let id = &self.scheduler.tree().tasks[t].id;
-        match crate::journal::task_json(&line, id) {
-            Some(json) => Ok(json.to_string()),
-            None => Err(unreadable(&self.scheduler, t)),
-        }
+        lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).task_at(at, id)
     }
 
     /// The record as `serde_json` writes it, its tasks read as they are written.

@@ -301,9 +301,7 @@ impl Resume {
         if journal.is_none() {
             *journal = Some(crate::journal::Lines::open(&self.dir).map_err(|e| unreadable(e.to_string()))?);
         }
-        let line = journal.as_mut().expect("opened").json_at(at).map_err(|e| unreadable(e.to_string()))?;
-        crate::journal::task_json(&line, id)
-            .and_then(crate::journal::decode_deep)
-            .ok_or_else(|| unreadable("its line is another task's, or damaged".into()))
+        let json = journal.as_mut().expect("opened").task_at(at, id).map_err(|e| unreadable(e.to_string()))?;
+        crate::journal::decode_deep(&json).ok_or_else(|| unreadable("its record does not decode".into()))
     }
 }
