@@ -382,9 +382,9 @@ impl Runner {
     ///
     /// Unlike [`Runner::run`], the run's memory does not grow with its history: past
     /// [`RunOptions::records_in_memory`], the record of each finished task is kept in the run's
-    /// journal only, and `record.json` is written from it. A run of a million tasks stays
-    /// within a few hundred bytes a task (BENCHMARKS.md). Without a journal (its run directory
-    /// could not be locked), records stay in memory.
+    /// journal only, and `record.json` is written from it. A loop of a million tasks stays
+    /// under 1 KB a task, the budget included (BENCHMARKS.md). Without a journal (its run
+    /// directory could not be locked), records stay in memory.
     pub async fn run_and_write(
         &self,
         prepared: &Prepared,

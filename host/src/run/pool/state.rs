@@ -139,7 +139,7 @@ impl State {
                 ctx.options.resume.as_ref().and_then(|r| Some((r, r.ended.get(&tree.tasks[t].id)?)))
             {
                 let internal = |message: String| Failure::new(crate::model::outcome::FailureKind::Internal, message);
-                let record = match resume.record(&tree.tasks[t].id) {
+                let mut record = match resume.record(&tree.tasks[t].id) {
                     Ok(record) => record,
                     Err(why) => {
                         let started = Started {
@@ -152,8 +152,10 @@ impl State {
                         continue;
                     }
                 };
+                // The outputs move to the readers: the record itself is read again from the
+                // journal when it is delivered (`Note::Replayed`).
                 let result = match (&record.state, &record.failure) {
-                    (crate::record::TaskState::Succeeded, _) => Ok(record.outputs.clone()),
+                    (crate::record::TaskState::Succeeded, _) => Ok(std::mem::take(&mut record.outputs)),
                     (_, Some(failure)) => Err(failure.clone()),
                     (state, None) => Err(internal(format!(
                         "the journal records task `{}` as {state:?} without its failure",
@@ -304,8 +306,7 @@ impl State {
             (Ok(()), Ok(values)) if self.read[self.scheduler.tree().tasks[t].template] => {
                 self.outputs[t] = Some(Box::new(values))
             }
-            (Ok(()), Ok(_)) => {}
-            (Ok(()), Err(_)) => {}
+            (Ok(()), _) => {}
             (Err(panic), _) => {
                 let failure = internal::failure("recording the end of the task", &*panic);
                 self.scheduler.force_fail(t, failure.clone());
