@@ -157,9 +157,10 @@ async fn a_pipeline_built_in_rust_runs_and_is_validated() {
         },
     );
     for (name, path) in [("add", art::ADD), ("fail_op", art::EXAMPLE_FAIL_OP), ("report", art::EXAMPLE_EXIT_REPORT)] {
-        pipeline
-            .components
-            .insert(name.into(), ComponentRef { path: Some(path.into()), pipeline: None, command: None, build: None });
+        pipeline.components.insert(
+            name.into(),
+            ComponentRef { path: Some(path.into()), pipeline: None, max_depth: None, command: None, build: None },
+        );
     }
     pipeline.steps.push(Step::ExitHandler(ExitHandlerStep {
         exit_handler: ExitHandler {

@@ -184,8 +184,8 @@ fn one_of_passes_the_artifact_of_the_branch_that_ran() {
 
 /// Ensures that a reader that does not stand beside the chain is refused, since it would wait
 /// on a branch that waits on it or read a chain it cannot wait for: a reader in another branch
-/// of the same chain, a chain nested in a group that does not hold the reader, and a
-/// sub-pipeline's output (which may exist even when its branch did not run).
+/// of the same chain, and a chain nested in a group that does not hold the reader. A
+/// sub-pipeline's output that comes from one of its tasks is read like a task's.
 #[test]
 fn one_of_readers_must_stand_beside_the_chain() {
     let case = Case::with_components(
@@ -228,16 +228,17 @@ fn one_of_readers_must_stand_beside_the_chain() {
         "name: sub\nsteps:\n  - {task: add, component: add, inputs: {a: 1}}\noutputs:\n  sum: \"{{tasks.add.output}}\"\n",
         &[],
     );
+    let messages = validation_messages(&case);
     assert_messages(
-        &validation_messages(&case),
+        &messages,
         &[
             "the reader is in branch `first` of the same chain as `{{tasks.b.outputs.output}}`",
             "the chain of `{{tasks.y.outputs.output}}` is inside `guard`, which does not hold the reader",
-            "`{{tasks.s.outputs.sum}}` is an output of a sub-pipeline; `one_of` reads outputs of tasks",
             // `first` would wait for `second`, which waits for `first` to be decided.
             "these steps depend on each other in a cycle: first -> second -> first",
         ],
     );
+    assert_eq!(messages.len(), 3, "`subs` reads a task's output through its sub-pipeline: {messages:#?}");
 }
 
 /// Ensures that each artifact a `one_of` may pass must fit the input's kind.
@@ -280,4 +281,79 @@ fn a_branch_reading_a_later_branch_is_a_cycle() {
     ));
     let messages = validation_messages(&case);
     assert!(messages.iter().any(|m| m.contains("depend on each other in a cycle")), "{messages:#?}");
+}
+
+/// A chain whose only branch may not run, and a fallback after it: `pick` reads the branch's
+/// output when it ran, else the fallback's (the same in the pipeline output).
+const FALLBACK: &str = concat!(
+    "name: fallback\n",
+    "params:\n",
+    "  n: {type: int, default: 5}\n",
+    "  mode: {type: string, default: ok}\n",
+    "steps:\n",
+    "  - {task: base, component: add, inputs: {a: 0}}\n",
+    "  - if:\n",
+    "      name: big\n",
+    "      condition: \"{{params.n}} > 3\"\n",
+    "      steps:\n",
+    "        - {task: first, component: fault, inputs: {mode: \"{{params.mode}}\"}}\n",
+    "        - {task: say-big, component: add, inputs: {a: 100}, after: [first]}\n",
+    "  - {task: pick, component: add, inputs: {a: {one_of: [\"{{tasks.say-big.output}}\", \"{{tasks.base.output}}\"]}}}\n",
+    "outputs:\n",
+    "  picked: {one_of: [\"{{tasks.say-big.output}}\", \"{{tasks.base.output}}\"]}\n",
+);
+
+/// Ensures that a `one_of` whose last output is outside the chain falls back on it when no
+/// branch ran, reads the branch when one ran, and is skipped when the branch that ran failed.
+#[test]
+fn one_of_falls_back_on_its_last_output_when_no_branch_ran() {
+    let case = Case::new(FALLBACK);
+    for (n, value) in [("5", 101), ("1", 1)] {
+        let (code, record) = case.run_json(&["-p", &format!("n={n}")]);
+        assert_eq!(code, 0, "n={n}: {record:#}");
+        assert_eq!(task(&record, "pick")["outputs"]["output"], value + 1, "n={n}");
+        assert_eq!(record["outputs"]["picked"], value, "n={n}");
+    }
+    let (code, record) = case.run_json(&["-p", "mode=error"]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(task(&record, "pick")["skip"], serde_json::json!({"reason": "upstream_failed", "cause": "big"}));
+    assert_eq!(task(&record, "base")["state"], "succeeded");
+}
+
+/// Ensures that a fallback is only the last output, and that a sub-pipeline's output that
+/// passes a parameter through (it exists whether its branch ran or not) is refused.
+#[test]
+fn a_fallback_comes_last_and_sub_pipeline_outputs_must_come_from_tasks() {
+    let case = Case::with_components(
+        concat!(
+            "name: bad\n",
+            "steps:\n",
+            "  - {task: base, component: add, inputs: {a: 0}}\n",
+            "  - if:\n",
+            "      name: big\n",
+            "      condition: \"1 > 0\"\n",
+            "      steps:\n",
+            "        - {task: x1, component: add, inputs: {a: 1}}\n",
+            "        - {task: through, component: pass, inputs: {v: 1}}\n",
+            "        - {task: computed, component: pass, inputs: {v: 1}}\n",
+            "  - {task: early, component: add, inputs: {a: {one_of: [\"{{tasks.base.output}}\", \"{{tasks.x1.output}}\"]}}}\n",
+            "  - {task: passed, component: add, inputs: {a: {one_of: [\"{{tasks.through.outputs.v}}\", \"{{tasks.base.output}}\"]}}}\n",
+            "  - {task: fine, component: add, inputs: {a: {one_of: [\"{{tasks.computed.outputs.w}}\", \"{{tasks.base.output}}\"]}}}\n",
+        ),
+        &[("pass", "{pipeline: pass.yaml}")],
+    );
+    case.add_pipeline(
+        "pass.yaml",
+        "name: pass\nparams:\n  v: {type: int}\nsteps:\n  - {task: inc, component: add, inputs: {a: \"{{params.v}}\"}}\noutputs:\n  v: \"{{params.v}}\"\n  w: \"{{tasks.inc.output}}\"\n",
+        &[],
+    );
+    let messages = validation_messages(&case);
+    assert_messages(
+        &messages,
+        &[
+            "`{{tasks.base.outputs.output}}` is not inside a branch (`if`, `elif` or `else`), and only the last output may be outside them",
+            "`{{tasks.through.outputs.v}}` is an output of a sub-pipeline that does not come from one of its tasks",
+        ],
+    );
+    assert_eq!(messages.len(), 2, "{messages:#?}");
 }

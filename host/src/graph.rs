@@ -104,7 +104,7 @@ fn edges(plan: &Plan) -> Vec<(Child, Child, bool)> {
         task => task,
     };
     for (t, task) in plan.tasks.iter_enumerated() {
-        let deps = task.deps.iter().chain(task.alternatives.iter().flatten());
+        let deps = task.deps.iter().chain(task.alternatives.iter().flat_map(|a| &a.branches));
         edges.extend(deps.map(|&d| (from(d), Child::Task(t), false)));
     }
     for (g, group) in plan.groups.iter_enumerated() {

@@ -137,6 +137,12 @@ pub struct ComponentRef {
     /// and the pipeline's `outputs` as its outputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
+    /// For a `pipeline` that is the file being read, or one that uses it: the pipeline may run
+    /// itself through this component, up to this many levels deep (1 to 100; KFP's recursive
+    /// graph components, a loop until a condition holds). A call that would go deeper fails its
+    /// tasks with kind `input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<u32>,
     /// The `path` is a WASI command (a preview-1 module or a preview-2 command component, binary
     /// or `.wat`): how to run it, and its inputs and outputs (KFP's container component).
     #[serde(default, skip_serializing_if = "Option::is_none")]

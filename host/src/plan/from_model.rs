@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{
-    BranchInfo, Child, GroupIdx, Idx, IdxVec, LoopInfo, Node, Plan, PlanGroup, PlanInput, PlanTask, Scope, ScopeIdx,
-    SubInfo, TaskIdx, join_id,
+    Alternatives, BranchInfo, Child, GroupIdx, Idx, IdxVec, LoopInfo, MAX_RECURSION, Node, Plan, PlanGroup, PlanInput,
+    PlanTask, Recursion, Scope, ScopeIdx, SubInfo, TaskIdx, join_id,
 };
 use crate::model::binding::{Binding, Ref};
 use crate::model::component::ComponentSource;
@@ -84,6 +84,8 @@ impl Plan {
             source,
             by_name: HashMap::new(),
             duplicates: Vec::new(),
+            beyond: false,
+            unread: false,
             components,
             group,
             misplaced_branches: Vec::new(),
@@ -117,11 +119,20 @@ impl Plan {
             let task = &self.tasks[t];
             let bindings = || task.inputs.iter().filter_map(|i| i.binding.as_ref().ok());
             // A `one_of` waits for one of its producers, not all: apart.
+            // ... except for its fallback, an ordinary dependency.
+            let fallbacks = bindings().filter_map(|b| match b {
+                Binding::OneOf(refs) if self.one_of_fallback(task.scope, refs) => refs.last(),
+                _ => None,
+            });
             let refs = bindings().filter(|b| !matches!(b, Binding::OneOf(_))).flat_map(Binding::refs);
-            let deps = self.deps_of(task.scope, refs, &task.after);
+            let deps = self.deps_of(task.scope, refs.chain(fallbacks), &task.after);
             let alternatives = bindings()
                 .filter_map(|b| match b {
-                    Binding::OneOf(refs) => Some(self.deps_of(task.scope, refs.iter(), &[])),
+                    Binding::OneOf(refs) => {
+                        let fallback = self.one_of_fallback(task.scope, refs);
+                        let branches = &refs[..refs.len() - usize::from(fallback)];
+                        Some(Alternatives { branches: self.deps_of(task.scope, branches.iter(), &[]), fallback })
+                    }
                     _ => None,
                 })
                 .collect();
@@ -286,23 +297,38 @@ impl Builder<'_> {
             after: task.after.clone(),
             deps: Vec::new(),
             options: task_options(task),
+            recursion: None,
         };
         self.plan.groups[g].sub = Some(sub);
         let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
         let source = &self.plan.scopes[self.scope].source;
         let at = |message: String| source.error(&format!("{doc_path}.component"), message);
-        let loaded = if self.files.contains(&canonical) {
+        let max_depth = self.plan.scopes[self.scope].pipeline.components.get(&task.component).and_then(|c| c.max_depth);
+        // Past the range validation allows, the plan stops where the range does.
+        let max = max_depth.unwrap_or(0).min(MAX_RECURSION);
+        // How deep this call of a pipeline by itself is (0: not such a call).
+        let depth = self.files.iter().filter(|f| **f == canonical).count() as u32;
+        let distinct = self.files.iter().collect::<std::collections::HashSet<_>>().len();
+        let mut recursion = None;
+        let loaded = if depth > 0 && max_depth.is_none() {
             Err(vec![at(format!(
-                "task `{}` runs pipeline `{}`, which is already being read: a pipeline cannot use itself, directly or through others",
+                "task `{}` runs pipeline `{}`, which is already being read: a pipeline uses itself only through a component with `max_depth: N` (it may then call itself up to N levels deep); add it, or use another pipeline",
                 task.task,
                 file.display()
             ))])
-        } else if self.files.len() >= MAX_DEPTH {
+        } else if depth > 0 && depth > max + 1 {
+            // Past the level that fails when reached: never reached, so empty.
+            Ok(Loaded {
+                pipeline: crate::model::Pipeline::empty(&task.task),
+                source: load::SourceMap::for_file(&file),
+                base_dir: self.base_dir.to_path_buf(),
+            })
+        } else if depth == 0 && distinct >= MAX_DEPTH {
             Err(vec![at(format!(
                 "task `{}` runs pipeline `{}` at a depth of {} pipeline files: sub-pipelines may nest at most {MAX_DEPTH} deep; flatten some of them",
                 task.task,
                 file.display(),
-                self.files.len() + 1
+                distinct + 1
             ))])
         } else if !file.is_file() {
             Err(vec![at(format!(
@@ -312,8 +338,22 @@ impl Builder<'_> {
                 task.component
             ))])
         } else {
+            if depth > 0 {
+                let beyond = (depth > max).then(|| {
+                    format!(
+                        "pipeline `{}` would run itself {depth} levels deep, past component `{}`'s `max_depth: {max}`; raise `max_depth`, or make the recursion end sooner",
+                        file.display(),
+                        task.component
+                    )
+                });
+                recursion = Some(Recursion { beyond });
+            }
             load::load_file(&file).map_err(|d| d.errors)
         };
+        if let Some(sub) = self.plan.groups[g].sub.as_mut() {
+            sub.recursion = recursion;
+        }
+        let unread = loaded.is_err();
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(errors) => {
@@ -326,8 +366,11 @@ impl Builder<'_> {
         self.plan.groups[g].max_running = loaded.pipeline.parallelism.map(|p| p as usize);
         self.plan.groups[g].fail_fast = loaded.pipeline.fail_fast;
         self.files.push(canonical);
+        let beyond = depth > max;
         let inner = self.plan.add_scope(loaded, g, self.files);
         self.files.pop();
+        self.plan.scopes[inner].beyond = beyond;
+        self.plan.scopes[inner].unread = unread;
         if let Some(sub) = self.plan.groups[g].sub.as_mut() {
             sub.scope = inner;
         }

@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::model::Pipeline;
-use crate::model::binding::Binding;
+use crate::model::binding::{Binding, Ref};
 use crate::model::component::ComponentSource;
 use crate::model::condition::Expr;
 use crate::model::load::SourceMap;
@@ -67,7 +67,7 @@ pub(crate) struct PlanTask {
     /// Tasks and sub-pipelines it reads outputs of or waits for (known names only).
     pub(crate) deps: Vec<Child>,
     /// Per `one_of` input: the tasks it reads, of which one runs (known names only).
-    pub(crate) alternatives: Vec<Vec<Child>>,
+    pub(crate) alternatives: Vec<Alternatives>,
     /// The scope its names resolve in.
     pub(crate) scope: ScopeIdx,
     /// Where it is written (`steps[0].exit_handler.exit`).
@@ -170,7 +170,27 @@ pub(crate) struct Plan {
     pub(crate) waits: IdxVec<GroupIdx, Vec<Vec<usize>>>,
     /// Per group, per child position: sets of siblings (branches of one chain) of which the
     /// child needs one to have run and none to have failed, for a `one_of` inside it.
-    pub(crate) one_of_waits: IdxVec<GroupIdx, Vec<Vec<Vec<usize>>>>,
+    pub(crate) one_of_waits: IdxVec<GroupIdx, Vec<Vec<OneOfWait>>>,
+}
+
+/// What a `one_of` input reads: the producers in the branches of one chain, and whether its
+/// last reference is a fallback outside them (an ordinary dependency, in the task's `deps`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Alternatives {
+    /// The tasks and sub-pipelines in the chain's branches.
+    pub(crate) branches: Vec<Child>,
+    /// Whether a fallback gives the value when no branch ran.
+    pub(crate) fallback: bool,
+}
+
+/// A `one_of` a child of a group waits for: the positions of the siblings that hold its
+/// branches, of which one must have run and succeeded unless it has a fallback.
+#[derive(Clone, Debug)]
+pub(crate) struct OneOfWait {
+    /// Positions of the siblings holding the branches.
+    pub(crate) siblings: Vec<usize>,
+    /// Whether no branch running is fine (the fallback gives the value).
+    pub(crate) fallback: bool,
 }
 
 /// What a task name means in a scope: a task, or a task that runs a sub-pipeline (a group).
@@ -194,6 +214,12 @@ pub(crate) struct Scope {
     pub(crate) by_name: HashMap<String, Node>,
     /// Names used by more than one task, with the doc path of each repeat.
     pub(crate) duplicates: Vec<(String, String)>,
+    /// For the level of a pipeline's call of itself past its `max_depth`, and what it holds:
+    /// its problems are those of the levels above, reported there.
+    pub(crate) beyond: bool,
+    /// Whether its file could not be read (reported as such): it stands empty, and what its
+    /// callers bind to it or read from it is not checked against it.
+    pub(crate) unread: bool,
     /// The pipeline's outputs.
     pub(crate) outputs: IndexMap<String, Result<Binding, String>>,
     /// Component paths by name, resolved against the pipeline's directory (`.wasm` and `.wat`
@@ -221,6 +247,20 @@ pub(crate) struct SubInfo {
     /// The task options written on the task (`retries`, `timeout`, `env`, ...), which have no
     /// meaning for a sub-pipeline (validation refuses them).
     pub(crate) options: Vec<&'static str>,
+    /// For a call of a pipeline by itself (a component with `max_depth`): how deep it is.
+    pub(crate) recursion: Option<Recursion>,
+}
+
+/// The most levels a pipeline may call itself (`max_depth`); validation refuses more.
+pub(crate) const MAX_RECURSION: u32 = 100;
+
+/// A pipeline's call of itself, one level of the recursion. The plan holds every level up to
+/// `max_depth`, and one more whose tasks fail when it is reached; the run's tree makes a
+/// level's instances only when the level above it is entered.
+#[derive(Clone, Debug)]
+pub(crate) struct Recursion {
+    /// For the level past `max_depth`: why its tasks fail when it is reached.
+    pub(crate) beyond: Option<String>,
 }
 
 impl Plan {
@@ -314,15 +354,16 @@ impl Plan {
                 let mut plain: Vec<usize> =
                     self.sibling_deps(g, c).iter().filter_map(|d| position.get(d).copied()).collect();
                 let mut sets = Vec::new();
-                for set in self.alternative_siblings(g, c) {
+                for (set, fallback) in self.alternative_siblings(g, c) {
                     let mut set: Vec<usize> = set.iter().filter_map(|d| position.get(d).copied()).collect();
                     set.sort_unstable();
                     set.dedup();
                     match set[..] {
                         [] => {}
-                        [one] if !plain.contains(&one) => plain.push(one),
-                        [_] => {}
-                        _ => sets.push(set),
+                        // Without a fallback, one sibling must run and succeed: a plain wait.
+                        [one] if !fallback && !plain.contains(&one) => plain.push(one),
+                        [_] if !fallback => {}
+                        _ => sets.push(OneOfWait { siblings: set, fallback }),
                     }
                 }
                 group_waits.push(plain);
@@ -336,8 +377,8 @@ impl Plan {
     }
 
     /// For each `one_of` read inside `child` (a child of `g`) from outside it: the siblings
-    /// holding its producers (none when they are not in `g`).
-    fn alternative_siblings(&self, g: GroupIdx, child: Child) -> Vec<Vec<Child>> {
+    /// holding its producers (none when they are not in `g`), and whether it has a fallback.
+    fn alternative_siblings(&self, g: GroupIdx, child: Child) -> Vec<(Vec<Child>, bool)> {
         let tasks: Vec<TaskIdx> = match child {
             Child::Task(t) => vec![t],
             Child::Group(h) => self
@@ -356,16 +397,55 @@ impl Plan {
         let mut sets = Vec::new();
         for t in tasks {
             for alternatives in &self.tasks[t].alternatives {
-                if alternatives.iter().any(|&d| self.child_contains(child, d)) {
+                if alternatives.branches.iter().any(|&d| self.child_contains(child, d)) {
                     continue;
                 }
-                let siblings: Vec<Child> = alternatives.iter().filter_map(|&d| self.child_holding(g, d)).collect();
+                let siblings: Vec<Child> =
+                    alternatives.branches.iter().filter_map(|&d| self.child_holding(g, d)).collect();
                 if !siblings.is_empty() {
-                    sets.push(siblings);
+                    sets.push((siblings, alternatives.fallback));
                 }
             }
         }
         sets
+    }
+
+    /// The innermost branch group (`if`, `elif`, `else`) that holds `node`.
+    pub(crate) fn branch_of(&self, node: Node) -> Option<GroupIdx> {
+        let mut g = Some(self.node_group(node));
+        while let Some(k) = g {
+            if self.groups[k].branch.is_some() {
+                return Some(k);
+            }
+            g = self.groups[k].parent;
+        }
+        None
+    }
+
+    /// The `if` that starts the chain branch `b` belongs to.
+    pub(crate) fn chain_head(&self, b: GroupIdx) -> GroupIdx {
+        let mut head = b;
+        while let Some(prev) = self.groups[head].branch.as_ref().and_then(|br| br.prev) {
+            head = prev;
+        }
+        head
+    }
+
+    /// Whether the last of a `one_of`'s references `refs` (read in `scope`) is its fallback:
+    /// the first is in a branch, and the last is in no branch, or in one that holds the first's
+    /// whole chain (not in a chain beside it).
+    pub(crate) fn one_of_fallback(&self, scope: ScopeIdx, refs: &[Ref]) -> bool {
+        let branch = |r: &Ref| match r {
+            Ref::Output { task, .. } => self.lookup(scope, task).map(|node| self.branch_of(node)),
+            _ => None,
+        };
+        match (refs.first().and_then(branch), refs.last().and_then(branch)) {
+            (Some(Some(first)), Some(last)) if refs.len() > 1 => {
+                let head = self.chain_head(first);
+                last.is_none_or(|b| b != head && self.chain_head(b) != head && self.group_within(head, b))
+            }
+            _ => false,
+        }
     }
 
     /// Group `g` and every group nested in it.

@@ -79,7 +79,7 @@ impl Tree {
             single_group: IdxVec::from_elem(None, plan.groups.len()),
             items: std::collections::HashMap::new(),
         };
-        tree.instantiate(plan, GroupIdx::ROOT, None, String::new(), None);
+        tree.instantiate(plan, GroupIdx::ROOT, None, String::new(), None, 1);
         for (t, inst) in tree.tasks.iter_enumerated() {
             if plan.loops_between(Node::Task(inst.template), GroupIdx::ROOT).is_empty() {
                 tree.single[inst.template] = Some(t);
@@ -95,7 +95,9 @@ impl Tree {
         tree
     }
 
-    /// Adds an instance of template group `template` and everything in it.
+    /// Adds an instance of template group `template` and everything in it, down to `calls`
+    /// levels of a pipeline's calls of itself: a call below those is left empty, and filled
+    /// when the level above it is entered ([`Tree::fill_calls`]).
     fn instantiate(
         &mut self,
         plan: &Plan,
@@ -103,14 +105,38 @@ impl Tree {
         parent: Option<GroupInstIdx>,
         id: String,
         item: Option<usize>,
+        calls: u32,
     ) -> GroupInstIdx {
         let g = self.groups.push(GroupInst { id, template, parent, children: Vec::new(), exit: None, item });
+        self.fill(plan, g, calls);
+        g
+    }
+
+    /// Adds the children and exit task of group instance `g`, which has none yet.
+    fn fill(&mut self, plan: &Plan, g: GroupInstIdx, calls: u32) {
+        let template = self.groups[g].template;
         for &child in &plan.groups[template].children {
             let child = match child {
                 Child::Task(t) => Child::Task(self.add_task(plan, t, g)),
                 Child::Group(h) => {
                     let id = join_id(&self.groups[g].id, &plan.groups[h].name);
-                    Child::Group(self.instantiate(plan, h, Some(g), id, None))
+                    if is_call(plan, h) {
+                        if calls == 0 {
+                            let empty = GroupInst {
+                                id,
+                                template: h,
+                                parent: Some(g),
+                                children: Vec::new(),
+                                exit: None,
+                                item: None,
+                            };
+                            Child::Group(self.groups.push(empty))
+                        } else {
+                            Child::Group(self.instantiate(plan, h, Some(g), id, None, calls - 1))
+                        }
+                    } else {
+                        Child::Group(self.instantiate(plan, h, Some(g), id, None, calls))
+                    }
                 }
             };
             self.groups[g].children.push(child);
@@ -118,7 +144,18 @@ impl Tree {
         if let Some(x) = plan.groups[template].exit {
             self.groups[g].exit = Some(self.add_task(plan, x, g));
         }
-        g
+    }
+
+    /// Fills the calls of a pipeline by itself one level below `call`, a call being entered: its
+    /// tasks are then listed (skipped, if the run does not reach them), and the calls inside it
+    /// stay empty until it is entered in turn.
+    pub(crate) fn fill_calls(&mut self, plan: &Plan, call: GroupInstIdx) {
+        for g in self.groups_within(call).into_iter().skip(1) {
+            let group = &self.groups[g];
+            if group.children.is_empty() && group.exit.is_none() && is_call(plan, group.template) {
+                self.fill(plan, g, 0);
+            }
+        }
     }
 
     fn add_task(&mut self, plan: &Plan, template: TaskIdx, group: GroupInstIdx) -> TaskInstIdx {
@@ -135,7 +172,7 @@ impl Tree {
         for i in 0..items.len() {
             let (tasks, groups) = (self.tasks.len(), self.groups.len());
             let id = join_id(&self.groups[l].id, &i.to_string());
-            let g = self.instantiate(plan, template, Some(l), id, Some(i));
+            let g = self.instantiate(plan, template, Some(l), id, Some(i), 1);
             self.groups[l].children.push(Child::Group(g));
             if i == 0 {
                 // Every iteration makes as many instances as the first: room for all at once,
@@ -255,6 +292,11 @@ impl Tree {
         }
         None
     }
+}
+
+/// Whether template group `g` is a pipeline's call of itself.
+pub(crate) fn is_call(plan: &Plan, g: GroupIdx) -> bool {
+    plan.groups[g].sub.as_ref().is_some_and(|s| s.recursion.is_some())
 }
 
 #[cfg(test)]

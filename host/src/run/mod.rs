@@ -548,7 +548,7 @@ fn templates(plan: &Plan) -> Vec<crate::record::TemplateRecord> {
         .iter()
         .map(|task| {
             let mut depends_on: Vec<String> =
-                task.deps.iter().chain(task.alternatives.iter().flatten()).map(id).collect();
+                task.deps.iter().chain(task.alternatives.iter().flat_map(|a| &a.branches)).map(id).collect();
             let mut group = Some(task.group);
             while let Some(g) = group {
                 let group_deps = [

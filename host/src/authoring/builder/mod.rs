@@ -139,7 +139,7 @@ impl PipelineBuilder {
     pub fn component(&mut self, name: &str, path: &str) -> ComponentHandle {
         self.declare_component(
             name,
-            ComponentRef { path: Some(path.into()), pipeline: None, command: None, build: None },
+            ComponentRef { path: Some(path.into()), pipeline: None, max_depth: None, command: None, build: None },
         )
     }
 
@@ -147,7 +147,7 @@ impl PipelineBuilder {
     pub fn sub_pipeline(&mut self, name: &str, path: &str) -> ComponentHandle {
         self.declare_component(
             name,
-            ComponentRef { path: None, pipeline: Some(path.into()), command: None, build: None },
+            ComponentRef { path: None, pipeline: Some(path.into()), max_depth: None, command: None, build: None },
         )
     }
 

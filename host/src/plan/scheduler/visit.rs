@@ -5,7 +5,7 @@
 use super::{GroupStatus, Oracle, Scheduler, TaskStatus};
 use crate::model::outcome::{Failure, FailureKind, RunState, Skip, SkipReason};
 use crate::plan::tree::InstChild;
-use crate::plan::{Child, GroupInstIdx, TaskInstIdx};
+use crate::plan::{Child, GroupInstIdx, OneOfWait, TaskInstIdx};
 
 /// No sibling, in [`Scheduler`]'s `blocked_by`.
 pub(super) const NONE: u32 = u32::MAX;
@@ -145,7 +145,8 @@ impl Scheduler {
     }
 
     /// Enters group `h`, a child of `g` whose upstream is done: a branch whose condition does
-    /// not hold is skipped, a loop expands into its iterations.
+    /// not hold is skipped, a loop expands into its iterations, a pipeline's call of itself
+    /// makes the level below it (or, past its `max_depth`, fails its tasks).
     fn enter(&mut self, g: GroupInstIdx, h: GroupInstIdx, oracle: &mut dyn Oracle) {
         let conditional = self.template(h).branch.as_ref().is_some_and(|b| b.condition.is_some());
         if conditional {
@@ -171,6 +172,14 @@ impl Scheduler {
                     self.grow();
                 }
                 Err(failure) => self.fail_unentered(h, "the items of loop", failure),
+            }
+        }
+        if let Some(call) = self.template(h).sub.as_ref().and_then(|s| s.recursion.as_ref()) {
+            let beyond = call.beyond.clone();
+            self.tree.fill_calls(&self.plan, h);
+            self.grow();
+            if let Some(message) = beyond {
+                self.fail_unentered(h, "the call", Failure::new(FailureKind::Input, message));
             }
         }
         if self.template(g).looping.is_some() {
@@ -266,7 +275,8 @@ impl Scheduler {
         if let Child::Task(t) = children[child_index]
             && self.spec(t).ignore_upstream_failure
         {
-            let pending = deps.iter().chain(one_of.iter().flatten()).any(|&d| !self.terminal(children[d]));
+            let pending =
+                deps.iter().chain(one_of.iter().flat_map(|s| &s.siblings)).any(|&d| !self.terminal(children[d]));
             return if pending { Readiness::Blocked } else { Readiness::Ready };
         }
         let mut blocked = None;
@@ -305,12 +315,13 @@ impl Scheduler {
         }
     }
 
-    /// Whether `set`, siblings in `g` that are the branches of one chain a `one_of` reads, lets
+    /// Whether `wait`, siblings in `g` that are the branches of one chain a `one_of` reads, lets
     /// its reader start: once all have ended, when one of them ran and succeeded. A failed one
     /// skips the reader (`upstream_failed`), and so does a chain that was never reached; a chain
-    /// whose conditions all were false skips it with `condition_false`.
-    fn one_of_readiness(&self, g: GroupInstIdx, set: &[usize]) -> Readiness {
-        let children = &self.tree.groups[g].children;
+    /// whose conditions all were false skips it with `condition_false`, unless the `one_of` has
+    /// a fallback (an ordinary dependency of the reader).
+    fn one_of_readiness(&self, g: GroupInstIdx, wait: &OneOfWait) -> Readiness {
+        let (set, children) = (&wait.siblings[..], &self.tree.groups[g].children);
         if let Some(&pending) = set.iter().find(|&&p| !self.terminal(children[p])) {
             return Readiness::BlockedOn(pending);
         }
@@ -328,6 +339,7 @@ impl Scheduler {
             Child::Task(_) => false,
         };
         match set.iter().find(|&&p| !not_taken(children[p])) {
+            None if wait.fallback => Readiness::Ready,
             Some(&p) => Readiness::Skip(Skip {
                 reason: SkipReason::UpstreamFailed,
                 cause: self.child_id(children[p]).to_string(),

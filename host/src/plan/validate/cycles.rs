@@ -26,7 +26,9 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let mut deps: HashMap<Child, Vec<Child>> = children
             .iter()
             .zip(plan.waits[g].iter().zip(&plan.one_of_waits[g]))
-            .map(|(&c, (waits, sets))| (c, waits.iter().chain(sets.iter().flatten()).map(|&p| children[p]).collect()))
+            .map(|(&c, (waits, sets))| {
+                (c, waits.iter().chain(sets.iter().flat_map(|s| &s.siblings)).map(|&p| children[p]).collect())
+            })
             .collect();
         // An `elif` or `else` waits for the branch before it to be decided.
         for &c in children {

@@ -121,6 +121,9 @@ struct Bound<'b> {
 impl<'a, C: AsRef<Signature>> Checker<'a, C> {
     /// Reports a problem at `path` in the file of scope `scope`.
     fn error(&mut self, scope: ScopeIdx, path: &str, message: String) {
+        if self.plan.scopes[scope].beyond {
+            return;
+        }
         let d = self.plan.scopes[scope].source.error(path, message);
         self.report.errors.push(d);
     }

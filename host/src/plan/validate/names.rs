@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::Checker;
 use crate::model::artifact::plain_name;
 use crate::model::component::Signature;
-use crate::plan::ScopeIdx;
+use crate::plan::{MAX_RECURSION, ScopeIdx};
 
 impl<C: AsRef<Signature>> Checker<'_, C> {
     /// Checks the names of tasks and groups, and the components each pipeline declares.
@@ -43,6 +43,19 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     &format!("components.{name}"),
                     format!("component `{name}` needs exactly one of `path` (a .wasm or .wat file) and `pipeline` (a pipeline file)"),
                 );
+            }
+            match c.max_depth {
+                Some(_) if c.pipeline.is_none() => self.error(
+                    s,
+                    &format!("components.{name}.max_depth"),
+                    format!("component `{name}` has `max_depth` but no `pipeline`: only a pipeline can call itself; remove `max_depth`"),
+                ),
+                Some(n) if n == 0 || n > MAX_RECURSION => self.error(
+                    s,
+                    &format!("components.{name}.max_depth"),
+                    format!("component `{name}` has `max_depth: {n}`: a pipeline may call itself 1 to {MAX_RECURSION} levels deep; pick a depth in that range"),
+                ),
+                _ => {}
             }
         }
     }

@@ -108,6 +108,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         match self.output_types.get(&(inner, output.to_string())) {
             Some(ty) if fan_in => Some(ty.map(|_| ValueType::List).unwrap_or(ValueType::Any)),
             Some(ty) => Some(ty.unwrap_or(ValueType::Any)),
+            // Its file could not be read: that is the problem reported.
+            None if plan.scopes[inner].unread => None,
             None => {
                 let known: Vec<&str> = plan.scopes[inner].outputs.keys().map(String::as_str).collect();
                 self.error(

@@ -68,6 +68,9 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         }
         let got = self.binding_type(at, binding);
         let Some(param) = inner.params.get(&input.name) else {
+            if self.plan.scopes[sub.scope].unread {
+                return;
+            }
             let known: Vec<&str> = inner.params.keys().map(String::as_str).collect();
             let message = format!(
                 "sub-pipeline `{}` (component `{}`) has no parameter `{}`{}; its parameters are: {}",
