@@ -304,7 +304,8 @@ const FALLBACK: &str = concat!(
 );
 
 /// Ensures that a `one_of` whose last output is outside the chain falls back on it when no
-/// branch ran, reads the branch when one ran, and is skipped when the branch that ran failed.
+/// branch ran, and reads the branch when one ran; when the branch that ran failed, the reader
+/// is skipped and the pipeline output has no value.
 #[test]
 fn one_of_falls_back_on_its_last_output_when_no_branch_ran() {
     let case = Case::new(FALLBACK);
@@ -318,6 +319,10 @@ fn one_of_falls_back_on_its_last_output_when_no_branch_ran() {
     assert_eq!(code, 1, "{record:#}");
     assert_eq!(task(&record, "pick")["skip"], serde_json::json!({"reason": "upstream_failed", "cause": "big"}));
     assert_eq!(task(&record, "base")["state"], "succeeded");
+    // The branch ran and failed: the fallback is not for that.
+    let why = record["missing_outputs"]["picked"].as_str().unwrap();
+    assert!(why.contains("`{{tasks.say-big.outputs.output}}` did not succeed"), "{why}");
+    assert_eq!(record["outputs"], serde_json::json!({}));
 }
 
 /// Ensures that a fallback is only the last output, and that a sub-pipeline's output that

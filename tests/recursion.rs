@@ -80,6 +80,26 @@ fn a_call_past_max_depth_fails_its_level_and_the_handler_around_sees_it() {
     assert_eq!(failed, [format!("{}level/step", level(3))]);
 }
 
+/// Ensures that a pipeline that ends past `max_depth` has no output (the fallback of each level
+/// is for a level that did not call itself, not for one whose call failed), and that the top
+/// file is known as itself when it is given by a relative path.
+#[test]
+fn a_failed_recursion_has_no_output() {
+    let case = counter(1);
+    let (code, record) = case.run_json(&["-p", "limit=10"]);
+    assert_eq!(code, 1, "{record:#}");
+    assert_eq!(task(&record, "more/again/more/again/level/step")["failure"]["kind"], "input");
+    let why = record["missing_outputs"]["x"].as_str().unwrap();
+    assert!(why.contains("`{{tasks.again.outputs.x}}` did not succeed"), "{why}");
+    let relative = common::command()
+        .current_dir(case.file.parent().unwrap())
+        .args(["run", "pipeline.yaml", "--output", "json", "-p", "limit=10", "--run-dir", "runs"])
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&relative.stdout).unwrap();
+    assert_eq!(ids(&again), ids(&record));
+}
+
 /// Ensures that a pipeline may call itself as deep as the largest `max_depth` allows.
 #[test]
 fn the_deepest_recursion_allowed_runs() {
@@ -113,4 +133,15 @@ fn calls_of_a_pipeline_by_itself_are_checked_before_the_run() {
         &[("add2", "{path: add.wasm, max_depth: 3}")],
     );
     assert_messages(&validation_messages(&on_wasm), &["component `add2` has `max_depth` but no `pipeline`"]);
+}
+
+/// Ensures that `wasmpipe graph` draws a pipeline that calls itself once, with the call as an
+/// empty cluster that says so, not unrolled to `max_depth`.
+#[test]
+fn the_graph_draws_the_call_not_its_levels() {
+    let case = counter(50);
+    let (code, dot, stderr) = common::wasmpipe(&["graph", case.file.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(dot.contains("label=\"again calls counter again, up to 50 levels deep\""), "{dot}");
+    assert_eq!(dot.matches("label=\"step\\nadd\"").count(), 1, "{dot}");
 }

@@ -50,7 +50,11 @@ fn group_label(plan: &Plan, group: &PlanGroup) -> String {
         return format!("parallel_for {} over {}{parallelism}", group.name, looping.label);
     }
     if let Some(sub) = &group.sub {
-        return format!("sub-pipeline {} ({})", group.name, plan.scopes[sub.scope].pipeline.name);
+        let name = &plan.scopes[sub.scope].pipeline.name;
+        return match &sub.recursion {
+            Some(call) => format!("{} calls {name} again, up to {} levels deep", group.name, call.max_depth),
+            None => format!("sub-pipeline {} ({name})", group.name),
+        };
     }
     if group.exit.is_some() {
         return format!("exit_handler {}", group.name);
@@ -65,9 +69,13 @@ fn task_label(plan: &Plan, t: TaskIdx) -> String {
     format!("{}{role}\n{}", task.name, task.component)
 }
 
-/// The children of group `g` as drawn: a loop's iteration template stands for its children.
+/// The children of group `g` as drawn: a loop's iteration template stands for its children; a
+/// pipeline's call of itself is drawn empty (its steps are those drawn around it).
 fn drawn_children(plan: &Plan, g: GroupIdx) -> Vec<Child> {
     let mut children = Vec::new();
+    if plan.is_call(g) {
+        return children;
+    }
     for &child in &plan.groups[g].children {
         match child {
             Child::Group(h) if plan.groups[h].iteration => children.extend(drawn_children(plan, h)),
@@ -96,6 +104,18 @@ fn drawn_group(plan: &Plan, g: GroupIdx) -> GroupIdx {
     }
 }
 
+/// Whether group `g` is, or is inside, a pipeline's call of itself (not drawn).
+fn inside_call(plan: &Plan, g: GroupIdx) -> bool {
+    let mut cur = Some(g);
+    while let Some(k) = cur {
+        if plan.is_call(k) {
+            return true;
+        }
+        cur = plan.groups[k].parent;
+    }
+    false
+}
+
 /// The edges of the plan: (from, to, dotted `finally`).
 fn edges(plan: &Plan) -> Vec<(Child, Child, bool)> {
     let mut edges = Vec::new();
@@ -104,11 +124,14 @@ fn edges(plan: &Plan) -> Vec<(Child, Child, bool)> {
         task => task,
     };
     for (t, task) in plan.tasks.iter_enumerated() {
+        if inside_call(plan, task.group) {
+            continue;
+        }
         let deps = task.deps.iter().chain(task.alternatives.iter().flat_map(|a| &a.branches));
         edges.extend(deps.map(|&d| (from(d), Child::Task(t), false)));
     }
     for (g, group) in plan.groups.iter_enumerated() {
-        if group.iteration {
+        if group.iteration || group.parent.is_some_and(|p| inside_call(plan, p)) {
             continue;
         }
         edges.extend(group_deps(group).iter().map(|&d| (from(d), Child::Group(g), false)));

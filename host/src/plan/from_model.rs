@@ -53,7 +53,7 @@ impl Plan {
             waits: IdxVec::new(),
             one_of_waits: IdxVec::new(),
         };
-        let file = source.file.clone();
+        let file = source.file.canonicalize().unwrap_or_else(|_| source.file.clone());
         plan.add_scope(Loaded { pipeline, source, base_dir }, GroupIdx::ROOT, &mut vec![file]);
         plan.resolve_deps();
         plan.compute_waits();
@@ -346,7 +346,7 @@ impl Builder<'_> {
                         task.component
                     )
                 });
-                recursion = Some(Recursion { beyond });
+                recursion = Some(Recursion { max_depth: max, beyond });
             }
             load::load_file(&file).map_err(|d| d.errors)
         };

@@ -259,6 +259,8 @@ pub(crate) const MAX_RECURSION: u32 = 100;
 /// level's instances only when the level above it is entered.
 #[derive(Clone, Debug)]
 pub(crate) struct Recursion {
+    /// The component's `max_depth`.
+    pub(crate) max_depth: u32,
     /// For the level past `max_depth`: why its tasks fail when it is reached.
     pub(crate) beyond: Option<String>,
 }
@@ -408,6 +410,11 @@ impl Plan {
             }
         }
         sets
+    }
+
+    /// Whether group `g` is a pipeline's call of itself.
+    pub(crate) fn is_call(&self, g: GroupIdx) -> bool {
+        self.groups[g].sub.as_ref().is_some_and(|s| s.recursion.is_some())
     }
 
     /// The innermost branch group (`if`, `elif`, `else`) that holds `node`.

@@ -120,7 +120,7 @@ impl Tree {
                 Child::Task(t) => Child::Task(self.add_task(plan, t, g)),
                 Child::Group(h) => {
                     let id = join_id(&self.groups[g].id, &plan.groups[h].name);
-                    if is_call(plan, h) {
+                    if plan.is_call(h) {
                         if calls == 0 {
                             let empty = GroupInst {
                                 id,
@@ -152,7 +152,7 @@ impl Tree {
     pub(crate) fn fill_calls(&mut self, plan: &Plan, call: GroupInstIdx) {
         for g in self.groups_within(call).into_iter().skip(1) {
             let group = &self.groups[g];
-            if group.children.is_empty() && group.exit.is_none() && is_call(plan, group.template) {
+            if group.children.is_empty() && group.exit.is_none() && plan.is_call(group.template) {
                 self.fill(plan, g, 0);
             }
         }
@@ -292,11 +292,6 @@ impl Tree {
         }
         None
     }
-}
-
-/// Whether template group `g` is a pipeline's call of itself.
-pub(crate) fn is_call(plan: &Plan, g: GroupIdx) -> bool {
-    plan.groups[g].sub.as_ref().is_some_and(|s| s.recursion.is_some())
 }
 
 #[cfg(test)]

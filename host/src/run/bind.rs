@@ -418,11 +418,24 @@ pub(super) fn failure_kind_to_wit(kind: FailureKind) -> types::FailureKind {
 }
 
 /// The pipeline's outputs whose producers succeeded.
-pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outputs) -> PipelineOutputs {
+///
+/// `went_wrong` says whether a task or sub-pipeline instance ran (or was meant to) and did not
+/// succeed: a `one_of` with a fallback uses it only when no branch did (a reader task would
+/// have been skipped).
+pub(super) fn pipeline_outputs(
+    prepared: &Prepared,
+    tree: &Tree,
+    outputs: &Outputs,
+    went_wrong: &dyn Fn(InstChild) -> bool,
+) -> PipelineOutputs {
     let mut found = PipelineOutputs::default();
     for (name, binding) in &prepared.plan.scopes[ScopeIdx::ROOT].outputs {
         let Ok(binding) = binding else { continue };
         let at = Reader { from: GroupInstIdx::ROOT, scope: ScopeIdx::ROOT };
+        if let Some(why) = failed_branch(prepared, tree, at, binding, went_wrong) {
+            found.missing.insert(name.clone(), why);
+            continue;
+        }
         match evaluate(prepared, tree, at, binding, outputs) {
             Ok(Value::Null) if nullable_param(prepared, ScopeIdx::ROOT, binding) => {
                 let param = binding.refs().first().map(|r| r.to_string()).unwrap_or_default();
@@ -437,6 +450,31 @@ pub(super) fn pipeline_outputs(prepared: &Prepared, tree: &Tree, outputs: &Outpu
         }
     }
     found
+}
+
+/// For a `one_of` with a fallback: why it has no value when the branch that ran did not
+/// succeed (its fallback is for when no branch ran). None for anything else.
+fn failed_branch(
+    prepared: &Prepared,
+    tree: &Tree,
+    at: Reader,
+    binding: &Binding,
+    went_wrong: &dyn Fn(InstChild) -> bool,
+) -> Option<String> {
+    let Binding::OneOf(refs) = binding else { return None };
+    if !prepared.plan.one_of_fallback(at.scope, refs) {
+        return None;
+    }
+    refs[..refs.len() - 1].iter().find_map(|r| {
+        let Ref::Output { task, .. } = r else { return None };
+        let node = prepared.plan.lookup(at.scope, task)?;
+        match tree.producer(&prepared.plan, at.from, node)? {
+            Found::One(one) if went_wrong(one) => {
+                Some(format!("`{r}` did not succeed, so neither it nor the fallback gives a value"))
+            }
+            _ => None,
+        }
+    })
 }
 
 /// Whether `binding` is a parameter of `scope` declared with `default: null` (whose null is

@@ -505,7 +505,8 @@ impl Runner {
         // The scheduler is done, unless it failed for good (a bug, `pool::state`): then the
         // tasks it left waiting are recorded as aborted.
         let _ = std::fs::remove_dir_all(dir.join("staging"));
-        let pipeline_outputs = pipeline_outputs(prepared, scheduler.tree(), &outputs);
+        let pipeline_outputs =
+            pipeline_outputs(prepared, scheduler.tree(), &outputs, &|child| scheduler.went_wrong(child));
         drop(outputs);
         let record = RunRecord {
             run_id: run_id.clone(),

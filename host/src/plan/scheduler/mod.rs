@@ -311,6 +311,24 @@ impl Scheduler {
         &self.tasks[t]
     }
 
+    /// Whether `child` (a task, or a sub-pipeline's group) ran, or was meant to, and did not
+    /// succeed: not a branch not taken (its skip is `condition_false`), nor one still waiting.
+    pub(crate) fn went_wrong(&self, child: crate::plan::tree::InstChild) -> bool {
+        let not_taken = |skip: &Skip| skip.reason == SkipReason::ConditionFalse;
+        match child {
+            crate::plan::Child::Task(t) => match &self.tasks[t] {
+                TaskStatus::Failed(_) | TaskStatus::Cancelled(_) => true,
+                TaskStatus::Skipped(skip) => !not_taken(skip),
+                _ => false,
+            },
+            crate::plan::Child::Group(g) => match &self.groups[g] {
+                GroupStatus::Finished(state) => *state != RunState::Succeeded,
+                GroupStatus::Skipped(skip) => !not_taken(skip),
+                _ => false,
+            },
+        }
+    }
+
     /// The next task that may start, marked running; None when nothing can start now
     /// (everything is finished, or what is left waits for running tasks). Conditions hold and
     /// loops run over literal lists only (the scheduler's own tests; a run asks an oracle).
