@@ -185,6 +185,43 @@ fn artifacts_pass_within_each_loop_iteration() {
     assert_eq!(std::fs::read_to_string(published).unwrap(), "1\n2\n3\n4");
 }
 
+/// Ensures that a task outside a loop collects the artifacts of every iteration (KFP's
+/// `Input[List[Dataset]]`): its `list` input holds one description per iteration, in item
+/// order, each laid out at `/in/<input>/<i>` with its metadata; a pipeline output collects
+/// them too, as the record's artifacts.
+#[test]
+fn artifacts_made_in_a_loop_are_collected_by_a_reader_outside() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3, 4]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n  - {task: all, component: gather, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\noutputs:\n  datasets: \"{{tasks.gen.outputs.data}}\"\n",
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    let all = &task(&record, "all")["outputs"];
+    assert_eq!(all["sums"], serde_json::json!([3, 6, 10]));
+    assert_eq!(all["paths"], serde_json::json!(["/in/data/0", "/in/data/1", "/in/data/2"]));
+    assert_eq!(all["counts"], serde_json::json!([2, 3, 4]));
+    let datasets = record["outputs"]["datasets"].as_array().unwrap();
+    assert_eq!(datasets.len(), 3);
+    assert_eq!(datasets[2]["path"], "artifacts/fan.2.gen/data");
+}
+
+/// Ensures that collected artifacts go to a task's `list` input only: not formatted into a
+/// string, not to an artifact input, not as loop items.
+#[test]
+fn collected_artifacts_are_refused_where_they_cannot_be_laid_out() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n  - {task: text, component: print_op, inputs: {message: \"all: {{tasks.gen.outputs.data}}\"}}\n  - {task: one, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n  - parallel_for:\n      name: again\n      items: \"{{tasks.gen.outputs.data}}\"\n      steps:\n        - {task: each, component: print_op, inputs: {message: hi}}\n",
+    );
+    assert_messages(
+        &validation_messages(&case),
+        &[
+            "an artifact cannot be formatted into a string",
+            "input `data` of task `one` is artifact, but it is bound to the artifacts of every iteration of a loop; make it a list of artifacts",
+            "`{{tasks.gen.outputs.data}}` is an artifact made inside a loop: its artifacts are collected into a task's `list` input",
+        ],
+    );
+}
+
 /// Ensures that artifacts cross sub-pipeline boundaries both ways: an artifact bound to a
 /// sub-pipeline's artifact parameter is read inside, an artifact made inside is a sub-pipeline
 /// output read outside, and `--export` exports it.

@@ -145,6 +145,49 @@ impl<K: ArtifactKind> InputType for Option<Input<K>> {
     }
 }
 
+/// Artifacts collected over a loop's iterations (KFP's `Input[List[Dataset]]`, a
+/// `dsl.Collected` of artifacts): the input is a `list` of artifact descriptions, and the host
+/// lays each out at `/in/<input>/<i>`, in item order.
+impl<K: ArtifactKind> InputType for Vec<Input<K>> {
+    type Inner = Value;
+    fn port_type() -> PortType {
+        <Vec<Value> as ValueType>::port_type()
+    }
+    fn from_input(input: Option<InputValue>) -> Result<Self, String> {
+        let list = <Vec<Value> as InputType>::from_input(input)?;
+        list.into_iter().enumerate().map(|(i, v)| collected::<K>(v).map_err(|e| format!("item {i}: {e}"))).collect()
+    }
+}
+
+/// One artifact of a collected list, from its description.
+fn collected<K: ArtifactKind>(description: Value) -> Result<Input<K>, String> {
+    let Value::Dict(fields) = description else {
+        return Err("expected an artifact's description (a dict), got another value".into());
+    };
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let text = |name: &str| match field(name) {
+        Some(Value::Str(s)) => Ok(s.clone()),
+        _ => Err(format!("the artifact's description has no `{name}`")),
+    };
+    let kind = text("kind")?;
+    let directory = matches!(field("directory"), Some(Value::Bool(true)));
+    if (K::KIND != "Artifact" && kind != "Artifact" && kind != K::KIND) || directory != K::DIRECTORY {
+        let shape = if directory { "directory" } else { "file" };
+        return Err(format!("expected a {} artifact, got a {kind} {shape}", K::KIND));
+    }
+    Ok(Input {
+        path: PathBuf::from(text("path")?),
+        name: text("name")?,
+        size: match field("size") {
+            Some(Value::Int(n)) => *n as u64,
+            _ => 0,
+        },
+        digest: text("digest").unwrap_or_default(),
+        metadata: field("metadata").cloned().unwrap_or(Value::Null),
+        kind: PhantomData,
+    })
+}
+
 /// An output artifact: the task writes it at [`Output::path`] and returns it.
 pub struct Output<K> {
     name: String,

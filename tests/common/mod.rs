@@ -35,6 +35,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("hostile_meta", art::HOSTILE_META),
     ("keywords", art::KEYWORDS),
     ("fetch", art::FETCH),
+    ("gather", art::GATHER),
 ];
 
 /// A temporary directory holding one pipeline file.

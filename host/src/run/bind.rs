@@ -18,7 +18,7 @@ use crate::model::value::{ValueType, json_size};
 use crate::plan::scheduler::Oracle;
 use crate::plan::tree::InstChild;
 use crate::plan::tree::{Found, Tree};
-use crate::plan::{BranchInfo, Child, GroupInstIdx, IdxVec, Node, Plan, ScopeIdx, TaskInstIdx};
+use crate::plan::{BranchInfo, Child, GroupInstIdx, Idx, IdxVec, Node, Plan, ScopeIdx, TaskInstIdx};
 use crate::record::{Failure, FailureKind, FinalStatusRecord, RunRecord, RunState};
 use crate::wasm::loader::LoadedComponent;
 use crate::wasm::wit::types;
@@ -321,6 +321,15 @@ pub(super) fn bind_inputs(
                 ),
             ));
         }
+        if let Some(Ok(Binding::Ref(r))) = bound.map(|i| &i.binding)
+            && let Some((found, output)) = collected_artifacts(prepared, tree, at, r)
+        {
+            let (value, key) = lay_out_collected(&spec.name, &found, output, outputs, tree, &mut artifacts)
+                .map_err(|e| bad(format!("input `{}`: {e}", spec.name)))?;
+            inputs.push((spec.name.clone(), types::InputValue::Value(to_wit(&value))));
+            values.push((spec.name.clone(), key));
+            continue;
+        }
         let value = match bound.map(|i| &i.binding) {
             Some(Ok(binding)) => match evaluate(prepared, tree, at, binding, outputs) {
                 // A parameter with `default: null` that has no value: the input is left out.
@@ -362,6 +371,61 @@ pub(super) fn bind_inputs(
         values.push((spec.name.clone(), value));
     }
     Ok(Bound { inputs, values, artifacts })
+}
+
+/// For a reference to an artifact output of a task inside loops the reader is outside of
+/// (KFP's `dsl.Collected` of artifacts): the instances it collects, and the output's name.
+fn collected_artifacts<'r>(prepared: &Prepared, tree: &Tree, at: Reader, r: &'r Ref) -> Option<(Found, &'r str)> {
+    let (found, output) = task_output_instances(prepared, tree, at, r)?;
+    let Ref::Output { task, .. } = r else { return None };
+    let Some(Node::Task(p)) = prepared.plan.lookup(at.scope, task) else { return None };
+    let component = prepared.tasks[p.index()].component.as_ref().ok()?;
+    let artifact = matches!(component.signature.output(output)?.ty, PortType::Artifact { .. });
+    (artifact && matches!(found, Found::Many(_))).then_some((found, output))
+}
+
+/// Lays out the artifacts `found` collects (output `output` of each instance) for input
+/// `input`: each at `/in/<input>/<i>` (`/in/<input>/<i>/<j>` over nested loops). Gives the
+/// list the guest gets (one artifact description per instance, `{path, name, kind, directory,
+/// size, digest, metadata}`), and the list the output cache keys on (their contents).
+fn lay_out_collected(
+    input: &str,
+    found: &Found,
+    output: &str,
+    outputs: &Outputs,
+    tree: &Tree,
+    artifacts: &mut Vec<(String, ArtifactRef)>,
+) -> Result<(Value, Value), String> {
+    match found {
+        Found::One(Child::Task(t)) => {
+            let value = outputs.get(*t).and_then(Option::as_ref).and_then(|o| o.get(output)).ok_or_else(|| {
+                format!("task `{}` did not succeed, so its output `{output}` does not exist", tree.tasks[*t].id)
+            })?;
+            let artifact = ArtifactRef::from_value(value)?;
+            let seen = serde_json::json!({
+                "path": format!("{GUEST_IN}/{input}"),
+                "name": artifact.name,
+                "kind": artifact.kind,
+                "directory": artifact.directory,
+                "size": artifact.size,
+                "digest": artifact.digest,
+                "metadata": artifact.metadata,
+            });
+            let key = artifact.content_key();
+            artifacts.push((input.to_string(), artifact));
+            Ok((seen, key))
+        }
+        Found::One(Child::Group(_)) => Err("a sub-pipeline's artifacts cannot be collected over a loop".into()),
+        Found::Many(each) => {
+            let (mut seen, mut keys) = (Vec::with_capacity(each.len()), Vec::with_capacity(each.len()));
+            for (i, f) in each.iter().enumerate() {
+                let (one, key) = lay_out_collected(&format!("{input}/{i}"), f, output, outputs, tree, artifacts)?;
+                seen.push(one);
+                keys.push(key);
+            }
+            Ok((Value::Array(seen), Value::Array(keys)))
+        }
+    }
 }
 
 /// How a guest sees input artifact `input`: at `/in/<input>`, with its size, digest and metadata.

@@ -49,8 +49,11 @@ impl AttemptDirs {
         inputs: &[(String, ArtifactRef)],
         outputs: &[OutputSlot],
     ) -> io::Result<AttemptDirs> {
-        let names = inputs.iter().map(|(n, _)| n.as_str()).chain(outputs.iter().map(|o| o.name.as_str()));
-        if let Some(bad) = names.into_iter().find(|n| !plain_name(n)) {
+        // An input's artifacts collected over a loop are at `<input>/<i>` (`<input>/<i>/<j>`).
+        let inputs_ok = |n: &&str| n.split('/').all(plain_name);
+        let bad = inputs.iter().map(|(n, _)| n.as_str()).find(|n| !inputs_ok(n));
+        let bad = bad.or_else(|| outputs.iter().map(|o| o.name.as_str()).find(|n| !plain_name(n)));
+        if let Some(bad) = bad {
             return Err(io::Error::other(format!("`{bad}` cannot name a file in the sandbox")));
         }
         let base = run_root.join("staging").join(flat(task_id)).join(attempt.to_string());
@@ -68,6 +71,9 @@ impl AttemptDirs {
             let source = run_root.join(&artifact.path);
             let target = dir_in.join(input);
             let context = |e: io::Error| io::Error::other(format!("input `{input}` ({}): {e}", source.display()));
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(context)?;
+            }
             if artifact.directory {
                 // Nested preopens resolve by the longest prefix, so `/in/<input>` is this one.
                 fs::create_dir_all(&target).map_err(context)?;

@@ -2,8 +2,8 @@
 //! reaches, which gives the reference its type. It must name the item of a `parallel_for` around
 //! the reader (and a field that every item of a literal list has), a parameter of the reader's
 //! pipeline, or an output of one of its tasks or sub-pipeline tasks that the reader may read: not
-//! the reader's own output, not the exit task of a body the reader is in (rule 7), and no
-//! artifact collected over a loop's iterations. Also what a binding reaches inside a group: the
+//! the reader's own output, not the exit task of a body the reader is in (rule 7); artifacts
+//! collected over a loop's iterations go to a task's `list` input or a pipeline output only. Also what a binding reaches inside a group: the
 //! body tasks an exit task's input reads (rule 6), a task inside the branch or loop whose
 //! condition or items read it.
 
@@ -106,6 +106,14 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let inner = plan.groups[g].sub.as_ref().map(|s| s.scope).unwrap_or(ScopeIdx::ROOT);
         let fan_in = !plan.loops_between(Node::Sub(g), reader.from).is_empty();
         match self.output_types.get(&(inner, output.to_string())) {
+            Some(Some(ValueType::Artifact)) if fan_in => {
+                self.error(
+                    reader.scope,
+                    reader.path,
+                    format!("`{r}` is a sub-pipeline's artifact made inside a loop; collecting a sub-pipeline's artifacts is not supported: collect the artifacts of a task instead (inside the sub-pipeline, or a task's in the loop)"),
+                );
+                None
+            }
             Some(ty) if fan_in => Some(ty.map(|_| ValueType::List).unwrap_or(ValueType::Any)),
             Some(ty) => Some(ty.unwrap_or(ValueType::Any)),
             // Its file could not be read: that is the problem reported.
@@ -150,11 +158,15 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         match &spec.ty {
             PortType::Value(_) if fan_in => Some(ValueType::List),
             PortType::Value(t) => Some(*t),
+            // Collected (KFP's `Input[List[Dataset]]`): each laid out in the reader's sandbox.
+            PortType::Artifact { .. } if fan_in && (reader.task.is_some() || reader.path.starts_with("outputs.")) => {
+                Some(ValueType::List)
+            }
             PortType::Artifact { .. } if fan_in => {
                 self.error(
                     reader.scope,
                     reader.path,
-                    format!("`{r}` is an artifact made inside a loop; collecting artifacts over a loop's iterations is not supported yet: read it inside the loop"),
+                    format!("`{r}` is an artifact made inside a loop: its artifacts are collected into a task's `list` input (each laid out at `/in/INPUT/N`) or a pipeline output, not here; read it inside the loop, or give the list to a task"),
                 );
                 None
             }
@@ -168,6 +180,17 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 None
             }
         }
+    }
+
+    /// Whether reference `r`, read by `reader`, collects an artifact output over a loop.
+    pub(super) fn collects_artifacts(&self, reader: Reader, r: &Ref) -> bool {
+        let Ref::Output { task, output } = r else { return false };
+        let Some(node @ Node::Task(p)) = self.plan.lookup(reader.scope, task) else { return false };
+        let artifact = self
+            .signature(p)
+            .and_then(|sig| sig.output(output))
+            .is_some_and(|o| matches!(o.ty, PortType::Artifact { .. }));
+        artifact && !self.plan.loops_between(node, reader.from).is_empty()
     }
 
     /// Whether the task that reads (if a task reads) may read an output of task `p` (called

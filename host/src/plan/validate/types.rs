@@ -23,7 +23,10 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         }
         match binding {
             Binding::Literal(v) => Some(ValueType::of(v)),
-            Binding::Format(_) if types.contains(&ValueType::Artifact) => {
+            Binding::Format(_)
+                if types.contains(&ValueType::Artifact)
+                    || binding.refs().into_iter().any(|r| self.collects_artifacts(reader, r)) =>
+            {
                 self.error(
                     reader.scope,
                     reader.path,
@@ -79,7 +82,16 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let (scope, path, input, task, got) = (bound.at.scope, bound.at.path, bound.input, bound.task, bound.got);
         let artifact_in = want == ValueType::Artifact;
         let whole = matches!(bound.binding, Binding::Ref(_) | Binding::OneOf(_));
-        if artifact_in && (!whole || got.is_some_and(|g| g != ValueType::Artifact)) {
+        let collected = matches!(bound.binding, Binding::Ref(r) if self.collects_artifacts(bound.at, r));
+        if collected && want != ValueType::List && want != ValueType::Any {
+            self.error(
+                scope,
+                path,
+                format!(
+                    "input `{input}` of task `{task}` is {want}, but it is bound to the artifacts of every iteration of a loop; make it a list of artifacts (Rust `Vec<Input<Dataset>>`, Python `Input[List[Dataset]]`), or read the artifact inside the loop"
+                ),
+            );
+        } else if artifact_in && (!whole || got.is_some_and(|g| g != ValueType::Artifact)) {
             self.error(
                 scope,
                 path,
