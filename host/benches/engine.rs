@@ -24,6 +24,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use wasmpipe::internals::AttemptPolicy;
 use wasmpipe::internals::Capture;
 use wasmpipe::internals::EngineKind;
 use wasmpipe::internals::Loader;
@@ -91,8 +92,7 @@ fn engine_benches(c: &mut Criterion) {
                     &component,
                     ctx(),
                     &add_inputs(),
-                    &limits,
-                    &Default::default(),
+                    AttemptPolicy { limits: &limits, grants: &Default::default(), run_data: None },
                     None,
                     capture,
                 )

@@ -45,6 +45,7 @@ pub mod internals {
     pub use crate::wasm::executor::run_attempt;
     pub use crate::wasm::loader::{LoadedComponent, Loader, Pre};
     pub use crate::wasm::sandbox;
+    pub use crate::wasm::sandbox::AttemptPolicy;
     pub use crate::wasm::wit::types;
     pub use crate::wasm::wit_value::from_wit;
     pub use crate::wasm::wit_value::to_wit;

@@ -26,6 +26,9 @@ fn main() {
     ] {
         let dir = root.join(crate_dir);
         rerun_if_changed_dir(&dir.join("src"));
+        if dir.join("wit").is_dir() {
+            rerun_if_changed_dir(&dir.join("wit"));
+        }
         println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
         build(&dir, &target_dir, target);
         let release = target_dir.join(target).join("release");

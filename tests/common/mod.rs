@@ -36,6 +36,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("keywords", art::KEYWORDS),
     ("fetch", art::FETCH),
     ("gather", art::GATHER),
+    ("kv_user", art::KV_USER),
 ];
 
 /// A temporary directory holding one pipeline file.

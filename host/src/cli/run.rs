@@ -126,6 +126,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         cache: args.cache,
         durable: args.durable,
         resume: None,
+        run_data: None,
     }
 }
 

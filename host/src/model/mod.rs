@@ -459,6 +459,11 @@ pub struct Task {
     /// have no network by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
+    /// Host interfaces of the embedding application the task may call (`acme:host/kv`, as its
+    /// component imports them, without a version). None by default; the `wasmpipe` CLI offers
+    /// none, an application embedding wasmpipe offers its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host: Vec<String>,
 }
 
 /// A task's outbound network: the hosts it may send HTTP(S) requests to.

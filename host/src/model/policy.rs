@@ -100,6 +100,8 @@ pub struct Grants {
     pub dirs: Vec<(String, PathBuf)>,
     /// `host:port` entries the task may send HTTP(S) requests to ([`HostPort`]).
     pub network: Vec<String>,
+    /// The embedder's host interfaces the task may call (`acme:host/kv`).
+    pub host: Vec<String>,
 }
 
 /// One entry of a task's network grant: a host (or `*.` and a domain, for its subdomains) and

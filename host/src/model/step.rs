@@ -34,6 +34,7 @@ pub(super) const TASK_FIELDS: &[&str] = &[
     "host_env",
     "dirs",
     "network",
+    "host",
 ];
 
 /// What a step can be, for messages.

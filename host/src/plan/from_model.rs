@@ -438,6 +438,7 @@ impl Builder<'_> {
                 host_env: task.host_env.clone(),
                 dirs: task.dirs.iter().map(|(guest, host)| (guest.clone(), self.base_dir.join(host))).collect(),
                 network: task.network.as_ref().map(|n| n.allow.clone()).unwrap_or_default(),
+                host: task.host.clone(),
             },
             cache: task.cache.or(pipeline.cache.then_some(true)),
             ignore_upstream_failure: task.ignore_upstream_failure,
@@ -466,6 +467,7 @@ fn task_options(task: &Task) -> Vec<&'static str> {
         ("host_env", !task.host_env.is_empty()),
         ("dirs", !task.dirs.is_empty()),
         ("network", task.network.is_some()),
+        ("host", !task.host.is_empty()),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))

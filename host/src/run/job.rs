@@ -8,8 +8,8 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::RunCtx;
 use super::bind::{Bound, Outputs, bind_inputs};
+use super::{RunCtx, RunData};
 use crate::model::artifact::{ArtifactRef, measure};
 use crate::model::component::PortType;
 use crate::model::policy::{Grants, Limits};
@@ -21,6 +21,7 @@ use crate::wasm::attempt_dirs::{AttemptDirs, OutputSlot};
 use crate::wasm::capture::Capture;
 use crate::wasm::executor;
 use crate::wasm::loader::LoadedComponent;
+use crate::wasm::sandbox::AttemptPolicy;
 use crate::wasm::verdict::AttemptOutcome;
 use crate::wasm::wit::types;
 
@@ -59,7 +60,8 @@ pub(super) fn prepare_task(
             _ => None,
         })
         .collect();
-    let cached = !task.is_exit && task.cache.unwrap_or(options.cache);
+    // A task granted host interfaces computes from the embedder's state, which no key covers.
+    let cached = !task.is_exit && task.grants.host.is_empty() && task.cache.unwrap_or(options.cache);
     // The worker looks the key up, with the run's lock released (it reads files).
     let cache_key = match (&ctx.disk, cached) {
         (Some(_), true) => Some(output_cache_key(component, &values, &task.grants)),
@@ -72,6 +74,7 @@ pub(super) fn prepare_task(
         inputs,
         limits,
         grants: task.grants.clone(),
+        run_data: options.run_data.clone(),
         run_root: ctx.run_root.clone(),
         needs_dirs: !artifacts.is_empty()
             || !artifact_outputs.is_empty()
@@ -117,6 +120,8 @@ pub(super) struct Job {
     pub(super) inputs: Vec<(String, types::InputValue)>,
     pub(super) limits: Limits,
     pub(super) grants: Grants,
+    /// What the run hands the embedder's host interfaces.
+    pub(super) run_data: Option<RunData>,
     /// The run's directory, where artifacts live.
     pub(super) run_root: Arc<Path>,
     /// Whether attempts need directories of their own (artifacts, or a command's output files).
@@ -160,8 +165,7 @@ impl Job {
             &self.component,
             ctx,
             &self.inputs,
-            &self.limits,
-            &self.grants,
+            AttemptPolicy { limits: &self.limits, grants: &self.grants, run_data: self.run_data.as_ref() },
             dirs.as_ref(),
             capture,
         )

@@ -45,6 +45,8 @@ use prepare::TaskComponent;
 use records::task_record;
 
 pub use crate::wasm::engine::{DEFAULT_POOL_CAPACITY, set_pool_capacity};
+pub use crate::wasm::host_interfaces::{HostInterfaces, RunData};
+pub use crate::wasm::sandbox::HostState as TaskState;
 use bind::{export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
@@ -131,6 +133,9 @@ pub struct RunOptions {
     /// Go on with a run that was stopped before its end ([`resume::Resume`], from its
     /// journal) instead of starting a new one.
     pub resume: Option<Arc<resume::Resume>>,
+    /// What the embedder's host interfaces get from this run ([`TaskState::run_data`]): its
+    /// tenant, say. Every task of the run shares it; no other run sees it.
+    pub run_data: Option<RunData>,
 }
 
 /// The grace period when none is given.
@@ -160,6 +165,7 @@ impl Default for RunOptions {
             cache: false,
             durable: false,
             resume: None,
+            run_data: None,
         }
     }
 }
@@ -248,6 +254,8 @@ pub struct Runner {
     pooling_unavailable: [std::sync::OnceLock<Option<String>>; 2],
     /// Whether components load for the pooling allocator (see [`Runner::without_pooling`]).
     pooling: bool,
+    /// The embedder's host interfaces ([`Runner::with_host_interfaces`]).
+    host: HostInterfaces,
 }
 
 impl Prepared {
@@ -279,7 +287,38 @@ impl Runner {
 
     /// A runner with compiled components cached in `disk` (None: compile every time).
     pub fn with_cache(disk: Option<Cache>) -> anyhow::Result<Runner> {
-        Ok(Runner { loaders: Default::default(), disk, pooling_unavailable: Default::default(), pooling: true })
+        Ok(Runner {
+            loaders: Default::default(),
+            disk,
+            pooling_unavailable: Default::default(),
+            pooling: true,
+            host: HostInterfaces::new(),
+        })
+    }
+
+    /// This runner offers `host`, the embedding application's own interfaces, to the tasks a
+    /// pipeline grants them (`host: [acme:host/kv]`). A component that imports one its task is
+    /// not granted fails to load for that task, naming the interface.
+    ///
+    /// ```ignore
+    /// // In the embedder's crate: `bindgen!` over its WIT (`package acme:host; interface kv {...}`).
+    /// wasmtime::component::bindgen!({ path: "wit/kv.wit", world: "plugin-host", async: false });
+    /// struct Kv<'a>(&'a Tenant);
+    /// impl acme::host::kv::Host for Kv<'_> { fn get(&mut self, key: String) -> Option<String> { self.0.get(&key) } }
+    /// struct KvData;
+    /// impl wasmtime::component::HasData for KvData { type Data<'a> = Kv<'a>; }
+    /// let host = HostInterfaces::new().with("acme:host/kv", |linker| {
+    ///     acme::host::kv::add_to_linker::<_, KvData>(linker, |state: &mut TaskState| {
+    ///         Kv(state.run_data::<Tenant>().expect("every run is given its tenant"))
+    ///     })
+    /// });
+    /// let runner = Runner::new()?.with_host_interfaces(host);
+    /// let options = RunOptions { run_data: Some(Arc::new(tenant)), ..RunOptions::default() };
+    /// ```
+    pub fn with_host_interfaces(mut self, host: HostInterfaces) -> Runner {
+        self.host = host;
+        self.loaders = Default::default();
+        self
     }
 
     /// This runner loads every component for the on-demand allocator, so the process never
@@ -338,7 +377,7 @@ impl Runner {
         if let Some(loader) = loaders.get(&kind) {
             return Ok(loader.clone());
         }
-        let loader = Arc::new(Loader::new(kind, self.disk.as_ref().map(Cache::compiled))?);
+        let loader = Arc::new(Loader::with_host(kind, self.disk.as_ref().map(Cache::compiled), self.host.clone())?);
         loaders.insert(kind, loader.clone());
         Ok(loader)
     }

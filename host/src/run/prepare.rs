@@ -17,6 +17,7 @@ use crate::plan::validate::{self, Report};
 use crate::plan::{Plan, ScopeIdx};
 use crate::record::CompileStats;
 use crate::wasm::engine::{EngineKind, POOL_MEMORY_SLOT};
+use crate::wasm::host_interfaces::unversioned;
 use crate::wasm::loader::LoadedComponent;
 
 /// What tells component sources apart (see [`ComponentSource::key`]).
@@ -174,6 +175,7 @@ impl Runner {
             components.entry((task.scope, task.component.clone())).or_insert_with(|| slots[t].component.clone());
         }
         validate::validate(&plan, &components, &mut report);
+        self.check_host_grants(&plan, &mut slots, &mut report);
         if !report.errors.is_empty() {
             return Err(Diagnostics { errors: report.errors });
         }
@@ -189,6 +191,51 @@ impl Runner {
             load_failures: report.load_failures,
             artifact_outputs: report.artifact_outputs,
         })
+    }
+}
+
+impl Runner {
+    /// Checks the host interfaces tasks are granted against those this runner offers (a grant
+    /// of one it does not offer is an error), and that each task's component imports only those
+    /// its task is granted: one that imports another does not load for that task (its tasks
+    /// fail with kind `load`; an exit task's stops the run, as any exit component that does
+    /// not load).
+    fn check_host_grants(&self, plan: &Plan, slots: &mut [TaskComponent], report: &mut Report) {
+        for (t, task) in plan.tasks.iter().enumerate() {
+            let source = &plan.scopes[task.scope].source;
+            for (i, name) in task.grants.host.iter().enumerate() {
+                if !self.host.offers(name) {
+                    let offered: Vec<String> = self.host.names().map(|n| format!("`{n}`")).collect();
+                    let offered = if offered.is_empty() { "none".to_string() } else { offered.join(", ") };
+                    report.errors.push(source.error(
+                        &format!("{}.host[{i}]", task.doc_path),
+                        format!(
+                            "task `{}` is granted host interface `{name}`, which this host does not offer (it offers: {offered}); remove it, or run the pipeline in the application that offers it",
+                            task.name
+                        ),
+                    ));
+                }
+            }
+            let Ok(component) = &slots[t].component else { continue };
+            let Some(import) = self.host.ungranted(&component.imports, &task.grants.host) else { continue };
+            let name = unversioned(import);
+            let message = format!(
+                "component `{}` imports host interface `{import}`, which task `{}` is not granted; add `host: [{name}]` to the task if it may call it",
+                task.component, task.name
+            );
+            if task.is_exit {
+                report.errors.push(source.error(
+                    &format!("{}.host", task.doc_path),
+                    format!("exit task `{}` cannot run: {message}", task.name),
+                ));
+            } else {
+                report.load_failures.push(source.error(
+                    &format!("{}.host", task.doc_path),
+                    format!("{message} (the task will fail with kind `load`)"),
+                ));
+            }
+            slots[t].component = Err(LoadError { message, in_describe: false });
+        }
     }
 }
 

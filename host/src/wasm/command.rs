@@ -11,14 +11,14 @@ use serde_json::Value;
 use super::attempt_dirs::AttemptDirs;
 use super::capture::Capture;
 use super::loader::{LoadedComponent, Pre};
-use super::sandbox::{self, Access};
+use super::sandbox::{self, Access, AttemptPolicy};
 use super::verdict::{self, AttemptOutcome};
 use super::wit::types;
 use super::wit_value;
 use crate::model::artifact::GUEST_OUT;
 use crate::model::component::PortType;
 use crate::model::outcome::{Failure, FailureKind};
-use crate::model::policy::{Grants, Limits};
+use crate::model::policy::Limits;
 use crate::model::template::render;
 use crate::model::value::ValueType;
 use crate::model::{CommandSpec, OutputFrom};
@@ -28,11 +28,11 @@ use crate::model::{CommandSpec, OutputFrom};
 pub(crate) async fn run_attempt(
     component: &LoadedComponent,
     inputs: &[(String, types::InputValue)],
-    limits: &Limits,
-    grants: &Grants,
+    policy: AttemptPolicy<'_>,
     dirs: Option<&AttemptDirs>,
     capture: Capture,
 ) -> AttemptOutcome {
+    let AttemptPolicy { limits, grants, run_data } = policy;
     let spec = component.command.as_ref().expect("a command component has its spec");
     let mut texts = IndexMap::new();
     for (name, input) in inputs {
@@ -56,6 +56,7 @@ pub(crate) async fn run_attempt(
         args: &args,
         env: &env,
         preview1: matches!(component.pre, Pre::Module(_)),
+        run_data,
     };
     let mut store = match sandbox::new_store(&component.engine, limits, &access, component.kind.fuel, capture.clone()) {
         Ok(store) => store,

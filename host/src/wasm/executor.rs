@@ -6,36 +6,36 @@ use super::attempt_dirs::AttemptDirs;
 use super::capture::Capture;
 use super::command;
 use super::loader::{LoadedComponent, Pre, TaskBindings};
-use super::sandbox::{self, Access, HostState};
+use super::sandbox::{self, Access, AttemptPolicy, HostState};
 use super::verdict::{self, AttemptOutcome};
 use super::wit::{types, v0_1};
 use super::wit_compat::Convert;
 use crate::model::outcome::{Failure, FailureKind};
-use crate::model::policy::{Grants, Limits};
 use wasmtime::component::{ComponentType, Lift, Lower};
 
-/// Runs `component` once with `inputs` under `limits`, writing its output to `capture`.
+/// Runs `component` once with `inputs` under `policy`, writing its output to `capture`.
 /// `dirs` holds the attempt's artifact directories, when it has artifact inputs or outputs;
 /// output artifacts are checked there (the caller publishes them).
 pub async fn run_attempt(
     component: &LoadedComponent,
     ctx: types::Context,
     inputs: &[(String, types::InputValue)],
-    limits: &Limits,
-    grants: &Grants,
+    policy: AttemptPolicy<'_>,
     dirs: Option<&AttemptDirs>,
     capture: Capture,
 ) -> AttemptOutcome {
+    let AttemptPolicy { limits, grants, run_data } = policy;
     let (pre, run) = match &component.pre {
         Pre::Task(pre, run) => (pre, run),
         Pre::Command(_) | Pre::Module(_) => {
-            return command::run_attempt(component, inputs, limits, grants, dirs, capture).await;
+            return command::run_attempt(component, inputs, policy, dirs, capture).await;
         }
         Pre::Unlinked => unreachable!("a component loaded for a check is never run"),
     };
     let access = Access {
         grants: Some(grants),
         preopens: dirs.map(AttemptDirs::preopens).unwrap_or_default(),
+        run_data,
         ..Access::default()
     };
     let mut store = match sandbox::new_store(&component.engine, limits, &access, component.kind.fuel, capture.clone()) {

@@ -14,6 +14,7 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 use super::capture::Capture;
 use super::compiled_cache::{Compiled, CompiledCache, Origin};
 use super::engine::{self, EngineKind};
+use super::host_interfaces::HostInterfaces;
 use super::sandbox::{self, HostState};
 use super::wit::{COMPONENT_INTERFACE, TaskPre, types, v0_1};
 use super::wit_compat::Convert;
@@ -39,6 +40,9 @@ pub struct LoadedComponent {
     pub signature: Signature,
     /// For a WASI command: its arguments, environment and where its outputs come from.
     pub command: Option<CommandSpec>,
+    /// The interfaces a component imports, as it names them (`acme:host/kv@0.1.0`); empty for
+    /// a core module, and for a component answered from the signature cache.
+    pub imports: Vec<String>,
 }
 
 /// A compiled and linked component, ready to instantiate.
@@ -86,6 +90,8 @@ pub struct Loader {
     /// Links preview-1 command modules; built on first use (most pipelines have none).
     module_linker: std::sync::OnceLock<wasmtime::Linker<HostState>>,
     cache: Mutex<HashMap<SourceKey, Result<Arc<LoadedComponent>, LoadError>>>,
+    /// The embedder's host interfaces, in the linker of components.
+    host: HostInterfaces,
 }
 
 /// What a loaded component is kept under: its file, and its command spec if any.
@@ -94,6 +100,11 @@ type SourceKey = (PathBuf, Option<String>);
 impl Loader {
     /// A loader for the shared engine of `kind`, with compiled components cached in `disk`.
     pub fn new(kind: EngineKind, disk: Option<CompiledCache>) -> anyhow::Result<Loader> {
+        Loader::with_host(kind, disk, HostInterfaces::new())
+    }
+
+    /// A loader whose components may import the embedder's `host` interfaces too.
+    pub fn with_host(kind: EngineKind, disk: Option<CompiledCache>, host: HostInterfaces) -> anyhow::Result<Loader> {
         let engine = engine::shared_engine(kind)?;
         Ok(Loader {
             engine,
@@ -104,6 +115,7 @@ impl Loader {
             linker: std::sync::OnceLock::new(),
             module_linker: std::sync::OnceLock::new(),
             cache: Mutex::new(HashMap::new()),
+            host,
         })
     }
 
@@ -138,7 +150,9 @@ impl Loader {
         if let Some(hit) = self.cache.lock().unwrap().get(&source.key()) {
             return hit.clone();
         }
+        // Which host interfaces a component imports is known only from loading it.
         if source.command.is_none()
+            && self.host.names().next().is_none()
             && let Ok(bytes) = read_binary(&source.path)
             && binary_layer(&bytes, &source.path) == Ok(Layer::Component)
         {
@@ -153,6 +167,7 @@ impl Loader {
                     pre: Pre::Unlinked,
                     signature,
                     command: None,
+                    imports: Vec::new(),
                 }));
             }
         }
@@ -182,7 +197,7 @@ impl Loader {
         let bytes = read_binary(path).map_err(fail)?;
         let digest = blake3::hash(&bytes).to_hex().to_string();
         let layer = binary_layer(&bytes, path).map_err(fail)?;
-        let done = |pre: Pre, signature: Signature| LoadedComponent {
+        let done = |pre: Pre, signature: Signature, imports: Vec<String>| LoadedComponent {
             path: path.to_path_buf(),
             engine: self.engine.clone(),
             kind: self.kind,
@@ -190,6 +205,10 @@ impl Loader {
             pre,
             signature,
             command: source.command.clone(),
+            imports,
+        };
+        let imports_of = |component: &wasmtime::component::Component| -> Vec<String> {
+            component.component_type().imports(&self.engine).map(|(name, _)| name.to_string()).collect()
         };
         let missing_import = |e: wasmtime::Error, what: &str| {
             fail(format!("component `{shown}` needs an import that wasmpipe does not provide ({e:#}); {what}"))
@@ -210,10 +229,11 @@ impl Loader {
                     .map_err(|e| fail(format!("cannot link `{shown}`: {e:#}")))?
                     .instantiate_pre(&module)
                     .map_err(|e| missing_import(e, "commands may import WASI preview 1 only"))?;
-                Ok(done(Pre::Module(pre), Signature::of_command(spec)))
+                Ok(done(Pre::Module(pre), Signature::of_command(spec), Vec::new()))
             }
             (Some(spec), Layer::Component) => {
                 let component: wasmtime::component::Component = self.compile(&bytes, &digest, path)?;
+                let imports = imports_of(&component);
                 let pre = self
                     .linker()
                     .map_err(|e| fail(format!("cannot link `{shown}`: {e:#}")))?
@@ -222,15 +242,16 @@ impl Loader {
                 let pre = CommandPre::new(pre).map_err(|e| {
                     fail(format!("component `{shown}` is not a WASI command: it must export `wasi:cli/run` ({e:#})"))
                 })?;
-                Ok(done(Pre::Command(pre), Signature::of_command(spec)))
+                Ok(done(Pre::Command(pre), Signature::of_command(spec), imports))
             }
             (None, Layer::Component) => {
                 let component: wasmtime::component::Component = self.compile(&bytes, &digest, path)?;
+                let imports = imports_of(&component);
                 let pre = self
                     .linker()
                     .map_err(|e| fail(format!("cannot link `{shown}`: {e:#}")))?
                     .instantiate_pre(&component)
-                    .map_err(|e| missing_import(e, "components may import WASI 0.2 and wasmpipe:pipeline/host only"))?;
+                    .map_err(|e| missing_import(e, &self.may_import()))?;
                 // The current version of the world, else 0.1.0 (`wit_compat.rs`).
                 let (pre, interface) = match TaskPre::new(pre.clone()) {
                     Ok(current) => (TaskBindings::Current(current), COMPONENT_INTERFACE),
@@ -260,7 +281,7 @@ impl Loader {
                     .get_export_index(None, interface)
                     .and_then(|iface| component.get_export_index(Some(&iface), "run"))
                     .ok_or_else(|| fail(format!("component `{shown}` has no `run` export")))?;
-                Ok(done(Pre::Task(pre, run), signature))
+                Ok(done(Pre::Task(pre, run), signature, imports))
             }
         }
     }
@@ -269,7 +290,17 @@ impl Loader {
 impl Loader {
     /// The linker of components.
     fn linker(&self) -> anyhow::Result<&Linker<HostState>> {
-        built_once(&self.linker, || sandbox::linker(&self.engine))
+        built_once(&self.linker, || {
+            let mut linker = sandbox::linker(&self.engine)?;
+            self.host.add_to(&mut linker)?;
+            Ok(linker)
+        })
+    }
+
+    /// What a task component may import, for the error of one that imports something else.
+    fn may_import(&self) -> String {
+        let host: Vec<String> = self.host.names().map(|n| format!(", {n}")).collect();
+        format!("components may import WASI 0.2, wasmpipe:pipeline/host{} only", host.concat())
     }
 
     /// The linker of preview-1 command modules.

@@ -14,6 +14,7 @@ pub(crate) mod command;
 pub(crate) mod compiled_cache;
 pub mod engine;
 pub mod executor;
+pub mod host_interfaces;
 pub mod loader;
 pub(crate) mod network;
 pub mod sandbox;

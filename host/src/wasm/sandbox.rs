@@ -1,7 +1,8 @@
 //! The sandbox of one task attempt: its store data (WASI context, resource table, limiter,
 //! captured output and log), its limits, and the linker that gives guests WASI, `wasi:http`
-//! (every request checked against the task's network grant: none by default) and the
-//! `wasmpipe:pipeline/host` interface (in each version the host supports), and nothing else.
+//! (every request checked against the task's network grant: none by default), the
+//! `wasmpipe:pipeline/host` interface (in each version the host supports) and the embedder's
+//! host interfaces, and nothing else.
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store};
@@ -55,6 +56,24 @@ pub struct Access<'a> {
     pub(crate) env: &'a [(String, String)],
     /// Whether the guest is a preview-1 module (it gets a preview-1 WASI context).
     pub(crate) preview1: bool,
+    /// What the run hands the embedder's host interfaces.
+    pub(crate) run_data: Option<&'a RunData>,
+}
+
+/// What a run hands the host interfaces' implementations (its tenant, say): any value,
+/// shared by the run's tasks.
+pub type RunData = std::sync::Arc<dyn std::any::Any + Send + Sync>;
+
+/// What confines one attempt: its limits, what its pipeline grants it, and what the run hands
+/// the embedder's host interfaces.
+#[derive(Clone, Copy)]
+pub struct AttemptPolicy<'a> {
+    /// Time, memory, fuel and output limits.
+    pub limits: &'a Limits,
+    /// Environment, directories, network and host interfaces the task is granted.
+    pub grants: &'a Grants,
+    /// The embedder's per-run state, reachable from its host functions.
+    pub run_data: Option<&'a RunData>,
 }
 
 /// The WASI context of a store: preview 2 for components, preview 1 for core modules.
@@ -63,7 +82,8 @@ enum Wasi {
     P1(WasiP1Ctx),
 }
 
-/// The data of a task attempt's store.
+/// The data of a task attempt's store. An embedder's host interface reaches its own state
+/// through [`HostState::run_data`].
 pub struct HostState {
     wasi: Wasi,
     http: wasmtime_wasi_http::WasiHttpCtx,
@@ -73,9 +93,17 @@ pub struct HostState {
     pub(crate) limiter: RecordingLimiter,
     /// What the guest writes.
     pub(crate) capture: Capture,
+    /// What the run hands the embedder's host interfaces (`RunOptions::run_data`).
+    run_data: Option<RunData>,
 }
 
 impl HostState {
+    /// What the run hands the embedder's host interfaces (`RunOptions::run_data`: its tenant,
+    /// say), if it is a `T`. Shared by every task of the run; one run never sees another's.
+    pub fn run_data<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.run_data.as_deref()?.downcast_ref()
+    }
+
     /// Fresh state for one attempt: captured stdio, and of the host only what `access` allows
     /// (by default no files, no network, no environment). Fails when a directory cannot be
     /// opened or a host variable is not set.
@@ -117,6 +145,7 @@ impl HostState {
             network: NetworkPolicy::new(access.grants.map_or(&[][..], |g| &g.network)),
             limiter: RecordingLimiter { memory_limit: limits.memory, memory_used: 0, hit: false },
             capture,
+            run_data: access.run_data.cloned(),
         })
     }
 
@@ -186,7 +215,8 @@ pub(crate) fn hostcall_fuel(limits: &Limits) -> usize {
 }
 
 /// A linker with WASI (preview 2) and the wasmpipe host interface, in every version of the
-/// WIT package that wasmpipe runs components of (0.2.0 and 0.1.0).
+/// WIT package that wasmpipe runs components of (0.2.0 and 0.1.0); the loader adds the
+/// embedder's host interfaces.
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

@@ -194,6 +194,7 @@ impl PipelineBuilder {
             host_env: Vec::new(),
             dirs: IndexMap::new(),
             network: None,
+            host: Vec::new(),
         });
         self.created_in.push(*self.frame_ids.last().expect("the pipeline's frame"));
         self.frames.last_mut().expect("the pipeline's frame").items.push(Pending::Task(id));
