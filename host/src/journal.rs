@@ -159,6 +159,9 @@ pub struct StartOptions {
     /// `--export DIR`.
     #[serde(default)]
     pub export: Option<String>,
+    /// The run's budgets (`RunOptions::quotas`), when it had any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quotas: Option<crate::run::Quotas>,
 }
 
 /// The lines not written yet, and the writer's state.

@@ -51,7 +51,7 @@ fn main() -> ExitCode {
 /// Runs one subcommand and returns its exit code.
 async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run(args) => cli::run::run_pipeline(args).await,
+        Command::Run(args) => cli::run::run_pipeline(*args).await,
         Command::Build { file } => Ok(cli::build::build(&file)),
         Command::Validate { file, params, artifacts, output } => {
             cli::validate::validate(&file, params, artifacts, output).await

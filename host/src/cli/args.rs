@@ -26,7 +26,7 @@ pub enum Command {
     /// Run a pipeline and write its run record.
     ///
     /// Exit status: 0 succeeded, 1 failed, 130 cancelled, 2 the pipeline is invalid (nothing ran).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Build the components of a pipeline that declare `build:` and whose sources changed
     /// since their last build (or whose file is missing); sub-pipelines' components too.
     ///
@@ -197,6 +197,24 @@ pub struct RunArgs {
     /// `wasmpipe build` does.
     #[arg(long)]
     pub build: bool,
+    #[command(flatten)]
+    pub budgets: BudgetArgs,
+}
+
+/// Budgets the run's tasks share (none by default).
+#[derive(clap::Args)]
+pub struct BudgetArgs {
+    /// Memory the run's running tasks may hold at once, by their memory limits: a task waits
+    /// until its limit fits beside those running (`2GiB`). Also caps each task's default.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_budget: Option<ByteSize>,
+    /// Bytes of output artifacts the run may keep: a task with output artifacts waits until
+    /// its `artifact_limit` fits in what is left. Also caps each task's default.
+    #[arg(long, value_name = "SIZE")]
+    pub artifact_budget: Option<ByteSize>,
+    /// Bytes of log text the run's record keeps; later lines are dropped and counted.
+    #[arg(long, value_name = "SIZE")]
+    pub log_budget: Option<ByteSize>,
 }
 
 /// The run's files: artifacts given to it, where its output artifacts go, and their limit.

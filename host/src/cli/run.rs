@@ -8,7 +8,7 @@ use wasmpipe::model::diag::Diagnostic;
 use wasmpipe::model::policy::Limits;
 use wasmpipe::record::{RunState, TaskState};
 use wasmpipe::run::{
-    CancelHandle, Event, FinishedRun, Prepared, RunOptions, Runner, available_jobs, set_pool_capacity,
+    CancelHandle, Event, FinishedRun, Prepared, Quotas, RunOptions, Runner, available_jobs, set_pool_capacity,
 };
 
 use super::args::{Output, RunArgs};
@@ -110,6 +110,12 @@ fn state_word(state: RunState) -> &'static str {
 
 /// The run's options from its flags; `cancel` stops it.
 fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
+    let budgets = &args.budgets;
+    let quotas = Quotas {
+        memory: budgets.memory_budget.map(|b| b.0),
+        artifacts: budgets.artifact_budget.map(|b| b.0),
+        logs: budgets.log_budget.map(|b| b.0),
+    };
     RunOptions {
         limits: limits(&args),
         params: args.params,
@@ -127,6 +133,7 @@ fn run_options(args: RunArgs, cancel: CancelHandle) -> RunOptions {
         durable: args.durable,
         resume: None,
         run_data: None,
+        quotas,
     }
 }
 

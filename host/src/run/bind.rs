@@ -8,12 +8,12 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::Prepared;
 use super::artifacts::export;
+use super::quotas::{self, Reservation};
+use super::{Prepared, RunOptions};
 use crate::model::artifact::{ArtifactRef, GUEST_IN, kinds_match};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
-use crate::model::policy::Limits;
 use crate::model::value::{ValueType, json_size};
 use crate::plan::scheduler::Oracle;
 use crate::plan::tree::InstChild;
@@ -32,8 +32,13 @@ pub(super) type Outputs = IdxVec<TaskInstIdx, Option<Box<IndexMap<String, Value>
 pub(super) struct RunOracle<'a> {
     pub(super) prepared: &'a Prepared,
     pub(super) outputs: &'a Outputs,
-    /// The run's default limits (`loop_items`, unless the producing task sets its own).
-    pub(super) limits: &'a Limits,
+    /// The run's options: default limits (`loop_items`, unless the producing task sets its
+    /// own), budgets, what a resume concludes.
+    pub(super) options: &'a RunOptions,
+    /// What the running tasks hold of the run's budgets.
+    pub(super) reserved: Reservation,
+    /// Artifact bytes the run's finished tasks have kept.
+    pub(super) kept: u64,
 }
 
 impl Oracle for RunOracle<'_> {
@@ -66,7 +71,7 @@ impl Oracle for RunOracle<'_> {
             },
             _ => None,
         };
-        let limit = producer.and_then(|(_, own)| own).unwrap_or(self.limits.loop_items);
+        let limit = producer.and_then(|(_, own)| own).unwrap_or(self.options.limits.loop_items);
         let too_many = |count: usize| {
             let from = producer.map(|(task, _)| format!(" (from task `{task}`)")).unwrap_or_default();
             Failure::new(
@@ -91,6 +96,17 @@ impl Oracle for RunOracle<'_> {
             return Err(too_many(items.len()));
         }
         Ok(items)
+    }
+
+    /// A task that a resumed run concludes from its journal never runs: it needs no room.
+    fn admits(&mut self, plan: &Plan, tree: &Tree, t: TaskInstIdx) -> bool {
+        let instance = &tree.tasks[t];
+        if self.options.resume.as_ref().is_some_and(|r| r.ended.contains_key(&instance.id)) {
+            return true;
+        }
+        let task = &plan.tasks[instance.template];
+        let need = quotas::reservation(task, &self.prepared.tasks[instance.template.index()], self.options);
+        quotas::admits(&self.options.quotas, self.reserved, need, self.kept)
     }
 }
 

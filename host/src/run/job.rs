@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::bind::{Bound, Outputs, bind_inputs};
+use super::quotas::{self, Spent};
 use super::{RunCtx, RunData};
 use crate::model::artifact::{ArtifactRef, measure};
 use crate::model::component::PortType;
@@ -45,7 +46,7 @@ pub(super) fn prepare_task(
         Ok(component) => component,
         Err(e) => return (Err(Failure::new(FailureKind::Load, e.message.clone())), logs),
     };
-    let limits = task.limits.over(&options.limits);
+    let limits = quotas::task_limits(task, options);
     let Bound { inputs, values, artifacts } =
         match bind_inputs(prepared, tree, t, component, outputs, final_status, limits.values) {
             Ok(bound) => bound,
@@ -85,6 +86,8 @@ pub(super) fn prepare_task(
         backoff: task.backoff,
         progress: Arc::default(),
         durable: options.durable,
+        spent: ctx.spent.clone(),
+        artifact_budget_note: None,
     };
     (Ok((Box::new(job), cache_key)), logs)
 }
@@ -135,6 +138,11 @@ pub(super) struct Job {
     pub(super) progress: Arc<std::sync::Mutex<Progress>>,
     /// Sync published artifacts to disk before the task counts as ended (`--durable`).
     pub(super) durable: bool,
+    /// What the run has spent of its budgets (log text, artifact bytes).
+    pub(super) spent: Arc<Spent>,
+    /// Why the task's artifact limit is lower than it set, when the run's artifact budget
+    /// lowered it (added to an `output_limit` failure).
+    pub(super) artifact_budget_note: Option<String>,
 }
 
 impl Job {
@@ -181,6 +189,16 @@ impl Job {
         {
             failure.message = format!("{}; {note}", failure.message);
         }
+        match &mut outcome.result {
+            Err(failure) if failure.kind == FailureKind::OutputLimit => {
+                if let Some(note) = &self.artifact_budget_note {
+                    failure.message = format!("{} ({note})", failure.message);
+                }
+            }
+            Ok(outputs) if dirs.is_some() => self.spent.keep_artifacts_of(outputs),
+            _ => {}
+        }
+        self.spent.keep_logs(&mut outcome.logs);
         outcome
     }
 

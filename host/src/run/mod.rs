@@ -34,6 +34,7 @@ pub mod keep;
 use cancel::Interrupts;
 mod pool;
 mod prepare;
+mod quotas;
 mod records;
 pub mod resume;
 mod stop;
@@ -51,6 +52,7 @@ use bind::{export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
 pub use finished::FinishedRun;
+pub use quotas::Quotas;
 pub use task_store::TaskBrief;
 
 /// The environment variable that sets the default run directory.
@@ -136,6 +138,9 @@ pub struct RunOptions {
     /// What the embedder's host interfaces get from this run ([`TaskState::run_data`]): its
     /// tenant, say. Every task of the run shares it; no other run sees it.
     pub run_data: Option<RunData>,
+    /// Budgets the run's tasks share (memory, artifact bytes, log text): a tenant's share of
+    /// the host. None by default.
+    pub quotas: Quotas,
 }
 
 /// The grace period when none is given.
@@ -166,6 +171,7 @@ impl Default for RunOptions {
             durable: false,
             resume: None,
             run_data: None,
+            quotas: Quotas::default(),
         }
     }
 }
@@ -534,6 +540,7 @@ impl Runner {
             run_id: Arc::from(run_id.as_str()),
             run_root: Arc::from(dir.as_path()),
             disk: self.disk.clone(),
+            spent: Arc::new(quotas::Spent::new(&options.quotas)),
             // Messages name the deadline as configured, not what a resume had left of it.
             deadline: configured,
         };
@@ -623,6 +630,8 @@ struct RunCtx {
     run_root: Arc<Path>,
     /// The cache of task outputs (and compiled components).
     disk: Option<Cache>,
+    /// What the run has spent of its budgets.
+    spent: Arc<quotas::Spent>,
     /// The run's deadline, from the options or the pipeline.
     deadline: Option<Duration>,
 }

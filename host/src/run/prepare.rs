@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Prepared, RunOptions, Runner};
+use super::{Prepared, RunOptions, Runner, quotas};
 use crate::model::Pipeline;
 use crate::model::component::{ComponentSource, LoadError};
 use crate::model::diag::{Diagnostic, Diagnostics};
@@ -140,7 +140,7 @@ impl Runner {
         let mut slots = Vec::new();
         let mut loaded_components: HashMap<(Option<SourceKey>, EngineKind), LoadAttempt> = HashMap::new();
         for task in &plan.tasks {
-            let memory = task.limits.over(&options.limits).memory;
+            let memory = quotas::task_limits(task, options).memory;
             let too_big = memory > POOL_MEMORY_SLOT;
             let kind = EngineKind { fuel, pooling: pooling.is_none() && !too_big };
             let mut notes: Vec<String> = pooling.iter().cloned().collect();
@@ -176,6 +176,7 @@ impl Runner {
         }
         validate::validate(&plan, &components, &mut report);
         self.check_host_grants(&plan, &mut slots, &mut report);
+        quotas::check(&plan, options, &mut report);
         if !report.errors.is_empty() {
             return Err(Diagnostics { errors: report.errors });
         }

@@ -269,6 +269,7 @@ impl StartOptions {
             cache: options.cache,
             durable: options.durable,
             export: options.export.as_ref().map(|e| e.display().to_string()),
+            quotas: (options.quotas != super::Quotas::default()).then_some(options.quotas),
         }
     }
 
@@ -289,6 +290,7 @@ impl StartOptions {
         options.cache = self.cache;
         options.durable = self.durable;
         options.export = self.export.as_ref().map(PathBuf::from);
+        options.quotas = self.quotas.unwrap_or_default();
     }
 }
 

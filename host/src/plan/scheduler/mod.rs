@@ -59,6 +59,11 @@ pub(crate) trait Oracle {
     fn condition(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<bool, String>;
     /// The items of loop instance `h`, or why there are none (the failure of its tasks).
     fn items(&mut self, plan: &Plan, tree: &Tree, h: GroupInstIdx) -> Result<Vec<Value>, Failure>;
+    /// Whether ready task `t` may start now under the run's budgets; when it may not, it waits,
+    /// and so do the tasks after it (they start in the order they would without budgets).
+    fn admits(&mut self, _plan: &Plan, _tree: &Tree, _t: TaskInstIdx) -> bool {
+        true
+    }
 }
 
 /// The oracle of [`Scheduler::next_ready`]: every condition holds; loops over literal lists.
@@ -120,6 +125,8 @@ pub(crate) struct Scheduler {
     /// Set when a pass over the tree changed a status (a skip, a group entered or finished),
     /// which may make steps visited earlier in the same pass ready.
     changed: bool,
+    /// Set when a pass found a ready task the run's budgets do not admit yet: the pass ends.
+    full: bool,
     /// What interrupted the run, and its cause (`SIGINT`, `deadline`, ...).
     interruption: Option<(Interruption, String)>,
     /// Per group: whether the interruption arrived before its body finished.
@@ -150,6 +157,7 @@ impl Scheduler {
             groups: IdxVec::new(),
             stopped: IdxVec::new(),
             changed: false,
+            full: false,
             cursor: IdxVec::new(),
             active: IdxVec::new(),
             blocked_by: IdxVec::new(),
@@ -346,10 +354,11 @@ impl Scheduler {
         }
         loop {
             self.changed = false;
+            self.full = false;
             if let Some(t) = self.visit(GroupInstIdx::ROOT, oracle) {
                 return Some(t);
             }
-            if !self.changed {
+            if !self.changed || self.full {
                 return None;
             }
         }
@@ -365,6 +374,16 @@ impl Scheduler {
             cur = self.tree.groups[k].parent;
         }
         true
+    }
+
+    /// Starts ready task `t` if the run's budgets admit it; else ends the pass (`full`).
+    fn start_admitted(&mut self, t: TaskInstIdx, oracle: &mut dyn Oracle) -> Visit {
+        if oracle.admits(&self.plan, &self.tree, t) {
+            self.start(t)
+        } else {
+            self.full = true;
+            Visit::Pending
+        }
     }
 
     /// Marks task `t` running, counted against the limits of its groups.

@@ -34,7 +34,7 @@ impl Scheduler {
     /// is terminal.
     pub(super) fn visit(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Option<TaskInstIdx> {
         let visit = match self.visit_body(g, oracle) {
-            Visit::Settled => self.visit_exit(g),
+            Visit::Settled => self.visit_exit(g, oracle),
             other => other,
         };
         match visit {
@@ -66,9 +66,13 @@ impl Scheduler {
                 continue;
             }
             let visit = match self.tree.groups[g].children[pos] {
-                Child::Task(t) => self.visit_task(g, pos, t),
+                Child::Task(t) => self.visit_task(g, pos, t, oracle),
                 Child::Group(h) => self.visit_group(g, pos, h, oracle),
             };
+            if self.full {
+                // A ready task waits for room in the run's budgets: none after it starts first.
+                return Visit::Pending;
+            }
             match visit {
                 Visit::Start(t) => return Visit::Start(t),
                 Visit::Pending => body = Visit::Pending,
@@ -79,10 +83,10 @@ impl Scheduler {
     }
 
     /// Visits body task `t`, the child at `pos` of `g`: starts it, skips it, or finds it waiting.
-    fn visit_task(&mut self, g: GroupInstIdx, pos: usize, t: TaskInstIdx) -> Visit {
+    fn visit_task(&mut self, g: GroupInstIdx, pos: usize, t: TaskInstIdx, oracle: &mut dyn Oracle) -> Visit {
         match self.tasks[t] {
             TaskStatus::Waiting => match self.readiness(g, pos) {
-                Readiness::Ready if self.room(g) => self.start(t),
+                Readiness::Ready if self.room(g) => self.start_admitted(t, oracle),
                 Readiness::Ready | Readiness::Blocked => Visit::Pending,
                 Readiness::BlockedOn(d) => {
                     self.blocked_by[g][pos] = d as u32;
@@ -124,14 +128,14 @@ impl Scheduler {
 
     /// Visits the exit task of `g`, whose body is done: it starts (or, after an abort, is
     /// skipped) unless it already ran.
-    fn visit_exit(&mut self, g: GroupInstIdx) -> Visit {
+    fn visit_exit(&mut self, g: GroupInstIdx, oracle: &mut dyn Oracle) -> Visit {
         let Some(exit) = self.tree.groups[g].exit else { return Visit::Settled };
         match self.tasks[exit] {
             TaskStatus::Waiting if self.aborted.is_some() => {
                 self.tasks[exit] = TaskStatus::Skipped(Box::new(self.aborted.clone().expect("checked")));
                 Visit::Settled
             }
-            TaskStatus::Waiting if self.room(g) => self.start(exit),
+            TaskStatus::Waiting if self.room(g) => self.start_admitted(exit, oracle),
             TaskStatus::Waiting | TaskStatus::Running => Visit::Pending,
             _ => Visit::Settled,
         }

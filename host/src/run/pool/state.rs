@@ -11,11 +11,12 @@ use tokio::sync::oneshot;
 
 use crate::model::outcome::{Failure, SkipReason};
 use crate::plan::scheduler::{Interruption, Scheduler};
-use crate::plan::{IdxVec, PlanTask, TaskIdx, TaskInstIdx};
+use crate::plan::{Idx, IdxVec, PlanTask, TaskIdx, TaskInstIdx};
 use crate::record::{Attempt, TaskRecord, now, rfc3339_micros};
 use crate::run::bind::{Outputs, RunOracle};
 use crate::run::cancel::{Interrupt, Interrupts};
 use crate::run::internal;
+use crate::run::quotas::{self, Reservation};
 use crate::run::stop::Stop;
 use crate::run::task_store::TaskBrief;
 use crate::run::{Job, RunCtx, Started, TaskResult, prepare_task, task_record};
@@ -58,6 +59,8 @@ pub(super) struct State {
 /// A task handed to a worker: how it started, and the sender whose drop ends its attempt.
 pub(super) struct Live {
     pub(super) started: Started,
+    /// What it holds of the run's budgets until it ends.
+    pub(super) reserved: Reservation,
     pub(super) _abort: oneshot::Sender<()>,
 }
 
@@ -155,7 +158,10 @@ impl State {
                 // The outputs move to the readers: the record itself is read again from the
                 // journal when it is delivered (`Note::Replayed`).
                 let result = match (&record.state, &record.failure) {
-                    (crate::record::TaskState::Succeeded, _) => Ok(std::mem::take(&mut record.outputs)),
+                    (crate::record::TaskState::Succeeded, _) => {
+                        ctx.spent.keep_artifacts_of(&record.outputs);
+                        Ok(std::mem::take(&mut record.outputs))
+                    }
                     (_, Some(failure)) => Err(failure.clone()),
                     (state, None) => Err(internal(format!(
                         "the journal records task `{}` as {state:?} without its failure",
@@ -174,7 +180,7 @@ impl State {
                 .unwrap_or_else(|panic| (Err(internal::failure("getting the task ready", &*panic)), Vec::new()));
             let mut started = Started { progress: None, started_at, final_status, logs };
             match start {
-                Ok((job, cache_key)) => {
+                Ok((mut job, cache_key)) => {
                     started.progress = Some(job.progress.clone());
                     // A resumed run: the attempt the stop cut short comes first in the record;
                     // it counts neither against retries nor in the attempt number the guest sees.
@@ -196,7 +202,8 @@ impl State {
                         cache_key.map(|key| (key, job.artifact_outputs.iter().map(|o| o.name.clone()).collect()));
                     let (abort_sender, abort) = oneshot::channel();
                     let template = tree.tasks[t].template;
-                    self.live.insert(t, Live { started: started.clone(), _abort: abort_sender });
+                    let reserved = self.reserve(ctx, template, &mut job);
+                    self.live.insert(t, Live { started: started.clone(), reserved, _abort: abort_sender });
                     return Some(Work { t, template, started, job, cache_key, abort });
                 }
                 Err(failure) => self.conclude(started, Err(failure), t),
@@ -230,6 +237,29 @@ impl State {
         Share::Start
     }
 
+    /// What task `template`, about to start as `job`, holds of the run's budgets. When the
+    /// artifact budget has less left than its artifact limit (it was admitted because nothing
+    /// else ran), its limit is lowered to what is left, and its failure will say why.
+    fn reserve(&self, ctx: &RunCtx, template: TaskIdx, job: &mut Job) -> Reservation {
+        let task = &ctx.prepared.plan.tasks[template];
+        let mut reserved = quotas::reservation(task, &ctx.prepared.tasks[template.index()], &ctx.options);
+        if let Some(budget) = ctx.options.quotas.artifacts
+            && reserved.artifacts > 0
+        {
+            let others: u64 = self.live.values().map(|l| l.reserved.artifacts).sum();
+            let left = budget.saturating_sub(others.saturating_add(ctx.spent.artifacts_kept()));
+            if left < job.limits.artifacts {
+                job.artifact_budget_note = Some(format!(
+                    "the run's artifact budget of {budget} bytes had {left} bytes left for this task, less than its `artifact_limit` of {} bytes",
+                    job.limits.artifacts
+                ));
+                job.limits.artifacts = left;
+                reserved.artifacts = left;
+            }
+        }
+        reserved
+    }
+
     /// The scheduler's next ready task. A panic in the scheduler (a bug) cannot be pinned on a
     /// task: the first one stops new body tasks as an interruption does (groups end `failed`,
     /// exit tasks of entered groups still run), a second one aborts (nothing starts any more),
@@ -238,7 +268,14 @@ impl State {
         if self.scheduler_panics >= 3 {
             return None;
         }
-        let mut oracle = RunOracle { prepared: &ctx.prepared, outputs: &self.outputs, limits: &ctx.options.limits };
+        let reserved = self.live.values().fold(Reservation::default(), |sum, live| sum + live.reserved);
+        let mut oracle = RunOracle {
+            prepared: &ctx.prepared,
+            outputs: &self.outputs,
+            options: &ctx.options,
+            reserved,
+            kept: ctx.spent.artifacts_kept(),
+        };
         let next = catch_unwind(AssertUnwindSafe(|| self.scheduler.next_ready_with(&mut oracle)));
         for (id, tasks) in self.scheduler.take_expansions() {
             self.notes.push(Note::LoopEntered(id, tasks));
