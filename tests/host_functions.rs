@@ -15,8 +15,8 @@ use serde_json::Value;
 use wasmpipe::run::{Cache, HostInterfaces, RunOptions, Runner, TaskState};
 
 wasmtime::component::bindgen!({
-    path: "../tests/guests/wit/acme",
-    world: "kv-user",
+    path: "../examples/plugin-host/wit",
+    world: "plugin",
     imports: { default: trappable },
 });
 
@@ -191,4 +191,100 @@ async fn a_task_granted_a_host_interface_is_never_cached() {
     let task = common::task(&second, "guard/use");
     assert_eq!(task["cached"], false, "{second:#}");
     assert_eq!(task["outputs"]["output"], "later");
+}
+
+/// What a run's outcome is, without times and ids: the run's state, and each task's id, state,
+/// outputs and failure kind.
+fn outcome(record: &Value) -> Value {
+    let tasks: Vec<Value> = record["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| serde_json::json!([t["id"], t["state"], t["outputs"], t["failure"]["kind"]]))
+        .collect();
+    serde_json::json!({"state": record["state"], "tasks": tasks})
+}
+
+/// Ensures that tenants sharing one runner are kept apart under load: while one tenant floods
+/// the runner with hostile plugins (a trap, a spin, a memory bomb, a call of an ungranted host
+/// interface), every run of the well-behaved tenants completes with the record it has when run
+/// alone, and each tenant's store holds only what its own runs wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tenants_are_isolated_while_another_floods_the_runner_with_hostile_plugins() {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = Arc::new(runner());
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        format!(
+            "version: 1\nname: good\ncomponents:\n  kv_user: {{path: {:?}}}\n  add: {{path: {:?}}}\nparams:\n  key: {{type: string}}\nsteps:\n  - {{task: set, component: kv_user, host: [acme:host/kv], inputs: {{key: \"{{{{params.key}}}}\", value: v}}}}\n  - {{task: get, component: kv_user, host: [acme:host/kv], after: [set], inputs: {{key: \"{{{{params.key}}}}\"}}}}\n  - {{task: sum, component: add, inputs: {{a: 2, b: 3}}}}\n",
+            component("kv_user"),
+            component("add"),
+        ),
+    )
+    .unwrap();
+    let hostile = dir.path().join("hostile.yaml");
+    std::fs::write(
+        &hostile,
+        format!(
+            "version: 1\nname: hostile\ncomponents:\n  kv_user: {{path: {:?}}}\n  fault: {{path: {:?}}}\nsteps:\n  - {{task: trap, component: fault, inputs: {{mode: unreachable}}}}\n  - {{task: spin, component: fault, timeout: 1s, inputs: {{mode: spin}}}}\n  - {{task: bomb, component: fault, memory: 32MiB, inputs: {{mode: alloc}}}}\n  - {{task: steal, component: kv_user, inputs: {{key: k0, value: stolen}}}}\n",
+            component("kv_user"),
+            component("fault"),
+        ),
+    )
+    .unwrap();
+    // Each run in a run directory of its own, which it must leave empty.
+    let run_one = |file: std::path::PathBuf, tenant: Arc<Tenant>, params: Vec<(String, String)>, sub: String| {
+        let runner = runner.clone();
+        let runs = dir.path().join(sub);
+        async move {
+            let options = RunOptions {
+                run_dir: runs,
+                params,
+                run_data: Some(tenant as Arc<dyn std::any::Any + Send + Sync>),
+                write_record: false,
+                ..RunOptions::default()
+            };
+            let prepared = runner.prepare_file(&file, &options).await.unwrap_or_else(|e| panic!("{e}"));
+            serde_json::to_value(runner.run(&prepared, &options, &mut |_| {}).await).unwrap()
+        }
+    };
+    let key = |k: &str| vec![("key".to_string(), k.to_string())];
+    // Alone: the record a good run has.
+    let alone = outcome(&run_one(good.clone(), Arc::new(Tenant::default()), key("k0"), "alone".into()).await);
+    assert_eq!(alone["state"], "succeeded", "{alone:#}");
+
+    let intruder = Arc::new(Tenant::default());
+    let tenants: Vec<Arc<Tenant>> = (0..4).map(|_| Arc::new(Tenant::default())).collect();
+    let mut handles = Vec::new();
+    for i in 0..12 {
+        handles.push((false, tokio::spawn(run_one(hostile.clone(), intruder.clone(), Vec::new(), format!("h{i}")))));
+    }
+    for (i, tenant) in tenants.iter().enumerate() {
+        for j in 0..3 {
+            let params = key(&format!("k{j}"));
+            handles.push((true, tokio::spawn(run_one(good.clone(), tenant.clone(), params, format!("g{i}-{j}")))));
+        }
+    }
+    for (is_good, handle) in handles {
+        let record = handle.await.unwrap();
+        if is_good {
+            assert_eq!(outcome(&record), alone, "{record:#}");
+        } else {
+            let kinds: Vec<&Value> =
+                record["tasks"].as_array().unwrap().iter().map(|t| &t["failure"]["kind"]).collect();
+            assert_eq!(kinds, ["trap", "timeout", "memory_limit", "load"], "{record:#}");
+        }
+    }
+    for tenant in &tenants {
+        let store = tenant.store.lock().unwrap();
+        let mut keys: Vec<(&String, &String)> = store.iter().collect();
+        keys.sort();
+        assert_eq!(format!("{keys:?}"), r#"[("k0", "v"), ("k1", "v"), ("k2", "v")]"#);
+    }
+    assert!(intruder.store.lock().unwrap().is_empty(), "the ungranted plugin wrote nothing");
+    // No journal and no record on disk: the runs had no artifacts, so nothing at all.
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| e.unwrap().file_name().to_str().unwrap().ends_with(".yaml"))
+    );
 }

@@ -161,7 +161,7 @@ pub struct StartOptions {
     pub export: Option<String>,
     /// The run's budgets (`RunOptions::quotas`), when it had any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quotas: Option<crate::run::Quotas>,
+    pub quotas: Option<crate::model::policy::Quotas>,
 }
 
 /// The lines not written yet, and the writer's state.

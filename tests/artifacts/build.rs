@@ -50,7 +50,8 @@ fn main() {
         let _ = writeln!(generated, "    ({bin:?}, EXAMPLE_{}),", bin.to_uppercase());
     }
     let _ = writeln!(generated, "];");
-    for dir in ["guest-sdk/src", "guest-sdk/macros/src", "wit"] {
+    // The WIT of the plugin host's interface, which guests import.
+    for dir in ["guest-sdk/src", "guest-sdk/macros/src", "wit", "examples/plugin-host/wit"] {
         rerun_if_changed_dir(&root.join(dir));
     }
     std::fs::write(out.join("gen.rs"), generated).unwrap();

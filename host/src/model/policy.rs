@@ -154,6 +154,22 @@ impl HostPort {
     }
 }
 
+/// Per-run budgets of an embedding application (`RunOptions::quotas`); none by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Quotas {
+    /// Bytes of linear memory the run's running tasks may hold at once, by their memory limits:
+    /// a task waits until its limit fits beside those of the tasks running.
+    pub memory: Option<u64>,
+    /// Bytes of output artifacts the run may keep: a task with output artifacts waits until its
+    /// `artifact_limit` fits in what is left (the bytes kept by finished tasks and the limits
+    /// of running ones deducted); when nothing else runs, it runs with what is left as its
+    /// limit, so it fails with kind `output_limit` only if it writes more.
+    pub artifacts: Option<u64>,
+    /// Bytes of log text (guest output and `log` calls) the run's record keeps; lines past it
+    /// are dropped, and each attempt that lost some says how many.
+    pub logs: Option<u64>,
+}
+
 /// Limits a task sets for itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskLimits {

@@ -105,7 +105,11 @@ impl Oracle for RunOracle<'_> {
             return true;
         }
         let task = &plan.tasks[instance.template];
-        let need = quotas::reservation(task, &self.prepared.tasks[instance.template.index()], self.options);
+        let need = quotas::reservation(
+            task,
+            self.prepared.tasks[instance.template.index()].component.as_deref().ok(),
+            self.options,
+        );
         quotas::admits(&self.options.quotas, self.reserved, need, self.kept)
     }
 }

@@ -45,6 +45,7 @@ use job::{Job, Started, TaskResult, prepare_task};
 use prepare::TaskComponent;
 use records::task_record;
 
+pub use crate::model::policy::Quotas;
 pub use crate::wasm::engine::{DEFAULT_POOL_CAPACITY, set_pool_capacity};
 pub use crate::wasm::host_interfaces::{HostInterfaces, RunData};
 pub use crate::wasm::sandbox::HostState as TaskState;
@@ -52,7 +53,6 @@ use bind::{export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
 pub use finished::FinishedRun;
-pub use quotas::Quotas;
 pub use task_store::TaskBrief;
 
 /// The environment variable that sets the default run directory.

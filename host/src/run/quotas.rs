@@ -15,28 +15,12 @@ use serde_json::Value;
 use crate::model::ByteSize;
 use crate::model::artifact::ArtifactRef;
 use crate::model::component::PortType;
-use crate::model::policy::Limits;
+use crate::model::policy::{Limits, Quotas};
 use crate::plan::validate::Report;
 use crate::plan::{Plan, PlanTask};
 use crate::record::{LogLine, now};
 use crate::run::RunOptions;
-use crate::run::prepare::TaskComponent;
-
-/// Per-run budgets of an embedding application (`RunOptions::quotas`); none by default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Quotas {
-    /// Bytes of linear memory the run's running tasks may hold at once, by their memory limits:
-    /// a task waits until its limit fits beside those of the tasks running.
-    pub memory: Option<u64>,
-    /// Bytes of output artifacts the run may keep: a task with output artifacts waits until its
-    /// `artifact_limit` fits in what is left (the bytes kept by finished tasks and the limits
-    /// of running ones deducted); when nothing else runs, it runs with what is left as its
-    /// limit, so it fails with kind `output_limit` only if it writes more.
-    pub artifacts: Option<u64>,
-    /// Bytes of log text (guest output and `log` calls) the run's record keeps; lines past it
-    /// are dropped, and each attempt that lost some says how many.
-    pub logs: Option<u64>,
-}
+use crate::wasm::loader::LoadedComponent;
 
 /// What a task holds of the run's budgets while it runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,16 +59,14 @@ pub(super) fn task_limits(task: &PlanTask, options: &RunOptions) -> Limits {
 /// What task `task`, whose component is `component`, reserves while it runs: its memory limit
 /// under a memory budget; its artifact limit under an artifact budget, when it has output
 /// artifacts.
-pub(super) fn reservation(task: &PlanTask, component: &TaskComponent, options: &RunOptions) -> Reservation {
+pub(super) fn reservation(task: &PlanTask, component: Option<&LoadedComponent>, options: &RunOptions) -> Reservation {
     let quotas = &options.quotas;
     if quotas.memory.is_none() && quotas.artifacts.is_none() {
         return Reservation::default();
     }
     let limits = task_limits(task, options);
-    let makes_artifacts = component
-        .component
-        .as_ref()
-        .is_ok_and(|c| c.signature.outputs.iter().any(|o| matches!(o.ty, PortType::Artifact { .. })));
+    let makes_artifacts =
+        component.is_some_and(|c| c.signature.outputs.iter().any(|o| matches!(o.ty, PortType::Artifact { .. })));
     Reservation {
         memory: if quotas.memory.is_some() { limits.memory as u64 } else { 0 },
         artifacts: if quotas.artifacts.is_some() && makes_artifacts { limits.artifacts } else { 0 },

@@ -269,7 +269,7 @@ impl StartOptions {
             cache: options.cache,
             durable: options.durable,
             export: options.export.as_ref().map(|e| e.display().to_string()),
-            quotas: (options.quotas != super::Quotas::default()).then_some(options.quotas),
+            quotas: (options.quotas != crate::model::policy::Quotas::default()).then_some(options.quotas),
         }
     }
 

@@ -242,7 +242,8 @@ impl State {
     /// else ran), its limit is lowered to what is left, and its failure will say why.
     fn reserve(&self, ctx: &RunCtx, template: TaskIdx, job: &mut Job) -> Reservation {
         let task = &ctx.prepared.plan.tasks[template];
-        let mut reserved = quotas::reservation(task, &ctx.prepared.tasks[template.index()], &ctx.options);
+        let mut reserved =
+            quotas::reservation(task, ctx.prepared.tasks[template.index()].component.as_deref().ok(), &ctx.options);
         if let Some(budget) = ctx.options.quotas.artifacts
             && reserved.artifacts > 0
         {

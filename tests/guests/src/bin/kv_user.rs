@@ -3,8 +3,8 @@
 use wasmpipe_guest::component;
 
 wit_bindgen::generate!({
-    path: "wit/acme",
-    world: "kv-user",
+    path: "../../examples/plugin-host/wit",
+    world: "plugin",
 });
 
 use acme::host::kv;
