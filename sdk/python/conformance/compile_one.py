@@ -66,7 +66,8 @@ def main():
     except Exception:
         return {"ok": False, "stage": "import", "error": traceback.format_exc(limit=3)}
     pipelines = {k: v for k, v in names.items() if isinstance(v, dsl.Pipeline)}
-    components = {k: v for k, v in names.items() if isinstance(v, wasmpipe._component.Component)}
+    components = {k: v for k, v in names.items()
+                  if isinstance(v, (wasmpipe._component.Component, wasmpipe._external.ExternalComponent))}
     chosen = named_in_main(file.read_text(), {**pipelines, **components})
     if chosen:
         pipeline = {**pipelines, **components}[chosen[0]]

@@ -46,14 +46,31 @@ ARGS = {
     "valid/essential/concat_message.py": ["-p", "message1=hello ", "-p", "message2=world"],
     "valid/essential/dict_input.py": ["-p", 'struct={"a": 1, "b": [2, 3]}'],
     "valid/critical/add_numbers.py": ["-p", "a=2", "-p", "b=40"],
+    "valid/essential/lightweight_python_functions_pipeline.py": ["-p", "message=hello"],
+    "valid/pipeline_with_parallelfor_parallelism.py": ["-p", 'loop_parameter=["a", "b"]'],
 }
 
 # Beyond the run's state: what KFP intends of some files (task id -> state or output; a
-# single return value is the output KFP calls `Output`, wasmpipe `output`).
+# single return value is the output KFP calls `Output`, wasmpipe `output`; `a.b` reads field
+# b of output a, an artifact's `metadata` or `size`).
 EXPECTED = {
     "valid/identity.py": {"identity": {"output": "hello"}},
     "valid/essential/concat_message.py": {"concat-message": {"output": "hello world"}},
     "valid/critical/add_numbers.py": {"add-numbers": {"output": 42}},
+    # OutputPath values read back by type, as KFP's launcher reads them (`True` is a bool)
+    "valid/essential/lightweight_python_functions_pipeline.py": {
+        "preprocess": {"output_parameter_path": "hello", "output_bool_parameter_path": True,
+                       "output_dict_parameter_path": {"A": 1, "B": 2},
+                       "output_list_parameter_path": ["a", "b", "c"],
+                       "output_dataset_one.size": 5, "output_dataset_two_path.size": 5},
+        "train": {"model.metadata": {"accuracy": 0.9}},
+    },
+    # list_dict_maker_1 loaded from its compiled file: a sub-pipeline whose output feeds a loop
+    "valid/pipeline_with_parallelfor_parallelism.py": {
+        "list-dict-maker-1-2/list-dict-maker-1": {"output": [{"a": 1, "b": 2}, {"a": 2, "b": 3},
+                                                             {"a": 3, "b": 4}]},
+        "for-loop-10/2/print-int-6": {"state": "succeeded"},
+    },
 }
 
 
@@ -112,7 +129,13 @@ def run_file(path: Path, rel: str, wasmpipe: str, work: Path) -> tuple:
         if got is None:
             return False, f"check: no task `{task_id}`"
         for key, value in expect.items():
-            have = got["outputs"].get(key) if key != "state" else got["state"]
+            if key == "state":
+                have = got["state"]
+            else:
+                name, _, field = key.partition(".")
+                have = got["outputs"].get(name)
+                if field:
+                    have = have.get(field) if isinstance(have, dict) else None
             if have != value:
                 return False, f"check: `{task_id}` {key} = {have!r}, KFP intends {value!r}"
     return True, record["state"]

@@ -527,7 +527,8 @@ def test_error_artifact_kind_mismatch_names_the_task():
         with dsl.ParallelFor([1, 2]) as n:
             made = ap.make_numbers_op(n=n)
         ap.sum_lines_op(data=made.outputs["data"])
-    assert "collecting artifacts over a loop's iterations is not supported" in errors_of(p6)
+    # collected over the loop, the artifacts are a list: a single-artifact input cannot take them
+    assert "which gives a list of artifacts here: declare the input `List[Dataset]`" in errors_of(p6)
 
 
 def test_error_artifact_annotations():
@@ -537,9 +538,18 @@ def test_error_artifact_annotations():
         pass
     assert [(i.name, i.type) for i in bare_op.inputs] == [("d", "artifact:Dataset")]
 
-    with pytest.raises(DSLError, match="return value: returning an artifact is not supported"):
+    # returning an artifact (KFP's `-> Model`) is an output artifact named `output`
+    @dsl.component
+    def returns_op() -> dsl.Model:
+        pass
+    assert [(o.name, o.type, o.param) for o in returns_op.outputs] == [("output", "artifact:Model", False)]
+
+    class MyModel(dsl.Model):
+        pass
+
+    with pytest.raises(DSLError, match="return value: the artifact class MyModel is not one"):
         @dsl.component
-        def returns_op() -> dsl.Model:
+        def subclass_op() -> MyModel:
             pass
 
     with pytest.raises(DSLError, match="two outputs are named `output`"):

@@ -4,14 +4,14 @@ pipeline file and WebAssembly components (built with componentize-py).
     from wasmpipe import dsl, compiler
     compiler.Compiler().compile(my_pipeline, "pipeline.yaml")   # or wasmpipe.compile(...)
 """
-from . import compiler, dsl
+from . import compiler, components, dsl
 from ._build import BuildError
 from ._component import DSLError
 from .compiler import Compiler, compile
 from ._status import PipelineTaskFinalStatus
 
 __version__ = "0.1.0"
-__all__ = ["dsl", "compiler", "compile", "Compiler", "DSLError", "BuildError",
+__all__ = ["dsl", "compiler", "components", "compile", "Compiler", "DSLError", "BuildError",
            "PipelineTaskFinalStatus", "build_component"]
 
 

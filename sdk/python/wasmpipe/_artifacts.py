@@ -79,3 +79,43 @@ _WpT = _WpTypeVar("_WpT")
 Input = _WpAnnotated[_WpT, _WpInputAnnotation]     # Input[Dataset]: an input artifact
 Output = _WpAnnotated[_WpT, _WpOutputAnnotation]   # Output[Model]: an output artifact
 _WP_ARTIFACT_KINDS = {c.__name__: c for c in (Artifact, Dataset, Model, Metrics, HTML, Markdown)}
+
+
+class _WpPathAnnotation:
+    """KFP's `InputPath(type)` / `OutputPath(type)`: the function gets a path (a str) instead of
+    the value or artifact object. `type` is an artifact class or its name (`'Dataset'`; an
+    unknown name is an `Artifact`, as in KFP), or a value type (`str`, `int`, `Dict[str, int]`,
+    `'String'`, ...); none means an `Artifact`."""
+
+    def __init__(self, type=None):
+        self.type = type
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self.type == other.type
+
+    def __hash__(self):
+        return hash((type(self).__name__, repr(self.type)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({getattr(self.type, '__name__', self.type)!r})"
+
+
+class InputPath(_WpPathAnnotation):
+    """`x: InputPath('Dataset')`: the path of an input artifact (`/in/x`); `InputPath(str)`: the
+    path of a file holding the input value."""
+
+
+class OutputPath(_WpPathAnnotation):
+    """`x: OutputPath('Dataset')`: where to write an output artifact (`/out/x`);
+    `OutputPath(int)`: where to write an output value, read back by its type when the function
+    returns (an int, float or bool as text, `True`/`true`; a list or dict as JSON)."""
+
+
+def get_uri(suffix="Output"):
+    """KFP's `dsl.get_uri`: inside a component, where to write the artifact it returns (`-> Dataset`)
+    or its output `suffix` (a NamedTuple field): `/out/output` for KFP's `Output`, else
+    `/out/<suffix>`. The wrapper moves a returned artifact written elsewhere in `/out` to its
+    place."""
+    if "_WP_SPEC" not in globals():  # defined in the generated app.py only
+        raise RuntimeError("dsl.get_uri can only be called inside a component, when it runs")
+    return "/out/" + ("output" if suffix in ("Output", "", None) else str(suffix))

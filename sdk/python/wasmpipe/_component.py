@@ -16,7 +16,11 @@ from ._types import _Unsupported
 
 _HERE = Path(__file__).resolve().parent
 _RESERVED = {"Component", "PipelineTaskFinalStatus", "TaskFailure", "Input", "Output",
-             *_artifacts._WP_ARTIFACT_KINDS}
+             "InputPath", "OutputPath", "dsl", "get_uri", *_artifacts._WP_ARTIFACT_KINDS}
+# Names a KFP component may use without importing them: KFP runs its source after
+# `from kfp import dsl`, `from kfp.dsl import *` and `from typing import *`; the generated
+# app.py defines these (and _RESERVED) too.
+_TYPING_NAMES = ("Any", "Dict", "List", "NamedTuple", "Optional", "Tuple", "Union")
 
 
 class DSLError(ValueError):
@@ -40,8 +44,12 @@ class InputSpec:
     """One input of a component: `type` is a wasmpipe type name (or `final_status`)."""
 
     def __init__(self, name: str, type: str, required: bool, has_default: bool = False,
-                 default: Any = None, py_default: bool = False, description: str = ""):
+                 default: Any = None, py_default: bool = False, description: str = "",
+                 path: bool = False, artifact_list: Optional[str] = None):
         self.name, self.type, self.required = name, type, required
+        # `List[Dataset]`: a list of artifacts of this kind (collected over a loop)
+        self.artifact_list = artifact_list
+        self.path = path  # KFP's InputPath: the function gets a path, not the value
         self.has_default, self.default, self.py_default = has_default, default, py_default
         self.description = description
 
@@ -54,16 +62,18 @@ class OutputSpec:
     """One output: a returned value, or (`param=True`) an output artifact, which is a parameter
     of the function (`name: dsl.Output[dsl.Model]`), as in KFP."""
 
-    def __init__(self, name: str, type: str, description: str = "", param: bool = False):
+    def __init__(self, name: str, type: str, description: str = "", param: bool = False,
+                 path: bool = False):
         self.name, self.type, self.description, self.param = name, type, description, param
+        self.path = path  # KFP's OutputPath: the function gets the path to write
+
+    def __repr__(self):
+        return f"OutputSpec({self.name!r}, {self.type!r})"
 
 
 def _is_artifact_annotation(ann) -> bool:
     base = typing.get_args(ann)[0] if typing.get_origin(ann) is typing.Annotated else ann
     return isinstance(base, type) and issubclass(base, _artifacts.Artifact)
-
-    def __repr__(self):
-        return f"OutputSpec({self.name!r}, {self.type!r})"
 
 
 def _function_source(func) -> str:
@@ -209,6 +219,11 @@ class Component:
             # The runtime writes a Metrics artifact's logged metrics as JSON when the function
             # writes no file: the module must be bundled.
             self.imports.append("json")
+        if any(i.path for i in self.inputs) or any(o.path for o in self.outputs):
+            # InputPath / OutputPath of values: files in memory (io), values as JSON text.
+            self.imports += ["io", "json"]
+        if any(_types.is_artifact(o.type) and not o.param for o in self.outputs):
+            self.imports.append("shutil")  # a returned artifact written elsewhere is moved
         self._check_self_contained(func)
         self._app_py: Optional[str] = None
 
@@ -229,6 +244,37 @@ class Component:
                                "supported; declare each input by name")
             ann = hints.get(p.name, Any)
             has_py_default = p.default is not inspect.Parameter.empty
+            try:
+                by_path = _types.path_param(ann)
+            except _Unsupported as e:
+                raise DSLError(f"{where}: {e}") from None
+            if by_path is not None:
+                direction, ty = by_path
+                if direction == "out":
+                    if has_py_default:
+                        raise DSLError(f"{where}: an OutputPath cannot have a default")
+                    self.outputs.append(OutputSpec(p.name, ty, self._arg_docs.get(p.name, ""),
+                                                   param=True, path=True))
+                    continue
+                spec = InputSpec(p.name, ty, required=not has_py_default, py_default=has_py_default,
+                                 description=self._arg_docs.get(p.name, ""), path=True)
+                if has_py_default and p.default is not None:
+                    if _types.is_artifact(ty):
+                        raise DSLError(f"{where}: an input artifact's default can only be None")
+                    spec.has_default, spec.default = True, checked_default(p.default, ty, where)
+                self.inputs.append(spec)
+                continue
+            try:
+                kinds = _types.artifact_list_param(ann)
+            except _Unsupported as e:
+                raise DSLError(f"{where}: {e}") from None
+            if kinds is not None:
+                # artifacts collected over a loop: a list input of artifact descriptions
+                self.inputs.append(InputSpec(p.name, "list", required=not has_py_default,
+                                             py_default=has_py_default,
+                                             description=self._arg_docs.get(p.name, ""),
+                                             artifact_list=kinds))
+                continue
             try:
                 art = _types.artifact_param(ann)
                 if art is not None and art[0] == "out":
@@ -263,32 +309,38 @@ class Component:
         if _types.is_named_tuple(ret):
             fields = typing.get_type_hints(ret) if getattr(ret, "__annotations__", None) else {}
             for f in ret._fields:
-                try:
-                    ty, optional = _types.wasm_type(fields.get(f, Any))
-                except _Unsupported as e:
-                    raise DSLError(f"component `{self.name}`, output `{f}`: {e}") from None
-                if ty == "final_status" or optional or _types.is_artifact(ty):
-                    raise DSLError(f"component `{self.name}`, output `{f}`: a returned output cannot "
-                                   "be optional, a final status or an artifact (declare an output "
-                                   "artifact as a parameter: `name: dsl.Output[dsl.Dataset]`)")
+                ty = self._return_type(fields.get(f, Any), f"output `{f}`")
                 self.outputs.append(OutputSpec(f, ty))
             return
-        try:
-            ty, optional = _types.wasm_type(ret)
-        except _Unsupported as e:
-            if _is_artifact_annotation(ret):
-                ty, optional = "artifact:", False
-            else:
-                raise DSLError(f"component `{self.name}`, return value: {e}") from None
-        if _types.is_artifact(ty):
-            raise DSLError(f"component `{self.name}`, return value: returning an artifact is not "
-                           "supported; declare an output artifact as a parameter, "
-                           "`name: dsl.Output[dsl.Dataset]`, and write its file at `name.path`")
-        if ty == "final_status" or optional:
-            raise DSLError(f"component `{self.name}`, return value: an output cannot be optional "
-                           "or a final status; return a value, or a NamedTuple for several")
+        ty = self._return_type(ret, "return value")
         self.outputs.append(OutputSpec("output", ty, self._return_doc))
         self.single_output = True
+
+    def _return_type(self, ann, what: str) -> str:
+        """The type of a returned output: a value, or an artifact class (KFP's `-> Dataset`: the
+        function returns the artifact object, made with `uri=dsl.get_uri()`, or data to write as
+        the artifact's file)."""
+        where = f"component `{self.name}`, {what}"
+        if _is_artifact_annotation(ann):
+            base = typing.get_args(ann)[0] if typing.get_origin(ann) is typing.Annotated else ann
+            if _artifacts._WP_ARTIFACT_KINDS.get(base.__name__) is not base:
+                raise DSLError(f"{where}: the artifact class {base.__name__} is not one the "
+                               f"component can build; use one of "
+                               f"{', '.join(_artifacts._WP_ARTIFACT_KINDS)}")
+            return _types.ARTIFACT + base.__name__
+        origin = typing.get_origin(ann)
+        if origin in (list, List) and any(_is_artifact_annotation(a) for a in typing.get_args(ann)):
+            raise DSLError(f"{where}: returning a list of artifacts is not supported (a wasmpipe "
+                           "output artifact is one file); return one artifact, or declare one "
+                           "output artifact per file")
+        try:
+            ty, optional = _types.wasm_type(ann)
+        except _Unsupported as e:
+            raise DSLError(f"{where}: {e}") from None
+        if ty == "final_status" or optional:
+            raise DSLError(f"{where}: an output cannot be optional or a final status; return a "
+                           "value, or a NamedTuple for several")
+        return ty
 
     def _check_self_contained(self, func):
         code = func.__code__
@@ -297,7 +349,7 @@ class Component:
             raise DSLError(f"component `{self.name}` is not self-contained: it uses {names} from "
                            "an enclosing function; a component runs on its own, so pass it as an "
                            "input or define it inside the function")
-        allowed = set(dir(builtins)) | _RESERVED | {self.name}
+        allowed = set(dir(builtins)) | _RESERVED | set(_TYPING_NAMES) | {self.name}
         missing = sorted(_globals_used(code) - allowed)
         if missing:
             names = ", ".join(f"`{n}`" for n in missing)
@@ -314,11 +366,16 @@ class Component:
                  "description": i.description}
             if i.has_default:
                 d["default"] = i.default
+            if i.path:
+                d["path"] = True
+            if i.artifact_list:
+                d["artifact_list"] = i.artifact_list
             ins.append(d)
         return {"name": self.name, "description": self.description, "func": self.name,
                 "single": self.single_output, "inputs": ins,
                 "outputs": [dict({"name": o.name, "type": o.type, "description": o.description},
-                                 **({"param": True} if o.param else {}))
+                                 **({"param": True} if o.param else {}),
+                                 **({"path": True} if o.path else {}))
                             for o in self.outputs]}
 
     def app_py(self) -> str:
@@ -331,6 +388,7 @@ class Component:
             self._app_py = _APP_TEMPLATE.format(
                 name=self.name, status=status, runtime=runtime, spec=repr(self.spec()),
                 imports=repr(["sys", "traceback"] + self.imports),
+                typing_names=", ".join(_TYPING_NAMES),
                 source=self.source, func=self.name)
         return self._app_py
 
@@ -364,13 +422,41 @@ def _wp_preimport(names):
                 raise
 
 
-_wp_preimport({imports})
-
 # ---- wasmpipe/_status.py ----
 {status}
 # ---- wasmpipe/_guest_runtime.py ----
 {runtime}
 _WP_SPEC = {spec}
+
+# KFP runs a component's source after `from kfp import dsl`, `from kfp.dsl import *` and
+# `from typing import *`: the same names here, and `kfp.dsl` / `wasmpipe.dsl` as modules for
+# imports inside the function.
+from typing import {typing_names}
+
+
+def _wp_dsl_module():
+    import sys
+    import types
+    dsl = types.ModuleType("dsl")
+    for n in ("Artifact", "Dataset", "Model", "Metrics", "HTML", "Markdown", "Input", "Output",
+              "InputPath", "OutputPath", "get_uri", "PipelineTaskFinalStatus", "TaskFailure"):
+        setattr(dsl, n, globals()[n])
+    for top in ("kfp", "wasmpipe"):
+        module = sys.modules.setdefault(top, types.ModuleType(top))
+        module.dsl = dsl
+        sys.modules.setdefault(top + ".dsl", dsl)
+    return dsl
+
+
+dsl = _wp_dsl_module()
+# WASI's Python has no POSIX user ids and no HOME; packages (platformdirs, getpass) ask for
+# them when imported: root's ids and a home that does not exist, as Pyodide gives.
+import os as _wp_os
+for _wp_n in ("getuid", "geteuid", "getgid", "getegid"):
+    if not hasattr(_wp_os, _wp_n):
+        setattr(_wp_os, _wp_n, lambda: 0)
+_wp_os.environ.setdefault("HOME", "/nonexistent")
+_wp_preimport({imports})
 
 
 # ---- the component function ----

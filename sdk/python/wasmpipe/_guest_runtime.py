@@ -123,7 +123,7 @@ def _wp_artifact_outputs(spec, artifacts):
     import os
     ret = []
     for o in spec["outputs"]:
-        if not o.get("param"):
+        if not o.get("param") or not o["type"].startswith("artifact:"):
             continue
         name, art = o["name"], artifacts[o["name"]]
         path = "/out/" + name
@@ -170,8 +170,215 @@ def _wp_outputs(spec, result):
         name = o["name"]
         if name not in values or values[name] is None:
             raise _WpErr(f"`{spec['func']}` returned no value for output `{name}`")
+        if o["type"].startswith("artifact:"):
+            ret.append((name, _wp_returned_artifact(spec, name, values[name])))
+            continue
         ret.append((name, _wp_t.OutputValue_Value(_wp_check_output(name, o["type"], values[name]))))
     return ret
+
+
+class _WpVirtualFiles:
+    """Files that live in memory for the length of one call: the paths a component gets for
+    KFP's `InputPath(str)` (a file holding the value) and `OutputPath(int)` (where it writes
+    one). A task with only value outputs has no writable directory in its sandbox, so `open`
+    (builtins and `io`, which pathlib uses), `os.makedirs` and `os.path.exists` see these paths
+    in memory while the function runs; every other path goes to the real functions."""
+
+    def __init__(self):
+        self.files = {}    # path -> bytes, or None while not written
+        self.buffers = {}  # path -> the buffer of a file still open for writing
+        self._saved = None
+
+    def _key(self, file):
+        import os
+        try:
+            key = os.fspath(file)
+        except TypeError:
+            return None
+        if isinstance(key, bytes):
+            key = key.decode("utf-8", "surrogateescape")
+        return key if key in self.files else None
+
+    def open(self, real_open, file, mode="r", buffering=-1, encoding=None, errors=None,
+             newline=None, closefd=True, opener=None):
+        import io
+        key = self._key(file)
+        if key is None:
+            return real_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
+        if any(c in mode for c in "wax+"):
+            old = self._value(key)
+            if "x" in mode and old is not None:
+                raise FileExistsError(17, "File exists", key)
+            files = self
+
+            class _Buf(io.BytesIO):
+                def close(self):
+                    if not self.closed:
+                        files.files[key] = self.getvalue()
+                        files.buffers.pop(key, None)
+                    super().close()
+
+            buf = _Buf(b"" if "w" in mode or old is None else old)
+            if "a" in mode:
+                buf.seek(0, 2)
+            self.buffers[key] = buf
+        else:
+            data = self._value(key)
+            if data is None:
+                raise FileNotFoundError(2, "No such file or directory", key)
+            buf = io.BytesIO(data)
+        if "b" in mode:
+            return buf
+        return io.TextIOWrapper(buf, encoding=encoding or "utf-8", errors=errors, newline=newline,
+                                write_through=True)
+
+    def _value(self, key):
+        buf = self.buffers.get(key)
+        if buf is not None and not buf.closed:
+            return buf.getvalue()
+        return self.files.get(key)
+
+    def read(self, path):
+        """What was written at `path` (bytes), or None."""
+        return self._value(path)
+
+    def __enter__(self):
+        import builtins
+        import io
+        import os
+        real_open, real_makedirs, real_exists = builtins.open, os.makedirs, os.path.exists
+        self._saved = (real_open, io.open, real_makedirs, real_exists)
+        dirs = {p.rsplit("/", 1)[0] or "/" for p in self.files}
+
+        def open_(file, *args, **kwargs):
+            return self.open(real_open, file, *args, **kwargs)
+
+        def makedirs(name, mode=0o777, exist_ok=False):
+            if os.fspath(name).rstrip("/") in dirs:
+                return None
+            return real_makedirs(name, mode, exist_ok)
+
+        def exists(path):
+            key = self._key(path)
+            if key is not None:
+                return self._value(key) is not None
+            return os.fspath(path).rstrip("/") in dirs or real_exists(path)
+
+        builtins.open = io.open = open_
+        os.makedirs, os.path.exists = makedirs, exists
+        return self
+
+    def __exit__(self, *exc):
+        import builtins
+        import io
+        import os
+        builtins.open, io.open, os.makedirs, os.path.exists = self._saved
+        return False
+
+
+def _wp_path_text(value, ty):
+    """An input value as the text of the file `InputPath(ty)` names (as KFP writes it)."""
+    import json
+    if ty == "string" and isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _wp_parse_path_value(spec, name, ty, data):
+    """The value a function wrote for `OutputPath(ty)`, read as KFP's launcher reads it: a
+    string as written, a number or bool from its text (`True`, `true`, `1`), a list or dict as
+    JSON."""
+    import json
+    if data is None:
+        raise _WpErr(f"`{spec['func']}` did not write its output `{name}` (OutputPath): write "
+                     f"the value in the file at the path it is given, /out/{name}")
+    text = data.decode("utf-8", "replace")
+    if ty == "string":
+        return text
+    t = text.strip()
+    try:
+        if ty == "int":
+            try:
+                return int(t)
+            except ValueError:
+                f = float(t)
+                if f != int(f):
+                    raise
+                return int(f)
+        if ty == "float":
+            return float(t)
+        if ty == "bool":
+            low = t.lower()
+            if low in ("true", "t", "1"):
+                return True
+            if low in ("false", "f", "0"):
+                return False
+            raise ValueError(t)
+        if ty in ("list", "dict"):
+            v = json.loads(t)
+            if not isinstance(v, list if ty == "list" else dict):
+                raise ValueError(t)
+            return v
+    except ValueError:
+        raise _WpErr(f"output `{name}` (OutputPath) is declared {ty} but the function wrote "
+                     f"{text[:200]!r}")
+    try:  # any
+        return json.loads(t)
+    except ValueError:
+        return text
+
+
+def _wp_returned_artifact(spec, name, value):
+    """A returned artifact (`-> Dataset`, or a NamedTuple field of an artifact class): its file
+    must end up at /out/<name>. An artifact object written elsewhere (`uri=dsl.get_uri('x')`)
+    is moved there; anything else is written there as text, as KFP does."""
+    import os
+    import shutil
+    dest = "/out/" + name
+    if isinstance(value, Artifact):
+        src = value.path or ""
+        if not src:
+            raise _WpErr(f"`{spec['func']}` returned an artifact with no path for output "
+                         f"`{name}`: create it with `uri=dsl.get_uri()` and write its file at "
+                         "`.path`")
+        if src.rstrip("/") != dest:
+            if not os.path.exists(src):
+                raise _WpErr(f"`{spec['func']}` returned an artifact for output `{name}` whose "
+                             f"file {src} does not exist: write it before returning")
+            try:
+                os.replace(src, dest)
+            except OSError:
+                shutil.copyfile(src, dest)
+        elif not os.path.exists(dest):
+            raise _WpErr(f"`{spec['func']}` returned the artifact `{name}` without writing its "
+                         f"file at {dest}")
+        metadata = value.metadata if value.metadata is not None else {}
+    else:
+        with open(dest, "w") as f:
+            f.write(str(value))
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise _WpErr(f"output artifact `{name}`: metadata must be a dict, not "
+                     f"{type(metadata).__name__}")
+    try:
+        meta = _wp_to_value(metadata)
+    except ValueError as e:
+        raise _WpErr(f"output artifact `{name}`, metadata: {e}")
+    return _wp_t.OutputValue_Artifact(_wp_t.Artifact(path=dest, name=name, size=0, digest="",
+                                                     metadata=meta))
+
+
+def _wp_artifact_list(value, kind):
+    """The artifacts a loop's iterations made, as the host describes them (`{path, name, kind,
+    metadata, ...}`, a list per loop), as artifact objects of the declared class."""
+    if isinstance(value, list):
+        return [_wp_artifact_list(v, kind) for v in value]
+    if isinstance(value, dict) and "path" in value:
+        cls = _WP_ARTIFACT_KINDS.get(kind, Artifact)
+        metadata = value.get("metadata")
+        return cls(name=value.get("name"), uri=value["path"],
+                   metadata=metadata if isinstance(metadata, dict) else {})
+    return value
 
 
 def _wp_run(spec, func, ctx, inputs):
@@ -184,6 +391,7 @@ def _wp_run(spec, func, ctx, inputs):
             stream.reconfigure(line_buffering=True)
         except Exception:
             pass
+    vfs = _WpVirtualFiles()
     try:
         for i in spec["inputs"]:
             name = i["name"]
@@ -192,6 +400,12 @@ def _wp_run(spec, func, ctx, inputs):
                 kwargs[name] = _wp_status(v.value)
             elif isinstance(v, _wp_t.InputValue_Value):
                 kwargs[name] = _wp_from_value(v.value)
+                if i.get("artifact_list"):  # List[Dataset]: artifacts collected over a loop
+                    kwargs[name] = _wp_artifact_list(kwargs[name], i["artifact_list"])
+                if i.get("path"):  # InputPath(str): the path of a file holding the value
+                    path = "/in/" + name
+                    vfs.files[path] = _wp_path_text(kwargs[name], i["type"]).encode("utf-8")
+                    kwargs[name] = path
             elif isinstance(v, _wp_t.InputValue_Artifact):
                 if not i["type"].startswith("artifact:"):
                     raise _WpErr(f"input `{name}` received an artifact, which this component "
@@ -201,16 +415,30 @@ def _wp_run(spec, func, ctx, inputs):
                 cls = _WP_ARTIFACT_KINDS.get(i["type"][len("artifact:"):], Artifact)
                 kwargs[name] = cls(name=a.name, uri=a.path,
                                    metadata=metadata if isinstance(metadata, dict) else {})
+                if i.get("path"):  # InputPath('Dataset'): the artifact's path alone
+                    kwargs[name] = a.path
             elif not i["py_default"]:
                 kwargs[name] = None  # an optional input left unbound, without a Python default
         artifacts = {}
         for o in spec["outputs"]:
-            if o.get("param"):  # an output artifact: the function writes it at /out/<name>
-                cls = _WP_ARTIFACT_KINDS.get(o["type"][len("artifact:"):], Artifact)
-                artifacts[o["name"]] = kwargs[o["name"]] = cls(
-                    name=o["name"], uri="/out/" + o["name"], metadata={})
+            if not o.get("param"):
+                continue
+            path = "/out/" + o["name"]
+            if not o["type"].startswith("artifact:"):
+                vfs.files[path] = None  # OutputPath(int): written in memory, read back below
+                kwargs[o["name"]] = path
+                continue
+            # an output artifact: the function writes it at /out/<name>
+            cls = _WP_ARTIFACT_KINDS.get(o["type"][len("artifact:"):], Artifact)
+            artifacts[o["name"]] = kwargs[o["name"]] = cls(name=o["name"], uri=path, metadata={})
+            if o.get("path"):  # OutputPath('Dataset'): the path alone
+                kwargs[o["name"]] = path
         try:
-            result = func(**kwargs)
+            if vfs.files:
+                with vfs:
+                    result = func(**kwargs)
+            else:
+                result = func(**kwargs)
         except SystemExit as e:
             code = e.code
             if code is None or code == 0:
@@ -224,7 +452,13 @@ def _wp_run(spec, func, ctx, inputs):
         except BaseException as e:
             traceback.print_exc()
             raise _WpErr(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
-        return _wp_outputs(spec, result) + _wp_artifact_outputs(spec, artifacts)
+        written = []
+        for o in spec["outputs"]:
+            if o.get("param") and not o["type"].startswith("artifact:"):
+                name = o["name"]
+                value = _wp_parse_path_value(spec, name, o["type"], vfs.read("/out/" + name))
+                written.append((name, _wp_t.OutputValue_Value(_wp_check_output(name, o["type"], value))))
+        return _wp_outputs(spec, result) + written + _wp_artifact_outputs(spec, artifacts)
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

@@ -3,7 +3,8 @@ import collections.abc
 import typing
 from typing import Any, Optional, Tuple
 
-from ._artifacts import _WP_ARTIFACT_KINDS, Artifact, _WpInputAnnotation, _WpOutputAnnotation
+from ._artifacts import (_WP_ARTIFACT_KINDS, Artifact, InputPath, OutputPath, _WpInputAnnotation,
+                         _WpOutputAnnotation)
 from ._status import PipelineTaskFinalStatus
 
 # wasmpipe's type names (the pipeline file's), plus final_status (an exit task's input).
@@ -61,6 +62,69 @@ def artifact_param(annotation) -> Optional[Tuple[str, str, bool]]:
     if direction == "out" and optional:
         raise _Unsupported("an output artifact cannot be optional")
     return direction, ARTIFACT + base.__name__, optional
+
+
+# KFP's names of value types (`OutputPath('Integer')`, component specs), lower-cased.
+_KFP_VALUE_NAMES = {"integer": "int", "int": "int", "double": "float", "float": "float",
+                    "string": "string", "str": "string", "text": "string", "bool": "bool",
+                    "boolean": "bool", "dict": "dict", "list": "list", "jsonobject": "dict",
+                    "jsonarray": "list"}
+
+
+def type_from_name(name: str) -> str:
+    """A type written as a name, as KFP writes them (`'Integer'`, `'Dataset'`, `'List[str]'`):
+    a value type, or an artifact (of its kind when the DSL knows it, else `Artifact`, as KFP)."""
+    short = name.strip().split("[")[0].split(".")[-1]
+    if short.lower() in _KFP_VALUE_NAMES:
+        return _KFP_VALUE_NAMES[short.lower()]
+    for k in _WP_ARTIFACT_KINDS:
+        if k.lower() == short.lower():
+            return ARTIFACT + k
+    return ARTIFACT + "Artifact"
+
+
+def path_param(annotation) -> Optional[Tuple[str, str]]:
+    """(direction "in" or "out", type) for KFP's `InputPath(...)` / `OutputPath(...)`, None for
+    anything else. The type is an artifact type (the function gets the artifact's path) or a
+    value type (it gets the path of a file holding the value)."""
+    if not isinstance(annotation, (InputPath, OutputPath)):
+        return None
+    direction = "in" if isinstance(annotation, InputPath) else "out"
+    t = annotation.type
+    if t is None:
+        return direction, ARTIFACT + "Artifact"
+    if isinstance(t, str):
+        return direction, type_from_name(t)
+    if isinstance(t, type) and issubclass(t, Artifact):
+        if _WP_ARTIFACT_KINDS.get(t.__name__) is not t:
+            raise _Unsupported(f"the artifact class {t.__name__} is not one the component can "
+                               f"build; use one of {', '.join(_WP_ARTIFACT_KINDS)}")
+        return direction, ARTIFACT + t.__name__
+    ty, _ = wasm_type(t)
+    if ty == "final_status":
+        raise _Unsupported("a final status cannot be passed as a path")
+    return direction, ty
+
+
+def artifact_list_param(annotation) -> Optional[str]:
+    """The kind of the artifacts in `List[Dataset]` or `Input[List[Dataset]]` (KFP's input of
+    artifacts collected over a loop: a `list` input, one artifact per iteration), else None."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        if _WpInputAnnotation not in extras:
+            return None
+        annotation, origin = base, typing.get_origin(base)
+    if origin not in (list, typing.List):
+        return None
+    args = typing.get_args(annotation)
+    item = args[0] if len(args) == 1 else None
+    if not (isinstance(item, type) and issubclass(item, Artifact)):
+        return None
+    if _WP_ARTIFACT_KINDS.get(item.__name__) is not item:
+        raise _Unsupported(f"the artifact class {item.__name__} is not one the component can "
+                           f"build; use one of {', '.join(_WP_ARTIFACT_KINDS)}")
+    return item.__name__
 
 
 def wasm_type(annotation) -> Tuple[str, bool]:

@@ -10,20 +10,38 @@ from typing import Any, Dict, Optional, Union
 from . import _build, _yaml
 from .dsl import Pipeline, _SubPipeline, _emit, pipeline
 from ._component import Component, DSLError
+from ._external import ExternalComponent
 
 
 def _component_pipeline(comp: Component) -> Pipeline:
     """A component compiled on its own (KFP's compiler allows it): a pipeline of one task, whose
     parameters are the component's inputs and whose outputs are the task's."""
     import typing
-    func = comp.python_func
-    hints = typing.get_type_hints(func, include_extras=True)
-    signature = inspect.signature(func)
 
     def body(**kwargs):
         task = comp(**kwargs)
         return task.output if comp.single_output else None
 
+    if isinstance(comp, ExternalComponent):
+        # its inputs as typed parameters
+        from . import _artifacts, _types
+        py = {"string": str, "int": int, "float": float, "bool": bool, "list": list,
+              "dict": dict, "any": Any}
+        params, annotations = [], {}
+        for i in comp.inputs:
+            ann = (_artifacts.Input[_artifacts._WP_ARTIFACT_KINDS.get(_types.kind(i.type), _artifacts.Artifact)]
+                   if _types.is_artifact(i.type) else py.get(i.type, Any))
+            default = i.default if i.has_default else (None if not i.required else inspect.Parameter.empty)
+            params.append(inspect.Parameter(i.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                            annotation=ann))
+            annotations[i.name] = ann
+        body.__signature__ = inspect.Signature(params)
+        body.__annotations__ = annotations
+        body.__name__ = body.__qualname__ = comp.name
+        return pipeline(body, name=comp.name.replace("_", "-"))
+    func = comp.python_func
+    hints = typing.get_type_hints(func, include_extras=True)
+    signature = inspect.signature(func)
     body.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)
     body.__annotations__ = {k: v for k, v in hints.items() if k != "return"}
     body.__name__ = body.__qualname__ = func.__name__
@@ -37,7 +55,7 @@ def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
     """Builds the pipeline's components (componentize-py, cached by source hash), puts each
     .wasm in `components/` beside `package_path`, and writes the pipeline file there (YAML, or
     JSON when the name ends in .json). Returns the file's path."""
-    if isinstance(pipeline_func, Component):
+    if isinstance(pipeline_func, (Component, ExternalComponent)):
         pipeline_func = _component_pipeline(pipeline_func)
     if not isinstance(pipeline_func, Pipeline):
         raise DSLError(f"compile takes a @dsl.pipeline function (or a @dsl.component), not {pipeline_func!r}")
@@ -46,13 +64,17 @@ def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
     if pipeline_name:
         builder.pipeline = _Renamed(builder.pipeline, pipeline_name)
     subs = {k: c for k, c in builder.components.items() if isinstance(c, _SubPipeline)}
-    built = _build.build_many({k: c for k, c in builder.components.items() if k not in subs})
+    external = {k: c for k, c in builder.components.items() if isinstance(c, ExternalComponent)}
+    built = _build.build_many({k: c for k, c in builder.components.items()
+                               if k not in subs and k not in external})
     for key, sub in subs.items():
         # Each sub-pipeline is a file of its own beside this one, sharing `components/`.
         compile(sub.pipeline, out.parent / f"{key}.yaml")
     comp_dir = out.parent / "components"
     comp_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
+    for key, comp in external.items():
+        paths[key] = comp.place(key, out.parent)
     for key, wasm in built.items():
         dest = comp_dir / f"{key}.wasm"
         _place(wasm, dest)

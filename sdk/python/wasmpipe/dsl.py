@@ -24,8 +24,10 @@ import warnings
 from typing import Any, Dict, List, Optional, Union
 
 from . import _types
-from ._artifacts import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
+from ._artifacts import (_WP_ARTIFACT_KINDS, HTML, Artifact, Dataset, Input, InputPath, Markdown,
+                         Metrics, Model, Output, OutputPath, get_uri)
 from ._component import Component, DSLError, InputSpec, checked_default, component
+from ._external import ConcatPlaceholder, ContainerSpec, ExternalComponent, container_component
 from ._status import PipelineTaskFinalStatus, TaskFailure
 from ._types import _Unsupported
 
@@ -34,6 +36,8 @@ __all__ = [
     "ExitHandler", "If", "Elif", "Else", "Condition", "ParallelFor", "Collected",
     "PipelineTaskFinalStatus", "TaskFailure", "DSLError",
     "Input", "Output", "Artifact", "Dataset", "Model", "Metrics", "HTML", "Markdown",
+    "InputPath", "OutputPath", "get_uri", "container_component", "ContainerSpec",
+    "ConcatPlaceholder", "importer",
 ]
 
 _REF = re.compile(r"\{\{(.*?)\}\}")
@@ -394,6 +398,9 @@ class _Outputs(dict):
         self._task = task
 
     def __missing__(self, key):
+        if key == "Output" and "output" in self:
+            # KFP names a component's single return value `Output`; wasmpipe, `output`.
+            return self["output"]
         names = ", ".join(f"`{n}`" for n in self) or "none"
         raise DSLError(f"task `{self._task.name}` ({self._task.component.name}) has no output "
                        f"`{key}`; its outputs: {names}")
@@ -504,7 +511,12 @@ class PipelineTask:
                        whole_string=False):
         if ch._builder is not self._builder:
             raise DSLError(f"{where}: {ch.ref()} belongs to another pipeline")
-        source = self._source_type(ch, where)
+        if formatted and _types.is_artifact(ch.type):
+            # before the source type, which for artifacts collected over a loop asks for a list
+            raise DSLError(f"{where}: {ch.ref()} is {_types.a(ch.type)}; an artifact cannot be "
+                           "formatted into a string (pass the artifact itself to an "
+                           "Input[...] parameter, and read it there)")
+        source = self._source_type(ch, where, spec)
         if isinstance(ch, PipelineParameterChannel) and ch.nullable and (formatted or spec.required):
             raise DSLError(f"{where}: parameter `{ch.name}` defaults to None, so it may have no "
                            "value; " + ("it cannot be formatted into a string" if formatted else
@@ -530,7 +542,7 @@ class PipelineTask:
                               "the value with its type; add text around it to make a string)"
                               if whole_string else ""))
 
-    def _source_type(self, ch: PipelineChannel, where: str) -> str:
+    def _source_type(self, ch: PipelineChannel, where: str, spec: Optional[InputSpec] = None) -> str:
         """The type `ch` has when read by this task (a list when read from outside its loop)."""
         if isinstance(ch, LoopArgument):
             if not ch.loop.contains(self.group):
@@ -541,9 +553,15 @@ class PipelineTask:
             loops = [g for g in ch.task.group.ancestors()
                      if g.kind == "parallel_for" and not g.contains(self.group)]
             if loops and _types.is_artifact(ch.type):
-                raise DSLError(f"{where}: {ch.ref()} is an output artifact of a task inside a "
-                               "ParallelFor; collecting artifacts over a loop's iterations is not "
-                               "supported yet: read them inside the loop")
+                # KFP's dsl.Collected of artifacts: a list input, one artifact per iteration
+                if spec is None or spec.type not in ("list", "any"):
+                    raise DSLError(f"{where}: {ch.ref()} is an output artifact of a task inside "
+                                   "a ParallelFor, which gives a list of artifacts here: declare "
+                                   "the input `List[Dataset]` (or `Input[List[Dataset]]`)")
+                want = getattr(spec, "artifact_list", None)
+                if want and not _types.accepts(_types.ARTIFACT + want, ch.type):
+                    raise DSLError(f"{where}: {ch.ref()} collects {_types.a(ch.type)}s; the "
+                                   f"input takes a list of {_types.a(_types.ARTIFACT + want)}s")
             if loops:
                 return "list"
         return ch.type
@@ -594,7 +612,7 @@ class PipelineTask:
         return self
 
     def set_caching_options(self, enable_caching: bool) -> "PipelineTask":
-        if isinstance(self.component, _SubPipeline):
+        if isinstance(self.component, _SubPipeline) or getattr(self.component, "is_pipeline", False):
             # A sub-pipeline caches by its own tasks' options; off is the default.
             if enable_caching:
                 warnings.warn(f"task `{self.name}`: set_caching_options(True) on a sub-pipeline is "
@@ -918,6 +936,9 @@ class ParallelFor(_GroupContext):
             if isinstance(items, LoopArgument) and not items.loop.contains(b.scope):
                 raise DSLError(f"ParallelFor: {items.ref()} is the item of a loop not enclosing it")
             t = items.type
+            if _types.is_artifact(t):
+                raise DSLError(f"ParallelFor: the items {items.ref()} are artifacts; a loop runs "
+                               "over values (a list parameter or a list output), not artifacts")
             if isinstance(items, PipelineTaskOutput):
                 if any(g.kind == "parallel_for" and not g.contains(b.scope)
                        for g in items.task.group.ancestors()):
@@ -938,7 +959,8 @@ class ParallelFor(_GroupContext):
             raise DSLError(f"ParallelFor takes a list, a list parameter or a list output, not {items!r}")
         if parallelism is not None and (not isinstance(parallelism, int) or parallelism < 0):
             raise DSLError("ParallelFor: parallelism is a number >= 0")
-        self.parallelism, self.name, self.fail_fast = parallelism, name, fail_fast
+        # KFP: 0 is no limit (wasmpipe writes none)
+        self.parallelism, self.name, self.fail_fast = parallelism or None, name, fail_fast
 
     def _make(self) -> _Group:
         b = self._builder
@@ -1074,6 +1096,47 @@ class Pipeline:
         return _emit(self.build(parameters), component_paths or {})
 
 
+class _Importer:
+    """What `dsl.importer` gives: `.output` (also `.outputs['artifact']`), the artifact."""
+
+    def __init__(self, channel: PipelineParameterChannel):
+        self.output = channel
+        self.outputs = {"artifact": channel}
+
+
+def importer(artifact_uri, artifact_class=Artifact, reimport: bool = False,
+             metadata: Optional[dict] = None) -> _Importer:
+    """KFP's `dsl.importer`: a host file as an artifact. wasmpipe writes it as an artifact
+    parameter of the pipeline (`importer`, `importer_2`, ...) whose default is the path
+    (relative to the pipeline file, or absolute); `wasmpipe run -a importer=PATH` gives another.
+    A remote URI (gs://, s3://, https://...) is refused: download it first."""
+    b = _current("dsl.importer")
+    if isinstance(artifact_uri, PipelineChannel):
+        raise DSLError("dsl.importer: the URI must be a path known when the pipeline is "
+                       "compiled; to choose the file at run time, declare a pipeline parameter "
+                       "`x: dsl.Input[dsl.Dataset]` and run with `-a x=PATH`")
+    uri = str(artifact_uri)
+    if "://" in uri and not uri.startswith("file://"):
+        raise DSLError(f"dsl.importer: `{uri}` is a remote URI; a wasmpipe run reads host files "
+                       "only: download it and give its path (relative to the pipeline file, or "
+                       "absolute), or pass the file with `wasmpipe run -a importer=PATH`")
+    uri = uri[len("file://"):] if uri.startswith("file://") else uri
+    kind = getattr(artifact_class, "__name__", "Artifact")
+    if _WP_ARTIFACT_KINDS.get(kind) is not artifact_class:
+        raise DSLError(f"dsl.importer: artifact_class {kind} is not one of "
+                       "Artifact, Dataset, Model, Metrics, HTML, Markdown")
+    if metadata:
+        warnings.warn("dsl.importer: metadata ignored (a host file given to a run has none)",
+                      stacklevel=2)
+    name, n = "importer", 1
+    while name in b.params:
+        n += 1
+        name = f"importer_{n}"
+    b.param_specs[name] = {"type": "artifact", "kind": kind, "default": uri}
+    b.params[name] = PipelineParameterChannel(b, name, _types.ARTIFACT + kind)
+    return _Importer(b.params[name])
+
+
 class _SubPipeline:
     """A pipeline used as a task of another: what a task needs of a component (its inputs, its
     outputs and their types), made from the pipeline's parameters and outputs."""
@@ -1097,6 +1160,11 @@ class _SubPipeline:
             ty = channel.type if channel is not None else "any"
             if isinstance(channel, PipelineTaskOutput) and any(
                     g.kind == "parallel_for" for g in channel.task.group.ancestors()):
+                if _types.is_artifact(ty):
+                    raise DSLError(f"pipeline `{p.name}`, used as a task of another: its output "
+                                   f"`{k}` collects {_types.a(ty)} over a loop, which a "
+                                   "sub-pipeline cannot return (a pipeline run on its own can); "
+                                   "read the artifacts in a task inside it and return a value")
                 ty = "list"  # collected over the iterations of a loop
             self.outputs.append(OutputSpec(k, ty))
         self.single_output = [o.name for o in self.outputs] == ["output"]
@@ -1151,9 +1219,14 @@ def _emit(b: _Builder, component_paths: Dict[str, str]) -> dict:
         doc["description"] = p.description
     if b.param_specs:
         doc["params"] = b.param_specs
-    doc["components"] = {k: ({"pipeline": f"{k}.yaml"} if isinstance(c, _SubPipeline)
-                             else {"path": component_paths.get(k, f"components/{k}.wasm")})
-                         for k, c in b.components.items()}
+    def entry(k, c):
+        if isinstance(c, _SubPipeline):
+            return {"pipeline": f"{k}.yaml"}
+        if isinstance(c, ExternalComponent):
+            return c.entry(k, component_paths.get(k))
+        return {"path": component_paths.get(k, f"components/{k}.wasm")}
+
+    doc["components"] = {k: entry(k, c) for k, c in b.components.items()}
     doc["steps"] = _emit_steps(b.root.steps)
     if b.outputs:
         doc["outputs"] = b.outputs
