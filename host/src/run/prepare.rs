@@ -77,6 +77,18 @@ impl Runner {
         self.prepare_loaded(load::load_file(path)?, options, Mode::Run).await
     }
 
+    /// Prepares pipeline text held in memory (an upload, say) as [`Runner::prepare_file`] does a
+    /// file: errors name `file` and their lines; component paths are relative to `base_dir`.
+    pub async fn prepare_str(
+        &self,
+        text: &str,
+        file: &Path,
+        base_dir: &Path,
+        options: &RunOptions,
+    ) -> Result<Prepared, Diagnostics> {
+        self.prepare_loaded(load::load_str(text, file, base_dir)?, options, Mode::Run).await
+    }
+
     /// Checks a pipeline file as [`Runner::prepare_file`] prepares it, and returns everything
     /// wrong with it: validation errors, or else the body components that do not load (empty
     /// when it would run). This is `wasmpipe validate`. Components whose signature the disk
