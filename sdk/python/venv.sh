@@ -16,8 +16,11 @@ if [[ ! -x $venv/bin/python ]]; then
   "${PYTHON:-python3}" -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip
 fi
-# Reinstalled each time (it is small): the suites must see the current sources.
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$here${1:+[$1]}"
+# Reinstalled each time: the suites must see the current sources. The native module is built
+# by maturin (release) in the repository's target/ directory, so only the first install
+# compiles wasmtime; later ones take seconds.
+CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target} \
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$here${1:+[$1]}"
 if [[ -z ${WASMPIPE_BIN:-} ]]; then
   (cd "$root" && cargo build --quiet --release -p wasmpipe)
   WASMPIPE_BIN=$root/target/release/wasmpipe

@@ -3,16 +3,21 @@ pipeline file and WebAssembly components (built with componentize-py).
 
     from wasmpipe import dsl, compiler
     compiler.Compiler().compile(my_pipeline, "pipeline.yaml")   # or wasmpipe.compile(...)
+
+and runs them in this process (the native module, `wasmpipe._native`), a file or a pipeline:
+
+    record = wasmpipe.run(my_pipeline, params={"n": 3})   # the run record, as a dict
 """
 from . import compiler, components, dsl
 from ._build import BuildError
 from ._component import DSLError
+from ._inprocess import CancelToken, run
 from .compiler import Compiler, compile
 from ._status import PipelineTaskFinalStatus
 
 __version__ = "0.1.0"
 __all__ = ["dsl", "compiler", "components", "compile", "Compiler", "DSLError", "BuildError",
-           "PipelineTaskFinalStatus", "build_component"]
+           "PipelineTaskFinalStatus", "build_component", "run", "CancelToken"]
 
 
 def build_component(component):

@@ -56,15 +56,37 @@ def componentize_py() -> str:
 
 def wit_dir() -> Path:
     """The WIT package of the `task` world: $WASMPIPE_WIT, else the repository's wit/ beside
-    this package's source (sdk/python/../../wit), else the copy bundled at install time."""
+    this package's source (sdk/python/../../wit), else the WIT the native module was built with."""
     env = os.environ.get("WASMPIPE_WIT")
-    candidates = [Path(env)] if env else [_HERE.parent.parent.parent / "wit", _HERE / "wit"]
+    candidates = [Path(env)] if env else [_HERE.parent.parent.parent / "wit"]
     for c in candidates:
         if (c / "pipeline.wit").is_file():
             return c
+    if not env:
+        bundled = _bundled_wit()
+        if bundled is not None:
+            return bundled
     where = ", ".join(str(c) for c in candidates)
     raise BuildError(f"the wasmpipe WIT (pipeline.wit) was not found in {where}; set WASMPIPE_WIT "
                      "to the wit/ directory of the wasmpipe repository")
+
+
+def _bundled_wit() -> Optional[Path]:
+    """The WIT the native module was built with, written once to a directory of its own (in
+    the cache directory, else a temporary one); None without the native module."""
+    try:
+        from . import _native
+    except ImportError:
+        return None
+    text = _native.WIT
+    root = cache_root() or Path(tempfile.gettempdir())
+    d = root / f"wit-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    if not (d / "pipeline.wit").is_file():
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".pipeline.wit.{os.getpid()}"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, d / "pipeline.wit")
+    return d
 
 
 def tool_version(exe: str) -> str:
