@@ -19,11 +19,14 @@ use acme::host::kv;
 /// The interface's name, as a pipeline grants it (`host: [acme:host/kv]`).
 pub const KV: &str = "acme:host/kv";
 
-/// The most keys a tenant's store holds, and the most bytes of a key or a value: a plugin that
-/// writes past them fails (its task traps with the message), the store stays as it was.
+/// The most keys a tenant's store holds, the most bytes of a key or a value, and the most bytes
+/// of keys and values in all: a plugin that writes past them fails (its task traps with the
+/// message), the store stays as it was.
 pub const MAX_KEYS: usize = 10_000;
 /// See [`MAX_KEYS`].
 pub const MAX_ENTRY_BYTES: usize = 64 << 10;
+/// See [`MAX_KEYS`].
+pub const MAX_STORE_BYTES: usize = 16 << 20;
 
 /// One tenant's store.
 #[derive(Debug, Default)]
@@ -53,6 +56,11 @@ impl kv::Host for Kv<'_> {
         let mut entries = self.0.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= MAX_KEYS && !entries.contains_key(&key) {
             wasmtime::bail!("kv.set: the tenant's store is full ({MAX_KEYS} keys)");
+        }
+        let old = entries.get(&key).map_or(0, |v| key.len() + v.len());
+        let bytes: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if bytes - old + key.len() + value.len() > MAX_STORE_BYTES {
+            wasmtime::bail!("kv.set: the tenant's store would hold over {MAX_STORE_BYTES} bytes");
         }
         entries.insert(key, value);
         Ok(())

@@ -60,6 +60,10 @@ pub struct Config {
     pub records_kept: usize,
     /// The largest component upload.
     pub max_component_bytes: usize,
+    /// Tenants the service holds at most (each made on first use).
+    pub max_tenants: usize,
+    /// Components, and pipelines, one tenant may have uploaded.
+    pub max_uploads: usize,
 }
 
 impl Default for Config {
@@ -75,6 +79,8 @@ impl Default for Config {
             deadline: Duration::from_secs(60),
             records_kept: 100,
             max_component_bytes: 32 << 20,
+            max_tenants: 1000,
+            max_uploads: 64,
         }
     }
 }
@@ -161,6 +167,12 @@ impl App {
             ));
         }
         let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        if !tenants.contains_key(name) && tenants.len() >= self.config.max_tenants {
+            return Err(refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("the service holds {} tenants, the most it may", tenants.len()),
+            ));
+        }
         let tenant = tenants.entry(name.to_string()).or_insert_with(|| {
             Arc::new(Tenant {
                 dir: self.config.root.join(name),
@@ -211,9 +223,21 @@ impl App {
                 .map(|(place, message)| format!("{name}.yaml: {place}: {message}"))
                 .collect());
         }
+        // Each component by its content: the runner compiles a file once per path, so a
+        // component uploaded again under its name must come from a path of its own.
+        let mut pipeline = loaded.pipeline;
+        for component in pipeline.components.values_mut() {
+            let Some(path) = &component.path else { continue };
+            let bytes = std::fs::read(components.join(path)).map_err(|e| vec![format!("cannot read {path}: {e}")])?;
+            let blob = tenant.dir.join("blobs").join(format!("{}.wasm", blake3::hash(&bytes).to_hex()));
+            if !blob.is_file() {
+                write_atomically(&blob, &bytes).map_err(|e| vec![format!("cannot store {path}: {e}")])?;
+            }
+            component.path = Some(blob.to_string_lossy().into_owned());
+        }
         let prepared = self
             .runner
-            .prepare_str(text, &file, &components, options)
+            .prepare_pipeline(pipeline, &components, options)
             .await
             .map_err(|d| d.errors.iter().map(show).collect::<Vec<_>>())?;
         let warnings = prepared.load_failures.iter().map(show).collect();
@@ -221,12 +245,34 @@ impl App {
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all.
+/// Writes `bytes` to `path` whole or not at all (concurrent writers of one path each write a
+/// file of their own; the last rename wins).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(path.parent().expect("a file in a directory"))?;
-    let temp = path.with_extension(format!("part{}", std::process::id()));
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let temp = path.with_extension(format!("part-{}-{n}", std::process::id()));
     std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path)
+    std::fs::rename(&temp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
+}
+
+/// Refuses a new file in `dir` (with `extension`) past `max` of them; replacing one is fine.
+fn check_room(dir: &Path, path: &Path, extension: &str, max: usize, what: &str) -> Result<(), Refusal> {
+    if path.exists() {
+        return Ok(());
+    }
+    let count = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().filter(|e| e.path().extension().is_some_and(|x| x == extension)).count())
+        .unwrap_or(0);
+    if count >= max {
+        return Err(refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("the tenant has {count} {what}s, the most it may: replace one"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_name(what: &str, name: &str) -> Result<(), Refusal> {
@@ -257,6 +303,7 @@ async fn put_component(
         ));
     }
     let path = tenant.dir.join("components").join(format!("{name}.wasm"));
+    check_room(&tenant.dir.join("components"), &path, "wasm", app.config.max_uploads, "component")?;
     write_atomically(&path, &body).map_err(|e| server_error("store the component", e))?;
     Ok((StatusCode::CREATED, Json(json!({"component": name, "bytes": body.len()}))))
 }
@@ -289,6 +336,7 @@ async fn put_pipeline(
         }
     };
     let path = tenant.dir.join("pipelines").join(format!("{name}.yaml"));
+    check_room(&tenant.dir.join("pipelines"), &path, "yaml", app.config.max_uploads, "pipeline")?;
     write_atomically(&path, text.as_bytes()).map_err(|e| server_error("store the pipeline", e))?;
     Ok((StatusCode::CREATED, Json(json!({"pipeline": name, "warnings": warnings}))))
 }
@@ -383,12 +431,16 @@ async fn run_in_turn(
     id: String,
     cancel: CancelHandle,
 ) -> Arc<Value> {
+    // Counted out however this ends, a panic included.
+    let _unfinished = Unfinished(tenant.clone());
     let _turn = tenant.turns.acquire().await.expect("the semaphore is never closed");
     set_status(&tenant, &id, Status::Running);
     let options = app.options(&tenant, params, cancel);
     let result = match app.prepare(&tenant, &pipeline, &text, &options).await {
         Ok((prepared, _)) => {
             let record = app.runner.run(&prepared, &options, &mut |_| {}).await;
+            // The record is all a tenant gets back: the run's artifacts are not kept on disk.
+            let _ = std::fs::remove_dir_all(options.run_dir.join(&record.run_id));
             serde_json::to_value(&record).unwrap_or_else(|e| json!({"state": "error", "error": e.to_string()}))
         }
         Err(problems) => json!({"state": "invalid", "errors": problems}),
@@ -397,12 +449,20 @@ async fn run_in_turn(
     record["service_run"] = json!(id);
     let record = Arc::new(record);
     let mut runs = tenant.runs.lock().unwrap_or_else(PoisonError::into_inner);
-    runs.unfinished -= 1;
     if let Some(run) = runs.by_id.get_mut(&id) {
         run.status = Status::Finished(record.clone());
     }
     forget_old(&mut runs, app.config.records_kept);
     record
+}
+
+/// Counts a run out of its tenant's unfinished runs when dropped.
+struct Unfinished(Arc<Tenant>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        self.0.runs.lock().unwrap_or_else(PoisonError::into_inner).unfinished -= 1;
+    }
 }
 
 fn set_status(tenant: &Tenant, id: &str, status: Status) {

@@ -64,13 +64,25 @@ impl HostInterfaces {
     }
 
     /// Of the interfaces a component imports (`imports`, as the component names them, with
-    /// versions), the first that this runner offers and `granted` does not list.
+    /// versions), the first that is not WASI's or wasmpipe's own and that `granted` does not
+    /// list. Any such import needs a grant, not only those named to [`HostInterfaces::with`]:
+    /// an `add` function may link more than its own interface (a world's `add_to_linker`), and
+    /// the linker is shared by every task. Without host interfaces there is nothing to check:
+    /// an import wasmpipe does not provide fails to link.
     pub(crate) fn ungranted<'a>(&self, imports: &'a [String], granted: &[String]) -> Option<&'a str> {
+        if self.interfaces.is_empty() {
+            return None;
+        }
         imports.iter().map(String::as_str).find(|import| {
             let name = unversioned(import);
-            self.offers(name) && !granted.iter().any(|g| g == name)
+            !is_builtin(name) && !granted.iter().any(|g| g == name)
         })
     }
+}
+
+/// Whether an import is WASI's or wasmpipe's own (every task may import those).
+fn is_builtin(name: &str) -> bool {
+    name.starts_with("wasi:") || name.starts_with("wasmpipe:")
 }
 
 /// An import's name without its version: `acme:host/kv@0.1.0` → `acme:host/kv`.
@@ -89,6 +101,10 @@ mod tests {
         assert_eq!(host.ungranted(&imports, &[]), Some("acme:host/kv@0.1.0"));
         assert_eq!(host.ungranted(&imports, &["acme:host/kv".into()]), None);
         assert_eq!(host.ungranted(&imports, &["acme:host/log".into()]), Some("acme:host/kv@0.1.0"));
+        // An interface an `add` function links besides its own needs a grant too.
+        let extra = vec!["acme:host/secrets@0.1.0".to_string()];
+        assert_eq!(host.ungranted(&extra, &["acme:host/kv".into()]), Some("acme:host/secrets@0.1.0"));
+        assert_eq!(HostInterfaces::new().ungranted(&extra, &[]), None, "nothing offered: linking fails instead");
         assert_eq!(format!("{host:?}"), r#"["acme:host/kv", "acme:host/log"]"#);
     }
 }

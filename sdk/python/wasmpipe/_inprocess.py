@@ -11,6 +11,11 @@ A run started on one thread is cancelled from another with a `CancelToken`:
     token = wasmpipe.CancelToken()
     threading.Thread(target=wasmpipe.run, args=("p.yaml",), kwargs={"cancel": token}).start()
     token.cancel()       # body tasks stop; exit handlers still run
+
+Known limits: Ctrl-C does not interrupt a run the main thread is waiting for (the interpreter
+is released; run it on another thread and cancel it with a token from a signal handler); the
+runner and its threads do not survive `fork`, so use `multiprocessing` with the "spawn" start
+method; a token, once cancelled, cancels every run it is given to (make one per run).
 """
 import json
 import os

@@ -242,6 +242,8 @@ async fn run_work(ctx: &super::RunCtx, work: Work) -> Finished {
     if let (Some(disk), Some((key, artifacts))) = (&ctx.disk, &cache_key)
         && let Some(outputs) = disk.outputs(key, &job.run_root, &job.task_id, artifacts)
     {
+        // Restored artifacts are kept by the run like made ones: they count against its budget.
+        ctx.spent.keep_artifacts_of(&outputs);
         let result = Ok(outputs);
         let record = record_of(&job.task_id, &ctx.prepared.plan.tasks[template], started, &result, true);
         return Finished { t, outcome: Outcome::Ran(result, record) };
