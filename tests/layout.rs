@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("run", &["model", "plan", "wasm", "record", "faults", "history", "journal"]),
     ("authoring", &["model", "plan"]),
     ("graph", &["model", "plan"]),
+    ("export", &["model"]),
     ("report", &["model", "record"]),
     ("history", &["model", "record", "journal"]),
     ("journal", &["model", "record"]),

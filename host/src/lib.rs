@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod authoring;
+pub mod export;
 mod faults;
 pub mod graph;
 pub mod history;

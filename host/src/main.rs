@@ -60,6 +60,9 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Cache { action } => cli::cache::cache(action),
         Command::Schema { which } => cli::schema::print_schema(which),
         Command::Completions { shell } => Ok(cli::completions::print(shell)),
+        Command::Compile { file, target, out, image, components_dir } => {
+            cli::compile::compile(&file, target, &out, image, components_dir).await
+        }
         Command::Graph { file, format, out } => cli::graph::graph(&file, format, out.as_deref()),
         Command::Resume { run, run_dir, output, quiet } => cli::resume::resume(&run, &run_dir, output, quiet).await,
         Command::Runs { action, run_dir } => cli::runs::runs(action, &run_dir),

@@ -20,6 +20,13 @@ pub struct Cli {
     pub color: super::color::ColorChoice,
 }
 
+/// The engines `wasmpipe compile` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompileTarget {
+    /// Kubeflow Pipelines' IR (`PipelineSpec`, schema 2.1.0).
+    Kfp,
+}
+
 /// The subcommands: `run` and the ones that prepare or describe what it runs.
 #[derive(Subcommand)]
 pub enum Command {
@@ -76,6 +83,28 @@ pub enum Command {
     /// conditions, loops, sub-pipelines), an edge from what a task reads or waits for.
     ///
     /// `dot -Tsvg` renders the DOT; the Mermaid goes in Markdown (a ```mermaid block).
+    /// Compile a pipeline for another engine: `--target kfp` writes Kubeflow Pipelines' IR
+    /// (submit it with the KFP UI, the `kfp` client or Vertex AI), each task a container
+    /// running `wasmpipe task-run` over its component in `--image`. What the engine cannot
+    /// express is refused, each with its place.
+    ///
+    /// Exit status: 0 written, 2 refused or unreadable.
+    Compile {
+        /// The pipeline file.
+        file: PathBuf,
+        /// The engine.
+        #[arg(long, value_enum)]
+        target: CompileTarget,
+        /// Write to this file (YAML, or JSON when it ends in `.json`).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
+        /// The runner image the tasks run in (`wasmpipe` and the components).
+        #[arg(long, value_name = "IMAGE", default_value = "wasmpipe-runner:latest")]
+        image: String,
+        /// Where the components are in the image.
+        #[arg(long, value_name = "DIR", default_value = "/components")]
+        components_dir: String,
+    },
     Graph {
         /// The pipeline file.
         file: PathBuf,

@@ -1,5 +1,5 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
-//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `graph`,
+//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `compile`, `graph`,
 //! `report`, `runs`, `resume`); they share the
 //! command line (`args`), the printing of records and diagnostics (`output`), colors by state
 //! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
@@ -28,6 +28,7 @@ pub mod args;
 pub mod build;
 pub mod cache;
 pub mod color;
+pub mod compile;
 pub mod completions;
 pub mod graph;
 pub mod inspect;

@@ -6,7 +6,7 @@ use std::fmt;
 use serde_json::Value;
 
 /// What a reference points at.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Ref {
     /// A pipeline parameter.
     Param(String),

@@ -17,7 +17,7 @@ pub enum PortType {
     Value(ValueType),
     /// The final status of an exit handler's body (inputs only).
     FinalStatus,
-    /// An artifact (not supported by this version of the host).
+    /// An artifact: a file or a directory, with a kind label.
     Artifact {
         /// Its kind label.
         kind: String,

@@ -29,12 +29,16 @@ impl Pipeline {
     /// assert_eq!(back.pipeline, pipeline);
     /// ```
     pub fn to_yaml(&self) -> String {
-        let value = serde_json::to_value(self).expect("a pipeline serialises");
-        let mut out = String::new();
-        YamlEmitter::new(&mut out).dump(&to_yaml(&value)).expect("writing to a string cannot fail");
-        out.push('\n');
-        out
+        yaml_text(&serde_json::to_value(self).expect("a pipeline serialises"))
     }
+}
+
+/// Any JSON document as YAML text (what `wasmpipe compile` writes, say).
+pub fn yaml_text(value: &Value) -> String {
+    let mut out = String::new();
+    YamlEmitter::new(&mut out).dump(&to_yaml(value)).expect("writing to a string cannot fail");
+    out.push('\n');
+    out
 }
 
 /// A JSON value as a YAML node. Floats are written as JSON writes them (`1.0`, not `1`), so

@@ -19,7 +19,7 @@ pub mod binding;
 pub mod component;
 pub mod condition;
 pub mod diag;
-mod emit;
+pub mod emit;
 pub mod files;
 pub mod limits;
 pub mod load;

@@ -1,0 +1,80 @@
+//! `wasmpipe compile --target kfp`: the pipeline as another engine's document (see
+//! `wasmpipe::export`). Reads the file, describes each component (its signature, as
+//! `wasmpipe inspect` does) and hashes it, then writes the document or every refusal.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use wasmpipe::export::kfp::{ComponentInfo, KfpOptions, to_kfp};
+use wasmpipe::model::diag::Diagnostics;
+use wasmpipe::model::emit::yaml_text;
+use wasmpipe::model::load::load_file;
+use wasmpipe::run::Runner;
+
+use super::args::{CompileTarget, Output};
+use super::output::report_errors;
+
+/// Writes `file` compiled for `target` to `out`: exit code 0, or 2 with every problem.
+pub async fn compile(
+    file: &Path,
+    target: CompileTarget,
+    out: &Path,
+    image: String,
+    components_dir: String,
+) -> anyhow::Result<ExitCode> {
+    let CompileTarget::Kfp = target;
+    let loaded = match load_file(file) {
+        Ok(loaded) => loaded,
+        Err(diags) => return Ok(report_errors(&diags, Output::Human)),
+    };
+    let runner = Runner::new()?.without_pooling();
+    let mut infos = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, component) in &loaded.pipeline.components {
+        // Sub-pipelines and commands are refused by the export where a task uses them.
+        let (Some(path), None, None) = (&component.path, &component.pipeline, &component.command) else { continue };
+        let full = loaded.base_dir.join(path);
+        let bytes = match std::fs::read(&full) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                errors.push(
+                    loaded
+                        .source
+                        .error(&format!("components.{name}.path"), format!("cannot read {}: {e}", full.display())),
+                );
+                continue;
+            }
+        };
+        match runner.describe(&full).await? {
+            Ok(signature) => {
+                let file = full.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                let digest = format!("blake3:{}", blake3::hash(&bytes).to_hex());
+                infos.insert(name.clone(), ComponentInfo { signature, file, digest });
+            }
+            Err(e) => errors.push(loaded.source.error(&format!("components.{name}"), e.message)),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(report_errors(&Diagnostics { errors }, Output::Human));
+    }
+    let document = match to_kfp(&loaded.pipeline, &infos, &KfpOptions { image, components_dir }) {
+        Ok(document) => document,
+        Err(refusals) => {
+            let errors = refusals
+                .into_iter()
+                .map(|r| loaded.source.error(&r.path, format!("cannot compile to KFP's IR: {}", r.message)))
+                .collect();
+            return Ok(report_errors(&Diagnostics { errors }, Output::Human));
+        }
+    };
+    let text = if out.extension().is_some_and(|e| e == "json") {
+        serde_json::to_string_pretty(&document)? + "\n"
+    } else {
+        yaml_text(&document)
+    };
+    std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("wrote {} (KFP's IR: each task runs `wasmpipe task-run` in the runner image)", out.display());
+    Ok(ExitCode::SUCCESS)
+}
