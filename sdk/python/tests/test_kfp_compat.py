@@ -188,11 +188,21 @@ def test_importer_is_an_artifact_parameter():
                              "importer_2": {"type": "artifact", "kind": "Artifact", "default": "/abs/x.txt"}}
     assert doc["steps"][0]["inputs"] == {"a": "{{params.importer}}"}
 
+    # a remote URI: a required artifact parameter, given a local copy with -a
     @dsl.pipeline(name="imp")
     def remote():
-        dsl.importer(artifact_uri="gs://bucket/x.txt", artifact_class=dsl.Dataset)
-    with pytest.raises(DSLError, match=r"`gs://bucket/x.txt` is a remote URI.*download it"):
-        remote.to_dict()
+        raw = dsl.importer(artifact_uri="gs://bucket/x.txt", artifact_class=dsl.Dataset,
+                           metadata={"k": "v"})
+        ks.read_any(a=raw.output)
+    with pytest.warns(UserWarning) as caught:
+        doc = remote.to_dict()
+    messages = [str(w.message) for w in caught]
+    assert any("`gs://bucket/x.txt` is a remote URI" in m and "parameter `importer` is required"
+               in m and "-a importer=PATH" in m for m in messages), messages
+    assert any("metadata of `importer` dropped" in m for m in messages), messages
+    assert doc["params"] == {"importer": {
+        "type": "artifact", "kind": "Dataset",
+        "description": "KFP's importer of gs://bucket/x.txt: give a local copy with -a importer=PATH"}}
 
 
 def test_parallelism_zero_is_no_limit_as_in_kfp():
@@ -326,12 +336,28 @@ def test_artifacts_collected_over_a_loop_compile_to_a_list_input():
             w = ks.write_number(index=i)
         return dsl.Collected(w.outputs['out'])
 
+    # a sub-pipeline returns the artifacts it collects (KFP's `-> List[Artifact]`)
     @dsl.pipeline(name="outer")
     def outer():
-        inner()
-    with pytest.raises(DSLError, match="pipeline `inner`, used as a task of another: its output "
-                                       "`output` collects an artifact over a loop"):
-        outer.to_dict()
+        ks.join_numbers(numbers=inner().output)
+    assert outer.to_dict()["steps"][1]["inputs"] == {"numbers": "{{tasks.inner.output}}"}
+
+    @dsl.pipeline(name="outer")
+    def loops():
+        with dsl.ParallelFor(inner().output) as a:
+            ks.read_any(a=a)
+    with pytest.raises(DSLError, match=r"the items \{\{tasks.inner.output\}\} are artifacts "
+                                       "collected over a loop; a wasmpipe loop runs over values"):
+        loops.to_dict()
+
+    @dsl.pipeline(name="outer")
+    def loops_directly():
+        with dsl.ParallelFor([1, 2]) as i:
+            w = ks.write_number(index=i)
+        with dsl.ParallelFor(w.outputs["out"]) as a:
+            ks.read_any(a=a)
+    with pytest.raises(DSLError, match="are artifacts collected over a loop"):
+        loops_directly.to_dict()
 
 
 def _guest_runtime():
@@ -393,3 +419,25 @@ def test_collected_artifacts_run(run, tmp_path):
     rc, rec, err = run(wasmpipe.compile(ks.collects_artifacts, tmp_path / "collects.yaml"))
     assert rc == 0, err
     assert rec["outputs"]["output"] == "3@3:Artifact,4@4:Artifact,5@5:Artifact"
+
+
+def test_the_null_device_is_a_null_file_of_the_modes_type():
+    # WASI has no /dev/null; dill opens it when imported, with open and _pyio.open
+    import _pyio
+    import io
+    import os
+    rt = _guest_runtime()
+    for iomod in (io, _pyio):
+        open_ = rt["_wp_null_open"](iomod, lambda *a: pytest.fail(f"real open called: {a}"))
+        assert isinstance(open_(os.devnull, "r"), iomod.TextIOWrapper)
+        assert isinstance(open_(os.devnull, "rb"), iomod.BufferedReader)
+        assert isinstance(open_(os.devnull, "wb"), iomod.BufferedWriter)
+        assert isinstance(open_(os.devnull, "r+b"), iomod.BufferedRandom)
+        assert isinstance(open_(os.devnull, "rb", buffering=0), iomod.RawIOBase)
+        with open_(os.devnull, "w") as f:
+            f.write("dropped")
+        assert open_(os.devnull).read() == ""
+    passed = []
+    open_ = rt["_wp_null_open"](io, lambda *a: passed.append(a[0]))
+    open_("/in/x")
+    assert passed == ["/in/x"]

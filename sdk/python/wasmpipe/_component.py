@@ -389,6 +389,8 @@ class Component:
                 name=self.name, status=status, runtime=runtime, spec=repr(self.spec()),
                 imports=repr(["sys", "traceback"] + self.imports),
                 typing_names=", ".join(_TYPING_NAMES),
+                # packages may ask tempfile for its directory when imported (dill)
+                packages_setup="_wp_default_tempdir()\n" if self.packages else "",
                 source=self.source, func=self.name)
         return self._app_py
 
@@ -456,7 +458,8 @@ for _wp_n in ("getuid", "geteuid", "getgid", "getegid"):
     if not hasattr(_wp_os, _wp_n):
         setattr(_wp_os, _wp_n, lambda: 0)
 _wp_os.environ.setdefault("HOME", "/nonexistent")
-_wp_preimport({imports})
+_wp_null_device()
+{packages_setup}_wp_preimport({imports})
 
 
 # ---- the component function ----

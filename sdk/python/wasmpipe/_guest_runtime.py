@@ -276,6 +276,85 @@ class _WpVirtualFiles:
         return False
 
 
+def _wp_null_device():
+    """WASI has no /dev/null, which Python code opens (dill at import, with `open` and
+    `_pyio.open`, to learn the types of files; code that silences output): `open(os.devnull)`
+    gives a null file instead, of the type the mode gives (reads find nothing, writes are
+    dropped). Every other path goes to the real `open`."""
+    import builtins
+    import io
+    import _pyio
+    if getattr(builtins.open, "_wp_null_device", False):
+        return
+    builtins.open = io.open = _wp_null_open(io, builtins.open)
+    _pyio.open = _wp_null_open(_pyio, _pyio.open)
+
+
+def _wp_default_tempdir():
+    """tempfile.gettempdir() looks for a writable directory by writing in each candidate, and
+    a task's sandbox has none: packages that ask for it when imported (dill) get /tmp without
+    the search; creating a temporary file there fails, naming the path."""
+    import tempfile
+    if tempfile.tempdir is None:
+        tempfile.tempdir = "/tmp"
+
+
+def _wp_null_open(iomod, real_open):
+    """`real_open` of the module `iomod` (io or _pyio), but for os.devnull: a null file made
+    of that module's classes."""
+    import os
+
+    class _NullRaw(iomod.RawIOBase):
+        name = os.devnull
+
+        def __init__(self, mode):
+            super().__init__()
+            self.mode = mode
+
+        def readable(self):
+            return True
+
+        def writable(self):
+            return True
+
+        def seekable(self):
+            return True
+
+        def seek(self, pos, whence=0):
+            return 0
+
+        def readinto(self, b):
+            return 0
+
+        def write(self, b):
+            return len(b)
+
+    def open_(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
+              closefd=True, opener=None):
+        try:
+            is_null = os.fspath(file) in (os.devnull, os.devnull.encode())
+        except TypeError:
+            is_null = False
+        if not is_null:
+            return real_open(file, mode, buffering, encoding, errors, newline, closefd, opener)
+        raw = _NullRaw(mode.replace("t", ""))
+        if "b" in mode and buffering == 0:
+            return raw
+        if "+" in mode:
+            buf = iomod.BufferedRandom(raw)
+        elif any(c in mode for c in "wax"):
+            buf = iomod.BufferedWriter(raw)
+        else:
+            buf = iomod.BufferedReader(raw)
+        if "b" in mode:
+            return buf
+        return iomod.TextIOWrapper(buf, encoding=encoding or "utf-8", errors=errors,
+                                   newline=newline)
+
+    open_._wp_null_device = True
+    return open_
+
+
 def _wp_path_text(value, ty):
     """An input value as the text of the file `InputPath(ty)` names (as KFP writes it)."""
     import json

@@ -936,13 +936,22 @@ class ParallelFor(_GroupContext):
             if isinstance(items, LoopArgument) and not items.loop.contains(b.scope):
                 raise DSLError(f"ParallelFor: {items.ref()} is the item of a loop not enclosing it")
             t = items.type
-            if _types.is_artifact(t):
-                raise DSLError(f"ParallelFor: the items {items.ref()} are artifacts; a loop runs "
-                               "over values (a list parameter or a list output), not artifacts")
             if isinstance(items, PipelineTaskOutput):
-                if any(g.kind == "parallel_for" and not g.contains(b.scope)
-                       for g in items.task.group.ancestors()):
+                collected = any(g.kind == "parallel_for" and not g.contains(b.scope)
+                                for g in items.task.group.ancestors())
+                spec = next((o for o in items.task.component.outputs
+                             if o.name == items.output), None)
+                if (collected and _types.is_artifact(t)) or getattr(spec, "artifact_list", None):
+                    raise DSLError(
+                        f"ParallelFor: the items {items.ref()} are artifacts collected over a "
+                        "loop; a wasmpipe loop runs over values, not artifacts (its host cannot "
+                        "lay out one artifact per iteration yet): pass the list to a task with a "
+                        "`List[Artifact]` input, or loop inside the pipeline that makes them")
+                if collected:
                     t = "list"
+            if _types.is_artifact(t):
+                raise DSLError(f"ParallelFor: the items {items.ref()} are an artifact; a loop runs "
+                               "over values (a list parameter or a list output), not artifacts")
             if t not in ("list", "any"):
                 raise DSLError(f"ParallelFor: the items {items.ref()} are {_types.a(t)}, not a list")
             self.items, self.item_type = items.ref(), "any"
@@ -1109,30 +1118,38 @@ def importer(artifact_uri, artifact_class=Artifact, reimport: bool = False,
     """KFP's `dsl.importer`: a host file as an artifact. wasmpipe writes it as an artifact
     parameter of the pipeline (`importer`, `importer_2`, ...) whose default is the path
     (relative to the pipeline file, or absolute); `wasmpipe run -a importer=PATH` gives another.
-    A remote URI (gs://, s3://, https://...) is refused: download it first."""
+    A remote URI (gs://, s3://, https://...) cannot be read by a run, which sees host files
+    only: the parameter is then required (its description names the URI), with a warning, and
+    the run is given a local copy with `-a importer=PATH`. `reimport` has no meaning (a host
+    file is used where it is); `metadata` is dropped with a warning (an artifact parameter has
+    none)."""
     b = _current("dsl.importer")
     if isinstance(artifact_uri, PipelineChannel):
         raise DSLError("dsl.importer: the URI must be a path known when the pipeline is "
                        "compiled; to choose the file at run time, declare a pipeline parameter "
                        "`x: dsl.Input[dsl.Dataset]` and run with `-a x=PATH`")
     uri = str(artifact_uri)
-    if "://" in uri and not uri.startswith("file://"):
-        raise DSLError(f"dsl.importer: `{uri}` is a remote URI; a wasmpipe run reads host files "
-                       "only: download it and give its path (relative to the pipeline file, or "
-                       "absolute), or pass the file with `wasmpipe run -a importer=PATH`")
-    uri = uri[len("file://"):] if uri.startswith("file://") else uri
     kind = getattr(artifact_class, "__name__", "Artifact")
     if _WP_ARTIFACT_KINDS.get(kind) is not artifact_class:
         raise DSLError(f"dsl.importer: artifact_class {kind} is not one of "
                        "Artifact, Dataset, Model, Metrics, HTML, Markdown")
-    if metadata:
-        warnings.warn("dsl.importer: metadata ignored (a host file given to a run has none)",
-                      stacklevel=2)
     name, n = "importer", 1
     while name in b.params:
         n += 1
         name = f"importer_{n}"
-    b.param_specs[name] = {"type": "artifact", "kind": kind, "default": uri}
+    spec: Dict[str, Any] = {"type": "artifact", "kind": kind}
+    if "://" in uri and not uri.startswith("file://"):
+        warnings.warn(f"dsl.importer: `{uri}` is a remote URI, which a wasmpipe run cannot "
+                      f"read (it sees host files only): the pipeline parameter `{name}` is "
+                      f"required; download the file and run with `-a {name}=PATH`",
+                      stacklevel=2)
+        spec["description"] = f"KFP's importer of {uri}: give a local copy with -a {name}=PATH"
+    else:
+        spec["default"] = uri[len("file://"):] if uri.startswith("file://") else uri
+    if metadata:
+        warnings.warn(f"dsl.importer: metadata of `{name}` dropped (an artifact given to a run "
+                      "has none; the components that read it cannot see it)", stacklevel=2)
+    b.param_specs[name] = spec
     b.params[name] = PipelineParameterChannel(b, name, _types.ARTIFACT + kind)
     return _Importer(b.params[name])
 
@@ -1160,13 +1177,15 @@ class _SubPipeline:
             ty = channel.type if channel is not None else "any"
             if isinstance(channel, PipelineTaskOutput) and any(
                     g.kind == "parallel_for" for g in channel.task.group.ancestors()):
-                if _types.is_artifact(ty):
-                    raise DSLError(f"pipeline `{p.name}`, used as a task of another: its output "
-                                   f"`{k}` collects {_types.a(ty)} over a loop, which a "
-                                   "sub-pipeline cannot return (a pipeline run on its own can); "
-                                   "read the artifacts in a task inside it and return a value")
+                kind = _types.kind(ty) if _types.is_artifact(ty) else None
                 ty = "list"  # collected over the iterations of a loop
-            self.outputs.append(OutputSpec(k, ty))
+            else:
+                kind = None
+            out = OutputSpec(k, ty)
+            # artifacts collected over a loop (KFP's `-> List[Dataset]`): a list of artifacts,
+            # which a `List[Dataset]` input takes
+            out.artifact_list = kind
+            self.outputs.append(out)
         self.single_output = [o.name for o in self.outputs] == ["output"]
 
 
