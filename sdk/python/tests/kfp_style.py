@@ -158,3 +158,14 @@ def collects_artifacts() -> str:
     with dsl.ParallelFor([3, 4, 5]) as i:
         w = write_number(index=i)
     return join_numbers(numbers=dsl.Collected(w.outputs['out'])).output
+
+
+@dsl.component
+def log_metrics(metrics: dsl.Output[dsl.Metrics]):
+    metrics.log_metric('accuracy', 0.75)
+    metrics.log_metric('epochs', 3)
+
+
+@dsl.pipeline(name='metrics')
+def metrics():
+    log_metrics()

@@ -441,3 +441,28 @@ def test_the_null_device_is_a_null_file_of_the_modes_type():
     open_ = rt["_wp_null_open"](io, lambda *a: passed.append(a[0]))
     open_("/in/x")
     assert passed == ["/in/x"]
+
+
+def test_log_metric_writes_the_metrics(run, tmp_path):
+    # KFP's Output[Metrics].log_metric alone: the metrics are the artifact's metadata and file
+    rc, rec, err = run(wasmpipe.compile(ks.metrics, tmp_path / "metrics.yaml"))
+    assert rc == 0, err
+    art = rec["tasks"][0]["outputs"]["metrics"]
+    assert art["kind"] == "Metrics" and art["metadata"] == {"accuracy": 0.75, "epochs": 3}
+    written = json.loads((tmp_path / "runs" / rec["run_id"] / art["path"]).read_text())
+    assert written == {"accuracy": 0.75, "epochs": 3}
+
+
+def test_task_options_without_meaning_in_a_sandbox_warn_never_fail():
+    @dsl.pipeline(name="p")
+    def p():
+        t = ks.shout(text="x").set_display_name("Shout")
+        for method, arg in (("set_cpu_limit", "2"), ("set_cpu_request", "1"),
+                            ("set_memory_request", "1G"), ("set_accelerator_type", "TPU"),
+                            ("set_accelerator_limit", 1), ("set_gpu_limit", 1)):
+            with pytest.warns(UserWarning, match=f"{method} ignored"):
+                getattr(t, method)(arg)
+        t.set_env_variable("MODE", "x").set_retry(2, backoff_duration="0s")
+        assert t.display_name == "Shout"
+    step = p.to_dict()["steps"][0]
+    assert (step["env"], step["retries"], step["backoff"]) == ({"MODE": "x"}, 2, {"initial": "0s"})
