@@ -466,3 +466,20 @@ def test_task_options_without_meaning_in_a_sandbox_warn_never_fail():
         assert t.display_name == "Shout"
     step = p.to_dict()["steps"][0]
     assert (step["env"], step["retries"], step["backoff"]) == ({"MODE": "x"}, 2, {"initial": "0s"})
+
+
+def test_sandbox_options_on_a_task_that_runs_a_pipeline_are_refused_naming_it():
+    @dsl.pipeline(name="inner")
+    def inner(text: str = "x") -> str:
+        return ks.shout(text=text).output
+
+    for method, args in (("set_env_variable", ("A", "b")), ("set_retry", (2,)),
+                         ("set_timeout", ("1s",)), ("set_memory_limit", ("1G",)),
+                         ("set_fuel", (10,))):
+        @dsl.pipeline(name="outer")
+        def outer():
+            getattr(inner(), method)(*args)
+        with pytest.raises(DSLError, match=f"task `inner`: {method} applies to a component's task, "
+                                           "not to one that runs the pipeline `inner`; call it on "
+                                           "the tasks inside that pipeline"):
+            outer.to_dict()

@@ -592,11 +592,24 @@ class PipelineTask:
                 self._after.append(t)
         return self
 
+    def _runs_pipeline(self) -> bool:
+        return isinstance(self.component, _SubPipeline) or getattr(self.component, "is_pipeline", False)
+
+    def _sandbox_option(self, method: str):
+        """Options of a task's sandbox and attempts have no place on a task that runs a
+        sub-pipeline (the pipeline file refuses them there), as in KFP, which allows them on
+        single-step components only."""
+        if self._runs_pipeline():
+            raise DSLError(f"task `{self.name}`: {method} applies to a component's task, not to "
+                           f"one that runs the pipeline `{self.component.name}`; call it on the "
+                           "tasks inside that pipeline")
+
     def set_retry(self, num_retries: int, backoff_duration: Optional[str] = None,
                   backoff_factor: Optional[float] = None,
                   backoff_max_duration: Optional[str] = None) -> "PipelineTask":
         """Retries a failed task up to `num_retries` more times (KFP's signature; durations as
         wasmpipe writes them: "1s", "1m 30s", or seconds)."""
+        self._sandbox_option("set_retry")
         if not isinstance(num_retries, int) or num_retries < 0:
             raise DSLError(f"task `{self.name}`: set_retry takes a number of retries >= 0")
         self.options["retries"] = num_retries
@@ -612,7 +625,7 @@ class PipelineTask:
         return self
 
     def set_caching_options(self, enable_caching: bool) -> "PipelineTask":
-        if isinstance(self.component, _SubPipeline) or getattr(self.component, "is_pipeline", False):
+        if self._runs_pipeline():
             # A sub-pipeline caches by its own tasks' options; off is the default.
             if enable_caching:
                 warnings.warn(f"task `{self.name}`: set_caching_options(True) on a sub-pipeline is "
@@ -623,21 +636,25 @@ class PipelineTask:
 
     def set_timeout(self, timeout) -> "PipelineTask":
         """The wall-clock limit of one attempt: "30s", "1m 30s", or seconds."""
+        self._sandbox_option("set_timeout")
         self.options["timeout"] = _duration(timeout)
         return self
 
     def set_memory_limit(self, memory) -> "PipelineTask":
         """The linear-memory limit: "256MiB", "1G", or bytes."""
+        self._sandbox_option("set_memory_limit")
         self.options["memory"] = memory if isinstance(memory, int) else str(memory)
         return self
 
     set_memory = set_memory_limit
 
     def set_fuel(self, fuel: int) -> "PipelineTask":
+        self._sandbox_option("set_fuel")
         self.options["fuel"] = int(fuel)
         return self
 
     def set_env_variable(self, name: str, value: str) -> "PipelineTask":
+        self._sandbox_option("set_env_variable")
         self.options.setdefault("env", {})[name] = str(value)
         return self
 
