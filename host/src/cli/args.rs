@@ -20,6 +20,33 @@ pub struct Cli {
     pub color: super::color::ColorChoice,
 }
 
+/// `wasmpipe task-run`'s arguments (written by `wasmpipe compile`).
+#[derive(clap::Args)]
+pub struct TaskRunArgs {
+    /// KFP's executor input, as JSON (`{{$}}` in the container's arguments).
+    #[arg(long, value_name = "JSON")]
+    pub executor_input: String,
+    /// The task's component.
+    #[arg(long, value_name = "FILE")]
+    pub component: PathBuf,
+    /// The component's content digest the pipeline was compiled with (`blake3:<hex>`): a
+    /// different file is refused.
+    #[arg(long, value_name = "DIGEST")]
+    pub digest: Option<String>,
+    /// The attempt's timeout.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<HumanDuration>,
+    /// The attempt's memory limit.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<ByteSize>,
+    /// The attempt's fuel.
+    #[arg(long, value_name = "UNITS")]
+    pub fuel: Option<u64>,
+    /// An environment variable the task sees: `NAME=VALUE`. Repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub env: Vec<(String, String)>,
+}
+
 /// The engines `wasmpipe compile` writes for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompileTarget {
@@ -83,6 +110,12 @@ pub enum Command {
     /// conditions, loops, sub-pipelines), an edge from what a task reads or waits for.
     ///
     /// `dot -Tsvg` renders the DOT; the Mermaid goes in Markdown (a ```mermaid block).
+    /// Run one task from Kubeflow Pipelines' executor input: the entrypoint of the containers
+    /// `compile --target kfp` writes. Writes the outputs where KFP reads them.
+    ///
+    /// Exit status: 0 the task succeeded, 1 it failed (its failure on stderr, as JSON), 2 bad
+    /// arguments.
+    TaskRun(TaskRunArgs),
     /// Compile a pipeline for another engine: `--target kfp` writes Kubeflow Pipelines' IR
     /// (submit it with the KFP UI, the `kfp` client or Vertex AI), each task a container
     /// running `wasmpipe task-run` over its component in `--image`. What the engine cannot

@@ -1,5 +1,5 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
-//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `compile`, `graph`,
+//! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `compile`, `task-run`, `graph`,
 //! `report`, `runs`, `resume`); they share the
 //! command line (`args`), the printing of records and diagnostics (`output`), colors by state
 //! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
@@ -40,4 +40,5 @@ pub mod run;
 pub mod runs;
 pub mod schema;
 pub mod signals;
+pub mod task_run;
 pub mod validate;

@@ -37,6 +37,7 @@ mod prepare;
 mod quotas;
 mod records;
 pub mod resume;
+mod single;
 mod stop;
 mod task_store;
 mod threads;
@@ -53,6 +54,7 @@ use bind::{export_outputs, pipeline_outputs};
 pub use cache::{CACHE_DIR_ENV, Cache};
 pub use cancel::{CancelHandle, CancelLevel};
 pub use finished::FinishedRun;
+pub use single::{TaskCall, TaskOutcome};
 pub use task_store::TaskBrief;
 
 /// The environment variable that sets the default run directory.
