@@ -93,3 +93,18 @@ fn bad_invocations_are_refused_with_what_to_do() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("the component has no input `c`"), "{err}");
 }
+
+/// Ensures that a formatted string, as the export writes it (KFP's placeholders of channel
+/// inputs), reaches the component filled in, and that the channels themselves are not inputs.
+#[test]
+fn formatted_strings_are_filled_from_their_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = json!({
+        "value": "n={{$.inputs.parameters['pipelinechannel--calc-output']}} by {{$.inputs.parameters['pipelinechannel--who']}}",
+        "pipelinechannel--calc-output": 42,
+        "pipelinechannel--who": "me",
+    });
+    let (code, err, text, _) = task_run(dir.path(), component("echo"), inputs, "output");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(text.as_deref(), Some("n=42 by me"));
+}

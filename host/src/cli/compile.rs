@@ -57,7 +57,7 @@ pub async fn compile(
         }
     }
     if !errors.is_empty() {
-        return Ok(report_errors(&Diagnostics { errors }, Output::Human));
+        return Ok(refused(&Diagnostics { errors }));
     }
     let document = match to_kfp(&loaded.pipeline, &infos, &KfpOptions { image, components_dir }) {
         Ok(document) => document,
@@ -66,7 +66,7 @@ pub async fn compile(
                 .into_iter()
                 .map(|r| loaded.source.error(&r.path, format!("cannot compile to KFP's IR: {}", r.message)))
                 .collect();
-            return Ok(report_errors(&Diagnostics { errors }, Output::Human));
+            return Ok(refused(&Diagnostics { errors }));
         }
     };
     let text = if out.extension().is_some_and(|e| e == "json") {
@@ -77,4 +77,13 @@ pub async fn compile(
     std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
     eprintln!("wrote {} (KFP's IR: each task runs `wasmpipe task-run` in the runner image)", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints every problem and what happened: exit code 2.
+fn refused(diags: &Diagnostics) -> ExitCode {
+    for d in &diags.errors {
+        eprintln!("error: {d}");
+    }
+    eprintln!("{} problem(s) found; nothing written", diags.errors.len());
+    ExitCode::from(2)
 }

@@ -31,12 +31,15 @@ pub async fn task_run(args: TaskRunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let parameters = input["inputs"]["parameterValues"].as_object().cloned().unwrap_or_default();
+    // Channels (`pipelinechannel--...`) only fill the placeholders of formatted strings.
+    let (channels, parameters): (Vec<_>, Vec<_>) =
+        parameters.into_iter().partition(|(name, _)| name.starts_with(CHANNEL));
     let mut inputs = Vec::new();
     let mut final_status = None;
     for (name, value) in parameters {
         match kfp_final_status(&value) {
             Some(status) => final_status = Some(status),
-            None => inputs.push((name, value)),
+            None => inputs.push((name, fill_placeholders(value, &channels))),
         }
     }
     let mut limits = Limits::default();
@@ -68,13 +71,36 @@ pub async fn task_run(args: TaskRunArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The prefix of the inputs KFP adds for the references of a formatted string.
+const CHANNEL: &str = "pipelinechannel--";
+
+/// A string with KFP's placeholders (`{{$.inputs.parameters['pipelinechannel--x']}}`, as the
+/// export writes formatted strings) filled from `channels` (strings as they are, other values
+/// as JSON); where KFP filled them already, the string is unchanged.
+fn fill_placeholders(value: Value, channels: &[(String, Value)]) -> Value {
+    let Value::String(mut text) = value else { return value };
+    for (name, channel) in channels {
+        let placeholder = format!("{{{{$.inputs.parameters['{name}']}}}}");
+        if text.contains(&placeholder) {
+            let with = match channel {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            text = text.replace(&placeholder, &with);
+        }
+    }
+    Value::String(text)
+}
+
 /// KFP's `PipelineTaskFinalStatus` value (`{"state": "FAILED", "error": {...}, ...}`) as
 /// wasmpipe's final status; None for any other value. KFP's status names one error: it becomes
 /// the one failure listed (kind `error`; the body's own failures are not in KFP's status).
 fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
     let map = value.as_object()?;
     let state = map.get("state")?.as_str()?;
-    if !map.contains_key("pipelineTaskName") && !map.contains_key("pipelineJobResourceName") {
+    // KFP's backend writes camelCase keys, kfp.local snake_case ones.
+    let field = |camel: &str, snake: &str| map.get(camel).or_else(|| map.get(snake)).and_then(Value::as_str);
+    if field("pipelineTaskName", "pipeline_task_name").is_none() {
         return None;
     }
     let state = match state {
@@ -82,7 +108,7 @@ fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
         "CANCELED" | "CANCELLED" => RunState::Cancelled,
         _ => RunState::Failed,
     };
-    let group = map.get("pipelineTaskName").and_then(Value::as_str).unwrap_or_default().to_string();
+    let group = field("pipelineTaskName", "pipeline_task_name").unwrap_or_default().to_string();
     let message = map.get("error").and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or_default();
     let failures = if state == RunState::Failed {
         vec![TaskFailureRecord {
@@ -96,7 +122,7 @@ fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
     } else {
         Vec::new()
     };
-    let run_id = map.get("pipelineJobResourceName").and_then(Value::as_str).unwrap_or_default().to_string();
+    let run_id = field("pipelineJobResourceName", "pipeline_job_resource_name").unwrap_or_default().to_string();
     Some(FinalStatusRecord { state, run_id, group, failures })
 }
 
