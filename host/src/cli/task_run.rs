@@ -100,9 +100,7 @@ fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
     let state = map.get("state")?.as_str()?;
     // KFP's backend writes camelCase keys, kfp.local snake_case ones.
     let field = |camel: &str, snake: &str| map.get(camel).or_else(|| map.get(snake)).and_then(Value::as_str);
-    if field("pipelineTaskName", "pipeline_task_name").is_none() {
-        return None;
-    }
+    field("pipelineTaskName", "pipeline_task_name")?;
     let state = match state {
         "SUCCEEDED" => RunState::Succeeded,
         "CANCELED" | "CANCELLED" => RunState::Cancelled,
