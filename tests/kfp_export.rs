@@ -73,7 +73,10 @@ fn structure(ir: &Value) -> BTreeMap<String, Value> {
                                 let (kind, body) = source.as_object().unwrap().iter().next().unwrap();
                                 match kind.as_str() {
                                     "runtimeValue" => "constant".to_string(),
-                                    "componentInputParameter" => format!("input {}", body.as_str().unwrap()),
+                                    // wasmpipe's single output is `output`, KFP's `Output`
+                                    "componentInputParameter" => {
+                                        format!("input {}", body.as_str().unwrap().to_lowercase())
+                                    }
                                     "taskOutputParameter" => {
                                         format!("output of {}", body["producerTask"].as_str().unwrap())
                                     }
@@ -115,12 +118,13 @@ fn example(name: &str) -> PathBuf {
     PathBuf::from(wasmpipe_test_artifacts::EXAMPLES.iter().find(|(n, _)| *n == name).unwrap().1)
 }
 
-/// A case with the example components `names` declared.
+/// A case with the example components `names` declared (and the test guest `add`).
 fn case(body: &str, names: &[&str]) -> Case {
     let mut text = String::from("version: 1\ncomponents:\n");
     for name in names {
         text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
     }
+    text.push_str(&format!("  add: {{path: {:?}}}\n", wasmpipe_test_artifacts::ADD));
     Case::raw(&(text + body))
 }
 
@@ -176,6 +180,50 @@ fn after_is_kfps_dependent_tasks() {
     assert_eq!(structure(&ir), structure(&kfp_ir("essential/pipeline_with_after.yaml")));
 }
 
+/// Ensures that KFP's flip-coin sample (`critical/flip_coin`: conditions nested in conditions,
+/// their CEL over typed channels), ported, has KFP's structure; `add` stands for its
+/// `random_num` (two ints in, an int out).
+#[test]
+fn nested_conditions_have_kfps_structure() {
+    let mut body =
+        String::from("name: conditional-execution-pipeline\nsteps:\n  - {task: flip-coin, component: flip_coin}\n");
+    let mut n = 0;
+    for (side, low, high, pivot, suffix) in [("heads", 0, 9, 5, ""), ("tails", 10, 19, 15, "-2")] {
+        n += 1;
+        let outer = n;
+        body.push_str(&format!("  - if:\n      name: condition-{outer}\n      condition: \"{{{{tasks.flip-coin.output}}}} == '{side}'\"\n      steps:\n        - {{task: random-num{suffix}, component: add, inputs: {{a: {low}, b: {high}}}}}\n"));
+        for (op, msg_suffix) in
+            [(">", if suffix.is_empty() { "" } else { "-3" }), ("<=", if suffix.is_empty() { "-2" } else { "-4" })]
+        {
+            n += 1;
+            body.push_str(&format!("        - if:\n            name: condition-{n}\n            condition: \"{{{{tasks.random-num{suffix}.output}}}} {op} {pivot}\"\n            steps:\n              - {{task: print-msg{msg_suffix}, component: print_op, inputs: {{message: \"{side} and {{{{tasks.random-num{suffix}.output}}}} {op} {pivot}!\"}}}}\n"));
+        }
+    }
+    let case = case(&body, &["flip_coin", "print_op"]);
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}\n{body}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("critical/flip_coin.yaml")));
+    assert_eq!(
+        ir["components"]["comp-condition-1"]["dag"]["tasks"]["condition-2"]["triggerPolicy"]["condition"],
+        "int(inputs.parameter_values['pipelinechannel--random-num-output']) > 5"
+    );
+    assert_eq!(
+        ir["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"],
+        "inputs.parameter_values['pipelinechannel--flip-coin-output'] == 'heads'"
+    );
+}
+
+/// Ensures that a condition reading a task and a pipeline parameter used inside the branch
+/// have KFP's structure (`essential/pipeline_with_condition`).
+#[test]
+fn a_condition_with_a_parameter_inside_has_kfps_structure() {
+    let case = case(
+        "name: single-condition-pipeline\nparams:\n  text: {type: string, default: condition test}\nsteps:\n  - {task: flip-coin-op, component: flip_coin}\n  - {task: print-op, component: print_op, inputs: {message: \"{{tasks.flip-coin-op.output}}\"}}\n  - if:\n      name: condition-1\n      condition: \"{{tasks.flip-coin-op.output}} == 'heads'\"\n      steps:\n        - {task: flip-coin-op-2, component: flip_coin}\n        - {task: print-op-2, component: print_op, inputs: {message: \"{{tasks.flip-coin-op-2.output}}\"}}\n        - {task: print-op-3, component: print_op, inputs: {message: \"{{params.text}}\"}}\n",
+        &["flip_coin", "print_op"],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("essential/pipeline_with_condition.yaml")));
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {
@@ -197,7 +245,7 @@ fn retries_and_caching_are_kfps_options() {
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
     let case = case(
-        "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n",
+        "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\nparams:\n  p: {type: int, default: 2}\n",
         &["print_op"],
     );
     let (code, err) = compile(&case).unwrap_err();
@@ -206,6 +254,7 @@ fn constructs_not_mapped_are_refused_with_their_place() {
         "`deadline`: cannot compile to KFP's IR: a run deadline has no form in KFP's IR",
         "`steps[0].network`: cannot compile to KFP's IR: `network` is not exported",
         "`steps[1]`: cannot compile to KFP's IR: parallel_for is not exported to KFP's IR yet",
+        "`steps[2]`: cannot compile to KFP's IR: elif and else are not exported to KFP's IR yet",
     ] {
         assert!(err.contains(needle), "{needle} in\n{err}");
     }

@@ -31,6 +31,7 @@ PIPELINES = [
     "exit-handler/pipeline.yaml", "exit-handler/trap.yaml", "exit-handler/loop.yaml",
     "kfp-samples/exit_handler.yaml", "kfp-samples/exit_handler_with_task_final_status.yaml",
     "kfp-samples/caching.yaml", "kfp-samples/retry.yaml", "kfp-samples/sequential.yaml",
+    "kfp-samples/condition.yaml",
 ]
 # Not run on kfp.local, and why (docs/export.md lists the differences).
 NOT_RUN = {

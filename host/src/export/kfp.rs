@@ -74,7 +74,7 @@ pub fn to_kfp(
         ex.refuse("parallelism", "KFP has no pipeline-wide limit of tasks at once; remove `parallelism`");
     }
     let params: BTreeMap<String, ValueType> = pipeline.params.iter().map(|(k, p)| (k.clone(), p.ty)).collect();
-    let root = Scope { params: &params, channels: BTreeMap::new(), prefix: "steps".into() };
+    let root = Scope { params: &params, channels: BTreeMap::new(), prefix: "steps".into(), inherited: BTreeSet::new() };
     let mut root_inputs = Map::new();
     for (name, param) in &pipeline.params {
         let Some(ty) = ex.parameter_type(param.ty, &format!("params.{name}")) else { continue };
@@ -125,6 +125,9 @@ struct Scope<'a> {
     channels: BTreeMap<String, ValueType>,
     /// The place of the DAG's steps in the file, for refusals.
     prefix: String,
+    /// What the conditions of the branches around the DAG read: KFP passes those channels on
+    /// to every group nested inside a branch.
+    inherited: BTreeSet<Ref>,
 }
 
 struct Exporter<'a> {
@@ -184,9 +187,13 @@ impl Exporter<'_> {
                 Step::ExitHandler(step) => {
                     self.exit_handler(&step.exit_handler, &path, scope, &local, &mut tasks, pipeline)
                 }
-                Step::If(_) | Step::Elif(_) | Step::Else(_) => {
-                    self.refuse(&path, "if/elif/else is not exported to KFP's IR yet (it maps to condition DAGs with CEL triggers: the next version)");
+                Step::If(step) if !matches!(steps.get(i + 1), Some(Step::Elif(_) | Step::Else(_))) => {
+                    self.branch(&step.branch, &path, scope, &local, &mut tasks, pipeline);
                 }
+                Step::If(_) | Step::Elif(_) | Step::Else(_) => {
+                    self.refuse(&path, "elif and else are not exported to KFP's IR yet (a lone `if` is)");
+                }
+
                 Step::ParallelFor(_) => {
                     self.refuse(&path, "parallel_for is not exported to KFP's IR yet (it maps to a parameter iterator: the next version)");
                 }
@@ -195,32 +202,37 @@ impl Exporter<'_> {
         tasks
     }
 
-    /// An exit-handler group: its body as a DAG component (a task of this DAG), and its exit
-    /// task beside it, triggered when the body is done however it ended.
-    fn exit_handler(
+    /// The name of a group: its own, else KFP's and the plan's numbering of unnamed groups.
+    fn group_name(&mut self, name: &Option<String>, kind: &str) -> String {
+        name.clone().unwrap_or_else(|| {
+            self.groups += 1;
+            format!("{kind}-{}", self.groups)
+        })
+    }
+
+    /// A group's steps as a DAG component `comp-NAME`, and the task that runs it in the parent
+    /// DAG: every value read inside from outside (`also` too: a condition's references)
+    /// arrives as a channel `pipelinechannel--...`, which the task fills from the parent's
+    /// parameters, channels or sibling tasks (on which it then depends).
+    #[allow(clippy::too_many_arguments)]
+    fn group(
         &mut self,
-        group: &crate::model::ExitHandler,
-        path: &str,
+        name: &str,
+        steps: &[Step],
+        also: &BTreeSet<Ref>,
+        steps_path: String,
         scope: &Scope<'_>,
         local: &BTreeSet<&str>,
-        tasks: &mut Map<String, Value>,
         pipeline: &Pipeline,
-    ) {
-        self.groups += 1;
-        let name = group.name.clone().unwrap_or_else(|| format!("exit-handler-{}", self.groups));
-        if group.fail_fast {
-            self.refuse(
-                &format!("{path}.exit_handler.fail_fast"),
-                "KFP has no fail_fast for a group; remove it to export the pipeline",
-            );
-        }
-        // The body reads channels: what it reads from outside, typed.
-        let body_reads = self.reads(&group.steps);
+    ) -> Value {
+        let mut reads = self.reads(steps);
+        reads.extend(also.iter().cloned());
+        reads.extend(scope.inherited.iter().cloned());
         let mut channels = BTreeMap::new();
         let mut parent_inputs = Map::new();
         let mut depends: BTreeSet<String> = BTreeSet::new();
-        let inner: BTreeSet<String> = task_names(&group.steps);
-        for r in &body_reads {
+        let inner: BTreeSet<String> = task_names(steps);
+        for r in &reads {
             match r {
                 Ref::Param(p) => {
                     let Some(ty) = scope.params.get(p).copied() else { continue };
@@ -251,14 +263,18 @@ impl Exporter<'_> {
                 _ => {}
             }
         }
+        let mut inherited = scope.inherited.clone();
+        inherited.extend(also.iter().cloned());
         let body_scope =
-            Scope { params: scope.params, channels: channels.clone(), prefix: format!("{path}.exit_handler.steps") };
-        let body = self.dag(&group.steps, &body_scope, pipeline);
+            Scope { params: scope.params, channels: channels.clone(), prefix: steps_path.clone(), inherited };
+        let body = self.dag(steps, &body_scope, pipeline);
         let mut component = json!({"dag": {"tasks": body}});
         if !channels.is_empty() {
             let defs: Map<String, Value> = channels
                 .iter()
-                .filter_map(|(c, ty)| Some((c.clone(), json!({"parameterType": self.parameter_type(*ty, path)?}))))
+                .filter_map(|(c, ty)| {
+                    Some((c.clone(), json!({"parameterType": self.parameter_type(*ty, &steps_path)?})))
+                })
                 .collect();
             component["inputDefinitions"] = json!({"parameters": defs});
         }
@@ -270,11 +286,122 @@ impl Exporter<'_> {
         if !depends.is_empty() {
             group_task["dependentTasks"] = json!(depends);
         }
+        group_task
+    }
+
+    /// An exit-handler group: its body as a DAG component (a task of this DAG), and its exit
+    /// task beside it, triggered when the body is done however it ended.
+    fn exit_handler(
+        &mut self,
+        group: &crate::model::ExitHandler,
+        path: &str,
+        scope: &Scope<'_>,
+        local: &BTreeSet<&str>,
+        tasks: &mut Map<String, Value>,
+        pipeline: &Pipeline,
+    ) {
+        let name = self.group_name(&group.name, "exit-handler");
+        if group.fail_fast {
+            self.refuse(
+                &format!("{path}.exit_handler.fail_fast"),
+                "KFP has no fail_fast for a group; remove it to export the pipeline",
+            );
+        }
+        let steps_path = format!("{path}.exit_handler.steps");
+        let group_task = self.group(&name, &group.steps, &BTreeSet::new(), steps_path, scope, local, pipeline);
         tasks.insert(name.clone(), group_task);
         let exit_path = format!("{path}.exit_handler.exit");
         if let Some(spec) = self.task(&group.exit, &exit_path, scope, local, pipeline, Some(&name)) {
             tasks.insert(group.exit.task.clone(), spec);
         }
+    }
+
+    /// An `if` with no `elif` or `else` after it: a DAG component whose task in this DAG is
+    /// triggered by the condition, in KFP's CEL over the condition's channels.
+    fn branch(
+        &mut self,
+        branch: &crate::model::Branch,
+        path: &str,
+        scope: &Scope<'_>,
+        local: &BTreeSet<&str>,
+        tasks: &mut Map<String, Value>,
+        pipeline: &Pipeline,
+    ) {
+        let name = self.group_name(&branch.name, "condition");
+        if branch.fail_fast {
+            self.refuse(
+                &format!("{path}.if.fail_fast"),
+                "KFP has no fail_fast for a group; remove it to export the pipeline",
+            );
+        }
+        let expr = match crate::model::condition::Expr::parse(&branch.condition) {
+            Ok(expr) => expr,
+            Err(e) => {
+                self.refuse(&format!("{path}.if.condition"), e);
+                return;
+            }
+        };
+        let refs = condition_refs(&expr);
+        let steps_path = format!("{path}.if.steps");
+        let mut group_task = self.group(&name, &branch.steps, &refs, steps_path, scope, local, pipeline);
+        match self.cel(&expr, pipeline) {
+            Ok(cel) => group_task["triggerPolicy"] = json!({"condition": cel}),
+            Err(e) => self.refuse(&format!("{path}.if.condition"), e),
+        }
+        tasks.insert(name, group_task);
+    }
+
+    /// A condition in KFP's CEL: each reference is the channel that carries it
+    /// (`inputs.parameter_values['pipelinechannel--flip-Output']`), numbers cast as KFP casts
+    /// them (`int(...)`, `double(...)`).
+    fn cel(&self, expr: &crate::model::condition::Expr, pipeline: &Pipeline) -> Result<String, String> {
+        use crate::model::condition::{Expr, Op, Operand};
+        let operand = |o: &Operand| -> Result<String, String> {
+            match o {
+                Operand::Literal(Value::String(s)) => Ok(format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))),
+                Operand::Literal(v) => Ok(v.to_string()),
+                Operand::Ref(r) => {
+                    let (channel, ty) = match r {
+                        Ref::Param(p) => (format!("pipelinechannel--{p}"), pipeline.params.get(p).map(|p| p.ty)),
+                        Ref::Output { task, output } => {
+                            (format!("pipelinechannel--{task}-{output}"), self.output_type(pipeline, task, output))
+                        }
+                        Ref::Item { .. } => return Err("loop items are not exported yet".into()),
+                    };
+                    let value = format!("inputs.parameter_values['{channel}']");
+                    Ok(match ty {
+                        Some(ValueType::Int) => format!("int({value})"),
+                        Some(ValueType::Float) => format!("double({value})"),
+                        _ => value,
+                    })
+                }
+            }
+        };
+        Ok(match expr {
+            Expr::And(parts) => parts
+                .iter()
+                .map(|p| Ok(format!("({})", self.cel(p, pipeline)?)))
+                .collect::<Result<Vec<_>, String>>()?
+                .join(" && "),
+            Expr::Or(parts) => parts
+                .iter()
+                .map(|p| Ok(format!("({})", self.cel(p, pipeline)?)))
+                .collect::<Result<Vec<_>, String>>()?
+                .join(" || "),
+            Expr::Not(inner) => format!("!({})", self.cel(inner, pipeline)?),
+            Expr::Truth(o) => format!("{} == true", operand(o)?),
+            Expr::Cmp(op, a, b) => {
+                let op = match op {
+                    Op::Eq => "==",
+                    Op::Ne => "!=",
+                    Op::Lt => "<",
+                    Op::Le => "<=",
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                };
+                format!("{} {op} {}", operand(a)?, operand(b)?)
+            }
+        })
     }
 
     /// Every reference read by the tasks in `steps`, nested groups included.
@@ -302,6 +429,12 @@ impl Exporter<'_> {
                     Step::ExitHandler(e) => {
                         f(&e.exit_handler.exit, refs);
                         walk(&e.exit_handler.steps, f, refs);
+                    }
+                    Step::If(b) => {
+                        if let Ok(expr) = crate::model::condition::Expr::parse(&b.branch.condition) {
+                            refs.extend(condition_refs(&expr));
+                        }
+                        walk(&b.branch.steps, f, refs);
                     }
                     _ => {}
                 }
@@ -575,6 +708,7 @@ fn task_names(steps: &[Step]) -> BTreeSet<String> {
                 names.insert(e.exit_handler.exit.task.clone());
                 names.extend(task_names(&e.exit_handler.steps));
             }
+            Step::If(b) => names.extend(task_names(&b.branch.steps)),
             _ => {}
         }
     }
@@ -586,6 +720,31 @@ fn find_task<'a>(steps: &'a [Step], name: &str) -> Option<&'a Task> {
         Step::Task(t) if t.task == name => Some(t),
         Step::ExitHandler(e) if e.exit_handler.exit.task == name => Some(&e.exit_handler.exit),
         Step::ExitHandler(e) => find_task(&e.exit_handler.steps, name),
+        Step::If(b) => find_task(&b.branch.steps, name),
         _ => None,
     })
+}
+
+/// The references a condition reads.
+fn condition_refs(expr: &crate::model::condition::Expr) -> BTreeSet<Ref> {
+    use crate::model::condition::{Expr, Operand};
+    let mut refs = BTreeSet::new();
+    let mut operand = |o: &Operand| {
+        if let Operand::Ref(r) = o {
+            refs.insert(r.clone());
+        }
+    };
+    fn walk(expr: &Expr, operand: &mut dyn FnMut(&Operand)) {
+        match expr {
+            Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| walk(p, operand)),
+            Expr::Not(inner) => walk(inner, operand),
+            Expr::Cmp(_, a, b) => {
+                operand(a);
+                operand(b);
+            }
+            Expr::Truth(o) => operand(o),
+        }
+    }
+    walk(expr, &mut operand);
+    refs
 }
