@@ -260,3 +260,32 @@ fn constructs_not_mapped_are_refused_with_their_place() {
     }
     assert!(!case.dir.path().join("ir.json").exists());
 }
+
+/// Ensures that `--copy-components` lays out the components as the IR names them, and that two
+/// different components with one file name are refused (the image holds them side by side).
+#[test]
+fn components_are_copied_by_the_names_the_ir_gives_them() {
+    let case = case("name: copy\nsteps:\n  - {task: a, component: print_op, inputs: {message: m}}\n", &["print_op"]);
+    let out = case.dir.path().join("ir.json");
+    let image = case.dir.path().join("image");
+    let (code, _, err) = common::wasmpipe(
+        &["compile", case.file.to_str().unwrap(), "--target", "kfp", "-o", out.to_str().unwrap()],
+        &["--copy-components", image.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(image.join("print_op.wasm")).unwrap(), std::fs::read(example("print_op")).unwrap());
+
+    let dir = case.dir.path();
+    for (sub, name) in [("x", "print_op"), ("y", "fail_op")] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::copy(example(name), dir.join(sub).join("op.wasm")).unwrap();
+    }
+    let twins = Case::raw(&format!(
+        "version: 1\nname: twins\ncomponents:\n  a: {{path: {:?}}}\n  b: {{path: {:?}}}\nsteps:\n  - {{task: a, component: a, inputs: {{message: m}}}}\n  - {{task: b, component: b, inputs: {{message: m}}}}\n",
+        dir.join("x/op.wasm"),
+        dir.join("y/op.wasm")
+    ));
+    let (code, err) = compile(&twins).unwrap_err();
+    assert_eq!(code, 2);
+    assert!(err.contains("components `a` and `b` are both files named `op.wasm`, with different contents"), "{err}");
+}

@@ -61,8 +61,8 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Schema { which } => cli::schema::print_schema(which),
         Command::Completions { shell } => Ok(cli::completions::print(shell)),
         Command::TaskRun(args) => cli::task_run::task_run(args).await,
-        Command::Compile { file, target, out, image, components_dir } => {
-            cli::compile::compile(&file, target, &out, image, components_dir).await
+        Command::Compile { file, target, out, image, components_dir, copy_components } => {
+            cli::compile::compile(&file, target, &out, image, components_dir, copy_components.as_deref()).await
         }
         Command::Graph { file, format, out } => cli::graph::graph(&file, format, out.as_deref()),
         Command::Resume { run, run_dir, output, quiet } => cli::resume::resume(&run, &run_dir, output, quiet).await,

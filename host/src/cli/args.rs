@@ -137,6 +137,10 @@ pub enum Command {
         /// Where the components are in the image.
         #[arg(long, value_name = "DIR", default_value = "/components")]
         components_dir: String,
+        /// Also copy the components into DIR, by the file names the IR gives them (the
+        /// runner image's `components/`).
+        #[arg(long, value_name = "DIR")]
+        copy_components: Option<PathBuf>,
     },
     Graph {
         /// The pipeline file.

@@ -23,6 +23,7 @@ pub async fn compile(
     out: &Path,
     image: String,
     components_dir: String,
+    copy_components: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let CompileTarget::Kfp = target;
     let loaded = match load_file(file) {
@@ -30,7 +31,7 @@ pub async fn compile(
         Err(diags) => return Ok(report_errors(&diags, Output::Human)),
     };
     let runner = Runner::new()?.without_pooling();
-    let mut infos = BTreeMap::new();
+    let mut infos: BTreeMap<String, ComponentInfo> = BTreeMap::new();
     let mut errors = Vec::new();
     for (name, component) in &loaded.pipeline.components {
         // Sub-pipelines and commands are refused by the export where a task uses them.
@@ -56,6 +57,19 @@ pub async fn compile(
             Err(e) => errors.push(loaded.source.error(&format!("components.{name}"), e.message)),
         }
     }
+    // In the image the components sit side by side, by file name: two different ones of one
+    // name would be one file there.
+    let mut by_file: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for (name, info) in &infos {
+        if let Some((other, digest)) = by_file.insert(&info.file, (name, &info.digest))
+            && digest != info.digest
+        {
+            errors.push(loaded.source.error(
+                &format!("components.{name}.path"),
+                format!("components `{other}` and `{name}` are both files named `{}`, with different contents, and the image holds components by file name: rename one", info.file),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Ok(refused(&Diagnostics { errors }));
     }
@@ -75,6 +89,15 @@ pub async fn compile(
         yaml_text(&document)
     };
     std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    if let Some(dir) = copy_components {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+        for (name, component) in &loaded.pipeline.components {
+            let (Some(path), Some(info)) = (&component.path, infos.get(name)) else { continue };
+            let to = dir.join(&info.file);
+            std::fs::copy(loaded.base_dir.join(path), &to)
+                .with_context(|| format!("cannot copy component `{name}` to {}", to.display()))?;
+        }
+    }
     eprintln!("wrote {} (KFP's IR: each task runs `wasmpipe task-run` in the runner image)", out.display());
     Ok(ExitCode::SUCCESS)
 }
