@@ -94,6 +94,17 @@ FAILS_BY_DESIGN = {
 }
 
 
+# Files whose outcome KFP leaves to chance, with why, and the attempts each task has (its
+# retries + 1): the run must succeed, or fail only in tasks that used every attempt, each one
+# failing (what the sample shows: retries honoured).
+BY_CHANCE = {
+    "samples-core/retry/retry.py": (
+        "its components exit with a code drawn at random from 0-3 and from 0-1, retried 10 and 5 "
+        "times: about 6% of runs fail, on KFP too",
+        {"random-failure-op": 11, "random-failure-op-2": 6}),
+}
+
+
 def outcome_expected(rel: str) -> str:
     return "failed" if rel.startswith("valid/failing/") or rel in FAILS_BY_DESIGN else "succeeded"
 
@@ -134,6 +145,12 @@ def run_file(path: Path, rel: str, wasmpipe: str, work: Path) -> tuple:
     if not record["tasks"]:
         return False, "run: the compiled pipeline has no task"
     want = outcome_expected(rel)
+    if record["state"] == "failed" and rel in BY_CHANCE:
+        why, attempts = BY_CHANCE[rel]
+        unlucky = [t for t in record["tasks"] if t["state"] == "failed"]
+        if unlucky and all(len(t["attempts"]) == attempts.get(t["id"]) and all(a.get("failure") for a in t["attempts"])
+                           for t in unlucky):
+            return True, f"failed by chance ({why}): every attempt of {', '.join(t['id'] for t in unlucky)} failed"
     if record["state"] != want:
         failed = [f"{t['id']}: {t['failure']['kind']}: {t['failure']['message'][:200]}"
                   for t in record["tasks"] if t.get("failure")]
