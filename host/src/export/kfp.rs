@@ -155,6 +155,13 @@ impl Exporter<'_> {
         self.refusals.push(Refusal { path: path.to_string(), message: message.into() });
     }
 
+    /// Refuses a group's `fail_fast` (at `path`) when it is set: KFP has none.
+    fn refuse_fail_fast(&mut self, set: bool, path: &str) {
+        if set {
+            self.refuse(path, "KFP has no fail_fast for a group; remove it to export the pipeline");
+        }
+    }
+
     /// KFP's `parameterType` of a wasmpipe value type.
     fn parameter_type(&mut self, ty: ValueType, path: &str) -> Option<&'static str> {
         Some(match ty {
@@ -225,7 +232,7 @@ impl Exporter<'_> {
         local: &BTreeSet<&str>,
         pipeline: &Pipeline,
     ) -> Value {
-        let mut reads = self.reads(steps);
+        let mut reads = reads(steps);
         reads.extend(also.iter().cloned());
         reads.extend(scope.inherited.iter().cloned());
         let mut channels = BTreeMap::new();
@@ -301,12 +308,7 @@ impl Exporter<'_> {
         pipeline: &Pipeline,
     ) {
         let name = self.group_name(&group.name, "exit-handler");
-        if group.fail_fast {
-            self.refuse(
-                &format!("{path}.exit_handler.fail_fast"),
-                "KFP has no fail_fast for a group; remove it to export the pipeline",
-            );
-        }
+        self.refuse_fail_fast(group.fail_fast, &format!("{path}.exit_handler.fail_fast"));
         let steps_path = format!("{path}.exit_handler.steps");
         let group_task = self.group(&name, &group.steps, &BTreeSet::new(), steps_path, scope, local, pipeline);
         tasks.insert(name.clone(), group_task);
@@ -328,12 +330,7 @@ impl Exporter<'_> {
         pipeline: &Pipeline,
     ) {
         let name = self.group_name(&branch.name, "condition");
-        if branch.fail_fast {
-            self.refuse(
-                &format!("{path}.if.fail_fast"),
-                "KFP has no fail_fast for a group; remove it to export the pipeline",
-            );
-        }
+        self.refuse_fail_fast(branch.fail_fast, &format!("{path}.if.fail_fast"));
         let expr = match crate::model::condition::Expr::parse(&branch.condition) {
             Ok(expr) => expr,
             Err(e) => {
@@ -341,7 +338,7 @@ impl Exporter<'_> {
                 return;
             }
         };
-        let refs = condition_refs(&expr);
+        let refs: BTreeSet<Ref> = expr.refs().into_iter().cloned().collect();
         let steps_path = format!("{path}.if.steps");
         let mut group_task = self.group(&name, &branch.steps, &refs, steps_path, scope, local, pipeline);
         match self.cel(&expr, pipeline) {
@@ -355,7 +352,7 @@ impl Exporter<'_> {
     /// (`inputs.parameter_values['pipelinechannel--flip-Output']`), numbers cast as KFP casts
     /// them (`int(...)`, `double(...)`).
     fn cel(&self, expr: &crate::model::condition::Expr, pipeline: &Pipeline) -> Result<String, String> {
-        use crate::model::condition::{Expr, Op, Operand};
+        use crate::model::condition::{Expr, Operand};
         let operand = |o: &Operand| -> Result<String, String> {
             match o {
                 Operand::Literal(Value::String(s)) => Ok(format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))),
@@ -391,57 +388,9 @@ impl Exporter<'_> {
             Expr::Not(inner) => format!("!({})", self.cel(inner, pipeline)?),
             Expr::Truth(o) => format!("{} == true", operand(o)?),
             Expr::Cmp(op, a, b) => {
-                let op = match op {
-                    Op::Eq => "==",
-                    Op::Ne => "!=",
-                    Op::Lt => "<",
-                    Op::Le => "<=",
-                    Op::Gt => ">",
-                    Op::Ge => ">=",
-                };
-                format!("{} {op} {}", operand(a)?, operand(b)?)
+                format!("{} {} {}", operand(a)?, op.text(), operand(b)?)
             }
         })
-    }
-
-    /// Every reference read by the tasks in `steps`, nested groups included.
-    fn reads(&self, steps: &[Step]) -> BTreeSet<Ref> {
-        let mut refs = BTreeSet::new();
-        let mut visit_task = |t: &Task, refs: &mut BTreeSet<Ref>| {
-            for value in t.inputs.values() {
-                match Binding::parse(value) {
-                    Ok(Binding::Ref(r)) => {
-                        refs.insert(r);
-                    }
-                    Ok(Binding::Format(parts)) => {
-                        refs.extend(
-                            parts.into_iter().filter_map(|p| if let Part::Ref(r) = p { Some(r) } else { None }),
-                        );
-                    }
-                    _ => {}
-                }
-            }
-        };
-        fn walk(steps: &[Step], f: &mut dyn FnMut(&Task, &mut BTreeSet<Ref>), refs: &mut BTreeSet<Ref>) {
-            for step in steps {
-                match step {
-                    Step::Task(t) => f(t, refs),
-                    Step::ExitHandler(e) => {
-                        f(&e.exit_handler.exit, refs);
-                        walk(&e.exit_handler.steps, f, refs);
-                    }
-                    Step::If(b) => {
-                        if let Ok(expr) = crate::model::condition::Expr::parse(&b.branch.condition) {
-                            refs.extend(condition_refs(&expr));
-                        }
-                        walk(&b.branch.steps, f, refs);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        walk(steps, &mut visit_task, &mut refs);
-        refs
     }
 
     /// The type of output `output` of task `task` anywhere in the pipeline.
@@ -697,54 +646,38 @@ fn source_spec(source: &Source) -> Value {
     }
 }
 
-fn task_names(steps: &[Step]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+/// Every reference read in `steps`, nested groups included: by the tasks' inputs and by the
+/// conditions of the branches.
+fn reads(steps: &[Step]) -> BTreeSet<Ref> {
+    let bindings =
+        steps.iter().flat_map(Step::tasks).flat_map(|t| t.inputs.values()).filter_map(|v| Binding::parse(v).ok());
+    let mut refs: BTreeSet<Ref> = bindings.flat_map(|b| b.refs().into_iter().cloned().collect::<Vec<_>>()).collect();
+    conditions_read(steps, &mut refs);
+    refs
+}
+
+/// Adds the references the conditions of the branches in `steps` read, nested ones included.
+fn conditions_read(steps: &[Step], refs: &mut BTreeSet<Ref>) {
     for step in steps {
         match step {
-            Step::Task(t) => {
-                names.insert(t.task.clone());
+            Step::If(b) => {
+                if let Ok(expr) = crate::model::condition::Expr::parse(&b.branch.condition) {
+                    refs.extend(expr.refs().into_iter().cloned());
+                }
+                conditions_read(&b.branch.steps, refs);
             }
-            Step::ExitHandler(e) => {
-                names.insert(e.exit_handler.exit.task.clone());
-                names.extend(task_names(&e.exit_handler.steps));
-            }
-            Step::If(b) => names.extend(task_names(&b.branch.steps)),
+            Step::ExitHandler(e) => conditions_read(&e.exit_handler.steps, refs),
             _ => {}
         }
     }
-    names
 }
 
+/// The names of the tasks in `steps`, nested groups included.
+fn task_names(steps: &[Step]) -> BTreeSet<String> {
+    steps.iter().flat_map(Step::tasks).map(|t| t.task.clone()).collect()
+}
+
+/// Task `name`, anywhere in `steps`.
 fn find_task<'a>(steps: &'a [Step], name: &str) -> Option<&'a Task> {
-    steps.iter().find_map(|step| match step {
-        Step::Task(t) if t.task == name => Some(t),
-        Step::ExitHandler(e) if e.exit_handler.exit.task == name => Some(&e.exit_handler.exit),
-        Step::ExitHandler(e) => find_task(&e.exit_handler.steps, name),
-        Step::If(b) => find_task(&b.branch.steps, name),
-        _ => None,
-    })
-}
-
-/// The references a condition reads.
-fn condition_refs(expr: &crate::model::condition::Expr) -> BTreeSet<Ref> {
-    use crate::model::condition::{Expr, Operand};
-    let mut refs = BTreeSet::new();
-    let mut operand = |o: &Operand| {
-        if let Operand::Ref(r) = o {
-            refs.insert(r.clone());
-        }
-    };
-    fn walk(expr: &Expr, operand: &mut dyn FnMut(&Operand)) {
-        match expr {
-            Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| walk(p, operand)),
-            Expr::Not(inner) => walk(inner, operand),
-            Expr::Cmp(_, a, b) => {
-                operand(a);
-                operand(b);
-            }
-            Expr::Truth(o) => operand(o),
-        }
-    }
-    walk(expr, &mut operand);
-    refs
+    steps.iter().flat_map(Step::tasks).find(|t| t.task == name)
 }
