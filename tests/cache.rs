@@ -81,7 +81,7 @@ fn a_warm_load_reads_the_signature_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let case = Case::new(TWO_COMPONENTS);
     assert_eq!(run_with_cache(&case, cache.path())["state"], "succeeded");
-    let add = std::fs::read(common::COMPONENTS.iter().find(|(name, _)| *name == "add").unwrap().1).unwrap();
+    let add = std::fs::read(common::component("add")).unwrap();
     let prefix = blake3::hash(&add).to_hex().to_string();
     let entry = std::fs::read_dir(cache.path().join("compiled"))
         .unwrap()

@@ -70,16 +70,11 @@ fn pipeline(dir: &Path, use_task: &str) -> std::path::PathBuf {
     let file = dir.join("pipeline.yaml");
     let text = format!(
         "version: 1\nname: plugins\ncomponents:\n  kv_user: {{path: {:?}}}\n  exit_report: {{path: {:?}}}\nsteps:\n  - exit_handler:\n      name: guard\n      exit: {{task: report, component: exit_report, inputs: {{message: done}}}}\n      steps:\n        - {use_task}\n",
-        component("kv_user"),
-        component("exit_report"),
+        common::component("kv_user"),
+        common::component("exit_report"),
     );
     std::fs::write(&file, text).unwrap();
     file
-}
-
-/// The `.wasm` of test component `name`.
-fn component(name: &str) -> &'static str {
-    common::COMPONENTS.iter().find(|(n, _)| *n == name).expect("a test component").1
 }
 
 async fn run(runner: &Runner, file: &Path, tenant: &Arc<Tenant>, dir: &Path) -> Value {
@@ -218,8 +213,8 @@ async fn tenants_are_isolated_while_another_floods_the_runner_with_hostile_plugi
         &good,
         format!(
             "version: 1\nname: good\ncomponents:\n  kv_user: {{path: {:?}}}\n  add: {{path: {:?}}}\nparams:\n  key: {{type: string}}\nsteps:\n  - {{task: set, component: kv_user, host: [acme:host/kv], inputs: {{key: \"{{{{params.key}}}}\", value: v}}}}\n  - {{task: get, component: kv_user, host: [acme:host/kv], after: [set], inputs: {{key: \"{{{{params.key}}}}\"}}}}\n  - {{task: sum, component: add, inputs: {{a: 2, b: 3}}}}\n",
-            component("kv_user"),
-            component("add"),
+            common::component("kv_user"),
+            common::component("add"),
         ),
     )
     .unwrap();
@@ -228,8 +223,8 @@ async fn tenants_are_isolated_while_another_floods_the_runner_with_hostile_plugi
         &hostile,
         format!(
             "version: 1\nname: hostile\ncomponents:\n  kv_user: {{path: {:?}}}\n  fault: {{path: {:?}}}\nsteps:\n  - {{task: trap, component: fault, inputs: {{mode: unreachable}}}}\n  - {{task: spin, component: fault, timeout: 1s, inputs: {{mode: spin}}}}\n  - {{task: bomb, component: fault, memory: 32MiB, inputs: {{mode: alloc}}}}\n  - {{task: steal, component: kv_user, inputs: {{key: k0, value: stolen}}}}\n",
-            component("kv_user"),
-            component("fault"),
+            common::component("kv_user"),
+            common::component("fault"),
         ),
     )
     .unwrap();

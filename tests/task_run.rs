@@ -8,10 +8,6 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-fn component(name: &str) -> &'static str {
-    common::COMPONENTS.iter().find(|(n, _)| *n == name).expect("a test component").1
-}
-
 /// Runs `task-run` over `component` with the executor input KFP would give for `inputs` and
 /// the output `output`; returns the exit code, stderr, the output file's text and the
 /// executor output (when written).
@@ -37,7 +33,7 @@ fn task_run(dir: &Path, component: &str, inputs: Value, output: &str) -> (i32, S
 #[test]
 fn outputs_go_where_kfps_launcher_reads_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, err, text, meta) = task_run(dir.path(), component("add"), json!({"a": 2.0, "b": 3}), "output");
+    let (code, err, text, meta) = task_run(dir.path(), common::component("add"), json!({"a": 2.0, "b": 3}), "output");
     assert_eq!(code, 0, "{err}");
     assert_eq!(text.as_deref(), Some("5"));
     assert_eq!(meta, Some(json!({"parameterValues": {"output": 5}})));
@@ -48,7 +44,8 @@ fn outputs_go_where_kfps_launcher_reads_them() {
 #[test]
 fn a_trap_fails_the_container_with_its_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, err, text, meta) = task_run(dir.path(), component("fault"), json!({"mode": "unreachable"}), "output");
+    let (code, err, text, meta) =
+        task_run(dir.path(), common::component("fault"), json!({"mode": "unreachable"}), "output");
     assert_eq!(code, 1, "{err}");
     let line = err.lines().find(|l| l.starts_with("{\"failure\"")).unwrap_or_else(|| panic!("{err}"));
     let failure: Value = serde_json::from_str(line).unwrap();
@@ -68,8 +65,12 @@ fn an_exit_task_gets_kfps_final_status() {
         "pipelineTaskName": "exit-handler-1",
         "error": {"code": 9, "message": "task fail-op failed"},
     });
-    let (code, err, text, _) =
-        task_run(dir.path(), component("exit_report"), json!({"message": "cleaning up", "status": status}), "output");
+    let (code, err, text, _) = task_run(
+        dir.path(),
+        common::component("exit_report"),
+        json!({"message": "cleaning up", "status": status}),
+        "output",
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(text.as_deref(), Some("failed with 1 failure(s)"));
     assert!(err.contains("group `exit-handler-1` of run run-7 ended failed"), "{err}");
@@ -81,7 +82,7 @@ fn an_exit_task_gets_kfps_final_status() {
 #[test]
 fn bad_invocations_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let add = component("add");
+    let add = common::component("add");
     let (code, _, err) =
         common::wasmpipe(&["task-run", "--executor-input", "{}", "--component", add, "--digest", "blake3:00"], &[]);
     assert_eq!(code, 2, "{err}");
@@ -104,7 +105,7 @@ fn formatted_strings_are_filled_from_their_channels() {
         "pipelinechannel--calc-output": 42,
         "pipelinechannel--who": "me",
     });
-    let (code, err, text, _) = task_run(dir.path(), component("echo"), inputs, "output");
+    let (code, err, text, _) = task_run(dir.path(), common::component("echo"), inputs, "output");
     assert_eq!(code, 0, "{err}");
     assert_eq!(text.as_deref(), Some("n=42 by me"));
 }

@@ -39,6 +39,11 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("kv_user", art::KV_USER),
 ];
 
+/// The `.wasm` of built guest component `name` (of [`COMPONENTS`]).
+pub fn component(name: &str) -> &'static str {
+    COMPONENTS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no test component `{name}`")).1
+}
+
 /// A temporary directory holding one pipeline file.
 pub struct Case {
     pub dir: tempfile::TempDir,

@@ -110,6 +110,13 @@ struct Runs {
     unfinished: usize,
 }
 
+impl Runs {
+    /// Run `id`, or the refusal that there is none.
+    fn get(&self, id: &str) -> Result<&Run, Refusal> {
+        self.by_id.get(id).ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no run `{id:.64}` of this tenant")))
+    }
+}
+
 struct Run {
     cancel: CancelHandle,
     status: Status,
@@ -487,10 +494,7 @@ async fn get_run(
 ) -> Result<Response, Refusal> {
     let tenant = app.tenant(&tenant)?;
     let runs = tenant.runs.lock().unwrap_or_else(PoisonError::into_inner);
-    let run = runs
-        .by_id
-        .get(&id)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no run `{id:.64}` of this tenant")))?;
+    let run = runs.get(&id)?;
     Ok(match &run.status {
         Status::Queued => (StatusCode::ACCEPTED, Json(json!({"run": id, "state": "queued"}))).into_response(),
         Status::Running => (StatusCode::ACCEPTED, Json(json!({"run": id, "state": "running"}))).into_response(),
@@ -504,10 +508,7 @@ async fn cancel_run(
 ) -> Result<Response, Refusal> {
     let tenant = app.tenant(&tenant)?;
     let runs = tenant.runs.lock().unwrap_or_else(PoisonError::into_inner);
-    let run = runs
-        .by_id
-        .get(&id)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no run `{id:.64}` of this tenant")))?;
+    let run = runs.get(&id)?;
     run.cancel.cancel("DELETE");
     Ok((StatusCode::ACCEPTED, Json(json!({"run": id, "cancelled": true}))).into_response())
 }
