@@ -136,11 +136,6 @@ impl Spent {
     /// Counts the output artifacts among `outputs`, those of a task that succeeded.
     pub(super) fn keep_artifacts_of(&self, outputs: &IndexMap<String, Value>) {
         let bytes = outputs.values().filter_map(|v| ArtifactRef::from_value(v).ok()).map(|a| a.size).sum();
-        self.keep_artifacts(bytes);
-    }
-
-    /// Counts `bytes` of output artifacts that a task which succeeded kept.
-    pub(super) fn keep_artifacts(&self, bytes: u64) {
         self.artifacts_kept.fetch_add(bytes, Ordering::Relaxed);
     }
 

@@ -54,6 +54,20 @@ def componentize_py() -> str:
         "`pip install componentize-py==0.25.1`, or set WASMPIPE_COMPONENTIZE_PY to its path")
 
 
+def place(src: Path, dest: Path):
+    """Puts the file src at dest (a hard link when possible), replacing dest atomically."""
+    if dest.exists() and os.path.samefile(src, dest):
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
 def wit_dir() -> Path:
     """The WIT package of the `task` world: $WASMPIPE_WIT, else the repository's wit/ beside
     this package's source (sdk/python/../../wit), else the WIT the native module was built with."""

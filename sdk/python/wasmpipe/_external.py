@@ -5,7 +5,6 @@ its files beside the pipeline file and writes its `components:` entry."""
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -22,7 +21,7 @@ def stable_copy(path: Path, where: str) -> Path:
     """A copy of the file at `path` that outlives it (KFP users load a component from a
     temporary directory, then compile after it is gone): a hard link or copy in the cache
     directory, named by content hash."""
-    from ._build import cache_root
+    from ._build import cache_root, place
     global _temp_store
     try:
         data_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
@@ -38,14 +37,7 @@ def stable_copy(path: Path, where: str) -> Path:
     store.mkdir(parents=True, exist_ok=True)
     dest = store / f"{data_hash}{path.suffix}"
     if not dest.is_file():
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=store)
-        os.close(fd)
-        os.unlink(tmp)
-        try:
-            os.link(path, tmp)
-        except OSError:
-            shutil.copyfile(path, tmp)
-        os.replace(tmp, dest)
+        place(path, dest)
     return dest
 
 
@@ -118,9 +110,9 @@ class ExternalComponent:
 
 
 def _place_file(src: Path, dest: Path):
-    from .compiler import _place
+    from ._build import place
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _place(src, dest)
+    place(src, dest)
 
 
 class WasmComponent(ExternalComponent):

@@ -2,8 +2,6 @@
 import inspect
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
@@ -77,7 +75,7 @@ def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
         paths[key] = comp.place(key, out.parent)
     for key, wasm in built.items():
         dest = comp_dir / f"{key}.wasm"
-        _place(wasm, dest)
+        _build.place(wasm, dest)
         paths[key] = f"components/{key}.wasm"
     doc = _emit(builder, paths)
     if out.suffix == ".json":
@@ -95,20 +93,6 @@ def compile(pipeline_func: Pipeline, package_path: Union[str, os.PathLike],
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)
     return out
-
-
-def _place(src: Path, dest: Path):
-    """Puts the cached component at dest (a hard link when possible), replacing it atomically."""
-    if dest.exists() and os.path.samefile(src, dest):
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
 
 
 class _Renamed:
