@@ -205,12 +205,19 @@ fn artifacts_made_in_a_loop_are_collected_by_a_reader_outside() {
     assert_eq!(datasets[2]["path"], "artifacts/fan.2.gen/data");
 }
 
-/// Ensures that collected artifacts go to a task's `list` input only: not formatted into a
-/// string, not to an artifact input, not as loop items.
+/// Ensures that collected artifacts go where they can be laid out: a task's `list` input, a
+/// pipeline output, a loop's items (one per iteration); not formatted into a string, not to an
+/// artifact input, not to a sub-pipeline's parameter.
 #[test]
 fn collected_artifacts_are_refused_where_they_cannot_be_laid_out() {
-    let case = Case::new(
-        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n  - {task: text, component: print_op, inputs: {message: \"all: {{tasks.gen.outputs.data}}\"}}\n  - {task: one, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n  - parallel_for:\n      name: again\n      items: \"{{tasks.gen.outputs.data}}\"\n      steps:\n        - {task: each, component: print_op, inputs: {message: hi}}\n",
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n  - {task: text, component: print_op, inputs: {message: \"all: {{tasks.gen.outputs.data}}\"}}\n  - {task: one, component: total, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n  - {task: inner, component: sub, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n",
+        &[("sub", "{pipeline: sub.yaml}")],
+    );
+    case.add_pipeline(
+        "sub.yaml",
+        "name: sub\nparams:\n  data: {type: list}\nsteps:\n  - {task: say, component: print_op, inputs: {message: hi}}\n",
+        &[],
     );
     assert_messages(
         &validation_messages(&case),
@@ -218,6 +225,49 @@ fn collected_artifacts_are_refused_where_they_cannot_be_laid_out() {
             "an artifact cannot be formatted into a string",
             "input `data` of task `one` is artifact, but it is bound to the artifacts of every iteration of a loop; make it a list of artifacts",
             "`{{tasks.gen.outputs.data}}` is an artifact made inside a loop: its artifacts are collected into a task's `list` input",
+        ],
+    );
+}
+
+/// Ensures that a loop runs over artifacts collected over another loop (KFP's `ParallelFor`
+/// over a `List[Dataset]`), made beside it or returned by a sub-pipeline: each iteration's
+/// item is one artifact, laid out at its reader's input, in item order.
+#[test]
+fn a_loop_runs_over_artifacts_collected_over_a_loop() {
+    let case = Case::with_components(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3, 4]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n  - parallel_for:\n      name: each\n      items: \"{{tasks.gen.outputs.data}}\"\n      as: d\n      steps:\n        - {task: add-up, component: total, inputs: {data: \"{{d}}\"}}\n  - {task: inner, component: sub}\n  - parallel_for:\n      name: again\n      items: \"{{tasks.inner.outputs.all}}\"\n      steps:\n        - {task: add-again, component: total, inputs: {data: \"{{item}}\"}}\noutputs:\n  sums: \"{{tasks.add-up.outputs.sum}}\"\n  again: \"{{tasks.add-again.outputs.sum}}\"\n",
+        &[("sub", "{pipeline: sub.yaml}")],
+    );
+    case.add_pipeline(
+        "sub.yaml",
+        "name: sub\nsteps:\n  - parallel_for:\n      name: fan\n      items: [5, 1]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\noutputs:\n  all: \"{{tasks.gen.outputs.data}}\"\n",
+        &[],
+    );
+    let (code, record) = case.run_json(&[]);
+    assert_eq!(code, 0, "{record:#}");
+    assert_eq!(record["outputs"]["sums"], serde_json::json!([3, 6, 10]));
+    assert_eq!(record["outputs"]["again"], serde_json::json!([15, 1]));
+    // Each iteration saw its own artifact at its input, with its producer's metadata.
+    let seen = &task(&record, "each/1/add-up")["outputs"]["seen"];
+    assert_eq!((&seen["path"], &seen["metadata"]["count"]), (&"/in/data".into(), &3.into()));
+    assert_eq!(task(&record, "again/0/add-again")["outputs"]["seen"]["metadata"]["count"], 5);
+}
+
+/// Ensures that the items of a loop over collected artifacts are checked like artifacts: of
+/// the reader's kind, not read by field, not bound to a value input, and collected over one
+/// loop only (over two, each item would be a list).
+#[test]
+fn a_loop_over_artifacts_is_checked_before_the_run() {
+    let case = Case::new(
+        "name: p\nsteps:\n  - parallel_for:\n      name: fan\n      items: [2, 3]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n        - parallel_for:\n            name: deep\n            items: [1]\n            steps:\n              - {task: gen2, component: numbers, inputs: {count: \"{{item}}\"}}\n  - parallel_for:\n      name: each\n      items: \"{{tasks.gen.outputs.data}}\"\n      steps:\n        - {task: as-model, component: model_dir, inputs: {model: \"{{item}}\"}}\n        - {task: as-int, component: scale, inputs: {x: \"{{item}}\"}}\n        - {task: by-field, component: print_op, inputs: {message: \"{{item.name}}\"}}\n  - parallel_for:\n      name: nested\n      items: \"{{tasks.gen2.outputs.data}}\"\n      steps:\n        - {task: each2, component: print_op, inputs: {message: hi}}\n",
+    );
+    assert_messages(
+        &validation_messages(&case),
+        &[
+            "input `model` of task `as-model` takes a Model artifact (a directory), but it is bound to a Dataset, a file artifact",
+            "input `x` of task `as-int` is float, but it is bound to an artifact; only an artifact input can take one",
+            "`{{item.name}}`: the items of loop `each` are artifacts, which have no fields",
+            "`{{tasks.gen2.outputs.data}}` is an artifact made inside 2 nested loops",
         ],
     );
 }

@@ -79,6 +79,13 @@ EXPECTED = {
                                                              {"a": 3, "b": 4}]},
         "for-loop-10/2/print-int-6": {"state": "succeeded"},
     },
+    # a loop over the artifacts a sub-pipeline collects: one iteration per artifact made
+    "valid/pipeline_with_parallelfor_list_artifacts.py": {
+        "make-artifacts/for-loop-1/3/make-artifact": {"output.metadata": {"length": 6}},
+        "for-loop-1/3/print-artifact-name": {"state": "succeeded"},
+        "make-datasets/for-loop-1/0/make-dataset": {"output.kind": "Dataset"},
+        "for-loop-2/3/print-artifact-name-2": {"state": "succeeded"},
+    },
     # dill (pure Python, packages_to_install) pickles a function into the returned model
     "valid/pythonic_artifact_with_single_return.py": {
         "make-language-model": {"state": "succeeded", "output.kind": "Model"}},

@@ -342,13 +342,12 @@ def test_artifacts_collected_over_a_loop_compile_to_a_list_input():
         ks.join_numbers(numbers=inner().output)
     assert outer.to_dict()["steps"][1]["inputs"] == {"numbers": "{{tasks.inner.output}}"}
 
+    # a loop over them: each item one artifact, for an artifact input
     @dsl.pipeline(name="outer")
     def loops():
         with dsl.ParallelFor(inner().output) as a:
             ks.read_any(a=a)
-    with pytest.raises(DSLError, match=r"the items \{\{tasks.inner.output\}\} are artifacts "
-                                       "collected over a loop; a wasmpipe loop runs over values"):
-        loops.to_dict()
+    assert loops.to_dict()["steps"][1]["parallel_for"]["items"] == "{{tasks.inner.output}}"
 
     @dsl.pipeline(name="outer")
     def loops_directly():
@@ -356,8 +355,26 @@ def test_artifacts_collected_over_a_loop_compile_to_a_list_input():
             w = ks.write_number(index=i)
         with dsl.ParallelFor(w.outputs["out"]) as a:
             ks.read_any(a=a)
-    with pytest.raises(DSLError, match="are artifacts collected over a loop"):
-        loops_directly.to_dict()
+    loop = loops_directly.to_dict()["steps"][1]["parallel_for"]
+    assert loop["items"] == "{{tasks.write-number.outputs.out}}"
+    assert loop["steps"][0]["inputs"] == {"a": "{{item}}"}
+
+    @dsl.pipeline(name="outer")
+    def item_as_value():
+        with dsl.ParallelFor(inner().output) as a:
+            ks.shout(text=a)
+    with pytest.raises(DSLError, match="artifact"):
+        item_as_value.to_dict()
+
+    @dsl.pipeline(name="outer")
+    def nested():
+        with dsl.ParallelFor([1, 2]) as i:
+            with dsl.ParallelFor([3]) as j:
+                w = ks.write_number(index=j)
+        with dsl.ParallelFor(w.outputs["out"]) as a:
+            ks.read_any(a=a)
+    with pytest.raises(DSLError, match="collected over 2 nested loops, so each item would be a list"):
+        nested.to_dict()
 
 
 def _guest_runtime():

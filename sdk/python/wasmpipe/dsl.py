@@ -952,26 +952,30 @@ class ParallelFor(_GroupContext):
         if isinstance(items, PipelineChannel):
             if isinstance(items, LoopArgument) and not items.loop.contains(b.scope):
                 raise DSLError(f"ParallelFor: {items.ref()} is the item of a loop not enclosing it")
-            t = items.type
+            t, item_type = items.type, "any"
             if isinstance(items, PipelineTaskOutput):
-                collected = any(g.kind == "parallel_for" and not g.contains(b.scope)
-                                for g in items.task.group.ancestors())
+                loops = [g for g in items.task.group.ancestors()
+                         if g.kind == "parallel_for" and not g.contains(b.scope)]
                 spec = next((o for o in items.task.component.outputs
                              if o.name == items.output), None)
-                if (collected and _types.is_artifact(t)) or getattr(spec, "artifact_list", None):
-                    raise DSLError(
-                        f"ParallelFor: the items {items.ref()} are artifacts collected over a "
-                        "loop; a wasmpipe loop runs over values, not artifacts (its host cannot "
-                        "lay out one artifact per iteration yet): pass the list to a task with a "
-                        "`List[Artifact]` input, or loop inside the pipeline that makes them")
-                if collected:
+                if loops and _types.is_artifact(t):
+                    # artifacts collected over a loop: one artifact per iteration
+                    if len(loops) > 1:
+                        raise DSLError(
+                            f"ParallelFor: the items {items.ref()} are artifacts collected over "
+                            f"{len(loops)} nested loops, so each item would be a list; a loop's "
+                            "item is one artifact: loop inside the outer loop instead")
+                    item_type = t
+                elif getattr(spec, "artifact_list", None):  # a pipeline's `-> List[Dataset]`
+                    item_type = _types.ARTIFACT + spec.artifact_list
+                if loops:
                     t = "list"
             if _types.is_artifact(t):
                 raise DSLError(f"ParallelFor: the items {items.ref()} are an artifact; a loop runs "
                                "over values (a list parameter or a list output), not artifacts")
             if t not in ("list", "any"):
                 raise DSLError(f"ParallelFor: the items {items.ref()} are {_types.a(t)}, not a list")
-            self.items, self.item_type = items.ref(), "any"
+            self.items, self.item_type = items.ref(), item_type
         elif isinstance(items, (list, tuple)):
             items = _json_dict_items(list(items))
             try:

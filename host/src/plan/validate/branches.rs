@@ -36,7 +36,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 return;
             }
         };
-        let reader = Reader { scope: group.scope, from: h, task: None, path: &path };
+        let reader = Reader { scope: group.scope, from: h, task: None, items: false, path: &path };
         let mut types = HashMap::new();
         let mut known = true;
         for r in expr.refs() {

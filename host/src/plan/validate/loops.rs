@@ -66,7 +66,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             }
         }
         let from = group.parent.unwrap_or(GroupIdx::ROOT);
-        let reader = Reader { scope: group.scope, from, task: None, path: &path };
+        let reader = Reader { scope: group.scope, from, task: None, items: true, path: &path };
         self.check_nullable(reader, binding, super::nullable::Use::Needed("a loop's items need a value"));
         match self.binding_type(reader, binding) {
             Some(ValueType::List | ValueType::Any) | None => {}

@@ -99,6 +99,9 @@ struct Reader<'p> {
     /// The task that reads it; None for pipeline outputs, conditions, loop items and the inputs
     /// of sub-pipeline tasks.
     task: Option<TaskIdx>,
+    /// Whether it is a loop's items (which may be artifacts collected over one loop, one per
+    /// iteration).
+    items: bool,
     /// Where the binding is in the file.
     path: &'p str,
 }

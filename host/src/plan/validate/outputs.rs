@@ -29,7 +29,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     None
                 }
                 Ok(b) => {
-                    let reader = Reader { scope: s, from, task: None, path: &path };
+                    let reader = Reader { scope: s, from, task: None, items: false, path: &path };
                     // A sub-pipeline's output is read like a task output: it needs a value.
                     let usage = if s == ScopeIdx::ROOT {
                         super::nullable::Use::Absent

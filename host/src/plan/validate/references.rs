@@ -56,6 +56,19 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
     /// literal item lacks.
     fn item_type(&mut self, reader: Reader, l: GroupIdx, field: Option<&str>) -> Option<ValueType> {
         let group = &self.plan.groups[l];
+        if let Some(LoopInfo { items: Ok(Binding::Ref(items)), var, .. }) = &group.looping
+            && self.artifact_items(group.scope, group.parent.unwrap_or(GroupIdx::ROOT), items).is_some()
+        {
+            if let Some(f) = field {
+                self.error(
+                    reader.scope,
+                    reader.path,
+                    format!("`{{{{{var}.{f}}}}}`: the items of loop `{}` are artifacts, which have no fields; bind `{{{{{var}}}}}` to an artifact input, whose component reads the artifact's metadata", group.id),
+                );
+                return None;
+            }
+            return Some(ValueType::Artifact);
+        }
         let Some(LoopInfo { items: Ok(Binding::Literal(Value::Array(items))), var, .. }) = &group.looping else {
             return Some(ValueType::Any);
         };
@@ -142,7 +155,8 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             return None;
         }
         // A reader outside a loop collects the output of every iteration: a list.
-        let fan_in = !self.plan.loops_between(Node::Task(p), reader.from).is_empty();
+        let loops = self.plan.loops_between(Node::Task(p), reader.from).len();
+        let fan_in = loops > 0;
         let sig = self.signature(p)?;
         let Some(spec) = sig.output(output) else {
             let known: Vec<&str> = sig.outputs.iter().map(|o| o.name.as_str()).collect();
@@ -162,6 +176,16 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
             PortType::Artifact { .. } if fan_in && (reader.task.is_some() || reader.path.starts_with("outputs.")) => {
                 Some(ValueType::List)
             }
+            // A loop over them: one artifact per iteration, laid out at its reader's input.
+            PortType::Artifact { .. } if reader.items && loops == 1 => Some(ValueType::List),
+            PortType::Artifact { .. } if reader.items && fan_in => {
+                self.error(
+                    reader.scope,
+                    reader.path,
+                    format!("`{r}` is an artifact made inside {loops} nested loops: collected, each item would be a list of artifacts, and a loop's item can be one artifact only; loop over a list of artifacts collected over one loop (from a sub-pipeline whose output collects them, or inside the outer loop)"),
+                );
+                None
+            }
             PortType::Artifact { .. } if fan_in => {
                 self.error(
                     reader.scope,
@@ -178,6 +202,27 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                     format!("`{r}` is an output of type {other}, which cannot be bound here"),
                 );
                 None
+            }
+        }
+    }
+
+    /// For loop items bound to reference `r` (read in `scope` from group `from`): the task and
+    /// output that make them, when they are artifacts collected over exactly one loop, one per
+    /// item: an artifact output of a task in a loop, or a sub-pipeline's output that is one.
+    pub(super) fn artifact_items(&self, scope: ScopeIdx, from: GroupIdx, r: &Ref) -> Option<(TaskIdx, String)> {
+        let Ref::Output { task, output } = r else { return None };
+        match self.plan.lookup(scope, task)? {
+            node @ Node::Task(p) => {
+                let artifact = matches!(self.signature(p)?.output(output)?.ty, PortType::Artifact { .. });
+                (artifact && self.plan.loops_between(node, from).len() == 1).then(|| (p, output.clone()))
+            }
+            node @ Node::Sub(g) => {
+                if !self.plan.loops_between(node, from).is_empty() {
+                    return None;
+                }
+                let inner = self.plan.groups[g].sub.as_ref()?.scope;
+                let Ok(Binding::Ref(r)) = self.plan.scopes[inner].outputs.get(output)? else { return None };
+                self.artifact_items(inner, self.plan.scopes[inner].group, r)
             }
         }
     }

@@ -61,7 +61,13 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let inner = &self.plan.scopes[sub.scope].pipeline;
         let path = format!("{}.inputs.{}", group.doc_path, input.name);
         let Some(binding) = self.input_binding(group.scope, &path, &group.name, input) else { return };
-        let at = Reader { scope: group.scope, from: group.parent.unwrap_or(GroupIdx::ROOT), task: None, path: &path };
+        let at = Reader {
+            scope: group.scope,
+            from: group.parent.unwrap_or(GroupIdx::ROOT),
+            task: None,
+            items: false,
+            path: &path,
+        };
         if let Binding::OneOf(_) = binding {
             self.error(group.scope, &path, "`one_of` binds task inputs and pipeline outputs, not a sub-pipeline's parameters; bind it to a task input inside the sub-pipeline's caller instead".into());
             return;

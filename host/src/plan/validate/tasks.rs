@@ -67,7 +67,7 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         let task = &self.plan.tasks[t];
         let path = format!("{}.inputs.{}", task.doc_path, input.name);
         let Some(binding) = self.input_binding(task.scope, &path, &task.name, input) else { return };
-        let at = Reader { scope: task.scope, from: task.group, task: Some(t), path: &path };
+        let at = Reader { scope: task.scope, from: task.group, task: Some(t), items: false, path: &path };
         if !self.check_one_of(at, binding) {
             return;
         }

@@ -9,7 +9,7 @@ use crate::model::artifact;
 use crate::model::binding::{Binding, Ref};
 use crate::model::component::{PortType, Signature};
 use crate::model::value::ValueType;
-use crate::plan::{Node, ScopeIdx};
+use crate::plan::{GroupIdx, Node};
 
 impl<C: AsRef<Signature>> Checker<'_, C> {
     /// The declared type of what `binding` produces, read by `reader`, reporting unknown
@@ -130,9 +130,9 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         // Each output a `one_of` may pass must fit.
         let sources: Vec<_> = match bound.binding {
             Binding::OneOf(refs) => {
-                refs.iter().filter_map(|r| self.artifact_source(bound.at.scope, &Binding::Ref(r.clone()))).collect()
+                refs.iter().filter_map(|r| self.artifact_source(bound.at, &Binding::Ref(r.clone()))).collect()
             }
-            other => self.artifact_source(bound.at.scope, other).into_iter().collect(),
+            other => self.artifact_source(bound.at, other).into_iter().collect(),
         };
         let misfit = sources.into_iter().find(|(from_kind, from_dir)| {
             !artifact::kinds_match((from_kind, from_dir.unwrap_or(directory)), (kind, directory))
@@ -155,10 +155,11 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
         );
     }
 
-    /// The kind of the artifact that `binding` (read in scope `scope`) passes, and whether it
-    /// is a directory (None: either), where the pipeline tells.
-    fn artifact_source(&self, scope: ScopeIdx, binding: &Binding) -> Option<(String, Option<bool>)> {
+    /// The kind of the artifact that `binding` (read by `at`) passes, and whether it is a
+    /// directory (None: either), where the pipeline tells.
+    fn artifact_source(&self, at: Reader, binding: &Binding) -> Option<(String, Option<bool>)> {
         let Binding::Ref(r) = binding else { return None };
+        let scope = at.scope;
         match r {
             Ref::Output { task, output } => {
                 let Node::Task(p) = self.plan.lookup(scope, task)? else { return None };
@@ -171,6 +172,17 @@ impl<C: AsRef<Signature>> Checker<'_, C> {
                 let param = self.plan.scopes[scope].pipeline.params.get(name)?;
                 (param.ty == ValueType::Artifact)
                     .then(|| (param.kind.clone().unwrap_or_else(|| "Artifact".into()), param.directory))
+            }
+            // An item of a loop over collected artifacts: one of its producer's.
+            Ref::Item { var, field: None } => {
+                let l = self.plan.loop_of_var(at.from, var)?;
+                let group = &self.plan.groups[l];
+                let Ok(Binding::Ref(items)) = &group.looping.as_ref()?.items else { return None };
+                let (p, output) = self.artifact_items(group.scope, group.parent.unwrap_or(GroupIdx::ROOT), items)?;
+                match &self.signature(p)?.output(&output)?.ty {
+                    PortType::Artifact { kind, directory } => Some((kind.clone(), Some(*directory))),
+                    _ => None,
+                }
             }
             Ref::Item { .. } => None,
         }
