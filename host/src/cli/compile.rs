@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use wasmpipe::export::kfp::{ComponentInfo, KfpOptions, to_kfp};
+use wasmpipe::export::kfp::to_kfp;
+use wasmpipe::export::{ComponentInfo, ExportOptions};
 use wasmpipe::model::diag::Diagnostics;
 use wasmpipe::model::emit::yaml_text;
 use wasmpipe::model::load::load_file;
@@ -73,7 +74,7 @@ pub async fn compile(
     if !errors.is_empty() {
         return Ok(refused(&Diagnostics { errors }));
     }
-    let document = match to_kfp(&loaded.pipeline, &infos, &KfpOptions { image, components_dir }) {
+    let document = match to_kfp(&loaded.pipeline, &infos, &ExportOptions { image, components_dir }) {
         Ok(document) => document,
         Err(refusals) => {
             let errors = refusals

@@ -14,47 +14,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use super::{ComponentInfo, ExportOptions, Refusal, find_task, reads, task_names};
 use crate::model::binding::{Binding, Part, Ref};
-use crate::model::component::{PortType, Signature};
+use crate::model::component::PortType;
 use crate::model::value::ValueType;
 use crate::model::{Pipeline, Step, Task};
-
-/// What the executors of the exported pipeline run.
-#[derive(Clone, Debug)]
-pub struct KfpOptions {
-    /// The container image with `wasmpipe` and the components (see the `Containerfile`).
-    pub image: String,
-    /// Where the components are in the image.
-    pub components_dir: String,
-}
-
-/// What a component of the pipeline is, for the export: its signature, its file's name and
-/// its content digest.
-#[derive(Clone, Debug)]
-pub struct ComponentInfo {
-    /// Its inputs and outputs.
-    pub signature: Signature,
-    /// The `.wasm` file's name (it sits in [`KfpOptions::components_dir`] in the image).
-    pub file: String,
-    /// `blake3:<hex>` of its content.
-    pub digest: String,
-}
-
-/// A construct KFP's IR cannot hold, or this export does not map yet: where it is and what it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    /// Where in the pipeline file (`steps[1].parallel_for`).
-    pub path: String,
-    /// What cannot be exported, and what to do.
-    pub message: String,
-}
 
 /// The pipeline as KFP IR (JSON; YAML is the same document), or every construct refused.
 /// `components` describes each component the pipeline declares, by name.
 pub fn to_kfp(
     pipeline: &Pipeline,
     components: &BTreeMap<String, ComponentInfo>,
-    options: &KfpOptions,
+    options: &ExportOptions,
 ) -> Result<Value, Vec<Refusal>> {
     let mut ex = Exporter {
         components,
@@ -132,7 +103,7 @@ struct Scope<'a> {
 
 struct Exporter<'a> {
     components: &'a BTreeMap<String, ComponentInfo>,
-    options: &'a KfpOptions,
+    options: &'a ExportOptions,
     refusals: Vec<Refusal>,
     out_components: Map<String, Value>,
     executors: Map<String, Value>,
@@ -644,40 +615,4 @@ fn source_spec(source: &Source) -> Value {
             json!({"taskOutputParameter": {"producerTask": task, "outputParameterKey": output}})
         }
     }
-}
-
-/// Every reference read in `steps`, nested groups included: by the tasks' inputs and by the
-/// conditions of the branches.
-fn reads(steps: &[Step]) -> BTreeSet<Ref> {
-    let bindings =
-        steps.iter().flat_map(Step::tasks).flat_map(|t| t.inputs.values()).filter_map(|v| Binding::parse(v).ok());
-    let mut refs: BTreeSet<Ref> = bindings.flat_map(|b| b.refs().into_iter().cloned().collect::<Vec<_>>()).collect();
-    conditions_read(steps, &mut refs);
-    refs
-}
-
-/// Adds the references the conditions of the branches in `steps` read, nested ones included.
-fn conditions_read(steps: &[Step], refs: &mut BTreeSet<Ref>) {
-    for step in steps {
-        match step {
-            Step::If(b) => {
-                if let Ok(expr) = crate::model::condition::Expr::parse(&b.branch.condition) {
-                    refs.extend(expr.refs().into_iter().cloned());
-                }
-                conditions_read(&b.branch.steps, refs);
-            }
-            Step::ExitHandler(e) => conditions_read(&e.exit_handler.steps, refs),
-            _ => {}
-        }
-    }
-}
-
-/// The names of the tasks in `steps`, nested groups included.
-fn task_names(steps: &[Step]) -> BTreeSet<String> {
-    steps.iter().flat_map(Step::tasks).map(|t| t.task.clone()).collect()
-}
-
-/// Task `name`, anywhere in `steps`.
-fn find_task<'a>(steps: &'a [Step], name: &str) -> Option<&'a Task> {
-    steps.iter().flat_map(Step::tasks).find(|t| t.task == name)
 }
