@@ -52,10 +52,21 @@ fn compile(case: &Case) -> Result<Value, (i32, String)> {
     Ok(serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap())
 }
 
+/// A channel's name as both compilers agree on it: lower case (wasmpipe's single output is
+/// `output`, KFP's `Output`), and a literal loop's item channel without its number (KFP
+/// numbers it with its groups, `loop-item-param-3`; wasmpipe counts literal loops).
+fn channel_name(name: &str) -> String {
+    let name = name.to_lowercase();
+    match name.find("loop-item-param-") {
+        Some(at) => name[..at + "loop-item-param".len()].to_string(),
+        None => name,
+    }
+}
+
 /// The structure of an IR: for the root DAG and each DAG component (by the group's task
-/// name), each task's dependencies, trigger strategy, whether it is a group, and where its
-/// inputs come from (kind and producer, input names aside: KFP's components and the ported
-/// ones name them differently).
+/// name), each task's dependencies, trigger strategy and condition, loop iterator and
+/// parallelism, whether it is a group, and where its inputs come from (kind and producer,
+/// input names aside: KFP's components and the ported ones name them differently).
 fn structure(ir: &Value) -> BTreeMap<String, Value> {
     let mut dags = BTreeMap::new();
     let mut visit = |name: &str, dag: &Value| {
@@ -74,9 +85,13 @@ fn structure(ir: &Value) -> BTreeMap<String, Value> {
                                 match kind.as_str() {
                                     "runtimeValue" => "constant".to_string(),
                                     // wasmpipe's single output is `output`, KFP's `Output`
-                                    "componentInputParameter" => {
-                                        format!("input {}", body.as_str().unwrap().to_lowercase())
-                                    }
+                                    "componentInputParameter" => format!(
+                                        "input {}{}",
+                                        channel_name(body.as_str().unwrap()),
+                                        source
+                                            .get("parameterExpressionSelector")
+                                            .map_or(String::new(), |s| format!(" {s}"))
+                                    ),
                                     "taskOutputParameter" => {
                                         format!("output of {}", body["producerTask"].as_str().unwrap())
                                     }
@@ -97,6 +112,14 @@ fn structure(ir: &Value) -> BTreeMap<String, Value> {
                     json!({
                         "after": spec["dependentTasks"].as_array().cloned().unwrap_or_default(),
                         "trigger": spec["triggerPolicy"]["strategy"],
+                        "condition": spec["triggerPolicy"]["condition"].as_str().map(channel_name),
+                        "iterator": spec["parameterIterator"]["itemInput"].as_str().map(|item| json!({
+                            "item": channel_name(item),
+                            "items": spec["parameterIterator"]["items"]["inputParameter"].as_str().map(channel_name),
+                            "raw": spec["parameterIterator"]["items"]["raw"].as_str()
+                                .map(|raw| serde_json::from_str::<Value>(raw).unwrap()),
+                        })),
+                        "parallelism": spec["iteratorPolicy"]["parallelismLimit"],
                         "group": is_group,
                         "inputs": sources,
                     }),
@@ -224,6 +247,112 @@ fn a_condition_with_a_parameter_inside_has_kfps_structure() {
     assert_eq!(structure(&ir), structure(&kfp_ir("essential/pipeline_with_condition.yaml")));
 }
 
+/// A case with the example components `names` and the test guests `guests` declared.
+fn case_with(body: &str, names: &[&str], guests: &[&str]) -> Case {
+    let mut text = String::from("version: 1\ncomponents:\n");
+    for name in names {
+        text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
+    }
+    for name in guests {
+        text.push_str(&format!("  {name}: {{path: {:?}}}\n", common::component(name)));
+    }
+    Case::raw(&(text + body))
+}
+
+/// Ensures that loops over a parameter, a task's output and a literal list, with items read
+/// whole and by field, have the structure KFP's compiler gives
+/// `parallel_and_nested/pipeline_with_loops`: one DAG per loop, its task iterating over the
+/// items (`parameterIterator`), fields read with `parameterExpressionSelector`.
+#[test]
+fn loops_have_kfps_structure() {
+    let case = case_with(
+        "name: pipeline-with-loops\nparams:\n  loop_parameter: {type: list, default: [a, b]}\nsteps:\n  - parallel_for:\n      name: for-loop-1\n      items: \"{{params.loop_parameter}}\"\n      steps:\n        - {task: print-text, component: print_op, inputs: {message: \"{{item}}\"}}\n  - {task: args-generator-op, component: generate_op}\n  - parallel_for:\n      name: for-loop-2\n      items: \"{{tasks.args-generator-op.output}}\"\n      steps:\n        - {task: print-struct, component: print_struct, inputs: {struct: \"{{item}}\"}}\n        - {task: print-text-2, component: print_op, inputs: {message: \"{{item.A_a}}\"}}\n        - {task: print-text-3, component: print_op, inputs: {message: \"{{item.B_b}}\"}}\n  - parallel_for:\n      name: for-loop-4\n      items: [{A_a: \"1\", B_b: \"2\"}, {A_a: \"10\", B_b: \"20\"}]\n      steps:\n        - {task: print-struct-2, component: print_struct, inputs: {struct: \"{{item}}\"}}\n        - {task: print-text-4, component: print_op, inputs: {message: \"{{item.A_a}}\"}}\n        - {task: print-text-5, component: print_op, inputs: {message: \"{{item.B_b}}\"}}\n",
+        &["print_op", "generate_op"],
+        &["print_struct"],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("parallel_and_nested/pipeline_with_loops.yaml")));
+    // The item's type as KFP declares it: the items' own type, else the type of what reads it.
+    let defs =
+        |loop_name: &str| ir["components"][format!("comp-{loop_name}")]["inputDefinitions"]["parameters"].clone();
+    assert_eq!(defs("for-loop-1")["pipelinechannel--loop_parameter-loop-item"]["parameterType"], "STRING");
+    assert_eq!(defs("for-loop-4")["pipelinechannel--loop-item-param-1"]["parameterType"], "STRUCT");
+    assert_eq!(defs("for-loop-2")["pipelinechannel--args-generator-op-output-loop-item"]["parameterType"], "STRUCT");
+}
+
+/// Ensures that nested loops, literal items read by field and `parallelism` have the structure
+/// KFP's compiler gives `pipeline_with_parallelfor_parallelism` (`iteratorPolicy`); KFP's
+/// `parallelism=0` (no limit) is a loop without `parallelism`.
+#[test]
+fn loop_parallelism_has_kfps_structure() {
+    let mut body = String::from(
+        "name: pipeline-with-parallelfor-parallelism\nparams:\n  loop_parameter: {type: list}\nsteps:\n  - parallel_for:\n      name: for-loop-1\n      items: \"{{params.loop_parameter}}\"\n      parallelism: 2\n      steps:\n        - {task: print-text, component: print_op, inputs: {message: \"{{item}}\"}}\n        - parallel_for:\n            name: for-loop-2\n            items: \"{{params.loop_parameter}}\"\n            as: nested_item\n            steps:\n              - {task: print-text-2, component: print_op, inputs: {message: \"{{nested_item}}\"}}\n  - parallel_for:\n      name: for-loop-4\n      items: [{A_a: \"1\", B_b: \"2\"}, {A_a: \"10\", B_b: \"20\"}]\n      steps:\n        - {task: print-text-3, component: print_op, inputs: {message: \"{{item.A_a}}\"}}\n        - {task: print-text-4, component: print_op, inputs: {message: \"{{item.B_b}}\"}}\n        - parallel_for:\n            name: for-loop-6\n            items: [{A_a: \"10\", B_b: \"20\"}, {A_a: \"100\", B_b: \"200\"}]\n            parallelism: 1\n            as: nested_item\n            steps:\n              - {task: print-text-5, component: print_op, inputs: {message: \"{{nested_item.A_a}}\"}}\n              - {task: print-text-6, component: print_op, inputs: {message: \"{{nested_item.B_b}}\"}}\n  - parallel_for:\n      name: for-loop-8\n      items: [{a: 1, b: 2}, {a: 2, b: 3}, {a: 3, b: 4}]\n      parallelism: 1\n      steps:\n        - {task: print-int, component: range_op, inputs: {n: \"{{item.a}}\"}}\n",
+    );
+    for (maker, n, print) in [
+        ("list-dict-maker-0", 9, 2),
+        ("list-dict-maker-1", 10, 3),
+        ("list-dict-maker-2", 11, 4),
+        ("list-dict-maker-3", 12, 5),
+        ("list-dict-maker-1-2", 13, 6),
+    ] {
+        body.push_str(&format!("  - {{task: {maker}, component: generate_op}}\n  - parallel_for:\n      name: for-loop-{n}\n      items: \"{{{{tasks.{maker}.output}}}}\"\n      steps:\n        - {{task: print-int-{print}, component: range_op, inputs: {{n: \"{{{{item.a}}}}\"}}}}\n"));
+    }
+    let case = case_with(&body, &["print_op", "generate_op", "range_op"], &[]);
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("pipeline_with_parallelfor_parallelism.yaml")));
+}
+
+/// Ensures that an `if`/`elif`/`else` chain is KFP's `condition-branches` DAG, one DAG per
+/// branch, each condition negating the ones before it (as KFP compiles `dsl.If`/`Elif`/`Else`);
+/// and that an output read after a loop is the loop DAG's output, a list (`dsl.Collected`),
+/// as is a pipeline output.
+#[test]
+fn branches_and_fan_in_are_kfps_dag_outputs() {
+    let case = case_with(
+        "name: branches\nparams:\n  n: {type: int, default: 3}\nsteps:\n  - if:\n      condition: \"{{params.n}} < 2\"\n      steps: [{task: low, component: print_op, inputs: {message: low}}]\n  - elif:\n      condition: \"{{params.n}} < 5\"\n      steps: [{task: mid, component: print_op, inputs: {message: mid}}]\n  - else:\n      steps: [{task: high, component: print_op, inputs: {message: high}}]\n  - parallel_for:\n      items: [1, 2, 3]\n      steps:\n        - {task: sq, component: range_op, inputs: {n: \"{{item}}\"}}\n  - {task: total, component: sum_op, inputs: {values: \"{{tasks.sq.output}}\"}}\noutputs:\n  squares: \"{{tasks.sq.output}}\"\n  total: \"{{tasks.total.output}}\"\n",
+        &["print_op", "range_op", "sum_op"],
+        &[],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    let root = &ir["root"]["dag"]["tasks"];
+    assert_eq!(root["condition-branches-1"]["componentRef"]["name"], "comp-condition-branches-1");
+    let branches = &ir["components"]["comp-condition-branches-1"]["dag"]["tasks"];
+    let n = "int(inputs.parameter_values['pipelinechannel--n'])";
+    for (branch, condition) in [
+        ("condition-1", format!("{n} < 2")),
+        ("condition-2", format!("!({n} < 2) && {n} < 5")),
+        ("condition-3", format!("!({n} < 2) && !({n} < 5)")),
+    ] {
+        assert_eq!(branches[branch]["triggerPolicy"]["condition"], condition.as_str(), "{branch}");
+    }
+    // The fan-in: the loop's DAG gives `sq`'s output as a list, `total` reads it from the loop.
+    let fan_in = "pipelinechannel--sq-output";
+    let for_loop = &ir["components"]["comp-for-loop-4"];
+    assert_eq!(
+        for_loop["dag"]["outputs"]["parameters"][fan_in],
+        json!({"valueFromParameter": {"producerSubtask": "sq", "outputParameterKey": "output"}})
+    );
+    assert_eq!(for_loop["outputDefinitions"]["parameters"][fan_in]["parameterType"], "LIST");
+    assert_eq!(
+        root["total"]["inputs"]["parameters"]["values"],
+        json!({"taskOutputParameter": {"producerTask": "for-loop-4", "outputParameterKey": fan_in}})
+    );
+    assert_eq!(root["total"]["dependentTasks"], json!(["for-loop-4"]));
+    assert_eq!(
+        root["for-loop-4"]["parameterIterator"],
+        json!({"itemInput": "pipelinechannel--loop-item-param-1", "items": {"raw": "[1,2,3]"}})
+    );
+    // Pipeline outputs: the root DAG's, through the loop's DAG output for the fan-in.
+    assert_eq!(
+        ir["root"]["dag"]["outputs"]["parameters"]["squares"],
+        json!({"valueFromParameter": {"producerSubtask": "for-loop-4", "outputParameterKey": fan_in}})
+    );
+    assert_eq!(
+        ir["root"]["outputDefinitions"]["parameters"],
+        json!({"squares": {"parameterType": "LIST"}, "total": {"parameterType": "NUMBER_DOUBLE"}})
+    );
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {
@@ -245,7 +374,7 @@ fn retries_and_caching_are_kfps_options() {
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
     let case = case(
-        "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\nparams:\n  p: {type: int, default: 2}\n",
+        "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      fail_fast: true\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      fail_fast: true\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\nparams:\n  p: {type: int, default: 2}\n",
         &["print_op"],
     );
     let (code, err) = compile(&case).unwrap_err();
@@ -253,8 +382,8 @@ fn constructs_not_mapped_are_refused_with_their_place() {
     for needle in [
         "`deadline`: cannot compile to KFP's IR: a run deadline has no form in KFP's IR",
         "`steps[0].network`: cannot compile to KFP's IR: `network` is not exported",
-        "`steps[1]`: cannot compile to KFP's IR: parallel_for is not exported to KFP's IR yet",
-        "`steps[2]`: cannot compile to KFP's IR: elif and else are not exported to KFP's IR yet",
+        "`steps[1].parallel_for.fail_fast`: cannot compile to KFP's IR: KFP has no fail_fast for a group",
+        "`steps[3].else.fail_fast`: cannot compile to KFP's IR: KFP has no fail_fast for a group",
     ] {
         assert!(err.contains(needle), "{needle} in\n{err}");
     }

@@ -37,6 +37,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("fetch", art::FETCH),
     ("gather", art::GATHER),
     ("kv_user", art::KV_USER),
+    ("print_struct", art::PRINT_STRUCT),
 ];
 
 /// The `.wasm` of built guest component `name` (of [`COMPONENTS`]).

@@ -40,30 +40,68 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// Every reference read in `steps`, nested groups included: by the tasks' inputs and by the
-/// conditions of the branches.
+/// Every reference read in `steps`, nested groups included: by the tasks' inputs, the
+/// conditions of the branches and the items of the loops.
 pub(crate) fn reads(steps: &[Step]) -> BTreeSet<Ref> {
     let bindings =
         steps.iter().flat_map(Step::tasks).flat_map(|t| t.inputs.values()).filter_map(|v| Binding::parse(v).ok());
     let mut refs: BTreeSet<Ref> = bindings.flat_map(|b| b.refs().into_iter().cloned().collect::<Vec<_>>()).collect();
-    conditions_read(steps, &mut refs);
+    groups_read(steps, &mut refs);
     refs
 }
 
-/// Adds the references the conditions of the branches in `steps` read, nested ones included.
-fn conditions_read(steps: &[Step], refs: &mut BTreeSet<Ref>) {
+/// Adds the references the groups in `steps` read themselves (branch conditions, loop items),
+/// nested ones included.
+fn groups_read(steps: &[Step], refs: &mut BTreeSet<Ref>) {
+    let condition = |text: &str, refs: &mut BTreeSet<Ref>| {
+        if let Ok(expr) = crate::model::condition::Expr::parse(text) {
+            refs.extend(expr.refs().into_iter().cloned());
+        }
+    };
     for step in steps {
         match step {
             Step::If(b) => {
-                if let Ok(expr) = crate::model::condition::Expr::parse(&b.branch.condition) {
-                    refs.extend(expr.refs().into_iter().cloned());
-                }
-                conditions_read(&b.branch.steps, refs);
+                condition(&b.branch.condition, refs);
+                groups_read(&b.branch.steps, refs);
             }
-            Step::ExitHandler(e) => conditions_read(&e.exit_handler.steps, refs),
-            _ => {}
+            Step::Elif(b) => {
+                condition(&b.elif.condition, refs);
+                groups_read(&b.elif.steps, refs);
+            }
+            Step::Else(b) => groups_read(&b.branch.steps, refs),
+            Step::ParallelFor(l) => {
+                if let Ok(items) = Binding::parse(&l.parallel_for.items) {
+                    refs.extend(items.refs().into_iter().cloned());
+                }
+                groups_read(&l.parallel_for.steps, refs);
+            }
+            Step::ExitHandler(e) => groups_read(&e.exit_handler.steps, refs),
+            Step::Task(_) => {}
         }
     }
+}
+
+/// Every name that tasks in `steps` wait for with `after`, nested groups included.
+pub(crate) fn afters(steps: &[Step]) -> BTreeSet<String> {
+    steps.iter().flat_map(Step::tasks).flat_map(|t| t.after.iter().cloned()).collect()
+}
+
+/// How many loops in `steps` hold task `name` (0 when none, or it is not there).
+pub(crate) fn loops_around(steps: &[Step], name: &str) -> usize {
+    for step in steps {
+        if !step.tasks().iter().any(|t| t.task == name) {
+            continue;
+        }
+        return match step {
+            Step::Task(_) => 0,
+            Step::ParallelFor(l) => 1 + loops_around(&l.parallel_for.steps, name),
+            Step::If(b) => loops_around(&b.branch.steps, name),
+            Step::Elif(b) => loops_around(&b.elif.steps, name),
+            Step::Else(b) => loops_around(&b.branch.steps, name),
+            Step::ExitHandler(e) => loops_around(&e.exit_handler.steps, name),
+        };
+    }
+    0
 }
 
 /// The names of the tasks in `steps`, nested groups included.

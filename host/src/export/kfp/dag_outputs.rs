@@ -1,0 +1,85 @@
+//! Outputs that leave the DAGs holding their task, as KFP's compiler writes them: each DAG on
+//! the way gives the output as a DAG output (`dag.outputs.parameters` with
+//! `valueFromParameter`, declared in the component's `outputDefinitions`) named after its
+//! channel (`pipelinechannel--TASK-OUTPUT`), a `LIST` when the DAG is a loop's body (KFP's
+//! `dsl.Collected`). Pipeline outputs are the root DAG's outputs, the same way.
+
+use serde_json::{Map, Value, json};
+
+use super::{Exporter, output_channel};
+use crate::model::binding::{Binding, Ref};
+
+impl Exporter<'_> {
+    /// Adds the DAG outputs readers asked for, once every component is written.
+    pub(super) fn expose_requested(&mut self) {
+        for (comp, task, output) in std::mem::take(&mut self.exposures) {
+            if self.expose(&comp, &task, &output).is_none() {
+                self.refuse("outputs", format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (is it an artifact?)"));
+            }
+        }
+    }
+
+    /// The pipeline's outputs as the root DAG's outputs (`root` is the root component).
+    pub(super) fn pipeline_outputs(&mut self, root: &mut Value) {
+        let tasks = root["dag"]["tasks"].as_object().cloned().unwrap_or_default();
+        for (name, value) in &self.pipeline.outputs {
+            let at = format!("outputs.{name}");
+            let Ok(Binding::Ref(Ref::Output { task, output })) = Binding::parse(value) else {
+                self.refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported yet");
+                continue;
+            };
+            match self.dag_output(&tasks, &task, &output) {
+                Some((from, ty)) => {
+                    root["dag"]["outputs"]["parameters"][name] = from;
+                    root["outputDefinitions"]["parameters"][name] = json!({"parameterType": ty});
+                }
+                None => self.refuse(&at, "only value outputs are exported as pipeline outputs yet"),
+            }
+        }
+    }
+
+    /// Makes DAG component `comp` give output `output` of task `task` (inside it, at any depth)
+    /// as its output `pipelinechannel--TASK-OUTPUT`; the output's `parameterType` there.
+    fn expose(&mut self, comp: &str, task: &str, output: &str) -> Option<String> {
+        let tasks = self.out_components.get(comp)?["dag"]["tasks"].as_object()?.clone();
+        let (from, ty) = self.dag_output(&tasks, task, output)?;
+        let ty = if self.loop_bodies.contains(comp) { "LIST".to_string() } else { ty };
+        let key = output_channel(task, output);
+        let component = self.out_components.get_mut(comp)?;
+        component["dag"]["outputs"]["parameters"][&key] = from;
+        component["outputDefinitions"]["parameters"][&key] = json!({"parameterType": ty});
+        Some(ty)
+    }
+
+    /// Where a DAG of `tasks` takes output `output` of task `task` from: the task itself, or
+    /// the DAG output of its task that runs the group holding it; and the output's type.
+    fn dag_output(&mut self, tasks: &Map<String, Value>, task: &str, output: &str) -> Option<(Value, String)> {
+        if let Some(spec) = tasks.get(task) {
+            let comp = spec["componentRef"]["name"].as_str()?;
+            let ty =
+                self.out_components.get(comp)?["outputDefinitions"]["parameters"][output]["parameterType"].as_str()?;
+            let from = json!({"valueFromParameter": {"producerSubtask": task, "outputParameterKey": output}});
+            return Some((from, ty.to_string()));
+        }
+        let (sub, comp) = tasks.iter().find_map(|(sub, spec)| {
+            let comp = spec["componentRef"]["name"].as_str()?;
+            self.dag_holds(comp, task).then(|| (sub.clone(), comp.to_string()))
+        })?;
+        let ty = self.expose(&comp, task, output)?;
+        let from =
+            json!({"valueFromParameter": {"producerSubtask": sub, "outputParameterKey": output_channel(task, output)}});
+        Some((from, ty))
+    }
+
+    /// Whether DAG component `comp` holds task `task`, at any depth.
+    fn dag_holds(&self, comp: &str, task: &str) -> bool {
+        let Some(tasks) = self.out_components.get(comp).and_then(|c| c["dag"]["tasks"].as_object()) else {
+            return false;
+        };
+        tasks.iter().any(|(name, spec)| {
+            let inner = spec["componentRef"]["name"].as_str().unwrap_or_default();
+            let is_dag = self.out_components.get(inner).is_some_and(|c| c.get("dag").is_some());
+            if is_dag { self.dag_holds(inner, task) } else { name == task }
+        })
+    }
+}

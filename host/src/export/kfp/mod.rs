@@ -1,0 +1,756 @@
+//! A pipeline as Kubeflow Pipelines' IR (`PipelineSpec`, the YAML `kfp.compiler` writes), so
+//! that KFP (or Vertex AI) runs it on a cluster. Each task is a container task running
+//! `wasmpipe task-run` over its component; groups map to KFP's native forms, as KFP's compiler
+//! writes them:
+//!
+//! - every group is a DAG component `comp-NAME` run by a task of its parent's DAG; what a
+//!   group reads from outside arrives as a channel input `pipelinechannel--...`;
+//! - an exit handler: a DAG for the body, the exit task beside it triggered by
+//!   `ALL_UPSTREAM_TASKS_COMPLETED` with the body's `TASK_FINAL_STATUS`;
+//! - `if`: a DAG whose task has a `triggerPolicy.condition` in CEL (`cel.rs`); an
+//!   `if`/`elif`/`else` chain: a `condition-branches-N` DAG holding one such DAG per branch,
+//!   each condition negating the ones before it;
+//! - `parallel_for`: a DAG whose task has a `parameterIterator` (and `iteratorPolicy` for
+//!   `parallelism`); the item is an input of the DAG, a field of it a
+//!   `parameterExpressionSelector`;
+//! - an output read outside the groups that hold its task: each DAG on the way gives it as a
+//!   DAG output (`dag_outputs.rs`), a list over a loop (KFP's `dsl.Collected`); pipeline
+//!   outputs too;
+//! - retries (`retryPolicy`), caching (`cachingOptions`, never on exit tasks, the component's
+//!   digest in the executor's arguments so that KFP's cache key changes with it).
+//!
+//! Everything else is refused with the construct and its place, never dropped: see
+//! [`Refusal`]. A task's own spec and executor are in `task.rs`.
+
+mod cel;
+mod dag_outputs;
+mod task;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value, json};
+
+use super::{ComponentInfo, ExportOptions, Refusal, afters, find_task, loops_around, reads, task_names};
+use crate::model::binding::{Binding, Ref};
+use crate::model::component::PortType;
+use crate::model::condition::Expr;
+use crate::model::value::ValueType;
+use crate::model::{Pipeline, Step};
+
+/// The pipeline as KFP IR (JSON; YAML is the same document), or every construct refused.
+/// `components` describes each component the pipeline declares, by name.
+pub fn to_kfp(
+    pipeline: &Pipeline,
+    components: &BTreeMap<String, ComponentInfo>,
+    options: &ExportOptions,
+) -> Result<Value, Vec<Refusal>> {
+    let mut ex = Exporter {
+        components,
+        options,
+        pipeline,
+        refusals: Vec::new(),
+        out_components: Map::new(),
+        executors: Map::new(),
+        names: HashMap::new(),
+        loop_bodies: BTreeSet::new(),
+        exposures: Vec::new(),
+        literal_loops: 0,
+    };
+    let (mut unnamed, mut chains) = (0, 0);
+    name_groups(&pipeline.steps, &mut unnamed, &mut chains, &mut ex.names);
+    if pipeline.deadline.is_some() {
+        ex.refuse(
+            "deadline",
+            "a run deadline has no form in KFP's IR; remove `deadline` (set a timeout on the KFP run instead)",
+        );
+    }
+    if pipeline.parallelism.is_some() {
+        ex.refuse("parallelism", "KFP has no pipeline-wide limit of tasks at once; remove `parallelism`");
+    }
+    let params: BTreeMap<String, ValueType> = pipeline.params.iter().map(|(k, p)| (k.clone(), p.ty)).collect();
+    let root = Scope {
+        params: &params,
+        channels: BTreeMap::new(),
+        items: BTreeMap::new(),
+        prefix: "steps".into(),
+        first: 0,
+        inherited: BTreeSet::new(),
+        chain: false,
+    };
+    let mut root_inputs = Map::new();
+    for (name, param) in &pipeline.params {
+        let Some(ty) = ex.parameter_type(param.ty, &format!("params.{name}")) else { continue };
+        let mut spec = json!({"parameterType": ty});
+        if let Some(default) = &param.default {
+            if !default.is_null() {
+                spec["defaultValue"] = default.clone();
+            }
+            spec["isOptional"] = json!(true);
+        }
+        root_inputs.insert(name.clone(), spec);
+    }
+    let dag = ex.dag(&pipeline.steps, &root);
+    let mut root_spec = json!({"dag": {"tasks": dag}});
+    ex.pipeline_outputs(&mut root_spec);
+    ex.expose_requested();
+    if !ex.refusals.is_empty() {
+        return Err(ex.refusals);
+    }
+    if !root_inputs.is_empty() {
+        root_spec["inputDefinitions"] = json!({"parameters": root_inputs});
+    }
+    let mut info = json!({"name": kfp_name(&pipeline.name)});
+    if !pipeline.description.is_empty() {
+        info["description"] = json!(pipeline.description);
+    }
+    Ok(json!({
+        "pipelineInfo": info,
+        "root": root_spec,
+        "components": ex.out_components,
+        "deploymentSpec": {"executors": ex.executors},
+        "schemaVersion": "2.1.0",
+        "sdkVersion": format!("wasmpipe-{}", env!("CARGO_PKG_VERSION")),
+    }))
+}
+
+/// KFP's names: lower case, `-` for `_`.
+fn kfp_name(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "-")
+}
+
+/// The channel that carries output `output` of task `task` into a DAG (KFP's name for it).
+fn output_channel(task: &str, output: &str) -> String {
+    format!("pipelinechannel--{task}-{output}")
+}
+
+/// A group step's identity while the export runs (the pipeline is borrowed throughout).
+type StepKey = *const Step;
+
+/// Names every group in `steps` as the plan does (its own name, else `KIND-N`, N counting
+/// unnamed groups in document order, pre-order), and each `if` that starts an
+/// `if`/`elif`/`else` chain also `condition-branches-M` for the DAG that holds the chain
+/// (keyed by the `if` step's address, with the chain's marker bit set; see [`chain_key`]).
+fn name_groups(steps: &[Step], unnamed: &mut usize, chains: &mut usize, names: &mut HashMap<usize, String>) {
+    let name = |own: &Option<String>, kind: &str, unnamed: &mut usize| {
+        own.clone().unwrap_or_else(|| {
+            *unnamed += 1;
+            format!("{kind}-{unnamed}")
+        })
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let key = step as StepKey as usize;
+        let (own, kind, inner): (&Option<String>, &str, &[Step]) = match step {
+            Step::Task(_) => continue,
+            Step::If(s) => {
+                if matches!(steps.get(i + 1), Some(Step::Elif(_) | Step::Else(_))) {
+                    *chains += 1;
+                    names.insert(chain_key(step), format!("condition-branches-{chains}"));
+                }
+                (&s.branch.name, "condition", &s.branch.steps)
+            }
+            Step::Elif(s) => (&s.elif.name, "condition", &s.elif.steps),
+            Step::Else(s) => (&s.branch.name, "condition", &s.branch.steps),
+            Step::ParallelFor(s) => (&s.parallel_for.name, "for-loop", &s.parallel_for.steps),
+            Step::ExitHandler(s) => (&s.exit_handler.name, "exit-handler", &s.exit_handler.steps),
+        };
+        let named = name(own, kind, unnamed);
+        names.insert(key, named);
+        name_groups(inner, unnamed, chains, names);
+    }
+}
+
+/// The key of the DAG that holds the chain an `if` step starts (step addresses are aligned,
+/// so the lowest bit is free).
+fn chain_key(step: &Step) -> usize {
+    (step as StepKey as usize) | 1
+}
+
+/// What the tasks of one DAG see: the pipeline's parameters, and values from outside the DAG
+/// that reach it as inputs of the DAG's component (`pipelinechannel--NAME`).
+#[derive(Clone)]
+struct Scope<'a> {
+    params: &'a BTreeMap<String, ValueType>,
+    /// Channels the DAG receives: name -> type. Empty at the root (parameters are read directly).
+    channels: BTreeMap<String, ValueType>,
+    /// The items of the loops around the DAG: variable -> the channel that carries the item.
+    items: BTreeMap<String, String>,
+    /// The place of the DAG's steps in the file, for refusals, and the index of its first
+    /// step there (a chain's DAG holds some of its parent's steps).
+    prefix: String,
+    first: usize,
+    /// What the conditions of the branches around the DAG read: KFP passes those channels on
+    /// to every group nested inside a branch.
+    inherited: BTreeSet<Ref>,
+    /// Whether the DAG holds one `if`/`elif`/`else` chain (its branches, one DAG each).
+    chain: bool,
+}
+
+/// The steps of one DAG as its tasks see them: its own tasks, and its groups (each with the
+/// steps it holds) by name.
+struct Local<'s> {
+    tasks: BTreeSet<&'s str>,
+    groups: Vec<(String, &'s [Step])>,
+}
+
+impl Local<'_> {
+    /// The group of this DAG that holds task `task` (at any depth), and how many loops inside
+    /// the group hold it (a reader outside them receives a list).
+    fn group_of(&self, task: &str) -> Option<(&str, usize)> {
+        self.groups.iter().find(|(_, steps)| steps.iter().any(|s| s.tasks().iter().any(|t| t.task == task))).map(
+            |(name, steps)| {
+                let loops = loops_around(steps, task);
+                (name.as_str(), loops)
+            },
+        )
+    }
+
+    /// What a task of this DAG waits for when it names `name` in `after`: the task, or the
+    /// group of this DAG that holds it; None when it is outside this DAG (the group that holds
+    /// the waiting task waits for it instead).
+    fn dependency(&self, name: &str) -> Option<String> {
+        if self.tasks.contains(name) {
+            return Some(name.to_string());
+        }
+        self.group_of(name).map(|(g, _)| g.to_string())
+    }
+}
+
+struct Exporter<'a> {
+    components: &'a BTreeMap<String, ComponentInfo>,
+    options: &'a ExportOptions,
+    pipeline: &'a Pipeline,
+    refusals: Vec<Refusal>,
+    out_components: Map<String, Value>,
+    executors: Map<String, Value>,
+    /// Every group's name, by its step's address (see [`name_groups`]).
+    names: HashMap<usize, String>,
+    /// The DAG components that are a loop's body (their outputs are lists).
+    loop_bodies: BTreeSet<String>,
+    /// DAG outputs to add once every component is written: (DAG component, task, output).
+    exposures: Vec<(String, String, String)>,
+    /// Loops over literal lists so far, for the names of their item channels.
+    literal_loops: usize,
+}
+
+/// Where a value a task reads comes from, inside its DAG.
+enum Source {
+    /// A pipeline parameter, at the root.
+    Param(String),
+    /// A channel of the DAG's component.
+    Channel(String),
+    /// An output of a task of the same DAG.
+    Sibling { task: String, output: String },
+    /// A DAG output of a group of the same DAG (`key` is the output's channel name).
+    Group { group: String, key: String },
+    /// The item of a loop around the DAG (a field of it, for a dict item).
+    Item { channel: String, field: Option<String> },
+}
+
+impl Source {
+    /// The task in this DAG the reader then waits for.
+    fn producer(&self) -> Option<&str> {
+        match self {
+            Source::Sibling { task, .. } => Some(task),
+            Source::Group { group, .. } => Some(group),
+            _ => None,
+        }
+    }
+
+    /// A task spec's input of this source.
+    fn spec(&self) -> Value {
+        match self {
+            Source::Param(p) => json!({"componentInputParameter": p}),
+            Source::Channel(c) => json!({"componentInputParameter": c}),
+            Source::Sibling { task, output } => {
+                json!({"taskOutputParameter": {"producerTask": task, "outputParameterKey": output}})
+            }
+            Source::Group { group, key } => {
+                json!({"taskOutputParameter": {"producerTask": group, "outputParameterKey": key}})
+            }
+            Source::Item { channel, field: None } => json!({"componentInputParameter": channel}),
+            Source::Item { channel, field: Some(f) } => json!({
+                "componentInputParameter": channel,
+                "parameterExpressionSelector": format!("parseJson(string_value)[{}]", Value::String(f.clone())),
+            }),
+        }
+    }
+}
+
+/// A group's body, for [`Exporter::group`].
+struct Body<'s> {
+    /// The group's name (its DAG component is `comp-NAME`).
+    name: String,
+    steps: &'s [Step],
+    /// What the group itself reads (a condition, a loop's items): channels of its DAG too.
+    also: BTreeSet<Ref>,
+    /// The place of `steps` in the file, and the index of the first there.
+    path: String,
+    first: usize,
+    /// Whether `steps` are one `if`/`elif`/`else` chain.
+    chain: bool,
+    /// For a loop: its variable, the channel of its item and the item's type.
+    item: Option<(String, String, ValueType)>,
+}
+
+impl Exporter<'_> {
+    fn refuse(&mut self, path: &str, message: impl Into<String>) {
+        self.refusals.push(Refusal { path: path.to_string(), message: message.into() });
+    }
+
+    /// Refuses a group's `fail_fast` (at `path`) when it is set: KFP has none.
+    fn refuse_fail_fast(&mut self, set: bool, path: &str) {
+        if set {
+            self.refuse(path, "KFP has no fail_fast for a group; remove it to export the pipeline");
+        }
+    }
+
+    /// KFP's `parameterType` of a wasmpipe value type.
+    fn parameter_type(&mut self, ty: ValueType, path: &str) -> Option<&'static str> {
+        Some(match ty {
+            ValueType::String => "STRING",
+            ValueType::Int => "NUMBER_INTEGER",
+            ValueType::Float => "NUMBER_DOUBLE",
+            ValueType::Bool => "BOOLEAN",
+            ValueType::List => "LIST",
+            ValueType::Dict => "STRUCT",
+            ValueType::Any | ValueType::Artifact => {
+                self.refuse(path, format!("values of type `{ty}` are not exported yet: give it a type KFP has (string, int, float, bool, list, dict)"));
+                return None;
+            }
+        })
+    }
+
+    /// The name of group step `step`.
+    fn name_of(&self, step: &Step) -> String {
+        self.names[&(step as StepKey as usize)].clone()
+    }
+
+    /// The steps of `steps` as one DAG sees them.
+    fn local<'s>(&self, steps: &'s [Step], chain: bool) -> Local<'s> {
+        let mut local = Local { tasks: BTreeSet::new(), groups: Vec::new() };
+        let mut i = 0;
+        while i < steps.len() {
+            let step = &steps[i];
+            match step {
+                Step::Task(t) => {
+                    local.tasks.insert(t.task.as_str());
+                }
+                // A chain is one group (`condition-branches-N`), unless this DAG is the chain.
+                Step::If(_) if !chain && self.names.contains_key(&chain_key(step)) => {
+                    let len = chain_len(&steps[i..]);
+                    local.groups.push((self.names[&chain_key(step)].clone(), &steps[i..i + len]));
+                    i += len;
+                    continue;
+                }
+                Step::ExitHandler(e) => {
+                    // The exit task is a task of this DAG, beside its body's DAG.
+                    local.tasks.insert(e.exit_handler.exit.task.as_str());
+                    local.groups.push((self.name_of(step), &e.exit_handler.steps));
+                }
+                Step::If(b) => local.groups.push((self.name_of(step), &b.branch.steps)),
+                Step::Elif(b) => local.groups.push((self.name_of(step), &b.elif.steps)),
+                Step::Else(b) => local.groups.push((self.name_of(step), &b.branch.steps)),
+                Step::ParallelFor(l) => local.groups.push((self.name_of(step), &l.parallel_for.steps)),
+            }
+            i += 1;
+        }
+        local
+    }
+
+    /// The tasks of a DAG made of `steps`.
+    fn dag(&mut self, steps: &[Step], scope: &Scope<'_>) -> Map<String, Value> {
+        let local = self.local(steps, scope.chain);
+        let mut tasks = Map::new();
+        let mut i = 0;
+        while i < steps.len() {
+            let step = &steps[i];
+            let path = format!("{}[{}]", scope.prefix, scope.first + i);
+            match step {
+                Step::Task(task) => {
+                    if let Some(spec) = self.task(task, &path, scope, &local, None) {
+                        tasks.insert(task.task.clone(), spec);
+                    }
+                }
+                Step::ExitHandler(e) => self.exit_handler(step, &e.exit_handler, &path, scope, &local, &mut tasks),
+                Step::If(_) if scope.chain => {
+                    self.branches(steps, scope.first, scope, &local, &mut tasks);
+                    return tasks;
+                }
+                Step::If(_) if self.names.contains_key(&chain_key(step)) => {
+                    let len = chain_len(&steps[i..]);
+                    self.chain(&steps[i..i + len], scope.first + i, scope, &local, &mut tasks);
+                    i += len;
+                    continue;
+                }
+                Step::If(_) => self.branches(std::slice::from_ref(step), scope.first + i, scope, &local, &mut tasks),
+                Step::Elif(_) | Step::Else(_) => {
+                    self.refuse(&path, "an `elif` or `else` must follow an `if` or `elif`");
+                }
+                Step::ParallelFor(l) => self.parallel_for(step, &l.parallel_for, &path, scope, &local, &mut tasks),
+            }
+            i += 1;
+        }
+        tasks
+    }
+
+    /// A group's steps as a DAG component `comp-NAME`, and the task that runs it in the parent
+    /// DAG: every value read inside from outside (`body.also` too: a condition's references,
+    /// a loop's items) arrives as a channel `pipelinechannel--...`, which the task fills from
+    /// the parent's parameters, channels, items, sibling tasks or sibling groups' outputs (on
+    /// which it then depends). Tasks inside that wait (`after`) for a task of the parent's
+    /// DAG make the group wait for it.
+    fn group(&mut self, body: Body<'_>, scope: &Scope<'_>, local: &Local<'_>) -> Value {
+        let mut refs = reads(body.steps);
+        refs.extend(body.also.iter().cloned());
+        refs.extend(scope.inherited.iter().cloned());
+        let inner: BTreeSet<String> = task_names(body.steps);
+        let mut channels = BTreeMap::new();
+        let mut parent_inputs = Map::new();
+        let mut depends: BTreeSet<String> =
+            afters(body.steps).iter().filter(|a| !inner.contains(*a)).filter_map(|a| local.dependency(a)).collect();
+        for r in &refs {
+            let (channel, from, ty) = match r {
+                Ref::Param(p) => {
+                    let Some(ty) = scope.params.get(p).copied() else { continue };
+                    let channel = format!("pipelinechannel--{p}");
+                    let from = if scope.channels.contains_key(&channel) { channel.clone() } else { p.clone() };
+                    (channel, Source::Channel(from), ty)
+                }
+                Ref::Item { var, .. } => {
+                    let Some(channel) = scope.items.get(var) else { continue };
+                    let ty = scope.channels.get(channel).copied().unwrap_or(ValueType::String);
+                    (channel.clone(), Source::Channel(channel.clone()), ty)
+                }
+                Ref::Output { task, output } if !inner.contains(task) => {
+                    let channel = output_channel(task, output);
+                    match self.output_source(task, output, scope, local) {
+                        Some((source, ty)) => (channel, source, ty),
+                        // inside another group: refused where it is read
+                        None => continue,
+                    }
+                }
+                Ref::Output { .. } => continue,
+            };
+            if let Some(p) = from.producer() {
+                depends.insert(p.to_string());
+            }
+            parent_inputs.insert(channel.clone(), from.spec());
+            channels.insert(channel, ty);
+        }
+        let mut items = scope.items.clone();
+        let mut definitions = channels.clone();
+        if let Some((var, channel, ty)) = &body.item {
+            items.insert(var.clone(), channel.clone());
+            definitions.insert(channel.clone(), *ty);
+        }
+        let mut inherited = scope.inherited.clone();
+        if body.item.is_none() {
+            inherited.extend(body.also.iter().cloned());
+        }
+        let inner_scope = Scope {
+            params: scope.params,
+            channels: definitions.clone(),
+            items,
+            prefix: body.path.clone(),
+            first: body.first,
+            inherited,
+            chain: body.chain,
+        };
+        let tasks = self.dag(body.steps, &inner_scope);
+        let mut component = json!({"dag": {"tasks": tasks}});
+        if !definitions.is_empty() {
+            let defs: Map<String, Value> = definitions
+                .iter()
+                .filter_map(|(c, ty)| {
+                    Some((c.clone(), json!({"parameterType": self.parameter_type(*ty, &body.path)?})))
+                })
+                .collect();
+            component["inputDefinitions"] = json!({"parameters": defs});
+        }
+        let comp = format!("comp-{}", body.name);
+        if self.out_components.contains_key(&comp) {
+            self.refuse(
+                &body.path,
+                format!("two groups are named `{}` in KFP's IR; name one of them otherwise", body.name),
+            );
+        }
+        self.out_components.insert(comp.clone(), component);
+        let mut group_task = json!({"componentRef": {"name": comp}, "taskInfo": {"name": body.name}});
+        if !parent_inputs.is_empty() {
+            group_task["inputs"] = json!({"parameters": parent_inputs});
+        }
+        if !depends.is_empty() {
+            group_task["dependentTasks"] = json!(depends);
+        }
+        group_task
+    }
+
+    /// Where output `output` of task `task` (outside the reader's group) comes from in the
+    /// DAG of `scope`, and its type there: a task of the DAG, a DAG output of one of its groups
+    /// (a list when loops inside the group hold the task), or a channel the DAG receives.
+    fn output_source(
+        &mut self,
+        task: &str,
+        output: &str,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+    ) -> Option<(Source, ValueType)> {
+        let channel = output_channel(task, output);
+        if local.tasks.contains(task) {
+            let ty = self.output_type(task, output).unwrap_or(ValueType::String);
+            return Some((Source::Sibling { task: task.into(), output: output.into() }, ty));
+        }
+        if let Some((group, loops)) = local.group_of(task) {
+            let group = group.to_string();
+            self.exposures.push((format!("comp-{group}"), task.into(), output.into()));
+            let ty =
+                if loops > 0 { ValueType::List } else { self.output_type(task, output).unwrap_or(ValueType::String) };
+            return Some((Source::Group { group, key: channel }, ty));
+        }
+        let ty = scope.channels.get(&channel).copied()?;
+        Some((Source::Channel(channel), ty))
+    }
+
+    /// An exit-handler group: its body as a DAG component (a task of this DAG), and its exit
+    /// task beside it, triggered when the body is done however it ended.
+    fn exit_handler(
+        &mut self,
+        step: &Step,
+        group: &crate::model::ExitHandler,
+        path: &str,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+        tasks: &mut Map<String, Value>,
+    ) {
+        let name = self.name_of(step);
+        self.refuse_fail_fast(group.fail_fast, &format!("{path}.exit_handler.fail_fast"));
+        let body = Body {
+            name: name.clone(),
+            steps: &group.steps,
+            also: BTreeSet::new(),
+            path: format!("{path}.exit_handler.steps"),
+            first: 0,
+            chain: false,
+            item: None,
+        };
+        let group_task = self.group(body, scope, local);
+        tasks.insert(name.clone(), group_task);
+        let exit_path = format!("{path}.exit_handler.exit");
+        if let Some(spec) = self.task(&group.exit, &exit_path, scope, local, Some(&name)) {
+            tasks.insert(group.exit.task.clone(), spec);
+        }
+    }
+
+    /// An `if`/`elif`/`else` chain (`steps`, the `if` at index `first` of its DAG): one DAG
+    /// `condition-branches-N` that holds a DAG per branch.
+    fn chain(
+        &mut self,
+        steps: &[Step],
+        first: usize,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+        tasks: &mut Map<String, Value>,
+    ) {
+        let name = self.names[&chain_key(&steps[0])].clone();
+        let also: BTreeSet<Ref> = steps
+            .iter()
+            .filter_map(branch_condition)
+            .filter_map(|c| Expr::parse(c).ok())
+            .flat_map(|e| e.refs().into_iter().cloned().collect::<Vec<_>>())
+            .collect();
+        let body = Body { name: name.clone(), steps, also, path: scope.prefix.clone(), first, chain: true, item: None };
+        let group_task = self.group(body, scope, local);
+        tasks.insert(name, group_task);
+    }
+
+    /// The branches of a chain (or one lone `if`; the first at index `first` of the DAG's
+    /// steps in the file), each a DAG whose task is triggered by its condition and the
+    /// negation of the conditions before it, in KFP's CEL.
+    fn branches(
+        &mut self,
+        steps: &[Step],
+        first: usize,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+        tasks: &mut Map<String, Value>,
+    ) {
+        let mut before: Vec<Expr> = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            let path = format!("{}[{}]", scope.prefix, first + i);
+            let (key, fail_fast, inner) = match step {
+                Step::If(b) => ("if", b.branch.fail_fast, &b.branch.steps),
+                Step::Elif(b) => ("elif", b.elif.fail_fast, &b.elif.steps),
+                Step::Else(b) => ("else", b.branch.fail_fast, &b.branch.steps),
+                _ => unreachable!("a chain holds branches only"),
+            };
+            self.refuse_fail_fast(fail_fast, &format!("{path}.{key}.fail_fast"));
+            let own = match branch_condition(step).map(Expr::parse) {
+                Some(Ok(expr)) => Some(expr),
+                Some(Err(e)) => {
+                    self.refuse(&format!("{path}.{key}.condition"), e);
+                    return;
+                }
+                None => None,
+            };
+            let also: BTreeSet<Ref> = before
+                .iter()
+                .chain(own.iter())
+                .flat_map(|e| e.refs().into_iter().cloned().collect::<Vec<_>>())
+                .collect();
+            let name = self.name_of(step);
+            let body = Body {
+                name: name.clone(),
+                steps: inner,
+                also,
+                path: format!("{path}.{key}.steps"),
+                first: 0,
+                chain: false,
+                item: None,
+            };
+            let mut group_task = self.group(body, scope, local);
+            let mut parts: Vec<String> = Vec::new();
+            for prev in &before {
+                match self.cel(prev, scope) {
+                    Ok(cel) => parts.push(format!("!({cel})")),
+                    Err(e) => self.refuse(&format!("{path}.{key}"), e),
+                }
+            }
+            if let Some(expr) = &own {
+                match self.cel(expr, scope) {
+                    Ok(cel) => parts.push(cel),
+                    Err(e) => self.refuse(&format!("{path}.{key}.condition"), e),
+                }
+            }
+            group_task["triggerPolicy"] = json!({"condition": parts.join(" && ")});
+            tasks.insert(name, group_task);
+            before.extend(own);
+        }
+    }
+
+    /// A loop: a DAG whose task iterates over the items (`parameterIterator`), at most
+    /// `parallelism` at once (`iteratorPolicy`).
+    fn parallel_for(
+        &mut self,
+        step: &Step,
+        spec: &crate::model::ParallelFor,
+        path: &str,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+        tasks: &mut Map<String, Value>,
+    ) {
+        let name = self.name_of(step);
+        let at = format!("{path}.parallel_for");
+        self.refuse_fail_fast(spec.fail_fast, &format!("{at}.fail_fast"));
+        let var = spec.var.clone().unwrap_or_else(|| "item".into());
+        let (iterator, also, item_channel, item_ty) = match Binding::parse(&spec.items) {
+            Ok(Binding::Literal(Value::Array(items))) => {
+                self.literal_loops += 1;
+                let channel = format!("pipelinechannel--loop-item-param-{}", self.literal_loops);
+                let raw = serde_json::to_string(&items).expect("JSON values serialise");
+                let ty = items_type(&items);
+                (json!({"itemInput": channel, "items": {"raw": raw}}), BTreeSet::new(), channel, ty)
+            }
+            Ok(Binding::Ref(r)) => {
+                let items_channel = match &r {
+                    Ref::Param(p) => format!("pipelinechannel--{p}"),
+                    Ref::Output { task, output } => output_channel(task, output),
+                    Ref::Item { var, field: None } if scope.items.contains_key(var) => scope.items[var].clone(),
+                    Ref::Item { .. } => {
+                        self.refuse(
+                            &format!("{at}.items"),
+                            "a loop over a field of an outer loop's item is not exported yet",
+                        );
+                        return;
+                    }
+                };
+                let channel = format!("{items_channel}-loop-item");
+                let ty = self.ref_items_type(&r, &spec.steps, &var);
+                (
+                    json!({"itemInput": channel, "items": {"inputParameter": items_channel}}),
+                    BTreeSet::from([r]),
+                    channel,
+                    ty,
+                )
+            }
+            _ => {
+                self.refuse(&format!("{at}.items"), "the items must be a list or one reference to a list");
+                return;
+            }
+        };
+        let body = Body {
+            name: name.clone(),
+            steps: &spec.steps,
+            also,
+            path: format!("{at}.steps"),
+            first: 0,
+            chain: false,
+            item: Some((var, item_channel, item_ty)),
+        };
+        let mut group_task = self.group(body, scope, local);
+        group_task["parameterIterator"] = iterator;
+        if let Some(n) = spec.parallelism {
+            group_task["iteratorPolicy"] = json!({"parallelismLimit": n});
+        }
+        self.loop_bodies.insert(format!("comp-{name}"));
+        tasks.insert(name, group_task);
+    }
+
+    /// The type of one item of a list that reference `r` gives a loop: what a literal default
+    /// of the parameter holds, else the type of the first input of the loop's tasks bound to
+    /// the whole item, else a string.
+    fn ref_items_type(&self, r: &Ref, steps: &[Step], var: &str) -> ValueType {
+        if let Ref::Param(p) = r
+            && let Some(Value::Array(items)) = self.pipeline.params.get(p).and_then(|p| p.default.as_ref())
+            && !items.is_empty()
+        {
+            return items_type(items);
+        }
+        let whole = format!("{{{{{var}}}}}");
+        for task in steps.iter().flat_map(Step::tasks) {
+            for (input, value) in &task.inputs {
+                if value.as_str().is_some_and(|v| v.trim() == whole)
+                    && let Some(info) = self.components.get(&task.component)
+                    && let Some(spec) = info.signature.input(input)
+                    && let PortType::Value(ty) = spec.ty
+                    && ty != ValueType::Any
+                {
+                    return ty;
+                }
+            }
+        }
+        ValueType::String
+    }
+
+    /// The type of output `output` of task `task` anywhere in the pipeline.
+    fn output_type(&self, task: &str, output: &str) -> Option<ValueType> {
+        let component = find_task(&self.pipeline.steps, task)?.component.clone();
+        match self.components.get(&component)?.signature.output(output)?.ty {
+            PortType::Value(ty) => Some(ty),
+            _ => None,
+        }
+    }
+}
+
+/// How many steps the `if`/`elif`/`else` chain at the start of `steps` holds.
+fn chain_len(steps: &[Step]) -> usize {
+    1 + steps[1..].iter().take_while(|s| matches!(s, Step::Elif(_) | Step::Else(_))).count()
+}
+
+/// The condition of a branch step (None for `else`).
+fn branch_condition(step: &Step) -> Option<&str> {
+    match step {
+        Step::If(b) => Some(&b.branch.condition),
+        Step::Elif(b) => Some(&b.elif.condition),
+        _ => None,
+    }
+}
+
+/// The one type literal items share (KFP's item parameter type), else a string.
+fn items_type(items: &[Value]) -> ValueType {
+    let mut types: Vec<ValueType> = items.iter().map(ValueType::of).collect();
+    types.dedup();
+    match types.as_slice() {
+        [one] if *one != ValueType::Any => *one,
+        _ => ValueType::String,
+    }
+}

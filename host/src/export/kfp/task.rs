@@ -1,0 +1,245 @@
+//! One task of a DAG as KFP's IR has it: its component (input and output definitions), its
+//! executor (a container running `wasmpipe task-run` over the task's component in the runner
+//! image, with the task's limits) and its task spec (inputs from constants, parameters,
+//! channels, loop items and other tasks; dependencies; trigger, caching and retry policies).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use super::{Exporter, Local, Scope, Source, output_channel};
+use crate::export::ComponentInfo;
+use crate::model::Task;
+use crate::model::binding::{Binding, Part, Ref};
+use crate::model::component::PortType;
+
+impl Exporter<'_> {
+    /// One task of a DAG: its component and executor (added to the document) and its task
+    /// spec. `exit_of` names the group whose exit task it is.
+    pub(super) fn task(
+        &mut self,
+        task: &Task,
+        path: &str,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+        exit_of: Option<&str>,
+    ) -> Option<Value> {
+        let Some(info) = self.components.get(&task.component) else {
+            self.refuse(&format!("{path}.component"), format!("component `{}` is not a task component with a known signature (sub-pipelines and commands are not exported yet)", task.component));
+            return None;
+        };
+        for (field, set) in [
+            ("dirs", !task.dirs.is_empty()),
+            ("host_env", !task.host_env.is_empty()),
+            ("network", task.network.is_some()),
+            ("host", !task.host.is_empty()),
+            ("ignore_upstream_failure", task.ignore_upstream_failure),
+        ] {
+            if set {
+                self.refuse(
+                    &format!("{path}.{field}"),
+                    format!("`{field}` is not exported to KFP's IR yet; remove it to export the pipeline"),
+                );
+            }
+        }
+        let signature = &info.signature;
+        let mut inputs = Map::new();
+        let mut definitions = Map::new();
+        // `after` a task outside this DAG: the group holding this task waits for it instead.
+        let mut depends: BTreeSet<String> = task.after.iter().filter_map(|a| local.dependency(a)).collect();
+        for spec in &signature.inputs {
+            let name = &spec.name;
+            let at = format!("{path}.inputs.{name}");
+            if spec.ty == PortType::FinalStatus {
+                match exit_of {
+                    Some(group) => {
+                        inputs.insert(name.clone(), json!({"taskFinalStatus": {"producerTask": group}}));
+                        definitions
+                            .insert(name.clone(), json!({"parameterType": "TASK_FINAL_STATUS", "isOptional": true}));
+                    }
+                    None => {
+                        self.refuse(&at, "a final status is given only to an exit task");
+                    }
+                }
+                continue;
+            }
+            let PortType::Value(ty) = &spec.ty else {
+                self.refuse(&at, "artifact inputs are not exported yet");
+                continue;
+            };
+            let Some(kfp_ty) = self.parameter_type(*ty, &at) else { continue };
+            let mut definition = json!({"parameterType": kfp_ty});
+            if !spec.required {
+                definition["isOptional"] = json!(true);
+            }
+            let Some(value) = task.inputs.get(name) else {
+                if !spec.required {
+                    definitions.insert(name.clone(), definition);
+                }
+                continue;
+            };
+            definitions.insert(name.clone(), definition);
+            let binding = match Binding::parse(value) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.refuse(&at, e);
+                    continue;
+                }
+            };
+            match binding {
+                Binding::Literal(v) => {
+                    inputs.insert(name.clone(), json!({"runtimeValue": {"constant": v}}));
+                }
+                Binding::Ref(r) => {
+                    let Some(source) = self.source(&r, scope, local, exit_of, &at) else { continue };
+                    depends.extend(source.producer().map(String::from));
+                    inputs.insert(name.clone(), source.spec());
+                }
+                Binding::Format(parts) => {
+                    // KFP's form: the text with placeholders of extra inputs, filled in by the launcher.
+                    let mut text = String::new();
+                    for part in parts {
+                        match part {
+                            Part::Text(t) => text.push_str(&t),
+                            Part::Ref(r) => {
+                                let Some(source) = self.source(&r, scope, local, exit_of, &at) else { continue };
+                                let channel = match (&r, &source) {
+                                    (Ref::Param(p), _) => format!("pipelinechannel--{p}"),
+                                    (Ref::Output { task, output }, _) => output_channel(task, output),
+                                    (_, Source::Item { channel, field: None }) => channel.clone(),
+                                    (_, Source::Item { channel, field: Some(f) }) => format!("{channel}-subvar-{f}"),
+                                    (Ref::Item { .. }, _) => unreachable!("an item's source is an item"),
+                                };
+                                depends.extend(source.producer().map(String::from));
+                                text.push_str(&format!("{{{{$.inputs.parameters['{channel}']}}}}"));
+                                inputs.insert(channel, source.spec());
+                            }
+                        }
+                    }
+                    inputs.insert(name.clone(), json!({"runtimeValue": {"constant": text}}));
+                }
+                Binding::OneOf(_) => self.refuse(&at, "one_of is not exported yet"),
+            }
+        }
+        let outputs: Map<String, Value> = signature
+            .outputs
+            .iter()
+            .filter_map(|o| match &o.ty {
+                PortType::Value(ty) => Some((o.name.clone(), *ty)),
+                _ => {
+                    self.refuse(
+                        &format!("{path}.component"),
+                        format!("component `{}` has artifact outputs, not exported yet", task.component),
+                    );
+                    None
+                }
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter_map(|(n, ty)| Some((n.clone(), json!({"parameterType": self.parameter_type(ty, path)?}))))
+            .collect();
+        let comp = format!("comp-{}", task.task);
+        let exec = format!("exec-{}", task.task);
+        let mut component = json!({"executorLabel": exec});
+        if !definitions.is_empty() {
+            component["inputDefinitions"] = json!({"parameters": definitions});
+        }
+        if !outputs.is_empty() {
+            component["outputDefinitions"] = json!({"parameters": outputs});
+        }
+        self.out_components.insert(comp.clone(), component);
+        self.executors.insert(exec, self.executor(task, info));
+        let mut spec = json!({"componentRef": {"name": comp}, "taskInfo": {"name": task.task}});
+        if !inputs.is_empty() {
+            spec["inputs"] = json!({"parameters": inputs});
+        }
+        let cached = exit_of.is_none() && task.cache.unwrap_or(self.pipeline.cache);
+        spec["cachingOptions"] = json!({"enableCache": cached});
+        if let Some(group) = exit_of {
+            depends.insert(group.to_string());
+            spec["triggerPolicy"] = json!({"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"});
+        }
+        if !depends.is_empty() {
+            spec["dependentTasks"] = json!(depends);
+        }
+        if let Some(retries) = task.retries.or(self.pipeline.retries).filter(|r| *r > 0) {
+            let backoff = task.backoff.or(self.pipeline.backoff).unwrap_or_default();
+            spec["retryPolicy"] = json!({
+                "maxRetryCount": retries,
+                "backoffDuration": format!("{}s", backoff.initial.0.as_secs()),
+                "backoffFactor": backoff.factor,
+                "backoffMaxDuration": format!("{}s", backoff.max.0.as_secs()),
+            });
+        }
+        Some(spec)
+    }
+
+    /// Where reference `r`, read by a task of this DAG, comes from; None (refused) when KFP's
+    /// IR has no way for it yet.
+    fn source(
+        &mut self,
+        r: &Ref,
+        scope: &Scope<'_>,
+        local: &Local<'_>,
+        exit_of: Option<&str>,
+        at: &str,
+    ) -> Option<Source> {
+        match r {
+            Ref::Param(p) => {
+                let channel = format!("pipelinechannel--{p}");
+                Some(if scope.channels.contains_key(&channel) {
+                    Source::Channel(channel)
+                } else {
+                    Source::Param(p.clone())
+                })
+            }
+            Ref::Output { task, output } => {
+                if let Some(body) = exit_of
+                    && local.group_of(task).is_some_and(|(g, _)| g == body)
+                {
+                    self.refuse(at, "an exit task reading an output of its body is not exported (KFP gives an exit task no outputs of the body)");
+                    return None;
+                }
+                match self.output_source(task, output, scope, local) {
+                    Some((source, _)) => Some(source),
+                    None => {
+                        self.refuse(at, format!("`{r}` cannot be read here in KFP's IR"));
+                        None
+                    }
+                }
+            }
+            Ref::Item { var, field } => match scope.items.get(var) {
+                Some(channel) => Some(Source::Item { channel: channel.clone(), field: field.clone() }),
+                None => {
+                    self.refuse(at, format!("`{r}` is read outside a loop whose item is `{var}`"));
+                    None
+                }
+            },
+        }
+    }
+
+    /// The container of one task: `wasmpipe task-run` over its component in the image.
+    fn executor(&self, task: &Task, info: &ComponentInfo) -> Value {
+        let mut args = vec![
+            "--executor-input".to_string(),
+            "{{$}}".to_string(),
+            "--component".to_string(),
+            format!("{}/{}", self.options.components_dir.trim_end_matches('/'), info.file),
+            "--digest".to_string(),
+            info.digest.clone(),
+        ];
+        if let Some(t) = &task.timeout {
+            args.extend(["--timeout".to_string(), format!("{}ms", t.0.as_millis())]);
+        }
+        if let Some(m) = &task.memory {
+            args.extend(["--memory".to_string(), m.0.to_string()]);
+        }
+        if let Some(f) = task.fuel {
+            args.extend(["--fuel".to_string(), f.to_string()]);
+        }
+        for (k, v) in &task.env {
+            args.extend(["--env".to_string(), format!("{k}={v}")]);
+        }
+        json!({"container": {"image": self.options.image, "command": ["wasmpipe", "task-run"], "args": args}})
+    }
+}
