@@ -353,6 +353,24 @@ fn branches_and_fan_in_are_kfps_dag_outputs() {
     );
 }
 
+/// Ensures that a task that runs after a failure upstream (`ignore_upstream_failure`) is
+/// KFP's `ALL_UPSTREAM_TASKS_COMPLETED` (`pipeline_with_task_using_ignore_upstream_failure`);
+/// `flaky` stands for KFP's `fail_op` (it fails before its 99th attempt, with a string output).
+#[test]
+fn ignore_upstream_failure_is_kfps_trigger_strategy() {
+    let case = case_with(
+        "name: my-pipeline\nparams:\n  sample_input: {type: int, default: 99}\nsteps:\n  - {task: fail-op, component: flaky, inputs: {succeed_on: \"{{params.sample_input}}\"}}\n  - {task: print-op, component: print_default, ignore_upstream_failure: true, inputs: {message: \"{{tasks.fail-op.output}}\"}}\n",
+        &[],
+        &["flaky", "print_default"],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("pipeline_with_task_using_ignore_upstream_failure.yaml")));
+    assert_eq!(
+        ir["components"]["comp-print-op"]["inputDefinitions"]["parameters"]["message"],
+        json!({"parameterType": "STRING", "defaultValue": "default", "isOptional": true})
+    );
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {

@@ -38,6 +38,7 @@ pub const COMPONENTS: &[(&str, &str)] = &[
     ("gather", art::GATHER),
     ("kv_user", art::KV_USER),
     ("print_struct", art::PRINT_STRUCT),
+    ("print_default", art::PRINT_DEFAULT),
 ];
 
 /// The `.wasm` of built guest component `name` (of [`COMPONENTS`]).

@@ -12,6 +12,10 @@ use crate::model::binding::{Binding, Ref};
 impl Exporter<'_> {
     /// Adds the DAG outputs readers asked for, once every component is written.
     pub(super) fn expose_requested(&mut self) {
+        // A refused task is not in its DAG: what reads it is refused already.
+        if !self.refusals.is_empty() {
+            return;
+        }
         for (comp, task, output) in std::mem::take(&mut self.exposures) {
             if self.expose(&comp, &task, &output).is_none() {
                 self.refuse("outputs", format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (is it an artifact?)"));
@@ -33,6 +37,8 @@ impl Exporter<'_> {
                     root["dag"]["outputs"]["parameters"][name] = from;
                     root["outputDefinitions"]["parameters"][name] = json!({"parameterType": ty});
                 }
+                // A refused task is not in its DAG (refused already).
+                None if !self.refusals.is_empty() => {}
                 None => self.refuse(&at, "only value outputs are exported as pipeline outputs yet"),
             }
         }

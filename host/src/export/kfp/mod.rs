@@ -72,6 +72,7 @@ pub fn to_kfp(
         params: &params,
         channels: BTreeMap::new(),
         items: BTreeMap::new(),
+        literal_items: BTreeMap::new(),
         prefix: "steps".into(),
         first: 0,
         inherited: BTreeSet::new(),
@@ -174,6 +175,8 @@ struct Scope<'a> {
     channels: BTreeMap<String, ValueType>,
     /// The items of the loops around the DAG: variable -> the channel that carries the item.
     items: BTreeMap<String, String>,
+    /// The items of the loops around the DAG over literal lists: variable -> the items.
+    literal_items: BTreeMap<String, Vec<Value>>,
     /// The place of the DAG's steps in the file, for refusals, and the index of its first
     /// step there (a chain's DAG holds some of its parent's steps).
     prefix: String,
@@ -276,6 +279,18 @@ impl Source {
     }
 }
 
+/// The item of a loop, as its body's DAG receives it.
+struct LoopItem {
+    /// The name tasks read it by (`{{item}}`).
+    var: String,
+    /// The DAG's input that carries it (KFP's `itemInput`).
+    channel: String,
+    /// Its type (KFP's type of that input).
+    ty: ValueType,
+    /// The items, when the loop is over a literal list.
+    literal: Option<Vec<Value>>,
+}
+
 /// A group's body, for [`Exporter::group`].
 struct Body<'s> {
     /// The group's name (its DAG component is `comp-NAME`).
@@ -288,8 +303,8 @@ struct Body<'s> {
     first: usize,
     /// Whether `steps` are one `if`/`elif`/`else` chain.
     chain: bool,
-    /// For a loop: its variable, the channel of its item and the item's type.
-    item: Option<(String, String, ValueType)>,
+    /// For a loop: its item.
+    item: Option<LoopItem>,
 }
 
 impl Exporter<'_> {
@@ -437,11 +452,15 @@ impl Exporter<'_> {
             parent_inputs.insert(channel.clone(), from.spec());
             channels.insert(channel, ty);
         }
-        let mut items = scope.items.clone();
+        let (mut items, mut literal_items) = (scope.items.clone(), scope.literal_items.clone());
         let mut definitions = channels.clone();
-        if let Some((var, channel, ty)) = &body.item {
-            items.insert(var.clone(), channel.clone());
-            definitions.insert(channel.clone(), *ty);
+        if let Some(item) = &body.item {
+            items.insert(item.var.clone(), item.channel.clone());
+            literal_items.remove(&item.var);
+            if let Some(values) = &item.literal {
+                literal_items.insert(item.var.clone(), values.clone());
+            }
+            definitions.insert(item.channel.clone(), item.ty);
         }
         let mut inherited = scope.inherited.clone();
         if body.item.is_none() {
@@ -451,6 +470,7 @@ impl Exporter<'_> {
             params: scope.params,
             channels: definitions.clone(),
             items,
+            literal_items,
             prefix: body.path.clone(),
             first: body.first,
             inherited,
@@ -496,19 +516,55 @@ impl Exporter<'_> {
         local: &Local<'_>,
     ) -> Option<(Source, ValueType)> {
         let channel = output_channel(task, output);
+        let ty = self.output_type_here(task, output, scope, local)?;
         if local.tasks.contains(task) {
-            let ty = self.output_type(task, output).unwrap_or(ValueType::String);
             return Some((Source::Sibling { task: task.into(), output: output.into() }, ty));
         }
-        if let Some((group, loops)) = local.group_of(task) {
+        if let Some((group, _)) = local.group_of(task) {
             let group = group.to_string();
             self.exposures.push((format!("comp-{group}"), task.into(), output.into()));
-            let ty =
-                if loops > 0 { ValueType::List } else { self.output_type(task, output).unwrap_or(ValueType::String) };
             return Some((Source::Group { group, key: channel }, ty));
         }
-        let ty = scope.channels.get(&channel).copied()?;
         Some((Source::Channel(channel), ty))
+    }
+
+    /// The type of output `output` of task `task` as the DAG of `scope` reads it (a list when
+    /// loops of the DAG hold the task); None when the DAG cannot read it.
+    fn output_type_here(&self, task: &str, output: &str, scope: &Scope<'_>, local: &Local<'_>) -> Option<ValueType> {
+        let own = || self.output_type(task, output).unwrap_or(ValueType::String);
+        if local.tasks.contains(task) {
+            return Some(own());
+        }
+        if let Some((_, loops)) = local.group_of(task) {
+            return Some(if loops > 0 { ValueType::List } else { own() });
+        }
+        scope.channels.get(&output_channel(task, output)).copied()
+    }
+
+    /// The type of what `binding` passes to a task of the DAG of `scope`, where the pipeline
+    /// tells (`any` where it does not).
+    fn binding_type(&self, binding: &Binding, scope: &Scope<'_>, local: &Local<'_>) -> ValueType {
+        match binding {
+            Binding::Literal(v) => ValueType::of(v),
+            Binding::Format(_) => ValueType::String,
+            Binding::Ref(Ref::Param(p)) => scope.params.get(p).copied().unwrap_or(ValueType::Any),
+            Binding::Ref(Ref::Output { task, output }) => {
+                self.output_type_here(task, output, scope, local).unwrap_or(ValueType::Any)
+            }
+            Binding::Ref(Ref::Item { var, field: None }) => {
+                scope.items.get(var).and_then(|c| scope.channels.get(c)).copied().unwrap_or(ValueType::Any)
+            }
+            // A field of literal items: the type all of them give it.
+            Binding::Ref(Ref::Item { var, field: Some(f) }) => match scope.literal_items.get(var) {
+                Some(items) => {
+                    let fields: Vec<Value> = items.iter().map(|i| i.get(f).cloned().unwrap_or(Value::Null)).collect();
+                    let ty = items_type(&fields);
+                    if fields.iter().all(|v| ValueType::of(v) == ty) { ty } else { ValueType::Any }
+                }
+                None => ValueType::Any,
+            },
+            Binding::OneOf(_) => ValueType::Any,
+        }
     }
 
     /// An exit-handler group: its body as a DAG component (a task of this DAG), and its exit
@@ -642,13 +698,13 @@ impl Exporter<'_> {
         let at = format!("{path}.parallel_for");
         self.refuse_fail_fast(spec.fail_fast, &format!("{at}.fail_fast"));
         let var = spec.var.clone().unwrap_or_else(|| "item".into());
-        let (iterator, also, item_channel, item_ty) = match Binding::parse(&spec.items) {
+        let (iterator, also, item_channel, item_ty, literal) = match Binding::parse(&spec.items) {
             Ok(Binding::Literal(Value::Array(items))) => {
                 self.literal_loops += 1;
                 let channel = format!("pipelinechannel--loop-item-param-{}", self.literal_loops);
                 let raw = serde_json::to_string(&items).expect("JSON values serialise");
                 let ty = items_type(&items);
-                (json!({"itemInput": channel, "items": {"raw": raw}}), BTreeSet::new(), channel, ty)
+                (json!({"itemInput": channel, "items": {"raw": raw}}), BTreeSet::new(), channel, ty, Some(items))
             }
             Ok(Binding::Ref(r)) => {
                 let items_channel = match &r {
@@ -670,6 +726,7 @@ impl Exporter<'_> {
                     BTreeSet::from([r]),
                     channel,
                     ty,
+                    None,
                 )
             }
             _ => {
@@ -684,7 +741,7 @@ impl Exporter<'_> {
             path: format!("{at}.steps"),
             first: 0,
             chain: false,
-            item: Some((var, item_channel, item_ty)),
+            item: Some(LoopItem { var, channel: item_channel, ty: item_ty, literal }),
         };
         let mut group_task = self.group(body, scope, local);
         group_task["parameterIterator"] = iterator;

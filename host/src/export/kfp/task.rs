@@ -12,6 +12,7 @@ use crate::export::ComponentInfo;
 use crate::model::Task;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
+use crate::model::value::ValueType;
 
 impl Exporter<'_> {
     /// One task of a DAG: its component and executor (added to the document) and its task
@@ -33,7 +34,6 @@ impl Exporter<'_> {
             ("host_env", !task.host_env.is_empty()),
             ("network", task.network.is_some()),
             ("host", !task.host.is_empty()),
-            ("ignore_upstream_failure", task.ignore_upstream_failure),
         ] {
             if set {
                 self.refuse(
@@ -63,29 +63,43 @@ impl Exporter<'_> {
                 }
                 continue;
             }
-            let PortType::Value(ty) = &spec.ty else {
+            let PortType::Value(declared) = &spec.ty else {
                 self.refuse(&at, "artifact inputs are not exported yet");
                 continue;
             };
-            let Some(kfp_ty) = self.parameter_type(*ty, &at) else { continue };
+            let binding = match task.inputs.get(name).map(Binding::parse) {
+                Some(Ok(b)) => Some(b),
+                Some(Err(e)) => {
+                    self.refuse(&at, e);
+                    continue;
+                }
+                None => None,
+            };
+            // An `any` input takes the type of what it is bound to (each task has a component
+            // of its own in the IR).
+            let ty = match (declared, &binding) {
+                (ValueType::Any, Some(b)) => self.binding_type(b, scope, local),
+                (ty, _) => *ty,
+            };
+            if ty == ValueType::Any {
+                self.refuse(&at, format!("input `{name}` takes any type, and what it is bound to has no type known before the run; KFP's IR types every input: bind it to a typed value (a literal, a typed parameter or output), or give the component's input a type"));
+                continue;
+            }
+            let Some(kfp_ty) = self.parameter_type(ty, &at) else { continue };
             let mut definition = json!({"parameterType": kfp_ty});
+            if let Some(default) = spec.default.as_ref().filter(|d| !d.is_null()) {
+                definition["defaultValue"] = default.clone();
+            }
             if !spec.required {
                 definition["isOptional"] = json!(true);
             }
-            let Some(value) = task.inputs.get(name) else {
+            let Some(binding) = binding else {
                 if !spec.required {
                     definitions.insert(name.clone(), definition);
                 }
                 continue;
             };
             definitions.insert(name.clone(), definition);
-            let binding = match Binding::parse(value) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.refuse(&at, e);
-                    continue;
-                }
-            };
             match binding {
                 Binding::Literal(v) => {
                     inputs.insert(name.clone(), json!({"runtimeValue": {"constant": v}}));
@@ -157,6 +171,9 @@ impl Exporter<'_> {
         spec["cachingOptions"] = json!({"enableCache": cached});
         if let Some(group) = exit_of {
             depends.insert(group.to_string());
+        }
+        // KFP's `ignore_upstream_failure()`: it runs once its dependencies are done, however.
+        if exit_of.is_some() || task.ignore_upstream_failure {
             spec["triggerPolicy"] = json!({"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"});
         }
         if !depends.is_empty() {
