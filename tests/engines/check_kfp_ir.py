@@ -31,7 +31,9 @@ PIPELINES = [
     "exit-handler/pipeline.yaml", "exit-handler/trap.yaml", "exit-handler/loop.yaml",
     "kfp-samples/exit_handler.yaml", "kfp-samples/exit_handler_with_task_final_status.yaml",
     "kfp-samples/caching.yaml", "kfp-samples/retry.yaml", "kfp-samples/sequential.yaml",
-    "kfp-samples/condition.yaml",
+    "kfp-samples/condition.yaml", "kfp-samples/nested_condition.yaml", "kfp-samples/multiple_outputs.yaml",
+    "kfp-samples/loop_static.yaml", "kfp-samples/loop_parallelism.yaml",
+    "control-flow/loop.yaml", "control-flow/branches.yaml", "control-flow/square.yaml",
 ]
 # Not run on kfp.local, and why (docs/export.md lists the differences).
 NOT_RUN = {
@@ -75,29 +77,62 @@ def references(ir: dict) -> list:
 _STATUS = re.compile(r"Task \W*'([^']+)'\W* finished with status \W*(SUCCESS|FAILURE)")
 
 
-def on_kfp_local(ir_file: Path, root: Path, bindir: Path) -> dict:
-    """Task name -> state, as kfp.local ran the IR."""
+def on_kfp_local(ir_file: Path, root: Path, bindir: Path) -> tuple:
+    """Task name -> its instances' states (sorted; a loop's task has one per iteration), and
+    the pipeline's outputs, as kfp.local ran the IR."""
     from kfp import components, local
     from kfp.local import subprocess_task_handler
     subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = lambda *a, **k: None
     os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ['PATH']}"
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     out = io.StringIO()
+    outputs = {}
     with contextlib.redirect_stdout(out):
         try:
-            components.load_component_from_file(str(ir_file))()
+            task = components.load_component_from_file(str(ir_file))()
+            outputs = dict(task.outputs)
         except RuntimeError:
             pass  # a failed pipeline: its tasks' states are what is compared
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
-    return {m.group(1): "succeeded" if m.group(2) == "SUCCESS" else "failed" for m in _STATUS.finditer(text)}
+    states = {}
+    for m in _STATUS.finditer(text):
+        states.setdefault(m.group(1), []).append("succeeded" if m.group(2) == "SUCCESS" else "failed")
+    return {k: sorted(v) for k, v in states.items()}, outputs
 
 
-def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path) -> dict:
-    """Task name -> state, as `wasmpipe run` ran the pipeline."""
+def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path) -> tuple:
+    """Task name -> its instances' states (sorted), and the pipeline's outputs, as
+    `wasmpipe run` ran the pipeline."""
     p = subprocess.run([wasmpipe, "run", str(pipeline), "--output", "json", "--run-dir", str(runs)],
                        capture_output=True, text=True)
     record = json.loads(p.stdout)
-    return {t["task"]: t["state"] for t in record["tasks"]}
+    states = {}
+    for t in record["tasks"]:
+        states.setdefault(t["task"], []).append(t["state"])
+    return {k: sorted(v) for k, v in states.items()}, record.get("outputs", {})
+
+
+def normalised(value):
+    """A value with numbers as floats (kfp.local turns ints into floats)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, list):
+        return [normalised(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normalised(v) for k, v in value.items()}
+    return value
+
+
+def sub_multiset(small: list, big: list) -> bool:
+    """Whether every state in `small` is in `big`, as many times."""
+    rest = list(big)
+    for s in small:
+        if s not in rest:
+            return False
+        rest.remove(s)
+    return True
 
 
 def main():
@@ -125,14 +160,23 @@ def main():
             if not problems and rel not in NOT_RUN:
                 (tmp / "bin").mkdir()
                 os.symlink(os.path.abspath(wasmpipe), tmp / "bin/wasmpipe")
-                kfp_states = on_kfp_local(out, tmp / "kfp-root", tmp / "bin")
-                ours = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", tmp / "runs")
+                kfp_states, kfp_outputs = on_kfp_local(out, tmp / "kfp-root", tmp / "bin")
+                ours, our_outputs = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", tmp / "runs")
                 if not kfp_states:
                     problems.append("kfp.local ran no task")
-                for task, state in sorted(kfp_states.items()):
-                    if ours.get(task) != state:
-                        problems.append(f"task {task}: kfp.local {state}, wasmpipe {ours.get(task)}")
-                note = f"{len(kfp_states)} task(s) ran on kfp.local, in wasmpipe's states"
+                # kfp.local stops at the first failure: after one, it may have run fewer.
+                failed_run = any("failed" in v for v in kfp_states.values())
+                for task, states in sorted(kfp_states.items()):
+                    same = sub_multiset(states, ours.get(task, [])) if failed_run else states == ours.get(task)
+                    if not same:
+                        problems.append(f"task {task}: kfp.local {states}, wasmpipe {ours.get(task)}")
+                for name, value in sorted(kfp_outputs.items()):
+                    if normalised(value) != normalised(our_outputs.get(name)):
+                        problems.append(f"output {name}: kfp.local {value!r}, wasmpipe {our_outputs.get(name)!r}")
+                if not failed_run and set(kfp_outputs) != set(our_outputs):
+                    problems.append(f"outputs: kfp.local {sorted(kfp_outputs)}, wasmpipe {sorted(our_outputs)}")
+                runs = sum(len(v) for v in kfp_states.values())
+                note = f"{runs} task run(s) on kfp.local, in wasmpipe's states; {len(kfp_outputs)} output(s) equal"
         if problems:
             failed += 1
             print(f"FAIL {rel}")

@@ -93,8 +93,10 @@ impl Exporter<'_> {
             if !spec.required {
                 definition["isOptional"] = json!(true);
             }
+            // An optional input left unbound is declared only with its default: without one, the
+            // task gets no value, as in wasmpipe (kfp.local would give an int input `None`).
             let Some(binding) = binding else {
-                if !spec.required {
+                if !spec.required && definition.get("defaultValue").is_some() {
                     definitions.insert(name.clone(), definition);
                 }
                 continue;
