@@ -75,9 +75,14 @@ def references(ir: dict) -> list:
 
 # kfp.local's log line for a task's end (its logger writes to sys.stdout, with colors).
 _STATUS = re.compile(r"Task \W*'([^']+)'\W* finished with status \W*(SUCCESS|FAILURE)")
+_STARTED = re.compile(r"Executing task \W*'([^']+)'")
 
 
-def on_kfp_local(ir_file: Path, root: Path, bindir: Path) -> tuple:
+# Parameters a pipeline needs (no default), given to both engines.
+ARGS = {"control-flow/square.yaml": {"x": 1.5}}
+
+
+def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
     """Task name -> its instances' states (sorted; a loop's task has one per iteration), and
     the pipeline's outputs, as kfp.local ran the IR."""
     from kfp import components, local
@@ -89,21 +94,31 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path) -> tuple:
     outputs = {}
     with contextlib.redirect_stdout(out):
         try:
-            task = components.load_component_from_file(str(ir_file))()
+            task = components.load_component_from_file(str(ir_file))(**args)
             outputs = dict(task.outputs)
         except RuntimeError:
             pass  # a failed pipeline: its tasks' states are what is compared
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
-    states = {}
+    # Iterations run on threads, and kfp.local's log may lose a task's "finished" line among
+    # theirs: every started instance counts, as failed when a FAILURE line says so.
+    started = {}
+    for m in _STARTED.finditer(text):
+        started[m.group(1)] = started.get(m.group(1), 0) + 1
+    failed = {}
     for m in _STATUS.finditer(text):
-        states.setdefault(m.group(1), []).append("succeeded" if m.group(2) == "SUCCESS" else "failed")
-    return {k: sorted(v) for k, v in states.items()}, outputs
+        started.setdefault(m.group(1), 1)
+        if m.group(2) == "FAILURE":
+            failed[m.group(1)] = failed.get(m.group(1), 0) + 1
+    states = {t: sorted(["failed"] * failed.get(t, 0) + ["succeeded"] * (n - failed.get(t, 0)))
+              for t, n in started.items()}
+    return states, outputs
 
 
-def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path) -> tuple:
+def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path, args: dict) -> tuple:
     """Task name -> its instances' states (sorted), and the pipeline's outputs, as
     `wasmpipe run` ran the pipeline."""
-    p = subprocess.run([wasmpipe, "run", str(pipeline), "--output", "json", "--run-dir", str(runs)],
+    params = [a for k, v in args.items() for a in ("-p", f"{k}={json.dumps(v)}")]
+    p = subprocess.run([wasmpipe, "run", str(pipeline), "--output", "json", "--run-dir", str(runs), *params],
                        capture_output=True, text=True)
     record = json.loads(p.stdout)
     states = {}
@@ -160,8 +175,9 @@ def main():
             if not problems and rel not in NOT_RUN:
                 (tmp / "bin").mkdir()
                 os.symlink(os.path.abspath(wasmpipe), tmp / "bin/wasmpipe")
-                kfp_states, kfp_outputs = on_kfp_local(out, tmp / "kfp-root", tmp / "bin")
-                ours, our_outputs = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", tmp / "runs")
+                args = ARGS.get(rel, {})
+                kfp_states, kfp_outputs = on_kfp_local(out, tmp / "kfp-root", tmp / "bin", args)
+                ours, our_outputs = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", tmp / "runs", args)
                 if not kfp_states:
                     problems.append("kfp.local ran no task")
                 # kfp.local stops at the first failure: after one, it may have run fewer.
@@ -179,12 +195,12 @@ def main():
                 note = f"{runs} task run(s) on kfp.local, in wasmpipe's states; {len(kfp_outputs)} output(s) equal"
         if problems:
             failed += 1
-            print(f"FAIL {rel}")
+            print(f"FAIL {rel}", flush=True)
             for line in problems:
                 print(f"     {line}")
         else:
             passed += 1
-            print(f"ok   {rel}: {note}")
+            print(f"ok   {rel}: {note}", flush=True)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
