@@ -52,6 +52,8 @@ pub struct TaskRunArgs {
 pub enum CompileTarget {
     /// Kubeflow Pipelines' IR (`PipelineSpec`, schema 2.1.0).
     Kfp,
+    /// An Argo Workflows `Workflow` (`argoproj.io/v1alpha1`).
+    Argo,
 }
 
 /// The subcommands: `run` and the ones that prepare or describe what it runs.
@@ -117,9 +119,10 @@ pub enum Command {
     /// arguments.
     TaskRun(TaskRunArgs),
     /// Compile a pipeline for another engine: `--target kfp` writes Kubeflow Pipelines' IR
-    /// (submit it with the KFP UI, the `kfp` client or Vertex AI), each task a container
-    /// running `wasmpipe task-run` over its component in `--image`. What the engine cannot
-    /// express is refused, each with its place.
+    /// (submit it with the KFP UI, the `kfp` client or Vertex AI), `--target argo` an Argo
+    /// Workflows `Workflow` (`argo submit`), each task a container running `wasmpipe
+    /// task-run` over its component in `--image`. What the engine cannot express is refused,
+    /// each with its place.
     ///
     /// Exit status: 0 written, 2 refused or unreadable.
     Compile {

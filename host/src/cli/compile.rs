@@ -1,12 +1,13 @@
-//! `wasmpipe compile --target kfp`: the pipeline as another engine's document (see
+//! `wasmpipe compile --target kfp|argo`: the pipeline as another engine's document (see
 //! `wasmpipe::export`). Reads the file, describes each component (its signature, as
-//! `wasmpipe inspect` does) and hashes it, then writes the document or every refusal.
+//! `wasmpipe inspect` does) and hashes it, then writes the target's document or every refusal.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use wasmpipe::export::argo::to_argo;
 use wasmpipe::export::kfp::to_kfp;
 use wasmpipe::export::{ComponentInfo, ExportOptions};
 use wasmpipe::model::diag::Diagnostics;
@@ -26,7 +27,6 @@ pub async fn compile(
     components_dir: String,
     copy_components: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let CompileTarget::Kfp = target;
     let loaded = match load_file(file) {
         Ok(loaded) => loaded,
         Err(diags) => return Ok(report_errors(&diags, Output::Human)),
@@ -74,12 +74,17 @@ pub async fn compile(
     if !errors.is_empty() {
         return Ok(refused(&Diagnostics { errors }));
     }
-    let document = match to_kfp(&loaded.pipeline, &infos, &ExportOptions { image, components_dir }) {
+    let options = ExportOptions { image, components_dir };
+    let (exported, what) = match target {
+        CompileTarget::Kfp => (to_kfp(&loaded.pipeline, &infos, &options), "KFP's IR"),
+        CompileTarget::Argo => (to_argo(&loaded.pipeline, &infos, &options), "an Argo Workflow"),
+    };
+    let document = match exported {
         Ok(document) => document,
         Err(refusals) => {
             let errors = refusals
                 .into_iter()
-                .map(|r| loaded.source.error(&r.path, format!("cannot compile to KFP's IR: {}", r.message)))
+                .map(|r| loaded.source.error(&r.path, format!("cannot compile to {what}: {}", r.message)))
                 .collect();
             return Ok(refused(&Diagnostics { errors }));
         }
@@ -99,7 +104,7 @@ pub async fn compile(
                 .with_context(|| format!("cannot copy component `{name}` to {}", to.display()))?;
         }
     }
-    eprintln!("wrote {} (KFP's IR: each task runs `wasmpipe task-run` in the runner image)", out.display());
+    eprintln!("wrote {} ({what}: each task runs `wasmpipe task-run` in the runner image)", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,13 +1,16 @@
 //! Pipelines for other engines: the same pipeline file, run where the user's cluster is.
-//! [`kfp`] writes Kubeflow Pipelines' IR. What an engine cannot express is refused with the
-//! construct and its place, never dropped. What the targets share is here: the runner image's
-//! options, what each component is, a refusal, and walks over a pipeline's steps.
+//! [`kfp`] writes Kubeflow Pipelines' IR, [`argo`] an Argo Workflows `Workflow`. What an engine
+//! cannot express is refused with the construct and its place, never dropped. What the targets
+//! share is here: the runner image's options, what each component is, a refusal, walks over a
+//! pipeline's steps, and the `wasmpipe task-run` arguments of a task's limits.
 
 use crate::model::binding::{Binding, Ref};
-use crate::model::component::Signature;
+use crate::model::component::{PortType, Signature};
+use crate::model::value::ValueType;
 use crate::model::{Step, Task};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+pub mod argo;
 pub mod kfp;
 
 /// What the executors of the exported pipeline run.
@@ -112,4 +115,39 @@ pub(crate) fn task_names(steps: &[Step]) -> BTreeSet<String> {
 /// Task `name`, anywhere in `steps`.
 pub(crate) fn find_task<'a>(steps: &'a [Step], name: &str) -> Option<&'a Task> {
     steps.iter().flat_map(Step::tasks).find(|t| t.task == name)
+}
+
+/// The type of value output `output` of task `task`, anywhere in `steps`; None when it is not
+/// a value output of a known component.
+pub(crate) fn output_type(
+    steps: &[Step],
+    components: &BTreeMap<String, ComponentInfo>,
+    task: &str,
+    output: &str,
+) -> Option<ValueType> {
+    let component = &find_task(steps, task)?.component;
+    match components.get(component)?.signature.output(output)?.ty {
+        PortType::Value(ty) => Some(ty),
+        _ => None,
+    }
+}
+
+/// The arguments of `wasmpipe task-run` that give a task its own limits and environment
+/// (`--timeout`, `--memory`, `--fuel`, `--env NAME=VALUE`), as a target's container passes
+/// them; task-run's defaults are `wasmpipe run`'s.
+pub(crate) fn task_limit_args(task: &Task) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(t) = &task.timeout {
+        args.extend(["--timeout".to_string(), format!("{}ms", t.0.as_millis())]);
+    }
+    if let Some(m) = &task.memory {
+        args.extend(["--memory".to_string(), m.0.to_string()]);
+    }
+    if let Some(f) = task.fuel {
+        args.extend(["--fuel".to_string(), f.to_string()]);
+    }
+    for (k, v) in &task.env {
+        args.extend(["--env".to_string(), format!("{k}={v}")]);
+    }
+    args
 }

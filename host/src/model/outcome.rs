@@ -61,6 +61,15 @@ pub enum FailureKind {
     Interrupted,
 }
 
+impl FailureKind {
+    /// Whether a failure of this kind is worth another attempt (`retries`): all but a
+    /// component that cannot load, an input that cannot be produced, a cancellation, and a
+    /// failure of wasmpipe itself, which would fail again the same way (rule 11).
+    pub fn retried(self) -> bool {
+        !matches!(self, FailureKind::Load | FailureKind::Input | FailureKind::Cancelled | FailureKind::Internal)
+    }
+}
+
 /// Why a task never ran (`docs/semantics.md`, rule 11). Skipping is not a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

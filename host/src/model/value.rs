@@ -146,6 +146,15 @@ pub(crate) fn float(f: f64) -> Value {
     Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
 }
 
+/// `value` as it is formatted into a string (`"n={{tasks.calc.output}}"`), and as other
+/// engines pass values as text: a string as it is, any other value as JSON.
+pub fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The length of `value` as JSON text, in bytes: what the value limits count. Measured without
 /// building the text.
 pub fn json_size(value: &Value) -> u64 {

@@ -14,7 +14,7 @@ use super::{Prepared, RunOptions};
 use crate::model::artifact::{ArtifactRef, GUEST_IN, kinds_match};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
-use crate::model::value::{ValueType, json_size};
+use crate::model::value::{ValueType, as_text, json_size};
 use crate::plan::scheduler::Oracle;
 use crate::plan::tree::InstChild;
 use crate::plan::tree::{Found, Tree};
@@ -280,10 +280,7 @@ pub(super) fn evaluate(
             for part in parts {
                 match part {
                     Part::Text(s) => text.push_str(s),
-                    Part::Ref(r) => match resolve(prepared, tree, at, r, outputs)? {
-                        Value::String(s) => text.push_str(&s),
-                        other => text.push_str(&other.to_string()),
-                    },
+                    Part::Ref(r) => text.push_str(&as_text(&resolve(prepared, tree, at, r, outputs)?)),
                 }
             }
             Ok(Value::String(text))

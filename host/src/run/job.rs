@@ -95,13 +95,6 @@ pub(super) fn prepare_task(
 /// What a task produced: outputs or a failure.
 pub(super) type TaskResult = Result<IndexMap<String, Value>, Failure>;
 
-/// Failure kinds worth another attempt: all but a component that cannot load, an input that
-/// cannot be produced, a cancellation, and a failure of wasmpipe itself, which would fail again
-/// the same way.
-pub(super) fn retryable(kind: FailureKind) -> bool {
-    !matches!(kind, FailureKind::Load | FailureKind::Input | FailureKind::Cancelled | FailureKind::Internal)
-}
-
 /// The attempts of a task so far, shared between its job and the runner, so that an
 /// interrupted task (mid-attempt or in a backoff) is recorded as far as it got.
 #[derive(Default)]
@@ -219,7 +212,7 @@ impl Job {
                 progress.attempts.push(Attempt { started_at, finished_at: now(), failure: failure.clone() });
                 progress.logs.extend(outcome.logs);
                 match failure {
-                    Some(f) if retryable(f.kind) && attempt <= self.retries => {
+                    Some(f) if f.kind.retried() && attempt <= self.retries => {
                         let delay = self.backoff.delay(attempt);
                         let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(String::from));
                         progress.logs.push(LogLine {

@@ -1,0 +1,800 @@
+//! A pipeline as an Argo Workflows `Workflow` (`argoproj.io/v1alpha1`), so that Argo runs it on
+//! a cluster (`argo submit workflow.yaml`). Each task is a container template running `wasmpipe
+//! task-run` over its component in the runner image, with its inputs as Argo parameters
+//! (`--input NAME={{inputs.parameters.NAME}}`) and each value output a file Argo reads
+//! (`valueFrom.path`, [`OUTPUTS_DIR`]`/NAME`); groups are DAG templates.
+//!
+//! This first version maps tasks of task components (`wit/pipeline.wit`) with value inputs and
+//! outputs (literals, parameters, other tasks' outputs, formatted strings), `after` and reads as
+//! `depends` (`A.Succeeded && ...`: a step runs only when what it waits for succeeded, as in
+//! wasmpipe), `failFast: false` on every DAG (a failure skips only its dependents) unless the
+//! group sets `fail_fast`, exit handlers (the body a DAG template, the exit task its exit hook,
+//! which Argo runs after the body however it ended, after `argo stop` and past the workflow's
+//! deadline too; the final status from `{{tasks.GROUP.status}}`), a lone `if` (`when`, an
+//! `expr` expression over the parameters and outputs it reads), retries (`retryStrategy`, only
+//! on task-run's exit code 1: exit code 2 is a failure wasmpipe does not retry), caching
+//! (`memoize`, keyed by the component's digest, its `env` and the inputs; never on exit tasks),
+//! a task's `timeout` (also the pod's `activeDeadlineSeconds`), the pipeline's `deadline`
+//! (`spec.activeDeadlineSeconds`) and `parallelism` (`spec.parallelism`: pods at once).
+//! Everything else is refused with the construct and its place, never dropped: see
+//! [`Refusal`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Value, json};
+
+use super::{ComponentInfo, ExportOptions, Refusal, afters, output_type, reads, task_limit_args, task_names};
+use crate::model::binding::{Binding, Part, Ref};
+use crate::model::component::PortType;
+use crate::model::condition::{Expr, Operand};
+use crate::model::value::{ValueType, as_text};
+use crate::model::{Backoff, Pipeline, Step, Task};
+
+/// Where `wasmpipe task-run --outputs-dir` writes each value output in the container, one file
+/// per output (`/tmp/outputs/NAME`: a string as it is, any other value as JSON), which the
+/// template's `outputs.parameters[].valueFrom.path` names.
+pub const OUTPUTS_DIR: &str = "/tmp/outputs";
+
+/// The ConfigMap Argo keeps memoized outputs in (`memoize.cache.configMap.name`).
+pub const CACHE_CONFIG_MAP: &str = "wasmpipe-cache";
+
+/// The name of the entrypoint template (the pipeline's own steps).
+pub const ENTRYPOINT: &str = "main";
+
+/// Seconds a task's pod gets beyond the task's `timeout` (`activeDeadlineSeconds`), to start
+/// and load its component: task-run's own `--timeout` ends the attempt first, with kind
+/// `timeout`; the pod's deadline only backs it up.
+pub const POD_DEADLINE_SLACK_SECS: u64 = 60;
+
+/// The retry condition of every `retryStrategy`: task-run exits 1 for a failure wasmpipe
+/// retries and 2 for one it does not (`load`, `input`, `cancelled`, `internal`).
+pub const RETRY_EXPRESSION: &str = "asInt(lastRetry.exitCode) == 1";
+
+/// The pipeline as an Argo `Workflow` (JSON; YAML is the same document), or every construct
+/// refused. `components` describes each component the pipeline declares, by name.
+pub fn to_argo(
+    pipeline: &Pipeline,
+    components: &BTreeMap<String, ComponentInfo>,
+    options: &ExportOptions,
+) -> Result<Value, Vec<Refusal>> {
+    let mut group_names = HashMap::new();
+    name_groups(&pipeline.steps, &mut 0, &mut group_names);
+    let mut ex = Exporter {
+        pipeline,
+        components,
+        options,
+        group_names,
+        refusals: Vec::new(),
+        templates: Vec::new(),
+        names: BTreeMap::new(),
+    };
+    let mut spec = json!({"entrypoint": ENTRYPOINT});
+    if let Some(deadline) = &pipeline.deadline {
+        spec["activeDeadlineSeconds"] = json!(deadline.0.as_secs_f64().ceil() as u64);
+    }
+    if let Some(parallelism) = pipeline.parallelism {
+        spec["parallelism"] = json!(parallelism);
+    }
+    let mut parameters = Vec::new();
+    for (name, param) in &pipeline.params {
+        let at = format!("params.{name}");
+        if !ex.value_type(param.ty, &at) {
+            continue;
+        }
+        let mut parameter = json!({"name": name});
+        match &param.default {
+            Some(Value::Null) => {
+                ex.refuse(&at, "a parameter with `default: null` (no value) is not exported to Argo yet: give it a default, or none (then `argo submit -p` must set it)");
+                continue;
+            }
+            Some(default) => parameter["value"] = json!(as_text(default)),
+            None => {}
+        }
+        if !param.description.is_empty() {
+            parameter["description"] = json!(param.description);
+        }
+        parameters.push(parameter);
+    }
+    if !parameters.is_empty() {
+        spec["arguments"] = json!({"parameters": parameters});
+    }
+    if !pipeline.outputs.is_empty() {
+        ex.refuse("outputs", "pipeline outputs are not exported to Argo yet; remove `outputs` to export the pipeline");
+    }
+    let root = Scope { channels: BTreeMap::new(), prefix: "steps".into(), id: String::new() };
+    let tasks = ex.dag(&pipeline.steps, &root, "steps");
+    ex.templates.insert(0, dag_template(ENTRYPOINT, &[], tasks, pipeline.fail_fast));
+    if !ex.refusals.is_empty() {
+        return Err(ex.refusals);
+    }
+    spec["templates"] = Value::Array(ex.templates);
+    let mut metadata = json!({"generateName": format!("{}-", workflow_name(&pipeline.name))});
+    if !pipeline.description.is_empty() {
+        metadata["annotations"] = json!({"workflows.argoproj.io/description": pipeline.description});
+    }
+    Ok(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": metadata, "spec": spec}))
+}
+
+/// A Kubernetes name prefix for the workflow from the pipeline's name: lower case, `-` for
+/// anything else, at most 57 characters (Argo adds 5 and allows 63).
+fn workflow_name(name: &str) -> String {
+    let mapped: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let trimmed: String = mapped.trim_matches('-').chars().take(57).collect();
+    let trimmed = trimmed.trim_end_matches('-');
+    if trimmed.is_empty() { "pipeline".to_string() } else { trimmed.to_string() }
+}
+
+/// Names every group in `steps` as the plan does: its own name, else `KIND-N`, N counting the
+/// unnamed groups in document order, pre-order (keyed by the step's address).
+fn name_groups(steps: &[Step], unnamed: &mut usize, names: &mut HashMap<usize, String>) {
+    for step in steps {
+        let (own, kind, inner): (&Option<String>, &str, &[Step]) = match step {
+            Step::Task(_) => continue,
+            Step::If(s) => (&s.branch.name, "condition", &s.branch.steps),
+            Step::Elif(s) => (&s.elif.name, "condition", &s.elif.steps),
+            Step::Else(s) => (&s.branch.name, "condition", &s.branch.steps),
+            Step::ParallelFor(s) => (&s.parallel_for.name, "for-loop", &s.parallel_for.steps),
+            Step::ExitHandler(s) => (&s.exit_handler.name, "exit-handler", &s.exit_handler.steps),
+        };
+        let name = own.clone().unwrap_or_else(|| {
+            *unnamed += 1;
+            format!("{kind}-{unnamed}")
+        });
+        names.insert(step as *const Step as usize, name);
+        name_groups(inner, unnamed, names);
+    }
+}
+
+/// A DAG template: its input parameters (the channels) and tasks.
+fn dag_template(name: &str, channels: &[String], tasks: Vec<Value>, fail_fast: bool) -> Value {
+    let mut template = json!({"name": name, "dag": {"failFast": fail_fast, "tasks": tasks}});
+    if !channels.is_empty() {
+        let parameters: Vec<Value> = channels.iter().map(|c| json!({"name": c})).collect();
+        template["inputs"] = json!({"parameters": parameters});
+    }
+    template
+}
+
+/// `depends` for waiting on `steps`: each must have succeeded (a failed, skipped or omitted
+/// one omits the task, as wasmpipe skips it with `upstream_failed`).
+fn depends(steps: &BTreeSet<String>) -> String {
+    steps.iter().map(|s| format!("{s}.Succeeded")).collect::<Vec<_>>().join(" && ")
+}
+
+/// A duration as Argo parses it (Go's form): whole seconds, else milliseconds.
+fn duration(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+}
+
+/// A string literal of Argo's `expr` expressions.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// What the tasks of one DAG see besides the pipeline's parameters (global in Argo): values
+/// from outside the DAG that reach it as the DAG template's input parameters.
+struct Scope {
+    /// Reference -> the DAG template's input parameter that carries it.
+    channels: BTreeMap<Ref, String>,
+    /// The place of the DAG's steps in the file, for refusals.
+    prefix: String,
+    /// The id of the group whose DAG this is, with a final `/` (empty at the root): the
+    /// wasmpipe ids of its tasks start with it.
+    id: String,
+}
+
+/// The steps of one DAG: which of them holds each task.
+struct Local<'s> {
+    /// Each task in the DAG's steps, nested ones too -> the Argo name of the step that holds it.
+    owner: BTreeMap<&'s str, String>,
+    /// The tasks that are steps of this DAG themselves.
+    tasks: BTreeSet<&'s str>,
+}
+
+/// Where a value a task reads comes from, in its DAG.
+enum Source {
+    /// A pipeline parameter (a workflow parameter, global).
+    Param(String),
+    /// An input parameter of the DAG template.
+    Channel(String),
+    /// An output of a task of the same DAG (its Argo name).
+    Sibling { task: String, output: String },
+}
+
+impl Source {
+    /// The simple tag Argo substitutes with the value.
+    fn tag(&self) -> String {
+        match self {
+            Source::Param(p) => format!("{{{{workflow.parameters.{p}}}}}"),
+            Source::Channel(c) => format!("{{{{inputs.parameters.{c}}}}}"),
+            Source::Sibling { task, output } => format!("{{{{tasks.{task}.outputs.parameters.{output}}}}}"),
+        }
+    }
+
+    /// The value in an `expr` expression (a string).
+    fn expr(&self) -> String {
+        match self {
+            Source::Param(p) => format!("workflow.parameters[{}]", quoted(p)),
+            Source::Channel(c) => format!("inputs.parameters[{}]", quoted(c)),
+            Source::Sibling { task, output } => {
+                format!("tasks[{}].outputs.parameters[{}]", quoted(task), quoted(output))
+            }
+        }
+    }
+}
+
+/// What a task becomes: its container template (added to the document) and how a DAG calls it.
+struct Call {
+    /// The container template's name.
+    template: String,
+    /// Its arguments' parameters.
+    arguments: Vec<Value>,
+}
+
+impl Call {
+    /// The call's arguments, or None when it has none.
+    fn arguments(&self) -> Option<Value> {
+        (!self.arguments.is_empty()).then(|| json!({"parameters": self.arguments}))
+    }
+}
+
+/// The export under way: what it reads, and what it has written or refused so far.
+struct Exporter<'a> {
+    pipeline: &'a Pipeline,
+    components: &'a BTreeMap<String, ComponentInfo>,
+    options: &'a ExportOptions,
+    /// Each group's name, by its step's address.
+    group_names: HashMap<usize, String>,
+    refusals: Vec<Refusal>,
+    /// The templates after the entrypoint, in document order.
+    templates: Vec<Value>,
+    /// Argo names given to tasks and groups -> the wasmpipe name.
+    names: BTreeMap<String, String>,
+}
+
+impl Exporter<'_> {
+    /// Refuses what is at `path`, saying why.
+    fn refuse(&mut self, path: &str, message: impl Into<String>) {
+        self.refusals.push(Refusal { path: path.to_string(), message: message.into() });
+    }
+
+    /// Whether values of type `ty` are exported (refused at `path` if not).
+    fn value_type(&mut self, ty: ValueType, path: &str) -> bool {
+        match ty {
+            ValueType::Any | ValueType::Artifact => {
+                self.refuse(path, format!("values of type `{ty}` are not exported to Argo yet: task-run reads each parameter by its declared type (string, int, float, bool, list, dict)"));
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// The Argo name of task or group `name` (`_` becomes `-`: Argo's task and template names
+    /// take letters, digits and `-`), refused at `path` when Argo cannot take it or another
+    /// name maps to it too.
+    fn claim(&mut self, name: &str, path: &str) -> String {
+        let argo = name.replace('_', "-");
+        if !argo.starts_with(|c: char| c.is_ascii_alphabetic()) || argo.len() > 100 {
+            self.refuse(path, format!("`{name}` cannot be an Argo task name: Argo's names start with a letter (a DAG that uses `depends` refuses a leading digit) and these are at most 100 characters here; rename it"));
+        } else if let Some(other) = self.names.insert(argo.clone(), name.to_string())
+            && other != name
+        {
+            self.refuse(
+                path,
+                format!(
+                    "`{name}` and `{other}` are both `{argo}` in Argo (which has no `_` in task names); rename one"
+                ),
+            );
+        }
+        argo
+    }
+
+    /// The steps of a DAG: who holds each task.
+    fn local<'s>(&self, steps: &'s [Step]) -> Local<'s> {
+        let mut local = Local { owner: BTreeMap::new(), tasks: BTreeSet::new() };
+        for step in steps {
+            let name = match step {
+                Step::Task(t) => {
+                    local.tasks.insert(t.task.as_str());
+                    t.task.replace('_', "-")
+                }
+                _ => self.group_name(step).replace('_', "-"),
+            };
+            for task in step.tasks() {
+                local.owner.insert(task.task.as_str(), name.clone());
+            }
+        }
+        local
+    }
+
+    /// The name of group step `step` (see [`name_groups`]).
+    fn group_name(&self, step: &Step) -> String {
+        self.group_names.get(&(step as *const Step as usize)).cloned().unwrap_or_default()
+    }
+
+    /// The steps of this DAG that `step` waits for: those that hold what it names in `after`
+    /// or reads, itself or any step inside it.
+    fn waits_for(&self, step: &Step, own: &str, local: &Local<'_>) -> BTreeSet<String> {
+        let one = std::slice::from_ref(step);
+        let mut named: BTreeSet<String> = afters(one);
+        named.extend(reads(one).into_iter().filter_map(|r| match r {
+            Ref::Output { task, .. } => Some(task),
+            _ => None,
+        }));
+        named.iter().filter_map(|t| local.owner.get(t.as_str())).filter(|o| *o != own).cloned().collect()
+    }
+
+    /// The tasks of a DAG made of `steps` (at `prefix` in the file).
+    fn dag(&mut self, steps: &[Step], scope: &Scope, prefix: &str) -> Vec<Value> {
+        if steps.is_empty() {
+            self.refuse(prefix, "a group with no steps has no form in Argo (a DAG needs a task); remove it");
+        }
+        let local = self.local(steps);
+        let mut tasks = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            let path = format!("{}[{i}]", scope.prefix);
+            let entry = match step {
+                Step::Task(task) => {
+                    let name = self.claim(&task.task, &format!("{path}.task"));
+                    self.task(task, &path, scope, &local, None).map(|call| {
+                        let mut entry = json!({"name": name, "template": call.template});
+                        if let Some(arguments) = call.arguments() {
+                            entry["arguments"] = arguments;
+                        }
+                        (name, entry)
+                    })
+                }
+                Step::ExitHandler(s) => self.exit_handler(step, &s.exit_handler, &path, scope, &local),
+                Step::If(s) if !matches!(steps.get(i + 1), Some(Step::Elif(_) | Step::Else(_))) => {
+                    self.branch(step, &s.branch, &path, scope, &local)
+                }
+                Step::If(_) | Step::Elif(_) | Step::Else(_) => {
+                    self.refuse(&path, "elif and else are not exported to Argo yet (a lone `if` is)");
+                    None
+                }
+                Step::ParallelFor(_) => {
+                    self.refuse(
+                        &path,
+                        "parallel_for is not exported to Argo yet (it maps to `withParam`: the next version)",
+                    );
+                    None
+                }
+            };
+            let Some((name, mut entry)) = entry else { continue };
+            let waits = self.waits_for(step, &name, &local);
+            if !waits.is_empty() {
+                entry["depends"] = json!(depends(&waits));
+            }
+            tasks.push(entry);
+        }
+        tasks
+    }
+
+    /// A group's body as a DAG template `dag-NAME`, and its task in the parent DAG (without
+    /// `depends`): every output read inside from outside arrives as an input parameter of the
+    /// template (`TASK--OUTPUT`), which the task fills from a sibling's output or the parent's
+    /// own input parameter.
+    fn group(
+        &mut self,
+        name: &str,
+        steps: &[Step],
+        fail_fast: bool,
+        path: &str,
+        scope: &Scope,
+        local: &Local<'_>,
+    ) -> Value {
+        let inner = task_names(steps);
+        let mut channels: BTreeMap<Ref, String> = BTreeMap::new();
+        let mut arguments = Vec::new();
+        for r in reads(steps) {
+            let Ref::Output { task, output } = &r else { continue };
+            if inner.contains(task) {
+                continue;
+            }
+            let value = if local.tasks.contains(task.as_str()) {
+                Source::Sibling { task: task.replace('_', "-"), output: output.clone() }.tag()
+            } else if let Some(channel) = scope.channels.get(&r) {
+                Source::Channel(channel.clone()).tag()
+            } else {
+                continue; // refused where it is read
+            };
+            let channel = format!("{task}--{output}");
+            if channels.values().any(|c| *c == channel) {
+                self.refuse(
+                    path,
+                    format!("two outputs read inside the group are both `{channel}` as Argo parameters; rename a task"),
+                );
+                continue;
+            }
+            arguments.push(json!({"name": channel, "value": value}));
+            channels.insert(r.clone(), channel);
+        }
+        let body_scope =
+            Scope { channels: channels.clone(), prefix: format!("{path}.steps"), id: format!("{}{name}/", scope.id) };
+        // The group's template goes before its tasks' templates.
+        let slot = self.templates.len();
+        self.templates.push(Value::Null);
+        let tasks = self.dag(steps, &body_scope, &body_scope.prefix);
+        let argo = name.replace('_', "-");
+        let template = format!("dag-{argo}");
+        let inputs: Vec<String> = channels.into_values().collect();
+        self.templates[slot] = dag_template(&template, &inputs, tasks, fail_fast);
+        let mut entry = json!({"name": argo, "template": template});
+        if !arguments.is_empty() {
+            entry["arguments"] = json!({"parameters": arguments});
+        }
+        entry
+    }
+
+    /// An exit-handler group: its body a DAG template, called by a task of this DAG whose exit
+    /// hook runs the exit task once the body ended, however it ended (its final status from the
+    /// body task's phase, `{{tasks.GROUP.status}}`).
+    fn exit_handler(
+        &mut self,
+        step: &Step,
+        group: &crate::model::ExitHandler,
+        path: &str,
+        scope: &Scope,
+        local: &Local<'_>,
+    ) -> Option<(String, Value)> {
+        let name = self.group_name(step);
+        let argo = self.claim(&name, &format!("{path}.exit_handler.name"));
+        let at = format!("{path}.exit_handler");
+        let mut entry = self.group(&name, &group.steps, group.fail_fast, &at, scope, local);
+        let exit_path = format!("{at}.exit");
+        self.claim(&group.exit.task, &format!("{exit_path}.task"));
+        let body = task_names(&group.steps);
+        let exit_scope = Scope {
+            channels: scope.channels.clone(),
+            prefix: scope.prefix.clone(),
+            id: format!("{}{name}/", scope.id),
+        };
+        let exit = Exit { group: &name, argo: &argo, body: &body };
+        let call = self.task(&group.exit, &exit_path, &exit_scope, local, Some(&exit))?;
+        let mut hook = json!({"template": call.template});
+        if let Some(arguments) = call.arguments() {
+            hook["arguments"] = arguments;
+        }
+        entry["hooks"] = json!({"exit": hook});
+        Some((argo, entry))
+    }
+
+    /// An `if` with no `elif` or `else` after it: its steps a DAG template, called by a task of
+    /// this DAG that runs `when` the condition holds.
+    fn branch(
+        &mut self,
+        step: &Step,
+        branch: &crate::model::Branch,
+        path: &str,
+        scope: &Scope,
+        local: &Local<'_>,
+    ) -> Option<(String, Value)> {
+        let name = self.group_name(step);
+        let argo = self.claim(&name, &format!("{path}.if.name"));
+        let at = format!("{path}.if");
+        let condition = match Expr::parse(&branch.condition) {
+            Ok(expr) => {
+                let mut uses = Uses::default();
+                match self.expr(&expr, scope, local, &mut uses) {
+                    Ok(_) if uses.channel && uses.sibling => {
+                        self.refuse(&format!("{at}.condition"), "a condition that reads both an output from outside its group and an output of a task of its group is not exported to Argo yet (Argo resolves the two at different times)");
+                        None
+                    }
+                    Ok(text) => Some(text),
+                    Err(e) => {
+                        self.refuse(&format!("{at}.condition"), e);
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                self.refuse(&format!("{at}.condition"), e);
+                None
+            }
+        };
+        let mut entry = self.group(&name, &branch.steps, branch.fail_fast, &at, scope, local);
+        entry["when"] = json!(format!("{{{{={}}}}}", condition?));
+        Some((argo, entry))
+    }
+
+    /// A condition as an `expr` expression over the values it reads: strings as they are,
+    /// ints through `asInt`, floats through `asFloat`, bools compared with `'true'`.
+    fn expr(&self, expr: &Expr, scope: &Scope, local: &Local<'_>, uses: &mut Uses) -> Result<String, String> {
+        let parts = |items: &[Expr], join: &str, uses: &mut Uses| -> Result<String, String> {
+            let texts: Vec<String> = items
+                .iter()
+                .map(|e| Ok(format!("({})", self.expr(e, scope, local, uses)?)))
+                .collect::<Result<_, String>>()?;
+            Ok(texts.join(join))
+        };
+        Ok(match expr {
+            Expr::And(items) => parts(items, " && ", uses)?,
+            Expr::Or(items) => parts(items, " || ", uses)?,
+            Expr::Not(inner) => format!("!({})", self.expr(inner, scope, local, uses)?),
+            Expr::Truth(o) => self.operand(o, scope, local, uses)?,
+            Expr::Cmp(op, a, b) => format!(
+                "{} {} {}",
+                self.operand(a, scope, local, uses)?,
+                op.text(),
+                self.operand(b, scope, local, uses)?
+            ),
+        })
+    }
+
+    /// One side of a comparison in a condition, as `expr` text.
+    fn operand(&self, operand: &Operand, scope: &Scope, local: &Local<'_>, uses: &mut Uses) -> Result<String, String> {
+        let r = match operand {
+            Operand::Literal(Value::String(s)) => return Ok(quoted(s)),
+            Operand::Literal(v) => return Ok(v.to_string()),
+            Operand::Ref(r) => r,
+        };
+        let ty = match r {
+            Ref::Param(p) => self.pipeline.params.get(p).map(|p| p.ty),
+            Ref::Output { task, output } => output_type(&self.pipeline.steps, self.components, task, output),
+            Ref::Item { .. } => None,
+        };
+        let source = self.reference(r, scope, local, None)?;
+        match source {
+            Source::Channel(_) => uses.channel = true,
+            Source::Sibling { .. } => uses.sibling = true,
+            Source::Param(_) => {}
+        }
+        let value = source.expr();
+        match ty {
+            Some(ValueType::String) => Ok(value),
+            Some(ValueType::Int) => Ok(format!("asInt({value})")),
+            Some(ValueType::Float) => Ok(format!("asFloat({value})")),
+            Some(ValueType::Bool) => Ok(format!("(lower({value}) == 'true')")),
+            _ => Err(format!(
+                "`{r}` is not a string, int, float or bool: conditions over other values are not exported to Argo yet"
+            )),
+        }
+    }
+
+    /// Where reference `r`, read in this DAG (by the exit task of `exit`, if given), comes
+    /// from; why Argo cannot have it yet, if not.
+    fn reference(&self, r: &Ref, scope: &Scope, local: &Local<'_>, exit: Option<&Exit<'_>>) -> Result<Source, String> {
+        match r {
+            Ref::Param(p) => Ok(Source::Param(p.clone())),
+            Ref::Output { task, output } => {
+                if local.tasks.contains(task.as_str()) {
+                    return Ok(Source::Sibling { task: task.replace('_', "-"), output: output.clone() });
+                }
+                if let Some(channel) = scope.channels.get(r) {
+                    return Ok(Source::Channel(channel.clone()));
+                }
+                Err(if exit.is_some_and(|e| e.body.contains(task)) {
+                    "an exit task reading an output of its body is not exported to Argo yet".to_string()
+                } else {
+                    "reading an output of a task inside a group from outside the group is not exported to Argo yet"
+                        .to_string()
+                })
+            }
+            Ref::Item { .. } => Err("loop items are not exported to Argo yet".to_string()),
+        }
+    }
+
+    /// One task: its container template (added to the document), and how a DAG (or, for the
+    /// exit task of `exit`, the exit hook of its group) calls it.
+    fn task(
+        &mut self,
+        task: &Task,
+        path: &str,
+        scope: &Scope,
+        local: &Local<'_>,
+        exit: Option<&Exit<'_>>,
+    ) -> Option<Call> {
+        let Some(info) = self.components.get(&task.component) else {
+            self.refuse(&format!("{path}.component"), format!("component `{}` is not a task component with a known signature (sub-pipelines and commands are not exported to Argo yet)", task.component));
+            return None;
+        };
+        for (field, set) in [
+            ("dirs", !task.dirs.is_empty()),
+            ("host_env", !task.host_env.is_empty()),
+            ("network", task.network.is_some()),
+            ("host", !task.host.is_empty()),
+            ("ignore_upstream_failure", task.ignore_upstream_failure),
+            ("artifact_limit", task.artifact_limit.is_some()),
+            ("value_limit", task.value_limit.is_some()),
+            ("loop_item_limit", task.loop_item_limit.is_some()),
+        ] {
+            if set {
+                self.refuse(
+                    &format!("{path}.{field}"),
+                    format!("`{field}` is not exported to Argo yet; remove it to export the pipeline"),
+                );
+            }
+        }
+        let mut args: Vec<String> = vec![
+            "--component".into(),
+            format!("{}/{}", self.options.components_dir.trim_end_matches('/'), info.file),
+            "--digest".into(),
+            info.digest.clone(),
+            "--run-id".into(),
+            "{{workflow.name}}".into(),
+            "--task-id".into(),
+            format!("{}{}", scope.id, task.task),
+            "--outputs-dir".into(),
+            OUTPUTS_DIR.into(),
+        ];
+        let mut inputs = Vec::new();
+        let mut arguments = Vec::new();
+        for spec in &info.signature.inputs {
+            let name = &spec.name;
+            let at = format!("{path}.inputs.{name}");
+            if !parameter_name(name) {
+                self.refuse(
+                    &at,
+                    format!("input `{name}` cannot be an Argo parameter name (letters, digits, `-` and `_`)"),
+                );
+                continue;
+            }
+            let ty = match &spec.ty {
+                PortType::FinalStatus => {
+                    let Some(exit) = exit else {
+                        self.refuse(&at, "a final status is given only to an exit task");
+                        continue;
+                    };
+                    inputs.push(json!({"name": name}));
+                    arguments.push(json!({"name": name, "value": format!("{{{{tasks.{}.status}}}}", exit.argo)}));
+                    args.extend([
+                        "--final-status".into(),
+                        format!("{{{{inputs.parameters.{name}}}}}"),
+                        "--group".into(),
+                        exit.group.to_string(),
+                    ]);
+                    continue;
+                }
+                PortType::Value(ty) => *ty,
+                _ => {
+                    self.refuse(&at, "artifact inputs are not exported to Argo yet");
+                    continue;
+                }
+            };
+            if !self.value_type(ty, &at) {
+                continue;
+            }
+            // An input left unbound takes the component's default (or fails with kind `input`).
+            let Some(value) = task.inputs.get(name) else { continue };
+            let text = match Binding::parse(value) {
+                Ok(Binding::Literal(v)) => as_text(&v),
+                Ok(Binding::Ref(r)) => match self.reference(&r, scope, local, exit) {
+                    Ok(source) => source.tag(),
+                    Err(e) => {
+                        self.refuse(&at, e);
+                        continue;
+                    }
+                },
+                Ok(Binding::Format(parts)) => {
+                    let mut text = String::new();
+                    for part in parts {
+                        match part {
+                            Part::Text(t) => text.push_str(&t),
+                            Part::Ref(r) => match self.reference(&r, scope, local, exit) {
+                                Ok(source) => text.push_str(&source.tag()),
+                                Err(e) => self.refuse(&at, e),
+                            },
+                        }
+                    }
+                    text
+                }
+                Ok(Binding::OneOf(_)) => {
+                    self.refuse(&at, "one_of is not exported to Argo yet");
+                    continue;
+                }
+                Err(e) => {
+                    self.refuse(&at, e);
+                    continue;
+                }
+            };
+            inputs.push(json!({"name": name}));
+            arguments.push(json!({"name": name, "value": text}));
+            args.extend(["--input".into(), format!("{name}={{{{inputs.parameters.{name}}}}}")]);
+        }
+        let mut outputs = Vec::new();
+        for spec in &info.signature.outputs {
+            let at = format!("{path}.component");
+            match &spec.ty {
+                PortType::Value(ty) if self.value_type(*ty, &at) => {
+                    if !parameter_name(&spec.name) {
+                        self.refuse(&at, format!("output `{}` cannot be an Argo parameter name", spec.name));
+                    }
+                    outputs.push(
+                        json!({"name": spec.name, "valueFrom": {"path": format!("{OUTPUTS_DIR}/{}", spec.name)}}),
+                    );
+                }
+                PortType::Value(_) => {}
+                _ => self.refuse(
+                    &at,
+                    format!("component `{}` has artifact outputs, not exported to Argo yet", task.component),
+                ),
+            }
+        }
+        let mut template = json!({"name": format!("task-{}", task.task.replace('_', "-"))});
+        if let Some(retries) = task.retries.or(self.pipeline.retries).filter(|r| *r > 0) {
+            let (backoff, at) = match task.backoff {
+                Some(b) => (b, format!("{path}.backoff")),
+                None => (self.pipeline.backoff.unwrap_or_default(), "backoff".to_string()),
+            };
+            if let Some(backoff) = self.backoff(&backoff, &at) {
+                template["retryStrategy"] = json!({
+                    "limit": retries,
+                    "retryPolicy": "Always",
+                    "expression": RETRY_EXPRESSION,
+                    "backoff": backoff,
+                });
+            }
+            args.extend(["--retry".into(), "{{retries}}".into()]);
+        }
+        args.extend(task_limit_args(task));
+        if exit.is_none() && task.cache.unwrap_or(self.pipeline.cache) {
+            template["memoize"] = json!({
+                "key": memo_key(info, task, !inputs.is_empty()),
+                "maxAge": "",
+                "cache": {"configMap": {"name": CACHE_CONFIG_MAP}},
+            });
+        }
+        if let Some(timeout) = &task.timeout {
+            template["activeDeadlineSeconds"] = json!(timeout.0.as_secs_f64().ceil() as u64 + POD_DEADLINE_SLACK_SECS);
+        }
+        if !inputs.is_empty() {
+            template["inputs"] = json!({"parameters": inputs});
+        }
+        if !outputs.is_empty() {
+            template["outputs"] = json!({"parameters": outputs});
+        }
+        template["container"] = json!({"image": self.options.image, "command": ["wasmpipe", "task-run"], "args": args});
+        let name = template["name"].as_str().unwrap_or_default().to_string();
+        self.templates.push(template);
+        Some(Call { template: name, arguments })
+    }
+
+    /// A backoff as Argo's: `duration` the first wait, `factor` (a whole number in Argo),
+    /// `cap` the longest wait; None (refused at `at`) when the factor is not whole.
+    fn backoff(&mut self, backoff: &Backoff, at: &str) -> Option<Value> {
+        let factor = if backoff.factor.is_finite() && backoff.factor >= 1.0 { backoff.factor } else { 1.0 };
+        if factor.fract() != 0.0 {
+            self.refuse(
+                &format!("{at}.factor"),
+                format!("Argo's backoff factor is a whole number, not {}: use one", backoff.factor),
+            );
+            return None;
+        }
+        Some(json!({"duration": duration(backoff.initial.0), "factor": factor as u64, "cap": duration(backoff.max.0)}))
+    }
+}
+
+/// What a condition reads, to refuse mixing what Argo resolves at different times.
+#[derive(Default)]
+struct Uses {
+    /// An input parameter of the DAG template (resolved when the DAG starts).
+    channel: bool,
+    /// An output of a task of the DAG (resolved when the branch's task is reached).
+    sibling: bool,
+}
+
+/// The group whose exit task is being made.
+struct Exit<'g> {
+    /// Its name (the final status's `group`).
+    group: &'g str,
+    /// Its task's Argo name, whose phase is the final status.
+    argo: &'g str,
+    /// The tasks of its body.
+    body: &'g BTreeSet<String>,
+}
+
+/// Whether `name` can name an Argo parameter.
+fn parameter_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The memoization key of a task: the SHA-256 (Argo's `sprig.sha256sum`) of what wasmpipe's
+/// cache key covers and Argo can see: the component's digest and the task's `env` (in a BLAKE3
+/// digest computed here), and the input parameters' values as Argo's `toJson` writes them. A
+/// key Argo takes (`[a-zA-Z0-9][-a-zA-Z0-9]*`) whatever the values hold.
+fn memo_key(info: &ComponentInfo, task: &Task, has_inputs: bool) -> String {
+    let env = serde_json::to_string(&task.env).unwrap_or_default();
+    let fixed = blake3::hash(format!("{}\n{env}", info.digest).as_bytes()).to_hex().to_string();
+    if has_inputs { format!("{{{{=sprig.sha256sum('{fixed}' + toJson(inputs.parameters))}}}}") } else { fixed }
+}

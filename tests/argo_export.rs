@@ -1,0 +1,328 @@
+//! `wasmpipe compile --target argo`: the exported `Workflow` has the structure wasmpipe's
+//! semantics need on Argo (DAG templates, `depends` on success, exit hooks with the body's
+//! status, `when` over typed values, retries on task-run's exit code 1 only, memoization keyed
+//! by the component and inputs, deadlines), and constructs not mapped yet are refused with
+//! their place, never dropped.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use common::Case;
+use serde_json::{Value, json};
+
+/// `wasmpipe compile --target argo` of `case`: the workflow (as JSON), or the exit code and
+/// stderr.
+fn compile(case: &Case) -> Result<Value, (i32, String)> {
+    let out = case.dir.path().join("wf.json");
+    let (code, _, err) = common::wasmpipe(
+        &["compile", case.file.to_str().unwrap(), "--target", "argo", "-o", out.to_str().unwrap()],
+        &[],
+    );
+    if code != 0 {
+        return Err((code, err));
+    }
+    Ok(serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap())
+}
+
+fn compiled(case: &Case) -> Value {
+    compile(case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"))
+}
+
+/// Template `name` of workflow `wf`.
+fn template<'a>(wf: &'a Value, name: &str) -> &'a Value {
+    wf["spec"]["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no template `{name}` in {wf:#}"))
+}
+
+/// Task `task` of DAG template `dag`.
+fn dag_task<'a>(wf: &'a Value, dag: &str, task: &str) -> &'a Value {
+    template(wf, dag)["dag"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == task)
+        .unwrap_or_else(|| panic!("no task `{task}` in template `{dag}`"))
+}
+
+/// The value of the argument parameter `name` of a DAG task or hook.
+fn argument<'a>(call: &'a Value, name: &str) -> &'a Value {
+    call["arguments"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .map(|p| &p["value"])
+        .unwrap_or_else(|| panic!("no argument `{name}` in {call:#}"))
+}
+
+/// The container arguments of template `name`.
+fn args(wf: &Value, name: &str) -> Vec<String> {
+    template(wf, name)["container"]["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().into()).collect()
+}
+
+/// The value after flag `flag` in `args` (each flag at most once).
+fn flag<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == flag).map(|i| args[i + 1].as_str())
+}
+
+/// Checks what Argo's validation checks of names: template names unique, every template a
+/// DAG task or hook calls exists, every `depends` names a task of the same DAG.
+fn assert_references_resolve(wf: &Value) {
+    let templates = wf["spec"]["templates"].as_array().unwrap();
+    let names: BTreeSet<&str> = templates.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), templates.len(), "template names are not unique");
+    assert!(names.contains(wf["spec"]["entrypoint"].as_str().unwrap()));
+    for t in templates.iter().filter(|t| t.get("dag").is_some()) {
+        let tasks = t["dag"]["tasks"].as_array().unwrap();
+        let here: BTreeSet<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        for task in tasks {
+            assert!(names.contains(task["template"].as_str().unwrap()), "{task:#}");
+            if let Some(hook) = task["hooks"]["exit"]["template"].as_str() {
+                assert!(names.contains(hook), "{task:#}");
+            }
+            for term in task["depends"].as_str().unwrap_or_default().split(" && ").filter(|s| !s.is_empty()) {
+                let dep = term.strip_suffix(".Succeeded").unwrap_or_else(|| panic!("`{term}`"));
+                assert!(here.contains(dep), "{} depends on {dep}, not in its DAG", task["name"]);
+            }
+        }
+    }
+}
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(wasmpipe_test_artifacts::EXAMPLES.iter().find(|(n, _)| *n == name).unwrap().1)
+}
+
+/// A case with the example components `names` declared (and the test guest `add`).
+fn case(body: &str, names: &[&str]) -> Case {
+    let mut text = String::from("version: 1\ncomponents:\n");
+    for name in names {
+        text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
+    }
+    text.push_str(&format!("  add: {{path: {:?}}}\n", wasmpipe_test_artifacts::ADD));
+    Case::raw(&(text + body))
+}
+
+/// Ensures that the exit-handler example (`examples/exit-handler/trap.yaml`) becomes a DAG
+/// whose body is a DAG template and whose exit task is the body task's exit hook, given the
+/// body's phase as its final status; each task a `wasmpipe task-run` container with its
+/// inputs as parameters, its outputs as files, its wasmpipe id and its component's digest.
+#[test]
+fn the_exit_handler_example_is_a_body_dag_with_an_exit_hook() {
+    let case = common::example_case("exit-handler/trap.yaml");
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    assert_eq!((&wf["apiVersion"], &wf["kind"]), (&json!("argoproj.io/v1alpha1"), &json!("Workflow")));
+    assert_eq!(wf["metadata"]["generateName"], "pipeline-with-exit-handler-trap-");
+    assert_eq!(wf["spec"]["entrypoint"], "main");
+    assert_eq!(wf["spec"]["arguments"], json!({"parameters": [{"name": "message", "value": "Hello World!"}]}));
+    assert_eq!(template(&wf, "main")["dag"]["failFast"], false);
+    let cleanup = dag_task(&wf, "main", "cleanup");
+    assert_eq!(cleanup["template"], "dag-cleanup");
+    let hook = &cleanup["hooks"]["exit"];
+    assert_eq!(hook["template"], "task-report");
+    assert_eq!(argument(hook, "status"), "{{tasks.cleanup.status}}");
+    assert_eq!(argument(hook, "message"), "Exit handler has worked!");
+    // The body's tasks are independent: neither waits for the other.
+    let body: Vec<&str> = template(&wf, "dag-cleanup")["dag"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert!(t.get("depends").is_none(), "{t:#}");
+            t["name"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(body, ["print-msg", "crash"]);
+    assert_eq!(template(&wf, "dag-cleanup")["dag"]["failFast"], false);
+    assert_eq!(argument(dag_task(&wf, "dag-cleanup", "print-msg"), "message"), "{{workflow.parameters.message}}");
+
+    let print = args(&wf, "task-print-msg");
+    assert_eq!(flag(&print, "--input"), Some("message={{inputs.parameters.message}}"));
+    assert_eq!(flag(&print, "--task-id"), Some("cleanup/print-msg"));
+    assert_eq!(flag(&print, "--run-id"), Some("{{workflow.name}}"));
+    assert_eq!(flag(&print, "--outputs-dir"), Some("/tmp/outputs"));
+    assert_eq!(flag(&print, "--component"), Some("/components/print_op.wasm"));
+    let digest = format!("blake3:{}", blake3::hash(&std::fs::read(example("print_op")).unwrap()).to_hex());
+    assert_eq!(flag(&print, "--digest"), Some(digest.as_str()));
+    assert_eq!(template(&wf, "task-print-msg")["container"]["command"], json!(["wasmpipe", "task-run"]));
+
+    let report = template(&wf, "task-report");
+    let report_args = args(&wf, "task-report");
+    assert_eq!(flag(&report_args, "--final-status"), Some("{{inputs.parameters.status}}"));
+    assert_eq!(flag(&report_args, "--group"), Some("cleanup"));
+    assert_eq!(flag(&report_args, "--task-id"), Some("cleanup/report"));
+    assert_eq!(
+        report["outputs"]["parameters"],
+        json!([{"name": "output", "valueFrom": {"path": "/tmp/outputs/output"}}])
+    );
+    assert!(report.get("memoize").is_none() && report.get("retryStrategy").is_none());
+}
+
+/// Ensures that what a task waits for (`after`, the outputs it reads) is `depends` on success,
+/// that a formatted string keeps Argo's tags in its text, and that literals and parameters are
+/// passed as text (a float as JSON writes it).
+#[test]
+fn waits_are_depends_on_success_and_values_are_text() {
+    let case = case(
+        "name: Caching_Pipeline\nparams:\n  a: {type: float, default: 2.0}\nsteps:\n  - {task: calc, component: calc_op, inputs: {a: \"{{params.a}}\", b: 10.0}}\n  - {task: first, component: print_op, inputs: {message: m}}\n  - {task: print, component: print_op, after: [first], inputs: {message: \"product={{tasks.calc.outputs.product}}!\"}}\n",
+        &["calc_op", "print_op"],
+    );
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    assert_eq!(wf["metadata"]["generateName"], "caching-pipeline-");
+    assert_eq!(wf["spec"]["arguments"]["parameters"][0], json!({"name": "a", "value": "2.0"}));
+    let calc = dag_task(&wf, "main", "calc");
+    assert!(calc.get("depends").is_none());
+    assert_eq!(argument(calc, "a"), "{{workflow.parameters.a}}");
+    assert_eq!(argument(calc, "b"), "10.0");
+    let print = dag_task(&wf, "main", "print");
+    assert_eq!(print["depends"], "calc.Succeeded && first.Succeeded");
+    assert_eq!(argument(print, "message"), "product={{tasks.calc.outputs.parameters.product}}!");
+    assert_eq!(
+        template(&wf, "task-calc")["outputs"]["parameters"],
+        json!([
+            {"name": "sum", "valueFrom": {"path": "/tmp/outputs/sum"}},
+            {"name": "product", "valueFrom": {"path": "/tmp/outputs/product"}},
+        ])
+    );
+}
+
+/// Ensures that a lone `if` is a DAG template whose task runs `when` an `expr` expression over
+/// the typed values it reads holds (strings quoted, ints through `asInt`), after what the
+/// condition reads; that an output read inside from outside reaches the group as an input
+/// parameter of its template; and that conditions nest (KFP's flip-coin sample, ported).
+#[test]
+fn a_condition_is_when_over_typed_values() {
+    let case = case(
+        "name: flip\nparams:\n  text: {type: string, default: \"it's done\"}\nsteps:\n  - {task: flip-coin, component: flip_coin}\n  - if:\n      condition: \"{{tasks.flip-coin.output}} == 'heads' and {{params.text}} != \\\"it's\\\"\"\n      steps:\n        - {task: random-num, component: add, inputs: {a: 1, b: 9}}\n        - if:\n            name: big\n            condition: \"{{tasks.random-num.output}} > 5\"\n            steps:\n              - {task: print-msg, component: print_op, inputs: {message: \"heads and {{tasks.random-num.output}} after {{tasks.flip-coin.output}}, {{params.text}}\"}}\n",
+        &["flip_coin", "print_op"],
+    );
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    let outer = dag_task(&wf, "main", "condition-1");
+    assert_eq!(outer["template"], "dag-condition-1");
+    assert_eq!(outer["depends"], "flip-coin.Succeeded");
+    assert_eq!(
+        outer["when"],
+        "{{=(tasks['flip-coin'].outputs.parameters['output'] == 'heads') && (workflow.parameters['text'] != 'it\\'s')}}"
+    );
+    assert_eq!(argument(outer, "flip-coin--output"), "{{tasks.flip-coin.outputs.parameters.output}}");
+    assert_eq!(template(&wf, "dag-condition-1")["inputs"], json!({"parameters": [{"name": "flip-coin--output"}]}));
+    let inner = dag_task(&wf, "dag-condition-1", "big");
+    assert_eq!(inner["when"], "{{=asInt(tasks['random-num'].outputs.parameters['output']) > 5}}");
+    assert_eq!(inner["depends"], "random-num.Succeeded");
+    assert_eq!(argument(inner, "flip-coin--output"), "{{inputs.parameters.flip-coin--output}}");
+    assert_eq!(
+        argument(dag_task(&wf, "dag-big", "print-msg"), "message"),
+        "heads and {{inputs.parameters.random-num--output}} after {{inputs.parameters.flip-coin--output}}, {{workflow.parameters.text}}"
+    );
+    assert_eq!(flag(&args(&wf, "task-print-msg"), "--task-id"), Some("condition-1/big/print-msg"));
+}
+
+/// Ensures that retries are a `retryStrategy` that retries task-run's exit code 1 only, with
+/// Argo's backoff (and the retry number passed on), that caching is `memoize` keyed by the
+/// component, its `env` and the inputs (never on an exit task), that a timeout is also the
+/// pod's deadline, and that the pipeline's deadline and parallelism are the workflow's.
+#[test]
+fn retries_caching_timeouts_and_deadlines_are_argos() {
+    let case = case(
+        "name: options\ncache: true\ndeadline: 90m\nparallelism: 2\nsteps:\n  - {task: flaky, component: fail_op, retries: 3, backoff: {initial: 2s, factor: 3, max: 1m}, timeout: 1500ms, inputs: {message: m}}\n  - {task: same, component: fail_op, inputs: {message: m}}\n  - {task: other-env, component: fail_op, env: {MODE: x}, inputs: {message: m}}\n  - {task: plain, component: fail_op, cache: false, retries: 1, inputs: {message: m}}\n  - exit_handler:\n      exit: {task: report, component: exit_report, inputs: {message: done}}\n      steps:\n        - {task: body, component: print_op, inputs: {message: m}}\n",
+        &["fail_op", "exit_report", "print_op"],
+    );
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    assert_eq!(wf["spec"]["activeDeadlineSeconds"], 5400);
+    assert_eq!(wf["spec"]["parallelism"], 2);
+    let flaky = template(&wf, "task-flaky");
+    assert_eq!(
+        flaky["retryStrategy"],
+        json!({"limit": 3, "retryPolicy": "Always", "expression": "asInt(lastRetry.exitCode) == 1",
+               "backoff": {"duration": "2s", "factor": 3, "cap": "60s"}})
+    );
+    let flaky_args = args(&wf, "task-flaky");
+    assert_eq!(flag(&flaky_args, "--retry"), Some("{{retries}}"));
+    assert_eq!(flag(&flaky_args, "--timeout"), Some("1500ms"));
+    assert_eq!(flaky["activeDeadlineSeconds"], 62);
+    // The default backoff, when a task sets none.
+    assert_eq!(
+        template(&wf, "task-plain")["retryStrategy"]["backoff"],
+        json!({"duration": "1s", "factor": 2, "cap": "60s"})
+    );
+    assert!(template(&wf, "task-same").get("retryStrategy").is_none());
+    assert_eq!(flag(&args(&wf, "task-same"), "--retry"), None);
+
+    let key = |t: &str| {
+        template(&wf, t)["memoize"]["key"].as_str().unwrap_or_else(|| panic!("{t} is not memoized")).to_string()
+    };
+    let (flaky_key, same_key, env_key) = (key("task-flaky"), key("task-same"), key("task-other-env"));
+    assert!(
+        flaky_key.starts_with("{{=sprig.sha256sum('") && flaky_key.ends_with("' + toJson(inputs.parameters))}}"),
+        "{flaky_key}"
+    );
+    assert_eq!(flaky_key, same_key, "same component, env and inputs: one key");
+    assert_ne!(flaky_key, env_key, "another env: another key");
+    assert_eq!(template(&wf, "task-flaky")["memoize"]["cache"], json!({"configMap": {"name": "wasmpipe-cache"}}));
+    assert_eq!(template(&wf, "task-flaky")["memoize"]["maxAge"], "");
+    assert!(template(&wf, "task-plain").get("memoize").is_none(), "cache: false wins");
+    assert!(template(&wf, "task-report").get("memoize").is_none(), "exit tasks are never cached");
+    assert!(template(&wf, "task-body").get("memoize").is_some());
+}
+
+/// Ensures that what is not mapped yet is refused, each construct with its place, and nothing
+/// is written.
+#[test]
+fn constructs_not_mapped_are_refused_with_their_place() {
+    let case = case(
+        "name: later\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: exit_report, inputs: {message: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: print_op, inputs: {message: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n",
+        &["print_op", "exit_report"],
+    );
+    let (code, err) = compile(&case).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    for needle in [
+        "`params.anything`: cannot compile to an Argo Workflow: values of type `any` are not exported to Argo yet",
+        "`steps[0].network`: cannot compile to an Argo Workflow: `network` is not exported to Argo yet",
+        "`steps[1]`: cannot compile to an Argo Workflow: parallel_for is not exported to Argo yet",
+        "`steps[2]`: cannot compile to an Argo Workflow: elif and else are not exported to Argo yet",
+        "`steps[4].exit_handler.exit.inputs.message`: cannot compile to an Argo Workflow: an exit task reading an output of its body",
+        "`steps[4].exit_handler.steps[0].backoff.factor`: cannot compile to an Argo Workflow: Argo's backoff factor is a whole number, not 1.5",
+        "`steps[5].inputs.message`: cannot compile to an Argo Workflow: reading an output of a task inside a group from outside the group",
+        "`outputs`: cannot compile to an Argo Workflow: pipeline outputs are not exported to Argo yet",
+    ] {
+        assert!(err.contains(needle), "{needle} in\n{err}");
+    }
+    assert!(!case.dir.path().join("wf.json").exists());
+}
+
+/// Ensures that `_` in task names becomes `-` (Argo's names have none), that two names that
+/// become one are refused, and that the workflow's name prefix is a Kubernetes name.
+#[test]
+fn names_become_argos_or_are_refused() {
+    let named = case(
+        "name: My Pipeline_2\nsteps:\n  - {task: first_step, component: print_op, inputs: {message: m}}\n  - {task: second, component: print_op, inputs: {message: \"{{tasks.first_step.output}}\"}}\n",
+        &["print_op"],
+    );
+    let wf = compiled(&named);
+    assert_references_resolve(&wf);
+    assert_eq!(wf["metadata"]["generateName"], "my-pipeline-2-");
+    assert_eq!(dag_task(&wf, "main", "first-step")["template"], "task-first-step");
+    assert_eq!(dag_task(&wf, "main", "second")["depends"], "first-step.Succeeded");
+    assert_eq!(argument(dag_task(&wf, "main", "second"), "message"), "{{tasks.first-step.outputs.parameters.output}}");
+    assert_eq!(flag(&args(&wf, "task-first-step"), "--task-id"), Some("first_step"));
+
+    let twins = case(
+        "name: twins\nsteps:\n  - {task: a_b, component: print_op, inputs: {message: m}}\n  - {task: a-b, component: print_op, inputs: {message: m}}\n",
+        &["print_op"],
+    );
+    let (code, err) = compile(&twins).unwrap_err();
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`steps[1].task`: cannot compile to an Argo Workflow: `a-b` and `a_b` are both `a-b` in Argo"),
+        "{err}"
+    );
+}
