@@ -1,6 +1,8 @@
-//! `wasmpipe task-run`, the entrypoint of the containers `wasmpipe compile --target kfp`
-//! writes: KFP's executor input in, outputs where KFP's launcher reads them, the failure kind
-//! out, the final status of an exit task from KFP's `PipelineTaskFinalStatus`.
+//! `wasmpipe task-run`, the entrypoint of the containers `wasmpipe compile` writes. KFP's
+//! mode: KFP's executor input in, outputs where KFP's launcher reads them, the failure kind
+//! out, the final status of an exit task from KFP's `PipelineTaskFinalStatus`. Argo's mode:
+//! `--input` text typed by the component, outputs as files, exit code 1 or 2 by whether
+//! wasmpipe retries the failure, the final status from Argo's phase of the body.
 
 mod common;
 
@@ -108,4 +110,106 @@ fn formatted_strings_are_filled_from_their_channels() {
     let (code, err, text, _) = task_run(dir.path(), common::component("echo"), inputs, "output");
     assert_eq!(code, 0, "{err}");
     assert_eq!(text.as_deref(), Some("n=42 by me"));
+}
+
+/// Runs `task-run` in Argo's mode over `component` with `args` (`--input`, `--final-status`,
+/// ...); returns the exit code, stderr and the outputs directory.
+fn task_run_argo(dir: &Path, component: &str, args: &[&str]) -> (i32, String, std::path::PathBuf) {
+    let outputs = dir.join("outputs");
+    let (code, _, err) =
+        common::wasmpipe(&["task-run", "--component", component, "--outputs-dir", outputs.to_str().unwrap()], args);
+    (code, err, outputs)
+}
+
+/// The failure task-run printed on stderr.
+fn failure(err: &str) -> Value {
+    let line = err.lines().find(|l| l.starts_with("{\"failure\"")).unwrap_or_else(|| panic!("{err}"));
+    serde_json::from_str::<Value>(line).unwrap()["failure"].clone()
+}
+
+/// Ensures that in Argo's mode inputs are text read by the component's declared types (an int
+/// for a float input, a float's JSON spelling), and that each output is a file of the outputs
+/// directory: a string as it is, any other value as JSON.
+#[test]
+fn argo_inputs_are_typed_text_and_outputs_are_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, outputs) =
+        task_run_argo(dir.path(), common::component("scale"), &["--input", "x=3", "--input", "factor=2.5"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(outputs.join("value")).unwrap(), "7.5");
+    assert_eq!(std::fs::read_to_string(outputs.join("label")).unwrap(), "3x2.5");
+    let (code, err, outputs) =
+        task_run_argo(dir.path(), common::component("add"), &["--input", "a=2", "--input", "b=40"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(outputs.join("output")).unwrap(), "42");
+}
+
+/// Ensures that a failure wasmpipe retries exits 1 and one it does not (`input`, `load`)
+/// exits 2, each with its kind on stderr and no outputs written, so that Argo's
+/// `retryStrategy` (exit code 1 only) retries what `wasmpipe run` retries.
+#[test]
+fn argo_exit_codes_tell_retried_failures_from_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, outputs) = task_run_argo(dir.path(), common::component("fault"), &["--input", "mode=unreachable"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(failure(&err)["kind"], "trap");
+    assert!(!outputs.exists());
+    let (code, err, _) = task_run_argo(dir.path(), common::component("add"), &["--input", "a=2.5", "--input", "b=1"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(failure(&err)["kind"], "input");
+    assert!(failure(&err)["message"].as_str().unwrap().contains("input `a`: `2.5` is not an int"), "{err}");
+    let (code, err, _) = task_run_argo(dir.path(), common::component("add"), &["--input", "c=1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(failure(&err)["message"].as_str().unwrap().contains("the component has no input `c`"), "{err}");
+    let not_wasm = dir.path().join("not.wasm");
+    std::fs::write(&not_wasm, "not a component").unwrap();
+    let (code, err, _) = task_run_argo(dir.path(), not_wasm.to_str().unwrap(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(failure(&err)["kind"], "load");
+}
+
+/// Ensures that an exit task gets Argo's phase of its body as wasmpipe's final status
+/// (`Succeeded` succeeded with no failure, `Failed` and `Error` failed with one naming the
+/// group), and that any other phase is refused without running the task, exit 2.
+#[test]
+fn argo_phases_become_final_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let exit = common::component("exit_report");
+    for (phase, summary, line) in [
+        ("Succeeded", "succeeded with 0 failure(s)", "group `cleanup` of run wf-7 ended succeeded"),
+        (
+            "Failed",
+            "failed with 1 failure(s)",
+            "cleanup failed: error (-): Argo reports the body of `cleanup` as Failed",
+        ),
+        ("Error", "failed with 1 failure(s)", "cleanup failed: error (-): Argo reports the body of `cleanup` as Error"),
+    ] {
+        let args = ["--input", "message=bye", "--final-status", phase, "--group", "cleanup", "--run-id", "wf-7"];
+        let (code, err, outputs) = task_run_argo(dir.path(), exit, &args);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read_to_string(outputs.join("output")).unwrap(), summary, "{phase}");
+        assert!(err.contains(line), "{phase}: {err}");
+    }
+    let (code, err, _) = task_run_argo(dir.path(), exit, &["--input", "message=bye", "--final-status", "Omitted"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(failure(&err)["message"].as_str().unwrap().contains("`Omitted` is not a phase Argo gives"), "{err}");
+    assert!(!err.contains("bye"), "the task must not run: {err}");
+}
+
+/// Ensures that the guest sees the ids it is given and the attempt after Argo's retry number
+/// (`--retry {{retries}}`: 0 is the first attempt), and that `--executor-input` and
+/// `--outputs-dir` are one mode or the other.
+#[test]
+fn argo_gives_the_guest_its_ids_and_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--task-id", "cleanup/flaky", "--run-id", "wf-1", "--retry", "2"];
+    let (code, err, outputs) = task_run_argo(dir.path(), common::component("attempt"), &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(outputs.join("output")).unwrap(), "cleanup/flaky#3");
+    let (code, _, err) = common::wasmpipe(
+        &["task-run", "--executor-input", "{}", "--outputs-dir", "x", "--component", common::component("add")],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
 }

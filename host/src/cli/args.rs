@@ -20,12 +20,43 @@ pub struct Cli {
     pub color: super::color::ColorChoice,
 }
 
-/// `wasmpipe task-run`'s arguments (written by `wasmpipe compile`).
+/// `wasmpipe task-run`'s arguments (written by `wasmpipe compile`). Two modes: KFP's
+/// (`--executor-input`) and Argo's (`--outputs-dir`, with `--input` and `--final-status`).
 #[derive(clap::Args)]
 pub struct TaskRunArgs {
     /// KFP's executor input, as JSON (`{{$}}` in the container's arguments).
-    #[arg(long, value_name = "JSON")]
-    pub executor_input: String,
+    #[arg(
+        long,
+        value_name = "JSON",
+        required_unless_present = "outputs_dir",
+        conflicts_with_all = ["outputs_dir", "inputs", "final_status"]
+    )]
+    pub executor_input: Option<String>,
+    /// Argo's mode: write each value output to DIR/NAME (a string as it is, any other value as
+    /// JSON), where the template's `valueFrom.path` reads it.
+    #[arg(long, value_name = "DIR")]
+    pub outputs_dir: Option<PathBuf>,
+    /// An input value, as text: a string as it is, an int, float or bool by its usual
+    /// spelling, a list or dict as JSON (by the type the component declares). Repeatable.
+    #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub inputs: Vec<(String, String)>,
+    /// For an exit task: the body's Argo phase (`{{tasks.GROUP.status}}`: `Succeeded`,
+    /// `Failed` or `Error`), given to its `final-status` input as wasmpipe's final status.
+    #[arg(long, value_name = "PHASE")]
+    pub final_status: Option<String>,
+    /// The exit-handler group the final status is of (its `group`).
+    #[arg(long, value_name = "NAME", requires = "final_status")]
+    pub group: Option<String>,
+    /// The run id the guest sees (Argo: `{{workflow.name}}`; KFP: `$KFP_RUN_ID`).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The task id the guest sees (its wasmpipe id, `group/task`; KFP: `$KFP_POD_NAME`).
+    #[arg(long, value_name = "ID")]
+    pub task_id: Option<String>,
+    /// Argo's retry number (`{{retries}}`: 0 for the first attempt); the guest sees attempt
+    /// N + 1.
+    #[arg(long, value_name = "N")]
+    pub retry: Option<u32>,
     /// The task's component.
     #[arg(long, value_name = "FILE")]
     pub component: PathBuf,
@@ -112,11 +143,14 @@ pub enum Command {
     /// conditions, loops, sub-pipelines), an edge from what a task reads or waits for.
     ///
     /// `dot -Tsvg` renders the DOT; the Mermaid goes in Markdown (a ```mermaid block).
-    /// Run one task from Kubeflow Pipelines' executor input: the entrypoint of the containers
-    /// `compile --target kfp` writes. Writes the outputs where KFP reads them.
+    /// Run one task: the entrypoint of the containers `compile` writes. From Kubeflow
+    /// Pipelines' executor input (`--executor-input`), writing the outputs where KFP reads
+    /// them; or, for Argo, from `--input` values, writing each output to `--outputs-dir`.
     ///
-    /// Exit status: 0 the task succeeded, 1 it failed (its failure on stderr, as JSON), 2 bad
-    /// arguments.
+    /// Exit status: 0 the task succeeded, 1 it failed (its failure on stderr, as JSON; with
+    /// `--outputs-dir`, only a failure wasmpipe retries), 2 bad arguments (with
+    /// `--outputs-dir`, also a failure it does not retry: `load`, `input`, `cancelled`,
+    /// `internal`).
     TaskRun(TaskRunArgs),
     /// Compile a pipeline for another engine: `--target kfp` writes Kubeflow Pipelines' IR
     /// (submit it with the KFP UI, the `kfp` client or Vertex AI), `--target argo` an Argo

@@ -1,35 +1,38 @@
-//! `wasmpipe task-run`: the entrypoint of the containers `wasmpipe compile --target kfp`
-//! writes. Reads KFP's executor input (`{{$}}`), runs the task's component once in the same
-//! sandbox and limits as `wasmpipe run`, writes each output where KFP's launcher reads it (the
-//! parameter's `outputFile`, and the executor output `outputs.outputFile`), and exits 0, or 1
-//! with the failure (kind, message, trap code) on stderr as one JSON line.
+//! `wasmpipe task-run`: the entrypoint of the containers `wasmpipe compile` writes. In KFP's
+//! mode (`--executor-input`) it reads KFP's executor input (`{{$}}`), runs the task's component
+//! once in the same sandbox and limits as `wasmpipe run`, writes each output where KFP's
+//! launcher reads it (the parameter's `outputFile`, and the executor output
+//! `outputs.outputFile`), and exits 0, or 1 with the failure (kind, message, trap code) on
+//! stderr as one JSON line. Argo's mode is [`super::task_run_argo`]; what both do (check the
+//! component, make the call, run it, report a failure, build a final status) is here.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
-use wasmpipe::model::outcome::{FailureKind, FinalStatusRecord, RunState, TaskFailureRecord};
+use wasmpipe::model::outcome::{Failure, FailureKind, FinalStatusRecord, RunState, TaskFailureRecord};
 use wasmpipe::model::policy::{Grants, Limits};
-use wasmpipe::run::{Runner, TaskCall};
+use wasmpipe::model::value::as_text;
+use wasmpipe::run::{Runner, TaskCall, TaskOutcome};
 
 use super::args::TaskRunArgs;
 
-/// Runs one task from KFP's executor input: exit code 0 when it succeeded, 1 when it failed.
+/// Runs one task, in KFP's mode (`--executor-input`) or Argo's (`--outputs-dir`, see
+/// [`super::task_run_argo`]): exit code 0 when it succeeded, 1 (or, for Argo, 2) when it failed.
 pub async fn task_run(args: TaskRunArgs) -> anyhow::Result<ExitCode> {
-    let input: Value = serde_json::from_str(&args.executor_input)
-        .context("--executor-input is not JSON (KFP passes it as `{{$}}`)")?;
-    let bytes = std::fs::read(&args.component)
-        .with_context(|| format!("cannot read the component {}", args.component.display()))?;
-    if let Some(digest) = &args.digest {
-        let actual = format!("blake3:{}", blake3::hash(&bytes).to_hex());
-        if &actual != digest {
-            bail!(
-                "the component {} is {actual}, not the {digest} the pipeline was compiled with: rebuild the runner image",
-                args.component.display()
-            );
-        }
+    match (&args.executor_input, &args.outputs_dir) {
+        (Some(input), _) => kfp(&args, input).await,
+        (None, Some(dir)) => super::task_run_argo::task_run_argo(&args, dir).await,
+        (None, None) => bail!("give --executor-input (KFP) or --outputs-dir (Argo)"),
     }
+}
+
+/// Runs one task from KFP's executor input: exit code 0 when it succeeded, 1 when it failed.
+async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCode> {
+    let input: Value =
+        serde_json::from_str(executor_input).context("--executor-input is not JSON (KFP passes it as `{{$}}`)")?;
+    check_component(args)?;
     let parameters = input["inputs"]["parameterValues"].as_object().cloned().unwrap_or_default();
     // Channels (`pipelinechannel--...`) only fill the placeholders of formatted strings.
     let (channels, parameters): (Vec<_>, Vec<_>) =
@@ -42,6 +45,44 @@ pub async fn task_run(args: TaskRunArgs) -> anyhow::Result<ExitCode> {
             None => inputs.push((name, fill_placeholders(value, &channels))),
         }
     }
+    let run_id = std::env::var("KFP_RUN_ID").unwrap_or_else(|_| "kfp".into());
+    let task_id = std::env::var("KFP_POD_NAME").unwrap_or_else(|_| "task".into());
+    let mut call = task_call(args, run_id, task_id);
+    call.inputs = inputs;
+    call.final_status = final_status.as_ref();
+    let outcome = run(args, &call).await?;
+    match outcome.result {
+        Ok(outputs) => {
+            write_outputs(&input, &outputs)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failure) => {
+            report_failure(&failure);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Refuses a component that cannot be read, or whose content is not the `--digest` the
+/// pipeline was compiled with.
+pub(super) fn check_component(args: &TaskRunArgs) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.component)
+        .with_context(|| format!("cannot read the component {}", args.component.display()))?;
+    if let Some(digest) = &args.digest {
+        let actual = format!("blake3:{}", blake3::hash(&bytes).to_hex());
+        if &actual != digest {
+            bail!(
+                "the component {} is {actual}, not the {digest} the pipeline was compiled with: rebuild the runner image",
+                args.component.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The call of the task with no inputs yet: its ids (`--run-id`, `--task-id`, else the
+/// engine's `run_id` and `task_id`), attempt (`--retry`), limits and environment.
+pub(super) fn task_call<'a>(args: &TaskRunArgs, run_id: String, task_id: String) -> TaskCall<'a> {
     let mut limits = Limits::default();
     if let Some(t) = args.timeout {
         limits.timeout = t.0;
@@ -50,25 +91,48 @@ pub async fn task_run(args: TaskRunArgs) -> anyhow::Result<ExitCode> {
         limits.memory = usize::try_from(m.0).unwrap_or(usize::MAX);
     }
     limits.fuel = args.fuel;
-    let grants = Grants { env: args.env.clone(), ..Grants::default() };
-    let task_id = std::env::var("KFP_POD_NAME").unwrap_or_else(|_| "task".into());
-    let run_id = std::env::var("KFP_RUN_ID").unwrap_or_else(|_| "kfp".into());
-    let call = TaskCall { inputs, final_status: final_status.as_ref(), run_id, task_id, limits, grants };
+    TaskCall {
+        run_id: args.run_id.clone().unwrap_or(run_id),
+        task_id: args.task_id.clone().unwrap_or(task_id),
+        attempt: args.retry.map_or(1, |r| r.saturating_add(1)),
+        limits,
+        grants: Grants { env: args.env.clone(), ..Grants::default() },
+        ..TaskCall::default()
+    }
+}
+
+/// Runs the call once over `--component`, its logs to stderr as `[source] text` lines.
+pub(super) async fn run(args: &TaskRunArgs, call: &TaskCall<'_>) -> anyhow::Result<TaskOutcome> {
     let runner = Runner::new()?.without_pooling();
-    let outcome = runner.run_task(&args.component, &call).await?;
+    let outcome = runner.run_task(&args.component, call).await?;
     for line in &outcome.logs {
         eprintln!("[{}] {}", line.source, line.text);
     }
-    match outcome.result {
-        Ok(outputs) => {
-            write_outputs(&input, &outputs)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(failure) => {
-            eprintln!("{}", json!({"failure": failure}));
-            Ok(ExitCode::from(1))
-        }
-    }
+    Ok(outcome)
+}
+
+/// The failure on stderr, as one JSON line (`{"failure": {kind, message, trap_code?}}`).
+pub(super) fn report_failure(failure: &Failure) {
+    eprintln!("{}", json!({"failure": failure}));
+}
+
+/// The final status an exit task gets from an engine that tells only the body's state and at
+/// most one error: that error (or `message`) as the one failure listed, of kind `error` and
+/// task `group`, when the body failed.
+pub(super) fn final_status(state: RunState, run_id: String, group: String, message: &str) -> FinalStatusRecord {
+    let failures = if state == RunState::Failed {
+        vec![TaskFailureRecord {
+            task: group.clone(),
+            kind: FailureKind::Error,
+            message: message.to_string(),
+            trap_code: None,
+            cached: false,
+            exit_handler: false,
+        }]
+    } else {
+        Vec::new()
+    };
+    FinalStatusRecord { state, run_id, group, failures }
 }
 
 /// The prefix of the inputs KFP adds for the references of a formatted string.
@@ -82,11 +146,7 @@ fn fill_placeholders(value: Value, channels: &[(String, Value)]) -> Value {
     for (name, channel) in channels {
         let placeholder = format!("{{{{$.inputs.parameters['{name}']}}}}");
         if text.contains(&placeholder) {
-            let with = match channel {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            text = text.replace(&placeholder, &with);
+            text = text.replace(&placeholder, &as_text(channel));
         }
     }
     Value::String(text)
@@ -108,20 +168,8 @@ fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
     };
     let group = field("pipelineTaskName", "pipeline_task_name").unwrap_or_default().to_string();
     let message = map.get("error").and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or_default();
-    let failures = if state == RunState::Failed {
-        vec![TaskFailureRecord {
-            task: group.clone(),
-            kind: FailureKind::Error,
-            message: message.to_string(),
-            trap_code: None,
-            cached: false,
-            exit_handler: false,
-        }]
-    } else {
-        Vec::new()
-    };
     let run_id = field("pipelineJobResourceName", "pipeline_job_resource_name").unwrap_or_default().to_string();
-    Some(FinalStatusRecord { state, run_id, group, failures })
+    Some(final_status(state, run_id, group, message))
 }
 
 /// Writes each output parameter KFP asks for to its `outputFile` (strings as they are, other
@@ -134,11 +182,7 @@ fn write_outputs(input: &Value, outputs: &indexmap::IndexMap<String, Value>) -> 
             bail!("KFP asks for output `{name}`, which the component did not return")
         };
         if let Some(file) = spec["outputFile"].as_str() {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            write(Path::new(file), text.as_bytes())?;
+            write(Path::new(file), as_text(value).as_bytes())?;
         }
         values.insert(name.clone(), value.clone());
     }
@@ -148,7 +192,8 @@ fn write_outputs(input: &Value, outputs: &indexmap::IndexMap<String, Value>) -> 
     Ok(())
 }
 
-fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes `bytes` to `path`, making its directory first.
+pub(super) fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
     }

@@ -35,12 +35,18 @@ pub struct TaskCall<'a> {
     /// Input values by name (an int given as a float with no fraction, as KFP passes numbers,
     /// is an int again).
     pub inputs: Vec<(String, Value)>,
+    /// Input values by name as text, as a command line gives them (Argo's parameters):
+    /// parsed by the type the component declares, as `-p` values are (`ValueType::parse_cli`:
+    /// a string as it is, an int, float or bool by its spelling, a list or dict as JSON).
+    pub text_inputs: Vec<(String, String)>,
     /// For an exit task: the final status of its body.
     pub final_status: Option<&'a FinalStatusRecord>,
     /// The ids the guest sees in its context.
     pub run_id: String,
     /// See [`TaskCall::run_id`].
     pub task_id: String,
+    /// The attempt number the guest sees (1 for the first; 0 is read as 1).
+    pub attempt: u32,
     /// The limits of its attempt.
     pub limits: Limits,
     /// What it is granted.
@@ -59,7 +65,8 @@ impl Runner {
             Err(e) => return Ok(failed(FailureKind::Load, e.message)),
         };
         let mut inputs = Vec::new();
-        for (name, _) in &call.inputs {
+        let given_names = call.inputs.iter().map(|(n, _)| n).chain(call.text_inputs.iter().map(|(n, _)| n));
+        for name in given_names {
             if component.signature.input(name).is_none() {
                 let known: Vec<&str> = component.signature.inputs.iter().map(|i| i.name.as_str()).collect();
                 return Ok(failed(
@@ -69,7 +76,15 @@ impl Runner {
             }
         }
         for spec in &component.signature.inputs {
-            let given = call.inputs.iter().find(|(n, _)| *n == spec.name).map(|(_, v)| v.clone());
+            let mut given = call.inputs.iter().find(|(n, _)| *n == spec.name).map(|(_, v)| v.clone());
+            if let (PortType::Value(ty), Some((_, text))) =
+                (&spec.ty, call.text_inputs.iter().find(|(n, _)| *n == spec.name))
+            {
+                match ty.parse_cli(text) {
+                    Ok(value) => given = Some(value),
+                    Err(e) => return Ok(failed(FailureKind::Input, format!("input `{}`: {e}", spec.name))),
+                }
+            }
             match (&spec.ty, given) {
                 (PortType::FinalStatus, _) => {
                     if let Some(status) = call.final_status {
@@ -108,7 +123,8 @@ impl Runner {
                 (PortType::Value(_), None) => {}
             }
         }
-        let ctx = types::Context { run_id: call.run_id.clone(), task_id: call.task_id.clone(), attempt: 1 };
+        let ctx =
+            types::Context { run_id: call.run_id.clone(), task_id: call.task_id.clone(), attempt: call.attempt.max(1) };
         let policy = AttemptPolicy { limits: &call.limits, grants: &call.grants, run_data: None };
         let outcome = run_attempt(&component, ctx, &inputs, policy, None, Capture::new(call.limits.output)).await;
         Ok(TaskOutcome { result: outcome.result, logs: outcome.logs })
