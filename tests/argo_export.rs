@@ -326,3 +326,24 @@ fn names_become_argos_or_are_refused() {
         "{err}"
     );
 }
+
+/// Ensures that an input of type `any` (task-run reads it as JSON) is bound to a literal as
+/// JSON text and to a value of a known non-string type as Argo's text of it (JSON too), and
+/// that one bound to a string, whose text is not JSON, is refused.
+#[test]
+fn an_any_input_is_passed_as_json() {
+    let typed = case(
+        "name: any\nparams:\n  n: {type: int, default: 3}\nsteps:\n  - {task: literal, component: print_text, inputs: {text: \"hey, you\"}}\n  - {task: number, component: print_text, inputs: {text: \"{{params.n}}\"}}\n",
+        &["print_text"],
+    );
+    let wf = compiled(&typed);
+    assert_eq!(argument(dag_task(&wf, "main", "literal"), "text"), "\"hey, you\"");
+    assert_eq!(argument(dag_task(&wf, "main", "number"), "text"), "{{workflow.parameters.n}}");
+    let text = case(
+        "name: any\nparams:\n  s: {type: string, default: x}\nsteps:\n  - {task: t, component: print_text, inputs: {text: \"{{params.s}}\"}}\n",
+        &["print_text"],
+    );
+    let (code, err) = compile(&text).unwrap_err();
+    assert_eq!(code, 2);
+    assert!(err.contains("`steps[0].inputs.text`: cannot compile to an Argo Workflow: an input of type `any` is exported to Argo only bound to a literal or to a value of a known type other than string"), "{err}");
+}

@@ -128,8 +128,8 @@ fn failure(err: &str) -> Value {
 }
 
 /// Ensures that in Argo's mode inputs are text read by the component's declared types (an int
-/// for a float input, a float's JSON spelling), and that each output is a file of the outputs
-/// directory: a string as it is, any other value as JSON.
+/// for a float input, a float's JSON spelling, JSON for `any`), and that each output is a file
+/// of the outputs directory: a string as it is, any other value as JSON.
 #[test]
 fn argo_inputs_are_typed_text_and_outputs_are_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -142,6 +142,10 @@ fn argo_inputs_are_typed_text_and_outputs_are_files() {
         task_run_argo(dir.path(), common::component("add"), &["--input", "a=2", "--input", "b=40"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(std::fs::read_to_string(outputs.join("output")).unwrap(), "42");
+    // An `any` input is JSON (a string quoted); a string output is its text.
+    let (code, err, outputs) = task_run_argo(dir.path(), common::component("echo"), &["--input", "value=\"a b\""]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(outputs.join("output")).unwrap(), "a b");
 }
 
 /// Ensures that a failure wasmpipe retries exits 1 and one it does not (`input`, `load`)

@@ -5,7 +5,8 @@
 //! (`valueFrom.path`, [`OUTPUTS_DIR`]`/NAME`); groups are DAG templates.
 //!
 //! This first version maps tasks of task components (`wit/pipeline.wit`) with value inputs and
-//! outputs (literals, parameters, other tasks' outputs, formatted strings), `after` and reads as
+//! outputs (literals, parameters, other tasks' outputs, formatted strings; an `any` input bound
+//! to a literal or a non-string value, as JSON text), `after` and reads as
 //! `depends` (`A.Succeeded && ...`: a step runs only when what it waits for succeeded, as in
 //! wasmpipe), `failFast: false` on every DAG (a failure skips only its dependents) unless the
 //! group sets `fail_fast`, exit handlers (the body a DAG template, the exit task its exit hook,
@@ -652,12 +653,22 @@ impl Exporter<'_> {
                     continue;
                 }
             };
-            if !self.value_type(ty, &at) {
+            // An input left unbound takes the component's default (or fails with kind `input`).
+            let Some(value) = task.inputs.get(name) else {
+                self.value_type(ty, &at);
+                continue;
+            };
+            if ty == ValueType::Any {
+                // task-run reads an `any` input as JSON: a literal is written so, and so is
+                // the text of a reference of a known type other than string.
+                if !self.any_input(value, &at) {
+                    continue;
+                }
+            } else if !self.value_type(ty, &at) {
                 continue;
             }
-            // An input left unbound takes the component's default (or fails with kind `input`).
-            let Some(value) = task.inputs.get(name) else { continue };
             let text = match Binding::parse(value) {
+                Ok(Binding::Literal(v)) if ty == ValueType::Any => v.to_string(),
                 Ok(Binding::Literal(v)) => as_text(&v),
                 Ok(Binding::Ref(r)) => match self.reference(&r, scope, local, exit) {
                     Ok(source) => source.tag(),
@@ -748,6 +759,27 @@ impl Exporter<'_> {
         let name = template["name"].as_str().unwrap_or_default().to_string();
         self.templates.push(template);
         Some(Call { template: name, arguments })
+    }
+
+    /// Whether the binding `value` of an input of type `any` is exported (refused at `at` if
+    /// not): a literal, or a reference to a value of a known type other than string, whose
+    /// text is JSON (task-run reads an `any` input as JSON; a string's text is not).
+    fn any_input(&mut self, value: &Value, at: &str) -> bool {
+        let ty = match Binding::parse(value) {
+            Ok(Binding::Literal(_)) => return true,
+            Ok(Binding::Ref(Ref::Param(p))) => self.pipeline.params.get(&p).map(|p| p.ty),
+            Ok(Binding::Ref(Ref::Output { task, output })) => {
+                output_type(&self.pipeline.steps, self.components, &task, &output)
+            }
+            _ => None,
+        };
+        match ty {
+            Some(ValueType::Int | ValueType::Float | ValueType::Bool | ValueType::List | ValueType::Dict) => true,
+            _ => {
+                self.refuse(at, "an input of type `any` is exported to Argo only bound to a literal or to a value of a known type other than string (task-run reads it as JSON)");
+                false
+            }
+        }
     }
 
     /// A backoff as Argo's: `duration` the first wait, `factor` (a whole number in Argo),
