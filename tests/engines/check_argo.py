@@ -1,0 +1,219 @@
+"""Compiles the example pipelines the Argo export maps (`wasmpipe compile --target argo`),
+reads each Workflow back through hera's model of Argo's API (`hera.workflows.models.Workflow`,
+generated from Argo's OpenAPI schema: a field it does not know is dropped, a value of the wrong
+type is refused), which must give the document back unchanged, and checks every reference in
+it the way Argo's validation does: template names, `depends`, arguments against each
+template's inputs, and each `{{...}}` tag (workflow parameters, the DAG template's inputs, the
+outputs of the tasks a task depends on, a task's own status in its exit hook only, `retries`
+only with a `retryStrategy`). Prints a line per pipeline and `N passed, M failed` last.
+
+    python check_argo.py REPO_ROOT WASMPIPE_BIN
+"""
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+from hera.workflows.models import Workflow
+
+# The examples whose constructs the Argo export maps (the others are refused, each with its
+# place: see docs/export.md, "Argo Workflows").
+PIPELINES = [
+    "exit-handler/pipeline.yaml", "exit-handler/trap.yaml", "exit-handler/loop.yaml",
+    "kfp-samples/exit_handler.yaml", "kfp-samples/exit_handler_with_task_final_status.yaml",
+    "kfp-samples/caching.yaml", "kfp-samples/retry.yaml", "kfp-samples/sequential.yaml",
+    "kfp-samples/condition.yaml", "kfp-samples/pipeline_parallelism_limits.yaml",
+]
+
+OUTPUTS_DIR = "/tmp/outputs"
+NAME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]*$")
+TAG = re.compile(r"\{\{(=?)(.*?)\}\}")
+# References inside an `expr` expression, as the export writes them.
+EXPR_TASK_OUTPUT = re.compile(r"tasks\['([^']+)'\]\.outputs\.parameters\['([^']+)'\]")
+EXPR_INPUT = re.compile(r"inputs\.parameters\['([^']+)'\]")
+EXPR_PARAM = re.compile(r"workflow\.parameters\['([^']+)'\]")
+
+
+def round_trip(doc: dict) -> list:
+    """Where hera's model of the Workflow differs from `doc` (dropped or changed values)."""
+    try:
+        back = Workflow.model_validate(doc).model_dump(by_alias=True, exclude_none=True, mode="json")
+    except ValueError as e:  # pydantic's ValidationError
+        return [f"not an Argo Workflow: {e}"]
+    problems = []
+
+    def walk(a, b, at):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                if k not in b:
+                    problems.append(f"{at}.{k}: dropped by hera's model")
+                elif k not in a:
+                    problems.append(f"{at}.{k}: added by hera's model")
+                else:
+                    walk(a[k], b[k], f"{at}.{k}")
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{at}[{i}]")
+        elif a != b or type(a) is not type(b):
+            problems.append(f"{at}: {a!r} came back as {b!r}")
+
+    walk(doc, back, "")
+    return problems
+
+
+def references(wf: dict) -> list:
+    """Every name or `{{...}}` reference of the Workflow that does not resolve."""
+    problems = []
+    spec = wf["spec"]
+    params = {p["name"] for p in spec.get("arguments", {}).get("parameters", [])}
+    templates = {}
+    for t in spec["templates"]:
+        if t["name"] in templates:
+            problems.append(f"template {t['name']} is defined twice")
+        templates[t["name"]] = t
+    if spec["entrypoint"] not in templates:
+        problems.append(f"entrypoint {spec['entrypoint']} is not a template")
+
+    def inputs_of(t):
+        return {p["name"] for p in t.get("inputs", {}).get("parameters", [])}
+
+    def outputs_of(t):
+        return {p["name"] for p in t.get("outputs", {}).get("parameters", [])}
+
+    called = {spec["entrypoint"]}
+    for t in spec["templates"]:
+        if "dag" not in t:
+            continue
+        tasks = {x["name"]: x for x in t["dag"]["tasks"]}
+        dag_inputs = inputs_of(t)
+        for name, task in tasks.items():
+            where = f"{t['name']}/{name}"
+            if not NAME.match(name):
+                problems.append(f"{where}: not an Argo task name")
+            deps = set()
+            for term in filter(None, task.get("depends", "").split(" && ")):
+                dep = term.removesuffix(".Succeeded")
+                if dep == term or dep not in tasks:
+                    problems.append(f"{where}: depends on `{term}`, not the success of a task of its DAG")
+                deps.add(dep)
+
+            def resolve(at, text, hook=False):
+                for is_expr, body in TAG.findall(text):
+                    if is_expr:
+                        refs = [("output", m.group(1), m.group(2)) for m in EXPR_TASK_OUTPUT.finditer(body)]
+                        refs += [("input", m.group(1), None) for m in EXPR_INPUT.finditer(body)]
+                        refs += [("param", m.group(1), None) for m in EXPR_PARAM.finditer(body)]
+                        if not refs:
+                            problems.append(f"{at}: expression `{body}` reads nothing")
+                    else:
+                        parts = body.strip().split(".")
+                        if parts[:2] == ["workflow", "parameters"] and len(parts) == 3:
+                            refs = [("param", parts[2], None)]
+                        elif parts[:2] == ["inputs", "parameters"] and len(parts) == 3:
+                            refs = [("input", parts[2], None)]
+                        elif parts[0] == "tasks" and len(parts) == 5 and parts[2:4] == ["outputs", "parameters"]:
+                            refs = [("output", parts[1], parts[4])]
+                        elif parts[0] == "tasks" and len(parts) == 3 and parts[2] == "status":
+                            refs = [("status", parts[1], None)]
+                        else:
+                            problems.append(f"{at}: unknown reference `{{{{{body}}}}}`")
+                            refs = []
+                    for kind, a, b in refs:
+                        if kind == "param" and a not in params:
+                            problems.append(f"{at}: workflow parameter {a} is not declared")
+                        elif kind == "input" and a not in dag_inputs:
+                            problems.append(f"{at}: {a} is not an input of template {t['name']}")
+                        elif kind == "output":
+                            if a not in deps:
+                                problems.append(f"{at}: reads task {a}, which it does not depend on")
+                            elif b not in outputs_of(templates.get(tasks[a]["template"], {})):
+                                problems.append(f"{at}: task {a} has no output {b}")
+                        elif kind == "status" and not (hook and a == name):
+                            problems.append(f"{at}: the status of {a} is read outside {a}'s exit hook")
+
+            calls = [(where, task, False)]
+            if "exit" in task.get("hooks", {}):
+                calls.append((f"{where}.hooks.exit", task["hooks"]["exit"], True))
+            for at, call, hook in calls:
+                target = templates.get(call["template"])
+                if target is None:
+                    problems.append(f"{at}: template {call['template']} is missing")
+                    continue
+                called.add(call["template"])
+                given = [p["name"] for p in call.get("arguments", {}).get("parameters", [])]
+                if sorted(given) != sorted(inputs_of(target)):
+                    problems.append(f"{at}: arguments {sorted(given)} for the inputs {sorted(inputs_of(target))}")
+                for p in call.get("arguments", {}).get("parameters", []):
+                    resolve(f"{at}.{p['name']}", p["value"], hook)
+            if "when" in task:
+                resolve(f"{where}.when", task["when"])
+    for t in spec["templates"]:
+        if t["name"] not in called:
+            problems.append(f"template {t['name']} is never called")
+        if "container" not in t:
+            continue
+        args = t["container"]["args"]
+        text = " ".join(args) + " " + t.get("memoize", {}).get("key", "")
+        for is_expr, body in TAG.findall(text):
+            body = body.strip()
+            if is_expr:
+                if "inputs.parameters" not in body or not inputs_of(t):
+                    problems.append(f"{t['name']}: expression `{body}` without inputs")
+            elif body.startswith("inputs.parameters."):
+                if body.split(".", 2)[2] not in inputs_of(t):
+                    problems.append(f"{t['name']}: {body} is not an input")
+            elif body == "retries":
+                if "retryStrategy" not in t:
+                    problems.append(f"{t['name']}: {{{{retries}}}} without a retryStrategy")
+            elif body != "workflow.name":
+                problems.append(f"{t['name']}: unknown reference `{{{{{body}}}}}`")
+        for name in inputs_of(t):
+            if f"{{{{inputs.parameters.{name}}}}}" not in " ".join(args):
+                problems.append(f"{t['name']}: input {name} is not passed to task-run")
+        if args[args.index("--outputs-dir") + 1] != OUTPUTS_DIR:
+            problems.append(f"{t['name']}: task-run writes its outputs elsewhere than {OUTPUTS_DIR}")
+        for p in t.get("outputs", {}).get("parameters", []):
+            if p["valueFrom"]["path"] != f"{OUTPUTS_DIR}/{p['name']}":
+                problems.append(f"{t['name']}: output {p['name']} is read from {p['valueFrom']['path']}")
+    return problems
+
+
+def main():
+    root, wasmpipe = Path(sys.argv[1]), sys.argv[2]
+    built = root / "examples/components/target/wasm32-wasip2/release"
+    passed = failed = 0
+    for rel in PIPELINES:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            shutil.copyfile(root / "examples" / rel, tmp / "pipeline.yaml")
+            shutil.copytree(built, tmp / "components", ignore=shutil.ignore_patterns("*.d", "build", "deps", "incremental", ".fingerprint", "examples"))
+            out = tmp / "workflow.yaml"
+            p = subprocess.run([wasmpipe, "compile", str(tmp / "pipeline.yaml"), "--target", "argo", "-o", str(out)],
+                               capture_output=True, text=True)
+            problems = [] if p.returncode == 0 else [p.stderr.strip()]
+            note = ""
+            if not problems:
+                doc = yaml.safe_load(out.read_text())
+                # YAML and JSON give one document.
+                problems += round_trip(json.loads(json.dumps(doc)))
+                problems += references(doc)
+                templates = doc["spec"]["templates"]
+                note = f"{len(templates)} templates, hera's model round-trips it, references resolve"
+        if problems:
+            failed += 1
+            print(f"FAIL {rel}")
+            for line in problems:
+                print(f"     {line}")
+        else:
+            passed += 1
+            print(f"ok   {rel}: {note}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
