@@ -196,11 +196,12 @@ fn waits_are_depends_on_success_and_values_are_text() {
 /// Ensures that a lone `if` is a DAG template whose task runs `when` an `expr` expression over
 /// the typed values it reads holds (strings quoted, ints through `asInt`), after what the
 /// condition reads; that an output read inside from outside reaches the group as an input
-/// parameter of its template; and that conditions nest (KFP's flip-coin sample, ported).
+/// parameter of its template; that conditions nest (KFP's flip-coin sample, ported); and that
+/// a group's `fail_fast` is its DAG template's `failFast`.
 #[test]
 fn a_condition_is_when_over_typed_values() {
     let case = case(
-        "name: flip\nparams:\n  text: {type: string, default: \"it's done\"}\nsteps:\n  - {task: flip-coin, component: flip_coin}\n  - if:\n      condition: \"{{tasks.flip-coin.output}} == 'heads' and {{params.text}} != \\\"it's\\\"\"\n      steps:\n        - {task: random-num, component: add, inputs: {a: 1, b: 9}}\n        - if:\n            name: big\n            condition: \"{{tasks.random-num.output}} > 5\"\n            steps:\n              - {task: print-msg, component: print_op, inputs: {message: \"heads and {{tasks.random-num.output}} after {{tasks.flip-coin.output}}, {{params.text}}\"}}\n",
+        "name: flip\nparams:\n  text: {type: string, default: \"it's done\"}\nsteps:\n  - {task: flip-coin, component: flip_coin}\n  - if:\n      condition: \"{{tasks.flip-coin.output}} == 'heads' and {{params.text}} != \\\"it's\\\"\"\n      steps:\n        - {task: random-num, component: add, inputs: {a: 1, b: 9}}\n        - if:\n            name: big\n            fail_fast: true\n            condition: \"{{tasks.random-num.output}} > 5\"\n            steps:\n              - {task: print-msg, component: print_op, inputs: {message: \"heads and {{tasks.random-num.output}} after {{tasks.flip-coin.output}}, {{params.text}}\"}}\n",
         &["flip_coin", "print_op"],
     );
     let wf = compiled(&case);
@@ -223,6 +224,8 @@ fn a_condition_is_when_over_typed_values() {
         "heads and {{inputs.parameters.random-num--output}} after {{inputs.parameters.flip-coin--output}}, {{workflow.parameters.text}}"
     );
     assert_eq!(flag(&args(&wf, "task-print-msg"), "--task-id"), Some("condition-1/big/print-msg"));
+    assert_eq!(template(&wf, "dag-big")["dag"]["failFast"], true, "a group's fail_fast is its DAG's");
+    assert_eq!(template(&wf, "dag-condition-1")["dag"]["failFast"], false);
 }
 
 /// Ensures that retries are a `retryStrategy` that retries task-run's exit code 1 only, with
@@ -279,7 +282,7 @@ fn retries_caching_timeouts_and_deadlines_are_argos() {
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
     let case = case(
-        "name: later\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: exit_report, inputs: {message: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: print_op, inputs: {message: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n",
+        "name: later\nfail_fast: true\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: exit_report, inputs: {message: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: print_op, inputs: {message: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n",
         &["print_op", "exit_report"],
     );
     let (code, err) = compile(&case).unwrap_err();
@@ -293,6 +296,7 @@ fn constructs_not_mapped_are_refused_with_their_place() {
         "`steps[4].exit_handler.steps[0].backoff.factor`: cannot compile to an Argo Workflow: Argo's backoff factor is a whole number, not 1.5",
         "`steps[5].inputs.message`: cannot compile to an Argo Workflow: reading an output of a task inside a group from outside the group",
         "`outputs`: cannot compile to an Argo Workflow: pipeline outputs are not exported to Argo yet",
+        "`fail_fast`: cannot compile to an Argo Workflow: `fail_fast` on a group that holds an exit handler is not exported to Argo",
     ] {
         assert!(err.contains(needle), "{needle} in\n{err}");
     }

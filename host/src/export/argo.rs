@@ -104,7 +104,8 @@ pub fn to_argo(
     }
     let root = Scope { channels: BTreeMap::new(), prefix: "steps".into(), id: String::new() };
     let tasks = ex.dag(&pipeline.steps, &root, "steps");
-    ex.templates.insert(0, dag_template(ENTRYPOINT, &[], tasks, pipeline.fail_fast));
+    let fail_fast = ex.fail_fast(pipeline.fail_fast, &pipeline.steps, "fail_fast");
+    ex.templates.insert(0, dag_template(ENTRYPOINT, &[], tasks, fail_fast));
     if !ex.refusals.is_empty() {
         return Err(ex.refusals);
     }
@@ -258,6 +259,18 @@ impl Exporter<'_> {
     /// Refuses what is at `path`, saying why.
     fn refuse(&mut self, path: &str, message: impl Into<String>) {
         self.refusals.push(Refusal { path: path.to_string(), message: message.into() });
+    }
+
+    /// `failFast` for a DAG of `steps` whose group sets `fail_fast` (at `path`) to `set`: Argo
+    /// stops a failFast DAG's processing after a failure, which may leave the exit hooks of its
+    /// tasks unstarted, so a group that holds an exit handler is refused it (exit tasks are
+    /// never stopped, rule 9).
+    fn fail_fast(&mut self, set: bool, steps: &[Step], path: &str) -> bool {
+        if set && steps.iter().any(|s| matches!(s, Step::ExitHandler(_))) {
+            self.refuse(path, "`fail_fast` on a group that holds an exit handler is not exported to Argo: a failFast DAG stops after a failure, exit hooks of its tasks included; remove it");
+            return false;
+        }
+        set
     }
 
     /// Whether values of type `ty` are exported (refused at `path` if not).
@@ -420,6 +433,7 @@ impl Exporter<'_> {
         let argo = name.replace('_', "-");
         let template = format!("dag-{argo}");
         let inputs: Vec<String> = channels.into_values().collect();
+        let fail_fast = self.fail_fast(fail_fast, steps, &format!("{path}.fail_fast"));
         self.templates[slot] = dag_template(&template, &inputs, tasks, fail_fast);
         let mut entry = json!({"name": argo, "template": template});
         if !arguments.is_empty() {
