@@ -658,6 +658,22 @@ class PipelineTask:
         self.options.setdefault("env", {})[name] = str(value)
         return self
 
+    def set_network(self, allow: List[str]) -> "PipelineTask":
+        """Grants outbound HTTP(S) (`wasmpipe.http` in the component) to the `host:port`
+        entries in `allow` ("example.org:443", "*.example.org:443", "127.0.0.1:8080"): the
+        task's `network: {allow: [...]}`. Requests to any other host are denied."""
+        self._sandbox_option("set_network")
+        if isinstance(allow, str) or not all(isinstance(a, str) for a in allow or []):
+            raise DSLError(f"task `{self.name}`: set_network takes a list of \"host:port\" "
+                           "strings, e.g. allow=[\"example.org:443\"]")
+        entries = list(dict.fromkeys(allow or []))
+        bad = [a for a in entries if not re.fullmatch(r"(\*\.)?[^\s:/*]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}", a)]
+        if bad:
+            raise DSLError(f"task `{self.name}`: set_network: {bad[0]!r} is not a \"host:port\" "
+                           "entry (the port is required: 443 for https, 80 for http)")
+        self.options["network"] = {"allow": entries}
+        return self
+
     def ignore_upstream_failure(self) -> "PipelineTask":
         """Runs once its upstream tasks are done, however they ended (KFP's option)."""
         self.options["ignore_upstream_failure"] = True
