@@ -8,7 +8,7 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 _HERE = Path(__file__).resolve().parent
 _versions: Dict[str, str] = {}
@@ -103,6 +103,49 @@ def _bundled_wit() -> Optional[Path]:
     return d
 
 
+# A component whose function uses `wasmpipe.http` has this line in its app.py: it is built
+# against the world `task-http`, the `task` world plus wasi:http/outgoing-handler.
+HTTP_WORLD_MARKER = "# wasmpipe-world: task-http"
+_WASI_HTTP = "wasi:http/outgoing-handler@0.2.12"
+
+
+def _uses_http(app_py: str) -> bool:
+    return HTTP_WORLD_MARKER in app_py
+
+
+def http_wit_dir(pipeline_wit: Path, root: Path) -> Tuple[Path, str, str]:
+    """(directory, package, version): a WIT directory (in `root`) whose package has the world `task-http`: the `task` world of
+    `pipeline_wit` plus an import of wasi:http/outgoing-handler. Its deps are the pipeline WIT
+    and WASI 0.2.12's (wasmpipe/wit_http/deps, as the Rust guest SDK's wasip2 has them)."""
+    text = pipeline_wit.read_text(encoding="utf-8")
+    m = re.search(r"^package\s+([\w:-]+)@([\w.+-]+)\s*;", text, re.M)
+    if m is None:
+        raise BuildError(f"{pipeline_wit}: no `package name@version;` line")
+    world = ("package wasmpipe:python-http;\n\n"
+             "/// A Python component that sends HTTP(S) requests (wasmpipe.http).\n"
+             "world task-http {\n"
+             f"    include {m.group(1)}/task@{m.group(2)};\n"
+             f"    import {_WASI_HTTP};\n"
+             "}\n")
+    deps = sorted((_HERE / "wit_http/deps").glob("*.wit"))
+    h = hashlib.sha256(world.encode() + text.encode())
+    for f in deps:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    d = root / f"wit-http-{h.hexdigest()[:16]}"
+    if not (d / "world.wit").is_file():
+        tmp = Path(tempfile.mkdtemp(prefix=".wit-http-", dir=root))
+        (tmp / "deps").mkdir()
+        shutil.copyfile(pipeline_wit, tmp / "deps/pipeline.wit")
+        for f in deps:
+            shutil.copyfile(f, tmp / "deps" / f.name)
+        (tmp / "world.wit").write_text(world, encoding="utf-8")
+        try:
+            os.rename(tmp, d)
+        except OSError:  # another build made it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return d, m.group(1), m.group(2)
+
+
 def tool_version(exe: str) -> str:
     with _lock:
         if exe not in _versions:
@@ -126,6 +169,9 @@ def source_hash(app_py: str, exe: Optional[str] = None, packages: Sequence[str] 
     wit = wit_dir()
     for f in sorted(wit.glob("*.wit")):
         h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    if _uses_http(app_py):
+        for f in sorted((_HERE / "wit_http/deps").glob("*.wit")):
+            h.update(b"http\0" + f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:32]
 
 
@@ -177,7 +223,15 @@ def build_app(app_py: str, name: str = "component", force: bool = False,
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
         site = ["-p", str(deps / "lib/python3/site-packages")] if packages else []
-        cmd = [exe, "-d", str(wit_dir()), "-w", "task", "componentize", "-p", str(src), *site, "app",
+        if _uses_http(app_py):
+            wit, package, version = http_wit_dir(wit_dir() / "pipeline.wit", out_dir)
+            # Both packages have a `types` interface: keep the pipeline's bindings' name.
+            world = ["-d", str(wit), "-w", "task-http",
+                     "--import-interface-name", f"{package}/types@{version}=types",
+                     "--import-interface-name", "wasi:http/types@0.2.12=http_types"]
+        else:
+            world = ["-d", str(wit_dir()), "-w", "task"]
+        cmd = [exe, *world, "componentize", "-p", str(src), *site, "app",
                "-o", str(tmp / "out.wasm")]
         p = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
         if p.returncode != 0 or not (tmp / "out.wasm").is_file():

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from . import _artifacts, _types
+from . import _artifacts, _build, _types
 from ._types import _Unsupported
 
 _HERE = Path(__file__).resolve().parent
@@ -134,6 +134,17 @@ def _imports(source: str, name: str) -> List[str]:
     return list(dict.fromkeys(mods))
 
 
+def _uses_http(source: str, imports: List[str]) -> bool:
+    """Whether the function uses `wasmpipe.http` (`from wasmpipe import http`, `import
+    wasmpipe.http`, or `import wasmpipe` and `wasmpipe.http.fetch(...)`): its component is
+    then built against a world that imports wasi:http."""
+    if any(m == "wasmpipe.http" or m.startswith("wasmpipe.http.") for m in imports):
+        return True
+    return "wasmpipe" in imports and any(
+        isinstance(n, ast.Attribute) and n.attr == "http" and isinstance(n.value, ast.Name)
+        and n.value.id == "wasmpipe" for n in ast.walk(ast.parse(source)))
+
+
 def _literal_defaults(source: str, name: str):
     """Defaults are evaluated again inside the component, where nothing of the defining module
     exists: they must be literals."""
@@ -215,6 +226,7 @@ class Component:
         self.source = _function_source(func)
         _literal_defaults(self.source, self.name)
         self.imports = _imports(self.source, self.name) + list(preload or [])
+        self.uses_http = _uses_http(self.source, self.imports)
         if any(o.param and "Metrics" in o.type for o in self.outputs):
             # The runtime writes a Metrics artifact's logged metrics as JSON when the function
             # writes no file: the module must be bundled.
@@ -385,7 +397,14 @@ class Component:
             status += ("\n# ---- wasmpipe/_artifacts.py ----\n"
                        + (_HERE / "_artifacts.py").read_text(encoding="utf-8"))
             runtime = (_HERE / "_guest_runtime.py").read_text(encoding="utf-8")
-            self._app_py = _APP_TEMPLATE.format(
+            http = ""
+            if self.uses_http:
+                # wasmpipe.http, with requests through wasi:http (`_guest_http._send`)
+                source = (_HERE / "http.py").read_text(encoding="utf-8") + "\n" + (
+                    _HERE / "_guest_http.py").read_text(encoding="utf-8")
+                http = _HTTP_SETUP.format(source=repr(source))
+            self._app_py = (_build.HTTP_WORLD_MARKER + "\n") * self.uses_http + _APP_TEMPLATE.format(
+                http_setup=http,
                 name=self.name, status=status, runtime=runtime, spec=repr(self.spec()),
                 imports=repr(["sys", "traceback"] + self.imports),
                 typing_names=", ".join(_TYPING_NAMES),
@@ -451,7 +470,7 @@ def _wp_dsl_module():
 
 
 dsl = _wp_dsl_module()
-# WASI's Python has no POSIX user ids and no HOME; packages (platformdirs, getpass) ask for
+{http_setup}# WASI's Python has no POSIX user ids and no HOME; packages (platformdirs, getpass) ask for
 # them when imported: root's ids and a home that does not exist, as Pyodide gives.
 import os as _wp_os
 for _wp_n in ("getuid", "geteuid", "getgid", "getegid"):
@@ -471,6 +490,22 @@ class Component(_wp_exports.Component):
 
     def run(self, ctx, inputs):
         return _wp_run(_WP_SPEC, {func}, ctx, inputs)
+'''
+
+
+# In app.py, for a function that uses wasmpipe.http: the module (wasmpipe/http.py, then
+# wasmpipe/_guest_http.py, whose `_send` uses wasi:http).
+_HTTP_SETUP = '''
+
+def _wp_http_module(source):
+    import sys
+    import types
+    http = types.ModuleType("wasmpipe.http")
+    exec(compile(source, "wasmpipe/http.py", "exec"), http.__dict__)
+    sys.modules["wasmpipe"].http = sys.modules["wasmpipe.http"] = http
+
+
+_wp_http_module({source})
 '''
 
 
