@@ -371,6 +371,42 @@ fn ignore_upstream_failure_is_kfps_trigger_strategy() {
     );
 }
 
+/// Ensures that a pipeline used as a component is KFP's DAG component of its own DAG, its
+/// parameters the component's inputs and its outputs the DAG's outputs, a fan-in inside it a
+/// list out of its loop (`critical/collected_parameters`: a sub-pipeline that returns
+/// `dsl.Collected` of its loop); `range_op` stands for `split_ids`, `print_text` for
+/// `prepend_id` and `consume_single_id`, `sum_op` for `consume_ids`.
+#[test]
+fn a_sub_pipeline_is_kfps_dag_component() {
+    let case = Case::raw(&format!(
+        "version: 1\nname: collected-param-pipeline\ncomponents:\n  collecting_parameters: {{pipeline: collecting_parameters.yaml}}\n  sum_op: {{path: {:?}}}\nsteps:\n  - {{task: collecting-parameters, component: collecting_parameters, inputs: {{model_ids: 3}}}}\n  - {{task: consume-ids, component: sum_op, inputs: {{values: \"{{{{tasks.collecting-parameters.output}}}}\"}}}}\n",
+        example("sum_op")
+    ));
+    let sub = format!(
+        "version: 1\nname: collecting-parameters\nparams:\n  model_ids: {{type: int, default: 0}}\ncomponents:\n  range_op: {{path: {:?}}}\n  print_text: {{path: {:?}}}\n  sum_op: {{path: {:?}}}\nsteps:\n  - {{task: split-ids, component: range_op, inputs: {{n: \"{{{{params.model_ids}}}}\"}}}}\n  - parallel_for:\n      items: \"{{{{tasks.split-ids.output}}}}\"\n      steps:\n        - {{task: prepend-id, component: print_text, inputs: {{text: \"{{{{item}}}}\"}}}}\n        - {{task: consume-single-id, component: print_text, inputs: {{text: \"{{{{tasks.prepend-id.output}}}}\"}}}}\n  - {{task: consume-ids, component: sum_op, inputs: {{values: \"{{{{tasks.prepend-id.output}}}}\"}}}}\noutputs:\n  output: \"{{{{tasks.prepend-id.output}}}}\"\n",
+        example("range_op"),
+        example("print_text"),
+        example("sum_op")
+    );
+    std::fs::write(case.dir.path().join("collecting_parameters.yaml"), sub).unwrap();
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("critical/collected_parameters.yaml")));
+    let sub = &ir["components"]["comp-collecting-parameters"];
+    assert_eq!(
+        sub["inputDefinitions"]["parameters"]["model_ids"],
+        json!({"parameterType": "NUMBER_INTEGER", "defaultValue": 0, "isOptional": true})
+    );
+    assert_eq!(
+        sub["dag"]["outputs"]["parameters"]["output"],
+        json!({"valueFromParameter": {"producerSubtask": "for-loop-1", "outputParameterKey": "pipelinechannel--prepend-id-output"}})
+    );
+    assert_eq!(sub["outputDefinitions"]["parameters"]["output"], json!({"parameterType": "LIST"}));
+    // Two tasks named `consume-ids` (outside and inside): two components, as KFP names them.
+    assert_eq!(ir["root"]["dag"]["tasks"]["consume-ids"]["componentRef"]["name"], "comp-consume-ids-2");
+    assert_eq!(sub["dag"]["tasks"]["consume-ids"]["componentRef"]["name"], "comp-consume-ids");
+    assert!(ir["deploymentSpec"]["executors"]["exec-consume-ids-2"].is_object());
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {

@@ -34,6 +34,7 @@ PIPELINES = [
     "kfp-samples/condition.yaml", "kfp-samples/nested_condition.yaml", "kfp-samples/multiple_outputs.yaml",
     "kfp-samples/loop_static.yaml", "kfp-samples/loop_parallelism.yaml",
     "control-flow/loop.yaml", "control-flow/branches.yaml", "control-flow/square.yaml",
+    "control-flow/sub_pipeline.yaml",
 ]
 # Not run on kfp.local, and why (docs/export.md lists the differences).
 NOT_RUN = {
@@ -157,6 +158,9 @@ def main():
     for rel in PIPELINES:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
+            # the pipeline, and the files beside it that it may use as sub-pipelines
+            for other in (root / "examples" / rel).parent.glob("*.yaml"):
+                shutil.copyfile(other, tmp / other.name)
             shutil.copyfile(root / "examples" / rel, tmp / "pipeline.yaml")
             shutil.copytree(built, tmp / "components", ignore=shutil.ignore_patterns("*.d", "build", "deps", "incremental", ".fingerprint", "examples"))
             out = tmp / "ir.yaml"
@@ -195,13 +199,13 @@ def main():
                 note = f"{runs} task run(s) on kfp.local, in wasmpipe's states; {len(kfp_outputs)} output(s) equal"
         if problems:
             failed += 1
-            print(f"FAIL {rel}", flush=True)
+            print(f"FAIL {rel}", file=sys.__stdout__, flush=True)
             for line in problems:
-                print(f"     {line}")
+                print(f"     {line}", file=sys.__stdout__, flush=True)
         else:
             passed += 1
-            print(f"ok   {rel}: {note}", flush=True)
-    print(f"{passed} passed, {failed} failed")
+            print(f"ok   {rel}: {note}", file=sys.__stdout__, flush=True)
+    print(f"{passed} passed, {failed} failed", file=sys.__stdout__, flush=True)
     sys.exit(1 if failed else 0)
 
 

@@ -34,6 +34,20 @@ pub struct ComponentInfo {
     pub digest: String,
 }
 
+/// A pipeline file as an export reads it: the pipeline, what each of its task components is,
+/// and the pipeline file each sub-pipeline component runs, read the same way.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// The pipeline.
+    pub pipeline: crate::model::Pipeline,
+    /// Its task components (`.wasm` files), by component name.
+    pub components: BTreeMap<String, ComponentInfo>,
+    /// Its sub-pipeline components, by component name.
+    pub subs: BTreeMap<String, Document>,
+    /// The file, as the user named it (for refusals inside a sub-pipeline).
+    pub file: String,
+}
+
 /// A construct the engine cannot hold, or the export does not map yet: where it is and what it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {

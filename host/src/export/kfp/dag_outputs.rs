@@ -11,12 +11,17 @@ use crate::model::binding::{Binding, Ref};
 
 impl Exporter<'_> {
     /// Adds the DAG outputs readers asked for, once every component is written.
-    pub(super) fn expose_requested(&mut self) {
+    pub(super) fn expose_requested(&mut self, root: &Value) {
         // A refused task is not in its DAG: what reads it is refused already.
         if !self.refusals.is_empty() {
             return;
         }
-        for (comp, task, output) in std::mem::take(&mut self.exposures) {
+        for (dag, group, task, output) in std::mem::take(&mut self.exposures) {
+            let owner = match &dag {
+                None => root,
+                Some(c) => &self.out_components[c],
+            };
+            let comp = owner["dag"]["tasks"][&group]["componentRef"]["name"].as_str().unwrap_or_default().to_string();
             if self.expose(&comp, &task, &output).is_none() {
                 self.refuse("outputs", format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (is it an artifact?)"));
             }
@@ -26,7 +31,7 @@ impl Exporter<'_> {
     /// The pipeline's outputs as the root DAG's outputs (`root` is the root component).
     pub(super) fn pipeline_outputs(&mut self, root: &mut Value) {
         let tasks = root["dag"]["tasks"].as_object().cloned().unwrap_or_default();
-        for (name, value) in &self.pipeline.outputs {
+        for (name, value) in &self.doc.pipeline.outputs {
             let at = format!("outputs.{name}");
             let Ok(Binding::Ref(Ref::Output { task, output })) = Binding::parse(value) else {
                 self.refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported yet");
@@ -85,7 +90,14 @@ impl Exporter<'_> {
         tasks.iter().any(|(name, spec)| {
             let inner = spec["componentRef"]["name"].as_str().unwrap_or_default();
             let is_dag = self.out_components.get(inner).is_some_and(|c| c.get("dag").is_some());
-            if is_dag { self.dag_holds(inner, task) } else { name == task }
+            // A sub-pipeline's tasks are its own, whatever their names.
+            if self.sub_dags.contains(inner) {
+                false
+            } else if is_dag {
+                self.dag_holds(inner, task)
+            } else {
+                name == task
+            }
         })
     }
 }

@@ -24,40 +24,36 @@
 
 mod cel;
 mod dag_outputs;
+mod sub_pipeline;
 mod task;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::{ComponentInfo, ExportOptions, Refusal, afters, find_task, loops_around, reads, task_names};
+use super::{Document, ExportOptions, Refusal, afters, find_task, loops_around, reads, task_names};
+use crate::model::Step;
 use crate::model::binding::{Binding, Ref};
 use crate::model::component::PortType;
 use crate::model::condition::Expr;
 use crate::model::value::ValueType;
-use crate::model::{Pipeline, Step};
 
-/// The pipeline as KFP IR (JSON; YAML is the same document), or every construct refused.
-/// `components` describes each component the pipeline declares, by name.
-pub fn to_kfp(
-    pipeline: &Pipeline,
-    components: &BTreeMap<String, ComponentInfo>,
-    options: &ExportOptions,
-) -> Result<Value, Vec<Refusal>> {
+/// The pipeline of `doc` (its sub-pipelines included) as KFP IR (JSON; YAML is the same
+/// document), or every construct refused.
+pub fn to_kfp(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refusal>> {
+    let pipeline = &doc.pipeline;
     let mut ex = Exporter {
-        components,
+        doc,
         options,
-        pipeline,
         refusals: Vec::new(),
         out_components: Map::new(),
         executors: Map::new(),
         names: HashMap::new(),
         loop_bodies: BTreeSet::new(),
+        sub_dags: BTreeSet::new(),
         exposures: Vec::new(),
         literal_loops: 0,
     };
-    let (mut unnamed, mut chains) = (0, 0);
-    name_groups(&pipeline.steps, &mut unnamed, &mut chains, &mut ex.names);
     if pipeline.deadline.is_some() {
         ex.refuse(
             "deadline",
@@ -67,38 +63,10 @@ pub fn to_kfp(
     if pipeline.parallelism.is_some() {
         ex.refuse("parallelism", "KFP has no pipeline-wide limit of tasks at once; remove `parallelism`");
     }
-    let params: BTreeMap<String, ValueType> = pipeline.params.iter().map(|(k, p)| (k.clone(), p.ty)).collect();
-    let root = Scope {
-        params: &params,
-        channels: BTreeMap::new(),
-        items: BTreeMap::new(),
-        literal_items: BTreeMap::new(),
-        prefix: "steps".into(),
-        first: 0,
-        inherited: BTreeSet::new(),
-        chain: false,
-    };
-    let mut root_inputs = Map::new();
-    for (name, param) in &pipeline.params {
-        let Some(ty) = ex.parameter_type(param.ty, &format!("params.{name}")) else { continue };
-        let mut spec = json!({"parameterType": ty});
-        if let Some(default) = &param.default {
-            if !default.is_null() {
-                spec["defaultValue"] = default.clone();
-            }
-            spec["isOptional"] = json!(true);
-        }
-        root_inputs.insert(name.clone(), spec);
-    }
-    let dag = ex.dag(&pipeline.steps, &root);
-    let mut root_spec = json!({"dag": {"tasks": dag}});
-    ex.pipeline_outputs(&mut root_spec);
-    ex.expose_requested();
+    let root_spec = ex.pipeline_dag(None);
+    ex.expose_requested(&root_spec);
     if !ex.refusals.is_empty() {
         return Err(ex.refusals);
-    }
-    if !root_inputs.is_empty() {
-        root_spec["inputDefinitions"] = json!({"parameters": root_inputs});
     }
     let mut info = json!({"name": kfp_name(&pipeline.name)});
     if !pipeline.description.is_empty() {
@@ -186,6 +154,8 @@ struct Scope<'a> {
     inherited: BTreeSet<Ref>,
     /// Whether the DAG holds one `if`/`elif`/`else` chain (its branches, one DAG each).
     chain: bool,
+    /// The DAG component whose DAG this is; None for the root.
+    dag: Option<String>,
 }
 
 /// The steps of one DAG as its tasks see them: its own tasks, and its groups (each with the
@@ -219,9 +189,9 @@ impl Local<'_> {
 }
 
 struct Exporter<'a> {
-    components: &'a BTreeMap<String, ComponentInfo>,
+    /// The pipeline file being exported (a sub-pipeline's while its DAG is written).
+    doc: &'a Document,
     options: &'a ExportOptions,
-    pipeline: &'a Pipeline,
     refusals: Vec<Refusal>,
     out_components: Map<String, Value>,
     executors: Map<String, Value>,
@@ -229,8 +199,12 @@ struct Exporter<'a> {
     names: HashMap<usize, String>,
     /// The DAG components that are a loop's body (their outputs are lists).
     loop_bodies: BTreeSet<String>,
-    /// DAG outputs to add once every component is written: (DAG component, task, output).
-    exposures: Vec<(String, String, String)>,
+    /// The DAG components that run a sub-pipeline (its tasks are its own: never searched
+    /// for an outer task of the same name).
+    sub_dags: BTreeSet<String>,
+    /// DAG outputs to add once every component is written: (the reader's DAG component, None
+    /// for the root; the group task of that DAG that holds the task; the task; its output).
+    exposures: Vec<(Option<String>, String, String, String)>,
     /// Loops over literal lists so far, for the names of their item channels.
     literal_loops: usize,
 }
@@ -466,6 +440,9 @@ impl Exporter<'_> {
         if body.item.is_none() {
             inherited.extend(body.also.iter().cloned());
         }
+        // Reserved before the steps inside are written, which name components too.
+        let comp = self.unique_component(&body.name);
+        self.out_components.insert(comp.clone(), Value::Null);
         let inner_scope = Scope {
             params: scope.params,
             channels: definitions.clone(),
@@ -475,6 +452,7 @@ impl Exporter<'_> {
             first: body.first,
             inherited,
             chain: body.chain,
+            dag: Some(comp.clone()),
         };
         let tasks = self.dag(body.steps, &inner_scope);
         let mut component = json!({"dag": {"tasks": tasks}});
@@ -486,13 +464,6 @@ impl Exporter<'_> {
                 })
                 .collect();
             component["inputDefinitions"] = json!({"parameters": defs});
-        }
-        let comp = format!("comp-{}", body.name);
-        if self.out_components.contains_key(&comp) {
-            self.refuse(
-                &body.path,
-                format!("two groups are named `{}` in KFP's IR; name one of them otherwise", body.name),
-            );
         }
         self.out_components.insert(comp.clone(), component);
         let mut group_task = json!({"componentRef": {"name": comp}, "taskInfo": {"name": body.name}});
@@ -522,7 +493,7 @@ impl Exporter<'_> {
         }
         if let Some((group, _)) = local.group_of(task) {
             let group = group.to_string();
-            self.exposures.push((format!("comp-{group}"), task.into(), output.into()));
+            self.exposures.push((scope.dag.clone(), group.clone(), task.into(), output.into()));
             return Some((Source::Group { group, key: channel }, ty));
         }
         Some((Source::Channel(channel), ty))
@@ -748,7 +719,7 @@ impl Exporter<'_> {
         if let Some(n) = spec.parallelism {
             group_task["iteratorPolicy"] = json!({"parallelismLimit": n});
         }
-        self.loop_bodies.insert(format!("comp-{name}"));
+        self.loop_bodies.extend(group_task["componentRef"]["name"].as_str().map(String::from));
         tasks.insert(name, group_task);
     }
 
@@ -757,7 +728,7 @@ impl Exporter<'_> {
     /// the whole item, else a string.
     fn ref_items_type(&self, r: &Ref, steps: &[Step], var: &str) -> ValueType {
         if let Ref::Param(p) = r
-            && let Some(Value::Array(items)) = self.pipeline.params.get(p).and_then(|p| p.default.as_ref())
+            && let Some(Value::Array(items)) = self.doc.pipeline.params.get(p).and_then(|p| p.default.as_ref())
             && !items.is_empty()
         {
             return items_type(items);
@@ -766,7 +737,7 @@ impl Exporter<'_> {
         for task in steps.iter().flat_map(Step::tasks) {
             for (input, value) in &task.inputs {
                 if value.as_str().is_some_and(|v| v.trim() == whole)
-                    && let Some(info) = self.components.get(&task.component)
+                    && let Some(info) = self.doc.components.get(&task.component)
                     && let Some(spec) = info.signature.input(input)
                     && let PortType::Value(ty) = spec.ty
                     && ty != ValueType::Any
@@ -778,14 +749,31 @@ impl Exporter<'_> {
         ValueType::String
     }
 
-    /// The type of output `output` of task `task` anywhere in the pipeline.
+    /// The type of value output `output` of task `task` anywhere in the pipeline being
+    /// written (a sub-pipeline's output included).
     fn output_type(&self, task: &str, output: &str) -> Option<ValueType> {
-        let component = find_task(&self.pipeline.steps, task)?.component.clone();
-        match self.components.get(&component)?.signature.output(output)?.ty {
+        doc_output_type(self.doc, task, output)
+    }
+}
+
+/// The type of value output `output` of task `task` of `doc`: of its component, or for a task
+/// that runs a sub-pipeline, of the sub-pipeline's output (a list when loops hold its task).
+fn doc_output_type(doc: &Document, task: &str, output: &str) -> Option<ValueType> {
+    let component = &find_task(&doc.pipeline.steps, task)?.component;
+    if let Some(info) = doc.components.get(component) {
+        return match info.signature.output(output)?.ty {
             PortType::Value(ty) => Some(ty),
             _ => None,
-        }
+        };
     }
+    let sub = doc.subs.get(component)?;
+    let Ok(Binding::Ref(Ref::Output { task, output })) = Binding::parse(sub.pipeline.outputs.get(output)?) else {
+        return None;
+    };
+    if loops_around(&sub.pipeline.steps, &task) > 0 {
+        return Some(ValueType::List);
+    }
+    doc_output_type(sub, &task, &output)
 }
 
 /// How many steps the `if`/`elif`/`else` chain at the start of `steps` holds.

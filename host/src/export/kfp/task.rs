@@ -14,7 +14,7 @@ use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
 use crate::model::value::ValueType;
 
-impl Exporter<'_> {
+impl<'a> Exporter<'a> {
     /// One task of a DAG: its component and executor (added to the document) and its task
     /// spec. `exit_of` names the group whose exit task it is.
     pub(super) fn task(
@@ -25,8 +25,20 @@ impl Exporter<'_> {
         local: &Local<'_>,
         exit_of: Option<&str>,
     ) -> Option<Value> {
-        let Some(info) = self.components.get(&task.component) else {
-            self.refuse(&format!("{path}.component"), format!("component `{}` is not a task component with a known signature (sub-pipelines and commands are not exported yet)", task.component));
+        let doc = self.doc;
+        if let Some(sub) = doc.subs.get(&task.component) {
+            return self.sub_task(task, sub, path, scope, local);
+        }
+        let Some(info) = doc.components.get(&task.component) else {
+            let declared = doc.pipeline.components.get(&task.component);
+            let why = match declared {
+                Some(c) if c.command.is_some() => "is a WASI command component; commands are not exported yet",
+                Some(c) if c.pipeline.is_some() => {
+                    "is a pipeline that runs itself (`max_depth`); KFP's IR has no recursion: unroll it into sub-pipelines"
+                }
+                _ => "has no known signature",
+            };
+            self.refuse(&format!("{path}.component"), format!("component `{}` {why}", task.component));
             return None;
         };
         for (field, set) in [
@@ -154,8 +166,8 @@ impl Exporter<'_> {
             .into_iter()
             .filter_map(|(n, ty)| Some((n.clone(), json!({"parameterType": self.parameter_type(ty, path)?}))))
             .collect();
-        let comp = format!("comp-{}", task.task);
-        let exec = format!("exec-{}", task.task);
+        let comp = self.unique_component(&task.task);
+        let exec = comp.replacen("comp-", "exec-", 1);
         let mut component = json!({"executorLabel": exec});
         if !definitions.is_empty() {
             component["inputDefinitions"] = json!({"parameters": definitions});
@@ -169,7 +181,7 @@ impl Exporter<'_> {
         if !inputs.is_empty() {
             spec["inputs"] = json!({"parameters": inputs});
         }
-        let cached = exit_of.is_none() && task.cache.unwrap_or(self.pipeline.cache);
+        let cached = exit_of.is_none() && task.cache.unwrap_or(self.doc.pipeline.cache);
         spec["cachingOptions"] = json!({"enableCache": cached});
         if let Some(group) = exit_of {
             depends.insert(group.to_string());
@@ -181,8 +193,8 @@ impl Exporter<'_> {
         if !depends.is_empty() {
             spec["dependentTasks"] = json!(depends);
         }
-        if let Some(retries) = task.retries.or(self.pipeline.retries).filter(|r| *r > 0) {
-            let backoff = task.backoff.or(self.pipeline.backoff).unwrap_or_default();
+        if let Some(retries) = task.retries.or(self.doc.pipeline.retries).filter(|r| *r > 0) {
+            let backoff = task.backoff.or(self.doc.pipeline.backoff).unwrap_or_default();
             spec["retryPolicy"] = json!({
                 "maxRetryCount": retries,
                 "backoffDuration": format!("{}s", backoff.initial.0.as_secs()),
@@ -195,7 +207,7 @@ impl Exporter<'_> {
 
     /// Where reference `r`, read by a task of this DAG, comes from; None (refused) when KFP's
     /// IR has no way for it yet.
-    fn source(
+    pub(super) fn source(
         &mut self,
         r: &Ref,
         scope: &Scope<'_>,
