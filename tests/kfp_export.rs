@@ -407,6 +407,50 @@ fn a_sub_pipeline_is_kfps_dag_component() {
     assert!(ir["deploymentSpec"]["executors"]["exec-consume-ids-2"].is_object());
 }
 
+/// Ensures that `one_of` is KFP's `dsl.OneOf`: the chain's DAG gives a `valueFromOneof`
+/// output selecting each branch's output, read through sub-pipelines nested two deep
+/// (`critical/parameter_oneof`); `print_text` stands for `core_comp` and `core_output_comp`,
+/// `print_op` for `crust_comp`.
+#[test]
+fn one_of_is_kfps_value_from_oneof() {
+    let case = Case::raw(&format!(
+        "version: 1\nname: parameter-oneof-pipeline\ncomponents:\n  mantle: {{pipeline: mantle.yaml}}\n  print_op: {{path: {:?}}}\nsteps:\n  - {{task: mantle, component: mantle}}\n  - {{task: crust-comp, component: print_op, inputs: {{message: \"{{{{tasks.mantle.output}}}}\"}}}}\n",
+        example("print_op")
+    ));
+    let dir = case.dir.path();
+    std::fs::write(dir.join("mantle.yaml"), "version: 1\nname: mantle\ncomponents:\n  core: {pipeline: core.yaml}\nsteps:\n  - {task: core, component: core}\noutputs:\n  output: \"{{tasks.core.output}}\"\n").unwrap();
+    std::fs::write(
+        dir.join("core.yaml"),
+        format!(
+            "version: 1\nname: core\ncomponents:\n  flip_coin: {{path: {:?}}}\n  print_text: {{path: {:?}}}\nsteps:\n  - {{task: flip-coin, component: flip_coin}}\n  - if:\n      name: condition-2\n      condition: \"{{{{tasks.flip-coin.output}}}} == 'heads'\"\n      steps: [{{task: core-comp, component: print_text, inputs: {{text: Got heads!}}}}]\n  - else:\n      name: condition-3\n      steps: [{{task: core-output-comp, component: print_text, inputs: {{text: Got tails!}}}}]\noutputs:\n  output: {{one_of: [\"{{{{tasks.core-comp.output}}}}\", \"{{{{tasks.core-output-comp.output}}}}\"]}}\n",
+            example("flip_coin"),
+            example("print_text")
+        ),
+    )
+    .unwrap();
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("critical/parameter_oneof.yaml")));
+    let chain = &ir["components"]["comp-condition-branches-1"];
+    let key = "pipelinechannel--condition-branches-1-oneof-1";
+    assert_eq!(
+        chain["dag"]["outputs"]["parameters"][key],
+        json!({"valueFromOneof": {"parameterSelectors": [
+            {"producerSubtask": "condition-2", "outputParameterKey": "pipelinechannel--core-comp-output"},
+            {"producerSubtask": "condition-3", "outputParameterKey": "pipelinechannel--core-output-comp-output"},
+        ]}})
+    );
+    assert_eq!(chain["outputDefinitions"]["parameters"][key], json!({"parameterType": "STRING"}));
+    assert_eq!(
+        ir["components"]["comp-core"]["dag"]["outputs"]["parameters"]["output"],
+        json!({"valueFromParameter": {"producerSubtask": "condition-branches-1", "outputParameterKey": key}})
+    );
+    // Each branch gives its task's output to the chain.
+    assert_eq!(
+        ir["components"]["comp-condition-3"]["dag"]["outputs"]["parameters"]["pipelinechannel--core-output-comp-output"],
+        json!({"valueFromParameter": {"producerSubtask": "core-output-comp", "outputParameterKey": "output"}})
+    );
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {

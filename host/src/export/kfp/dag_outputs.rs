@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Exporter, output_channel};
+use super::{Exporter, Source, output_channel};
 use crate::model::binding::{Binding, Ref};
 
 impl Exporter<'_> {
@@ -29,13 +29,28 @@ impl Exporter<'_> {
     }
 
     /// The pipeline's outputs as the root DAG's outputs (`root` is the root component).
-    pub(super) fn pipeline_outputs(&mut self, root: &mut Value) {
+    pub(super) fn pipeline_outputs(&mut self, root: &mut Value, dag: &Option<String>) {
         let tasks = root["dag"]["tasks"].as_object().cloned().unwrap_or_default();
-        for (name, value) in &self.doc.pipeline.outputs {
+        let doc = self.doc;
+        for (name, value) in &doc.pipeline.outputs {
             let at = format!("outputs.{name}");
-            let Ok(Binding::Ref(Ref::Output { task, output })) = Binding::parse(value) else {
-                self.refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported yet");
-                continue;
+            let (task, output) = match Binding::parse(value) {
+                Ok(Binding::Ref(Ref::Output { task, output })) => (task, output),
+                Ok(Binding::OneOf(refs)) => {
+                    let local = self.local(&doc.pipeline.steps, false);
+                    if let Some((Source::Group { group, key }, ty)) = self.one_of_source(&refs, dag, &local, &at)
+                        && let Some(kfp_ty) = self.parameter_type(ty, &at)
+                    {
+                        root["dag"]["outputs"]["parameters"][name] =
+                            json!({"valueFromParameter": {"producerSubtask": group, "outputParameterKey": key}});
+                        root["outputDefinitions"]["parameters"][name] = json!({"parameterType": kfp_ty});
+                    }
+                    continue;
+                }
+                _ => {
+                    self.refuse(&at, "a pipeline output must be one task output or a `one_of`");
+                    continue;
+                }
             };
             match self.dag_output(&tasks, &task, &output) {
                 Some((from, ty)) => {
@@ -51,7 +66,7 @@ impl Exporter<'_> {
 
     /// Makes DAG component `comp` give output `output` of task `task` (inside it, at any depth)
     /// as its output `pipelinechannel--TASK-OUTPUT`; the output's `parameterType` there.
-    fn expose(&mut self, comp: &str, task: &str, output: &str) -> Option<String> {
+    pub(super) fn expose(&mut self, comp: &str, task: &str, output: &str) -> Option<String> {
         let tasks = self.out_components.get(comp)?["dag"]["tasks"].as_object()?.clone();
         let (from, ty) = self.dag_output(&tasks, task, output)?;
         let ty = if self.loop_bodies.contains(comp) { "LIST".to_string() } else { ty };
@@ -83,7 +98,7 @@ impl Exporter<'_> {
     }
 
     /// Whether DAG component `comp` holds task `task`, at any depth.
-    fn dag_holds(&self, comp: &str, task: &str) -> bool {
+    pub(super) fn dag_holds(&self, comp: &str, task: &str) -> bool {
         let Some(tasks) = self.out_components.get(comp).and_then(|c| c["dag"]["tasks"].as_object()) else {
             return false;
         };

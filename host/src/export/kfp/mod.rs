@@ -24,6 +24,7 @@
 
 mod cel;
 mod dag_outputs;
+mod one_of;
 mod sub_pipeline;
 mod task;
 
@@ -52,6 +53,7 @@ pub fn to_kfp(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refu
         loop_bodies: BTreeSet::new(),
         sub_dags: BTreeSet::new(),
         exposures: Vec::new(),
+        one_ofs: Vec::new(),
         literal_loops: 0,
     };
     if pipeline.deadline.is_some() {
@@ -65,6 +67,7 @@ pub fn to_kfp(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refu
     }
     let root_spec = ex.pipeline_dag(None);
     ex.expose_requested(&root_spec);
+    ex.one_of_outputs(&root_spec);
     if !ex.refusals.is_empty() {
         return Err(ex.refusals);
     }
@@ -205,6 +208,8 @@ struct Exporter<'a> {
     /// DAG outputs to add once every component is written: (the reader's DAG component, None
     /// for the root; the group task of that DAG that holds the task; the task; its output).
     exposures: Vec<(Option<String>, String, String, String)>,
+    /// `one_of` outputs to add to their chains' DAGs once every component is written.
+    one_ofs: Vec<one_of::OneOfOutput>,
     /// Loops over literal lists so far, for the names of their item channels.
     literal_loops: usize,
 }
@@ -534,7 +539,10 @@ impl Exporter<'_> {
                 }
                 None => ValueType::Any,
             },
-            Binding::OneOf(_) => ValueType::Any,
+            Binding::OneOf(refs) => match refs.first() {
+                Some(Ref::Output { task, output }) => self.output_type(task, output).unwrap_or(ValueType::Any),
+                _ => ValueType::Any,
+            },
         }
     }
 

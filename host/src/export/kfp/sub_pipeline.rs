@@ -51,7 +51,7 @@ impl<'a> Exporter<'a> {
         if !inputs.is_empty() {
             spec["inputDefinitions"] = json!({"parameters": inputs});
         }
-        self.pipeline_outputs(&mut spec);
+        self.pipeline_outputs(&mut spec, &scope.dag);
         spec
     }
 

@@ -146,7 +146,11 @@ impl<'a> Exporter<'a> {
                     }
                     inputs.insert(name.clone(), json!({"runtimeValue": {"constant": text}}));
                 }
-                Binding::OneOf(_) => self.refuse(&at, "one_of is not exported yet"),
+                Binding::OneOf(refs) => {
+                    let Some((source, _)) = self.one_of_source(&refs, &scope.dag, local, &at) else { continue };
+                    depends.extend(source.producer().map(String::from));
+                    inputs.insert(name.clone(), source.spec());
+                }
             }
         }
         let outputs: Map<String, Value> = signature
