@@ -140,6 +140,14 @@ impl<'a> Exporter<'a> {
                                 };
                                 depends.extend(source.producer().map(String::from));
                                 text.push_str(&format!("{{{{$.inputs.parameters['{channel}']}}}}"));
+                                // Declared with its type, as KFP declares them: the launcher
+                                // (and kfp.local) then passes an int as an int, not `7.0`.
+                                let ty = self.binding_type(&Binding::Ref(r.clone()), scope, local);
+                                if ty != ValueType::Any
+                                    && let Some(kfp_ty) = self.parameter_type(ty, &at)
+                                {
+                                    definitions.insert(channel.clone(), json!({"parameterType": kfp_ty}));
+                                }
                                 inputs.insert(channel, source.spec());
                             }
                         }
