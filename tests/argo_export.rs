@@ -87,7 +87,10 @@ fn assert_references_resolve(wf: &Value) {
                 assert!(names.contains(hook), "{task:#}");
             }
             for term in task["depends"].as_str().unwrap_or_default().split(" && ").filter(|s| !s.is_empty()) {
-                let dep = term.strip_suffix(".Succeeded").unwrap_or_else(|| panic!("`{term}`"));
+                let dep = term
+                    .strip_suffix(".Succeeded")
+                    .or_else(|| term.strip_prefix('(').and_then(|t| t.split(".Succeeded || ").next()))
+                    .unwrap_or_else(|| panic!("`{term}`"));
                 assert!(here.contains(dep), "{} depends on {dep}, not in its DAG", task["name"]);
             }
         }
@@ -282,25 +285,132 @@ fn retries_caching_timeouts_and_deadlines_are_argos() {
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
     let case = case(
-        "name: later\nfail_fast: true\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: exit_report, inputs: {message: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: print_op, inputs: {message: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n",
-        &["print_op", "exit_report"],
+        "name: later\nfail_fast: true\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, null]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: exit_report, inputs: {message: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: print_op, inputs: {message: \"{{tasks.f.output}}\"}}\n  - {task: h, component: summary_op, ignore_upstream_failure: true, inputs: {value: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n  said: \"{{tasks.c.output}}\"\n",
+        &["print_op", "exit_report", "summary_op"],
     );
     let (code, err) = compile(&case).unwrap_err();
     assert_eq!(code, 2, "{err}");
     for needle in [
         "`params.anything`: cannot compile to an Argo Workflow: values of type `any` are not exported to Argo yet",
         "`steps[0].network`: cannot compile to an Argo Workflow: `network` is not exported to Argo yet",
-        "`steps[1]`: cannot compile to an Argo Workflow: parallel_for is not exported to Argo yet",
-        "`steps[2]`: cannot compile to an Argo Workflow: elif and else are not exported to Argo yet",
+        "`steps[1].parallel_for.items`: cannot compile to an Argo Workflow: Argo's withItems takes no null item",
         "`steps[4].exit_handler.exit.inputs.message`: cannot compile to an Argo Workflow: an exit task reading an output of its body",
         "`steps[4].exit_handler.steps[0].backoff.factor`: cannot compile to an Argo Workflow: Argo's backoff factor is a whole number, not 1.5",
-        "`steps[5].inputs.message`: cannot compile to an Argo Workflow: reading an output of a task inside a group from outside the group",
-        "`outputs`: cannot compile to an Argo Workflow: pipeline outputs are not exported to Argo yet",
+        "`steps[6].inputs.value`: cannot compile to an Argo Workflow: with `ignore_upstream_failure`, an input read from another task is exported to Argo only when the component declares a default",
+        "`outputs.said`: cannot compile to an Argo Workflow: `{{tasks.c.outputs.output}}` is read outside the group that holds branch `condition-2`",
         "`fail_fast`: cannot compile to an Argo Workflow: `fail_fast` on a group that holds an exit handler is not exported to Argo",
     ] {
         assert!(err.contains(needle), "{needle} in\n{err}");
     }
+    // Mapped now: an output read outside its group (`g`), a pipeline output through a group.
+    assert!(!err.contains("steps[5]") && !err.contains("outputs.sum") && !err.contains("steps[3]"), "{err}");
     assert!(!case.dir.path().join("wf.json").exists());
+}
+
+/// Ensures that a loop is a `loop-NAME` DAG template (the loop's `parallelism` and
+/// `fail_fast` there, where they bound the iterations only) whose one task runs the body's
+/// template `withItems` (a literal list) or `withParam` (a reference), the item passed as
+/// `{{item}}` and `{{item.FIELD}}`; that an output read after the loop is the body's and the
+/// wrapper's DAG output (ints cast back from Argo's aggregated strings, `[]` for no items);
+/// and that a pipeline output is the entrypoint's output with a `globalName`.
+#[test]
+fn a_loop_is_a_dag_with_param_and_its_outputs_are_collected() {
+    let case = case(
+        "name: loops\nparams:\n  names: {type: list, default: [x, y]}\nsteps:\n  - parallel_for:\n      name: batch\n      items: [{a: 1, b: 2}, {a: 3, b: 4}]\n      parallelism: 2\n      fail_fast: true\n      steps:\n        - {task: add-them, component: add, inputs: {a: \"{{item.a}}\", b: \"{{item.b}}\"}}\n  - parallel_for:\n      name: each\n      items: \"{{params.names}}\"\n      as: who\n      steps:\n        - {task: say, component: print_op, inputs: {message: \"hi {{who}}\"}}\n  - {task: total, component: sum_op, inputs: {values: \"{{tasks.add-them.output}}\"}}\noutputs:\n  total: \"{{tasks.total.output}}\"\n  sums: \"{{tasks.add-them.output}}\"\n",
+        &["print_op", "sum_op"],
+    );
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    let batch = dag_task(&wf, "main", "batch");
+    assert_eq!(batch["template"], "loop-batch");
+    let wrapper = template(&wf, "loop-batch");
+    assert_eq!(wrapper["parallelism"], 2, "the loop's parallelism bounds its iterations only");
+    assert_eq!(wrapper["dag"]["failFast"], true);
+    assert!(
+        template(&wf, "main").get("parallelism").is_none() && template(&wf, "dag-batch").get("parallelism").is_none()
+    );
+    let iterate = dag_task(&wf, "loop-batch", "batch");
+    assert_eq!(iterate["template"], "dag-batch");
+    assert_eq!(iterate["withItems"], json!([{"a": 1, "b": 2}, {"a": 3, "b": 4}]));
+    assert_eq!(argument(iterate, "item--item--a"), "{{item.a}}");
+    assert_eq!(argument(iterate, "item--item--b"), "{{item.b}}");
+    assert_eq!(argument(dag_task(&wf, "dag-batch", "add-them"), "a"), "{{inputs.parameters.item--item--a}}");
+    assert_eq!(
+        template(&wf, "dag-batch")["outputs"]["parameters"],
+        json!([{"name": "add-them--output", "valueFrom": {"parameter": "{{tasks.add-them.outputs.parameters.output}}"}}])
+    );
+    assert_eq!(
+        wrapper["outputs"]["parameters"],
+        json!([{"name": "add-them--output", "valueFrom": {
+            "expression": "toJson(map(jsonpath(tasks['batch'].outputs.parameters['add-them--output'], '$'), { asInt(#) }))",
+            "default": "[]"}}])
+    );
+    let each = dag_task(&wf, "loop-each", "each");
+    assert_eq!(each["withParam"], "{{workflow.parameters.names}}");
+    assert_eq!(argument(each, "item--who"), "{{item}}");
+    assert_eq!(argument(dag_task(&wf, "dag-each", "say"), "message"), "hi {{inputs.parameters.item--who}}");
+    assert_eq!(flag(&args(&wf, "task-say"), "--task-id"), Some("each/say"));
+    let total = dag_task(&wf, "main", "total");
+    assert_eq!(total["depends"], "batch.Succeeded");
+    assert_eq!(argument(total, "values"), "{{tasks.batch.outputs.parameters.add-them--output}}");
+    assert_eq!(
+        template(&wf, "main")["outputs"]["parameters"],
+        json!([
+            {"name": "total", "valueFrom": {"parameter": "{{tasks.total.outputs.parameters.output}}"}, "globalName": "total"},
+            {"name": "sums", "valueFrom": {"parameter": "{{tasks.batch.outputs.parameters.add-them--output}}"}, "globalName": "sums"},
+        ])
+    );
+}
+
+/// Ensures that an `if`/`elif`/`else` chain is one DAG task per branch, each `when` its own
+/// condition and the negation of the earlier ones, waiting for what those read too; that an
+/// output of a task inside a group is read after it through the group's DAG outputs, through
+/// every DAG on the way; and that a task with `ignore_upstream_failure` waits for any end of
+/// its dependencies and gets the component's default when its producer did not succeed.
+#[test]
+fn chains_negate_earlier_conditions_and_outputs_leave_groups() {
+    let case = case(
+        "name: chain\nparams:\n  n: {type: int, default: 5}\nsteps:\n  - {task: flip, component: flip_coin}\n  - if:\n      name: heads\n      condition: \"{{tasks.flip.output}} == 'heads'\"\n      steps: [{task: h, component: print_op, inputs: {message: h}}]\n  - elif:\n      name: small\n      condition: \"{{params.n}} < 3\"\n      steps: [{task: s, component: print_op, inputs: {message: s}}]\n  - else:\n      name: other\n      steps: [{task: o, component: print_op, inputs: {message: o}}]\n  - exit_handler:\n      name: outer\n      exit: {task: bye, component: print_op, inputs: {message: bye}}\n      steps:\n        - exit_handler:\n            name: inner\n            exit: {task: bye2, component: print_op, inputs: {message: bye}}\n            steps: [{task: deep, component: add, inputs: {a: 1, b: 2}}]\n  - {task: after, component: print_op, inputs: {message: \"got {{tasks.deep.output}}\"}}\n  - {task: anyway, component: add, ignore_upstream_failure: true, inputs: {a: 1, b: \"{{tasks.deep.output}}\"}}\n",
+        &["flip_coin", "print_op"],
+    );
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    let heads = dag_task(&wf, "main", "heads");
+    assert_eq!(heads["when"], "{{=tasks['flip'].outputs.parameters['output'] == 'heads'}}");
+    let small = dag_task(&wf, "main", "small");
+    assert_eq!(
+        small["when"],
+        "{{=!(tasks['flip'].outputs.parameters['output'] == 'heads') && (asInt(workflow.parameters['n']) < 3)}}"
+    );
+    assert_eq!(small["depends"], "flip.Succeeded", "an elif waits for what the earlier conditions read");
+    let other = dag_task(&wf, "main", "other");
+    assert_eq!(
+        other["when"],
+        "{{=!(tasks['flip'].outputs.parameters['output'] == 'heads') && !(asInt(workflow.parameters['n']) < 3)}}"
+    );
+    assert_eq!(other["depends"], "flip.Succeeded");
+    let after = dag_task(&wf, "main", "after");
+    assert_eq!(after["depends"], "outer.Succeeded");
+    assert_eq!(argument(after, "message"), "got {{tasks.outer.outputs.parameters.deep--output}}");
+    assert_eq!(
+        template(&wf, "dag-outer")["outputs"]["parameters"],
+        json!([{"name": "deep--output", "valueFrom": {"parameter": "{{tasks.inner.outputs.parameters.deep--output}}"}}])
+    );
+    assert_eq!(
+        template(&wf, "dag-inner")["outputs"]["parameters"],
+        json!([{"name": "deep--output", "valueFrom": {"parameter": "{{tasks.deep.outputs.parameters.output}}"}}])
+    );
+    let anyway = dag_task(&wf, "main", "anyway");
+    assert_eq!(
+        anyway["depends"],
+        "(outer.Succeeded || outer.Failed || outer.Errored || outer.Skipped || outer.Omitted)"
+    );
+    // `add`'s `b` defaults to 1: what wasmpipe gives when the producer did not succeed.
+    assert_eq!(
+        argument(anyway, "b"),
+        "{{=(tasks['outer'].status == 'Succeeded') ? (tasks['outer'].outputs.parameters['deep--output']) : '1'}}"
+    );
+    assert_eq!(argument(anyway, "a"), "1");
 }
 
 /// Ensures that `_` in task names becomes `-` (Argo's names have none), that two names that
@@ -332,8 +442,8 @@ fn names_become_argos_or_are_refused() {
 }
 
 /// Ensures that an input of type `any` (task-run reads it as JSON) is bound to a literal as
-/// JSON text and to a value of a known non-string type as Argo's text of it (JSON too), and
-/// that one bound to a string, whose text is not JSON, is refused.
+/// JSON text, to a value of a known non-string type as Argo's text of it (JSON too), and to a
+/// string through `toJson`, and that one bound to items of mixed types is refused.
 #[test]
 fn an_any_input_is_passed_as_json() {
     let typed = case(
@@ -343,11 +453,18 @@ fn an_any_input_is_passed_as_json() {
     let wf = compiled(&typed);
     assert_eq!(argument(dag_task(&wf, "main", "literal"), "text"), "\"hey, you\"");
     assert_eq!(argument(dag_task(&wf, "main", "number"), "text"), "{{workflow.parameters.n}}");
+    // A string is made JSON by `toJson`; the text of an output from a task is not known.
     let text = case(
         "name: any\nparams:\n  s: {type: string, default: x}\nsteps:\n  - {task: t, component: print_text, inputs: {text: \"{{params.s}}\"}}\n",
         &["print_text"],
     );
-    let (code, err) = compile(&text).unwrap_err();
+    let wf = compiled(&text);
+    assert_eq!(argument(dag_task(&wf, "main", "t"), "text"), "{{=toJson(workflow.parameters['s'])}}");
+    let items = case(
+        "name: any\nsteps:\n  - parallel_for:\n      items: [{a: \"1\"}, {a: 2}]\n      steps: [{task: t, component: print_text, inputs: {text: \"{{item.a}}\"}}]\n",
+        &["print_text"],
+    );
+    let (code, err) = compile(&items).unwrap_err();
     assert_eq!(code, 2);
-    assert!(err.contains("`steps[0].inputs.text`: cannot compile to an Argo Workflow: an input of type `any` is exported to Argo only bound to a literal or to a value of a known type other than string"), "{err}");
+    assert!(err.contains("`steps[0].parallel_for.steps[0].inputs.text`: cannot compile to an Argo Workflow: an input of type `any` is exported to Argo only bound to a literal or to a value whose type is known before the run"), "{err}");
 }

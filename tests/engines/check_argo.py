@@ -27,6 +27,10 @@ PIPELINES = [
     "kfp-samples/exit_handler.yaml", "kfp-samples/exit_handler_with_task_final_status.yaml",
     "kfp-samples/caching.yaml", "kfp-samples/retry.yaml", "kfp-samples/sequential.yaml",
     "kfp-samples/condition.yaml", "kfp-samples/pipeline_parallelism_limits.yaml",
+    "control-flow/loop.yaml", "control-flow/branches.yaml", "control-flow/big_loop.yaml",
+    "control-flow/square.yaml", "kfp-samples/loop_static.yaml", "kfp-samples/loop_parallelism.yaml",
+    "kfp-samples/multiple_outputs.yaml",
+    "kfp-samples/nested_condition.yaml",
 ]
 
 OUTPUTS_DIR = "/tmp/outputs"
@@ -36,6 +40,9 @@ TAG = re.compile(r"\{\{(=?)(.*?)\}\}")
 EXPR_TASK_OUTPUT = re.compile(r"tasks\['([^']+)'\]\.outputs\.parameters\['([^']+)'\]")
 EXPR_INPUT = re.compile(r"inputs\.parameters\['([^']+)'\]")
 EXPR_PARAM = re.compile(r"workflow\.parameters\['([^']+)'\]")
+EXPR_STATUS = re.compile(r"tasks\['([^']+)'\]\.status")
+# A term of `depends`: a task's success, or (for ignore_upstream_failure) any end of it.
+HOWEVER = re.compile(r"^\((\S+)\.Succeeded \|\| \1\.Failed \|\| \1\.Errored \|\| \1\.Skipped \|\| \1\.Omitted\)$")
 
 
 def round_trip(doc: dict) -> list:
@@ -96,8 +103,9 @@ def references(wf: dict) -> list:
                 problems.append(f"{where}: not an Argo task name")
             deps = set()
             for term in filter(None, task.get("depends", "").split(" && ")):
-                dep = term.removesuffix(".Succeeded")
-                if dep == term or dep not in tasks:
+                m = HOWEVER.match(term)
+                dep = m.group(1) if m else term.removesuffix(".Succeeded")
+                if (dep == term and not m) or dep not in tasks:
                     problems.append(f"{where}: depends on `{term}`, not the success of a task of its DAG")
                 deps.add(dep)
 
@@ -107,6 +115,7 @@ def references(wf: dict) -> list:
                         refs = [("output", m.group(1), m.group(2)) for m in EXPR_TASK_OUTPUT.finditer(body)]
                         refs += [("input", m.group(1), None) for m in EXPR_INPUT.finditer(body)]
                         refs += [("param", m.group(1), None) for m in EXPR_PARAM.finditer(body)]
+                        refs += [("dep", m.group(1), None) for m in EXPR_STATUS.finditer(body)]
                         if not refs:
                             problems.append(f"{at}: expression `{body}` reads nothing")
                     else:
@@ -119,6 +128,8 @@ def references(wf: dict) -> list:
                             refs = [("output", parts[1], parts[4])]
                         elif parts[0] == "tasks" and len(parts) == 3 and parts[2] == "status":
                             refs = [("status", parts[1], None)]
+                        elif parts[0] == "item" and len(parts) <= 2:
+                            refs = [("item", None, None)]
                         else:
                             problems.append(f"{at}: unknown reference `{{{{{body}}}}}`")
                             refs = []
@@ -132,6 +143,10 @@ def references(wf: dict) -> list:
                                 problems.append(f"{at}: reads task {a}, which it does not depend on")
                             elif b not in outputs_of(templates.get(tasks[a]["template"], {})):
                                 problems.append(f"{at}: task {a} has no output {b}")
+                        elif kind == "dep" and a not in deps:
+                            problems.append(f"{at}: reads the status of task {a}, which it does not depend on")
+                        elif kind == "item" and not ("withItems" in task or "withParam" in task) or (kind == "item" and hook):
+                            problems.append(f"{at}: {{{{item}}}} outside a task with withItems or withParam")
                         elif kind == "status" and not (hook and a == name):
                             problems.append(f"{at}: the status of {a} is read outside {a}'s exit hook")
 
@@ -151,6 +166,28 @@ def references(wf: dict) -> list:
                     resolve(f"{at}.{p['name']}", p["value"], hook)
             if "when" in task:
                 resolve(f"{where}.when", task["when"])
+            if "withParam" in task:
+                resolve(f"{where}.withParam", task["withParam"])
+            if "withItems" in task and not isinstance(task["withItems"], list):
+                problems.append(f"{where}: withItems is not a list")
+        # A DAG's outputs come from its tasks' declared outputs.
+        for p in t.get("outputs", {}).get("parameters", []):
+            at = f"{t['name']}.outputs.{p['name']}"
+            value_from = p.get("valueFrom", {})
+            refs = [m.groups() for m in EXPR_TASK_OUTPUT.finditer(value_from.get("expression", ""))]
+            for body in re.findall(r"\{\{(.*?)\}\}", value_from.get("parameter", "")):
+                parts = body.split(".")
+                if parts[0] == "tasks" and len(parts) == 5 and parts[2:4] == ["outputs", "parameters"]:
+                    refs.append((parts[1], parts[4]))
+                else:
+                    problems.append(f"{at}: unknown reference `{{{{{body}}}}}`")
+            if not refs:
+                problems.append(f"{at}: reads no task's output")
+            for a, b in refs:
+                if a not in tasks:
+                    problems.append(f"{at}: task {a} is not in the DAG")
+                elif b not in outputs_of(templates.get(tasks[a]["template"], {})):
+                    problems.append(f"{at}: task {a} has no output {b}")
     for t in spec["templates"]:
         if t["name"] not in called:
             problems.append(f"template {t['name']} is never called")

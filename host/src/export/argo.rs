@@ -24,12 +24,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::{ComponentInfo, ExportOptions, Refusal, afters, output_type, reads, task_limit_args, task_names};
+use super::{
+    ComponentInfo, ExportOptions, Refusal, afters, loops_around, output_type, reads, task_limit_args, task_names,
+};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
 use crate::model::condition::{Expr, Operand};
 use crate::model::value::{ValueType, as_text};
-use crate::model::{Backoff, Pipeline, Step, Task};
+use crate::model::{Backoff, ParallelFor, Pipeline, Step, Task};
 
 /// Where `wasmpipe task-run --outputs-dir` writes each value output in the container, one file
 /// per output (`/tmp/outputs/NAME`: a string as it is, any other value as JSON), which the
@@ -99,13 +101,46 @@ pub fn to_argo(
     if !parameters.is_empty() {
         spec["arguments"] = json!({"parameters": parameters});
     }
-    if !pipeline.outputs.is_empty() {
-        ex.refuse("outputs", "pipeline outputs are not exported to Argo yet; remove `outputs` to export the pipeline");
+    // The pipeline's outputs are the entrypoint's (`globalName`: the workflow's outputs too).
+    let mut wanted = BTreeSet::new();
+    let mut outputs = Vec::new();
+    for (name, value) in &pipeline.outputs {
+        let at = format!("outputs.{name}");
+        match Binding::parse(value) {
+            Ok(Binding::Ref(r @ Ref::Output { .. })) if parameter_name(name) => {
+                wanted.insert(r.clone());
+                outputs.push((name.clone(), r, at));
+            }
+            Ok(Binding::Ref(Ref::Output { .. })) => {
+                ex.refuse(&at, format!("`{name}` cannot be an Argo parameter name (letters, digits, `-` and `_`)"))
+            }
+            _ => ex.refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported to Argo yet"),
+        }
     }
-    let root = Scope { channels: BTreeMap::new(), prefix: "steps".into(), id: String::new() };
-    let tasks = ex.dag(&pipeline.steps, &root, "steps");
     let fail_fast = ex.fail_fast(pipeline.fail_fast, &pipeline.steps, "fail_fast");
-    ex.templates.insert(0, dag_template(ENTRYPOINT, &[], tasks, fail_fast));
+    let root = Scope {
+        channels: BTreeMap::new(),
+        prefix: "steps".into(),
+        id: String::new(),
+        fail_fast,
+        literal_items: BTreeMap::new(),
+        fan_in: BTreeSet::new(),
+    };
+    let tasks = ex.dag(&pipeline.steps, &root, "steps", &wanted);
+    let mut main = dag_template(ENTRYPOINT, &[], tasks, fail_fast);
+    let local = ex.local(&pipeline.steps);
+    let mut parameters = Vec::new();
+    for (name, r, at) in outputs {
+        if let Some(mut parameter) = ex.dag_output(&r, &local, &at) {
+            parameter["name"] = json!(name);
+            parameter["globalName"] = json!(name);
+            parameters.push(parameter);
+        }
+    }
+    if !parameters.is_empty() {
+        main["outputs"] = json!({"parameters": parameters});
+    }
+    ex.templates.insert(0, main);
     if !ex.refusals.is_empty() {
         return Err(ex.refusals);
     }
@@ -164,6 +199,46 @@ fn depends(steps: &BTreeSet<String>) -> String {
     steps.iter().map(|s| format!("{s}.Succeeded")).collect::<Vec<_>>().join(" && ")
 }
 
+/// `depends` for a task with `ignore_upstream_failure`: it runs once each of `steps` ended,
+/// however it ended (failed, errored, skipped by its `when`, or omitted after an upstream
+/// failure).
+fn depends_however(steps: &BTreeSet<String>) -> String {
+    steps
+        .iter()
+        .map(|s| format!("({s}.Succeeded || {s}.Failed || {s}.Errored || {s}.Skipped || {s}.Omitted)"))
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
+/// What a branch gives its chain: its own condition, its task in the DAG (None when refused),
+/// and the steps its task waits for besides what it holds reads (what the earlier conditions
+/// read).
+type Branched = (Option<Expr>, Option<(String, Value)>, BTreeSet<String>);
+
+/// How a DAG calls a group's DAG template.
+struct GroupCall {
+    /// The template's name.
+    template: String,
+    /// Its input parameters from outside the group, with the values the caller gives them.
+    outer: Vec<(String, String)>,
+    /// Its input parameters that carry the loop's item (`{{item}}`, `{{item.FIELD}}`).
+    items: Vec<Value>,
+    /// Its output parameters.
+    outputs: Vec<String>,
+}
+
+impl GroupCall {
+    /// The DAG task `name` that calls the template (with no `depends`).
+    fn entry(&self, name: &str) -> Value {
+        let mut entry = json!({"name": name, "template": self.template});
+        let arguments: Vec<Value> = self.outer.iter().map(|(c, v)| json!({"name": c, "value": v})).collect();
+        if !arguments.is_empty() {
+            entry["arguments"] = json!({"parameters": arguments});
+        }
+        entry
+    }
+}
+
 /// A duration as Argo parses it (Go's form): whole seconds, else milliseconds.
 fn duration(d: std::time::Duration) -> String {
     if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
@@ -175,7 +250,8 @@ fn quoted(s: &str) -> String {
 }
 
 /// What the tasks of one DAG see besides the pipeline's parameters (global in Argo): values
-/// from outside the DAG that reach it as the DAG template's input parameters.
+/// from outside the DAG (outputs, loop items) that reach it as the DAG template's input
+/// parameters.
 struct Scope {
     /// Reference -> the DAG template's input parameter that carries it.
     channels: BTreeMap<Ref, String>,
@@ -184,14 +260,40 @@ struct Scope {
     /// The id of the group whose DAG this is, with a final `/` (empty at the root): the
     /// wasmpipe ids of its tasks start with it.
     id: String,
+    /// Whether the DAG is `failFast`.
+    fail_fast: bool,
+    /// The items of the loops over literal lists around the DAG, by variable.
+    literal_items: BTreeMap<String, Vec<Value>>,
+    /// The outputs among `channels` that arrive collected over a loop (a list).
+    fan_in: BTreeSet<Ref>,
 }
 
 /// The steps of one DAG: which of them holds each task.
 struct Local<'s> {
+    /// The DAG's steps.
+    steps: &'s [Step],
     /// Each task in the DAG's steps, nested ones too -> the Argo name of the step that holds it.
     owner: BTreeMap<&'s str, String>,
     /// The tasks that are steps of this DAG themselves.
     tasks: BTreeSet<&'s str>,
+    /// The exit tasks of the exit handlers of this DAG (hooks, not in their group's DAG).
+    exits: BTreeSet<&'s str>,
+    /// The Argo names of the branches (`if`, `elif`, `else`) of this DAG.
+    branches: BTreeSet<String>,
+}
+
+/// The name of the input or output parameter that carries output `output` of task `task` into
+/// or out of a group's DAG template.
+fn channel_name(task: &str, output: &str) -> String {
+    format!("{task}--{output}")
+}
+
+/// The name of the input parameter of a loop's body that carries its item (a field of it).
+fn item_channel(var: &str, field: Option<&str>) -> String {
+    match field {
+        None => format!("item--{var}"),
+        Some(f) => format!("item--{var}--{f}"),
+    }
 }
 
 /// Where a value a task reads comes from, in its DAG.
@@ -306,7 +408,13 @@ impl Exporter<'_> {
 
     /// The steps of a DAG: who holds each task.
     fn local<'s>(&self, steps: &'s [Step]) -> Local<'s> {
-        let mut local = Local { owner: BTreeMap::new(), tasks: BTreeSet::new() };
+        let mut local = Local {
+            steps,
+            owner: BTreeMap::new(),
+            tasks: BTreeSet::new(),
+            exits: BTreeSet::new(),
+            branches: BTreeSet::new(),
+        };
         for step in steps {
             let name = match step {
                 Step::Task(t) => {
@@ -315,6 +423,15 @@ impl Exporter<'_> {
                 }
                 _ => self.group_name(step).replace('_', "-"),
             };
+            match step {
+                Step::ExitHandler(e) => {
+                    local.exits.insert(e.exit_handler.exit.task.as_str());
+                }
+                Step::If(_) | Step::Elif(_) | Step::Else(_) => {
+                    local.branches.insert(name.clone());
+                }
+                _ => {}
+            }
             for task in step.tasks() {
                 local.owner.insert(task.task.as_str(), name.clone());
             }
@@ -339,18 +456,44 @@ impl Exporter<'_> {
         named.iter().filter_map(|t| local.owner.get(t.as_str())).filter(|o| *o != own).cloned().collect()
     }
 
-    /// The tasks of a DAG made of `steps` (at `prefix` in the file).
-    fn dag(&mut self, steps: &[Step], scope: &Scope, prefix: &str) -> Vec<Value> {
+    /// The tasks of a DAG made of `steps` (at `prefix` in the file), whose template gives the
+    /// outputs `wanted` (read outside it) as its own.
+    fn dag(&mut self, steps: &[Step], scope: &Scope, prefix: &str, wanted: &BTreeSet<Ref>) -> Vec<Value> {
         if steps.is_empty() {
             self.refuse(prefix, "a group with no steps has no form in Argo (a DAG needs a task); remove it");
         }
         let local = self.local(steps);
+        let step_reads: Vec<BTreeSet<Ref>> = steps.iter().map(|s| reads(std::slice::from_ref(s))).collect();
         let mut tasks = Vec::new();
+        // The conditions of the earlier branches of the chain under way.
+        let mut before: Vec<Expr> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
             let path = format!("{}[{i}]", scope.prefix);
+            // What is read outside this step, of what it holds: its DAG template's outputs.
+            let inner = task_names(match step {
+                Step::Task(_) => &[],
+                Step::If(s) => &s.branch.steps,
+                Step::Elif(s) => &s.elif.steps,
+                Step::Else(s) => &s.branch.steps,
+                Step::ParallelFor(s) => &s.parallel_for.steps,
+                Step::ExitHandler(s) => &s.exit_handler.steps,
+            });
+            let group_wanted: BTreeSet<Ref> = step_reads
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, r)| r.iter())
+                .chain(wanted.iter())
+                .filter(|r| matches!(r, Ref::Output { task, .. } if inner.contains(task)))
+                .cloned()
+                .collect();
+            let mut extra_waits = BTreeSet::new();
             let entry = match step {
                 Step::Task(task) => {
                     let name = self.claim(&task.task, &format!("{path}.task"));
+                    if task.ignore_upstream_failure && scope.fail_fast {
+                        self.refuse(&format!("{path}.ignore_upstream_failure"), "`ignore_upstream_failure` in a group with `fail_fast` is not exported to Argo: a failFast DAG starts nothing after a failure, this task included; remove one of them");
+                    }
                     self.task(task, &path, scope, &local, None).map(|call| {
                         let mut entry = json!({"name": name, "template": call.template});
                         if let Some(arguments) = call.arguments() {
@@ -359,36 +502,111 @@ impl Exporter<'_> {
                         (name, entry)
                     })
                 }
-                Step::ExitHandler(s) => self.exit_handler(step, &s.exit_handler, &path, scope, &local),
-                Step::If(s) if !matches!(steps.get(i + 1), Some(Step::Elif(_) | Step::Else(_))) => {
-                    self.branch(step, &s.branch, &path, scope, &local)
-                }
-                Step::If(_) | Step::Elif(_) | Step::Else(_) => {
-                    self.refuse(&path, "elif and else are not exported to Argo yet (a lone `if` is)");
-                    None
-                }
-                Step::ParallelFor(_) => {
-                    self.refuse(
+                Step::ExitHandler(s) => self.exit_handler(step, &s.exit_handler, &path, scope, &local, &group_wanted),
+                Step::If(s) => {
+                    before.clear();
+                    let b = &s.branch;
+                    let own = self.branch(
+                        step,
+                        b.fail_fast,
+                        &b.steps,
+                        "if",
+                        Some(&b.condition),
+                        &before,
                         &path,
-                        "parallel_for is not exported to Argo yet (it maps to `withParam`: the next version)",
+                        scope,
+                        &local,
+                        &group_wanted,
                     );
+                    before.extend(own.0);
+                    extra_waits = own.2;
+                    own.1
+                }
+                Step::Elif(s) if i > 0 && matches!(steps[i - 1], Step::If(_) | Step::Elif(_)) => {
+                    let b = &s.elif;
+                    let own = self.branch(
+                        step,
+                        b.fail_fast,
+                        &b.steps,
+                        "elif",
+                        Some(&b.condition),
+                        &before,
+                        &path,
+                        scope,
+                        &local,
+                        &group_wanted,
+                    );
+                    before.extend(own.0);
+                    extra_waits = own.2;
+                    own.1
+                }
+                Step::Else(s) if i > 0 && matches!(steps[i - 1], Step::If(_) | Step::Elif(_)) => {
+                    let b = &s.branch;
+                    let own = self.branch(
+                        step,
+                        b.fail_fast,
+                        &b.steps,
+                        "else",
+                        None,
+                        &before,
+                        &path,
+                        scope,
+                        &local,
+                        &group_wanted,
+                    );
+                    before.clear();
+                    extra_waits = own.2;
+                    own.1
+                }
+                Step::Elif(_) | Step::Else(_) => {
+                    self.refuse(&path, "an `elif` or `else` must follow an `if` or `elif`");
                     None
                 }
+                Step::ParallelFor(s) => self.parallel_for(step, &s.parallel_for, &path, scope, &local, &group_wanted),
             };
             let Some((name, mut entry)) = entry else { continue };
-            let waits = self.waits_for(step, &name, &local);
+            let mut waits = self.waits_for(step, &name, &local);
+            waits.extend(extra_waits.into_iter().filter(|w| *w != name));
             if !waits.is_empty() {
-                entry["depends"] = json!(depends(&waits));
+                let ignore = matches!(step, Step::Task(t) if t.ignore_upstream_failure);
+                entry["depends"] = json!(if ignore { depends_however(&waits) } else { depends(&waits) });
             }
             tasks.push(entry);
         }
         tasks
     }
 
-    /// A group's body as a DAG template `dag-NAME`, and its task in the parent DAG (without
-    /// `depends`): every output read inside from outside arrives as an input parameter of the
-    /// template (`TASK--OUTPUT`), which the task fills from a sibling's output or the parent's
-    /// own input parameter.
+    /// Output `r` (of a task in the DAG of `local`, at any depth) as an output parameter of
+    /// that DAG's template (`valueFrom.parameter`), named after its channel; None (refused at
+    /// `at`) when Argo cannot give it: from inside a branch, which fails the DAG when the branch
+    /// is not taken, or from an exit task.
+    fn dag_output(&mut self, r: &Ref, local: &Local<'_>, at: &str) -> Option<Value> {
+        let Ref::Output { task, output } = r else { return None };
+        let name = channel_name(task, output);
+        if local.tasks.contains(task.as_str()) {
+            let from = format!("{{{{tasks.{}.outputs.parameters.{output}}}}}", task.replace('_', "-"));
+            return Some(json!({"name": name, "valueFrom": {"parameter": from}}));
+        }
+        let owner = local.owner.get(task.as_str())?;
+        if local.exits.contains(task.as_str()) {
+            self.refuse(at, format!("`{r}` is an output of an exit task, read outside its group: not exported to Argo yet (an exit hook's outputs are not its group's)"));
+            return None;
+        }
+        if local.branches.contains(owner) {
+            self.refuse(at, format!("`{r}` is read outside the group that holds branch `{owner}`: Argo fails a DAG whose output comes from a branch that was not taken (wasmpipe skips only the reader); read it in the DAG that holds the branch"));
+            return None;
+        }
+        let from = format!("{{{{tasks.{owner}.outputs.parameters.{name}}}}}");
+        Some(json!({"name": name, "valueFrom": {"parameter": from}}))
+    }
+
+    /// A group's body as a DAG template `dag-NAME` that gives the outputs `wanted` as its own,
+    /// and how the parent DAG calls it: every value read inside from outside arrives as an
+    /// input parameter of the template (`TASK--OUTPUT`; a loop's item `item--VAR`, a field of
+    /// it `item--VAR--FIELD`), which the call fills from the parent's parameters, its
+    /// sibling tasks' or groups' outputs or its own input parameters (`loop`: the loop whose
+    /// body this is, whose item the call gives as `{{item}}`, `{{item.FIELD}}`).
+    #[allow(clippy::too_many_arguments)]
     fn group(
         &mut self,
         name: &str,
@@ -397,49 +615,88 @@ impl Exporter<'_> {
         path: &str,
         scope: &Scope,
         local: &Local<'_>,
-    ) -> Value {
+        wanted: &BTreeSet<Ref>,
+        loop_var: Option<&str>,
+        literal: Option<&Vec<Value>>,
+    ) -> GroupCall {
         let inner = task_names(steps);
         let mut channels: BTreeMap<Ref, String> = BTreeMap::new();
-        let mut arguments = Vec::new();
+        let mut call = GroupCall { template: String::new(), outer: Vec::new(), items: Vec::new(), outputs: Vec::new() };
+        let mut names = BTreeSet::new();
+        let mut fan_in = BTreeSet::new();
         for r in reads(steps) {
-            let Ref::Output { task, output } = &r else { continue };
-            if inner.contains(task) {
-                continue;
-            }
-            let value = if local.tasks.contains(task.as_str()) {
-                Source::Sibling { task: task.replace('_', "-"), output: output.clone() }.tag()
-            } else if let Some(channel) = scope.channels.get(&r) {
-                Source::Channel(channel.clone()).tag()
-            } else {
-                continue; // refused where it is read
+            let (channel, value) = match &r {
+                Ref::Param(_) => continue,
+                Ref::Output { task, .. } if inner.contains(task) => continue,
+                Ref::Item { var, field } if Some(var.as_str()) == loop_var => {
+                    let channel = item_channel(var, field.as_deref());
+                    if field.as_deref().is_some_and(|f| !parameter_name(f)) || !parameter_name(var) {
+                        self.refuse(
+                            path,
+                            format!("`{r}` cannot be carried in an Argo parameter name (letters, digits, `-` and `_`)"),
+                        );
+                        continue;
+                    }
+                    let tag = match field {
+                        None => "{{item}}".to_string(),
+                        Some(f) => format!("{{{{item.{f}}}}}"),
+                    };
+                    if !names.insert(channel.clone()) {
+                        continue;
+                    }
+                    call.items.push(json!({"name": channel, "value": tag}));
+                    channels.insert(r.clone(), channel);
+                    continue;
+                }
+                Ref::Output { task, output } => (channel_name(task, output), self.reference(&r, scope, local, None)),
+                Ref::Item { var, field } => {
+                    (item_channel(var, field.as_deref()), self.reference(&r, scope, local, None))
+                }
             };
-            let channel = format!("{task}--{output}");
-            if channels.values().any(|c| *c == channel) {
+            // Not readable here: refused where it is read.
+            let Ok(source) = value else { continue };
+            if !names.insert(channel.clone()) {
                 self.refuse(
                     path,
-                    format!("two outputs read inside the group are both `{channel}` as Argo parameters; rename a task"),
+                    format!("two values read inside the group are both `{channel}` as Argo parameters; rename a task"),
                 );
                 continue;
             }
-            arguments.push(json!({"name": channel, "value": value}));
+            if self.fan_in(&r, scope, local) {
+                fan_in.insert(r.clone());
+            }
+            call.outer.push((channel.clone(), source.tag()));
             channels.insert(r.clone(), channel);
         }
+        let mut literal_items = scope.literal_items.clone();
+        if let Some(var) = loop_var {
+            literal_items.remove(var);
+            if let Some(items) = literal {
+                literal_items.insert(var.to_string(), items.clone());
+            }
+        }
+        // Inside a loop, the iteration's number is left out of the id: Argo's templates do not
+        // know it.
+        let id = format!("{}{name}/", scope.id);
         let body_scope =
-            Scope { channels: channels.clone(), prefix: format!("{path}.steps"), id: format!("{}{name}/", scope.id) };
+            Scope { channels: channels.clone(), prefix: format!("{path}.steps"), id, fail_fast, literal_items, fan_in };
         // The group's template goes before its tasks' templates.
         let slot = self.templates.len();
         self.templates.push(Value::Null);
-        let tasks = self.dag(steps, &body_scope, &body_scope.prefix);
-        let argo = name.replace('_', "-");
-        let template = format!("dag-{argo}");
+        let tasks = self.dag(steps, &body_scope, &body_scope.prefix, wanted);
+        let template = format!("dag-{}", name.replace('_', "-"));
         let inputs: Vec<String> = channels.into_values().collect();
         let fail_fast = self.fail_fast(fail_fast, steps, &format!("{path}.fail_fast"));
-        self.templates[slot] = dag_template(&template, &inputs, tasks, fail_fast);
-        let mut entry = json!({"name": argo, "template": template});
-        if !arguments.is_empty() {
-            entry["arguments"] = json!({"parameters": arguments});
+        let mut dag = dag_template(&template, &inputs, tasks, fail_fast);
+        let body = self.local(steps);
+        let outputs: Vec<Value> = wanted.iter().filter_map(|r| self.dag_output(r, &body, path)).collect();
+        call.outputs = outputs.iter().filter_map(|o| o["name"].as_str().map(String::from)).collect();
+        if !outputs.is_empty() {
+            dag["outputs"] = json!({"parameters": outputs});
         }
-        entry
+        self.templates[slot] = dag;
+        call.template = template;
+        call
     }
 
     /// An exit-handler group: its body a DAG template, called by a task of this DAG whose exit
@@ -452,11 +709,13 @@ impl Exporter<'_> {
         path: &str,
         scope: &Scope,
         local: &Local<'_>,
+        wanted: &BTreeSet<Ref>,
     ) -> Option<(String, Value)> {
         let name = self.group_name(step);
         let argo = self.claim(&name, &format!("{path}.exit_handler.name"));
         let at = format!("{path}.exit_handler");
-        let mut entry = self.group(&name, &group.steps, group.fail_fast, &at, scope, local);
+        let call = self.group(&name, &group.steps, group.fail_fast, &at, scope, local, wanted, None, None);
+        let mut entry = call.entry(&argo);
         let exit_path = format!("{at}.exit");
         self.claim(&group.exit.task, &format!("{exit_path}.task"));
         let body = task_names(&group.steps);
@@ -464,6 +723,9 @@ impl Exporter<'_> {
             channels: scope.channels.clone(),
             prefix: scope.prefix.clone(),
             id: format!("{}{name}/", scope.id),
+            fail_fast: false,
+            literal_items: scope.literal_items.clone(),
+            fan_in: scope.fan_in.clone(),
         };
         let exit = Exit { group: &name, argo: &argo, body: &body };
         let call = self.task(&group.exit, &exit_path, &exit_scope, local, Some(&exit))?;
@@ -475,41 +737,191 @@ impl Exporter<'_> {
         Some((argo, entry))
     }
 
-    /// An `if` with no `elif` or `else` after it: its steps a DAG template, called by a task of
-    /// this DAG that runs `when` the condition holds.
+    /// A branch: its steps a DAG template, called by a task of this DAG that runs `when` its
+    /// condition holds and none of the conditions `before` it in its chain do (`!(c1) &&
+    /// c2`; an `else`: `!(c1) && !(c2)`). Returns its own condition, its task, and the steps
+    /// of this DAG the earlier conditions read (it waits for them too).
+    #[allow(clippy::too_many_arguments)]
     fn branch(
         &mut self,
         step: &Step,
-        branch: &crate::model::Branch,
+        fail_fast: bool,
+        steps: &[Step],
+        kind: &str,
+        condition: Option<&str>,
+        before: &[Expr],
         path: &str,
         scope: &Scope,
         local: &Local<'_>,
-    ) -> Option<(String, Value)> {
+        wanted: &BTreeSet<Ref>,
+    ) -> Branched {
         let name = self.group_name(step);
-        let argo = self.claim(&name, &format!("{path}.if.name"));
-        let at = format!("{path}.if");
-        let condition = match Expr::parse(&branch.condition) {
-            Ok(expr) => {
-                let mut uses = Uses::default();
-                match self.expr(&expr, scope, local, &mut uses) {
-                    Ok(_) if uses.channel && uses.sibling => {
-                        self.refuse(&format!("{at}.condition"), "a condition that reads both an output from outside its group and an output of a task of its group is not exported to Argo yet (Argo resolves the two at different times)");
-                        None
-                    }
-                    Ok(text) => Some(text),
-                    Err(e) => {
-                        self.refuse(&format!("{at}.condition"), e);
-                        None
-                    }
+        let argo = self.claim(&name, &format!("{path}.{kind}.name"));
+        let at = format!("{path}.{kind}");
+        let own = match condition.map(Expr::parse) {
+            Some(Ok(expr)) => Some(expr),
+            Some(Err(e)) => {
+                self.refuse(&format!("{at}.condition"), e);
+                return (None, None, BTreeSet::new());
+            }
+            None => None,
+        };
+        let mut uses = Uses::default();
+        let mut parts = Vec::new();
+        let mut waits = BTreeSet::new();
+        let mut failed = false;
+        for prev in before {
+            for r in prev.refs() {
+                if let Ref::Output { task, .. } = r
+                    && let Some(owner) = local.owner.get(task.as_str())
+                {
+                    waits.insert(owner.clone());
                 }
             }
-            Err(e) => {
-                self.refuse(&format!("{at}.condition"), e);
-                None
+            match self.expr(prev, scope, local, &mut uses) {
+                Ok(text) => parts.push(format!("!({text})")),
+                Err(e) => {
+                    self.refuse(&at, e);
+                    failed = true;
+                }
+            }
+        }
+        if let Some(expr) = &own {
+            match self.expr(expr, scope, local, &mut uses) {
+                Ok(text) => parts.push(if before.is_empty() { text } else { format!("({text})") }),
+                Err(e) => {
+                    self.refuse(&format!("{at}.condition"), e);
+                    failed = true;
+                }
+            }
+        }
+        if uses.channel && uses.sibling {
+            self.refuse(&format!("{at}.condition"), "a condition that reads both an output from outside its group and an output of a task of its group is not exported to Argo yet (Argo resolves the two at different times)");
+            failed = true;
+        }
+        let call = self.group(&name, steps, fail_fast, &at, scope, local, wanted, None, None);
+        let mut entry = call.entry(&argo);
+        if failed {
+            return (own, None, waits);
+        }
+        entry["when"] = json!(format!("{{{{={}}}}}", parts.join(" && ")));
+        (own, Some((argo, entry)), waits)
+    }
+
+    /// A loop: a DAG template `loop-NAME` (at most `parallelism` iterations at once: its
+    /// `parallelism`; `fail_fast`: its `failFast`) whose one task runs the body's DAG template
+    /// once per item (`withItems` for a literal list, else `withParam` over the list's JSON
+    /// text), giving it the item as `{{item}}` (a field: `{{item.FIELD}}`). An output of a task
+    /// inside read after the loop is the list of its values (Argo's aggregated
+    /// `{{tasks.NAME.outputs.parameters.OUTPUT}}`), `[]` when there are no items.
+    fn parallel_for(
+        &mut self,
+        step: &Step,
+        spec: &ParallelFor,
+        path: &str,
+        scope: &Scope,
+        local: &Local<'_>,
+        wanted: &BTreeSet<Ref>,
+    ) -> Option<(String, Value)> {
+        let name = self.group_name(step);
+        let at = format!("{path}.parallel_for");
+        let argo = self.claim(&name, &format!("{at}.name"));
+        let var = spec.var.clone().unwrap_or_else(|| "item".into());
+        let (iterate, literal, items_arg) = match Binding::parse(&spec.items) {
+            Ok(Binding::Literal(Value::Array(items))) => {
+                if items.iter().any(Value::is_null) {
+                    self.refuse(&format!("{at}.items"), "Argo's withItems takes no null item");
+                    return None;
+                }
+                (json!({"withItems": items.clone()}), Some(items), None)
+            }
+            Ok(Binding::Ref(Ref::Param(p))) => {
+                (json!({"withParam": format!("{{{{workflow.parameters.{p}}}}}")}), None, None)
+            }
+            Ok(Binding::Ref(r)) => match self.reference(&r, scope, local, None) {
+                Ok(source) => (json!({"withParam": "{{inputs.parameters.items}}"}), None, Some(source.tag())),
+                Err(e) => {
+                    self.refuse(&format!("{at}.items"), e);
+                    return None;
+                }
+            },
+            _ => {
+                self.refuse(&format!("{at}.items"), "the items must be a list or one reference to a list");
+                return None;
             }
         };
-        let mut entry = self.group(&name, &branch.steps, branch.fail_fast, &at, scope, local);
-        entry["when"] = json!(format!("{{{{={}}}}}", condition?));
+        let call = self.group(&name, &spec.steps, false, &at, scope, local, wanted, Some(&var), literal.as_ref());
+        let mut arguments: Vec<Value> = call
+            .outer
+            .iter()
+            .map(|(c, _)| json!({"name": c, "value": format!("{{{{inputs.parameters.{c}}}}}")}))
+            .collect();
+        arguments.extend(call.items.iter().cloned());
+        let mut task = json!({"name": argo, "template": call.template});
+        if let Some(map) = task.as_object_mut()
+            && let Some(obj) = iterate.as_object()
+        {
+            map.extend(obj.clone());
+        }
+        if !arguments.is_empty() {
+            task["arguments"] = json!({"parameters": arguments});
+        }
+        let fail_fast = spec.fail_fast;
+        let mut inputs: Vec<String> = call.outer.iter().map(|(c, _)| c.clone()).collect();
+        if items_arg.is_some() {
+            inputs.push("items".into());
+        }
+        let template = format!("loop-{argo}");
+        let mut wrapper = dag_template(&template, &inputs, vec![task], fail_fast);
+        if let Some(n) = spec.parallelism {
+            wrapper["parallelism"] = json!(n);
+        }
+        let mut outputs = Vec::new();
+        for r in wanted {
+            let Ref::Output { task, output } = r else { continue };
+            let channel = channel_name(task, output);
+            if !call.outputs.contains(&channel) {
+                continue;
+            }
+            let aggregated = format!("tasks[{}].outputs.parameters[{}]", quoted(&argo), quoted(&channel));
+            // An output collected over a loop inside is a list already.
+            let ty = if loops_around(&spec.steps, task) > 0 {
+                None
+            } else {
+                output_type(&self.pipeline.steps, self.components, task, output)
+            };
+            // Argo (3.6 on) aggregates values that are not all JSON lists or dicts as strings:
+            // numbers and bools are made values again.
+            let cast = match ty {
+                Some(ValueType::Int) => Some("asInt(#)"),
+                Some(ValueType::Float) => Some("asFloat(#)"),
+                Some(ValueType::Bool) => Some("# == 'true'"),
+                _ => None,
+            };
+            let value_from = match cast {
+                Some(cast) => {
+                    json!({"expression": format!("toJson(map(jsonpath({aggregated}, '$'), {{ {cast} }}))"), "default": "[]"})
+                }
+                None => {
+                    json!({"parameter": format!("{{{{tasks.{argo}.outputs.parameters.{channel}}}}}"), "default": "[]"})
+                }
+            };
+            outputs.push(json!({"name": channel, "valueFrom": value_from}));
+        }
+        if !outputs.is_empty() {
+            wrapper["outputs"] = json!({"parameters": outputs});
+        }
+        // The wrapper goes before the body's template.
+        let body_at = self.templates.iter().position(|t| t["name"] == call.template).unwrap_or(self.templates.len());
+        self.templates.insert(body_at, wrapper);
+        let mut parent_args: Vec<Value> = call.outer.iter().map(|(c, v)| json!({"name": c, "value": v})).collect();
+        if let Some(items) = items_arg {
+            parent_args.push(json!({"name": "items", "value": items}));
+        }
+        let mut entry = json!({"name": argo, "template": template});
+        if !parent_args.is_empty() {
+            entry["arguments"] = json!({"parameters": parent_args});
+        }
         Some((argo, entry))
     }
 
@@ -546,6 +958,7 @@ impl Exporter<'_> {
         };
         let ty = match r {
             Ref::Param(p) => self.pipeline.params.get(p).map(|p| p.ty),
+            Ref::Output { .. } if self.fan_in(r, scope, local) => None,
             Ref::Output { task, output } => output_type(&self.pipeline.steps, self.components, task, output),
             Ref::Item { .. } => None,
         };
@@ -579,15 +992,36 @@ impl Exporter<'_> {
                 if let Some(channel) = scope.channels.get(r) {
                     return Ok(Source::Channel(channel.clone()));
                 }
-                Err(if exit.is_some_and(|e| e.body.contains(task)) {
-                    "an exit task reading an output of its body is not exported to Argo yet".to_string()
-                } else {
-                    "reading an output of a task inside a group from outside the group is not exported to Argo yet"
-                        .to_string()
-                })
+                if exit.is_some_and(|e| e.body.contains(task)) {
+                    return Err("an exit task reading an output of its body is not exported to Argo yet".to_string());
+                }
+                if local.exits.contains(task.as_str()) {
+                    return Err("reading an output of an exit task is not exported to Argo yet (an exit hook's outputs are not its group's)".to_string());
+                }
+                // A group of this DAG holds it: the group's DAG template gives it as its output.
+                match local.owner.get(task.as_str()) {
+                    Some(owner) => Ok(Source::Sibling { task: owner.clone(), output: channel_name(task, output) }),
+                    None => Err(format!("`{r}` cannot be read here in Argo")),
+                }
             }
-            Ref::Item { .. } => Err("loop items are not exported to Argo yet".to_string()),
+            Ref::Item { var, .. } => match scope.channels.get(r) {
+                Some(channel) => Ok(Source::Channel(channel.clone())),
+                None => Err(format!("`{r}` is read outside a loop whose item is `{var}`")),
+            },
         }
+    }
+
+    /// Whether output `r`, read in this DAG, is a list collected over a loop: its task is in a
+    /// loop inside a group of this DAG, or it arrives so from outside.
+    fn fan_in(&self, r: &Ref, scope: &Scope, local: &Local<'_>) -> bool {
+        let Ref::Output { task, .. } = r else { return false };
+        if local.tasks.contains(task.as_str()) {
+            return false;
+        }
+        if local.owner.contains_key(task.as_str()) {
+            return loops_around(local.steps, task) > 0;
+        }
+        scope.fan_in.contains(r)
     }
 
     /// One task: its container template (added to the document), and how a DAG (or, for the
@@ -609,7 +1043,6 @@ impl Exporter<'_> {
             ("host_env", !task.host_env.is_empty()),
             ("network", task.network.is_some()),
             ("host", !task.host.is_empty()),
-            ("ignore_upstream_failure", task.ignore_upstream_failure),
             ("artifact_limit", task.artifact_limit.is_some()),
             ("value_limit", task.value_limit.is_some()),
             ("loop_item_limit", task.loop_item_limit.is_some()),
@@ -672,19 +1105,71 @@ impl Exporter<'_> {
                 self.value_type(ty, &at);
                 continue;
             };
+            // task-run reads an `any` input as JSON: a literal is written so, and so is the
+            // text of a reference of a known type other than string; a string is made JSON.
+            let mut quote = false;
             if ty == ValueType::Any {
-                // task-run reads an `any` input as JSON: a literal is written so, and so is
-                // the text of a reference of a known type other than string.
-                if !self.any_input(value, &at) {
-                    continue;
+                match self.any_input(value, scope, local, &at) {
+                    Some(q) => quote = q,
+                    None => continue,
                 }
             } else if !self.value_type(ty, &at) {
+                continue;
+            }
+            // With `ignore_upstream_failure`, an input from a task of this DAG that did not
+            // succeed is left out: the component's default (Argo cannot leave out an argument).
+            let producers: BTreeSet<String> = if task.ignore_upstream_failure {
+                Binding::parse(value)
+                    .map(|b| b.refs().into_iter().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|r| match (r, self.reference(r, scope, local, exit)) {
+                        (Ref::Output { .. }, Ok(Source::Sibling { task, .. })) => Some(task),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                BTreeSet::new()
+            };
+            if !producers.is_empty() {
+                let Some(default) = spec.default.as_ref().filter(|d| !d.is_null()) else {
+                    self.refuse(&at, "with `ignore_upstream_failure`, an input read from another task is exported to Argo only when the component declares a default for it (what the task gets when its producer did not succeed: Argo cannot leave an argument out, and task-run's Argo mode has no form for a missing input yet)");
+                    continue;
+                };
+                let fallback = quoted(&if ty == ValueType::Any { default.to_string() } else { as_text(default) });
+                let mut pieces = Vec::new();
+                match Binding::parse(value) {
+                    Ok(Binding::Ref(r)) => {
+                        if let Ok(source) = self.reference(&r, scope, local, exit) {
+                            pieces.push(if quote { format!("toJson({})", source.expr()) } else { source.expr() });
+                        }
+                    }
+                    Ok(Binding::Format(parts)) => {
+                        for part in parts {
+                            match part {
+                                Part::Text(t) => pieces.push(quoted(&t)),
+                                Part::Ref(r) => match self.reference(&r, scope, local, exit) {
+                                    Ok(source) => pieces.push(source.expr()),
+                                    Err(e) => self.refuse(&at, e),
+                                },
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                let ok: Vec<String> =
+                    producers.iter().map(|p| format!("tasks[{}].status == 'Succeeded'", quoted(p))).collect();
+                let text = format!("{{{{=({}) ? ({}) : {fallback}}}}}", ok.join(" && "), pieces.join(" + "));
+                inputs.push(json!({"name": name}));
+                arguments.push(json!({"name": name, "value": text}));
+                args.extend(["--input".into(), format!("{name}={{{{inputs.parameters.{name}}}}}")]);
                 continue;
             }
             let text = match Binding::parse(value) {
                 Ok(Binding::Literal(v)) if ty == ValueType::Any => v.to_string(),
                 Ok(Binding::Literal(v)) => as_text(&v),
                 Ok(Binding::Ref(r)) => match self.reference(&r, scope, local, exit) {
+                    Ok(source) if quote => format!("{{{{=toJson({})}}}}", source.expr()),
                     Ok(source) => source.tag(),
                     Err(e) => {
                         self.refuse(&at, e);
@@ -775,23 +1260,40 @@ impl Exporter<'_> {
         Some(Call { template: name, arguments })
     }
 
-    /// Whether the binding `value` of an input of type `any` is exported (refused at `at` if
-    /// not): a literal, or a reference to a value of a known type other than string, whose
-    /// text is JSON (task-run reads an `any` input as JSON; a string's text is not).
-    fn any_input(&mut self, value: &Value, at: &str) -> bool {
+    /// How the binding `value` of an input of type `any` is exported: Some(false) when its
+    /// text is JSON (a literal, a reference to a value of a known type other than string),
+    /// Some(true) when it is a string made JSON (`toJson`); None (refused at `at`) when its
+    /// type is not known before the run (task-run reads an `any` input as JSON).
+    fn any_input(&mut self, value: &Value, scope: &Scope, local: &Local<'_>, at: &str) -> Option<bool> {
         let ty = match Binding::parse(value) {
-            Ok(Binding::Literal(_)) => return true,
+            Ok(Binding::Literal(_)) => return Some(false),
+            Ok(Binding::Ref(r @ Ref::Output { .. })) if self.fan_in(&r, scope, local) => Some(ValueType::List),
             Ok(Binding::Ref(Ref::Param(p))) => self.pipeline.params.get(&p).map(|p| p.ty),
             Ok(Binding::Ref(Ref::Output { task, output })) => {
                 output_type(&self.pipeline.steps, self.components, &task, &output)
             }
+            // The item of a loop over a literal list (a field of it): the type all items give it.
+            Ok(Binding::Ref(Ref::Item { var, field })) => scope.literal_items.get(&var).and_then(|items| {
+                let values: Vec<Value> = items
+                    .iter()
+                    .map(|i| match &field {
+                        None => i.clone(),
+                        Some(f) => i.get(f).cloned().unwrap_or(Value::Null),
+                    })
+                    .collect();
+                let first = values.first().map(ValueType::of)?;
+                values.iter().all(|v| ValueType::of(v) == first).then_some(first)
+            }),
             _ => None,
         };
         match ty {
-            Some(ValueType::Int | ValueType::Float | ValueType::Bool | ValueType::List | ValueType::Dict) => true,
+            Some(ValueType::Int | ValueType::Float | ValueType::Bool | ValueType::List | ValueType::Dict) => {
+                Some(false)
+            }
+            Some(ValueType::String) => Some(true),
             _ => {
-                self.refuse(at, "an input of type `any` is exported to Argo only bound to a literal or to a value of a known type other than string (task-run reads it as JSON)");
-                false
+                self.refuse(at, "an input of type `any` is exported to Argo only bound to a literal or to a value whose type is known before the run (task-run reads it as JSON)");
+                None
             }
         }
     }
