@@ -362,6 +362,37 @@ fn a_loop_is_a_dag_with_param_and_its_outputs_are_collected() {
     );
 }
 
+/// Ensures that nested loops pass the outer item into the inner loop's body as a channel, and
+/// that an output collected over both is cast once, where the values are the task's own, and
+/// passed on as Argo's list of lists by the outer loop.
+#[test]
+fn nested_loops_pass_the_outer_item_and_collect_lists() {
+    let case = case(
+        "name: nested\nsteps:\n  - parallel_for:\n      name: outer\n      items: [1, 2]\n      as: x\n      steps:\n        - parallel_for:\n            name: inner\n            items: [3, 4]\n            as: y\n            steps:\n              - {task: both, component: add, inputs: {a: \"{{x}}\", b: \"{{y}}\"}}\n  - {task: show, component: print_op, inputs: {message: \"{{tasks.both.output}}\"}}\n",
+        &["print_op"],
+    );
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    let inner = dag_task(&wf, "dag-outer", "inner");
+    assert_eq!(argument(inner, "item--x"), "{{inputs.parameters.item--x}}");
+    let iterate = dag_task(&wf, "loop-inner", "inner");
+    assert_eq!(argument(iterate, "item--x"), "{{inputs.parameters.item--x}}");
+    assert_eq!(argument(iterate, "item--y"), "{{item}}");
+    assert_eq!(argument(dag_task(&wf, "dag-inner", "both"), "a"), "{{inputs.parameters.item--x}}");
+    assert!(
+        template(&wf, "loop-inner")["outputs"]["parameters"][0]["valueFrom"]["expression"]
+            .as_str()
+            .is_some_and(|e| e.contains("asInt(#)")),
+        "the inner loop casts the task's ints"
+    );
+    assert_eq!(
+        template(&wf, "loop-outer")["outputs"]["parameters"][0]["valueFrom"],
+        json!({"parameter": "{{tasks.outer.outputs.parameters.both--output}}", "default": "[]"}),
+        "the outer loop collects lists, kept as JSON by Argo"
+    );
+    assert_eq!(argument(dag_task(&wf, "main", "show"), "message"), "{{tasks.outer.outputs.parameters.both--output}}");
+}
+
 /// Ensures that an `if`/`elif`/`else` chain is one DAG task per branch, each `when` its own
 /// condition and the negation of the earlier ones, waiting for what those read too; that an
 /// output of a task inside a group is read after it through the group's DAG outputs, through

@@ -4,19 +4,24 @@
 //! (`--input NAME={{inputs.parameters.NAME}}`) and each value output a file Argo reads
 //! (`valueFrom.path`, [`OUTPUTS_DIR`]`/NAME`); groups are DAG templates.
 //!
-//! This first version maps tasks of task components (`wit/pipeline.wit`) with value inputs and
-//! outputs (literals, parameters, other tasks' outputs, formatted strings; an `any` input bound
-//! to a literal or a non-string value, as JSON text), `after` and reads as
-//! `depends` (`A.Succeeded && ...`: a step runs only when what it waits for succeeded, as in
-//! wasmpipe), `failFast: false` on every DAG (a failure skips only its dependents) unless the
-//! group sets `fail_fast`, exit handlers (the body a DAG template, the exit task its exit hook,
-//! which Argo runs after the body however it ended, after `argo stop` and past the workflow's
-//! deadline too; the final status from `{{tasks.GROUP.status}}`), a lone `if` (`when`, an
-//! `expr` expression over the parameters and outputs it reads), retries (`retryStrategy`, only
-//! on task-run's exit code 1: exit code 2 is a failure wasmpipe does not retry), caching
-//! (`memoize`, keyed by the component's digest, its `env` and the inputs; never on exit tasks),
-//! a task's `timeout` (also the pod's `activeDeadlineSeconds`), the pipeline's `deadline`
-//! (`spec.activeDeadlineSeconds`) and `parallelism` (`spec.parallelism`: pods at once).
+//! It maps tasks of task components (`wit/pipeline.wit`) with value inputs and outputs
+//! (literals, parameters, other tasks' outputs, loop items, formatted strings; an `any` input
+//! as JSON text), `after` and reads as `depends` (`A.Succeeded && ...`: a step runs only when
+//! what it waits for succeeded, as in wasmpipe; with `ignore_upstream_failure`, once it ended
+//! however it ended, an input from it falling back to the component's default), `failFast:
+//! false` on every DAG (a failure skips only its dependents) unless the group sets
+//! `fail_fast`, exit handlers (the body a DAG template, the exit task its exit hook, which Argo
+//! runs after the body however it ended, after `argo stop` and past the workflow's deadline
+//! too; the final status from `{{tasks.GROUP.status}}`), `if`/`elif`/`else` (`when`, an
+//! `expr` expression over the parameters and outputs it reads, the earlier conditions of its
+//! chain negated), loops (a `loop-NAME` DAG whose one task runs the body `withItems` or
+//! `withParam`, with the loop's `parallelism` and `fail_fast`), outputs read outside their
+//! groups and pipeline outputs (DAG outputs through each group on the way; over a loop, Argo's
+//! aggregated list), retries (`retryStrategy`, only on task-run's exit code 1: exit code 2 is a
+//! failure wasmpipe does not retry), caching (`memoize`, keyed by the component's digest, its
+//! `env` and the inputs; never on exit tasks), a task's `timeout` (also the pod's
+//! `activeDeadlineSeconds`), the pipeline's `deadline` (`spec.activeDeadlineSeconds`) and
+//! `parallelism` (`spec.parallelism`: pods at once).
 //! Everything else is refused with the construct and its place, never dropped: see
 //! [`Refusal`].
 
