@@ -35,6 +35,7 @@ PIPELINES = [
     "kfp-samples/loop_static.yaml", "kfp-samples/loop_parallelism.yaml",
     "control-flow/loop.yaml", "control-flow/branches.yaml", "control-flow/square.yaml",
     "control-flow/sub_pipeline.yaml", "tests/engines/pipelines/one_of.yaml", "tests/engines/pipelines/upstream_failure.yaml",
+    "tests/engines/pipelines/artifacts.yaml",
 ]
 # Not run on kfp.local, and why (docs/export.md lists the differences).
 NOT_RUN = {
@@ -82,6 +83,48 @@ _STARTED = re.compile(r"Executing task \W*'([^']+)'")
 # Parameters a pipeline needs (no default), given to both engines.
 ARGS = {"control-flow/square.yaml": {"x": 1.5}}
 
+# Pipelines whose path depends on a coin flip: run once per parameter set that forces it, so
+# that both engines take the same branches, and every branch is taken.
+VARIANTS = {
+    "kfp-samples/condition.yaml": [{"force_flip_result": "heads"}, {"force_flip_result": "tails"}],
+    "control-flow/branches.yaml": [{"n": 1}, {"n": 5}, {"n": 20}],
+    "kfp-samples/nested_condition.yaml": [
+        {"first": "heads", "second": "heads"}, {"first": "heads", "second": "tails"}, {"first": "tails"}],
+}
+
+# Artifact parameters a pipeline needs: a file written beside it (its text), given to
+# `wasmpipe run` with -a, and to kfp.local as the path its importer imports.
+ARTIFACTS = {"tests/engines/pipelines/artifacts.yaml": {"given": "5\n6\n"}}
+
+
+def _resolve_channels_by_output_name():
+    """The harness's second patch of kfp.local: its condition evaluator finds the task output
+    a channel `pipelinechannel--TASK-OUTPUT` names only when OUTPUT is `Output` (a single
+    return value) or written `TASK--OUTPUT`, so a condition on any other output (KFP's own
+    IR for a multi-output task has the same names) does not resolve and the branch never
+    runs. Where kfp.local finds nothing, this tries each split of the name into a task and
+    an output, as KFP's backend reads the channel from the task's inputs."""
+    from kfp.local.orchestrator import enhanced_dag_orchestrator as eo
+    evaluator = eo.ConditionEvaluator
+    if getattr(evaluator, "_wasmpipe_patched", False):
+        return
+    original = evaluator._resolve_pipeline_channel
+
+    def resolve(channel_ref, io_store):
+        value = original(channel_ref, io_store)
+        if value is not None:
+            return value
+        name = channel_ref.replace("pipelinechannel--", "")
+        for i in [i for i, c in enumerate(name) if c == "-"]:
+            try:
+                return io_store.get_task_output(name[:i], name[i + 1:])
+            except Exception:
+                continue
+        return None
+
+    evaluator._resolve_pipeline_channel = staticmethod(resolve)
+    evaluator._wasmpipe_patched = True
+
 
 def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
     """Task name -> its instances' states (sorted; a loop's task has one per iteration), and
@@ -89,6 +132,7 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
     from kfp import components, local
     from kfp.local import subprocess_task_handler
     subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = lambda *a, **k: None
+    _resolve_channels_by_output_name()
     os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ['PATH']}"
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     out = io.StringIO()
@@ -118,11 +162,12 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
     return states, outputs
 
 
-def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path, args: dict) -> tuple:
+def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path, args: dict, given: list) -> tuple:
     """Task name -> its instances' states (sorted), and the pipeline's outputs, as
     `wasmpipe run` ran the pipeline."""
-    params = [a for k, v in args.items() for a in ("-p", f"{k}={json.dumps(v)}")]
-    p = subprocess.run([wasmpipe, "run", str(pipeline), "--output", "json", "--run-dir", str(runs), *params],
+    # `-p` takes a string as it is, any other value as JSON
+    params = [a for k, v in args.items() for a in ("-p", f"{k}={v if isinstance(v, str) else json.dumps(v)}")]
+    p = subprocess.run([wasmpipe, "run", str(pipeline), "--output", "json", "--run-dir", str(runs), *params, *given],
                        capture_output=True, text=True)
     record = json.loads(p.stdout)
     states = {}
@@ -154,6 +199,44 @@ def sub_multiset(small: list, big: list) -> bool:
     return True
 
 
+def compare(rel: str, args: dict, ir: Path, tmp: Path, work: Path, wasmpipe: str) -> tuple:
+    """Runs the IR on kfp.local and the pipeline with `wasmpipe run`, with parameters `args`:
+    the differences, and how many task runs and outputs were compared."""
+    work.mkdir()
+    problems = []
+    given = []
+    artifacts = ARTIFACTS.get(rel, {})
+    for name, text in artifacts.items():
+        (work / f"{name}.txt").write_text(text)
+        args[name] = str(work / f"{name}.txt")
+        given += ["-a", f"{name}={work / f'{name}.txt'}"]
+    kfp_states, kfp_outputs = on_kfp_local(ir, work / "kfp-root", tmp / "bin", args)
+    plain = {k: v for k, v in args.items() if k not in artifacts}
+    ours, our_outputs = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", work / "runs", plain, given)
+    # KFP imports an artifact parameter with a task of its own; wasmpipe reads it in place.
+    for name in artifacts:
+        kfp_states.pop(f"importer-{name.lower().replace('_', '-')}", None)
+    if not kfp_states:
+        problems.append("kfp.local ran no task")
+    # kfp.local stops at the first failure: after one, it may have run fewer.
+    failed_run = any("failed" in v for v in kfp_states.values())
+    for task, states in sorted(kfp_states.items()):
+        same = sub_multiset(states, ours.get(task, [])) if failed_run else states == ours.get(task)
+        if not same:
+            problems.append(f"task {task}: kfp.local {states}, wasmpipe {ours.get(task)}")
+    if not failed_run:
+        for task, states in sorted(ours.items()):
+            ran = [x for x in states if x in ("succeeded", "failed")]
+            if ran and task not in kfp_states:
+                problems.append(f"task {task}: wasmpipe {ran}, not run on kfp.local")
+    for name, value in sorted(kfp_outputs.items()):
+        if normalised(value) != normalised(our_outputs.get(name)):
+            problems.append(f"output {name}: kfp.local {value!r}, wasmpipe {our_outputs.get(name)!r}")
+    if not failed_run and set(kfp_outputs) != set(our_outputs):
+        problems.append(f"outputs: kfp.local {sorted(kfp_outputs)}, wasmpipe {sorted(our_outputs)}")
+    return problems, (sum(len(v) for v in kfp_states.values()), len(kfp_outputs))
+
+
 def main():
     root, wasmpipe = Path(sys.argv[1]), sys.argv[2]
     built = root / "examples/components/target/wasm32-wasip2/release"
@@ -183,24 +266,14 @@ def main():
             if not problems and rel not in NOT_RUN:
                 (tmp / "bin").mkdir()
                 os.symlink(os.path.abspath(wasmpipe), tmp / "bin/wasmpipe")
-                args = ARGS.get(rel, {})
-                kfp_states, kfp_outputs = on_kfp_local(out, tmp / "kfp-root", tmp / "bin", args)
-                ours, our_outputs = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", tmp / "runs", args)
-                if not kfp_states:
-                    problems.append("kfp.local ran no task")
-                # kfp.local stops at the first failure: after one, it may have run fewer.
-                failed_run = any("failed" in v for v in kfp_states.values())
-                for task, states in sorted(kfp_states.items()):
-                    same = sub_multiset(states, ours.get(task, [])) if failed_run else states == ours.get(task)
-                    if not same:
-                        problems.append(f"task {task}: kfp.local {states}, wasmpipe {ours.get(task)}")
-                for name, value in sorted(kfp_outputs.items()):
-                    if normalised(value) != normalised(our_outputs.get(name)):
-                        problems.append(f"output {name}: kfp.local {value!r}, wasmpipe {our_outputs.get(name)!r}")
-                if not failed_run and set(kfp_outputs) != set(our_outputs):
-                    problems.append(f"outputs: kfp.local {sorted(kfp_outputs)}, wasmpipe {sorted(our_outputs)}")
-                runs = sum(len(v) for v in kfp_states.values())
-                note = f"{runs} task run(s) on kfp.local, in wasmpipe's states; {len(kfp_outputs)} output(s) equal"
+                runs = outputs = 0
+                for i, variant in enumerate(VARIANTS.get(rel, [{}])):
+                    found, counted = compare(rel, dict(ARGS.get(rel, {}), **variant), out, tmp, tmp / f"v{i}", wasmpipe)
+                    problems += [f"with {variant}: {p}" if variant else p for p in found]
+                    runs, outputs = runs + counted[0], outputs + counted[1]
+                note = f"{runs} task run(s) on kfp.local, in wasmpipe's states; {outputs} output(s) equal"
+                if rel in VARIANTS:
+                    note += f" ({len(VARIANTS[rel])} runs, one per parameter set)"
         if problems:
             failed += 1
             print(f"FAIL {rel}", file=sys.__stdout__, flush=True)

@@ -50,6 +50,26 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
     let mut call = task_call(args, run_id, task_id);
     call.inputs = inputs;
     call.final_status = final_status.as_ref();
+    // Artifacts: each input where KFP's launcher put it, each output where KFP reads it.
+    let first = |side: &str, name: &str| input[side]["artifacts"][name]["artifacts"][0].clone();
+    for name in
+        input["inputs"]["artifacts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
+    {
+        let artifact = first("inputs", &name);
+        let uri = artifact["uri"].as_str().unwrap_or_default();
+        // What task-run added to a producer's metadata (`wasmpipe.kind`...) is not the artifact's.
+        let mut metadata = artifact["metadata"].as_object().cloned().unwrap_or_default();
+        metadata.retain(|k, _| !k.starts_with("wasmpipe."));
+        call.artifacts.push((name, local_path(uri), Value::Object(metadata)));
+    }
+    for name in
+        input["outputs"]["artifacts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
+    {
+        let uri = first("outputs", &name)["uri"].as_str().unwrap_or_default().to_string();
+        call.artifact_outputs.push((name, local_path(&uri)));
+    }
+    let work = WorkDir::new()?;
+    call.work_dir = Some(work.0.clone());
     let outcome = run(args, &call).await?;
     match outcome.result {
         Ok(outputs) => {
@@ -173,7 +193,9 @@ fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
 }
 
 /// Writes each output parameter KFP asks for to its `outputFile` (strings as they are, other
-/// values as JSON, as KFP's launcher reads them), and all of them to the executor output file.
+/// values as JSON, as KFP's launcher reads them), and all of them and the output artifacts
+/// (KFP's uri, wasmpipe's metadata and what the artifact is: kind, size, digest) to the
+/// executor output file.
 fn write_outputs(input: &Value, outputs: &indexmap::IndexMap<String, Value>) -> anyhow::Result<()> {
     let wanted = input["outputs"]["parameters"].as_object().cloned().unwrap_or_default();
     let mut values = Map::new();
@@ -186,10 +208,56 @@ fn write_outputs(input: &Value, outputs: &indexmap::IndexMap<String, Value>) -> 
         }
         values.insert(name.clone(), value.clone());
     }
+    let mut artifacts = Map::new();
+    for (name, spec) in input["outputs"]["artifacts"].as_object().cloned().unwrap_or_default() {
+        let Some(made) = outputs.get(&name) else {
+            bail!("KFP asks for output artifact `{name}`, which the component did not write")
+        };
+        let mut artifact = spec["artifacts"][0].clone();
+        let mut metadata = made["metadata"].as_object().cloned().unwrap_or_default();
+        for key in ["kind", "size", "digest", "directory"] {
+            metadata.insert(format!("wasmpipe.{key}"), made[key].clone());
+        }
+        artifact["metadata"] = Value::Object(metadata);
+        artifacts.insert(name, json!({"artifacts": [artifact]}));
+    }
     if let Some(file) = input["outputs"]["outputFile"].as_str() {
-        write(Path::new(file), json!({"parameterValues": values}).to_string().as_bytes())?;
+        let mut output = json!({"parameterValues": values});
+        if !artifacts.is_empty() {
+            output["artifacts"] = Value::Object(artifacts);
+        }
+        write(Path::new(file), output.to_string().as_bytes())?;
     }
     Ok(())
+}
+
+/// Where KFP's launcher has an artifact of `uri` on the container's disk: `gs://B/P` at
+/// `/gcs/B/P`, `s3://` at `/s3/`, `minio://` at `/minio/`; a path as it is (kfp.local).
+fn local_path(uri: &str) -> PathBuf {
+    for (scheme, mount) in [("gs://", "/gcs/"), ("s3://", "/s3/"), ("minio://", "/minio/")] {
+        if let Some(rest) = uri.strip_prefix(scheme) {
+            return PathBuf::from(format!("{mount}{rest}"));
+        }
+    }
+    PathBuf::from(uri)
+}
+
+/// A directory of the task's own for its sandbox directories, removed when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> anyhow::Result<WorkDir> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("wasmpipe-task-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+        Ok(WorkDir(dir))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Writes `bytes` to `path`, making its directory first.

@@ -1,18 +1,20 @@
-//! One task outside a pipeline: a component run once with given input values (and, for an
-//! exit task, a final status), in the same sandbox, with the same limits and failure kinds as
-//! a task of a run. What `wasmpipe task-run` runs inside another engine's container.
+//! One task outside a pipeline: a component run once with given input values and artifacts
+//! (and, for an exit task, a final status), in the same sandbox, with the same limits and
+//! failure kinds as a task of a run; its output artifacts published where the caller says. What `wasmpipe task-run` runs inside another engine's container.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::Runner;
-use super::bind::final_status_to_wit;
+use super::bind::{artifact_to_wit, final_status_to_wit};
+use crate::model::artifact;
 use crate::model::component::PortType;
 use crate::model::outcome::{Failure, FailureKind, FinalStatusRecord, LogLine};
 use crate::model::policy::{Grants, Limits};
 use crate::model::value::ValueType;
+use crate::wasm::attempt_dirs::{AttemptDirs, OutputSlot};
 use crate::wasm::capture::Capture;
 use crate::wasm::engine::EngineKind;
 use crate::wasm::executor::run_attempt;
@@ -51,6 +53,14 @@ pub struct TaskCall<'a> {
     pub limits: Limits,
     /// What it is granted.
     pub grants: Grants,
+    /// Input artifacts by input name: where each is on the host, and its metadata.
+    pub artifacts: Vec<(String, PathBuf, Value)>,
+    /// Where each output artifact goes when the task succeeds, by output name (one not listed
+    /// stays under `work_dir`).
+    pub artifact_outputs: Vec<(String, PathBuf)>,
+    /// A directory for the attempt's sandbox directories, which a component with artifacts
+    /// needs (its inputs laid out, its outputs staged, then published there).
+    pub work_dir: Option<PathBuf>,
 }
 
 impl Runner {
@@ -65,6 +75,7 @@ impl Runner {
             Err(e) => return Ok(failed(FailureKind::Load, e.message)),
         };
         let mut inputs = Vec::new();
+        let mut artifact_inputs = Vec::new();
         let given_names = call.inputs.iter().map(|(n, _)| n).chain(call.text_inputs.iter().map(|(n, _)| n));
         for name in given_names {
             if component.signature.input(name).is_none() {
@@ -91,14 +102,24 @@ impl Runner {
                         inputs.push((spec.name.clone(), types::InputValue::FinalStatus(final_status_to_wit(status))));
                     }
                 }
-                (PortType::Artifact { .. }, _) => {
-                    return Ok(failed(
-                        FailureKind::Input,
-                        format!(
-                            "input `{}` is an artifact: a task run on its own takes values only, for now",
-                            spec.name
-                        ),
-                    ));
+                (PortType::Artifact { kind, directory }, _) => {
+                    let Some((_, host, metadata)) = call.artifacts.iter().find(|(n, _, _)| *n == spec.name) else {
+                        if spec.required {
+                            return Ok(failed(
+                                FailureKind::Input,
+                                format!("input `{}` is an artifact, and none was given", spec.name),
+                            ));
+                        }
+                        continue;
+                    };
+                    let mut artifact = match artifact::reference(&spec.name, host, kind, Some(*directory)) {
+                        Ok(artifact) => artifact,
+                        Err(e) => return Ok(failed(FailureKind::Input, format!("input `{}`: {e}", spec.name))),
+                    };
+                    artifact.metadata = metadata.clone();
+                    inputs
+                        .push((spec.name.clone(), types::InputValue::Artifact(artifact_to_wit(&spec.name, &artifact))));
+                    artifact_inputs.push((spec.name.clone(), artifact));
                 }
                 (PortType::Value(ty), Some(value)) => {
                     let value = match (ty, &value) {
@@ -123,10 +144,70 @@ impl Runner {
                 (PortType::Value(_), None) => {}
             }
         }
-        let ctx =
-            types::Context { run_id: call.run_id.clone(), task_id: call.task_id.clone(), attempt: call.attempt.max(1) };
+        let slots: Vec<OutputSlot> = component
+            .signature
+            .outputs
+            .iter()
+            .filter_map(|o| match &o.ty {
+                PortType::Artifact { directory, .. } => {
+                    Some(OutputSlot { name: o.name.clone(), directory: *directory })
+                }
+                _ => None,
+            })
+            .collect();
+        let attempt = call.attempt.max(1);
+        let dirs = match (&call.work_dir, artifact_inputs.is_empty() && slots.is_empty()) {
+            (_, true) => None,
+            (None, false) => {
+                let message = "the component has artifacts: give the task a work directory".to_string();
+                return Ok(failed(FailureKind::Input, message));
+            }
+            (Some(dir), false) => match AttemptDirs::prepare(dir, &call.task_id, attempt, &artifact_inputs, &slots) {
+                Ok(dirs) => Some(dirs),
+                Err(e) => {
+                    let message =
+                        format!("cannot lay out the task's artifact directories under {}: {e}", dir.display());
+                    return Ok(failed(FailureKind::Input, message));
+                }
+            },
+        };
+        let ctx = types::Context { run_id: call.run_id.clone(), task_id: call.task_id.clone(), attempt };
         let policy = AttemptPolicy { limits: &call.limits, grants: &call.grants, run_data: None };
-        let outcome = run_attempt(&component, ctx, &inputs, policy, None, Capture::new(call.limits.output)).await;
+        let mut outcome =
+            run_attempt(&component, ctx, &inputs, policy, dirs.as_ref(), Capture::new(call.limits.output)).await;
+        if let (Some(dirs), Some(work_dir), Ok(outputs)) = (&dirs, &call.work_dir, &mut outcome.result)
+            && let Err(e) = place_outputs(dirs, work_dir, &slots, &call.artifact_outputs, outputs)
+        {
+            outcome.result =
+                Err(Failure::new(FailureKind::Error, format!("cannot publish the task's output artifacts: {e}")));
+        }
         Ok(TaskOutcome { result: outcome.result, logs: outcome.logs })
     }
+}
+
+/// Publishes the output artifacts `slots` of a successful attempt (under `work_dir`), then
+/// moves each one `to` names where it goes; `outputs` then give their paths there.
+fn place_outputs(
+    dirs: &AttemptDirs,
+    work_dir: &Path,
+    slots: &[OutputSlot],
+    to: &[(String, PathBuf)],
+    outputs: &mut IndexMap<String, Value>,
+) -> std::io::Result<()> {
+    dirs.publish(slots.iter().map(|o| o.name.as_str()), false)?;
+    for (name, dest) in to {
+        let Some(value) = outputs.get_mut(name) else { continue };
+        let Some(published) = value.get("path").and_then(Value::as_str).map(|p| work_dir.join(p)) else { continue };
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if std::fs::symlink_metadata(dest).is_ok() {
+            artifact::remove(dest)?;
+        }
+        if std::fs::rename(&published, dest).is_err() {
+            artifact::copy(&published, dest)?;
+        }
+        value["path"] = Value::String(dest.display().to_string());
+    }
+    Ok(())
 }

@@ -2,12 +2,40 @@
 //! the way gives the output as a DAG output (`dag.outputs.parameters` with
 //! `valueFromParameter`, declared in the component's `outputDefinitions`) named after its
 //! channel (`pipelinechannel--TASK-OUTPUT`), a `LIST` when the DAG is a loop's body (KFP's
-//! `dsl.Collected`). Pipeline outputs are the root DAG's outputs, the same way.
+//! `dsl.Collected`); an artifact as `dag.outputs.artifacts` with `artifactSelectors`. Pipeline
+//! outputs are the root DAG's outputs, the same way.
 
 use serde_json::{Map, Value, json};
 
 use super::{Exporter, Source, output_channel};
 use crate::model::binding::{Binding, Ref};
+
+/// How a DAG output is declared: a parameter of a `parameterType`, or an artifact of an
+/// `artifactType`.
+#[derive(Clone, Debug)]
+pub(super) enum Port {
+    Parameter(String),
+    Artifact(Value),
+}
+
+impl Port {
+    /// Declares output `key` of DAG `component` as output `producer_key` of its task
+    /// `producer` (`valueFromParameter`, or `artifactSelectors` for an artifact).
+    fn declare(self, component: &mut Value, key: &str, producer: &str, producer_key: &str) {
+        match self {
+            Port::Parameter(ty) => {
+                component["dag"]["outputs"]["parameters"][key] =
+                    json!({"valueFromParameter": {"producerSubtask": producer, "outputParameterKey": producer_key}});
+                component["outputDefinitions"]["parameters"][key] = json!({"parameterType": ty});
+            }
+            Port::Artifact(ty) => {
+                component["dag"]["outputs"]["artifacts"][key] =
+                    json!({"artifactSelectors": [{"producerSubtask": producer, "outputArtifactKey": producer_key}]});
+                component["outputDefinitions"]["artifacts"][key] = json!({"artifactType": ty});
+            }
+        }
+    }
+}
 
 impl Exporter<'_> {
     /// Adds the DAG outputs readers asked for, once every component is written.
@@ -23,7 +51,10 @@ impl Exporter<'_> {
             };
             let comp = owner["dag"]["tasks"][&group]["componentRef"]["name"].as_str().unwrap_or_default().to_string();
             if self.expose(&comp, &task, &output).is_none() {
-                self.refuse("outputs", format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (is it an artifact?)"));
+                self.refuse(
+                    "outputs",
+                    format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (artifacts made in a loop are not exported yet)"),
+                );
             }
         }
     }
@@ -53,48 +84,51 @@ impl Exporter<'_> {
                 }
             };
             match self.dag_output(&tasks, &task, &output) {
-                Some((from, ty)) => {
-                    root["dag"]["outputs"]["parameters"][name] = from;
-                    root["outputDefinitions"]["parameters"][name] = json!({"parameterType": ty});
-                }
+                Some((producer, key, port)) => port.declare(root, name, &producer, &key),
                 // A refused task is not in its DAG (refused already).
                 None if !self.refusals.is_empty() => {}
-                None => self.refuse(&at, "only value outputs are exported as pipeline outputs yet"),
+                None => self.refuse(&at, format!("`{value}` cannot be a pipeline output in KFP's IR (artifacts collected over a loop are not exported yet)")),
             }
         }
     }
 
     /// Makes DAG component `comp` give output `output` of task `task` (inside it, at any depth)
-    /// as its output `pipelinechannel--TASK-OUTPUT`; the output's `parameterType` there.
-    pub(super) fn expose(&mut self, comp: &str, task: &str, output: &str) -> Option<String> {
+    /// as its output `pipelinechannel--TASK-OUTPUT`; how that output is declared there. None
+    /// for artifacts made in a loop (a list of artifacts, not exported yet).
+    pub(super) fn expose(&mut self, comp: &str, task: &str, output: &str) -> Option<Port> {
         let tasks = self.out_components.get(comp)?["dag"]["tasks"].as_object()?.clone();
-        let (from, ty) = self.dag_output(&tasks, task, output)?;
-        let ty = if self.loop_bodies.contains(comp) { "LIST".to_string() } else { ty };
+        let (producer, producer_key, port) = self.dag_output(&tasks, task, output)?;
+        let port = match port {
+            Port::Parameter(_) if self.loop_bodies.contains(comp) => Port::Parameter("LIST".into()),
+            Port::Artifact(_) if self.loop_bodies.contains(comp) => return None,
+            port => port,
+        };
         let key = output_channel(task, output);
         let component = self.out_components.get_mut(comp)?;
-        component["dag"]["outputs"]["parameters"][&key] = from;
-        component["outputDefinitions"]["parameters"][&key] = json!({"parameterType": ty});
-        Some(ty)
+        port.clone().declare(component, &key, &producer, &producer_key);
+        Some(port)
     }
 
     /// Where a DAG of `tasks` takes output `output` of task `task` from: the task itself, or
-    /// the DAG output of its task that runs the group holding it; and the output's type.
-    fn dag_output(&mut self, tasks: &Map<String, Value>, task: &str, output: &str) -> Option<(Value, String)> {
+    /// the DAG output of its task that runs the group holding it (the producer and its
+    /// output's key), and how the output is declared.
+    fn dag_output(&mut self, tasks: &Map<String, Value>, task: &str, output: &str) -> Option<(String, String, Port)> {
         if let Some(spec) = tasks.get(task) {
             let comp = spec["componentRef"]["name"].as_str()?;
-            let ty =
-                self.out_components.get(comp)?["outputDefinitions"]["parameters"][output]["parameterType"].as_str()?;
-            let from = json!({"valueFromParameter": {"producerSubtask": task, "outputParameterKey": output}});
-            return Some((from, ty.to_string()));
+            let defs = &self.out_components.get(comp)?["outputDefinitions"];
+            let port = match (defs["parameters"][output]["parameterType"].as_str(), defs["artifacts"].get(output)) {
+                (Some(ty), _) => Port::Parameter(ty.to_string()),
+                (None, Some(def)) => Port::Artifact(def["artifactType"].clone()),
+                (None, None) => return None,
+            };
+            return Some((task.to_string(), output.to_string(), port));
         }
         let (sub, comp) = tasks.iter().find_map(|(sub, spec)| {
             let comp = spec["componentRef"]["name"].as_str()?;
             self.dag_holds(comp, task).then(|| (sub.clone(), comp.to_string()))
         })?;
-        let ty = self.expose(&comp, task, output)?;
-        let from =
-            json!({"valueFromParameter": {"producerSubtask": sub, "outputParameterKey": output_channel(task, output)}});
-        Some((from, ty))
+        let port = self.expose(&comp, task, output)?;
+        Some((sub, output_channel(task, output), port))
     }
 
     /// Whether DAG component `comp` holds task `task`, at any depth.

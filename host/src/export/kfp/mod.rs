@@ -90,6 +90,11 @@ fn kfp_name(name: &str) -> String {
     name.to_ascii_lowercase().replace('_', "-")
 }
 
+/// The importer task of artifact parameter `p` (KFP's `dsl.importer`).
+fn importer_name(p: &str) -> String {
+    format!("importer-{}", kfp_name(p))
+}
+
 /// The channel that carries output `output` of task `task` into a DAG (KFP's name for it).
 fn output_channel(task: &str, output: &str) -> String {
     format!("pipelinechannel--{task}-{output}")
@@ -235,6 +240,20 @@ impl Source {
             Source::Sibling { task, .. } => Some(task),
             Source::Group { group, .. } => Some(group),
             _ => None,
+        }
+    }
+
+    /// A task spec's input artifact of this source.
+    fn artifact_spec(&self) -> Value {
+        match self {
+            Source::Param(c) | Source::Channel(c) => json!({"componentInputArtifact": c}),
+            Source::Sibling { task, output } => {
+                json!({"taskOutputArtifact": {"producerTask": task, "outputArtifactKey": output}})
+            }
+            Source::Group { group, key } => {
+                json!({"taskOutputArtifact": {"producerTask": group, "outputArtifactKey": key}})
+            }
+            Source::Item { channel, .. } => json!({"componentInputArtifact": channel}),
         }
     }
 
@@ -399,7 +418,8 @@ impl Exporter<'_> {
         refs.extend(scope.inherited.iter().cloned());
         let inner: BTreeSet<String> = task_names(body.steps);
         let mut channels = BTreeMap::new();
-        let mut parent_inputs = Map::new();
+        let (mut parent_inputs, mut parent_artifacts) = (Map::new(), Map::new());
+        let mut artifact_kinds: BTreeMap<String, String> = BTreeMap::new();
         let mut depends: BTreeSet<String> =
             afters(body.steps).iter().filter(|a| !inner.contains(*a)).filter_map(|a| local.dependency(a)).collect();
         for r in &refs {
@@ -407,14 +427,19 @@ impl Exporter<'_> {
                 Ref::Param(p) => {
                     let Some(ty) = scope.params.get(p).copied() else { continue };
                     let channel = format!("pipelinechannel--{p}");
-                    let from = if scope.channels.contains_key(&channel) { channel.clone() } else { p.clone() };
-                    (channel, Source::Channel(from), ty)
+                    let from = match self.param_source(p, scope) {
+                        Source::Param(p) => Source::Channel(p),
+                        other => other,
+                    };
+                    (channel, from, ty)
                 }
                 Ref::Item { var, .. } => {
                     let Some(channel) = scope.items.get(var) else { continue };
                     let ty = scope.channels.get(channel).copied().unwrap_or(ValueType::String);
                     (channel.clone(), Source::Channel(channel.clone()), ty)
                 }
+                // A list of artifacts: refused where it is read.
+                Ref::Output { .. } if self.collects_artifacts(r, scope, local) => continue,
                 Ref::Output { task, output } if !inner.contains(task) => {
                     let channel = output_channel(task, output);
                     match self.output_source(task, output, scope, local) {
@@ -428,7 +453,12 @@ impl Exporter<'_> {
             if let Some(p) = from.producer() {
                 depends.insert(p.to_string());
             }
-            parent_inputs.insert(channel.clone(), from.spec());
+            if ty == ValueType::Artifact {
+                parent_artifacts.insert(channel.clone(), from.artifact_spec());
+                artifact_kinds.insert(channel.clone(), doc_artifact_kind(self.doc, r));
+            } else {
+                parent_inputs.insert(channel.clone(), from.spec());
+            }
             channels.insert(channel, ty);
         }
         let (mut items, mut literal_items) = (scope.items.clone(), scope.literal_items.clone());
@@ -461,19 +491,20 @@ impl Exporter<'_> {
         };
         let tasks = self.dag(body.steps, &inner_scope);
         let mut component = json!({"dag": {"tasks": tasks}});
-        if !definitions.is_empty() {
-            let defs: Map<String, Value> = definitions
-                .iter()
-                .filter_map(|(c, ty)| {
-                    Some((c.clone(), json!({"parameterType": self.parameter_type(*ty, &body.path)?})))
-                })
-                .collect();
-            component["inputDefinitions"] = json!({"parameters": defs});
+        for (c, ty) in &definitions {
+            if let Some(kind) = artifact_kinds.get(c) {
+                component["inputDefinitions"]["artifacts"][c] = json!({"artifactType": artifact_type(kind)});
+            } else if let Some(kfp_ty) = self.parameter_type(*ty, &body.path) {
+                component["inputDefinitions"]["parameters"][c] = json!({"parameterType": kfp_ty});
+            }
         }
         self.out_components.insert(comp.clone(), component);
         let mut group_task = json!({"componentRef": {"name": comp}, "taskInfo": {"name": body.name}});
         if !parent_inputs.is_empty() {
-            group_task["inputs"] = json!({"parameters": parent_inputs});
+            group_task["inputs"]["parameters"] = json!(parent_inputs);
+        }
+        if !parent_artifacts.is_empty() {
+            group_task["inputs"]["artifacts"] = json!(parent_artifacts);
         }
         if !depends.is_empty() {
             group_task["dependentTasks"] = json!(depends);
@@ -515,6 +546,28 @@ impl Exporter<'_> {
             return Some(if loops > 0 { ValueType::List } else { own() });
         }
         scope.channels.get(&output_channel(task, output)).copied()
+    }
+
+    /// Whether `r`, read in the DAG of `scope`, is an artifact output made inside a loop of
+    /// the DAG (a list of artifacts).
+    fn collects_artifacts(&self, r: &Ref, scope: &Scope<'_>, local: &Local<'_>) -> bool {
+        let Ref::Output { task, output } = r else { return false };
+        self.output_type(task, output) == Some(ValueType::Artifact)
+            && self.output_type_here(task, output, scope, local) == Some(ValueType::List)
+    }
+
+    /// Where parameter `p` comes from in the DAG of `scope`: a channel the DAG receives; at the
+    /// root pipeline's top, an artifact parameter is its importer task's output (KFP's root has
+    /// no input artifacts), any other the parameter itself.
+    fn param_source(&self, p: &str, scope: &Scope<'_>) -> Source {
+        let channel = format!("pipelinechannel--{p}");
+        if scope.channels.contains_key(&channel) {
+            return Source::Channel(channel);
+        }
+        if scope.dag.is_none() && scope.params.get(p) == Some(&ValueType::Artifact) {
+            return Source::Sibling { task: importer_name(p), output: "artifact".into() };
+        }
+        Source::Param(p.to_string())
     }
 
     /// The type of what `binding` passes to a task of the DAG of `scope`, where the pipeline
@@ -771,7 +824,8 @@ fn doc_output_type(doc: &Document, task: &str, output: &str) -> Option<ValueType
     if let Some(info) = doc.components.get(component) {
         return match info.signature.output(output)?.ty {
             PortType::Value(ty) => Some(ty),
-            _ => None,
+            PortType::Artifact { .. } => Some(ValueType::Artifact),
+            PortType::FinalStatus => None,
         };
     }
     let sub = doc.subs.get(component)?;
@@ -782,6 +836,45 @@ fn doc_output_type(doc: &Document, task: &str, output: &str) -> Option<ValueType
         return Some(ValueType::List);
     }
     doc_output_type(sub, &task, &output)
+}
+
+/// The artifact kind of what reference `r` reaches in `doc` (an output, through sub-pipelines,
+/// or an artifact parameter): what KFP's `artifactType` names.
+fn doc_artifact_kind(doc: &Document, r: &Ref) -> String {
+    let kind = match r {
+        Ref::Param(p) => doc.pipeline.params.get(p).and_then(|p| p.kind.clone()),
+        Ref::Output { task, output } => (|| {
+            let component = &find_task(&doc.pipeline.steps, task)?.component;
+            if let Some(info) = doc.components.get(component) {
+                return match &info.signature.output(output)?.ty {
+                    PortType::Artifact { kind, .. } => Some(kind.clone()),
+                    _ => None,
+                };
+            }
+            let sub = doc.subs.get(component)?;
+            let Ok(Binding::Ref(inner)) = Binding::parse(sub.pipeline.outputs.get(output)?) else { return None };
+            Some(doc_artifact_kind(sub, &inner))
+        })(),
+        Ref::Item { .. } => None,
+    };
+    kind.unwrap_or_else(|| "Artifact".into())
+}
+
+/// KFP's `artifactType` of an artifact kind: its `system.` schema for the kinds KFP knows,
+/// `system.Artifact` for any other.
+fn artifact_type(kind: &str) -> Value {
+    const KNOWN: [&str; 8] = [
+        "Artifact",
+        "Dataset",
+        "Model",
+        "Metrics",
+        "ClassificationMetrics",
+        "SlicedClassificationMetrics",
+        "HTML",
+        "Markdown",
+    ];
+    let title = if KNOWN.contains(&kind) { format!("system.{kind}") } else { "system.Artifact".into() };
+    json!({"schemaTitle": title, "schemaVersion": "0.0.1"})
 }
 
 /// How many steps the `if`/`elif`/`else` chain at the start of `steps` holds.

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use super::dag_outputs::Port;
 use super::{Exporter, Local, Source, output_channel};
 use crate::model::binding::Ref;
 use crate::model::value::ValueType;
@@ -82,7 +83,16 @@ impl Exporter<'_> {
                     self.dag_holds(inner, task).then(|| (branch.clone(), inner.to_string()))
                 });
                 let Some((branch, inner)) = found else { continue };
-                ty = ty.or(self.expose(&inner, task, output));
+                match self.expose(&inner, task, output) {
+                    Some(Port::Parameter(t)) => ty = ty.or(Some(t)),
+                    _ => {
+                        self.refuse(
+                            "outputs",
+                            format!("a `one_of` of artifacts (`{task}`'s `{output}`) is not exported yet"),
+                        );
+                        continue;
+                    }
+                }
                 selectors.push(json!({"producerSubtask": branch, "outputParameterKey": output_channel(task, output)}));
             }
             let component = self.out_components.get_mut(&comp).expect("the chain's DAG is written");

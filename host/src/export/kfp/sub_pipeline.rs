@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::{Exporter, Local, Scope, kfp_name, name_groups};
+use super::{Exporter, Local, Scope, artifact_type, importer_name, kfp_name, name_groups};
 use crate::export::{Document, Refusal};
 use crate::model::Task;
 use crate::model::binding::Binding;
@@ -24,7 +24,33 @@ impl<'a> Exporter<'a> {
         name_groups(&pipeline.steps, &mut unnamed, &mut chains, &mut self.names);
         let params: BTreeMap<String, ValueType> = pipeline.params.iter().map(|(k, p)| (k.clone(), p.ty)).collect();
         let mut inputs = Map::new();
+        let (mut importers, mut sub_artifacts) = (Map::new(), Map::new());
         for (name, param) in &pipeline.params {
+            if param.ty == ValueType::Artifact {
+                let ty = artifact_type(param.kind.as_deref().unwrap_or("Artifact"));
+                match &comp {
+                    // A sub-pipeline's artifact parameter: an input artifact of its DAG.
+                    Some(_) => {
+                        let mut spec = json!({"artifactType": ty});
+                        if param.default.is_some() {
+                            spec["isOptional"] = json!(true);
+                        }
+                        sub_artifacts.insert(name.clone(), spec);
+                    }
+                    // The root's: KFP's root takes no artifacts, so a string parameter of the
+                    // same name holds its URI, which an importer task (`dsl.importer`) imports.
+                    None => {
+                        let mut spec = json!({"parameterType": "STRING"});
+                        if let Some(Value::String(default)) = &param.default {
+                            spec["defaultValue"] = json!(default);
+                            spec["isOptional"] = json!(true);
+                        }
+                        inputs.insert(name.clone(), spec);
+                        importers.insert(name.clone(), ty);
+                    }
+                }
+                continue;
+            }
             let Some(ty) = self.parameter_type(param.ty, &format!("params.{name}")) else { continue };
             let mut spec = json!({"parameterType": ty});
             if let Some(default) = &param.default {
@@ -46,10 +72,40 @@ impl<'a> Exporter<'a> {
             chain: false,
             dag: comp,
         };
-        let tasks = self.dag(&pipeline.steps, &scope);
+        let mut tasks = self.dag(&pipeline.steps, &scope);
+        for (name, ty) in importers {
+            let task = importer_name(&name);
+            if tasks.contains_key(&task) {
+                self.refuse(&format!("params.{name}"), format!("artifact parameter `{name}` is imported by a task named `{task}` in KFP's IR, and a task has that name: rename the task"));
+                continue;
+            }
+            let comp = self.unique_component(&task);
+            let exec = comp.replacen("comp-", "exec-", 1);
+            self.out_components.insert(
+                comp.clone(),
+                json!({
+                    "executorLabel": exec,
+                    "inputDefinitions": {"parameters": {"uri": {"parameterType": "STRING"}}},
+                    "outputDefinitions": {"artifacts": {"artifact": {"artifactType": ty.clone()}}},
+                }),
+            );
+            self.executors
+                .insert(exec, json!({"importer": {"artifactUri": {"runtimeParameter": "uri"}, "typeSchema": ty}}));
+            tasks.insert(
+                task.clone(),
+                json!({
+                    "componentRef": {"name": comp},
+                    "inputs": {"parameters": {"uri": {"componentInputParameter": name}}},
+                    "taskInfo": {"name": task},
+                }),
+            );
+        }
         let mut spec = json!({"dag": {"tasks": tasks}});
         if !inputs.is_empty() {
-            spec["inputDefinitions"] = json!({"parameters": inputs});
+            spec["inputDefinitions"]["parameters"] = json!(inputs);
+        }
+        if !sub_artifacts.is_empty() {
+            spec["inputDefinitions"]["artifacts"] = json!(sub_artifacts);
         }
         self.pipeline_outputs(&mut spec, &scope.dag);
         spec
@@ -65,7 +121,7 @@ impl<'a> Exporter<'a> {
         scope: &Scope<'_>,
         local: &Local<'_>,
     ) -> Option<Value> {
-        let mut inputs = Map::new();
+        let (mut inputs, mut artifacts) = (Map::new(), Map::new());
         let mut depends: BTreeSet<String> = task.after.iter().filter_map(|a| local.dependency(a)).collect();
         for (name, value) in &task.inputs {
             let at = format!("{path}.inputs.{name}");
@@ -74,9 +130,18 @@ impl<'a> Exporter<'a> {
                     inputs.insert(name.clone(), json!({"runtimeValue": {"constant": v}}));
                 }
                 Ok(Binding::Ref(r)) => {
+                    let artifact = sub.pipeline.params.get(name).is_some_and(|p| p.ty == ValueType::Artifact);
+                    if artifact && self.collects_artifacts(&r, scope, local) {
+                        self.refuse(&at, "artifacts collected over a loop (a list of artifacts) are not exported yet");
+                        continue;
+                    }
                     let Some(source) = self.source(&r, scope, local, None, &at) else { continue };
                     depends.extend(source.producer().map(String::from));
-                    inputs.insert(name.clone(), source.spec());
+                    if artifact {
+                        artifacts.insert(name.clone(), source.artifact_spec());
+                    } else {
+                        inputs.insert(name.clone(), source.spec());
+                    }
                 }
                 Ok(_) => self.refuse(&at, "a formatted string or `one_of` bound to a sub-pipeline's parameter is not exported yet; bind a value, parameter or output"),
                 Err(e) => self.refuse(&at, e),
@@ -108,7 +173,10 @@ impl<'a> Exporter<'a> {
         self.out_components.insert(comp.clone(), spec);
         let mut spec = json!({"componentRef": {"name": comp}, "taskInfo": {"name": task.task}});
         if !inputs.is_empty() {
-            spec["inputs"] = json!({"parameters": inputs});
+            spec["inputs"]["parameters"] = json!(inputs);
+        }
+        if !artifacts.is_empty() {
+            spec["inputs"]["artifacts"] = json!(artifacts);
         }
         if !depends.is_empty() {
             spec["dependentTasks"] = json!(depends);

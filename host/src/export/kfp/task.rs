@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{Exporter, Local, Scope, Source, output_channel};
+use super::{Exporter, Local, Scope, Source, artifact_type, output_channel};
 use crate::export::ComponentInfo;
 use crate::model::Task;
 use crate::model::binding::{Binding, Part, Ref};
@@ -55,8 +55,8 @@ impl<'a> Exporter<'a> {
             }
         }
         let signature = &info.signature;
-        let mut inputs = Map::new();
-        let mut definitions = Map::new();
+        let (mut inputs, mut artifact_inputs) = (Map::new(), Map::new());
+        let (mut definitions, mut artifact_definitions) = (Map::new(), Map::new());
         // `after` a task outside this DAG: the group holding this task waits for it instead.
         let mut depends: BTreeSet<String> = task.after.iter().filter_map(|a| local.dependency(a)).collect();
         for spec in &signature.inputs {
@@ -75,9 +75,40 @@ impl<'a> Exporter<'a> {
                 }
                 continue;
             }
-            let PortType::Value(declared) = &spec.ty else {
-                self.refuse(&at, "artifact inputs are not exported yet");
-                continue;
+            let declared = match &spec.ty {
+                PortType::Value(ty) => ty,
+                PortType::Artifact { kind, .. } => {
+                    let mut definition = json!({"artifactType": artifact_type(kind)});
+                    if !spec.required {
+                        definition["isOptional"] = json!(true);
+                    }
+                    match task.inputs.get(name).map(Binding::parse) {
+                        None if spec.required => {}
+                        None => {
+                            artifact_definitions.insert(name.clone(), definition);
+                        }
+                        Some(Ok(Binding::Ref(r))) => {
+                            if self.collects_artifacts(&r, scope, local) {
+                                self.refuse(
+                                    &at,
+                                    "artifacts collected over a loop (a list of artifacts) are not exported yet",
+                                );
+                                continue;
+                            }
+                            let Some(source) = self.source(&r, scope, local, exit_of, &at) else { continue };
+                            depends.extend(source.producer().map(String::from));
+                            artifact_inputs.insert(name.clone(), source.artifact_spec());
+                            artifact_definitions.insert(name.clone(), definition);
+                        }
+                        Some(Ok(_)) => self.refuse(
+                            &at,
+                            "an artifact input takes one reference (`one_of` of artifacts is not exported yet)",
+                        ),
+                        Some(Err(e)) => self.refuse(&at, e),
+                    }
+                    continue;
+                }
+                PortType::FinalStatus => unreachable!("handled above"),
             };
             let binding = match task.inputs.get(name).map(Binding::parse) {
                 Some(Ok(b)) => Some(b),
@@ -161,37 +192,41 @@ impl<'a> Exporter<'a> {
                 }
             }
         }
-        let outputs: Map<String, Value> = signature
-            .outputs
-            .iter()
-            .filter_map(|o| match &o.ty {
-                PortType::Value(ty) => Some((o.name.clone(), *ty)),
-                _ => {
-                    self.refuse(
-                        &format!("{path}.component"),
-                        format!("component `{}` has artifact outputs, not exported yet", task.component),
-                    );
-                    None
+        let (mut outputs, mut artifact_outputs) = (Map::new(), Map::new());
+        for o in &signature.outputs {
+            match &o.ty {
+                PortType::Value(ty) => {
+                    if let Some(kfp_ty) = self.parameter_type(*ty, path) {
+                        outputs.insert(o.name.clone(), json!({"parameterType": kfp_ty}));
+                    }
                 }
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .filter_map(|(n, ty)| Some((n.clone(), json!({"parameterType": self.parameter_type(ty, path)?}))))
-            .collect();
+                PortType::Artifact { kind, .. } => {
+                    artifact_outputs.insert(o.name.clone(), json!({"artifactType": artifact_type(kind)}));
+                }
+                PortType::FinalStatus => {}
+            }
+        }
         let comp = self.unique_component(&task.task);
         let exec = comp.replacen("comp-", "exec-", 1);
         let mut component = json!({"executorLabel": exec});
-        if !definitions.is_empty() {
-            component["inputDefinitions"] = json!({"parameters": definitions});
-        }
-        if !outputs.is_empty() {
-            component["outputDefinitions"] = json!({"parameters": outputs});
+        for (key, part) in [
+            ("inputDefinitions", ("parameters", definitions)),
+            ("inputDefinitions", ("artifacts", artifact_definitions)),
+            ("outputDefinitions", ("parameters", outputs)),
+            ("outputDefinitions", ("artifacts", artifact_outputs)),
+        ] {
+            if !part.1.is_empty() {
+                component[key][part.0] = Value::Object(part.1);
+            }
         }
         self.out_components.insert(comp.clone(), component);
         self.executors.insert(exec, self.executor(task, info));
         let mut spec = json!({"componentRef": {"name": comp}, "taskInfo": {"name": task.task}});
         if !inputs.is_empty() {
-            spec["inputs"] = json!({"parameters": inputs});
+            spec["inputs"]["parameters"] = json!(inputs);
+        }
+        if !artifact_inputs.is_empty() {
+            spec["inputs"]["artifacts"] = json!(artifact_inputs);
         }
         let cached = exit_of.is_none() && task.cache.unwrap_or(self.doc.pipeline.cache);
         spec["cachingOptions"] = json!({"enableCache": cached});
@@ -228,14 +263,7 @@ impl<'a> Exporter<'a> {
         at: &str,
     ) -> Option<Source> {
         match r {
-            Ref::Param(p) => {
-                let channel = format!("pipelinechannel--{p}");
-                Some(if scope.channels.contains_key(&channel) {
-                    Source::Channel(channel)
-                } else {
-                    Source::Param(p.clone())
-                })
-            }
+            Ref::Param(p) => Some(self.param_source(p, scope)),
             Ref::Output { task, output } => {
                 if let Some(body) = exit_of
                     && local.group_of(task).is_some_and(|(g, _)| g == body)
