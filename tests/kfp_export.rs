@@ -75,11 +75,11 @@ fn structure(ir: &Value) -> BTreeMap<String, Value> {
             .unwrap()
             .iter()
             .map(|(task, spec)| {
-                let mut sources: Vec<String> = spec["inputs"]["parameters"]
-                    .as_object()
+                let parameters = spec["inputs"]["parameters"].as_object().into_iter().flat_map(|m| m.values());
+                let artifacts = spec["inputs"]["artifacts"].as_object().into_iter().flat_map(|m| m.values());
+                let mut sources: Vec<String> = Some(parameters.chain(artifacts))
                     .map(|inputs| {
                         inputs
-                            .values()
                             .map(|source| {
                                 let (kind, body) = source.as_object().unwrap().iter().next().unwrap();
                                 match kind.as_str() {
@@ -92,8 +92,11 @@ fn structure(ir: &Value) -> BTreeMap<String, Value> {
                                             .get("parameterExpressionSelector")
                                             .map_or(String::new(), |s| format!(" {s}"))
                                     ),
-                                    "taskOutputParameter" => {
-                                        format!("output of {}", body["producerTask"].as_str().unwrap())
+                                    "componentInputArtifact" => {
+                                        format!("input artifact {}", channel_name(body.as_str().unwrap()))
+                                    }
+                                    "taskOutputParameter" | "taskOutputArtifact" => {
+                                        format!("{kind} of {}", body["producerTask"].as_str().unwrap())
                                     }
                                     "taskFinalStatus" => {
                                         format!("final status of {}", body["producerTask"].as_str().unwrap())
@@ -449,6 +452,62 @@ fn one_of_is_kfps_value_from_oneof() {
         ir["components"]["comp-condition-3"]["dag"]["outputs"]["parameters"]["pipelinechannel--core-output-comp-output"],
         json!({"valueFromParameter": {"producerSubtask": "core-output-comp", "outputParameterKey": "output"}})
     );
+}
+
+/// Ensures that artifacts pass as KFP passes them: a task's output artifact
+/// (`taskOutputArtifact`), out of sub-pipelines nested two deep as DAG output artifacts
+/// (`artifactSelectors`), with KFP's artifact types (`critical/artifact_cache`; `model_dir`
+/// stands for `core_comp` and `crust_comp`); and that an artifact parameter of the pipeline is
+/// a URI parameter with KFP's importer task (`dsl.importer`).
+#[test]
+fn artifacts_are_kfps_artifacts_and_importers() {
+    let case = Case::raw(&format!(
+        "version: 1\nname: artifact-cache-pipeline\ncomponents:\n  mantle: {{pipeline: mantle.yaml}}\n  model_dir: {{path: {:?}}}\nsteps:\n  - {{task: mantle, component: mantle}}\n  - {{task: crust-comp, component: model_dir, inputs: {{model: \"{{{{tasks.mantle.output}}}}\"}}}}\n",
+        common::component("model_dir")
+    ));
+    let dir = case.dir.path();
+    std::fs::write(dir.join("mantle.yaml"), "version: 1\nname: mantle\ncomponents:\n  core: {pipeline: core.yaml}\nsteps:\n  - {task: core, component: core}\noutputs:\n  output: \"{{tasks.core.output}}\"\n").unwrap();
+    std::fs::write(
+        dir.join("core.yaml"),
+        format!("version: 1\nname: core\ncomponents:\n  model_dir: {{path: {:?}}}\nsteps:\n  - {{task: core-comp, component: model_dir}}\noutputs:\n  output: \"{{{{tasks.core-comp.output}}}}\"\n", common::component("model_dir")),
+    )
+    .unwrap();
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("critical/artifact_cache.yaml")));
+    let model = json!({"schemaTitle": "system.Model", "schemaVersion": "0.0.1"});
+    assert_eq!(
+        ir["components"]["comp-core"]["dag"]["outputs"]["artifacts"]["output"],
+        json!({"artifactSelectors": [{"producerSubtask": "core-comp", "outputArtifactKey": "output"}]})
+    );
+    assert_eq!(ir["components"]["comp-core"]["outputDefinitions"]["artifacts"]["output"]["artifactType"], model);
+    assert_eq!(
+        ir["root"]["dag"]["tasks"]["crust-comp"]["inputs"]["artifacts"]["model"],
+        json!({"taskOutputArtifact": {"producerTask": "mantle", "outputArtifactKey": "output"}})
+    );
+
+    let imported = case_with(
+        "name: imported\nparams:\n  data: {type: artifact, kind: Dataset, default: numbers.txt}\nsteps:\n  - {task: add-up, component: total, inputs: {data: \"{{params.data}}\"}}\n",
+        &[],
+        &["total"],
+    );
+    std::fs::write(imported.dir.path().join("numbers.txt"), "1\n2\n").unwrap();
+    let ir = compile(&imported).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(
+        ir["root"]["inputDefinitions"]["parameters"]["data"],
+        json!({"parameterType": "STRING", "defaultValue": "numbers.txt", "isOptional": true})
+    );
+    let dataset = json!({"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"});
+    assert_eq!(
+        ir["deploymentSpec"]["executors"]["exec-importer-data"],
+        json!({"importer": {"artifactUri": {"runtimeParameter": "uri"}, "typeSchema": dataset}})
+    );
+    let tasks = &ir["root"]["dag"]["tasks"];
+    assert_eq!(tasks["importer-data"]["inputs"]["parameters"]["uri"], json!({"componentInputParameter": "data"}));
+    assert_eq!(
+        tasks["add-up"]["inputs"]["artifacts"]["data"],
+        json!({"taskOutputArtifact": {"producerTask": "importer-data", "outputArtifactKey": "artifact"}})
+    );
+    assert_eq!(tasks["add-up"]["dependentTasks"], json!(["importer-data"]));
 }
 
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.

@@ -41,6 +41,62 @@ fn outputs_go_where_kfps_launcher_reads_them() {
     assert_eq!(meta, Some(json!({"parameterValues": {"output": 5}})));
 }
 
+/// Ensures that artifacts pass as KFP passes them: an output artifact is written at its uri
+/// (KFP's launcher uploads it from there), its metadata and what it is in the executor output;
+/// an input artifact is read where its uri is, with the producer's metadata; `gs://` uris are
+/// where KFP's launcher mounts them (`/gcs/...`), refused here as missing.
+#[test]
+fn artifacts_are_read_and_written_where_kfp_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("pipeline-root/gen/data");
+    let metadata_file = dir.path().join("gen_output_metadata.json");
+    let dataset = json!({"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"});
+    let input = json!({
+        "inputs": {"parameterValues": {"count": 3.0}},
+        "outputs": {
+            "parameters": {"lines": {"outputFile": dir.path().join("lines")}},
+            "artifacts": {"data": {"artifacts": [{"name": "data", "type": dataset, "uri": data, "metadata": {}}]}},
+            "outputFile": metadata_file,
+        },
+    });
+    let (code, _, err) = common::wasmpipe(
+        &["task-run", "--executor-input", &input.to_string(), "--component", common::component("numbers")],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), "1\n2\n3");
+    let out: Value = serde_json::from_str(&std::fs::read_to_string(&metadata_file).unwrap()).unwrap();
+    let made = &out["artifacts"]["data"]["artifacts"][0];
+    assert_eq!(made["uri"], json!(data));
+    assert_eq!(made["metadata"]["count"], 3);
+    assert_eq!(made["metadata"]["wasmpipe.kind"], "Dataset");
+    assert_eq!(made["metadata"]["wasmpipe.size"], 5);
+
+    // The reader gets the file and the producer's metadata (what task-run added dropped).
+    let reader = |uri: Value| {
+        json!({
+            "inputs": {"artifacts": {"data": {"artifacts": [{"name": "data", "type": dataset, "uri": uri, "metadata": made["metadata"]}]}}},
+            "outputs": {"parameters": {"sum": {"outputFile": dir.path().join("sum")}, "seen": {"outputFile": dir.path().join("seen")}}, "outputFile": dir.path().join("reader.json")},
+        })
+    };
+    let run = |input: Value| {
+        common::wasmpipe(
+            &["task-run", "--executor-input", &input.to_string(), "--component", common::component("total")],
+            &[],
+        )
+    };
+    let (code, _, err) = run(reader(json!(data)));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("sum")).unwrap(), "6");
+    let seen: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("seen")).unwrap()).unwrap();
+    assert_eq!(seen["metadata"], json!({"count": 3}));
+    assert_eq!(seen["path"], "/in/data");
+
+    let (code, _, err) = run(reader(json!("gs://no-such-bucket/gen/data")));
+    assert_eq!(code, 1);
+    assert!(err.contains("/gcs/no-such-bucket/gen/data"), "{err}");
+}
+
 /// Ensures that a trapping guest fails the container (exit 1) with its failure kind and trap
 /// code on stderr, as one JSON line, and writes no outputs.
 #[test]
