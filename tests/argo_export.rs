@@ -285,8 +285,8 @@ fn retries_caching_timeouts_and_deadlines_are_argos() {
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
     let case = case(
-        "name: later\nfail_fast: true\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, null]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: exit_report, inputs: {message: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: print_op, inputs: {message: \"{{tasks.f.output}}\"}}\n  - {task: h, component: summary_op, ignore_upstream_failure: true, inputs: {value: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n  said: \"{{tasks.c.output}}\"\n",
-        &["print_op", "exit_report", "summary_op"],
+        "name: later\nfail_fast: true\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, null]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_text, inputs: {text: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: summary_op, inputs: {value: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: summary_op, inputs: {value: \"{{tasks.f.output}}\"}}\n  - {task: h, component: summary_op, ignore_upstream_failure: true, inputs: {value: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n  said: \"{{tasks.c.output}}\"\n",
+        &["print_op", "print_text", "summary_op"],
     );
     let (code, err) = compile(&case).unwrap_err();
     assert_eq!(code, 2, "{err}");
@@ -294,7 +294,7 @@ fn constructs_not_mapped_are_refused_with_their_place() {
         "`params.anything`: cannot compile to an Argo Workflow: values of type `any` are not exported to Argo yet",
         "`steps[0].network`: cannot compile to an Argo Workflow: `network` is not exported to Argo yet",
         "`steps[1].parallel_for.items`: cannot compile to an Argo Workflow: Argo's withItems takes no null item",
-        "`steps[4].exit_handler.exit.inputs.message`: cannot compile to an Argo Workflow: an exit task reading an output of its body",
+        "`steps[4].exit_handler.exit.inputs.value`: cannot compile to an Argo Workflow: an exit task reading an output of its body",
         "`steps[4].exit_handler.steps[0].backoff.factor`: cannot compile to an Argo Workflow: Argo's backoff factor is a whole number, not 1.5",
         "`steps[6].inputs.value`: cannot compile to an Argo Workflow: with `ignore_upstream_failure`, an input read from another task is exported to Argo only when the component declares a default",
         "`outputs.said`: cannot compile to an Argo Workflow: `{{tasks.c.outputs.output}}` is read outside the group that holds branch `condition-2`",
@@ -368,8 +368,8 @@ fn a_loop_is_a_dag_with_param_and_its_outputs_are_collected() {
 #[test]
 fn nested_loops_pass_the_outer_item_and_collect_lists() {
     let case = case(
-        "name: nested\nsteps:\n  - parallel_for:\n      name: outer\n      items: [1, 2]\n      as: x\n      steps:\n        - parallel_for:\n            name: inner\n            items: [3, 4]\n            as: y\n            steps:\n              - {task: both, component: add, inputs: {a: \"{{x}}\", b: \"{{y}}\"}}\n  - {task: show, component: print_op, inputs: {message: \"{{tasks.both.output}}\"}}\n",
-        &["print_op"],
+        "name: nested\nsteps:\n  - parallel_for:\n      name: outer\n      items: [1, 2]\n      as: x\n      steps:\n        - parallel_for:\n            name: inner\n            items: [3, 4]\n            as: y\n            steps:\n              - {task: both, component: add, inputs: {a: \"{{x}}\", b: \"{{y}}\"}}\n  - {task: show, component: print_text, inputs: {text: \"{{tasks.both.output}}\"}}\n",
+        &["print_text"],
     );
     let wf = compiled(&case);
     assert_references_resolve(&wf);
@@ -390,7 +390,7 @@ fn nested_loops_pass_the_outer_item_and_collect_lists() {
         json!({"parameter": "{{tasks.outer.outputs.parameters.both--output}}", "default": "[]"}),
         "the outer loop collects lists, kept as JSON by Argo"
     );
-    assert_eq!(argument(dag_task(&wf, "main", "show"), "message"), "{{tasks.outer.outputs.parameters.both--output}}");
+    assert_eq!(argument(dag_task(&wf, "main", "show"), "text"), "{{tasks.outer.outputs.parameters.both--output}}");
 }
 
 /// Ensures that an `if`/`elif`/`else` chain is one DAG task per branch, each `when` its own
@@ -449,8 +449,8 @@ fn chains_negate_earlier_conditions_and_outputs_leave_groups() {
 #[test]
 fn names_become_argos_or_are_refused() {
     let named = case(
-        "name: My Pipeline_2\nsteps:\n  - {task: first_step, component: print_op, inputs: {message: m}}\n  - {task: second, component: print_op, inputs: {message: \"{{tasks.first_step.output}}\"}}\n",
-        &["print_op"],
+        "name: My Pipeline_2\nsteps:\n  - {task: first_step, component: print_text, inputs: {text: m}}\n  - {task: second, component: print_op, inputs: {message: \"{{tasks.first_step.output}}\"}}\n",
+        &["print_op", "print_text"],
     );
     let wf = compiled(&named);
     assert_references_resolve(&wf);

@@ -510,6 +510,26 @@ fn artifacts_are_kfps_artifacts_and_importers() {
     assert_eq!(tasks["add-up"]["dependentTasks"], json!(["importer-data"]));
 }
 
+/// Ensures that what `wasmpipe validate` finds stops the export (nothing is written), and
+/// that a parameter with no default, which the run is given, does not.
+#[test]
+fn an_invalid_pipeline_is_not_exported() {
+    let bad = case(
+        "name: bad\nsteps:\n  - {task: a, component: print_op, inputs: {message: \"{{tasks.nope.output}}\"}}\n",
+        &["print_op"],
+    );
+    let (code, err) = compile(&bad).unwrap_err();
+    assert_eq!(code, 2);
+    assert!(err.contains("`{{tasks.nope.outputs.output}}` names no task"), "{err}");
+    assert!(!bad.dir.path().join("ir.json").exists());
+    let needs = case(
+        "name: needs\nparams:\n  who: {type: string}\n  n: {type: int}\nsteps:\n  - {task: a, component: print_op, inputs: {message: \"{{params.who}} {{params.n}}\"}}\n",
+        &["print_op"],
+    );
+    let ir = compile(&needs).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(ir["root"]["inputDefinitions"]["parameters"]["n"], json!({"parameterType": "NUMBER_INTEGER"}));
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {
@@ -531,7 +551,7 @@ fn retries_and_caching_are_kfps_options() {
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
     let case = case(
-        "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, 2]\n      fail_fast: true\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      fail_fast: true\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\nparams:\n  p: {type: int, default: 2}\n",
+        "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [one, two]\n      fail_fast: true\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      fail_fast: true\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\nparams:\n  p: {type: int, default: 2}\n",
         &["print_op"],
     );
     let (code, err) = compile(&case).unwrap_err();

@@ -1,7 +1,7 @@
 //! `wasmpipe compile --target kfp|argo`: the pipeline as another engine's document (see
 //! `wasmpipe::export`). Reads the file, describes each component (its signature, as
 //! `wasmpipe inspect` does) and hashes it, reads its sub-pipelines the same way, then writes the
-//! target's document or every refusal.
+//! target's document or every refusal. What `wasmpipe validate` finds is refused first.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -13,10 +13,12 @@ use anyhow::Context;
 use wasmpipe::export::argo::to_argo;
 use wasmpipe::export::kfp::to_kfp;
 use wasmpipe::export::{ComponentInfo, Document, ExportOptions};
+use wasmpipe::model::Pipeline;
 use wasmpipe::model::diag::{Diagnostic, Diagnostics};
 use wasmpipe::model::emit::yaml_text;
 use wasmpipe::model::load::{Loaded, SourceMap, load_file};
-use wasmpipe::run::Runner;
+use wasmpipe::model::value::ValueType;
+use wasmpipe::run::{RunOptions, Runner};
 
 use super::args::{CompileTarget, Output};
 use super::output::report_errors;
@@ -35,6 +37,13 @@ pub async fn compile(
         Err(diags) => return Ok(report_errors(&diags, Output::Human)),
     };
     let runner = Runner::new()?.without_pooling();
+    // What `wasmpipe validate` finds stops the export too; parameters the run will be given
+    // (those without a default) get a stand-in of their type, which no check reads.
+    let (params, artifacts) = stand_ins(&loaded.pipeline, file);
+    let diags = runner.check_file(file, &RunOptions { params, artifacts, ..RunOptions::default() }).await;
+    if !diags.errors.is_empty() {
+        return Ok(refused(&diags));
+    }
     let mut errors = Vec::new();
     let mut stack = vec![std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf())];
     let doc = read_document(&runner, loaded, file.display().to_string(), &mut stack, &mut errors).await?;
@@ -178,6 +187,28 @@ fn read_document<'a>(
         let document = Document { pipeline: loaded.pipeline, components, subs, file: name };
         Ok(Read { document, source: loaded.source, base_dir: loaded.base_dir, subs: reads })
     })
+}
+
+/// Stand-in values for the parameters of `pipeline` that have no default (the run is given
+/// them, the export does not need them): a value of each type, and `file` for artifacts.
+fn stand_ins(pipeline: &Pipeline, file: &Path) -> (Vec<(String, String)>, Vec<(String, PathBuf)>) {
+    let (mut params, mut artifacts) = (Vec::new(), Vec::new());
+    for (name, param) in pipeline.params.iter().filter(|(_, p)| p.default.is_none()) {
+        let text = match param.ty {
+            ValueType::String => "x",
+            ValueType::Int | ValueType::Float => "0",
+            ValueType::Bool => "false",
+            ValueType::List => "[]",
+            ValueType::Dict => "{}",
+            ValueType::Any => "null",
+            ValueType::Artifact => {
+                artifacts.push((name.clone(), file.to_path_buf()));
+                continue;
+            }
+        };
+        params.push((name.clone(), text.to_string()));
+    }
+    (params, artifacts)
 }
 
 /// Prints every problem and what happened: exit code 2.
