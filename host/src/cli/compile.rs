@@ -39,8 +39,7 @@ pub async fn compile(
     let runner = Runner::new()?.without_pooling();
     // What `wasmpipe validate` finds stops the export too; parameters the run will be given
     // (those without a default) get a stand-in of their type, which no check reads.
-    let (params, artifacts) = stand_ins(&loaded.pipeline, file);
-    let diags = runner.check_file(file, &RunOptions { params, artifacts, ..RunOptions::default() }).await;
+    let diags = runner.check_file(file, &stand_ins(&loaded.pipeline, file)).await;
     if !diags.errors.is_empty() {
         return Ok(refused(&diags));
     }
@@ -190,8 +189,9 @@ fn read_document<'a>(
 }
 
 /// Stand-in values for the parameters of `pipeline` that have no default (the run is given
-/// them, the export does not need them): a value of each type, and `file` for artifacts.
-fn stand_ins(pipeline: &Pipeline, file: &Path) -> (Vec<(String, String)>, Vec<(String, PathBuf)>) {
+/// them, the export does not need them): a value of each type, and `file` for artifacts; as
+/// the options of a check.
+fn stand_ins(pipeline: &Pipeline, file: &Path) -> RunOptions {
     let (mut params, mut artifacts) = (Vec::new(), Vec::new());
     for (name, param) in pipeline.params.iter().filter(|(_, p)| p.default.is_none()) {
         let text = match param.ty {
@@ -208,7 +208,7 @@ fn stand_ins(pipeline: &Pipeline, file: &Path) -> (Vec<(String, String)>, Vec<(S
         };
         params.push((name.clone(), text.to_string()));
     }
-    (params, artifacts)
+    RunOptions { params, artifacts, ..RunOptions::default() }
 }
 
 /// Prints every problem and what happened: exit code 2.
