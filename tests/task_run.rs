@@ -135,6 +135,65 @@ fn an_exit_task_gets_kfps_final_status() {
     assert!(err.contains("exit-handler-1 failed: error (-): task fail-op failed"), "{err}");
 }
 
+/// Ensures that failed tasks leave their failures under the pipeline root, and that an exit
+/// task lists those of its body's DAG (kind, trap code, task id), every one, as `wasmpipe run`
+/// gives them; a task that then succeeds (a retry) takes its own back, and a task outside the
+/// body is not listed.
+#[test]
+fn an_exit_task_lists_every_failure_its_body_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let run = |component: &str, id: &str, instance: &str, groups: &str, inputs: Value, extra: &[&str]| {
+        let input = json!({
+            "inputs": {"parameterValues": inputs},
+            "outputs": {"parameters": {"output": {"outputFile": dir.path().join(format!("{instance}.out"))}}, "outputFile": dir.path().join(format!("{instance}.json"))},
+        });
+        let input = input.to_string();
+        let mut args = vec![
+            "task-run",
+            "--executor-input",
+            &input,
+            "--component",
+            component,
+            "--run-id",
+            "job-1",
+            "--task-id",
+            id,
+            "--pipeline-root",
+            root.to_str().unwrap(),
+            "--instance",
+            instance,
+        ];
+        if !groups.is_empty() {
+            args.extend(["--groups", groups]);
+        }
+        args.extend(extra);
+        let (code, _, err) = common::wasmpipe(&args, &[]);
+        (code, err)
+    };
+    let fault = common::component("fault");
+    assert_eq!(run(fault, "body/crash", "u1", "comp-body", json!({"mode": "unreachable"}), &[]).0, 1);
+    assert_eq!(run(fault, "body/stack", "u2", "comp-body", json!({"mode": "stack_overflow"}), &[]).0, 1);
+    assert_eq!(run(fault, "elsewhere", "u3", "comp-other", json!({"mode": "unreachable"}), &[]).0, 1);
+    // A task that failed, then succeeded on its retry (same execution): not a failure.
+    assert_eq!(run(common::component("add"), "body/flaky", "u4", "comp-body", json!({"a": 1, "b": "x"}), &[]).0, 1);
+    assert_eq!(run(common::component("add"), "body/flaky", "u4", "comp-body", json!({"a": 1, "b": 2}), &[]).0, 0);
+    let status = json!({"state": "FAILED", "pipelineJobResourceName": "job-1", "pipelineTaskName": "body", "error": {"message": "one of KFP's"}});
+    let (code, err) = run(
+        common::component("exit_report"),
+        "report",
+        "u5",
+        "",
+        json!({"message": "bye", "status": status}),
+        &["--exit-of", "comp-body"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("u5.out")).unwrap(), "failed with 2 failure(s)");
+    assert!(err.contains("body/crash failed: trap (unreachable_code_reached)"), "{err}");
+    assert!(err.contains("body/stack failed: trap (stack_overflow)"), "{err}");
+    assert!(!err.contains("elsewhere") && !err.contains("one of KFP's"), "{err}");
+}
+
 /// Ensures that bad invocations are refused with what to do: a component other than the one
 /// compiled (digest), input that is not JSON, an input the component does not have.
 #[test]

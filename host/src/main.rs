@@ -60,7 +60,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Cache { action } => cli::cache::cache(action),
         Command::Schema { which } => cli::schema::print_schema(which),
         Command::Completions { shell } => Ok(cli::completions::print(shell)),
-        Command::TaskRun(args) => cli::task_run::task_run(args).await,
+        Command::TaskRun(args) => cli::task_run::task_run(*args).await,
         Command::Compile { file, target, out, image, components_dir, copy_components } => {
             cli::compile::compile(&file, target, &out, image, components_dir, copy_components.as_deref()).await
         }

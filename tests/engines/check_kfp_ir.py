@@ -145,7 +145,7 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
             pass  # a failed pipeline: its tasks' states are what is compared
         except Exception as e:  # kfp.local itself gave up: a problem of this pipeline, not the suite's end
             states = {"kfp.local": [f"raised {type(e).__name__}: {e}"]}
-            return states, {}
+            return states, {}, ""
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
     # Iterations run on threads, and kfp.local's log may lose a task's "finished" line among
     # theirs: every started instance counts, as failed when a FAILURE line says so.
@@ -159,7 +159,7 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
             failed[m.group(1)] = failed.get(m.group(1), 0) + 1
     states = {t: sorted(["failed"] * failed.get(t, 0) + ["succeeded"] * (n - failed.get(t, 0)))
               for t, n in started.items()}
-    return states, outputs
+    return states, outputs, text
 
 
 def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path, args: dict, given: list) -> tuple:
@@ -173,7 +173,8 @@ def on_wasmpipe(wasmpipe: str, pipeline: Path, runs: Path, args: dict, given: li
     states = {}
     for t in record["tasks"]:
         states.setdefault(t["task"], []).append(t["state"])
-    return {k: sorted(v) for k, v in states.items()}, record.get("outputs", {})
+    finals = [t["final_status"] for t in record["tasks"] if t.get("final_status")]
+    return {k: sorted(v) for k, v in states.items()}, record.get("outputs", {}), finals
 
 
 def normalised(value):
@@ -210,9 +211,17 @@ def compare(rel: str, args: dict, ir: Path, tmp: Path, work: Path, wasmpipe: str
         (work / f"{name}.txt").write_text(text)
         args[name] = str(work / f"{name}.txt")
         given += ["-a", f"{name}={work / f'{name}.txt'}"]
-    kfp_states, kfp_outputs = on_kfp_local(ir, work / "kfp-root", tmp / "bin", args)
+    kfp_states, kfp_outputs, kfp_log = on_kfp_local(ir, work / "kfp-root", tmp / "bin", args)
     plain = {k: v for k, v in args.items() if k not in artifacts}
-    ours, our_outputs = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", work / "runs", plain, given)
+    ours, our_outputs, finals = on_wasmpipe(wasmpipe, tmp / "pipeline.yaml", work / "runs", plain, given)
+    # An exit task gets every failure of its body, as wasmpipe gives it (kind, trap code, task):
+    # `exit_report` logs one line per failure it got.
+    reported = " of run " in kfp_log  # an exit task that reports its final status ran
+    for final in finals if reported else []:
+        for f in final["failures"]:
+            line = f"{f['task']} failed: {f['kind']} ({f.get('trap_code') or '-'})"
+            if f["task"].split("/")[-1] in kfp_states and line not in kfp_log:
+                problems.append(f"exit task of `{final['group']}` on kfp.local: no `{line}` in its final status")
     # KFP imports an artifact parameter with a task of its own; wasmpipe reads it in place.
     for name in artifacts:
         kfp_states.pop(f"importer-{name.lower().replace('_', '-')}", None)

@@ -76,6 +76,20 @@ pub struct TaskRunArgs {
     /// An environment variable the task sees: `NAME=VALUE`. Repeatable.
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub env: Vec<(String, String)>,
+    /// KFP: the pipeline root (`{{$.pipeline_root}}`). A failed task leaves its failure there
+    /// (under `wasmpipe-failures/RUN_ID/`) for the exit tasks of its groups, which read them
+    /// into their final status.
+    #[arg(long, value_name = "URI", requires = "executor_input")]
+    pub pipeline_root: Option<String>,
+    /// KFP: this task's execution (`{{$.pipeline_task_uuid}}`), naming its failure there.
+    #[arg(long, value_name = "ID", requires = "pipeline_root")]
+    pub instance: Option<String>,
+    /// KFP: the DAGs that hold the task, innermost last (comma-separated component names).
+    #[arg(long, value_name = "DAGS", value_delimiter = ',', requires = "pipeline_root")]
+    pub groups: Vec<String>,
+    /// KFP: for an exit task, the DAG of the body whose failures its final status lists.
+    #[arg(long, value_name = "DAG", requires = "pipeline_root")]
+    pub exit_of: Option<String>,
 }
 
 /// The engines `wasmpipe compile` writes for.
@@ -151,7 +165,7 @@ pub enum Command {
     /// `--outputs-dir`, only a failure wasmpipe retries), 2 bad arguments (with
     /// `--outputs-dir`, also a failure it does not retry: `load`, `input`, `cancelled`,
     /// `internal`).
-    TaskRun(TaskRunArgs),
+    TaskRun(Box<TaskRunArgs>),
     /// Compile a pipeline for another engine: `--target kfp` writes Kubeflow Pipelines' IR
     /// (submit it with the KFP UI, the `kfp` client or Vertex AI), `--target argo` an Argo
     /// Workflows `Workflow` (`argo submit`), each task a container running `wasmpipe

@@ -1,6 +1,6 @@
 //! The parts of the `wasmpipe` command. Each subcommand has a module of its name (`run`,
 //! `build`, `validate`, `inspect`, `cache`, `schema`, `completions`, `compile`, `task-run`
-//! and `task_run_argo` for its Argo mode, `graph`, `report`, `runs`, `resume`); they share the
+//! and `task_run_argo` for its Argo mode, `task_failures` for the failures it leaves under KFP's pipeline root, `graph`, `report`, `runs`, `resume`); they share the
 //! command line (`args`), the printing of records and diagnostics (`output`), colors by state
 //! (`color`), and, for `run`, the progress writer (`progress`) and signal handling (`signals`).
 //!
@@ -40,6 +40,7 @@ pub mod run;
 pub mod runs;
 pub mod schema;
 pub mod signals;
+pub mod task_failures;
 pub mod task_run;
 pub mod task_run_argo;
 pub mod validate;

@@ -17,6 +17,7 @@ use wasmpipe::model::value::as_text;
 use wasmpipe::run::{Runner, TaskCall, TaskOutcome};
 
 use super::args::TaskRunArgs;
+use super::task_failures::FailureBoard;
 
 /// Runs one task, in KFP's mode (`--executor-input`) or Argo's (`--outputs-dir`, see
 /// [`super::task_run_argo`]): exit code 0 when it succeeded, 1 (or, for Argo, 2) when it failed.
@@ -47,6 +48,14 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
     }
     let run_id = std::env::var("KFP_RUN_ID").unwrap_or_else(|_| "kfp".into());
     let task_id = std::env::var("KFP_POD_NAME").unwrap_or_else(|_| "task".into());
+    let board = FailureBoard::new(args, args.run_id.as_deref().unwrap_or(&run_id), local_path);
+    // An exit task's final status lists every failed task of its body that left its failure.
+    if let (Some(status), Some(board), Some(body)) = (&mut final_status, &board, &args.exit_of) {
+        let left = board.collect(body);
+        if !left.is_empty() {
+            status.failures = left;
+        }
+    }
     let mut call = task_call(args, run_id, task_id);
     call.inputs = inputs;
     call.final_status = final_status.as_ref();
@@ -74,9 +83,15 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
     match outcome.result {
         Ok(outputs) => {
             write_outputs(&input, &outputs)?;
+            if let Some(board) = &board {
+                board.clear();
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
+            if let Some(board) = &board {
+                board.leave(&call.task_id, &args.groups, args.exit_of.is_some(), &failure);
+            }
             report_failure(&failure);
             Ok(ExitCode::from(1))
         }
@@ -229,6 +244,14 @@ fn write_outputs(input: &Value, outputs: &indexmap::IndexMap<String, Value>) -> 
         write(Path::new(file), output.to_string().as_bytes())?;
     }
     Ok(())
+}
+
+/// Whether `name` can name a file: letters, digits, `-`, `_` and `.` (not `..` alone).
+pub(super) fn plain(name: &str) -> bool {
+    !name.is_empty()
+        && name != ".."
+        && name != "."
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Where KFP's launcher has an artifact of `uri` on the container's disk: `gs://B/P` at

@@ -55,6 +55,7 @@ pub fn to_kfp(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refu
         exposures: Vec::new(),
         one_ofs: Vec::new(),
         literal_loops: 0,
+        exit_body: None,
     };
     if pipeline.deadline.is_some() {
         ex.refuse(
@@ -65,7 +66,7 @@ pub fn to_kfp(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refu
     if pipeline.parallelism.is_some() {
         ex.refuse("parallelism", "KFP has no pipeline-wide limit of tasks at once; remove `parallelism`");
     }
-    let root_spec = ex.pipeline_dag(None);
+    let root_spec = ex.pipeline_dag(None, Vec::new(), String::new());
     ex.expose_requested(&root_spec);
     ex.one_of_outputs(&root_spec);
     if !ex.refusals.is_empty() {
@@ -164,6 +165,12 @@ struct Scope<'a> {
     chain: bool,
     /// The DAG component whose DAG this is; None for the root.
     dag: Option<String>,
+    /// The DAG components that hold this DAG's tasks, outermost first (this one last), which
+    /// `task-run` leaves with a task's failure for the exit tasks of those groups.
+    groups: Vec<String>,
+    /// The start of the wasmpipe id of this DAG's tasks (`fan/*/`: KFP gives no iteration
+    /// number), which `task-run` gives a failure.
+    id_prefix: String,
 }
 
 /// The steps of one DAG as its tasks see them: its own tasks, and its groups (each with the
@@ -217,6 +224,8 @@ struct Exporter<'a> {
     one_ofs: Vec<one_of::OneOfOutput>,
     /// Loops over literal lists so far, for the names of their item channels.
     literal_loops: usize,
+    /// The DAG component of the exit handler whose exit task is being written.
+    exit_body: Option<String>,
 }
 
 /// Where a value a task reads comes from, inside its DAG.
@@ -303,6 +312,8 @@ struct Body<'s> {
     chain: bool,
     /// For a loop: its item.
     item: Option<LoopItem>,
+    /// What the group adds to its tasks' wasmpipe ids (`fan/*`); None for a chain's DAG.
+    id: Option<String>,
 }
 
 impl Exporter<'_> {
@@ -488,6 +499,11 @@ impl Exporter<'_> {
             inherited,
             chain: body.chain,
             dag: Some(comp.clone()),
+            groups: scope.groups.iter().cloned().chain([comp.clone()]).collect(),
+            id_prefix: match &body.id {
+                Some(id) => format!("{}{id}/", scope.id_prefix),
+                None => scope.id_prefix.clone(),
+            },
         };
         let tasks = self.dag(body.steps, &inner_scope);
         let mut component = json!({"dag": {"tasks": tasks}});
@@ -620,8 +636,10 @@ impl Exporter<'_> {
             first: 0,
             chain: false,
             item: None,
+            id: Some(name.clone()),
         };
         let group_task = self.group(body, scope, local);
+        self.exit_body = group_task["componentRef"]["name"].as_str().map(String::from);
         tasks.insert(name.clone(), group_task);
         let exit_path = format!("{path}.exit_handler.exit");
         if let Some(spec) = self.task(&group.exit, &exit_path, scope, local, Some(&name)) {
@@ -646,7 +664,16 @@ impl Exporter<'_> {
             .filter_map(|c| Expr::parse(c).ok())
             .flat_map(|e| e.refs().into_iter().cloned().collect::<Vec<_>>())
             .collect();
-        let body = Body { name: name.clone(), steps, also, path: scope.prefix.clone(), first, chain: true, item: None };
+        let body = Body {
+            name: name.clone(),
+            steps,
+            also,
+            path: scope.prefix.clone(),
+            first,
+            chain: true,
+            item: None,
+            id: None,
+        };
         let group_task = self.group(body, scope, local);
         tasks.insert(name, group_task);
     }
@@ -694,6 +721,7 @@ impl Exporter<'_> {
                 first: 0,
                 chain: false,
                 item: None,
+                id: Some(name.clone()),
             };
             let mut group_task = self.group(body, scope, local);
             let mut parts: Vec<String> = Vec::new();
@@ -774,6 +802,7 @@ impl Exporter<'_> {
             first: 0,
             chain: false,
             item: Some(LoopItem { var, channel: item_channel, ty: item_ty, literal }),
+            id: Some(format!("{name}/*")),
         };
         let mut group_task = self.group(body, scope, local);
         group_task["parameterIterator"] = iterator;

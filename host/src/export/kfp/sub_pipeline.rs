@@ -17,8 +17,8 @@ use crate::model::value::ValueType;
 impl<'a> Exporter<'a> {
     /// The DAG of the pipeline being written (`self.doc`), as a component spec: its
     /// parameters (`inputDefinitions`), its tasks and its outputs. `comp` names the component
-    /// it is (None: the root).
-    pub(super) fn pipeline_dag(&mut self, comp: Option<String>) -> Value {
+    /// it is (None: the root); `groups` and `id_prefix` are those of its tasks (see [`Scope`]).
+    pub(super) fn pipeline_dag(&mut self, comp: Option<String>, groups: Vec<String>, id_prefix: String) -> Value {
         let pipeline = &self.doc.pipeline;
         let (mut unnamed, mut chains) = (0, 0);
         name_groups(&pipeline.steps, &mut unnamed, &mut chains, &mut self.names);
@@ -71,6 +71,8 @@ impl<'a> Exporter<'a> {
             inherited: BTreeSet::new(),
             chain: false,
             dag: comp,
+            groups,
+            id_prefix,
         };
         let mut tasks = self.dag(&pipeline.steps, &scope);
         for (name, ty) in importers {
@@ -162,7 +164,8 @@ impl<'a> Exporter<'a> {
         self.sub_dags.insert(comp.clone());
         // The sub-pipeline's DAG, in its own names; what it refuses is reported at this task.
         let (outer, before) = (std::mem::replace(&mut self.doc, sub), self.refusals.len());
-        let spec = self.pipeline_dag(Some(comp.clone()));
+        let groups = scope.groups.iter().cloned().chain([comp.clone()]).collect();
+        let spec = self.pipeline_dag(Some(comp.clone()), groups, format!("{}{}/", scope.id_prefix, task.task));
         self.doc = outer;
         for refusal in &mut self.refusals[before..] {
             *refusal = Refusal {

@@ -220,7 +220,8 @@ impl<'a> Exporter<'a> {
             }
         }
         self.out_components.insert(comp.clone(), component);
-        self.executors.insert(exec, self.executor(task, info));
+        let exit_body = if exit_of.is_some() { self.exit_body.take() } else { None };
+        self.executors.insert(exec, self.executor(task, info, scope, exit_body));
         let mut spec = json!({"componentRef": {"name": comp}, "taskInfo": {"name": task.task}});
         if !inputs.is_empty() {
             spec["inputs"]["parameters"] = json!(inputs);
@@ -290,7 +291,10 @@ impl<'a> Exporter<'a> {
     }
 
     /// The container of one task: `wasmpipe task-run` over its component in the image.
-    fn executor(&self, task: &Task, info: &ComponentInfo) -> Value {
+    /// With the ids of the run, the task and its execution, and the groups that hold it, so
+    /// that a failure is left under the pipeline root for their exit tasks; an exit task names
+    /// its body's DAG (`--exit-of`) to collect them.
+    fn executor(&self, task: &Task, info: &ComponentInfo, scope: &Scope<'_>, exit_body: Option<String>) -> Value {
         let mut args = vec![
             "--executor-input".to_string(),
             "{{$}}".to_string(),
@@ -298,7 +302,21 @@ impl<'a> Exporter<'a> {
             format!("{}/{}", self.options.components_dir.trim_end_matches('/'), info.file),
             "--digest".to_string(),
             info.digest.clone(),
+            "--run-id".to_string(),
+            "{{$.pipeline_job_uuid}}".to_string(),
+            "--task-id".to_string(),
+            format!("{}{}", scope.id_prefix, task.task),
+            "--pipeline-root".to_string(),
+            "{{$.pipeline_root}}".to_string(),
+            "--instance".to_string(),
+            "{{$.pipeline_task_uuid}}".to_string(),
         ];
+        if !scope.groups.is_empty() {
+            args.extend(["--groups".to_string(), scope.groups.join(",")]);
+        }
+        if let Some(body) = exit_body {
+            args.extend(["--exit-of".to_string(), body]);
+        }
         if let Some(t) = &task.timeout {
             args.extend(["--timeout".to_string(), format!("{}ms", t.0.as_millis())]);
         }
