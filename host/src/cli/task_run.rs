@@ -229,7 +229,12 @@ fn write_outputs(input: &Value, outputs: &indexmap::IndexMap<String, Value>) -> 
             bail!("KFP asks for output artifact `{name}`, which the component did not write")
         };
         let mut artifact = spec["artifacts"][0].clone();
-        let mut metadata = made["metadata"].as_object().cloned().unwrap_or_default();
+        // KFP's metadata is an object: other metadata is kept under `value`.
+        let mut metadata = match &made["metadata"] {
+            Value::Object(m) => m.clone(),
+            Value::Null => Map::new(),
+            other => Map::from_iter([("value".to_string(), other.clone())]),
+        };
         for key in ["kind", "size", "digest", "directory"] {
             metadata.insert(format!("wasmpipe.{key}"), made[key].clone());
         }
