@@ -1,0 +1,346 @@
+//! A task as a container template running `wasmpipe task-run` over its component: inputs as
+//! parameters, value outputs as files, retries, memoization and deadlines.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::names::{parameter_name, quoted};
+use super::reference::Source;
+use super::{CACHE_CONFIG_MAP, OUTPUTS_DIR, POD_DEADLINE_SLACK_SECS, RETRY_EXPRESSION};
+use super::{Exporter, Local, Scope};
+use crate::export::{ComponentInfo, output_type, task_limit_args};
+use crate::model::binding::{Binding, Part, Ref};
+use crate::model::component::PortType;
+use crate::model::value::{ValueType, as_text};
+use crate::model::{Backoff, Task};
+
+/// What a task becomes: its container template (added to the document) and how a DAG calls it.
+pub(super) struct Call {
+    /// The container template's name.
+    pub(super) template: String,
+    /// Its arguments' parameters.
+    pub(super) arguments: Vec<Value>,
+}
+
+impl Call {
+    /// The call's arguments, or None when it has none.
+    pub(super) fn arguments(&self) -> Option<Value> {
+        (!self.arguments.is_empty()).then(|| json!({"parameters": self.arguments}))
+    }
+}
+
+/// The group whose exit task is being made.
+pub(super) struct Exit<'g> {
+    /// Its name (the final status's `group`).
+    pub(super) group: &'g str,
+    /// Its task's Argo name, whose phase is the final status.
+    pub(super) argo: &'g str,
+    /// The tasks of its body.
+    pub(super) body: &'g BTreeSet<String>,
+}
+
+/// A duration as Argo parses it (Go's form): whole seconds, else milliseconds.
+pub(super) fn duration(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+}
+
+/// The memoization key of a task: the SHA-256 (Argo's `sprig.sha256sum`) of what wasmpipe's
+/// cache key covers and Argo can see: the component's digest and the task's `env` (in a BLAKE3
+/// digest computed here), and the input parameters' values as Argo's `toJson` writes them. A
+/// key Argo takes (`[a-zA-Z0-9][-a-zA-Z0-9]*`) whatever the values hold.
+pub(super) fn memo_key(info: &ComponentInfo, task: &Task, has_inputs: bool) -> String {
+    let env = serde_json::to_string(&task.env).unwrap_or_default();
+    let fixed = blake3::hash(format!("{}\n{env}", info.digest).as_bytes()).to_hex().to_string();
+    if has_inputs { format!("{{{{=sprig.sha256sum('{fixed}' + toJson(inputs.parameters))}}}}") } else { fixed }
+}
+
+impl Exporter<'_> {
+    /// One task: its container template (added to the document), and how a DAG (or, for the
+    /// exit task of `exit`, the exit hook of its group) calls it.
+    pub(super) fn task(
+        &mut self,
+        task: &Task,
+        path: &str,
+        scope: &Scope,
+        local: &Local<'_>,
+        exit: Option<&Exit<'_>>,
+    ) -> Option<Call> {
+        let Some(info) = self.components.get(&task.component) else {
+            self.refuse(&format!("{path}.component"), format!("component `{}` is not a task component with a known signature (sub-pipelines and commands are not exported to Argo yet)", task.component));
+            return None;
+        };
+        for (field, set) in [
+            ("dirs", !task.dirs.is_empty()),
+            ("host_env", !task.host_env.is_empty()),
+            ("network", task.network.is_some()),
+            ("host", !task.host.is_empty()),
+            ("artifact_limit", task.artifact_limit.is_some()),
+            ("value_limit", task.value_limit.is_some()),
+            ("loop_item_limit", task.loop_item_limit.is_some()),
+        ] {
+            if set {
+                self.refuse(
+                    &format!("{path}.{field}"),
+                    format!("`{field}` is not exported to Argo yet; remove it to export the pipeline"),
+                );
+            }
+        }
+        let mut args: Vec<String> = vec![
+            "--component".into(),
+            format!("{}/{}", self.options.components_dir.trim_end_matches('/'), info.file),
+            "--digest".into(),
+            info.digest.clone(),
+            "--run-id".into(),
+            "{{workflow.name}}".into(),
+            "--task-id".into(),
+            format!("{}{}", scope.id, task.task),
+            "--outputs-dir".into(),
+            OUTPUTS_DIR.into(),
+        ];
+        let mut inputs = Vec::new();
+        let mut arguments = Vec::new();
+        for spec in &info.signature.inputs {
+            let name = &spec.name;
+            let at = format!("{path}.inputs.{name}");
+            if !parameter_name(name) {
+                self.refuse(
+                    &at,
+                    format!("input `{name}` cannot be an Argo parameter name (letters, digits, `-` and `_`)"),
+                );
+                continue;
+            }
+            let ty = match &spec.ty {
+                PortType::FinalStatus => {
+                    let Some(exit) = exit else {
+                        self.refuse(&at, "a final status is given only to an exit task");
+                        continue;
+                    };
+                    inputs.push(json!({"name": name}));
+                    arguments.push(json!({"name": name, "value": format!("{{{{tasks.{}.status}}}}", exit.argo)}));
+                    args.extend([
+                        "--final-status".into(),
+                        format!("{{{{inputs.parameters.{name}}}}}"),
+                        "--group".into(),
+                        exit.group.to_string(),
+                    ]);
+                    continue;
+                }
+                PortType::Value(ty) => *ty,
+                _ => {
+                    self.refuse(&at, "artifact inputs are not exported to Argo yet");
+                    continue;
+                }
+            };
+            // An input left unbound takes the component's default (or fails with kind `input`).
+            let Some(value) = task.inputs.get(name) else {
+                self.value_type(ty, &at);
+                continue;
+            };
+            // task-run reads an `any` input as JSON: a literal is written so, and so is the
+            // text of a reference of a known type other than string; a string is made JSON.
+            let mut quote = false;
+            if ty == ValueType::Any {
+                match self.any_input(value, scope, local, &at) {
+                    Some(q) => quote = q,
+                    None => continue,
+                }
+            } else if !self.value_type(ty, &at) {
+                continue;
+            }
+            // With `ignore_upstream_failure`, an input from a task of this DAG that did not
+            // succeed is left out: the component's default (Argo cannot leave out an argument).
+            let producers: BTreeSet<String> = if task.ignore_upstream_failure {
+                Binding::parse(value)
+                    .map(|b| b.refs().into_iter().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|r| match (r, self.reference(r, scope, local, exit)) {
+                        (Ref::Output { .. }, Ok(Source::Sibling { task, .. })) => Some(task),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                BTreeSet::new()
+            };
+            if !producers.is_empty() {
+                let Some(default) = spec.default.as_ref().filter(|d| !d.is_null()) else {
+                    self.refuse(&at, "with `ignore_upstream_failure`, an input read from another task is exported to Argo only when the component declares a default for it (what the task gets when its producer did not succeed: Argo cannot leave an argument out, and task-run's Argo mode has no form for a missing input yet)");
+                    continue;
+                };
+                let fallback = quoted(&if ty == ValueType::Any { default.to_string() } else { as_text(default) });
+                let mut pieces = Vec::new();
+                match Binding::parse(value) {
+                    Ok(Binding::Ref(r)) => {
+                        if let Ok(source) = self.reference(&r, scope, local, exit) {
+                            pieces.push(if quote { format!("toJson({})", source.expr()) } else { source.expr() });
+                        }
+                    }
+                    Ok(Binding::Format(parts)) => {
+                        for part in parts {
+                            match part {
+                                Part::Text(t) => pieces.push(quoted(&t)),
+                                Part::Ref(r) => match self.reference(&r, scope, local, exit) {
+                                    Ok(source) => pieces.push(source.expr()),
+                                    Err(e) => self.refuse(&at, e),
+                                },
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                let ok: Vec<String> =
+                    producers.iter().map(|p| format!("tasks[{}].status == 'Succeeded'", quoted(p))).collect();
+                let text = format!("{{{{=({}) ? ({}) : {fallback}}}}}", ok.join(" && "), pieces.join(" + "));
+                inputs.push(json!({"name": name}));
+                arguments.push(json!({"name": name, "value": text}));
+                args.extend(["--input".into(), format!("{name}={{{{inputs.parameters.{name}}}}}")]);
+                continue;
+            }
+            let text = match Binding::parse(value) {
+                Ok(Binding::Literal(v)) if ty == ValueType::Any => v.to_string(),
+                Ok(Binding::Literal(v)) => as_text(&v),
+                Ok(Binding::Ref(r)) => match self.reference(&r, scope, local, exit) {
+                    Ok(source) if quote => format!("{{{{=toJson({})}}}}", source.expr()),
+                    Ok(source) => source.tag(),
+                    Err(e) => {
+                        self.refuse(&at, e);
+                        continue;
+                    }
+                },
+                Ok(Binding::Format(parts)) => {
+                    let mut text = String::new();
+                    for part in parts {
+                        match part {
+                            Part::Text(t) => text.push_str(&t),
+                            Part::Ref(r) => match self.reference(&r, scope, local, exit) {
+                                Ok(source) => text.push_str(&source.tag()),
+                                Err(e) => self.refuse(&at, e),
+                            },
+                        }
+                    }
+                    text
+                }
+                Ok(Binding::OneOf(_)) => {
+                    self.refuse(&at, "one_of is not exported to Argo yet");
+                    continue;
+                }
+                Err(e) => {
+                    self.refuse(&at, e);
+                    continue;
+                }
+            };
+            inputs.push(json!({"name": name}));
+            arguments.push(json!({"name": name, "value": text}));
+            args.extend(["--input".into(), format!("{name}={{{{inputs.parameters.{name}}}}}")]);
+        }
+        let mut outputs = Vec::new();
+        for spec in &info.signature.outputs {
+            let at = format!("{path}.component");
+            match &spec.ty {
+                PortType::Value(ty) if self.value_type(*ty, &at) => {
+                    if !parameter_name(&spec.name) {
+                        self.refuse(&at, format!("output `{}` cannot be an Argo parameter name", spec.name));
+                    }
+                    outputs.push(
+                        json!({"name": spec.name, "valueFrom": {"path": format!("{OUTPUTS_DIR}/{}", spec.name)}}),
+                    );
+                }
+                PortType::Value(_) => {}
+                _ => self.refuse(
+                    &at,
+                    format!("component `{}` has artifact outputs, not exported to Argo yet", task.component),
+                ),
+            }
+        }
+        let mut template = json!({"name": format!("task-{}", task.task.replace('_', "-"))});
+        if let Some(retries) = task.retries.or(self.pipeline.retries).filter(|r| *r > 0) {
+            let (backoff, at) = match task.backoff {
+                Some(b) => (b, format!("{path}.backoff")),
+                None => (self.pipeline.backoff.unwrap_or_default(), "backoff".to_string()),
+            };
+            if let Some(backoff) = self.backoff(&backoff, &at) {
+                template["retryStrategy"] = json!({
+                    "limit": retries,
+                    "retryPolicy": "Always",
+                    "expression": RETRY_EXPRESSION,
+                    "backoff": backoff,
+                });
+            }
+            args.extend(["--retry".into(), "{{retries}}".into()]);
+        }
+        args.extend(task_limit_args(task));
+        if exit.is_none() && task.cache.unwrap_or(self.pipeline.cache) {
+            template["memoize"] = json!({
+                "key": memo_key(info, task, !inputs.is_empty()),
+                "maxAge": "",
+                "cache": {"configMap": {"name": CACHE_CONFIG_MAP}},
+            });
+        }
+        if let Some(timeout) = &task.timeout {
+            template["activeDeadlineSeconds"] = json!(timeout.0.as_secs_f64().ceil() as u64 + POD_DEADLINE_SLACK_SECS);
+        }
+        if !inputs.is_empty() {
+            template["inputs"] = json!({"parameters": inputs});
+        }
+        if !outputs.is_empty() {
+            template["outputs"] = json!({"parameters": outputs});
+        }
+        template["container"] = json!({"image": self.options.image, "command": ["wasmpipe", "task-run"], "args": args});
+        let name = template["name"].as_str().unwrap_or_default().to_string();
+        self.templates.push(template);
+        Some(Call { template: name, arguments })
+    }
+
+    /// How the binding `value` of an input of type `any` is exported: Some(false) when its
+    /// text is JSON (a literal, a reference to a value of a known type other than string),
+    /// Some(true) when it is a string made JSON (`toJson`); None (refused at `at`) when its
+    /// type is not known before the run (task-run reads an `any` input as JSON).
+    pub(super) fn any_input(&mut self, value: &Value, scope: &Scope, local: &Local<'_>, at: &str) -> Option<bool> {
+        let ty = match Binding::parse(value) {
+            Ok(Binding::Literal(_)) => return Some(false),
+            Ok(Binding::Ref(r @ Ref::Output { .. })) if self.fan_in(&r, scope, local) => Some(ValueType::List),
+            Ok(Binding::Ref(Ref::Param(p))) => self.pipeline.params.get(&p).map(|p| p.ty),
+            Ok(Binding::Ref(Ref::Output { task, output })) => {
+                output_type(&self.pipeline.steps, self.components, &task, &output)
+            }
+            // The item of a loop over a literal list (a field of it): the type all items give it.
+            Ok(Binding::Ref(Ref::Item { var, field })) => scope.literal_items.get(&var).and_then(|items| {
+                let values: Vec<Value> = items
+                    .iter()
+                    .map(|i| match &field {
+                        None => i.clone(),
+                        Some(f) => i.get(f).cloned().unwrap_or(Value::Null),
+                    })
+                    .collect();
+                let first = values.first().map(ValueType::of)?;
+                values.iter().all(|v| ValueType::of(v) == first).then_some(first)
+            }),
+            _ => None,
+        };
+        match ty {
+            Some(ValueType::Int | ValueType::Float | ValueType::Bool | ValueType::List | ValueType::Dict) => {
+                Some(false)
+            }
+            Some(ValueType::String) => Some(true),
+            _ => {
+                self.refuse(at, "an input of type `any` is exported to Argo only bound to a literal or to a value whose type is known before the run (task-run reads it as JSON)");
+                None
+            }
+        }
+    }
+
+    /// A backoff as Argo's: `duration` the first wait, `factor` (a whole number in Argo),
+    /// `cap` the longest wait; None (refused at `at`) when the factor is not whole.
+    pub(super) fn backoff(&mut self, backoff: &Backoff, at: &str) -> Option<Value> {
+        let factor = if backoff.factor.is_finite() && backoff.factor >= 1.0 { backoff.factor } else { 1.0 };
+        if factor.fract() != 0.0 {
+            self.refuse(
+                &format!("{at}.factor"),
+                format!("Argo's backoff factor is a whole number, not {}: use one", backoff.factor),
+            );
+            return None;
+        }
+        Some(json!({"duration": duration(backoff.initial.0), "factor": factor as u64, "cap": duration(backoff.max.0)}))
+    }
+}
