@@ -297,3 +297,13 @@ impl Exporter<'_> {
         self.group_names.get(&(step as *const Step as usize)).cloned().unwrap_or_default()
     }
 }
+
+/// The group whose exit task is being made.
+struct Exit<'g> {
+    /// Its name (the final status's `group`).
+    group: &'g str,
+    /// Its task's Argo name, whose phase is the final status.
+    argo: &'g str,
+    /// The tasks of its body.
+    body: &'g BTreeSet<String>,
+}

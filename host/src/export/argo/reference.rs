@@ -2,8 +2,7 @@
 //! of the DAG template, or an output of a task of the same DAG.
 
 use super::names::{channel_name, quoted};
-use super::task::Exit;
-use super::{Exporter, Local, Scope};
+use super::{Exit, Exporter, Local, Scope};
 use crate::export::loops_around;
 use crate::model::binding::Ref;
 

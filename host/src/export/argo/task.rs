@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::names::{parameter_name, quoted};
 use super::reference::Source;
 use super::{CACHE_CONFIG_MAP, OUTPUTS_DIR, POD_DEADLINE_SLACK_SECS, RETRY_EXPRESSION};
-use super::{Exporter, Local, Scope};
+use super::{Exit, Exporter, Local, Scope};
 use crate::export::{ComponentInfo, output_type, task_limit_args};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
@@ -28,16 +28,6 @@ impl Call {
     pub(super) fn arguments(&self) -> Option<Value> {
         (!self.arguments.is_empty()).then(|| json!({"parameters": self.arguments}))
     }
-}
-
-/// The group whose exit task is being made.
-pub(super) struct Exit<'g> {
-    /// Its name (the final status's `group`).
-    pub(super) group: &'g str,
-    /// Its task's Argo name, whose phase is the final status.
-    pub(super) argo: &'g str,
-    /// The tasks of its body.
-    pub(super) body: &'g BTreeSet<String>,
 }
 
 /// A duration as Argo parses it (Go's form): whole seconds, else milliseconds.
