@@ -510,6 +510,48 @@ fn artifacts_are_kfps_artifacts_and_importers() {
     assert_eq!(tasks["add-up"]["dependentTasks"], json!(["importer-data"]));
 }
 
+/// Ensures that artifacts collected over a loop are KFP's list of artifacts: the loop's DAG
+/// output artifact with `isArtifactList`, read by a `list` input declared the same way
+/// (`pythonic_artifacts_with_list_of_artifacts`; `numbers` stands for `make_dataset`,
+/// `gather` for `join_datasets`); a loop over them is refused.
+#[test]
+fn collected_artifacts_are_kfps_artifact_lists() {
+    let case = case_with(
+        "name: make-and-join-datasets\nparams:\n  texts: {type: list, default: [1, 2, 3]}\nsteps:\n  - parallel_for:\n      items: \"{{params.texts}}\"\n      steps:\n        - {task: make-dataset, component: numbers, inputs: {count: \"{{item}}\"}}\n  - {task: join-datasets, component: gather, inputs: {data: \"{{tasks.make-dataset.outputs.data}}\"}}\noutputs:\n  all: \"{{tasks.make-dataset.outputs.data}}\"\n",
+        &[],
+        &["numbers", "gather"],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    assert_eq!(structure(&ir), structure(&kfp_ir("pythonic_artifacts_with_list_of_artifacts.yaml")));
+    let dataset = json!({"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"});
+    let key = "pipelinechannel--make-dataset-data";
+    assert_eq!(
+        ir["components"]["comp-for-loop-1"]["outputDefinitions"]["artifacts"][key],
+        json!({"artifactType": dataset, "isArtifactList": true})
+    );
+    assert_eq!(
+        ir["components"]["comp-join-datasets"]["inputDefinitions"]["artifacts"]["data"],
+        json!({"artifactType": dataset, "isArtifactList": true})
+    );
+    assert_eq!(
+        ir["root"]["dag"]["tasks"]["join-datasets"]["inputs"]["artifacts"]["data"],
+        json!({"taskOutputArtifact": {"producerTask": "for-loop-1", "outputArtifactKey": key}})
+    );
+    assert_eq!(
+        ir["root"]["outputDefinitions"]["artifacts"]["all"],
+        json!({"artifactType": dataset, "isArtifactList": true})
+    );
+
+    let looped = case_with(
+        "name: again\nsteps:\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: gen, component: numbers, inputs: {count: \"{{item}}\"}}\n  - parallel_for:\n      items: \"{{tasks.gen.outputs.data}}\"\n      steps:\n        - {task: add-up, component: total, inputs: {data: \"{{item}}\"}}\n",
+        &[],
+        &["numbers", "total"],
+    );
+    let (code, err) = compile(&looped).unwrap_err();
+    assert_eq!(code, 2);
+    assert!(err.contains("`steps[1].parallel_for.items`: cannot compile to KFP's IR: a loop over artifacts (KFP's artifactIterator) is not exported yet"), "{err}");
+}
+
 /// Ensures that what `wasmpipe validate` finds stops the export (nothing is written), and
 /// that a parameter with no default, which the run is given, does not.
 #[test]

@@ -135,6 +135,37 @@ fn an_exit_task_gets_kfps_final_status() {
     assert!(err.contains("exit-handler-1 failed: error (-): task fail-op failed"), "{err}");
 }
 
+/// Ensures that artifacts collected over a loop (KFP gives them all under one input) reach a
+/// `list` input, each laid out at `/in/<input>/<i>` in order with its metadata.
+#[test]
+fn a_list_of_artifacts_reaches_a_list_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = json!({"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"});
+    let mut given = Vec::new();
+    for (i, text) in ["1\n2", "3\n4\n5"].iter().enumerate() {
+        let path = dir.path().join(format!("d{i}"));
+        std::fs::write(&path, text).unwrap();
+        given.push(
+            json!({"name": "data", "type": dataset, "uri": path, "metadata": {"count": i, "wasmpipe.kind": "Dataset"}}),
+        );
+    }
+    let input = json!({
+        "inputs": {"artifacts": {"data": {"artifacts": given}}},
+        "outputs": {"parameters": {"sums": {"outputFile": dir.path().join("sums")}, "paths": {"outputFile": dir.path().join("paths")}, "counts": {"outputFile": dir.path().join("counts")}}, "outputFile": dir.path().join("out.json")},
+    });
+    let (code, _, err) = common::wasmpipe(
+        &["task-run", "--executor-input", &input.to_string(), "--component", common::component("gather")],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(read("sums"), json!([3, 12]));
+    assert_eq!(read("paths"), json!(["/in/data/0", "/in/data/1"]));
+    assert_eq!(read("counts"), json!([0, 1]));
+}
+
 /// Ensures that failed tasks leave their failures under the pipeline root, and that an exit
 /// task lists those of its body's DAG (kind, trap code, task id), every one, as `wasmpipe run`
 /// gives them; a task that then succeeds (a retry) takes its own back, and a task outside the

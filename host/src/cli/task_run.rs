@@ -61,15 +61,12 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
     call.final_status = final_status.as_ref();
     // Artifacts: each input where KFP's launcher put it, each output where KFP reads it.
     let first = |side: &str, name: &str| input[side]["artifacts"][name]["artifacts"][0].clone();
-    for name in
-        input["inputs"]["artifacts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
-    {
-        let artifact = first("inputs", &name);
-        let uri = artifact["uri"].as_str().unwrap_or_default();
-        // What task-run added to a producer's metadata (`wasmpipe.kind`...) is not the artifact's.
-        let mut metadata = artifact["metadata"].as_object().cloned().unwrap_or_default();
-        metadata.retain(|k, _| !k.starts_with("wasmpipe."));
-        call.artifacts.push((name, local_path(uri), Value::Object(metadata)));
+    // A list of artifacts (collected over a loop) is every one given under the input's name.
+    for (name, given) in input["inputs"]["artifacts"].as_object().cloned().unwrap_or_default() {
+        for artifact in given["artifacts"].as_array().cloned().unwrap_or_default() {
+            let uri = artifact["uri"].as_str().unwrap_or_default();
+            call.artifacts.push((name.clone(), local_path(uri), artifact["metadata"].clone()));
+        }
     }
     for name in
         input["outputs"]["artifacts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()

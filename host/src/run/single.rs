@@ -53,7 +53,8 @@ pub struct TaskCall<'a> {
     pub limits: Limits,
     /// What it is granted.
     pub grants: Grants,
-    /// Input artifacts by input name: where each is on the host, and its metadata.
+    /// Input artifacts by input name: where each is on the host, and its metadata; a `list`
+    /// input takes every artifact given under its name (artifacts collected over a loop).
     pub artifacts: Vec<(String, PathBuf, Value)>,
     /// Where each output artifact goes when the task succeeds, by output name (one not listed
     /// stays under `work_dir`).
@@ -102,6 +103,35 @@ impl Runner {
                         inputs.push((spec.name.clone(), types::InputValue::FinalStatus(final_status_to_wit(status))));
                     }
                 }
+                // Artifacts collected over a loop, for a `list` input: each laid out at
+                // `/in/<input>/<i>`, the input a list of their descriptions.
+                (PortType::Value(ValueType::List | ValueType::Any), None)
+                    if call.artifacts.iter().any(|(n, _, _)| *n == spec.name) =>
+                {
+                    let mut seen = Vec::new();
+                    for (i, (_, host, metadata)) in
+                        call.artifacts.iter().filter(|(n, _, _)| *n == spec.name).enumerate()
+                    {
+                        let (kind, metadata) = own_metadata(metadata);
+                        let mut artifact = match artifact::reference(&spec.name, host, &kind, None) {
+                            Ok(artifact) => artifact,
+                            Err(e) => return Ok(failed(FailureKind::Input, format!("input `{}`: {e}", spec.name))),
+                        };
+                        artifact.metadata = metadata;
+                        let slot = format!("{}/{i}", spec.name);
+                        seen.push(serde_json::json!({
+                            "path": format!("{}/{slot}", artifact::GUEST_IN),
+                            "name": artifact.name,
+                            "kind": artifact.kind,
+                            "directory": artifact.directory,
+                            "size": artifact.size,
+                            "digest": artifact.digest,
+                            "metadata": artifact.metadata,
+                        }));
+                        artifact_inputs.push((slot, artifact));
+                    }
+                    inputs.push((spec.name.clone(), types::InputValue::Value(to_wit(&Value::Array(seen)))));
+                }
                 (PortType::Artifact { kind, directory }, _) => {
                     let Some((_, host, metadata)) = call.artifacts.iter().find(|(n, _, _)| *n == spec.name) else {
                         if spec.required {
@@ -116,7 +146,7 @@ impl Runner {
                         Ok(artifact) => artifact,
                         Err(e) => return Ok(failed(FailureKind::Input, format!("input `{}`: {e}", spec.name))),
                     };
-                    artifact.metadata = metadata.clone();
+                    artifact.metadata = own_metadata(metadata).1;
                     inputs
                         .push((spec.name.clone(), types::InputValue::Artifact(artifact_to_wit(&spec.name, &artifact))));
                     artifact_inputs.push((spec.name.clone(), artifact));
@@ -210,4 +240,17 @@ fn place_outputs(
         value["path"] = Value::String(dest.display().to_string());
     }
     Ok(())
+}
+
+/// An artifact's kind and its own metadata, from metadata an engine carried (where `task-run`
+/// added `wasmpipe.kind`, `wasmpipe.size`... for it: those are not the artifact's).
+fn own_metadata(metadata: &Value) -> (String, Value) {
+    let kind = metadata.get("wasmpipe.kind").and_then(Value::as_str).unwrap_or("Artifact").to_string();
+    match metadata {
+        Value::Object(fields) => {
+            let own = fields.iter().filter(|(k, _)| !k.starts_with("wasmpipe.")).map(|(k, v)| (k.clone(), v.clone()));
+            (kind, Value::Object(own.collect()))
+        }
+        other => (kind, other.clone()),
+    }
 }

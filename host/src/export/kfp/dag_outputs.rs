@@ -15,7 +15,12 @@ use crate::model::binding::{Binding, Ref};
 #[derive(Clone, Debug)]
 pub(super) enum Port {
     Parameter(String),
-    Artifact(Value),
+    /// An artifact of a type; `list` for the artifacts of a loop's iterations (KFP's
+    /// `isArtifactList`).
+    Artifact {
+        ty: Value,
+        list: bool,
+    },
 }
 
 impl Port {
@@ -28,10 +33,13 @@ impl Port {
                     json!({"valueFromParameter": {"producerSubtask": producer, "outputParameterKey": producer_key}});
                 component["outputDefinitions"]["parameters"][key] = json!({"parameterType": ty});
             }
-            Port::Artifact(ty) => {
+            Port::Artifact { ty, list } => {
                 component["dag"]["outputs"]["artifacts"][key] =
                     json!({"artifactSelectors": [{"producerSubtask": producer, "outputArtifactKey": producer_key}]});
                 component["outputDefinitions"]["artifacts"][key] = json!({"artifactType": ty});
+                if list {
+                    component["outputDefinitions"]["artifacts"][key]["isArtifactList"] = json!(true);
+                }
             }
         }
     }
@@ -53,7 +61,7 @@ impl Exporter<'_> {
             if self.expose(&comp, &task, &output).is_none() {
                 self.refuse(
                     "outputs",
-                    format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (artifacts made in a loop are not exported yet)"),
+                    format!("output `{output}` of task `{task}` cannot be read outside its group in KFP's IR (artifacts collected over nested loops have no form in KFP's IR)"),
                 );
             }
         }
@@ -87,20 +95,22 @@ impl Exporter<'_> {
                 Some((producer, key, port)) => port.declare(root, name, &producer, &key),
                 // A refused task is not in its DAG (refused already).
                 None if !self.refusals.is_empty() => {}
-                None => self.refuse(&at, format!("`{value}` cannot be a pipeline output in KFP's IR (artifacts collected over a loop are not exported yet)")),
+                None => self.refuse(&at, format!("`{value}` cannot be a pipeline output in KFP's IR (artifacts collected over nested loops have no form in KFP's IR)")),
             }
         }
     }
 
     /// Makes DAG component `comp` give output `output` of task `task` (inside it, at any depth)
-    /// as its output `pipelinechannel--TASK-OUTPUT`; how that output is declared there. None
-    /// for artifacts made in a loop (a list of artifacts, not exported yet).
+    /// as its output `pipelinechannel--TASK-OUTPUT`; how that output is declared there (the
+    /// artifacts of a loop's iterations a list). None for artifacts collected over nested loops.
     pub(super) fn expose(&mut self, comp: &str, task: &str, output: &str) -> Option<Port> {
         let tasks = self.out_components.get(comp)?["dag"]["tasks"].as_object()?.clone();
         let (producer, producer_key, port) = self.dag_output(&tasks, task, output)?;
         let port = match port {
             Port::Parameter(_) if self.loop_bodies.contains(comp) => Port::Parameter("LIST".into()),
-            Port::Artifact(_) if self.loop_bodies.contains(comp) => return None,
+            // Collected over nested loops: a list of lists, which KFP has no form for.
+            Port::Artifact { list: true, .. } if self.loop_bodies.contains(comp) => return None,
+            Port::Artifact { ty, list: false } if self.loop_bodies.contains(comp) => Port::Artifact { ty, list: true },
             port => port,
         };
         let key = output_channel(task, output);
@@ -118,7 +128,10 @@ impl Exporter<'_> {
             let defs = &self.out_components.get(comp)?["outputDefinitions"];
             let port = match (defs["parameters"][output]["parameterType"].as_str(), defs["artifacts"].get(output)) {
                 (Some(ty), _) => Port::Parameter(ty.to_string()),
-                (None, Some(def)) => Port::Artifact(def["artifactType"].clone()),
+                (None, Some(def)) => Port::Artifact {
+                    ty: def["artifactType"].clone(),
+                    list: def["isArtifactList"].as_bool().unwrap_or(false),
+                },
                 (None, None) => return None,
             };
             return Some((task.to_string(), output.to_string(), port));

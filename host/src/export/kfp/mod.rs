@@ -173,8 +173,9 @@ struct Scope<'a> {
     id_prefix: String,
 }
 
-/// The steps of one DAG as its tasks see them: its own tasks, and its groups (each with the
-/// steps it holds) by name.
+/// The steps of one DAG as its tasks see them: its own tasks, and its groups by name, each
+/// with the steps it holds (a loop: the loop's own step, so that it counts among the loops
+/// that hold its tasks).
 struct Local<'s> {
     tasks: BTreeSet<&'s str>,
     groups: Vec<(String, &'s [Step])>,
@@ -374,7 +375,8 @@ impl Exporter<'_> {
                 Step::If(b) => local.groups.push((self.name_of(step), &b.branch.steps)),
                 Step::Elif(b) => local.groups.push((self.name_of(step), &b.elif.steps)),
                 Step::Else(b) => local.groups.push((self.name_of(step), &b.branch.steps)),
-                Step::ParallelFor(l) => local.groups.push((self.name_of(step), &l.parallel_for.steps)),
+                // The loop step itself: the loop counts among the loops that hold its tasks.
+                Step::ParallelFor(_) => local.groups.push((self.name_of(step), std::slice::from_ref(step))),
             }
             i += 1;
         }
@@ -564,12 +566,13 @@ impl Exporter<'_> {
         scope.channels.get(&output_channel(task, output)).copied()
     }
 
-    /// Whether `r`, read in the DAG of `scope`, is an artifact output made inside a loop of
-    /// the DAG (a list of artifacts).
+    /// Whether `r`, read in the DAG of `scope`, is a list of artifacts: an artifact output made
+    /// inside a loop of the DAG, or a sub-pipeline's output that collects artifacts.
     fn collects_artifacts(&self, r: &Ref, scope: &Scope<'_>, local: &Local<'_>) -> bool {
         let Ref::Output { task, output } = r else { return false };
-        self.output_type(task, output) == Some(ValueType::Artifact)
-            && self.output_type_here(task, output, scope, local) == Some(ValueType::List)
+        (self.output_type(task, output) == Some(ValueType::Artifact)
+            && self.output_type_here(task, output, scope, local) == Some(ValueType::List))
+            || doc_artifact_list(self.doc, task, output)
     }
 
     /// Where parameter `p` comes from in the DAG of `scope`: a channel the DAG receives; at the
@@ -766,6 +769,13 @@ impl Exporter<'_> {
                 let ty = items_type(&items);
                 (json!({"itemInput": channel, "items": {"raw": raw}}), BTreeSet::new(), channel, ty, Some(items))
             }
+            Ok(Binding::Ref(r)) if self.collects_artifacts(&r, scope, local) => {
+                self.refuse(
+                    &format!("{at}.items"),
+                    "a loop over artifacts (KFP's artifactIterator) is not exported yet",
+                );
+                return;
+            }
             Ok(Binding::Ref(r)) => {
                 let items_channel = match &r {
                     Ref::Param(p) => format!("pipelinechannel--{p}"),
@@ -865,6 +875,20 @@ fn doc_output_type(doc: &Document, task: &str, output: &str) -> Option<ValueType
         return Some(ValueType::List);
     }
     doc_output_type(sub, &task, &output)
+}
+
+/// Whether output `output` of task `task` of `doc` runs a sub-pipeline whose output is the
+/// artifacts of a loop's iterations (through sub-pipelines).
+fn doc_artifact_list(doc: &Document, task: &str, output: &str) -> bool {
+    let Some(sub) = find_task(&doc.pipeline.steps, task).and_then(|t| doc.subs.get(&t.component)) else {
+        return false;
+    };
+    let Some(Ok(Binding::Ref(Ref::Output { task, output }))) = sub.pipeline.outputs.get(output).map(Binding::parse)
+    else {
+        return false;
+    };
+    (loops_around(&sub.pipeline.steps, &task) > 0 && doc_output_type(sub, &task, &output) == Some(ValueType::Artifact))
+        || doc_artifact_list(sub, &task, &output)
 }
 
 /// The artifact kind of what reference `r` reaches in `doc` (an output, through sub-pipelines,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{Exporter, Local, Scope, Source, artifact_type, output_channel};
+use super::{Exporter, Local, Scope, Source, artifact_type, doc_artifact_kind, output_channel};
 use crate::export::ComponentInfo;
 use crate::model::Task;
 use crate::model::binding::{Binding, Part, Ref};
@@ -118,6 +118,21 @@ impl<'a> Exporter<'a> {
                 }
                 None => None,
             };
+            // Artifacts collected over a loop (KFP's `Input[List[Dataset]]`): a list of artifacts.
+            if let Some(Binding::Ref(r)) = &binding
+                && self.collects_artifacts(r, scope, local)
+            {
+                let Some(source) = self.source(r, scope, local, exit_of, &at) else { continue };
+                if !matches!(source, Source::Group { .. } | Source::Sibling { .. }) {
+                    self.refuse(&at, "a list of artifacts read inside another group than the one that makes it is not exported yet; read it beside the loop or sub-pipeline");
+                    continue;
+                }
+                depends.extend(source.producer().map(String::from));
+                artifact_inputs.insert(name.clone(), source.artifact_spec());
+                let ty = artifact_type(&doc_artifact_kind(self.doc, r));
+                artifact_definitions.insert(name.clone(), json!({"artifactType": ty, "isArtifactList": true}));
+                continue;
+            }
             // An `any` input takes the type of what it is bound to (each task has a component
             // of its own in the IR).
             let ty = match (declared, &binding) {
