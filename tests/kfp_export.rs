@@ -552,6 +552,28 @@ fn collected_artifacts_are_kfps_artifact_lists() {
     assert!(err.contains("`steps[1].parallel_for.items`: cannot compile to KFP's IR: a loop over artifacts (KFP's artifactIterator) is not exported yet"), "{err}");
 }
 
+/// Ensures that a WASI command component (KFP's container component) is a container task whose
+/// task-run is given the command's declaration (its interface and arguments), and that its
+/// inputs and outputs, artifacts and stdout included, are declared from it.
+#[test]
+fn a_command_component_runs_with_its_declaration() {
+    let case = Case::raw(&format!(
+        "version: 1\nname: command\ncomponents:\n  numbers: {{path: {:?}}}\n  tail_cmd:\n    path: {:?}\n    command:\n      args: [\"{{{{inputs.keep}}}}\", \"{{{{inputs.data}}}}\", \"{{{{outputs.last}}}}\"]\n      inputs:\n        keep: {{type: int}}\n        data: {{type: artifact, kind: Dataset}}\n      outputs:\n        last: {{type: artifact, kind: Dataset}}\n        said: {{type: string, from: stdout}}\nsteps:\n  - {{task: gen, component: numbers, inputs: {{count: 5}}}}\n  - {{task: tail, component: tail_cmd, inputs: {{keep: 2, data: \"{{{{tasks.gen.outputs.data}}}}\"}}}}\n",
+        example("numbers_op"),
+        example("tail_cmd")
+    ));
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    let args = ir["deploymentSpec"]["executors"]["exec-tail"]["container"]["args"].as_array().unwrap().clone();
+    let at = args.iter().position(|a| a == "--command").expect("task-run is given the command");
+    let spec: Value = serde_json::from_str(args[at + 1].as_str().unwrap()).unwrap();
+    assert_eq!(spec["args"], json!(["{{inputs.keep}}", "{{inputs.data}}", "{{outputs.last}}"]));
+    let component = &ir["components"]["comp-tail"];
+    assert_eq!(component["inputDefinitions"]["parameters"]["keep"]["parameterType"], "NUMBER_INTEGER");
+    assert_eq!(component["inputDefinitions"]["artifacts"]["data"]["artifactType"]["schemaTitle"], "system.Dataset");
+    assert_eq!(component["outputDefinitions"]["artifacts"]["last"]["artifactType"]["schemaTitle"], "system.Dataset");
+    assert_eq!(component["outputDefinitions"]["parameters"]["said"]["parameterType"], "STRING");
+}
+
 /// Ensures that what `wasmpipe validate` finds stops the export (nothing is written), and
 /// that a parameter with no default, which the run is given, does not.
 #[test]

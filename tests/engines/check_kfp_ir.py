@@ -35,7 +35,7 @@ PIPELINES = [
     "kfp-samples/loop_static.yaml", "kfp-samples/loop_parallelism.yaml",
     "control-flow/loop.yaml", "control-flow/branches.yaml", "control-flow/square.yaml",
     "control-flow/sub_pipeline.yaml", "tests/engines/pipelines/one_of.yaml", "tests/engines/pipelines/upstream_failure.yaml",
-    "tests/engines/pipelines/artifacts.yaml",
+    "tests/engines/pipelines/artifacts.yaml", "tests/engines/pipelines/command.yaml",
 ]
 # Not run on kfp.local, and why (docs/export.md lists the differences).
 NOT_RUN = {

@@ -87,6 +87,10 @@ pub struct TaskRunArgs {
     /// KFP: the DAGs that hold the task, innermost last (comma-separated component names).
     #[arg(long, value_name = "DAGS", value_delimiter = ',', requires = "pipeline_root")]
     pub groups: Vec<String>,
+    /// For a WASI command component: how it runs and its interface, as the pipeline declares
+    /// them (JSON, as `wasmpipe compile` writes it).
+    #[arg(long, value_name = "JSON")]
+    pub command: Option<String>,
     /// KFP: for an exit task, the DAG of the body whose failures its final status lists.
     #[arg(long, value_name = "DAG", requires = "pipeline_root")]
     pub exit_of: Option<String>,

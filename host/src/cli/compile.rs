@@ -14,6 +14,7 @@ use wasmpipe::export::argo::to_argo;
 use wasmpipe::export::kfp::to_kfp;
 use wasmpipe::export::{ComponentInfo, Document, ExportOptions};
 use wasmpipe::model::Pipeline;
+use wasmpipe::model::component::Signature;
 use wasmpipe::model::diag::{Diagnostic, Diagnostics};
 use wasmpipe::model::emit::yaml_text;
 use wasmpipe::model::load::{Loaded, SourceMap, load_file};
@@ -65,9 +66,7 @@ pub async fn compile(
     let options = ExportOptions { image, components_dir };
     let (exported, what) = match target {
         CompileTarget::Kfp => (to_kfp(&doc.document, &options), "KFP's IR"),
-        CompileTarget::Argo => {
-            (to_argo(&doc.document.pipeline, &doc.document.components, &options), "an Argo Workflow")
-        }
+        CompileTarget::Argo => (to_argo(&doc.document, &options), "an Argo Workflow"),
     };
     let document = match exported {
         Ok(document) => document,
@@ -161,8 +160,7 @@ fn read_document<'a>(
                 reads.push(read);
                 continue;
             }
-            // Commands are refused by the export where a task uses them.
-            let (Some(path), None) = (&decl.path, &decl.command) else { continue };
+            let Some(path) = &decl.path else { continue };
             let full = loaded.base_dir.join(path);
             let bytes = match std::fs::read(&full) {
                 Ok(bytes) => bytes,
@@ -174,11 +172,18 @@ fn read_document<'a>(
                     continue;
                 }
             };
-            match runner.describe(&full).await? {
+            // A command's interface is the pipeline's declaration (the file is checked by the
+            // validation above); a task component's, what it says of itself.
+            let signature = match &decl.command {
+                Some(spec) => Ok(Signature::of_command(spec)),
+                None => runner.describe(&full).await?,
+            };
+            match signature {
                 Ok(signature) => {
                     let file = full.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
                     let digest = format!("blake3:{}", blake3::hash(&bytes).to_hex());
-                    components.insert(component.clone(), ComponentInfo { signature, file, digest });
+                    let command = decl.command.clone();
+                    components.insert(component.clone(), ComponentInfo { signature, file, digest, command });
                 }
                 Err(e) => errors.push(loaded.source.error(&format!("components.{component}"), e.message)),
             }

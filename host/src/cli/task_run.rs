@@ -98,6 +98,10 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
 /// Refuses a component that cannot be read, or whose content is not the `--digest` the
 /// pipeline was compiled with.
 pub(super) fn check_component(args: &TaskRunArgs) -> anyhow::Result<()> {
+    if let Some(command) = &args.command {
+        serde_json::from_str::<wasmpipe::model::CommandSpec>(command)
+            .context("--command is not a command component's declaration (JSON, as `wasmpipe compile` writes it)")?;
+    }
     let bytes = std::fs::read(&args.component)
         .with_context(|| format!("cannot read the component {}", args.component.display()))?;
     if let Some(digest) = &args.digest {
@@ -124,6 +128,7 @@ pub(super) fn task_call<'a>(args: &TaskRunArgs, run_id: String, task_id: String)
     }
     limits.fuel = args.fuel;
     TaskCall {
+        command: args.command.as_deref().and_then(|c| serde_json::from_str(c).ok()),
         run_id: args.run_id.clone().unwrap_or(run_id),
         task_id: args.task_id.clone().unwrap_or(task_id),
         attempt: args.retry.map_or(1, |r| r.saturating_add(1)),

@@ -32,6 +32,9 @@ pub struct ComponentInfo {
     pub file: String,
     /// `blake3:<hex>` of its content.
     pub digest: String,
+    /// For a WASI command: how it runs and its interface, as the pipeline declares them
+    /// (`task-run` is given them, since the `.wasm` does not say).
+    pub command: Option<crate::model::CommandSpec>,
 }
 
 /// A pipeline file as an export reads it: the pipeline, what each of its task components is,

@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::Runner;
 use super::bind::{artifact_to_wit, final_status_to_wit};
 use crate::model::artifact;
-use crate::model::component::PortType;
+use crate::model::{CommandSpec, OutputFrom};
+
+use crate::model::component::{ComponentSource, PortType};
 use crate::model::outcome::{Failure, FailureKind, FinalStatusRecord, LogLine};
 use crate::model::policy::{Grants, Limits};
 use crate::model::value::ValueType;
@@ -62,6 +64,8 @@ pub struct TaskCall<'a> {
     /// A directory for the attempt's sandbox directories, which a component with artifacts
     /// needs (its inputs laid out, its outputs staged, then published there).
     pub work_dir: Option<PathBuf>,
+    /// For a WASI command: how it runs and its interface, as a pipeline declares them.
+    pub command: Option<CommandSpec>,
 }
 
 impl Runner {
@@ -71,7 +75,8 @@ impl Runner {
     pub async fn run_task(&self, path: &Path, call: &TaskCall<'_>) -> anyhow::Result<TaskOutcome> {
         let failed = |kind, message: String| TaskOutcome { result: Err(Failure::new(kind, message)), logs: Vec::new() };
         let loader = self.loader_of(EngineKind { fuel: call.limits.fuel.is_some(), pooling: false })?;
-        let component = match loader.load(path).await {
+        let source = ComponentSource { path: path.to_path_buf(), command: call.command.clone() };
+        let component = match loader.load_source(&source).await {
             Ok(component) => component,
             Err(e) => return Ok(failed(FailureKind::Load, e.message)),
         };
@@ -186,7 +191,10 @@ impl Runner {
             })
             .collect();
         let attempt = call.attempt.max(1);
-        let dirs = match (&call.work_dir, artifact_inputs.is_empty() && slots.is_empty()) {
+        // A command's outputs are files it writes, read from its own directories.
+        let command_files =
+            component.command.as_ref().is_some_and(|c| c.outputs.values().any(|o| o.from == OutputFrom::File));
+        let dirs = match (&call.work_dir, artifact_inputs.is_empty() && slots.is_empty() && !command_files) {
             (_, true) => None,
             (None, false) => {
                 let message = "the component has artifacts: give the task a work directory".to_string();

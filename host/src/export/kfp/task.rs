@@ -32,7 +32,6 @@ impl<'a> Exporter<'a> {
         let Some(info) = doc.components.get(&task.component) else {
             let declared = doc.pipeline.components.get(&task.component);
             let why = match declared {
-                Some(c) if c.command.is_some() => "is a WASI command component; commands are not exported yet",
                 Some(c) if c.pipeline.is_some() => {
                     "is a pipeline that runs itself (`max_depth`); KFP's IR has no recursion: unroll it into sub-pipelines"
                 }
@@ -331,6 +330,9 @@ impl<'a> Exporter<'a> {
         }
         if let Some(body) = exit_body {
             args.extend(["--exit-of".to_string(), body]);
+        }
+        if let Some(command) = &info.command {
+            args.extend(["--command".to_string(), serde_json::to_string(command).expect("a command spec serialises")]);
         }
         if let Some(t) = &task.timeout {
             args.extend(["--timeout".to_string(), format!("{}ms", t.0.as_millis())]);
