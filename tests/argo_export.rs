@@ -499,3 +499,96 @@ fn an_any_input_is_passed_as_json() {
     assert_eq!(code, 2);
     assert!(err.contains("`steps[0].parallel_for.steps[0].inputs.text`: cannot compile to an Argo Workflow: an input of type `any` is exported to Argo only bound to a literal or to a value whose type is known before the run"), "{err}");
 }
+
+/// Ensures that a task that runs a sub-pipeline (`examples/control-flow/sub_pipeline.yaml`,
+/// inside a loop) is a DAG task calling the sub-pipeline's own DAG template: its parameters
+/// the template's inputs (passed into its groups as `param--NAME`), its outputs the template's,
+/// its templates named after the task, its tasks' ids under the task's; and that the
+/// sub-pipeline's output, collected over the loop, is cast by its type in the sub-pipeline.
+#[test]
+fn a_sub_pipeline_is_a_dag_template_of_its_own() {
+    let case = common::example_case("control-flow/sub_pipeline.yaml");
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    let square = dag_task(&wf, "dag-each", "square");
+    assert_eq!(square["template"], "sub-square");
+    assert_eq!(argument(square, "x"), "{{inputs.parameters.item--item}}");
+    let sub = template(&wf, "sub-square");
+    assert_eq!(sub["inputs"], json!({"parameters": [{"name": "x"}]}));
+    assert_eq!(
+        sub["outputs"],
+        json!({"parameters": [{"name": "square", "valueFrom": {"parameter": "{{tasks.squaring.outputs.parameters.calc--product}}"}}]})
+    );
+    let squaring = dag_task(&wf, "sub-square", "squaring");
+    assert_eq!(squaring["template"], "sub-square-dag-squaring");
+    assert_eq!(argument(squaring, "param--x"), "{{inputs.parameters.x}}");
+    assert_eq!(squaring["hooks"]["exit"]["template"], "sub-square-task-report");
+    assert_eq!(argument(&squaring["hooks"]["exit"], "message"), "squared {{inputs.parameters.x}}");
+    assert_eq!(argument(dag_task(&wf, "sub-square-dag-squaring", "calc"), "a"), "{{inputs.parameters.param--x}}");
+    let calc = args(&wf, "sub-square-task-calc");
+    assert_eq!(flag(&calc, "--task-id"), Some("each/square/squaring/calc"));
+    assert_eq!(
+        template(&wf, "loop-each")["outputs"]["parameters"][0]["valueFrom"]["expression"],
+        "toJson(map(jsonpath(tasks['each'].outputs.parameters['square--square'], '$'), { asFloat(#) }))"
+    );
+    assert_eq!(argument(dag_task(&wf, "main", "total"), "values"), "{{tasks.each.outputs.parameters.square--square}}");
+}
+
+/// Ensures that each use of a sub-pipeline has templates of its own (its tasks' ids differ), a
+/// parameter left unbound gets its default, what the sub-pipeline refuses is reported at the
+/// task with its place in the sub-pipeline's file, and a pipeline that runs itself
+/// (`max_depth`) is refused, saying why.
+#[test]
+fn sub_pipelines_are_per_use_and_recursion_is_refused() {
+    let inner = "name: inner\nparams:\n  m: {type: string, default: hi}\ncomponents:\n  print: {path: print_text.wasm}\nsteps:\n  - {task: say, component: print, inputs: {text: \"{{params.m}}\"}}\noutputs:\n  said: \"{{tasks.say.output}}\"\n";
+    let case = case(
+        "name: outer\nsteps:\n  - {task: one, component: inner, inputs: {m: yo}}\n  - {task: two, component: inner}\n  - {task: show, component: print_op, inputs: {message: \"{{tasks.one.outputs.said}} {{tasks.two.outputs.said}}\"}}\n",
+        &["print_op"],
+    );
+    std::fs::copy(example("print_text"), case.dir.path().join("print_text.wasm")).unwrap();
+    std::fs::write(case.dir.path().join("inner.yaml"), format!("version: 1\n{inner}")).unwrap();
+    let text = std::fs::read_to_string(&case.file)
+        .unwrap()
+        .replace("components:\n", "components:\n  inner: {pipeline: inner.yaml}\n");
+    std::fs::write(&case.file, text).unwrap();
+    let wf = compiled(&case);
+    assert_references_resolve(&wf);
+    assert_eq!(argument(dag_task(&wf, "main", "one"), "m"), "yo");
+    assert_eq!(argument(dag_task(&wf, "main", "two"), "m"), "hi");
+    assert_eq!(flag(&args(&wf, "sub-one-task-say"), "--task-id"), Some("one/say"));
+    assert_eq!(flag(&args(&wf, "sub-two-task-say"), "--task-id"), Some("two/say"));
+    let show = dag_task(&wf, "main", "show");
+    assert_eq!(
+        argument(show, "message"),
+        "{{tasks.one.outputs.parameters.said}} {{tasks.two.outputs.parameters.said}}"
+    );
+    assert_eq!(show["depends"], "one.Succeeded && two.Succeeded");
+
+    // A refusal inside the sub-pipeline, at the task that runs it.
+    std::fs::write(
+        case.dir.path().join("inner.yaml"),
+        format!(
+            "version: 1\n{}",
+            inner.replace("inputs: {text", "network: {allow: [\"example.org:443\"]}, inputs: {text")
+        ),
+    )
+    .unwrap();
+    let (code, err) = compile(&case).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`steps[0]`: cannot compile to an Argo Workflow: in sub-pipeline")
+            && err.contains("at `steps[0].network`: `network` is not exported to Argo yet"),
+        "{err}"
+    );
+
+    let recursive = Case::raw(
+        &"version: 1\ncomponents:\n  add: {path: ADD}\n  again: {pipeline: pipeline.yaml, max_depth: 3}\nname: counter\nparams:\n  x: {type: int, default: 0}\nsteps:\n  - {task: step, component: add, inputs: {a: \"{{params.x}}\", b: 1}}\n  - if:\n      condition: \"{{tasks.step.output}} < 3\"\n      steps:\n        - {task: again, component: again, inputs: {x: \"{{tasks.step.output}}\"}}\n"
+            .replace("ADD", &format!("{:?}", wasmpipe_test_artifacts::ADD)),
+    );
+    let (code, err) = compile(&recursive).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("component `again` is a pipeline that runs itself (`max_depth`): not exported to Argo"),
+        "{err}"
+    );
+}

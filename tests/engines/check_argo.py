@@ -30,7 +30,7 @@ PIPELINES = [
     "control-flow/loop.yaml", "control-flow/branches.yaml", "control-flow/big_loop.yaml",
     "control-flow/square.yaml", "kfp-samples/loop_static.yaml", "kfp-samples/loop_parallelism.yaml",
     "kfp-samples/multiple_outputs.yaml",
-    "kfp-samples/nested_condition.yaml",
+    "kfp-samples/nested_condition.yaml", "control-flow/sub_pipeline.yaml",
 ]
 
 OUTPUTS_DIR = "/tmp/outputs"
@@ -226,7 +226,11 @@ def main():
     for rel in PIPELINES:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            shutil.copyfile(root / "examples" / rel, tmp / "pipeline.yaml")
+            source = root / rel if rel.startswith("tests/") else root / "examples" / rel
+            # Sub-pipelines are the pipeline files beside it.
+            for other in source.parent.glob("*.yaml"):
+                shutil.copyfile(other, tmp / other.name)
+            shutil.copyfile(source, tmp / "pipeline.yaml")
             shutil.copytree(built, tmp / "components", ignore=shutil.ignore_patterns("*.d", "build", "deps", "incremental", ".fingerprint", "examples"))
             out = tmp / "workflow.yaml"
             p = subprocess.run([wasmpipe, "compile", str(tmp / "pipeline.yaml"), "--target", "argo", "-o", str(out)],

@@ -5,7 +5,6 @@ use serde_json::Value;
 use super::names::quoted;
 use super::reference::Source;
 use super::{Exporter, Local, Scope};
-use crate::export::output_type;
 use crate::model::binding::Ref;
 use crate::model::condition::{Expr, Operand};
 use crate::model::value::ValueType;
@@ -66,7 +65,7 @@ impl Exporter<'_> {
         let ty = match r {
             Ref::Param(p) => self.pipeline.params.get(p).map(|p| p.ty),
             Ref::Output { .. } if self.fan_in(r, scope, local) => None,
-            Ref::Output { task, output } => output_type(&self.pipeline.steps, self.components, task, output),
+            Ref::Output { task, output } => self.output_type(task, output),
             Ref::Item { .. } => None,
         };
         let source = self.reference(r, scope, local, None)?;

@@ -71,7 +71,8 @@ impl Exporter<'_> {
         let mut fan_in = BTreeSet::new();
         for r in reads(steps) {
             let (channel, value) = match &r {
-                Ref::Param(_) => continue,
+                Ref::Param(_) if !scope.channels.contains_key(&r) => continue,
+                Ref::Param(p) => (format!("param--{p}"), self.reference(&r, scope, local, None)),
                 Ref::Output { task, .. } if inner.contains(task) => continue,
                 Ref::Item { var, field } if Some(var.as_str()) == loop_var => {
                     let channel = item_channel(var, field.as_deref());
@@ -129,7 +130,7 @@ impl Exporter<'_> {
         let slot = self.templates.len();
         self.templates.push(Value::Null);
         let tasks = self.dag(steps, &body_scope, &body_scope.prefix, wanted);
-        let template = format!("dag-{}", name.replace('_', "-"));
+        let template = format!("{}dag-{}", self.template_prefix, name.replace('_', "-"));
         let inputs: Vec<String> = channels.into_values().collect();
         let fail_fast = self.fail_fast(fail_fast, steps, &format!("{path}.fail_fast"));
         let mut dag = dag_template(&template, &inputs, tasks, fail_fast);

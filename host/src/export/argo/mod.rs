@@ -21,7 +21,8 @@
 //! failure wasmpipe does not retry), caching (`memoize`, keyed by the component's digest, its
 //! `env` and the inputs; never on exit tasks), a task's `timeout` (also the pod's
 //! `activeDeadlineSeconds`), the pipeline's `deadline` (`spec.activeDeadlineSeconds`) and
-//! `parallelism` (`spec.parallelism`: pods at once).
+//! `parallelism` (`spec.parallelism`: pods at once), and sub-pipelines (a DAG template of the
+//! sub-pipeline's own DAG per task that runs it: see [`sub_pipeline`]).
 //! Everything else is refused with the construct and its place, never dropped: see
 //! [`Refusal`].
 
@@ -30,19 +31,20 @@ mod dag;
 mod groups;
 mod names;
 mod parallel_for;
+mod pipeline;
 mod reference;
+mod sub_pipeline;
 mod task;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::{ComponentInfo, ExportOptions, Refusal};
-use crate::model::binding::{Binding, Ref};
+use super::{ComponentInfo, Document, ExportOptions, Refusal};
+use crate::model::binding::Ref;
 use crate::model::value::{ValueType, as_text};
 use crate::model::{Pipeline, Step};
-use dag::dag_template;
-use names::{name_groups, parameter_name, workflow_name};
+use names::workflow_name;
 
 /// Where `wasmpipe task-run --outputs-dir` writes each value output in the container, one file
 /// per output (`/tmp/outputs/NAME`: a string as it is, any other value as JSON), which the
@@ -64,23 +66,20 @@ pub const POD_DEADLINE_SLACK_SECS: u64 = 60;
 /// retries and 2 for one it does not (`load`, `input`, `cancelled`, `internal`).
 pub const RETRY_EXPRESSION: &str = "asInt(lastRetry.exitCode) == 1";
 
-/// The pipeline as an Argo `Workflow` (JSON; YAML is the same document), or every construct
-/// refused. `components` describes each component the pipeline declares, by name.
-pub fn to_argo(
-    pipeline: &Pipeline,
-    components: &BTreeMap<String, ComponentInfo>,
-    options: &ExportOptions,
-) -> Result<Value, Vec<Refusal>> {
-    let mut group_names = HashMap::new();
-    name_groups(&pipeline.steps, &mut 0, &mut group_names);
+/// The pipeline of `doc` as an Argo `Workflow` (JSON; YAML is the same document), or every
+/// construct refused. Its sub-pipelines are DAG templates of their own (see [`sub_pipeline`]).
+pub fn to_argo(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refusal>> {
+    let pipeline = &doc.pipeline;
     let mut ex = Exporter {
+        doc,
         pipeline,
-        components,
+        components: &doc.components,
         options,
-        group_names,
+        group_names: HashMap::new(),
         refusals: Vec::new(),
         templates: Vec::new(),
         names: BTreeMap::new(),
+        template_prefix: String::new(),
     };
     let mut spec = json!({"entrypoint": ENTRYPOINT});
     if let Some(deadline) = &pipeline.deadline {
@@ -112,46 +111,14 @@ pub fn to_argo(
     if !parameters.is_empty() {
         spec["arguments"] = json!({"parameters": parameters});
     }
-    // The pipeline's outputs are the entrypoint's (`globalName`: the workflow's outputs too).
-    let mut wanted = BTreeSet::new();
-    let mut outputs = Vec::new();
-    for (name, value) in &pipeline.outputs {
-        let at = format!("outputs.{name}");
-        match Binding::parse(value) {
-            Ok(Binding::Ref(r @ Ref::Output { .. })) if parameter_name(name) => {
-                wanted.insert(r.clone());
-                outputs.push((name.clone(), r, at));
-            }
-            Ok(Binding::Ref(Ref::Output { .. })) => {
-                ex.refuse(&at, format!("`{name}` cannot be an Argo parameter name (letters, digits, `-` and `_`)"))
-            }
-            _ => ex.refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported to Argo yet"),
-        }
-    }
-    let fail_fast = ex.fail_fast(pipeline.fail_fast, &pipeline.steps, "fail_fast");
-    let root = Scope {
-        channels: BTreeMap::new(),
-        prefix: "steps".into(),
-        id: String::new(),
-        fail_fast,
-        literal_items: BTreeMap::new(),
-        fan_in: BTreeSet::new(),
-    };
-    let tasks = ex.dag(&pipeline.steps, &root, "steps", &wanted);
-    let mut main = dag_template(ENTRYPOINT, &[], tasks, fail_fast);
-    let local = ex.local(&pipeline.steps);
-    let mut parameters = Vec::new();
-    for (name, r, at) in outputs {
-        if let Some(mut parameter) = ex.dag_output(&r, &local, &at) {
-            parameter["name"] = json!(name);
-            parameter["globalName"] = json!(name);
-            parameters.push(parameter);
-        }
-    }
-    if !parameters.is_empty() {
-        main["outputs"] = json!({"parameters": parameters});
-    }
+    let main = ex.pipeline_template(ENTRYPOINT, false, String::new());
     ex.templates.insert(0, main);
+    let mut seen = BTreeSet::new();
+    for name in ex.templates.iter().filter_map(|t| t["name"].as_str()).map(String::from).collect::<Vec<_>>() {
+        if !seen.insert(name.clone()) {
+            ex.refuse("steps", format!("two templates are both named `{name}` in Argo (a sub-pipeline's templates are named after the task that runs it): rename a task"));
+        }
+    }
     if !ex.refusals.is_empty() {
         return Err(ex.refusals);
     }
@@ -198,7 +165,11 @@ struct Local<'s> {
 
 /// The export under way: what it reads, and what it has written or refused so far.
 struct Exporter<'a> {
+    /// The pipeline file being written: the root's, or a sub-pipeline's while its DAG is.
+    doc: &'a Document,
+    /// `doc`'s pipeline.
     pipeline: &'a Pipeline,
+    /// `doc`'s task components.
     components: &'a BTreeMap<String, ComponentInfo>,
     options: &'a ExportOptions,
     /// Each group's name, by its step's address.
@@ -208,6 +179,9 @@ struct Exporter<'a> {
     templates: Vec<Value>,
     /// Argo names given to tasks and groups -> the wasmpipe name.
     names: BTreeMap<String, String>,
+    /// What the names of the templates of `doc` start with: empty for the root, the calling
+    /// task's for a sub-pipeline's (`sub-TASK-`), so that each use has templates of its own.
+    template_prefix: String,
 }
 
 impl Exporter<'_> {

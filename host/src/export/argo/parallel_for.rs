@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::dag::dag_template;
 use super::names::{channel_name, quoted};
 use super::{Exporter, Local, Scope};
-use crate::export::{loops_around, output_type};
+use crate::export::loops_around;
 use crate::model::binding::{Binding, Ref};
 use crate::model::value::ValueType;
 use crate::model::{ParallelFor, Step};
@@ -41,7 +41,7 @@ impl Exporter<'_> {
                 }
                 (json!({"withItems": items.clone()}), Some(items), None)
             }
-            Ok(Binding::Ref(Ref::Param(p))) => {
+            Ok(Binding::Ref(Ref::Param(p))) if !scope.channels.contains_key(&Ref::Param(p.clone())) => {
                 (json!({"withParam": format!("{{{{workflow.parameters.{p}}}}}")}), None, None)
             }
             Ok(Binding::Ref(r)) => match self.reference(&r, scope, local, None) {
@@ -77,7 +77,7 @@ impl Exporter<'_> {
         if items_arg.is_some() {
             inputs.push("items".into());
         }
-        let template = format!("loop-{argo}");
+        let template = format!("{}loop-{argo}", self.template_prefix);
         let mut wrapper = dag_template(&template, &inputs, vec![task], fail_fast);
         if let Some(n) = spec.parallelism {
             wrapper["parallelism"] = json!(n);
@@ -91,11 +91,7 @@ impl Exporter<'_> {
             }
             let aggregated = format!("tasks[{}].outputs.parameters[{}]", quoted(&argo), quoted(&channel));
             // An output collected over a loop inside is a list already.
-            let ty = if loops_around(&spec.steps, task) > 0 {
-                None
-            } else {
-                output_type(&self.pipeline.steps, self.components, task, output)
-            };
+            let ty = if loops_around(&spec.steps, task) > 0 { None } else { self.output_type(task, output) };
             // Argo (3.6 on) aggregates values that are not all JSON lists or dicts as strings:
             // numbers and bools are made values again.
             let cast = match ty {

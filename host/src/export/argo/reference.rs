@@ -49,7 +49,11 @@ impl Exporter<'_> {
         exit: Option<&Exit<'_>>,
     ) -> Result<Source, String> {
         match r {
-            Ref::Param(p) => Ok(Source::Param(p.clone())),
+            Ref::Param(p) => match scope.channels.get(r) {
+                // A sub-pipeline's parameter: an input of its template, passed down.
+                Some(channel) => Ok(Source::Channel(channel.clone())),
+                None => Ok(Source::Param(p.clone())),
+            },
             Ref::Output { task, output } => {
                 if local.tasks.contains(task.as_str()) {
                     return Ok(Source::Sibling { task: task.replace('_', "-"), output: output.clone() });

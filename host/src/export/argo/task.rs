@@ -9,7 +9,7 @@ use super::names::{parameter_name, quoted};
 use super::reference::Source;
 use super::{CACHE_CONFIG_MAP, OUTPUTS_DIR, POD_DEADLINE_SLACK_SECS, RETRY_EXPRESSION};
 use super::{Exit, Exporter, Local, Scope};
-use crate::export::{ComponentInfo, output_type, task_limit_args};
+use crate::export::{ComponentInfo, task_limit_args};
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
 use crate::model::value::{ValueType, as_text};
@@ -45,7 +45,7 @@ pub(super) fn memo_key(info: &ComponentInfo, task: &Task, has_inputs: bool) -> S
     if has_inputs { format!("{{{{=sprig.sha256sum('{fixed}' + toJson(inputs.parameters))}}}}") } else { fixed }
 }
 
-impl Exporter<'_> {
+impl<'a> Exporter<'a> {
     /// One task: its container template (added to the document), and how a DAG (or, for the
     /// exit task of `exit`, the exit hook of its group) calls it.
     pub(super) fn task(
@@ -56,8 +56,23 @@ impl Exporter<'_> {
         local: &Local<'_>,
         exit: Option<&Exit<'_>>,
     ) -> Option<Call> {
+        let doc = self.doc;
+        if let Some(sub) = doc.subs.get(&task.component) {
+            if exit.is_some() {
+                self.refuse(&format!("{path}.component"), "an exit task that runs a sub-pipeline is not exported to Argo yet (an exit hook calls one template, and its final status would have to reach the sub-pipeline's tasks)");
+                return None;
+            }
+            return self.sub_task(task, sub, path, scope, local);
+        }
         let Some(info) = self.components.get(&task.component) else {
-            self.refuse(&format!("{path}.component"), format!("component `{}` is not a task component with a known signature (sub-pipelines and commands are not exported to Argo yet)", task.component));
+            let why = match doc.pipeline.components.get(&task.component) {
+                Some(c) if c.command.is_some() => "is a WASI command component; commands are not exported to Argo yet",
+                Some(c) if c.pipeline.is_some() => {
+                    "is a pipeline that runs itself (`max_depth`): not exported to Argo. Argo's templates could call themselves, but the depth bound would be a parameter counted down through each call with a `when` that stops it, and every use's task ids and outputs would come from a template that does not know its depth; unroll it into sub-pipelines"
+                }
+                _ => "has no known signature",
+            };
+            self.refuse(&format!("{path}.component"), format!("component `{}` {why}", task.component));
             return None;
         };
         for (field, set) in [
@@ -243,7 +258,7 @@ impl Exporter<'_> {
                 ),
             }
         }
-        let mut template = json!({"name": format!("task-{}", task.task.replace('_', "-"))});
+        let mut template = json!({"name": format!("{}task-{}", self.template_prefix, task.task.replace('_', "-"))});
         if let Some(retries) = task.retries.or(self.pipeline.retries).filter(|r| *r > 0) {
             let (backoff, at) = match task.backoff {
                 Some(b) => (b, format!("{path}.backoff")),
@@ -291,9 +306,7 @@ impl Exporter<'_> {
             Ok(Binding::Literal(_)) => return Some(false),
             Ok(Binding::Ref(r @ Ref::Output { .. })) if self.fan_in(&r, scope, local) => Some(ValueType::List),
             Ok(Binding::Ref(Ref::Param(p))) => self.pipeline.params.get(&p).map(|p| p.ty),
-            Ok(Binding::Ref(Ref::Output { task, output })) => {
-                output_type(&self.pipeline.steps, self.components, &task, &output)
-            }
+            Ok(Binding::Ref(Ref::Output { task, output })) => self.output_type(&task, &output),
             // The item of a loop over a literal list (a field of it): the type all items give it.
             Ok(Binding::Ref(Ref::Item { var, field })) => scope.literal_items.get(&var).and_then(|items| {
                 let values: Vec<Value> = items

@@ -1,0 +1,81 @@
+//! A pipeline's own DAG template: the entrypoint (the root's steps; its outputs are the
+//! workflow's, `globalName`) or a sub-pipeline's (its parameters are the template's input
+//! parameters, its outputs the template's output parameters).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::dag::dag_template;
+use super::names::{name_groups, parameter_name};
+use super::{Exporter, Scope};
+use crate::model::binding::{Binding, Ref};
+use crate::model::value::ValueType;
+
+impl Exporter<'_> {
+    /// The DAG template `name` of the pipeline being written (`self.pipeline`): its steps, and
+    /// its outputs as the template's. For a sub-pipeline (`sub`), its parameters are the
+    /// template's input parameters and its outputs have no `globalName`; `id` starts the
+    /// wasmpipe ids of its tasks (`TASK/` for the task that runs it).
+    pub(super) fn pipeline_template(&mut self, name: &str, sub: bool, id: String) -> Value {
+        let pipeline = self.pipeline;
+        name_groups(&pipeline.steps, &mut 0, &mut self.group_names);
+        let mut wanted = BTreeSet::new();
+        let mut outputs = Vec::new();
+        for (output, value) in &pipeline.outputs {
+            let at = format!("outputs.{output}");
+            match Binding::parse(value) {
+                Ok(Binding::Ref(r @ Ref::Output { .. })) if parameter_name(output) => {
+                    wanted.insert(r.clone());
+                    outputs.push((output.clone(), r, at));
+                }
+                Ok(Binding::Ref(Ref::Output { .. })) => self
+                    .refuse(&at, format!("`{output}` cannot be an Argo parameter name (letters, digits, `-` and `_`)")),
+                _ => self
+                    .refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported to Argo yet"),
+            }
+        }
+        let fail_fast = self.fail_fast(pipeline.fail_fast, &pipeline.steps, "fail_fast");
+        let mut channels = BTreeMap::new();
+        if sub {
+            for (param, spec) in &pipeline.params {
+                if spec.ty == ValueType::Artifact {
+                    continue;
+                }
+                if !parameter_name(param) {
+                    self.refuse(
+                        &format!("params.{param}"),
+                        format!("`{param}` cannot be an Argo parameter name (letters, digits, `-` and `_`)"),
+                    );
+                }
+                channels.insert(Ref::Param(param.clone()), param.clone());
+            }
+        }
+        let inputs: Vec<String> = channels.values().cloned().collect();
+        let root = Scope {
+            channels,
+            prefix: "steps".into(),
+            id,
+            fail_fast,
+            literal_items: BTreeMap::new(),
+            fan_in: BTreeSet::new(),
+        };
+        let tasks = self.dag(&pipeline.steps, &root, "steps", &wanted);
+        let mut template = dag_template(name, &inputs, tasks, fail_fast);
+        let local = self.local(&pipeline.steps);
+        let mut parameters = Vec::new();
+        for (output, r, at) in outputs {
+            if let Some(mut parameter) = self.dag_output(&r, &local, &at) {
+                parameter["name"] = json!(output);
+                if !sub {
+                    parameter["globalName"] = json!(output);
+                }
+                parameters.push(parameter);
+            }
+        }
+        if !parameters.is_empty() {
+            template["outputs"] = json!({"parameters": parameters});
+        }
+        template
+    }
+}
