@@ -66,9 +66,7 @@ pub async fn compile(
     let options = ExportOptions { image, components_dir };
     let (exported, what) = match target {
         CompileTarget::Kfp => (to_kfp(&doc.document, &options), "KFP's IR"),
-        CompileTarget::Argo => {
-            (to_argo(&doc.document.pipeline, &doc.document.components, &options), "an Argo Workflow")
-        }
+        CompileTarget::Argo => (to_argo(&doc.document, &options), "an Argo Workflow"),
     };
     let document = match exported {
         Ok(document) => document,
