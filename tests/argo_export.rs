@@ -592,3 +592,58 @@ fn sub_pipelines_are_per_use_and_recursion_is_refused() {
         "{err}"
     );
 }
+
+/// Ensures that artifacts go through Argo's artifact repository: an output artifact is the
+/// container's `outputs.artifacts` at the path task-run places it, an input artifact its
+/// `inputs.artifacts` given `from` the producer (into a branch as the branch template's input
+/// artifact, out of it as its output artifact), an artifact parameter the entrypoint's input
+/// artifact (`spec.arguments.artifacts`), an artifact pipeline output the entrypoint's output
+/// artifact; that tasks with artifacts are not memoized; and that a list of artifacts is
+/// refused.
+#[test]
+fn artifacts_pass_through_argos_artifact_repository() {
+    let body = "name: artifacts\nparams:\n  given: {type: artifact, kind: Dataset}\nsteps:\n  - {task: gen, component: numbers_op, inputs: {count: 4}}\n  - {task: add-up, component: total_op, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n  - {task: add-given, component: total_op, inputs: {data: \"{{params.given}}\"}}\n  - if:\n      condition: \"{{tasks.add-up.outputs.sum}} > 5\"\n      steps:\n        - {task: again, component: total_op, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n        - {task: regen, component: numbers_op, inputs: {count: 2}}\n  - {task: add-regen, component: total_op, inputs: {data: \"{{tasks.regen.outputs.data}}\"}}\noutputs:\n  data: \"{{tasks.gen.outputs.data}}\"\n";
+    let pipeline = case(body, &["numbers_op", "total_op"]);
+    let wf = compiled(&pipeline);
+    assert_references_resolve(&wf);
+    assert_eq!(wf["spec"]["arguments"]["artifacts"], json!([{"name": "given"}]));
+    assert_eq!(template(&wf, "main")["inputs"]["artifacts"], json!([{"name": "given"}]));
+    let gen_template = template(&wf, "task-gen");
+    assert_eq!(gen_template["outputs"]["artifacts"], json!([{"name": "data", "path": "/tmp/artifacts/outputs/data"}]));
+    assert_eq!(flag(&args(&wf, "task-gen"), "--artifact-output"), Some("data=/tmp/artifacts/outputs/data"));
+    assert!(gen_template.get("memoize").is_none(), "a task with artifacts is not memoized");
+    let add_up = template(&wf, "task-add-up");
+    assert_eq!(add_up["inputs"]["artifacts"], json!([{"name": "data", "path": "/tmp/artifacts/inputs/data"}]));
+    assert_eq!(flag(&args(&wf, "task-add-up"), "--artifact"), Some("data=/tmp/artifacts/inputs/data"));
+    let from = |dag: &str, task: &str| dag_task(&wf, dag, task)["arguments"]["artifacts"].clone();
+    assert_eq!(from("main", "add-up"), json!([{"name": "data", "from": "{{tasks.gen.outputs.artifacts.data}}"}]));
+    assert_eq!(from("main", "add-given"), json!([{"name": "data", "from": "{{inputs.artifacts.given}}"}]));
+    assert_eq!(
+        from("main", "condition-1"),
+        json!([{"name": "gen--data", "from": "{{tasks.gen.outputs.artifacts.data}}"}])
+    );
+    assert_eq!(from("dag-condition-1", "again"), json!([{"name": "data", "from": "{{inputs.artifacts.gen--data}}"}]));
+    assert_eq!(
+        template(&wf, "dag-condition-1")["outputs"]["artifacts"],
+        json!([{"name": "regen--data", "from": "{{tasks.regen.outputs.artifacts.data}}"}])
+    );
+    assert_eq!(
+        from("main", "add-regen"),
+        json!([{"name": "data", "from": "{{tasks.condition-1.outputs.artifacts.regen--data}}"}])
+    );
+    assert_eq!(dag_task(&wf, "main", "add-regen")["depends"], "condition-1.Succeeded");
+    assert_eq!(
+        template(&wf, "main")["outputs"]["artifacts"],
+        json!([{"name": "data", "from": "{{tasks.gen.outputs.artifacts.data}}", "globalName": "data"}])
+    );
+
+    let lists = case(
+        "name: lists\nsteps:\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: make, component: numbers_op, inputs: {count: \"{{item}}\"}}\n  - {task: add, component: join_op, inputs: {data: \"{{tasks.make.outputs.data}}\"}}\noutputs:\n  all: \"{{tasks.make.outputs.data}}\"\n",
+        &["numbers_op", "join_op"],
+    );
+    let (code, err) = compile(&lists).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    for at in ["`steps[1].inputs.data`", "`outputs.all`"] {
+        assert!(err.contains(&format!("{at}: cannot compile to an Argo Workflow: a list of artifacts (collected over a loop) is not exported to Argo")), "{at} in\n{err}");
+    }
+}

@@ -363,3 +363,30 @@ fn argo_gives_the_guest_its_ids_and_attempt() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cannot be used with"), "{err}");
 }
+
+/// Ensures that in Argo's mode an output artifact is placed at its `--artifact-output` path
+/// (where the template's `outputs.artifacts` has Argo upload it) and an input artifact is read
+/// from its `--artifact` path (where Argo put it), with metadata `{}`: Argo keeps none; an
+/// input artifact that is not there fails the task.
+#[test]
+fn argo_artifacts_are_placed_and_read_at_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("artifacts/outputs/data");
+    let place = format!("data={}", data.display());
+    let (code, err, outputs) =
+        task_run_argo(dir.path(), common::component("numbers"), &["--input", "count=3", "--artifact-output", &place]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), "1\n2\n3");
+    assert!(!outputs.join("data").exists(), "an artifact is not a value output");
+
+    let reader = tempfile::tempdir().unwrap();
+    let (code, err, outputs) = task_run_argo(reader.path(), common::component("total"), &["--artifact", &place]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(outputs.join("sum")).unwrap(), "6");
+    let seen: Value = serde_json::from_str(&std::fs::read_to_string(outputs.join("seen")).unwrap()).unwrap();
+    assert_eq!(seen["metadata"], json!({}));
+
+    let missing = format!("data={}", dir.path().join("nowhere").display());
+    let (code, err, _) = task_run_argo(reader.path(), common::component("total"), &["--artifact", &missing]);
+    assert_ne!(code, 0, "{err}");
+}

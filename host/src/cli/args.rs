@@ -29,7 +29,7 @@ pub struct TaskRunArgs {
         long,
         value_name = "JSON",
         required_unless_present = "outputs_dir",
-        conflicts_with_all = ["outputs_dir", "inputs", "final_status"]
+        conflicts_with_all = ["outputs_dir", "inputs", "final_status", "artifacts", "artifact_outputs"]
     )]
     pub executor_input: Option<String>,
     /// Argo's mode: write each value output to DIR/NAME (a string as it is, any other value as
@@ -40,6 +40,15 @@ pub struct TaskRunArgs {
     /// spelling, a list or dict as JSON (by the type the component declares). Repeatable.
     #[arg(long = "input", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub inputs: Vec<(String, String)>,
+    /// Argo: an input artifact, where Argo put it (the template's `inputs.artifacts[].path`):
+    /// `NAME=PATH`, a file or a directory. Its metadata is `{}` (Argo keeps none). Repeatable.
+    #[arg(long = "artifact", value_name = "NAME=PATH", value_parser = parse_artifact, requires = "outputs_dir")]
+    pub artifacts: Vec<(String, PathBuf)>,
+    /// Argo: where to place output artifact NAME when the task succeeds (the template's
+    /// `outputs.artifacts[].path`, which Argo uploads to its artifact repository):
+    /// `NAME=PATH`. Repeatable.
+    #[arg(long = "artifact-output", value_name = "NAME=PATH", value_parser = parse_artifact, requires = "outputs_dir")]
+    pub artifact_outputs: Vec<(String, PathBuf)>,
     /// For an exit task: the body's Argo phase (`{{tasks.GROUP.status}}`: `Succeeded`,
     /// `Failed` or `Error`), given to its `final-status` input as wasmpipe's final status.
     #[arg(long, value_name = "PHASE")]

@@ -273,10 +273,10 @@ fn local_path(uri: &str) -> PathBuf {
 }
 
 /// A directory of the task's own for its sandbox directories, removed when dropped.
-struct WorkDir(PathBuf);
+pub(super) struct WorkDir(pub(super) PathBuf);
 
 impl WorkDir {
-    fn new() -> anyhow::Result<WorkDir> {
+    pub(super) fn new() -> anyhow::Result<WorkDir> {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = std::env::temp_dir().join(format!("wasmpipe-task-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;

@@ -22,6 +22,33 @@ pub(super) fn dag_template(name: &str, channels: &[String], tasks: Vec<Value>, f
     template
 }
 
+/// Declares `names` as input artifacts of template `template`.
+pub(super) fn with_input_artifacts<'n>(template: &mut Value, names: impl Iterator<Item = &'n str>) {
+    let artifacts: Vec<Value> = names.map(|n| json!({"name": n})).collect();
+    if !artifacts.is_empty() {
+        template["inputs"]["artifacts"] = json!(artifacts);
+    }
+}
+
+/// A DAG template's `outputs` from `outputs` (as [`Exporter::dag_output`] gives them): its
+/// parameters, and its artifacts (those with `from`); None when there are none.
+pub(super) fn dag_outputs(outputs: Vec<Value>) -> Option<Value> {
+    let (artifacts, parameters): (Vec<Value>, Vec<Value>) = outputs.into_iter().partition(|o| o.get("from").is_some());
+    let mut all = json!({});
+    if !parameters.is_empty() {
+        all["parameters"] = json!(parameters);
+    }
+    if !artifacts.is_empty() {
+        all["artifacts"] = json!(artifacts);
+    }
+    (!parameters_or_artifacts_empty(&all)).then_some(all)
+}
+
+/// Whether `outputs` has neither parameters nor artifacts.
+fn parameters_or_artifacts_empty(outputs: &Value) -> bool {
+    outputs.get("parameters").is_none() && outputs.get("artifacts").is_none()
+}
+
 /// `depends` for waiting on `steps`: each must have succeeded (a failed, skipped or omitted
 /// one omits the task, as wasmpipe skips it with `upstream_failed`).
 pub(super) fn depends(steps: &BTreeSet<String>) -> String {
@@ -179,9 +206,18 @@ impl Exporter<'_> {
     pub(super) fn dag_output(&mut self, r: &Ref, local: &Local<'_>, at: &str) -> Option<Value> {
         let Ref::Output { task, output } = r else { return None };
         let name = channel_name(task, output);
+        let artifact = self.is_artifact(r);
+        let kind = if artifact { "artifacts" } else { "parameters" };
+        let output_of = |task: &str, output: &str| {
+            let tag = format!("{{{{tasks.{task}.outputs.{kind}.{output}}}}}");
+            if artifact {
+                json!({"name": name, "from": tag})
+            } else {
+                json!({"name": name, "valueFrom": {"parameter": tag}})
+            }
+        };
         if local.tasks.contains(task.as_str()) {
-            let from = format!("{{{{tasks.{}.outputs.parameters.{output}}}}}", task.replace('_', "-"));
-            return Some(json!({"name": name, "valueFrom": {"parameter": from}}));
+            return Some(output_of(&task.replace('_', "-"), output));
         }
         let owner = local.owner.get(task.as_str())?;
         if local.exits.contains(task.as_str()) {
@@ -192,7 +228,6 @@ impl Exporter<'_> {
             self.refuse(at, format!("`{r}` is read outside the group that holds branch `{owner}`: Argo fails a DAG whose output comes from a branch that was not taken (wasmpipe skips only the reader); read it in the DAG that holds the branch"));
             return None;
         }
-        let from = format!("{{{{tasks.{owner}.outputs.parameters.{name}}}}}");
-        Some(json!({"name": name, "valueFrom": {"parameter": from}}))
+        Some(output_of(owner, &name))
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::condition::Uses;
-use super::dag::dag_template;
+use super::dag::{dag_outputs, dag_template, with_input_artifacts};
 use super::names::{channel_name, item_channel, parameter_name};
 use super::{Exit, Exporter, Local, Scope};
 use crate::export::{reads, task_names};
@@ -26,6 +26,8 @@ pub(super) struct GroupCall {
     pub(super) template: String,
     /// Its input parameters from outside the group, with the values the caller gives them.
     pub(super) outer: Vec<(String, String)>,
+    /// Its input artifacts from outside the group, with the tags the caller gives them `from`.
+    pub(super) outer_artifacts: Vec<(String, String)>,
     /// Its input parameters that carry the loop's item (`{{item}}`, `{{item.FIELD}}`).
     pub(super) items: Vec<Value>,
     /// Its output parameters.
@@ -38,7 +40,11 @@ impl GroupCall {
         let mut entry = json!({"name": name, "template": self.template});
         let arguments: Vec<Value> = self.outer.iter().map(|(c, v)| json!({"name": c, "value": v})).collect();
         if !arguments.is_empty() {
-            entry["arguments"] = json!({"parameters": arguments});
+            entry["arguments"]["parameters"] = json!(arguments);
+        }
+        let artifacts: Vec<Value> = self.outer_artifacts.iter().map(|(c, v)| json!({"name": c, "from": v})).collect();
+        if !artifacts.is_empty() {
+            entry["arguments"]["artifacts"] = json!(artifacts);
         }
         entry
     }
@@ -66,7 +72,13 @@ impl Exporter<'_> {
     ) -> GroupCall {
         let inner = task_names(steps);
         let mut channels: BTreeMap<Ref, String> = BTreeMap::new();
-        let mut call = GroupCall { template: String::new(), outer: Vec::new(), items: Vec::new(), outputs: Vec::new() };
+        let mut call = GroupCall {
+            template: String::new(),
+            outer: Vec::new(),
+            outer_artifacts: Vec::new(),
+            items: Vec::new(),
+            outputs: Vec::new(),
+        };
         let mut names = BTreeSet::new();
         let mut fan_in = BTreeSet::new();
         for r in reads(steps) {
@@ -111,7 +123,11 @@ impl Exporter<'_> {
             if self.fan_in(&r, scope, local) {
                 fan_in.insert(r.clone());
             }
-            call.outer.push((channel.clone(), source.tag()));
+            if self.is_artifact(&r) {
+                call.outer_artifacts.push((channel.clone(), source.artifact_tag()));
+            } else {
+                call.outer.push((channel.clone(), source.tag()));
+            }
             channels.insert(r.clone(), channel);
         }
         let mut literal_items = scope.literal_items.clone();
@@ -131,14 +147,20 @@ impl Exporter<'_> {
         self.templates.push(Value::Null);
         let tasks = self.dag(steps, &body_scope, &body_scope.prefix, wanted);
         let template = format!("{}dag-{}", self.template_prefix, name.replace('_', "-"));
-        let inputs: Vec<String> = channels.into_values().collect();
+        let inputs: Vec<String> =
+            channels.into_values().filter(|c| !call.outer_artifacts.iter().any(|(a, _)| a == c)).collect();
         let fail_fast = self.fail_fast(fail_fast, steps, &format!("{path}.fail_fast"));
         let mut dag = dag_template(&template, &inputs, tasks, fail_fast);
+        with_input_artifacts(&mut dag, call.outer_artifacts.iter().map(|(c, _)| c.as_str()));
         let body = self.local(steps);
         let outputs: Vec<Value> = wanted.iter().filter_map(|r| self.dag_output(r, &body, path)).collect();
-        call.outputs = outputs.iter().filter_map(|o| o["name"].as_str().map(String::from)).collect();
-        if !outputs.is_empty() {
-            dag["outputs"] = json!({"parameters": outputs});
+        call.outputs = outputs
+            .iter()
+            .filter(|o| o.get("from").is_none())
+            .filter_map(|o| o["name"].as_str().map(String::from))
+            .collect();
+        if let Some(outputs) = dag_outputs(outputs) {
+            dag["outputs"] = outputs;
         }
         self.templates[slot] = dag;
         call.template = template;

@@ -22,10 +22,12 @@
 //! `env` and the inputs; never on exit tasks), a task's `timeout` (also the pod's
 //! `activeDeadlineSeconds`), the pipeline's `deadline` (`spec.activeDeadlineSeconds`) and
 //! `parallelism` (`spec.parallelism`: pods at once), and sub-pipelines (a DAG template of the
-//! sub-pipeline's own DAG per task that runs it: see [`sub_pipeline`]).
+//! sub-pipeline's own DAG per task that runs it: see [`sub_pipeline`]) and artifacts (through
+//! Argo's artifact repository: see [`artifacts`]).
 //! Everything else is refused with the construct and its place, never dropped: see
 //! [`Refusal`].
 
+mod artifacts;
 mod condition;
 mod dag;
 mod groups;
@@ -88,9 +90,18 @@ pub fn to_argo(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Ref
     if let Some(parallelism) = pipeline.parallelism {
         spec["parallelism"] = json!(parallelism);
     }
-    let mut parameters = Vec::new();
+    let (mut parameters, mut artifacts) = (Vec::new(), Vec::new());
     for (name, param) in &pipeline.params {
         let at = format!("params.{name}");
+        // An artifact parameter: an input artifact of the workflow, whose source (`http`,
+        // `s3`...) the user adds at submit time.
+        if param.ty == ValueType::Artifact {
+            if param.default.is_some() {
+                ex.refuse(&at, "an artifact parameter's default (a path on the machine that runs wasmpipe) has no meaning on Argo's cluster: remove it, and give the artifact's source (`http`, `s3`...) in `spec.arguments.artifacts` when submitting");
+            }
+            artifacts.push(json!({"name": name}));
+            continue;
+        }
         if !ex.value_type(param.ty, &at) {
             continue;
         }
@@ -109,7 +120,10 @@ pub fn to_argo(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Ref
         parameters.push(parameter);
     }
     if !parameters.is_empty() {
-        spec["arguments"] = json!({"parameters": parameters});
+        spec["arguments"]["parameters"] = json!(parameters);
+    }
+    if !artifacts.is_empty() {
+        spec["arguments"]["artifacts"] = json!(artifacts);
     }
     let main = ex.pipeline_template(ENTRYPOINT, false, String::new());
     ex.templates.insert(0, main);

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::dag::dag_template;
+use super::dag::{dag_template, with_input_artifacts};
 use super::names::{channel_name, quoted};
 use super::{Exporter, Local, Scope};
 use crate::export::loops_around;
@@ -70,7 +70,16 @@ impl Exporter<'_> {
             map.extend(obj.clone());
         }
         if !arguments.is_empty() {
-            task["arguments"] = json!({"parameters": arguments});
+            task["arguments"]["parameters"] = json!(arguments);
+        }
+        // Artifacts from outside the loop pass through the wrapper to each iteration.
+        let artifacts: Vec<Value> = call
+            .outer_artifacts
+            .iter()
+            .map(|(c, _)| json!({"name": c, "from": format!("{{{{inputs.artifacts.{c}}}}}")}))
+            .collect();
+        if !artifacts.is_empty() {
+            task["arguments"]["artifacts"] = json!(artifacts);
         }
         let fail_fast = spec.fail_fast;
         let mut inputs: Vec<String> = call.outer.iter().map(|(c, _)| c.clone()).collect();
@@ -79,6 +88,7 @@ impl Exporter<'_> {
         }
         let template = format!("{}loop-{argo}", self.template_prefix);
         let mut wrapper = dag_template(&template, &inputs, vec![task], fail_fast);
+        with_input_artifacts(&mut wrapper, call.outer_artifacts.iter().map(|(c, _)| c.as_str()));
         if let Some(n) = spec.parallelism {
             wrapper["parallelism"] = json!(n);
         }
@@ -122,7 +132,11 @@ impl Exporter<'_> {
         }
         let mut entry = json!({"name": argo, "template": template});
         if !parent_args.is_empty() {
-            entry["arguments"] = json!({"parameters": parent_args});
+            entry["arguments"]["parameters"] = json!(parent_args);
+        }
+        let artifacts: Vec<Value> = call.outer_artifacts.iter().map(|(c, v)| json!({"name": c, "from": v})).collect();
+        if !artifacts.is_empty() {
+            entry["arguments"]["artifacts"] = json!(artifacts);
         }
         Some((argo, entry))
     }

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::dag::dag_template;
+use super::dag::{dag_outputs, dag_template, with_input_artifacts};
 use super::names::{name_groups, parameter_name};
 use super::{Exporter, Scope};
+use crate::export::loops_around;
 use crate::model::binding::{Binding, Ref};
 use crate::model::value::ValueType;
 
@@ -36,12 +37,13 @@ impl Exporter<'_> {
             }
         }
         let fail_fast = self.fail_fast(pipeline.fail_fast, &pipeline.steps, "fail_fast");
+        // A sub-pipeline's parameters are its template's inputs; the root's artifact parameters
+        // are the entrypoint's input artifacts (`spec.arguments.artifacts`), its others global.
         let mut channels = BTreeMap::new();
-        if sub {
-            for (param, spec) in &pipeline.params {
-                if spec.ty == ValueType::Artifact {
-                    continue;
-                }
+        let (mut inputs, mut artifacts) = (Vec::new(), Vec::new());
+        for (param, spec) in &pipeline.params {
+            let artifact = spec.ty == ValueType::Artifact;
+            if sub || artifact {
                 if !parameter_name(param) {
                     self.refuse(
                         &format!("params.{param}"),
@@ -49,9 +51,9 @@ impl Exporter<'_> {
                     );
                 }
                 channels.insert(Ref::Param(param.clone()), param.clone());
+                if artifact { &mut artifacts } else { &mut inputs }.push(param.clone());
             }
         }
-        let inputs: Vec<String> = channels.values().cloned().collect();
         let root = Scope {
             channels,
             prefix: "steps".into(),
@@ -62,9 +64,17 @@ impl Exporter<'_> {
         };
         let tasks = self.dag(&pipeline.steps, &root, "steps", &wanted);
         let mut template = dag_template(name, &inputs, tasks, fail_fast);
+        with_input_artifacts(&mut template, artifacts.iter().map(String::as_str));
         let local = self.local(&pipeline.steps);
         let mut parameters = Vec::new();
         for (output, r, at) in outputs {
+            if let Ref::Output { task, .. } = &r
+                && self.is_artifact(&r)
+                && loops_around(&pipeline.steps, task) > 0
+            {
+                self.refuse(&at, "a list of artifacts (collected over a loop) is not exported to Argo: Argo does not aggregate the output artifacts of a loop's iterations");
+                continue;
+            }
             if let Some(mut parameter) = self.dag_output(&r, &local, &at) {
                 parameter["name"] = json!(output);
                 if !sub {
@@ -73,8 +83,8 @@ impl Exporter<'_> {
                 parameters.push(parameter);
             }
         }
-        if !parameters.is_empty() {
-            template["outputs"] = json!({"parameters": parameters});
+        if let Some(outputs) = dag_outputs(parameters) {
+            template["outputs"] = outputs;
         }
         template
     }

@@ -52,11 +52,14 @@ impl<'a> Exporter<'a> {
                 self.refuse(path, format!("sub-pipeline {} sets `{field}`, which Argo has no form for inside a workflow (a DAG template's `parallelism` bounds its own tasks, not the sub-pipeline's at every depth); remove it", sub.file));
             }
         }
-        let mut arguments = Vec::new();
+        let (mut arguments, mut artifacts) = (Vec::new(), Vec::new());
         for (name, param) in &sub.pipeline.params {
             let at = format!("{path}.inputs.{name}");
+            // An artifact parameter: an input artifact of the sub-pipeline's template.
             if param.ty == ValueType::Artifact {
-                self.refuse(&at, "artifact parameters of a sub-pipeline are not exported to Argo yet");
+                if let Some((_, argument)) = self.artifact_input(name, task.inputs.get(name), &at, scope, local) {
+                    artifacts.push(argument);
+                }
                 continue;
             }
             let text = match task.inputs.get(name).map(Binding::parse) {
@@ -119,7 +122,7 @@ impl<'a> Exporter<'a> {
             };
         }
         self.templates[slot] = dag;
-        Some(Call { template, arguments })
+        Some(Call { template, arguments, artifacts })
     }
 
     /// The type of value output `output` of task `task` of the pipeline being written; of a

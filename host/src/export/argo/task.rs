@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use super::artifacts::{ARTIFACT_INPUTS_DIR, ARTIFACT_OUTPUTS_DIR};
 use super::names::{parameter_name, quoted};
 use super::reference::Source;
 use super::{CACHE_CONFIG_MAP, OUTPUTS_DIR, POD_DEADLINE_SLACK_SECS, RETRY_EXPRESSION};
@@ -21,12 +22,21 @@ pub(super) struct Call {
     pub(super) template: String,
     /// Its arguments' parameters.
     pub(super) arguments: Vec<Value>,
+    /// Its arguments' artifacts (`from`).
+    pub(super) artifacts: Vec<Value>,
 }
 
 impl Call {
     /// The call's arguments, or None when it has none.
     pub(super) fn arguments(&self) -> Option<Value> {
-        (!self.arguments.is_empty()).then(|| json!({"parameters": self.arguments}))
+        let mut arguments = json!({});
+        if !self.arguments.is_empty() {
+            arguments["parameters"] = json!(self.arguments);
+        }
+        if !self.artifacts.is_empty() {
+            arguments["artifacts"] = json!(self.artifacts);
+        }
+        (!self.arguments.is_empty() || !self.artifacts.is_empty()).then_some(arguments)
     }
 }
 
@@ -105,6 +115,7 @@ impl<'a> Exporter<'a> {
         ];
         let mut inputs = Vec::new();
         let mut arguments = Vec::new();
+        let (mut input_artifacts, mut artifacts) = (Vec::new(), Vec::new());
         for spec in &info.signature.inputs {
             let name = &spec.name;
             let at = format!("{path}.inputs.{name}");
@@ -132,8 +143,19 @@ impl<'a> Exporter<'a> {
                     continue;
                 }
                 PortType::Value(ty) => *ty,
-                _ => {
-                    self.refuse(&at, "artifact inputs are not exported to Argo yet");
+                PortType::Artifact { .. } => {
+                    if task.ignore_upstream_failure {
+                        self.refuse(&at, "an artifact input of a task with `ignore_upstream_failure` is not exported to Argo (a producer that did not succeed leaves no artifact to give)");
+                        continue;
+                    }
+                    let Some((declared, argument)) =
+                        self.artifact_input(name, task.inputs.get(name), &at, scope, local)
+                    else {
+                        continue;
+                    };
+                    args.extend(["--artifact".into(), format!("{name}={ARTIFACT_INPUTS_DIR}/{name}")]);
+                    input_artifacts.push(declared);
+                    artifacts.push(argument);
                     continue;
                 }
             };
@@ -142,6 +164,9 @@ impl<'a> Exporter<'a> {
                 self.value_type(ty, &at);
                 continue;
             };
+            if self.artifact_list(value, &at) {
+                continue;
+            }
             // task-run reads an `any` input as JSON: a literal is written so, and so is the
             // text of a reference of a known type other than string; a string is made JSON.
             let mut quote = false;
@@ -239,7 +264,7 @@ impl<'a> Exporter<'a> {
             arguments.push(json!({"name": name, "value": text}));
             args.extend(["--input".into(), format!("{name}={{{{inputs.parameters.{name}}}}}")]);
         }
-        let mut outputs = Vec::new();
+        let (mut outputs, mut output_artifacts) = (Vec::new(), Vec::new());
         for spec in &info.signature.outputs {
             let at = format!("{path}.component");
             match &spec.ty {
@@ -251,11 +276,16 @@ impl<'a> Exporter<'a> {
                         json!({"name": spec.name, "valueFrom": {"path": format!("{OUTPUTS_DIR}/{}", spec.name)}}),
                     );
                 }
-                PortType::Value(_) => {}
-                _ => self.refuse(
-                    &at,
-                    format!("component `{}` has artifact outputs, not exported to Argo yet", task.component),
-                ),
+                PortType::Value(_) | PortType::FinalStatus => {}
+                PortType::Artifact { .. } => {
+                    let name = &spec.name;
+                    if !parameter_name(name) {
+                        self.refuse(&at, format!("output `{name}` cannot be an Argo artifact name"));
+                    }
+                    let place = format!("{ARTIFACT_OUTPUTS_DIR}/{name}");
+                    args.extend(["--artifact-output".into(), format!("{name}={place}")]);
+                    output_artifacts.push(json!({"name": name, "path": place}));
+                }
             }
         }
         let mut template = json!({"name": format!("{}task-{}", self.template_prefix, task.task.replace('_', "-"))});
@@ -275,7 +305,10 @@ impl<'a> Exporter<'a> {
             args.extend(["--retry".into(), "{{retries}}".into()]);
         }
         args.extend(task_limit_args(task));
-        if exit.is_none() && task.cache.unwrap_or(self.pipeline.cache) {
+        // Argo's memoization keeps output parameters only, and its key cannot read an input
+        // artifact's content: a task with artifacts is not memoized (it runs each time).
+        let with_artifacts = !input_artifacts.is_empty() || !output_artifacts.is_empty();
+        if exit.is_none() && !with_artifacts && task.cache.unwrap_or(self.pipeline.cache) {
             template["memoize"] = json!({
                 "key": memo_key(info, task, !inputs.is_empty()),
                 "maxAge": "",
@@ -286,15 +319,21 @@ impl<'a> Exporter<'a> {
             template["activeDeadlineSeconds"] = json!(timeout.0.as_secs_f64().ceil() as u64 + POD_DEADLINE_SLACK_SECS);
         }
         if !inputs.is_empty() {
-            template["inputs"] = json!({"parameters": inputs});
+            template["inputs"]["parameters"] = json!(inputs);
+        }
+        if !input_artifacts.is_empty() {
+            template["inputs"]["artifacts"] = json!(input_artifacts);
         }
         if !outputs.is_empty() {
-            template["outputs"] = json!({"parameters": outputs});
+            template["outputs"]["parameters"] = json!(outputs);
+        }
+        if !output_artifacts.is_empty() {
+            template["outputs"]["artifacts"] = json!(output_artifacts);
         }
         template["container"] = json!({"image": self.options.image, "command": ["wasmpipe", "task-run"], "args": args});
         let name = template["name"].as_str().unwrap_or_default().to_string();
         self.templates.push(template);
-        Some(Call { template: name, arguments })
+        Some(Call { template: name, arguments, artifacts })
     }
 
     /// How the binding `value` of an input of type `any` is exported: Some(false) when its
