@@ -40,8 +40,6 @@ PIPELINES = [
 # Not run on kfp.local, and why (docs/export.md lists the differences).
 NOT_RUN = {
     "exit-handler/loop.yaml": "a body that never ends (it waits for the 5-minute timeout on both engines)",
-    "kfp-samples/retry.yaml": "its component fails by attempt number, which KFP does not give a container: "
-                              "on KFP every retry is attempt 1",
 }
 
 
@@ -78,6 +76,7 @@ def references(ir: dict) -> list:
 # kfp.local's log line for a task's end (its logger writes to sys.stdout, with colors).
 _STATUS = re.compile(r"Task \W*'([^']+)'\W* finished with status \W*(SUCCESS|FAILURE)")
 _STARTED = re.compile(r"Executing task \W*'([^']+)'")
+_RETRIED = re.compile(r"Task (\S+) failed \(attempt \d+/\d+\)\. Retrying")
 
 
 # Parameters a pipeline needs (no default), given to both engines.
@@ -137,6 +136,14 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     out = io.StringIO()
     outputs = {}
+    # kfp.local says a task is retried through the root logger, at INFO: kept with the rest.
+    import logging
+    retries = logging.StreamHandler(out)
+    retries.addFilter(lambda record: "Retrying" in record.getMessage())
+    root_logger = logging.getLogger()
+    root_logger.addHandler(retries)
+    level = root_logger.level
+    root_logger.setLevel(logging.INFO)
     with contextlib.redirect_stdout(out):
         try:
             task = components.load_component_from_file(str(ir_file))(**args)
@@ -144,19 +151,29 @@ def on_kfp_local(ir_file: Path, root: Path, bindir: Path, args: dict) -> tuple:
         except RuntimeError:
             pass  # a failed pipeline: its tasks' states are what is compared
         except Exception as e:  # kfp.local itself gave up: a problem of this pipeline, not the suite's end
-            states = {"kfp.local": [f"raised {type(e).__name__}: {e}"]}
-            return states, {}, ""
+            outputs = {"kfp.local": f"raised {type(e).__name__}: {e}"}
+    root_logger.removeHandler(retries)
+    root_logger.setLevel(level)
+    if "kfp.local" in outputs:
+        return {"kfp.local": [outputs["kfp.local"]]}, {}, ""
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
     # Iterations run on threads, and kfp.local's log may lose a task's "finished" line among
     # theirs: every started instance counts, as failed when a FAILURE line says so.
     started = {}
     for m in _STARTED.finditer(text):
         started[m.group(1)] = started.get(m.group(1), 0) + 1
+    # A retried attempt is no instance of its own: kfp.local logs its FAILURE, then a retry.
+    retried = {}
+    for m in _RETRIED.finditer(text):
+        retried[m.group(1)] = retried.get(m.group(1), 0) + 1
     failed = {}
     for m in _STATUS.finditer(text):
         started.setdefault(m.group(1), 1)
         if m.group(2) == "FAILURE":
             failed[m.group(1)] = failed.get(m.group(1), 0) + 1
+    for t, n in retried.items():
+        started[t] = started.get(t, n) - n
+        failed[t] = failed.get(t, n) - n
     states = {t: sorted(["failed"] * failed.get(t, 0) + ["succeeded"] * (n - failed.get(t, 0)))
               for t, n in started.items()}
     return states, outputs, text

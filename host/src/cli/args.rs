@@ -86,13 +86,10 @@ pub struct TaskRunArgs {
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub env: Vec<(String, String)>,
     /// KFP: the pipeline root (`{{$.pipeline_root}}`). A failed task leaves its failure there
-    /// (under `wasmpipe-failures/RUN_ID/`) for the exit tasks of its groups, which read them
-    /// into their final status.
+    /// (under `wasmpipe/RUN_ID/`) for the exit tasks of its groups, which read them into their
+    /// final status; the attempts of a retried task are counted there.
     #[arg(long, value_name = "URI", requires = "executor_input")]
     pub pipeline_root: Option<String>,
-    /// KFP: this task's execution (`{{$.pipeline_task_uuid}}`), naming its failure there.
-    #[arg(long, value_name = "ID", requires = "pipeline_root")]
-    pub instance: Option<String>,
     /// KFP: the DAGs that hold the task, innermost last (comma-separated component names).
     #[arg(long, value_name = "DAGS", value_delimiter = ',', requires = "pipeline_root")]
     pub groups: Vec<String>,

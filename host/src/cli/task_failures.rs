@@ -1,25 +1,32 @@
-//! KFP: the failures of a run's tasks, left under the pipeline root so that an exit task's
-//! final status lists every failed task of its body (kind, message, trap code), as `wasmpipe
-//! run` gives it, and not only the one error KFP's `PipelineTaskFinalStatus` carries.
+//! KFP: what a run's tasks leave under the pipeline root, so that the run keeps wasmpipe's
+//! semantics where KFP gives a container less than `wasmpipe run` gives a task:
 //!
-//! A failed task writes `ROOT/wasmpipe-failures/RUN_ID/INSTANCE.json` (its id, the DAGs that
-//! hold it, whether it is an exit task, its failure); a task that succeeds removes its own
-//! (an earlier attempt's). An exit task reads those whose DAGs include its body's. The root is
-//! where KFP's launcher has it on the container's disk (`/gcs/...` for `gs://`); where it is
-//! not writable (a KFP cluster whose root is in object storage without a mount), nothing is
-//! left, and the exit task gets KFP's one error.
+//! - the failures: an exit task's final status lists every failed task of its body (kind,
+//!   message, trap code), not only the one error KFP's `PipelineTaskFinalStatus` carries;
+//! - the attempts: a retried task's component sees its attempt number (KFP gives none).
+//!
+//! Under `ROOT/wasmpipe/RUN_ID/`: `failures/KEY.json` (the task's id, the DAGs that hold it,
+//! whether it is an exit task, its failure) for a task whose last attempt failed, removed when
+//! an attempt succeeds; `attempts/KEY` the attempts so far. KEY names one task instance
+//! across its retries: a hash of its wasmpipe id and its executor input's inputs and output
+//! file, which differ between a loop's iterations (KFP gives a container no iteration number).
+//! An exit task reads the failures whose DAGs include its body's. The root is where KFP's
+//! launcher has it on the container's disk (`/gcs/...` for `gs://`); where it is not writable
+//! (a KFP cluster whose root is in object storage without a mount), nothing is left: exit
+//! tasks get KFP's one error, and every attempt is attempt 1.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use wasmpipe::model::outcome::{Failure, TaskFailureRecord};
 
 use super::args::TaskRunArgs;
 
-/// The directory of one run's failures, and this task's file there.
+/// The run's directory under the pipeline root, and this task instance's key there.
 pub(super) struct FailureBoard {
     dir: PathBuf,
-    instance: String,
+    key: String,
 }
 
 /// What a failed task leaves.
@@ -32,24 +39,42 @@ struct Left {
 }
 
 impl FailureBoard {
-    /// The board of run `run_id` under `--pipeline-root`, for execution `--instance`; None
-    /// without them.
-    pub(super) fn new(args: &TaskRunArgs, run_id: &str, local_path: fn(&str) -> PathBuf) -> Option<FailureBoard> {
+    /// The board of run `run_id` under `--pipeline-root`, for the instance of task `task_id`
+    /// that KFP's executor input `input` describes; None without a root.
+    pub(super) fn new(
+        args: &TaskRunArgs,
+        run_id: &str,
+        task_id: &str,
+        input: &Value,
+        local_path: fn(&str) -> PathBuf,
+    ) -> Option<FailureBoard> {
         let root = args.pipeline_root.as_deref().filter(|r| !r.is_empty())?;
-        let instance = args.instance.clone().filter(|i| !i.is_empty() && super::task_run::plain(i))?;
         let run = if super::task_run::plain(run_id) { run_id } else { "run" };
-        Some(FailureBoard { dir: local_path(root).join("wasmpipe-failures").join(run), instance })
+        let instance = serde_json::json!([task_id, input["inputs"], input["outputs"]["outputFile"]]);
+        let key = blake3::hash(instance.to_string().as_bytes()).to_hex()[..32].to_string();
+        Some(FailureBoard { dir: local_path(root).join("wasmpipe").join(run), key })
     }
 
-    fn file(&self) -> PathBuf {
-        self.dir.join(format!("{}.json", self.instance))
+    /// This instance's attempt: one more than the attempts counted so far (1 when none can be
+    /// counted), counted now.
+    pub(super) fn attempt(&self) -> u32 {
+        let file = self.dir.join("attempts").join(&self.key);
+        let before: u32 = std::fs::read_to_string(&file).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
+        let now = before.saturating_add(1);
+        let counted =
+            std::fs::create_dir_all(self.dir.join("attempts")).and_then(|()| std::fs::write(&file, now.to_string()));
+        if counted.is_err() { 1 } else { now }
+    }
+
+    fn failure_file(&self) -> PathBuf {
+        self.dir.join("failures").join(format!("{}.json", self.key))
     }
 
     /// Leaves `failure` of task `task` (in DAGs `groups`); a note on stderr when it cannot.
     pub(super) fn leave(&self, task: &str, groups: &[String], exit_handler: bool, failure: &Failure) {
         let left = Left { task: task.into(), groups: groups.to_vec(), exit_handler, failure: failure.clone() };
-        let written = std::fs::create_dir_all(&self.dir)
-            .and_then(|()| std::fs::write(self.file(), serde_json::to_vec(&left).unwrap_or_default()));
+        let written = std::fs::create_dir_all(self.dir.join("failures"))
+            .and_then(|()| std::fs::write(self.failure_file(), serde_json::to_vec(&left).unwrap_or_default()));
         if let Err(e) = written {
             eprintln!(
                 "wasmpipe: cannot leave the failure under the pipeline root ({}: {e}); exit tasks get KFP's one error",
@@ -58,14 +83,14 @@ impl FailureBoard {
         }
     }
 
-    /// Removes what an earlier attempt of this task left.
+    /// Removes what an earlier attempt of this instance left.
     pub(super) fn clear(&self) {
-        let _ = std::fs::remove_file(self.file());
+        let _ = std::fs::remove_file(self.failure_file());
     }
 
     /// The failures left by tasks inside DAG `body`, by task id; empty when none can be read.
     pub(super) fn collect(&self, body: &str) -> Vec<TaskFailureRecord> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.dir.join("failures")) else { return Vec::new() };
         let mut failures: Vec<TaskFailureRecord> = entries
             .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
             .filter_map(|bytes| serde_json::from_slice::<Left>(&bytes).ok())

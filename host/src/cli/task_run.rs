@@ -48,7 +48,8 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
     }
     let run_id = std::env::var("KFP_RUN_ID").unwrap_or_else(|_| "kfp".into());
     let task_id = std::env::var("KFP_POD_NAME").unwrap_or_else(|_| "task".into());
-    let board = FailureBoard::new(args, args.run_id.as_deref().unwrap_or(&run_id), local_path);
+    let id = args.task_id.as_deref().unwrap_or(&task_id);
+    let board = FailureBoard::new(args, args.run_id.as_deref().unwrap_or(&run_id), id, &input, local_path);
     // An exit task's final status lists every failed task of its body that left its failure.
     if let (Some(status), Some(board), Some(body)) = (&mut final_status, &board, &args.exit_of) {
         let left = board.collect(body);
@@ -57,6 +58,10 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
         }
     }
     let mut call = task_call(args, run_id, task_id);
+    // KFP gives a container no attempt number: the runner counts them where it can.
+    if let (Some(board), None) = (&board, args.retry) {
+        call.attempt = board.attempt();
+    }
     call.inputs = inputs;
     call.final_status = final_status.as_ref();
     // Artifacts: each input where KFP's launcher put it, each output where KFP reads it.

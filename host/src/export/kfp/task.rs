@@ -259,9 +259,9 @@ impl<'a> Exporter<'a> {
             let backoff = task.backoff.or(self.doc.pipeline.backoff).unwrap_or_default();
             spec["retryPolicy"] = json!({
                 "maxRetryCount": retries,
-                "backoffDuration": format!("{}s", backoff.initial.0.as_secs()),
+                "backoffDuration": seconds(backoff.initial.0),
                 "backoffFactor": backoff.factor,
-                "backoffMaxDuration": format!("{}s", backoff.max.0.as_secs()),
+                "backoffMaxDuration": seconds(backoff.max.0),
             });
         }
         Some(spec)
@@ -322,8 +322,6 @@ impl<'a> Exporter<'a> {
             format!("{}{}", scope.id_prefix, task.task),
             "--pipeline-root".to_string(),
             "{{$.pipeline_root}}".to_string(),
-            "--instance".to_string(),
-            "{{$.pipeline_task_uuid}}".to_string(),
         ];
         if !scope.groups.is_empty() {
             args.extend(["--groups".to_string(), scope.groups.join(",")]);
@@ -347,5 +345,14 @@ impl<'a> Exporter<'a> {
             args.extend(["--env".to_string(), format!("{k}={v}")]);
         }
         json!({"container": {"image": self.options.image, "command": ["wasmpipe", "task-run"], "args": args}})
+    }
+}
+
+/// A duration as protobuf's JSON writes one: seconds, with milliseconds when it has some
+/// (`2s`, `0.010s`).
+fn seconds(d: std::time::Duration) -> String {
+    match d.subsec_millis() {
+        0 => format!("{}s", d.as_secs()),
+        ms => format!("{}.{ms:03}s", d.as_secs()),
     }
 }
