@@ -513,7 +513,8 @@ fn artifacts_are_kfps_artifacts_and_importers() {
 /// Ensures that artifacts collected over a loop are KFP's list of artifacts: the loop's DAG
 /// output artifact with `isArtifactList`, read by a `list` input declared the same way
 /// (`pythonic_artifacts_with_list_of_artifacts`; `numbers` stands for `make_dataset`,
-/// `gather` for `join_datasets`); a loop over them is refused.
+/// `gather` for `join_datasets`); a loop over them is KFP's `artifactIterator`, each item an
+/// input artifact of the loop's DAG.
 #[test]
 fn collected_artifacts_are_kfps_artifact_lists() {
     let case = case_with(
@@ -547,9 +548,18 @@ fn collected_artifacts_are_kfps_artifact_lists() {
         &[],
         &["numbers", "total"],
     );
-    let (code, err) = compile(&looped).unwrap_err();
-    assert_eq!(code, 2);
-    assert!(err.contains("`steps[1].parallel_for.items`: cannot compile to KFP's IR: a loop over artifacts (KFP's artifactIterator) is not exported yet"), "{err}");
+    let ir = compile(&looped).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    let again = &ir["root"]["dag"]["tasks"]["for-loop-2"];
+    let (list, item) = ("pipelinechannel--gen-data", "pipelinechannel--gen-data-loop-item");
+    assert_eq!(again["artifactIterator"], json!({"itemInput": item, "items": {"inputArtifact": list}}));
+    assert_eq!(
+        again["inputs"]["artifacts"][list],
+        json!({"taskOutputArtifact": {"producerTask": "for-loop-1", "outputArtifactKey": list}})
+    );
+    let body = &ir["components"]["comp-for-loop-2"];
+    assert_eq!(body["inputDefinitions"]["artifacts"][list], json!({"artifactType": dataset, "isArtifactList": true}));
+    assert_eq!(body["inputDefinitions"]["artifacts"][item], json!({"artifactType": dataset}));
+    assert_eq!(body["dag"]["tasks"]["add-up"]["inputs"]["artifacts"]["data"], json!({"componentInputArtifact": item}));
 }
 
 /// Ensures that a WASI command component (KFP's container component) is a container task whose

@@ -297,6 +297,9 @@ struct LoopItem {
     ty: ValueType,
     /// The items, when the loop is over a literal list.
     literal: Option<Vec<Value>>,
+    /// Whether the items are artifacts (KFP's `artifactIterator`), and then the item's kind.
+    over_artifacts: bool,
+    kind: Option<String>,
 }
 
 /// A group's body, for [`Exporter::group`].
@@ -433,6 +436,7 @@ impl Exporter<'_> {
         let mut channels = BTreeMap::new();
         let (mut parent_inputs, mut parent_artifacts) = (Map::new(), Map::new());
         let mut artifact_kinds: BTreeMap<String, String> = BTreeMap::new();
+        let mut artifact_lists: BTreeSet<String> = BTreeSet::new();
         let mut depends: BTreeSet<String> =
             afters(body.steps).iter().filter(|a| !inner.contains(*a)).filter_map(|a| local.dependency(a)).collect();
         for r in &refs {
@@ -451,8 +455,21 @@ impl Exporter<'_> {
                     let ty = scope.channels.get(channel).copied().unwrap_or(ValueType::String);
                     (channel.clone(), Source::Channel(channel.clone()), ty)
                 }
-                // A list of artifacts: refused where it is read.
-                Ref::Output { .. } if self.collects_artifacts(r, scope, local) => continue,
+                // A list of artifacts: the items of a loop over them, passed as an artifact list;
+                // anywhere else refused where it is read.
+                Ref::Output { task, output } if self.collects_artifacts(r, scope, local) => {
+                    if body.item.as_ref().is_none_or(|i| !i.over_artifacts) || !body.also.contains(r) {
+                        continue;
+                    }
+                    let Some((from, _)) = self.output_source(task, output, scope, local) else { continue };
+                    let channel = output_channel(task, output);
+                    depends.extend(from.producer().map(String::from));
+                    parent_artifacts.insert(channel.clone(), from.artifact_spec());
+                    artifact_kinds.insert(channel.clone(), doc_artifact_kind(self.doc, r));
+                    artifact_lists.insert(channel.clone());
+                    channels.insert(channel, ValueType::List);
+                    continue;
+                }
                 Ref::Output { task, output } if !inner.contains(task) => {
                     let channel = output_channel(task, output);
                     match self.output_source(task, output, scope, local) {
@@ -483,6 +500,9 @@ impl Exporter<'_> {
                 literal_items.insert(item.var.clone(), values.clone());
             }
             definitions.insert(item.channel.clone(), item.ty);
+            if let Some(kind) = &item.kind {
+                artifact_kinds.insert(item.channel.clone(), kind.clone());
+            }
         }
         let mut inherited = scope.inherited.clone();
         if body.item.is_none() {
@@ -512,6 +532,9 @@ impl Exporter<'_> {
         for (c, ty) in &definitions {
             if let Some(kind) = artifact_kinds.get(c) {
                 component["inputDefinitions"]["artifacts"][c] = json!({"artifactType": artifact_type(kind)});
+                if artifact_lists.contains(c) {
+                    component["inputDefinitions"]["artifacts"][c]["isArtifactList"] = json!(true);
+                }
             } else if let Some(kfp_ty) = self.parameter_type(*ty, &body.path) {
                 component["inputDefinitions"]["parameters"][c] = json!({"parameterType": kfp_ty});
             }
@@ -761,20 +784,22 @@ impl Exporter<'_> {
         let at = format!("{path}.parallel_for");
         self.refuse_fail_fast(spec.fail_fast, &format!("{at}.fail_fast"));
         let var = spec.var.clone().unwrap_or_else(|| "item".into());
-        let (iterator, also, item_channel, item_ty, literal) = match Binding::parse(&spec.items) {
+        let (iterator, also, item_channel, item_ty, literal, kind) = match Binding::parse(&spec.items) {
             Ok(Binding::Literal(Value::Array(items))) => {
                 self.literal_loops += 1;
                 let channel = format!("pipelinechannel--loop-item-param-{}", self.literal_loops);
                 let raw = serde_json::to_string(&items).expect("JSON values serialise");
                 let ty = items_type(&items);
-                (json!({"itemInput": channel, "items": {"raw": raw}}), BTreeSet::new(), channel, ty, Some(items))
+                (json!({"itemInput": channel, "items": {"raw": raw}}), BTreeSet::new(), channel, ty, Some(items), None)
             }
-            Ok(Binding::Ref(r)) if self.collects_artifacts(&r, scope, local) => {
-                self.refuse(
-                    &format!("{at}.items"),
-                    "a loop over artifacts (KFP's artifactIterator) is not exported yet",
-                );
-                return;
+            // A list of artifacts (KFP's `artifactIterator`): each item one artifact.
+            Ok(Binding::Ref(r @ Ref::Output { .. })) if self.collects_artifacts(&r, scope, local) => {
+                let Ref::Output { task, output } = &r else { unreachable!("matched above") };
+                let items_channel = output_channel(task, output);
+                let channel = format!("{items_channel}-loop-item");
+                let iterator = json!({"itemInput": channel, "items": {"inputArtifact": items_channel}});
+                let kind = doc_artifact_kind(self.doc, &r);
+                (iterator, BTreeSet::from([r]), channel, ValueType::Artifact, None, Some(kind))
             }
             Ok(Binding::Ref(r)) => {
                 let items_channel = match &r {
@@ -797,6 +822,7 @@ impl Exporter<'_> {
                     channel,
                     ty,
                     None,
+                    None,
                 )
             }
             _ => {
@@ -811,11 +837,19 @@ impl Exporter<'_> {
             path: format!("{at}.steps"),
             first: 0,
             chain: false,
-            item: Some(LoopItem { var, channel: item_channel, ty: item_ty, literal }),
+            item: Some(LoopItem {
+                var,
+                channel: item_channel,
+                ty: item_ty,
+                literal,
+                over_artifacts: kind.is_some(),
+                kind: kind.clone(),
+            }),
             id: Some(format!("{name}/*")),
         };
         let mut group_task = self.group(body, scope, local);
-        group_task["parameterIterator"] = iterator;
+        let iterator_key = if kind.is_some() { "artifactIterator" } else { "parameterIterator" };
+        group_task[iterator_key] = iterator;
         if let Some(n) = spec.parallelism {
             group_task["iteratorPolicy"] = json!({"parallelismLimit": n});
         }
