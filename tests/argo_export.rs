@@ -86,11 +86,11 @@ fn assert_references_resolve(wf: &Value) {
             if let Some(hook) = task["hooks"]["exit"]["template"].as_str() {
                 assert!(names.contains(hook), "{task:#}");
             }
-            for term in task["depends"].as_str().unwrap_or_default().split(" && ").filter(|s| !s.is_empty()) {
-                let dep = term
-                    .strip_suffix(".Succeeded")
-                    .or_else(|| term.strip_prefix('(').and_then(|t| t.split(".Succeeded || ").next()))
-                    .unwrap_or_else(|| panic!("`{term}`"));
+            // Every `NAME.Result` of `depends` names a task of the same DAG.
+            let depends = task["depends"].as_str().unwrap_or_default();
+            for word in depends.split([' ', '(', ')']).filter(|w| !w.is_empty() && *w != "&&" && *w != "||") {
+                let (dep, result) = word.rsplit_once('.').unwrap_or_else(|| panic!("`{word}` in `{depends}`"));
+                assert!(["Succeeded", "Failed", "Errored", "Skipped", "Omitted"].contains(&result), "`{depends}`");
                 assert!(here.contains(dep), "{} depends on {dep}, not in its DAG", task["name"]);
             }
         }
@@ -645,5 +645,44 @@ fn artifacts_pass_through_argos_artifact_repository() {
     assert_eq!(code, 2, "{err}");
     for at in ["`steps[1].inputs.data`", "`outputs.all`"] {
         assert!(err.contains(&format!("{at}: cannot compile to an Argo Workflow: a list of artifacts (collected over a loop) is not exported to Argo")), "{at} in\n{err}");
+    }
+}
+
+/// Ensures that a `one_of` read beside its chain is an `expr` expression over the branches'
+/// phases (the first that succeeded gives its output, else the fallback), that its reader
+/// depends on a branch having succeeded, or none having run and the fallback having succeeded,
+/// that a pipeline output `one_of` is the entrypoint's output expression, and that one Argo
+/// cannot give (read from inside another group; a pipeline output when no branch may run) is
+/// refused.
+#[test]
+fn one_of_is_the_output_of_the_branch_that_ran() {
+    let body = "name: pick\nparams:\n  n: {type: int, default: 7}\nsteps:\n  - {task: base, component: add, inputs: {a: 1, b: 1}}\n  - if:\n      condition: \"{{params.n}} < 5\"\n      steps: [{task: low, component: add, inputs: {a: \"{{params.n}}\", b: 1}}]\n  - elif:\n      condition: \"{{params.n}} < 9\"\n      steps: [{task: mid, component: add, inputs: {a: \"{{params.n}}\", b: 2}}]\n  - else:\n      steps: [{task: high, component: add, inputs: {a: \"{{params.n}}\", b: 3}}]\n  - if:\n      name: better\n      condition: \"{{params.n}} > 100\"\n      steps: [{task: big, component: add, inputs: {a: 100, b: 1}}]\n  - {task: show, component: add, inputs: {a: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\", \"{{tasks.high.output}}\"]}, b: {one_of: [\"{{tasks.big.output}}\", \"{{tasks.base.output}}\"]}}}\noutputs:\n  picked: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\", \"{{tasks.high.output}}\"]}\n  best: {one_of: [\"{{tasks.big.output}}\", \"{{tasks.base.output}}\"]}\n";
+    let pipeline = case(body, &[]);
+    let wf = compiled(&pipeline);
+    assert_references_resolve(&wf);
+    let picked = "(tasks['condition-1'].status == 'Succeeded' ? tasks['condition-1'].outputs.parameters['low--output'] : (tasks['condition-2'].status == 'Succeeded' ? tasks['condition-2'].outputs.parameters['mid--output'] : tasks['condition-3'].outputs.parameters['high--output']))";
+    let best = "(tasks['better'].status == 'Succeeded' ? tasks['better'].outputs.parameters['big--output'] : tasks['base'].outputs.parameters['output'])";
+    let show = dag_task(&wf, "main", "show");
+    assert_eq!(argument(show, "a"), &json!(format!("{{{{={picked}}}}}")));
+    assert_eq!(argument(show, "b"), &json!(format!("{{{{={best}}}}}")));
+    assert_eq!(
+        show["depends"],
+        "(condition-1.Succeeded || condition-2.Succeeded || condition-3.Succeeded) && (better.Succeeded || (better.Skipped && base.Succeeded))"
+    );
+    let outputs = &template(&wf, "main")["outputs"]["parameters"];
+    assert_eq!(outputs[0], json!({"name": "picked", "valueFrom": {"expression": picked}, "globalName": "picked"}));
+    assert_eq!(outputs[1], json!({"name": "best", "valueFrom": {"expression": best}, "globalName": "best"}));
+
+    let refused = case(
+        "name: pick\nparams:\n  n: {type: int, default: 7}\nsteps:\n  - if:\n      condition: \"{{params.n}} < 5\"\n      steps: [{task: low, component: add, inputs: {a: 1, b: 1}}]\n  - elif:\n      condition: \"{{params.n}} < 9\"\n      steps: [{task: mid, component: add, inputs: {a: 2, b: 2}}]\n  - exit_handler:\n      exit: {task: bye, component: add, inputs: {a: 1, b: 1}}\n      steps:\n        - {task: show, component: add, inputs: {a: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\"]}, b: 1}}\noutputs:\n  picked: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\"]}\n",
+        &[],
+    );
+    let (code, err) = compile(&refused).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    for needle in [
+        "`steps[2].exit_handler.steps[0].inputs.a`: cannot compile to an Argo Workflow: one_of is exported to Argo only where the chain's branches are steps of the reader's DAG",
+        "`outputs.picked`: cannot compile to an Argo Workflow: a pipeline output `one_of` over a chain that may run no branch of it",
+    ] {
+        assert!(err.contains(needle), "{needle} in\n{err}");
     }
 }

@@ -53,6 +53,10 @@ impl Exporter<'_> {
     ) -> Option<(Value, Value)> {
         let r = match value.map(Binding::parse) {
             Some(Ok(Binding::Ref(r))) if self.is_artifact(&r) => r,
+            Some(Ok(Binding::Ref(Ref::Item { .. }))) => {
+                self.refuse(at, "a loop over artifacts (an artifact input bound to the loop's item) is not exported to Argo: Argo's loops iterate over parameters, and a list of artifacts is not one");
+                return None;
+            }
             None => {
                 self.refuse(at, "an artifact input left unbound is not exported to Argo (bind it)");
                 return None;

@@ -190,9 +190,20 @@ impl Exporter<'_> {
             let Some((name, mut entry)) = entry else { continue };
             let mut waits = self.waits_for(step, &name, &local);
             waits.extend(extra_waits.into_iter().filter(|w| *w != name));
-            if !waits.is_empty() {
+            // A `one_of` waits for its chain's branches its own way.
+            let (terms, covered) = match step {
+                Step::Task(t) => self.one_of_depends(t, scope, &local),
+                _ => (Vec::new(), BTreeSet::new()),
+            };
+            waits.retain(|w| !covered.contains(w));
+            if !waits.is_empty() || !terms.is_empty() {
                 let ignore = matches!(step, Step::Task(t) if t.ignore_upstream_failure);
-                entry["depends"] = json!(if ignore { depends_however(&waits) } else { depends(&waits) });
+                let mut all: Vec<String> = Vec::new();
+                if !waits.is_empty() {
+                    all.push(if ignore { depends_however(&waits) } else { depends(&waits) });
+                }
+                all.extend(terms);
+                entry["depends"] = json!(all.join(" && "));
             }
             tasks.push(entry);
         }

@@ -23,7 +23,8 @@
 //! `activeDeadlineSeconds`), the pipeline's `deadline` (`spec.activeDeadlineSeconds`) and
 //! `parallelism` (`spec.parallelism`: pods at once), and sub-pipelines (a DAG template of the
 //! sub-pipeline's own DAG per task that runs it: see [`sub_pipeline`]) and artifacts (through
-//! Argo's artifact repository: see [`artifacts`]).
+//! Argo's artifact repository: see [`artifacts`]) and `one_of` (beside its chain: see
+//! [`one_of`]).
 //! Everything else is refused with the construct and its place, never dropped: see
 //! [`Refusal`].
 
@@ -32,6 +33,7 @@ mod condition;
 mod dag;
 mod groups;
 mod names;
+mod one_of;
 mod parallel_for;
 mod pipeline;
 mod reference;

@@ -22,7 +22,7 @@ impl Exporter<'_> {
         let pipeline = self.pipeline;
         name_groups(&pipeline.steps, &mut 0, &mut self.group_names);
         let mut wanted = BTreeSet::new();
-        let mut outputs = Vec::new();
+        let (mut outputs, mut one_ofs) = (Vec::new(), Vec::new());
         for (output, value) in &pipeline.outputs {
             let at = format!("outputs.{output}");
             match Binding::parse(value) {
@@ -30,10 +30,13 @@ impl Exporter<'_> {
                     wanted.insert(r.clone());
                     outputs.push((output.clone(), r, at));
                 }
-                Ok(Binding::Ref(Ref::Output { .. })) => self
+                Ok(Binding::OneOf(refs)) if parameter_name(output) => {
+                    wanted.extend(refs.iter().cloned());
+                    one_ofs.push((output.clone(), refs, at));
+                }
+                Ok(Binding::Ref(Ref::Output { .. }) | Binding::OneOf(_)) => self
                     .refuse(&at, format!("`{output}` cannot be an Argo parameter name (letters, digits, `-` and `_`)")),
-                _ => self
-                    .refuse(&at, "a pipeline output other than one task output (`one_of`) is not exported to Argo yet"),
+                _ => self.refuse(&at, "a pipeline output is exported to Argo as one task output or a `one_of`"),
             }
         }
         let fail_fast = self.fail_fast(pipeline.fail_fast, &pipeline.steps, "fail_fast");
@@ -81,6 +84,25 @@ impl Exporter<'_> {
                     parameter["globalName"] = json!(output);
                 }
                 parameters.push(parameter);
+            }
+        }
+        // A `one_of`: the output of the branch that ran (the DAG succeeded: one did, or the
+        // fallback is there).
+        for (output, refs, at) in one_ofs {
+            if refs.iter().any(|r| self.is_artifact(r)) {
+                self.refuse(&at, "a `one_of` of artifacts is not exported to Argo yet");
+                continue;
+            }
+            match self.one_of_plan(&refs, &root, &local) {
+                Ok(plan) if plan.total => {
+                    let mut parameter = json!({"name": output, "valueFrom": {"expression": plan.expr}});
+                    if !sub {
+                        parameter["globalName"] = json!(output);
+                    }
+                    parameters.push(parameter);
+                }
+                Ok(_) => self.refuse(&at, "a pipeline output `one_of` over a chain that may run no branch of it (no `else`, or outputs of only some branches) and with no fallback is not exported to Argo: when none runs, Argo fails the workflow resolving the output, where wasmpipe leaves the output without a value; add a fallback (a last output outside the chain)"),
+                Err(e) => self.refuse(&at, e),
             }
         }
         if let Some(outputs) = dag_outputs(parameters) {

@@ -91,10 +91,13 @@ impl<'a> Exporter<'a> {
                     }
                     text
                 }
-                Some(Ok(Binding::OneOf(_))) => {
-                    self.refuse(&at, "one_of bound to a sub-pipeline's parameter is not exported to Argo yet");
-                    continue;
-                }
+                Some(Ok(Binding::OneOf(refs))) => match self.one_of_plan(&refs, scope, local) {
+                    Ok(plan) => format!("{{{{={}}}}}", plan.expr),
+                    Err(e) => {
+                        self.refuse(&at, e);
+                        continue;
+                    }
+                },
                 Some(Err(e)) => {
                     self.refuse(&at, e);
                     continue;

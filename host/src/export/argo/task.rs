@@ -239,21 +239,42 @@ impl<'a> Exporter<'a> {
                     }
                 },
                 Ok(Binding::Format(parts)) => {
-                    let mut text = String::new();
+                    // For an `any` input, the string made JSON: `toJson('text' + value + ...)`.
+                    let (mut text, mut pieces) = (String::new(), Vec::new());
                     for part in parts {
                         match part {
-                            Part::Text(t) => text.push_str(&t),
+                            Part::Text(t) => {
+                                text.push_str(&t);
+                                pieces.push(quoted(&t));
+                            }
                             Part::Ref(r) => match self.reference(&r, scope, local, exit) {
-                                Ok(source) => text.push_str(&source.tag()),
+                                Ok(source) => {
+                                    text.push_str(&source.tag());
+                                    pieces.push(source.expr());
+                                }
                                 Err(e) => self.refuse(&at, e),
                             },
                         }
                     }
-                    text
+                    if quote { format!("{{{{=toJson({})}}}}", pieces.join(" + ")) } else { text }
                 }
-                Ok(Binding::OneOf(_)) => {
-                    self.refuse(&at, "one_of is not exported to Argo yet");
-                    continue;
+                Ok(Binding::OneOf(refs)) => {
+                    let refused = if exit.is_some() {
+                        Err("one_of read by an exit task is not exported to Argo (an exit hook has no `depends`)"
+                            .to_string())
+                    } else if task.ignore_upstream_failure {
+                        Err("one_of read by a task with `ignore_upstream_failure` is not exported to Argo".to_string())
+                    } else {
+                        self.one_of_plan(&refs, scope, local)
+                    };
+                    match refused {
+                        Ok(plan) if quote => format!("{{{{=toJson({})}}}}", plan.expr),
+                        Ok(plan) => format!("{{{{={}}}}}", plan.expr),
+                        Err(e) => {
+                            self.refuse(&at, e);
+                            continue;
+                        }
+                    }
                 }
                 Err(e) => {
                     self.refuse(&at, e);
@@ -343,6 +364,12 @@ impl<'a> Exporter<'a> {
     pub(super) fn any_input(&mut self, value: &Value, scope: &Scope, local: &Local<'_>, at: &str) -> Option<bool> {
         let ty = match Binding::parse(value) {
             Ok(Binding::Literal(_)) => return Some(false),
+            Ok(Binding::Format(_)) => Some(ValueType::String),
+            // The outputs of a `one_of` have one type (validation checks it).
+            Ok(Binding::OneOf(refs)) => match refs.first() {
+                Some(Ref::Output { task, output }) => self.output_type(task, output),
+                _ => None,
+            },
             Ok(Binding::Ref(r @ Ref::Output { .. })) if self.fan_in(&r, scope, local) => Some(ValueType::List),
             Ok(Binding::Ref(Ref::Param(p))) => self.pipeline.params.get(&p).map(|p| p.ty),
             Ok(Binding::Ref(Ref::Output { task, output })) => self.output_type(&task, &output),
