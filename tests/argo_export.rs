@@ -686,3 +686,41 @@ fn one_of_is_the_output_of_the_branch_that_ran() {
         assert!(err.contains(needle), "{needle} in\n{err}");
     }
 }
+
+/// Ensures that a sub-pipeline's artifact parameter is an input artifact of its template (the
+/// calling task gives it `from` the producer) and its artifact output an output artifact of
+/// its template, which a reader takes `from` the calling task.
+#[test]
+fn a_sub_pipelines_artifacts_are_its_templates_artifacts() {
+    let components =
+        format!("  numbers: {{path: {:?}}}\n  total: {{path: {:?}}}\n", example("numbers_op"), example("total_op"));
+    let pipeline = Case::raw(&format!(
+        "version: 1\nname: outer\ncomponents:\n  inner: {{pipeline: inner.yaml}}\n{components}steps:\n  - {{task: gen, component: numbers, inputs: {{count: 3}}}}\n  - {{task: sub, component: inner, inputs: {{data: \"{{{{tasks.gen.outputs.data}}}}\"}}}}\n  - {{task: last, component: total, inputs: {{data: \"{{{{tasks.sub.outputs.more}}}}\"}}}}\n"
+    ));
+    std::fs::write(
+        pipeline.dir.path().join("inner.yaml"),
+        format!("version: 1\nname: inner\nparams:\n  data: {{type: artifact, kind: Dataset}}\ncomponents:\n{components}steps:\n  - {{task: add, component: total, inputs: {{data: \"{{{{params.data}}}}\"}}}}\n  - {{task: more, component: numbers, inputs: {{count: \"{{{{tasks.add.outputs.sum}}}}\"}}}}\noutputs:\n  more: \"{{{{tasks.more.outputs.data}}}}\"\n"),
+    )
+    .unwrap();
+    let wf = compiled(&pipeline);
+    assert_references_resolve(&wf);
+    let sub = dag_task(&wf, "main", "sub");
+    assert_eq!(
+        sub["arguments"]["artifacts"],
+        json!([{"name": "data", "from": "{{tasks.gen.outputs.artifacts.data}}"}])
+    );
+    let template = template(&wf, "sub-sub");
+    assert_eq!(template["inputs"]["artifacts"], json!([{"name": "data"}]));
+    assert_eq!(
+        template["outputs"]["artifacts"],
+        json!([{"name": "more", "from": "{{tasks.more.outputs.artifacts.data}}"}])
+    );
+    assert_eq!(
+        dag_task(&wf, "sub-sub", "add")["arguments"]["artifacts"],
+        json!([{"name": "data", "from": "{{inputs.artifacts.data}}"}])
+    );
+    assert_eq!(
+        dag_task(&wf, "main", "last")["arguments"]["artifacts"],
+        json!([{"name": "data", "from": "{{tasks.sub.outputs.artifacts.more}}"}])
+    );
+}
