@@ -36,6 +36,7 @@ mod names;
 mod one_of;
 mod parallel_for;
 mod pipeline;
+mod policies;
 mod reference;
 mod sub_pipeline;
 mod task;

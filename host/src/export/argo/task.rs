@@ -7,14 +7,15 @@ use serde_json::{Value, json};
 
 use super::artifacts::{ARTIFACT_INPUTS_DIR, ARTIFACT_OUTPUTS_DIR};
 use super::names::{parameter_name, quoted};
+use super::policies::memo_key;
 use super::reference::Source;
 use super::{CACHE_CONFIG_MAP, OUTPUTS_DIR, POD_DEADLINE_SLACK_SECS, RETRY_EXPRESSION};
 use super::{Exit, Exporter, Local, Scope};
-use crate::export::{ComponentInfo, task_limit_args};
+use crate::export::task_limit_args;
+use crate::model::Task;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
 use crate::model::value::{ValueType, as_text};
-use crate::model::{Backoff, Task};
 
 /// What a task becomes: its container template (added to the document) and how a DAG calls it.
 pub(super) struct Call {
@@ -38,21 +39,6 @@ impl Call {
         }
         (!self.arguments.is_empty() || !self.artifacts.is_empty()).then_some(arguments)
     }
-}
-
-/// A duration as Argo parses it (Go's form): whole seconds, else milliseconds.
-pub(super) fn duration(d: std::time::Duration) -> String {
-    if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
-}
-
-/// The memoization key of a task: the SHA-256 (Argo's `sprig.sha256sum`) of what wasmpipe's
-/// cache key covers and Argo can see: the component's digest and the task's `env` (in a BLAKE3
-/// digest computed here), and the input parameters' values as Argo's `toJson` writes them. A
-/// key Argo takes (`[a-zA-Z0-9][-a-zA-Z0-9]*`) whatever the values hold.
-pub(super) fn memo_key(info: &ComponentInfo, task: &Task, has_inputs: bool) -> String {
-    let env = serde_json::to_string(&task.env).unwrap_or_default();
-    let fixed = blake3::hash(format!("{}\n{env}", info.digest).as_bytes()).to_hex().to_string();
-    if has_inputs { format!("{{{{=sprig.sha256sum('{fixed}' + toJson(inputs.parameters))}}}}") } else { fixed }
 }
 
 impl<'a> Exporter<'a> {
@@ -397,19 +383,5 @@ impl<'a> Exporter<'a> {
                 None
             }
         }
-    }
-
-    /// A backoff as Argo's: `duration` the first wait, `factor` (a whole number in Argo),
-    /// `cap` the longest wait; None (refused at `at`) when the factor is not whole.
-    pub(super) fn backoff(&mut self, backoff: &Backoff, at: &str) -> Option<Value> {
-        let factor = if backoff.factor.is_finite() && backoff.factor >= 1.0 { backoff.factor } else { 1.0 };
-        if factor.fract() != 0.0 {
-            self.refuse(
-                &format!("{at}.factor"),
-                format!("Argo's backoff factor is a whole number, not {}: use one", backoff.factor),
-            );
-            return None;
-        }
-        Some(json!({"duration": duration(backoff.initial.0), "factor": factor as u64, "cap": duration(backoff.max.0)}))
     }
 }
