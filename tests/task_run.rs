@@ -390,3 +390,44 @@ fn argo_artifacts_are_placed_and_read_at_their_paths() {
     let (code, err, _) = task_run_argo(reader.path(), common::component("total"), &["--artifact", &missing]);
     assert_ne!(code, 0, "{err}");
 }
+
+/// Ensures that a WASI command component runs from its declaration (`--command`, as JSON or in
+/// hex as the Argo export writes it): its arguments filled from its inputs, its artifact read
+/// and written, its stdout an output; a declaration that does not parse is refused.
+#[test]
+fn a_command_runs_from_its_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(&data, "1\n2\n3\n4\n5").unwrap();
+    let last = dir.path().join("last");
+    let spec = json!({
+        "args": ["{{inputs.keep}}", "{{inputs.data}}", "{{outputs.last}}"],
+        "inputs": {"keep": {"type": "int"}, "data": {"type": "artifact", "kind": "Dataset"}},
+        "outputs": {"last": {"type": "artifact", "kind": "Dataset"}, "said": {"type": "string", "from": "stdout"}},
+    })
+    .to_string();
+    let hex: String = spec.bytes().map(|b| format!("{b:02x}")).collect();
+    let tail = wasmpipe_test_artifacts::EXAMPLES.iter().find(|(n, _)| *n == "tail_cmd").unwrap().1;
+    for declaration in [spec.clone(), format!("hex:{hex}")] {
+        let (code, err, outputs) = task_run_argo(
+            dir.path(),
+            tail,
+            &[
+                "--command",
+                &declaration,
+                "--input",
+                "keep=2",
+                "--artifact",
+                &format!("data={}", data.display()),
+                "--artifact-output",
+                &format!("last={}", last.display()),
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read_to_string(&last).unwrap().trim_end(), "4\n5");
+        assert_eq!(std::fs::read_to_string(outputs.join("said")).unwrap().trim_end(), "kept 2 of 5 lines");
+    }
+    let (code, err, _) = task_run_argo(dir.path(), tail, &["--command", "{not json", "--input", "keep=2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--command is not a command component's declaration"), "{err}");
+}

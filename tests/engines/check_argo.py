@@ -32,6 +32,7 @@ PIPELINES = [
     "kfp-samples/multiple_outputs.yaml",
     "kfp-samples/nested_condition.yaml", "control-flow/sub_pipeline.yaml",
     "tests/engines/pipelines/artifacts.yaml", "tests/engines/pipelines/one_of.yaml",
+    "tests/engines/pipelines/command.yaml", "tests/engines/pipelines/upstream_failure.yaml",
 ]
 # Pipelines the Argo export refuses in part, and the reasons it may give (each refusal must
 # give one of them). The rest is checked without the top-level steps and outputs refused, and

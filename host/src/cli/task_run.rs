@@ -103,9 +103,8 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
 /// Refuses a component that cannot be read, or whose content is not the `--digest` the
 /// pipeline was compiled with.
 pub(super) fn check_component(args: &TaskRunArgs) -> anyhow::Result<()> {
-    if let Some(command) = &args.command {
-        serde_json::from_str::<wasmpipe::model::CommandSpec>(command)
-            .context("--command is not a command component's declaration (JSON, as `wasmpipe compile` writes it)")?;
+    if args.command.is_some() {
+        command_spec(args)?;
     }
     let bytes = std::fs::read(&args.component)
         .with_context(|| format!("cannot read the component {}", args.component.display()))?;
@@ -121,6 +120,27 @@ pub(super) fn check_component(args: &TaskRunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The command declaration `--command` gives: JSON, or `hex:` and the JSON's bytes in hex
+/// (as the Argo export writes it: Argo would read the declaration's `{{inputs.NAME}}` as its
+/// own placeholders).
+fn command_spec(args: &TaskRunArgs) -> anyhow::Result<Option<wasmpipe::model::CommandSpec>> {
+    let Some(text) = &args.command else { return Ok(None) };
+    let json = match text.strip_prefix("hex:") {
+        Some(hex) => {
+            let bytes: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+                .collect();
+            String::from_utf8(bytes.context("--command hex:... is not hex")?)
+                .context("--command hex:... is not UTF-8")?
+        }
+        None => text.clone(),
+    };
+    serde_json::from_str(&json)
+        .map(Some)
+        .context("--command is not a command component's declaration (JSON, as `wasmpipe compile` writes it)")
+}
+
 /// The call of the task with no inputs yet: its ids (`--run-id`, `--task-id`, else the
 /// engine's `run_id` and `task_id`), attempt (`--retry`), limits and environment.
 pub(super) fn task_call<'a>(args: &TaskRunArgs, run_id: String, task_id: String) -> TaskCall<'a> {
@@ -133,7 +153,7 @@ pub(super) fn task_call<'a>(args: &TaskRunArgs, run_id: String, task_id: String)
     }
     limits.fuel = args.fuel;
     TaskCall {
-        command: args.command.as_deref().and_then(|c| serde_json::from_str(c).ok()),
+        command: command_spec(args).ok().flatten(),
         run_id: args.run_id.clone().unwrap_or(run_id),
         task_id: args.task_id.clone().unwrap_or(task_id),
         attempt: args.retry.map_or(1, |r| r.saturating_add(1)),

@@ -62,7 +62,6 @@ impl<'a> Exporter<'a> {
         }
         let Some(info) = self.components.get(&task.component) else {
             let why = match doc.pipeline.components.get(&task.component) {
-                Some(c) if c.command.is_some() => "is a WASI command component; commands are not exported to Argo yet",
                 Some(c) if c.pipeline.is_some() => {
                     "is a pipeline that runs itself (`max_depth`): not exported to Argo. Argo's templates could call themselves, but the depth bound would be a parameter counted down through each call with a `when` that stops it, and every use's task ids and outputs would come from a template that does not know its depth; unroll it into sub-pipelines"
                 }
@@ -312,6 +311,13 @@ impl<'a> Exporter<'a> {
             args.extend(["--retry".into(), "{{retries}}".into()]);
         }
         args.extend(task_limit_args(task));
+        // A WASI command's interface and arguments are the pipeline's declaration, in hex: Argo
+        // would take its `{{inputs.NAME}}` for its own placeholders.
+        if let Some(command) = &info.command {
+            let json = serde_json::to_string(command).expect("a command spec serialises");
+            let hex: String = json.bytes().map(|b| format!("{b:02x}")).collect();
+            args.extend(["--command".into(), format!("hex:{hex}")]);
+        }
         // Argo's memoization keeps output parameters only, and its key cannot read an input
         // artifact's content: a task with artifacts is not memoized (it runs each time).
         let with_artifacts = !input_artifacts.is_empty() || !output_artifacts.is_empty();
