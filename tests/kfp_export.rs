@@ -604,6 +604,22 @@ fn an_invalid_pipeline_is_not_exported() {
     assert_eq!(ir["root"]["inputDefinitions"]["parameters"]["n"], json!({"parameterType": "NUMBER_INTEGER"}));
 }
 
+/// Ensures that the DAG of an `if`/`elif`/`else` chain never takes a name the pipeline gives a
+/// task or group (one task of a DAG would hide another in KFP's IR).
+#[test]
+fn a_chain_never_takes_a_name_of_the_pipeline() {
+    let case = case(
+        "name: names\nparams:\n  n: {type: int, default: 3}\nsteps:\n  - {task: condition-branches-1, component: print_op, inputs: {message: mine}}\n  - if:\n      condition: \"{{params.n}} < 2\"\n      steps: [{task: low, component: print_op, inputs: {message: low}}]\n  - else:\n      steps: [{task: high, component: print_op, inputs: {message: high}}]\n",
+        &["print_op"],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    let root = &ir["root"]["dag"]["tasks"];
+    assert_eq!(root["condition-branches-1"]["componentRef"]["name"], "comp-condition-branches-1");
+    assert!(ir["components"]["comp-condition-branches-1"]["executorLabel"].is_string(), "the task keeps its name");
+    assert_eq!(root["condition-branches-2"]["componentRef"]["name"], "comp-condition-branches-2");
+    assert!(ir["components"]["comp-condition-branches-2"]["dag"]["tasks"]["condition-1"].is_object());
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {

@@ -91,6 +91,24 @@ fn kfp_name(name: &str) -> String {
     name.to_ascii_lowercase().replace('_', "-")
 }
 
+/// Every name `steps` give a task or a group themselves, nested ones included.
+fn given_names(steps: &[Step]) -> BTreeSet<String> {
+    let mut names = task_names(steps);
+    for step in steps {
+        let (own, inner): (&Option<String>, &[Step]) = match step {
+            Step::Task(_) => continue,
+            Step::If(s) => (&s.branch.name, &s.branch.steps),
+            Step::Elif(s) => (&s.elif.name, &s.elif.steps),
+            Step::Else(s) => (&s.branch.name, &s.branch.steps),
+            Step::ParallelFor(s) => (&s.parallel_for.name, &s.parallel_for.steps),
+            Step::ExitHandler(s) => (&s.exit_handler.name, &s.exit_handler.steps),
+        };
+        names.extend(own.iter().cloned());
+        names.extend(given_names(inner));
+    }
+    names
+}
+
 /// The importer task of artifact parameter `p` (KFP's `dsl.importer`).
 fn importer_name(p: &str) -> String {
     format!("importer-{}", kfp_name(p))
@@ -108,7 +126,14 @@ type StepKey = *const Step;
 /// unnamed groups in document order, pre-order), and each `if` that starts an
 /// `if`/`elif`/`else` chain also `condition-branches-M` for the DAG that holds the chain
 /// (keyed by the `if` step's address, with the chain's marker bit set; see [`chain_key`]).
-fn name_groups(steps: &[Step], unnamed: &mut usize, chains: &mut usize, names: &mut HashMap<usize, String>) {
+/// A chain's name is never one the pipeline gives a task or group (`taken`).
+fn name_groups(
+    steps: &[Step],
+    unnamed: &mut usize,
+    chains: &mut usize,
+    taken: &BTreeSet<String>,
+    names: &mut HashMap<usize, String>,
+) {
     let name = |own: &Option<String>, kind: &str, unnamed: &mut usize| {
         own.clone().unwrap_or_else(|| {
             *unnamed += 1;
@@ -121,8 +146,14 @@ fn name_groups(steps: &[Step], unnamed: &mut usize, chains: &mut usize, names: &
             Step::Task(_) => continue,
             Step::If(s) => {
                 if matches!(steps.get(i + 1), Some(Step::Elif(_) | Step::Else(_))) {
-                    *chains += 1;
-                    names.insert(chain_key(step), format!("condition-branches-{chains}"));
+                    let chain = loop {
+                        *chains += 1;
+                        let chain = format!("condition-branches-{chains}");
+                        if !taken.contains(&chain) {
+                            break chain;
+                        }
+                    };
+                    names.insert(chain_key(step), chain);
                 }
                 (&s.branch.name, "condition", &s.branch.steps)
             }
@@ -133,7 +164,7 @@ fn name_groups(steps: &[Step], unnamed: &mut usize, chains: &mut usize, names: &
         };
         let named = name(own, kind, unnamed);
         names.insert(key, named);
-        name_groups(inner, unnamed, chains, names);
+        name_groups(inner, unnamed, chains, taken, names);
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::{Exporter, Local, Scope, artifact_type, importer_name, kfp_name, name_groups};
+use super::{Exporter, Local, Scope, artifact_type, given_names, importer_name, kfp_name, name_groups};
 use crate::export::{Document, Refusal};
 use crate::model::Task;
 use crate::model::binding::Binding;
@@ -21,7 +21,8 @@ impl<'a> Exporter<'a> {
     pub(super) fn pipeline_dag(&mut self, comp: Option<String>, groups: Vec<String>, id_prefix: String) -> Value {
         let pipeline = &self.doc.pipeline;
         let (mut unnamed, mut chains) = (0, 0);
-        name_groups(&pipeline.steps, &mut unnamed, &mut chains, &mut self.names);
+        let taken = given_names(&pipeline.steps);
+        name_groups(&pipeline.steps, &mut unnamed, &mut chains, &taken, &mut self.names);
         let params: BTreeMap<String, ValueType> = pipeline.params.iter().map(|(k, p)| (k.clone(), p.ty)).collect();
         let mut inputs = Map::new();
         let (mut importers, mut sub_artifacts) = (Map::new(), Map::new());
