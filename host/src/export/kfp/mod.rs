@@ -86,9 +86,20 @@ pub fn to_kfp(doc: &Document, options: &ExportOptions) -> Result<Value, Vec<Refu
     }))
 }
 
-/// KFP's names: lower case, `-` for `_`.
+/// KFP's names: lower case letters, digits and `-` (`My Pipeline_2` is `my-pipeline-2`).
 fn kfp_name(name: &str) -> String {
-    name.to_ascii_lowercase().replace('_', "-")
+    // KFP's backend takes `[a-z0-9-]`, starting with a letter or digit, at most 128 long.
+    let mut out = String::new();
+    for c in name.chars() {
+        match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => out.push(c),
+            _ if !out.is_empty() && !out.ends_with('-') => out.push('-'),
+            _ => {}
+        }
+    }
+    let out = out.trim_end_matches('-');
+    let out: String = out.chars().take(128).collect();
+    if out.is_empty() { "pipeline".into() } else { out.trim_end_matches('-').to_string() }
 }
 
 /// Every name `steps` give a task or a group themselves, nested ones included.
@@ -1016,5 +1027,19 @@ fn items_type(items: &[Value]) -> ValueType {
     match types.as_slice() {
         [one] if *one != ValueType::Any => *one,
         _ => ValueType::String,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kfp_name;
+
+    /// Ensures that a pipeline's name becomes one KFP's backend takes.
+    #[test]
+    fn names_become_kfps() {
+        assert_eq!(kfp_name("My Pipeline_2"), "my-pipeline-2");
+        assert_eq!(kfp_name("__x__y--"), "x-y");
+        assert_eq!(kfp_name("é!"), "pipeline");
+        assert_eq!(kfp_name(&"a".repeat(300)).len(), 128);
     }
 }
