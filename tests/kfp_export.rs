@@ -620,6 +620,47 @@ fn a_chain_never_takes_a_name_of_the_pipeline() {
     assert!(ir["components"]["comp-condition-branches-2"]["dag"]["tasks"]["condition-1"].is_object());
 }
 
+/// Ensures that nested loops over one list give their items channels of their own (a task
+/// reading both gets both), that a comparison of an int with a float is between doubles in CEL
+/// (CEL compares an int with a double only after a cast), and that a sub-pipeline's artifact
+/// default, which KFP cannot import inside a sub-pipeline, is refused when the task leaves it.
+#[test]
+fn nested_items_mixed_numbers_and_sub_artifact_defaults() {
+    let case = case(
+        "name: nested\nparams:\n  xs: {type: list, default: [a, b]}\n  n: {type: int, default: 3}\nsteps:\n  - parallel_for:\n      name: outer\n      items: \"{{params.xs}}\"\n      as: a\n      steps:\n        - parallel_for:\n            name: inner\n            items: \"{{params.xs}}\"\n            as: b\n            steps:\n              - {task: both, component: print_op, inputs: {message: \"{{a}}-{{b}}\"}}\n  - if:\n      condition: \"{{params.n}} > 2.5\"\n      steps: [{task: big, component: print_op, inputs: {message: big}}]\n",
+        &["print_op"],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    let inner = &ir["components"]["comp-outer"]["dag"]["tasks"]["inner"];
+    assert_eq!(inner["parameterIterator"]["itemInput"], "pipelinechannel--xs-loop-item-inner");
+    let text = ir["components"]["comp-inner"]["dag"]["tasks"]["both"]["inputs"]["parameters"]["message"]["runtimeValue"]["constant"].clone();
+    assert_eq!(
+        text,
+        "{{$.inputs.parameters['pipelinechannel--xs-loop-item']}}-{{$.inputs.parameters['pipelinechannel--xs-loop-item-inner']}}"
+    );
+    assert_eq!(
+        ir["root"]["dag"]["tasks"]["condition-1"]["triggerPolicy"]["condition"],
+        "double(inputs.parameter_values['pipelinechannel--n']) > 2.5"
+    );
+
+    let caller = Case::raw(
+        "version: 1\nname: caller\ncomponents:\n  sub: {pipeline: sub.yaml}\nsteps:\n  - {task: s, component: sub}\n",
+    );
+    let dir = caller.dir.path();
+    std::fs::write(dir.join("data.txt"), "1\n2\n").unwrap();
+    std::fs::write(
+        dir.join("sub.yaml"),
+        format!("version: 1\nname: sub\nparams:\n  d: {{type: artifact, kind: Dataset, default: data.txt}}\ncomponents:\n  total: {{path: {:?}}}\nsteps:\n  - {{task: t, component: total, inputs: {{data: \"{{{{params.d}}}}\"}}}}\n", common::component("total")),
+    )
+    .unwrap();
+    let (code, err) = compile(&caller).unwrap_err();
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("gives artifact parameter `d` a default, which KFP's IR cannot import inside a sub-pipeline"),
+        "{err}"
+    );
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {

@@ -838,7 +838,7 @@ impl Exporter<'_> {
             Ok(Binding::Ref(r @ Ref::Output { .. })) if self.collects_artifacts(&r, scope, local) => {
                 let Ref::Output { task, output } = &r else { unreachable!("matched above") };
                 let items_channel = output_channel(task, output);
-                let channel = format!("{items_channel}-loop-item");
+                let channel = item_channel(&items_channel, &name, scope, &spec.steps);
                 let iterator = json!({"itemInput": channel, "items": {"inputArtifact": items_channel}});
                 let kind = doc_artifact_kind(self.doc, &r);
                 (iterator, BTreeSet::from([r]), channel, ValueType::Artifact, None, Some(kind))
@@ -856,7 +856,7 @@ impl Exporter<'_> {
                         return;
                     }
                 };
-                let channel = format!("{items_channel}-loop-item");
+                let channel = item_channel(&items_channel, &name, scope, &spec.steps);
                 let ty = self.ref_items_type(&r, &spec.steps, &var);
                 (
                     json!({"itemInput": channel, "items": {"inputParameter": items_channel}}),
@@ -1004,6 +1004,19 @@ fn artifact_type(kind: &str) -> Value {
     ];
     let title = if KNOWN.contains(&kind) { format!("system.{kind}") } else { "system.Artifact".into() };
     json!({"schemaTitle": title, "schemaVersion": "0.0.1"})
+}
+
+/// The channel of the item of loop `name` over the list of channel `items` (KFP's name,
+/// `ITEMS-loop-item`), or `ITEMS-loop-item-NAME` where a loop around it (over the same list)
+/// has that name and the tasks of this one read both items.
+fn item_channel(items: &str, name: &str, scope: &Scope<'_>, steps: &[Step]) -> String {
+    let channel = format!("{items}-loop-item");
+    let inside = reads(steps);
+    let outer_read = scope
+        .items
+        .iter()
+        .any(|(var, c)| *c == channel && inside.iter().any(|r| matches!(r, Ref::Item { var: v, .. } if v == var)));
+    if outer_read { format!("{channel}-{name}") } else { channel }
 }
 
 /// How many steps the `if`/`elif`/`else` chain at the start of `steps` holds.

@@ -150,6 +150,15 @@ impl<'a> Exporter<'a> {
                 Err(e) => self.refuse(&at, e),
             }
         }
+        // KFP imports an artifact at the root only: a sub-pipeline's default has no importer.
+        for (name, param) in &sub.pipeline.params {
+            if param.ty == ValueType::Artifact && param.default.is_some() && !task.inputs.contains_key(name) {
+                self.refuse(
+                    &format!("{path}.inputs"),
+                    format!("sub-pipeline {} gives artifact parameter `{name}` a default, which KFP's IR cannot import inside a sub-pipeline; bind `{name}` here (an artifact parameter of the pipeline, or an output)", sub.file),
+                );
+            }
+        }
         for (field, set) in
             [("deadline", sub.pipeline.deadline.is_some()), ("parallelism", sub.pipeline.parallelism.is_some())]
         {
