@@ -661,6 +661,28 @@ fn nested_items_mixed_numbers_and_sub_artifact_defaults() {
     );
 }
 
+/// Ensures that the tasks of an exit handler inside a loop, and its exit task, are given the
+/// loop's item (so that the failures they leave under the pipeline root name their iteration),
+/// and that the item reaches the handler's DAG.
+#[test]
+fn an_exit_handler_in_a_loop_knows_its_iteration() {
+    let case = case_with(
+        "name: per-item\nsteps:\n  - parallel_for:\n      name: batch\n      items: [1, 2]\n      steps:\n        - exit_handler:\n            name: cleanup\n            exit: {task: report, component: exit_report, inputs: {message: done}}\n            steps:\n              - {task: check, component: range_op, inputs: {n: \"{{item}}\"}}\n",
+        &["exit_report", "range_op"],
+        &[],
+    );
+    let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
+    let item = "pipelinechannel--loop-item-param-1";
+    let from = json!({"componentInputParameter": item});
+    assert_eq!(ir["components"]["comp-batch"]["dag"]["tasks"]["report"]["inputs"]["parameters"][item], from);
+    assert_eq!(ir["components"]["comp-batch"]["dag"]["tasks"]["cleanup"]["inputs"]["parameters"][item], from);
+    assert_eq!(ir["components"]["comp-cleanup"]["dag"]["tasks"]["check"]["inputs"]["parameters"][item], from);
+    assert_eq!(
+        ir["components"]["comp-report"]["inputDefinitions"]["parameters"][item],
+        json!({"parameterType": "NUMBER_INTEGER"})
+    );
+}
+
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {

@@ -431,3 +431,59 @@ fn a_command_runs_from_its_declaration() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--command is not a command component's declaration"), "{err}");
 }
+
+/// Ensures that the instances of a task in different iterations of a loop are told apart under
+/// the pipeline root: by the loops' items an exit handler's body is given (the exit task of an
+/// iteration lists that iteration's failures only), and on KFP's backend, where every task has
+/// the same output file, by the execution (`--instance`): an iteration's attempt is its own.
+#[test]
+fn iterations_are_told_apart_under_the_pipeline_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let launcher = "/tmp/kfp_outputs/output_metadata.json";
+    let run = |component: &str, params: Value, output_file: &str, extra: &[&str]| {
+        let input = json!({"inputs": {"parameterValues": params}, "outputs": {"outputFile": output_file}}).to_string();
+        let mut args = vec![
+            "task-run",
+            "--executor-input",
+            &input,
+            "--component",
+            component,
+            "--run-id",
+            "job-2",
+            "--pipeline-root",
+            root.to_str().unwrap(),
+            "--groups",
+            "comp-cleanup",
+        ];
+        args.extend(extra);
+        let (code, _, err) = common::wasmpipe(&args, &[]);
+        (code, err)
+    };
+    let own = dir.path().join("own.json");
+    let own = own.to_str().unwrap();
+    // Two iterations' body tasks fail; the exit task of the item-3 iteration lists its own.
+    let fault = common::component("fault");
+    let item = |n: i64| json!({"mode": "unreachable", "pipelinechannel--xs-loop-item": n});
+    assert_eq!(run(fault, item(3), own, &["--task-id", "batch/*/cleanup/check", "--instance", "a"]).0, 1);
+    assert_eq!(run(fault, item(4), own, &["--task-id", "batch/*/cleanup/check", "--instance", "b"]).0, 1);
+    let status = json!({"state": "FAILED", "pipelineTaskName": "cleanup", "error": {"message": "one"}});
+    let (code, err) = run(
+        common::component("exit_report"),
+        json!({"message": "bye", "status": status, "pipelinechannel--xs-loop-item": 3}),
+        own,
+        &["--task-id", "batch/*/report", "--exit-of", "comp-cleanup", "--instance", "c"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("batch/*/cleanup/check failed: trap").count(), 1, "{err}");
+
+    // On KFP's backend (its launcher's output file for every task): two iterations with equal
+    // inputs, each its own first attempt.
+    let flaky = common::component("flaky");
+    for instance in ["it-1", "it-2"] {
+        let (code, err) =
+            run(flaky, json!({"succeed_on": 2}), launcher, &["--task-id", "fan/*/f", "--instance", instance]);
+        assert_eq!(code, 1, "{instance} is a first attempt: {err}");
+        assert!(err.contains("attempt 1 failed"), "{err}");
+    }
+}

@@ -207,6 +207,11 @@ def normalised(value):
     return value
 
 
+def failed_run_of(states: dict) -> bool:
+    """Whether kfp.local's run had a failed task (it then stops the DAG early)."""
+    return any("failed" in v for v in states.values())
+
+
 def sub_multiset(small: list, big: list) -> bool:
     """Whether every state in `small` is in `big`, as many times."""
     rest = list(big)
@@ -234,9 +239,15 @@ def compare(rel: str, args: dict, ir: Path, tmp: Path, work: Path, wasmpipe: str
     # An exit task gets every failure of its body, as wasmpipe gives it (kind, trap code, task):
     # `exit_report` logs one line per failure it got.
     reported = " of run " in kfp_log  # an exit task that reports its final status ran
+    listed = len(re.findall(r"\] +\S+ failed: [a-z_]+ \(", kfp_log))
+    expected = sum(len(f["failures"]) for f in finals)
+    if reported and not failed_run_of(kfp_states) and listed != expected:
+        problems.append(f"the exit tasks on kfp.local list {listed} failure(s) in all, wasmpipe's {expected}")
     for final in finals if reported else []:
         for f in final["failures"]:
-            line = f"{f['task']} failed: {f['kind']} ({f.get('trap_code') or '-'})"
+            # KFP gives a container no iteration number: a loop's part of the id is `*` there.
+            task = "/".join("*" if part.isdigit() else part for part in f["task"].split("/"))
+            line = f"{task} failed: {f['kind']} ({f.get('trap_code') or '-'})"
             if f["task"].split("/")[-1] in kfp_states and line not in kfp_log:
                 problems.append(f"exit task of `{final['group']}` on kfp.local: no `{line}` in its final status")
     # kfp.local names a task by its component (`comp-make-2` is `make-2`): back to the task's

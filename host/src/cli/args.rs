@@ -90,6 +90,10 @@ pub struct TaskRunArgs {
     /// final status; the attempts of a retried task are counted there.
     #[arg(long, value_name = "URI", requires = "executor_input")]
     pub pipeline_root: Option<String>,
+    /// KFP: this task's execution (`{{$.pipeline_task_uuid}}`): on KFP's backend, what tells
+    /// a task's instances apart under the pipeline root.
+    #[arg(long, value_name = "ID", requires = "pipeline_root")]
+    pub instance: Option<String>,
     /// KFP: the DAGs that hold the task, innermost last (comma-separated component names).
     #[arg(long, value_name = "DAGS", value_delimiter = ',', requires = "pipeline_root")]
     pub groups: Vec<String>,

@@ -51,8 +51,10 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
     let id = args.task_id.as_deref().unwrap_or(&task_id);
     let board = FailureBoard::new(args, args.run_id.as_deref().unwrap_or(&run_id), id, &input, local_path);
     // An exit task's final status lists every failed task of its body that left its failure.
+    // The items of the loops around the task (channels `...-loop-item...`): its iteration.
+    let items: Map<String, Value> = channels.iter().filter(|(name, _)| name.contains("loop-item")).cloned().collect();
     if let (Some(status), Some(board), Some(body)) = (&mut final_status, &board, &args.exit_of) {
-        let left = board.collect(body);
+        let left = board.collect(body, &items);
         if !left.is_empty() {
             status.failures = left;
         }
@@ -92,7 +94,7 @@ async fn kfp(args: &TaskRunArgs, executor_input: &str) -> anyhow::Result<ExitCod
         }
         Err(failure) => {
             if let Some(board) = &board {
-                board.leave(&call.task_id, &args.groups, args.exit_of.is_some(), &failure);
+                board.leave(&call.task_id, &args.groups, &items, args.exit_of.is_some(), &failure);
             }
             report_failure(&failure);
             Ok(ExitCode::from(1))
@@ -223,10 +225,12 @@ fn kfp_final_status(value: &Value) -> Option<FinalStatusRecord> {
     // KFP's backend writes camelCase keys, kfp.local snake_case ones.
     let field = |camel: &str, snake: &str| map.get(camel).or_else(|| map.get(snake)).and_then(Value::as_str);
     field("pipelineTaskName", "pipeline_task_name")?;
+    // Only KFP's states: a dict input that merely has these keys is a value.
     let state = match state {
         "SUCCEEDED" => RunState::Succeeded,
         "CANCELED" | "CANCELLED" => RunState::Cancelled,
-        _ => RunState::Failed,
+        "FAILED" | "SYSTEM_ERROR" | "NOT_TRIGGERED" | "RUNTIME_STATE_UNSPECIFIED" => RunState::Failed,
+        _ => return None,
     };
     let group = field("pipelineTaskName", "pipeline_task_name").unwrap_or_default().to_string();
     let message = map.get("error").and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or_default();

@@ -213,6 +213,10 @@ struct Scope<'a> {
     /// The start of the wasmpipe id of this DAG's tasks (`fan/*/`: KFP gives no iteration
     /// number), which `task-run` gives a failure.
     id_prefix: String,
+    /// Whether the DAG is in an exit handler's body inside a loop: its tasks are given the
+    /// loops' items, so that the failures they leave name their iteration for the exit task
+    /// of that iteration.
+    loop_exit: bool,
 }
 
 /// The steps of one DAG as its tasks see them: its own tasks, and its groups by name, each
@@ -360,6 +364,8 @@ struct Body<'s> {
     item: Option<LoopItem>,
     /// What the group adds to its tasks' wasmpipe ids (`fan/*`); None for a chain's DAG.
     id: Option<String>,
+    /// Whether it is an exit handler's body.
+    exit: bool,
 }
 
 impl Exporter<'_> {
@@ -474,6 +480,10 @@ impl Exporter<'_> {
         let mut refs = reads(body.steps);
         refs.extend(body.also.iter().cloned());
         refs.extend(scope.inherited.iter().cloned());
+        // The loops' items go down to exit handlers inside them (their tasks are given them).
+        if scope.loop_exit || body.exit || holds_exit_handler(body.steps) {
+            refs.extend(scope.items.keys().map(|var| Ref::Item { var: var.clone(), field: None }));
+        }
         let inner: BTreeSet<String> = task_names(body.steps);
         let mut channels = BTreeMap::new();
         let (mut parent_inputs, mut parent_artifacts) = (Map::new(), Map::new());
@@ -568,6 +578,7 @@ impl Exporter<'_> {
                 Some(id) => format!("{}{id}/", scope.id_prefix),
                 None => scope.id_prefix.clone(),
             },
+            loop_exit: scope.loop_exit || (body.exit && !scope.items.is_empty()),
         };
         let tasks = self.dag(body.steps, &inner_scope);
         let mut component = json!({"dag": {"tasks": tasks}});
@@ -705,6 +716,7 @@ impl Exporter<'_> {
             chain: false,
             item: None,
             id: Some(name.clone()),
+            exit: true,
         };
         let group_task = self.group(body, scope, local);
         self.exit_body = group_task["componentRef"]["name"].as_str().map(String::from);
@@ -741,6 +753,7 @@ impl Exporter<'_> {
             chain: true,
             item: None,
             id: None,
+            exit: false,
         };
         let group_task = self.group(body, scope, local);
         tasks.insert(name, group_task);
@@ -790,6 +803,7 @@ impl Exporter<'_> {
                 chain: false,
                 item: None,
                 id: Some(name.clone()),
+                exit: false,
             };
             let mut group_task = self.group(body, scope, local);
             let mut parts: Vec<String> = Vec::new();
@@ -888,6 +902,7 @@ impl Exporter<'_> {
                 kind: kind.clone(),
             }),
             id: Some(format!("{name}/*")),
+            exit: false,
         };
         let mut group_task = self.group(body, scope, local);
         let iterator_key = if kind.is_some() { "artifactIterator" } else { "parameterIterator" };
@@ -1017,6 +1032,18 @@ fn item_channel(items: &str, name: &str, scope: &Scope<'_>, steps: &[Step]) -> S
         .iter()
         .any(|(var, c)| *c == channel && inside.iter().any(|r| matches!(r, Ref::Item { var: v, .. } if v == var)));
     if outer_read { format!("{channel}-{name}") } else { channel }
+}
+
+/// Whether `steps` hold an exit handler, at any depth.
+fn holds_exit_handler(steps: &[Step]) -> bool {
+    steps.iter().any(|step| match step {
+        Step::ExitHandler(_) => true,
+        Step::Task(_) => false,
+        Step::If(b) => holds_exit_handler(&b.branch.steps),
+        Step::Elif(b) => holds_exit_handler(&b.elif.steps),
+        Step::Else(b) => holds_exit_handler(&b.branch.steps),
+        Step::ParallelFor(l) => holds_exit_handler(&l.parallel_for.steps),
+    })
 }
 
 /// How many steps the `if`/`elif`/`else` chain at the start of `steps` holds.

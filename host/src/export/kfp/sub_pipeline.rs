@@ -74,6 +74,8 @@ impl<'a> Exporter<'a> {
             dag: comp,
             groups,
             id_prefix,
+            // A sub-pipeline's DAG receives no items of the loops around its task.
+            loop_exit: false,
         };
         let mut tasks = self.dag(&pipeline.steps, &scope);
         for (name, ty) in importers {

@@ -206,6 +206,20 @@ impl<'a> Exporter<'a> {
                 }
             }
         }
+        // In an exit handler's body inside a loop (and its exit task): the loops' items, which
+        // task-run puts in the failures it leaves, to tell the iterations apart.
+        if scope.loop_exit || (exit_of.is_some() && !scope.items.is_empty()) {
+            for channel in scope.items.values() {
+                let ty = scope.channels.get(channel).copied().unwrap_or(ValueType::String);
+                if ty == ValueType::Artifact {
+                    continue;
+                }
+                if let Some(kfp_ty) = self.parameter_type(ty, path) {
+                    inputs.insert(channel.clone(), json!({"componentInputParameter": channel}));
+                    definitions.insert(channel.clone(), json!({"parameterType": kfp_ty}));
+                }
+            }
+        }
         let (mut outputs, mut artifact_outputs) = (Map::new(), Map::new());
         for o in &signature.outputs {
             match &o.ty {
@@ -322,6 +336,8 @@ impl<'a> Exporter<'a> {
             format!("{}{}", scope.id_prefix, task.task),
             "--pipeline-root".to_string(),
             "{{$.pipeline_root}}".to_string(),
+            "--instance".to_string(),
+            "{{$.pipeline_task_uuid}}".to_string(),
         ];
         if !scope.groups.is_empty() {
             args.extend(["--groups".to_string(), scope.groups.join(",")]);
