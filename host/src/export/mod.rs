@@ -149,6 +149,27 @@ pub(crate) fn output_type(
     }
 }
 
+/// A branch step's parts: its key in the file (`if`, `elif`, `else`), its `fail_fast`, its
+/// steps and its condition (None for `else`); None for any other step.
+pub(crate) fn branch_parts(step: &Step) -> Option<(&'static str, bool, &[Step], Option<&str>)> {
+    match step {
+        Step::If(b) => Some(("if", b.branch.fail_fast, &b.branch.steps, Some(&b.branch.condition))),
+        Step::Elif(b) => Some(("elif", b.elif.fail_fast, &b.elif.steps, Some(&b.elif.condition))),
+        Step::Else(b) => Some(("else", b.branch.fail_fast, &b.branch.steps, None)),
+        _ => None,
+    }
+}
+
+/// The host grants a task sets, by field: what neither engine's container spec can hold.
+pub(crate) fn grants_set(task: &Task) -> [(&'static str, bool); 4] {
+    [
+        ("dirs", !task.dirs.is_empty()),
+        ("host_env", !task.host_env.is_empty()),
+        ("network", task.network.is_some()),
+        ("host", !task.host.is_empty()),
+    ]
+}
+
 /// The arguments of `wasmpipe task-run` that give a task its own limits and environment
 /// (`--timeout`, `--memory`, `--fuel`, `--env NAME=VALUE`), as a target's container passes
 /// them; task-run's defaults are `wasmpipe run`'s.

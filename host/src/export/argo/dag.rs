@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::names::channel_name;
 use super::{Exporter, Local, Scope};
-use crate::export::{afters, reads, task_names};
+use crate::export::{afters, branch_parts, reads, task_names};
 use crate::model::Step;
 use crate::model::binding::Ref;
 use crate::model::condition::Expr;
@@ -126,62 +126,38 @@ impl Exporter<'_> {
                     })
                 }
                 Step::ExitHandler(s) => self.exit_handler(step, &s.exit_handler, &path, scope, &local, &group_wanted),
-                Step::If(s) => {
-                    before.clear();
-                    let b = &s.branch;
+                // A branch of a chain: its own `when` and the negation of those before it.
+                Step::If(_) | Step::Elif(_) | Step::Else(_)
+                    if matches!(step, Step::If(_))
+                        || (i > 0 && matches!(steps[i - 1], Step::If(_) | Step::Elif(_))) =>
+                {
+                    if matches!(step, Step::If(_)) {
+                        before.clear();
+                    }
+                    let (kind, fail_fast, inner, condition) = branch_parts(step).expect("a branch step");
                     let own = self.branch(
                         step,
-                        b.fail_fast,
-                        &b.steps,
-                        "if",
-                        Some(&b.condition),
+                        fail_fast,
+                        inner,
+                        kind,
+                        condition,
                         &before,
                         &path,
                         scope,
                         &local,
                         &group_wanted,
                     );
-                    before.extend(own.0);
+                    // An `else` ends its chain.
+                    if matches!(step, Step::Else(_)) {
+                        before.clear();
+                    } else {
+                        before.extend(own.0);
+                    }
                     extra_waits = own.2;
                     own.1
                 }
-                Step::Elif(s) if i > 0 && matches!(steps[i - 1], Step::If(_) | Step::Elif(_)) => {
-                    let b = &s.elif;
-                    let own = self.branch(
-                        step,
-                        b.fail_fast,
-                        &b.steps,
-                        "elif",
-                        Some(&b.condition),
-                        &before,
-                        &path,
-                        scope,
-                        &local,
-                        &group_wanted,
-                    );
-                    before.extend(own.0);
-                    extra_waits = own.2;
-                    own.1
-                }
-                Step::Else(s) if i > 0 && matches!(steps[i - 1], Step::If(_) | Step::Elif(_)) => {
-                    let b = &s.branch;
-                    let own = self.branch(
-                        step,
-                        b.fail_fast,
-                        &b.steps,
-                        "else",
-                        None,
-                        &before,
-                        &path,
-                        scope,
-                        &local,
-                        &group_wanted,
-                    );
-                    before.clear();
-                    extra_waits = own.2;
-                    own.1
-                }
-                Step::Elif(_) | Step::Else(_) => {
+                // (an `if` always starts a chain, above)
+                Step::If(_) | Step::Elif(_) | Step::Else(_) => {
                     self.refuse(&path, "an `elif` or `else` must follow an `if` or `elif`");
                     None
                 }

@@ -11,7 +11,7 @@ use super::policies::memo_key;
 use super::reference::Source;
 use super::{CACHE_CONFIG_MAP, OUTPUTS_DIR, POD_DEADLINE_SLACK_SECS, RETRY_EXPRESSION};
 use super::{Exit, Exporter, Local, Scope};
-use crate::export::task_limit_args;
+use crate::export::{grants_set, task_limit_args};
 use crate::model::Task;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
@@ -70,15 +70,12 @@ impl<'a> Exporter<'a> {
             self.refuse(&format!("{path}.component"), format!("component `{}` {why}", task.component));
             return None;
         };
-        for (field, set) in [
-            ("dirs", !task.dirs.is_empty()),
-            ("host_env", !task.host_env.is_empty()),
-            ("network", task.network.is_some()),
-            ("host", !task.host.is_empty()),
+        let limits = [
             ("artifact_limit", task.artifact_limit.is_some()),
             ("value_limit", task.value_limit.is_some()),
             ("loop_item_limit", task.loop_item_limit.is_some()),
-        ] {
+        ];
+        for (field, set) in grants_set(task).into_iter().chain(limits) {
             if set {
                 self.refuse(
                     &format!("{path}.{field}"),

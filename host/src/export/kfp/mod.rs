@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::{Document, ExportOptions, Refusal, afters, find_task, loops_around, reads, task_names};
+use super::{Document, ExportOptions, Refusal, afters, branch_parts, find_task, loops_around, reads, task_names};
 use crate::model::Step;
 use crate::model::binding::{Binding, Ref};
 use crate::model::component::PortType;
@@ -740,7 +740,7 @@ impl Exporter<'_> {
         let name = self.names[&chain_key(&steps[0])].clone();
         let also: BTreeSet<Ref> = steps
             .iter()
-            .filter_map(branch_condition)
+            .filter_map(|step| branch_parts(step).and_then(|(.., condition)| condition))
             .filter_map(|c| Expr::parse(c).ok())
             .flat_map(|e| e.refs().into_iter().cloned().collect::<Vec<_>>())
             .collect();
@@ -773,14 +773,9 @@ impl Exporter<'_> {
         let mut before: Vec<Expr> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
             let path = format!("{}[{}]", scope.prefix, first + i);
-            let (key, fail_fast, inner) = match step {
-                Step::If(b) => ("if", b.branch.fail_fast, &b.branch.steps),
-                Step::Elif(b) => ("elif", b.elif.fail_fast, &b.elif.steps),
-                Step::Else(b) => ("else", b.branch.fail_fast, &b.branch.steps),
-                _ => unreachable!("a chain holds branches only"),
-            };
+            let (key, fail_fast, inner, condition) = branch_parts(step).expect("a chain holds branches only");
             self.refuse_fail_fast(fail_fast, &format!("{path}.{key}.fail_fast"));
-            let own = match branch_condition(step).map(Expr::parse) {
+            let own = match condition.map(Expr::parse) {
                 Some(Ok(expr)) => Some(expr),
                 Some(Err(e)) => {
                     self.refuse(&format!("{path}.{key}.condition"), e);
@@ -1049,15 +1044,6 @@ fn holds_exit_handler(steps: &[Step]) -> bool {
 /// How many steps the `if`/`elif`/`else` chain at the start of `steps` holds.
 fn chain_len(steps: &[Step]) -> usize {
     1 + steps[1..].iter().take_while(|s| matches!(s, Step::Elif(_) | Step::Else(_))).count()
-}
-
-/// The condition of a branch step (None for `else`).
-fn branch_condition(step: &Step) -> Option<&str> {
-    match step {
-        Step::If(b) => Some(&b.branch.condition),
-        Step::Elif(b) => Some(&b.elif.condition),
-        _ => None,
-    }
 }
 
 /// The one type literal items share (KFP's item parameter type), else a string.

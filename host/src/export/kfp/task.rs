@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use super::{Exporter, Local, Scope, Source, artifact_type, doc_artifact_kind, output_channel};
-use crate::export::ComponentInfo;
+use crate::export::{ComponentInfo, grants_set, task_limit_args};
 use crate::model::Task;
 use crate::model::binding::{Binding, Part, Ref};
 use crate::model::component::PortType;
@@ -40,12 +40,7 @@ impl<'a> Exporter<'a> {
             self.refuse(&format!("{path}.component"), format!("component `{}` {why}", task.component));
             return None;
         };
-        for (field, set) in [
-            ("dirs", !task.dirs.is_empty()),
-            ("host_env", !task.host_env.is_empty()),
-            ("network", task.network.is_some()),
-            ("host", !task.host.is_empty()),
-        ] {
+        for (field, set) in grants_set(task) {
             if set {
                 self.refuse(
                     &format!("{path}.{field}"),
@@ -348,18 +343,7 @@ impl<'a> Exporter<'a> {
         if let Some(command) = &info.command {
             args.extend(["--command".to_string(), serde_json::to_string(command).expect("a command spec serialises")]);
         }
-        if let Some(t) = &task.timeout {
-            args.extend(["--timeout".to_string(), format!("{}ms", t.0.as_millis())]);
-        }
-        if let Some(m) = &task.memory {
-            args.extend(["--memory".to_string(), m.0.to_string()]);
-        }
-        if let Some(f) = task.fuel {
-            args.extend(["--fuel".to_string(), f.to_string()]);
-        }
-        for (k, v) in &task.env {
-            args.extend(["--env".to_string(), format!("{k}={v}")]);
-        }
+        args.extend(task_limit_args(task));
         json!({"container": {"image": self.options.image, "command": ["wasmpipe", "task-run"], "args": args}})
     }
 }
