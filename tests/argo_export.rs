@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use common::Case;
 use serde_json::{Value, json};
@@ -97,20 +96,6 @@ fn assert_references_resolve(wf: &Value) {
     }
 }
 
-fn example(name: &str) -> PathBuf {
-    PathBuf::from(wasmpipe_test_artifacts::EXAMPLES.iter().find(|(n, _)| *n == name).unwrap().1)
-}
-
-/// A case with the example components `names` declared (and the test guest `add`).
-fn case(body: &str, names: &[&str]) -> Case {
-    let mut text = String::from("version: 1\ncomponents:\n");
-    for name in names {
-        text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
-    }
-    text.push_str(&format!("  add: {{path: {:?}}}\n", wasmpipe_test_artifacts::ADD));
-    Case::raw(&(text + body))
-}
-
 /// Ensures that the exit-handler example (`examples/exit-handler/trap.yaml`) becomes a DAG
 /// whose body is a DAG template and whose exit task is the body task's exit hook, given the
 /// body's phase as its final status; each task a `wasmpipe task-run` container with its
@@ -151,7 +136,7 @@ fn the_exit_handler_example_is_a_body_dag_with_an_exit_hook() {
     assert_eq!(flag(&print, "--run-id"), Some("{{workflow.name}}"));
     assert_eq!(flag(&print, "--outputs-dir"), Some("/tmp/outputs"));
     assert_eq!(flag(&print, "--component"), Some("/components/print_op.wasm"));
-    let digest = format!("blake3:{}", blake3::hash(&std::fs::read(example("print_op")).unwrap()).to_hex());
+    let digest = format!("blake3:{}", blake3::hash(&std::fs::read(common::example("print_op")).unwrap()).to_hex());
     assert_eq!(flag(&print, "--digest"), Some(digest.as_str()));
     assert_eq!(template(&wf, "task-print-msg")["container"]["command"], json!(["wasmpipe", "task-run"]));
 
@@ -172,7 +157,7 @@ fn the_exit_handler_example_is_a_body_dag_with_an_exit_hook() {
 /// passed as text (a float as JSON writes it).
 #[test]
 fn waits_are_depends_on_success_and_values_are_text() {
-    let case = case(
+    let case = common::examples_case(
         "name: Caching_Pipeline\nparams:\n  a: {type: float, default: 2.0}\nsteps:\n  - {task: calc, component: calc_op, inputs: {a: \"{{params.a}}\", b: 10.0}}\n  - {task: first, component: print_op, inputs: {message: m}}\n  - {task: print, component: print_op, after: [first], inputs: {message: \"product={{tasks.calc.outputs.product}}!\"}}\n",
         &["calc_op", "print_op"],
     );
@@ -203,7 +188,7 @@ fn waits_are_depends_on_success_and_values_are_text() {
 /// a group's `fail_fast` is its DAG template's `failFast`.
 #[test]
 fn a_condition_is_when_over_typed_values() {
-    let case = case(
+    let case = common::examples_case(
         "name: flip\nparams:\n  text: {type: string, default: \"it's done\"}\nsteps:\n  - {task: flip-coin, component: flip_coin}\n  - if:\n      condition: \"{{tasks.flip-coin.output}} == 'heads' and {{params.text}} != \\\"it's\\\"\"\n      steps:\n        - {task: random-num, component: add, inputs: {a: 1, b: 9}}\n        - if:\n            name: big\n            fail_fast: true\n            condition: \"{{tasks.random-num.output}} > 5\"\n            steps:\n              - {task: print-msg, component: print_op, inputs: {message: \"heads and {{tasks.random-num.output}} after {{tasks.flip-coin.output}}, {{params.text}}\"}}\n",
         &["flip_coin", "print_op"],
     );
@@ -237,7 +222,7 @@ fn a_condition_is_when_over_typed_values() {
 /// pod's deadline, and that the pipeline's deadline and parallelism are the workflow's.
 #[test]
 fn retries_caching_timeouts_and_deadlines_are_argos() {
-    let case = case(
+    let case = common::examples_case(
         "name: options\ncache: true\ndeadline: 90m\nparallelism: 2\nsteps:\n  - {task: flaky, component: fail_op, retries: 3, backoff: {initial: 2s, factor: 3, max: 1m}, timeout: 1500ms, inputs: {message: m}}\n  - {task: same, component: fail_op, inputs: {message: m}}\n  - {task: other-env, component: fail_op, env: {MODE: x}, inputs: {message: m}}\n  - {task: plain, component: fail_op, cache: false, retries: 1, inputs: {message: m}}\n  - exit_handler:\n      exit: {task: report, component: exit_report, inputs: {message: done}}\n      steps:\n        - {task: body, component: print_op, inputs: {message: m}}\n",
         &["fail_op", "exit_report", "print_op"],
     );
@@ -284,7 +269,7 @@ fn retries_caching_timeouts_and_deadlines_are_argos() {
 /// is written.
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
-    let case = case(
+    let case = common::examples_case(
         "name: later\nfail_fast: true\nparams:\n  p: {type: int, default: 2}\n  anything: {type: any, default: 1}\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [1, null]\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_text, inputs: {text: m}}]\n  - else:\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\n  - exit_handler:\n      exit: {task: e, component: summary_op, inputs: {value: \"{{tasks.f.output}}\"}}\n      steps:\n        - {task: f, component: add, inputs: {a: 1, b: 2}, retries: 2, backoff: {factor: 1.5}}\n  - {task: g, component: summary_op, inputs: {value: \"{{tasks.f.output}}\"}}\n  - {task: h, component: summary_op, ignore_upstream_failure: true, inputs: {value: \"{{tasks.f.output}}\"}}\noutputs:\n  sum: \"{{tasks.f.output}}\"\n  said: \"{{tasks.c.output}}\"\n",
         &["print_op", "print_text", "summary_op"],
     );
@@ -315,7 +300,7 @@ fn constructs_not_mapped_are_refused_with_their_place() {
 /// and that a pipeline output is the entrypoint's output with a `globalName`.
 #[test]
 fn a_loop_is_a_dag_with_param_and_its_outputs_are_collected() {
-    let case = case(
+    let case = common::examples_case(
         "name: loops\nparams:\n  names: {type: list, default: [x, y]}\nsteps:\n  - parallel_for:\n      name: batch\n      items: [{a: 1, b: 2}, {a: 3, b: 4}]\n      parallelism: 2\n      fail_fast: true\n      steps:\n        - {task: add-them, component: add, inputs: {a: \"{{item.a}}\", b: \"{{item.b}}\"}}\n  - parallel_for:\n      name: each\n      items: \"{{params.names}}\"\n      as: who\n      steps:\n        - {task: say, component: print_op, inputs: {message: \"hi {{who}}\"}}\n  - {task: total, component: sum_op, inputs: {values: \"{{tasks.add-them.output}}\"}}\noutputs:\n  total: \"{{tasks.total.output}}\"\n  sums: \"{{tasks.add-them.output}}\"\n",
         &["print_op", "sum_op"],
     );
@@ -367,7 +352,7 @@ fn a_loop_is_a_dag_with_param_and_its_outputs_are_collected() {
 /// passed on as Argo's list of lists by the outer loop.
 #[test]
 fn nested_loops_pass_the_outer_item_and_collect_lists() {
-    let case = case(
+    let case = common::examples_case(
         "name: nested\nsteps:\n  - parallel_for:\n      name: outer\n      items: [1, 2]\n      as: x\n      steps:\n        - parallel_for:\n            name: inner\n            items: [3, 4]\n            as: y\n            steps:\n              - {task: both, component: add, inputs: {a: \"{{x}}\", b: \"{{y}}\"}}\n  - {task: show, component: print_text, inputs: {text: \"{{tasks.both.output}}\"}}\n",
         &["print_text"],
     );
@@ -400,7 +385,7 @@ fn nested_loops_pass_the_outer_item_and_collect_lists() {
 /// its dependencies and gets the component's default when its producer did not succeed.
 #[test]
 fn chains_negate_earlier_conditions_and_outputs_leave_groups() {
-    let case = case(
+    let case = common::examples_case(
         "name: chain\nparams:\n  n: {type: int, default: 5}\nsteps:\n  - {task: flip, component: flip_coin}\n  - if:\n      name: heads\n      condition: \"{{tasks.flip.output}} == 'heads'\"\n      steps: [{task: h, component: print_op, inputs: {message: h}}]\n  - elif:\n      name: small\n      condition: \"{{params.n}} < 3\"\n      steps: [{task: s, component: print_op, inputs: {message: s}}]\n  - else:\n      name: other\n      steps: [{task: o, component: print_op, inputs: {message: o}}]\n  - exit_handler:\n      name: outer\n      exit: {task: bye, component: print_op, inputs: {message: bye}}\n      steps:\n        - exit_handler:\n            name: inner\n            exit: {task: bye2, component: print_op, inputs: {message: bye}}\n            steps: [{task: deep, component: add, inputs: {a: 1, b: 2}}]\n  - {task: after, component: print_op, inputs: {message: \"got {{tasks.deep.output}}\"}}\n  - {task: anyway, component: add, ignore_upstream_failure: true, inputs: {a: 1, b: \"{{tasks.deep.output}}\"}}\n",
         &["flip_coin", "print_op"],
     );
@@ -448,7 +433,7 @@ fn chains_negate_earlier_conditions_and_outputs_leave_groups() {
 /// become one are refused, and that the workflow's name prefix is a Kubernetes name.
 #[test]
 fn names_become_argos_or_are_refused() {
-    let named = case(
+    let named = common::examples_case(
         "name: My Pipeline_2\nsteps:\n  - {task: first_step, component: print_text, inputs: {text: m}}\n  - {task: second, component: print_op, inputs: {message: \"{{tasks.first_step.output}}\"}}\n",
         &["print_op", "print_text"],
     );
@@ -460,7 +445,7 @@ fn names_become_argos_or_are_refused() {
     assert_eq!(argument(dag_task(&wf, "main", "second"), "message"), "{{tasks.first-step.outputs.parameters.output}}");
     assert_eq!(flag(&args(&wf, "task-first-step"), "--task-id"), Some("first_step"));
 
-    let twins = case(
+    let twins = common::examples_case(
         "name: twins\nsteps:\n  - {task: a_b, component: print_op, inputs: {message: m}}\n  - {task: a-b, component: print_op, inputs: {message: m}}\n",
         &["print_op"],
     );
@@ -477,7 +462,7 @@ fn names_become_argos_or_are_refused() {
 /// string through `toJson`, and that one bound to items of mixed types is refused.
 #[test]
 fn an_any_input_is_passed_as_json() {
-    let typed = case(
+    let typed = common::examples_case(
         "name: any\nparams:\n  n: {type: int, default: 3}\nsteps:\n  - {task: literal, component: print_text, inputs: {text: \"hey, you\"}}\n  - {task: number, component: print_text, inputs: {text: \"{{params.n}}\"}}\n",
         &["print_text"],
     );
@@ -485,13 +470,13 @@ fn an_any_input_is_passed_as_json() {
     assert_eq!(argument(dag_task(&wf, "main", "literal"), "text"), "\"hey, you\"");
     assert_eq!(argument(dag_task(&wf, "main", "number"), "text"), "{{workflow.parameters.n}}");
     // A string is made JSON by `toJson`; the text of an output from a task is not known.
-    let text = case(
+    let text = common::examples_case(
         "name: any\nparams:\n  s: {type: string, default: x}\nsteps:\n  - {task: t, component: print_text, inputs: {text: \"{{params.s}}\"}}\n",
         &["print_text"],
     );
     let wf = compiled(&text);
     assert_eq!(argument(dag_task(&wf, "main", "t"), "text"), "{{=toJson(workflow.parameters['s'])}}");
-    let items = case(
+    let items = common::examples_case(
         "name: any\nsteps:\n  - parallel_for:\n      items: [{a: \"1\"}, {a: 2}]\n      steps: [{task: t, component: print_text, inputs: {text: \"{{item.a}}\"}}]\n",
         &["print_text"],
     );
@@ -541,11 +526,11 @@ fn a_sub_pipeline_is_a_dag_template_of_its_own() {
 #[test]
 fn sub_pipelines_are_per_use_and_recursion_is_refused() {
     let inner = "name: inner\nparams:\n  m: {type: string, default: hi}\ncomponents:\n  print: {path: print_text.wasm}\nsteps:\n  - {task: say, component: print, inputs: {text: \"{{params.m}}\"}}\noutputs:\n  said: \"{{tasks.say.output}}\"\n";
-    let case = case(
+    let case = common::examples_case(
         "name: outer\nsteps:\n  - {task: one, component: inner, inputs: {m: yo}}\n  - {task: two, component: inner}\n  - {task: show, component: print_op, inputs: {message: \"{{tasks.one.outputs.said}} {{tasks.two.outputs.said}}\"}}\n",
         &["print_op"],
     );
-    std::fs::copy(example("print_text"), case.dir.path().join("print_text.wasm")).unwrap();
+    std::fs::copy(common::example("print_text"), case.dir.path().join("print_text.wasm")).unwrap();
     std::fs::write(case.dir.path().join("inner.yaml"), format!("version: 1\n{inner}")).unwrap();
     let text = std::fs::read_to_string(&case.file)
         .unwrap()
@@ -603,7 +588,7 @@ fn sub_pipelines_are_per_use_and_recursion_is_refused() {
 #[test]
 fn artifacts_pass_through_argos_artifact_repository() {
     let body = "name: artifacts\nparams:\n  given: {type: artifact, kind: Dataset}\nsteps:\n  - {task: gen, component: numbers_op, inputs: {count: 4}}\n  - {task: add-up, component: total_op, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n  - {task: add-given, component: total_op, inputs: {data: \"{{params.given}}\"}}\n  - if:\n      condition: \"{{tasks.add-up.outputs.sum}} > 5\"\n      steps:\n        - {task: again, component: total_op, inputs: {data: \"{{tasks.gen.outputs.data}}\"}}\n        - {task: regen, component: numbers_op, inputs: {count: 2}}\n  - {task: add-regen, component: total_op, inputs: {data: \"{{tasks.regen.outputs.data}}\"}}\noutputs:\n  data: \"{{tasks.gen.outputs.data}}\"\n";
-    let pipeline = case(body, &["numbers_op", "total_op"]);
+    let pipeline = common::examples_case(body, &["numbers_op", "total_op"]);
     let wf = compiled(&pipeline);
     assert_references_resolve(&wf);
     assert_eq!(wf["spec"]["arguments"]["artifacts"], json!([{"name": "given"}]));
@@ -637,7 +622,7 @@ fn artifacts_pass_through_argos_artifact_repository() {
         json!([{"name": "data", "from": "{{tasks.gen.outputs.artifacts.data}}", "globalName": "data"}])
     );
 
-    let lists = case(
+    let lists = common::examples_case(
         "name: lists\nsteps:\n  - parallel_for:\n      items: [1, 2]\n      steps:\n        - {task: make, component: numbers_op, inputs: {count: \"{{item}}\"}}\n  - {task: add, component: join_op, inputs: {data: \"{{tasks.make.outputs.data}}\"}}\noutputs:\n  all: \"{{tasks.make.outputs.data}}\"\n",
         &["numbers_op", "join_op"],
     );
@@ -657,7 +642,7 @@ fn artifacts_pass_through_argos_artifact_repository() {
 #[test]
 fn one_of_is_the_output_of_the_branch_that_ran() {
     let body = "name: pick\nparams:\n  n: {type: int, default: 7}\nsteps:\n  - {task: base, component: add, inputs: {a: 1, b: 1}}\n  - if:\n      condition: \"{{params.n}} < 5\"\n      steps: [{task: low, component: add, inputs: {a: \"{{params.n}}\", b: 1}}]\n  - elif:\n      condition: \"{{params.n}} < 9\"\n      steps: [{task: mid, component: add, inputs: {a: \"{{params.n}}\", b: 2}}]\n  - else:\n      steps: [{task: high, component: add, inputs: {a: \"{{params.n}}\", b: 3}}]\n  - if:\n      name: better\n      condition: \"{{params.n}} > 100\"\n      steps: [{task: big, component: add, inputs: {a: 100, b: 1}}]\n  - {task: show, component: add, inputs: {a: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\", \"{{tasks.high.output}}\"]}, b: {one_of: [\"{{tasks.big.output}}\", \"{{tasks.base.output}}\"]}}}\noutputs:\n  picked: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\", \"{{tasks.high.output}}\"]}\n  best: {one_of: [\"{{tasks.big.output}}\", \"{{tasks.base.output}}\"]}\n";
-    let pipeline = case(body, &[]);
+    let pipeline = common::examples_case(body, &[]);
     let wf = compiled(&pipeline);
     assert_references_resolve(&wf);
     let picked = "(tasks['condition-1'].status == 'Succeeded' ? tasks['condition-1'].outputs.parameters['low--output'] : (tasks['condition-2'].status == 'Succeeded' ? tasks['condition-2'].outputs.parameters['mid--output'] : tasks['condition-3'].outputs.parameters['high--output']))";
@@ -673,7 +658,7 @@ fn one_of_is_the_output_of_the_branch_that_ran() {
     assert_eq!(outputs[0], json!({"name": "picked", "valueFrom": {"expression": picked}, "globalName": "picked"}));
     assert_eq!(outputs[1], json!({"name": "best", "valueFrom": {"expression": best}, "globalName": "best"}));
 
-    let refused = case(
+    let refused = common::examples_case(
         "name: pick\nparams:\n  n: {type: int, default: 7}\nsteps:\n  - if:\n      condition: \"{{params.n}} < 5\"\n      steps: [{task: low, component: add, inputs: {a: 1, b: 1}}]\n  - elif:\n      condition: \"{{params.n}} < 9\"\n      steps: [{task: mid, component: add, inputs: {a: 2, b: 2}}]\n  - exit_handler:\n      exit: {task: bye, component: add, inputs: {a: 1, b: 1}}\n      steps:\n        - {task: show, component: add, inputs: {a: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\"]}, b: 1}}\noutputs:\n  picked: {one_of: [\"{{tasks.low.output}}\", \"{{tasks.mid.output}}\"]}\n",
         &[],
     );
@@ -692,8 +677,11 @@ fn one_of_is_the_output_of_the_branch_that_ran() {
 /// its template, which a reader takes `from` the calling task.
 #[test]
 fn a_sub_pipelines_artifacts_are_its_templates_artifacts() {
-    let components =
-        format!("  numbers: {{path: {:?}}}\n  total: {{path: {:?}}}\n", example("numbers_op"), example("total_op"));
+    let components = format!(
+        "  numbers: {{path: {:?}}}\n  total: {{path: {:?}}}\n",
+        common::example("numbers_op"),
+        common::example("total_op")
+    );
     let pipeline = Case::raw(&format!(
         "version: 1\nname: outer\ncomponents:\n  inner: {{pipeline: inner.yaml}}\n{components}steps:\n  - {{task: gen, component: numbers, inputs: {{count: 3}}}}\n  - {{task: sub, component: inner, inputs: {{data: \"{{{{tasks.gen.outputs.data}}}}\"}}}}\n  - {{task: last, component: total, inputs: {{data: \"{{{{tasks.sub.outputs.more}}}}\"}}}}\n"
     ));

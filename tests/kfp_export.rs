@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use common::Case;
 use saphyr::{LoadableYamlNode, Scalar, Yaml};
@@ -140,26 +139,12 @@ fn structure(ir: &Value) -> BTreeMap<String, Value> {
     dags
 }
 
-fn example(name: &str) -> PathBuf {
-    PathBuf::from(wasmpipe_test_artifacts::EXAMPLES.iter().find(|(n, _)| *n == name).unwrap().1)
-}
-
-/// A case with the example components `names` declared (and the test guest `add`).
-fn case(body: &str, names: &[&str]) -> Case {
-    let mut text = String::from("version: 1\ncomponents:\n");
-    for name in names {
-        text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
-    }
-    text.push_str(&format!("  add: {{path: {:?}}}\n", wasmpipe_test_artifacts::ADD));
-    Case::raw(&(text + body))
-}
-
 /// Ensures that KFP's exit-handler sample (`failing/pipeline_with_exit_handler`), ported, has
 /// the structure KFP's compiler gives it: the body a DAG, the exit task beside it triggered by
 /// `ALL_UPSTREAM_TASKS_COMPLETED`, the parameter passed to the body through a channel.
 #[test]
 fn the_exit_handler_sample_has_kfps_structure() {
-    let case = case(
+    let case = common::examples_case(
         "name: pipeline-with-exit-handler\nparams:\n  message: {type: string, default: Hello World!}\nsteps:\n  - exit_handler:\n      exit: {task: print-op, component: print_op, inputs: {message: Exit handler has worked!}}\n      steps:\n        - {task: print-op-2, component: print_op, inputs: {message: \"{{params.message}}\"}}\n        - {task: fail-op, component: fail_op, inputs: {message: Task failed.}}\n",
         &["print_op", "fail_op"],
     );
@@ -183,7 +168,7 @@ fn the_exit_handler_sample_has_kfps_structure() {
 /// (`pipeline_with_task_final_status`).
 #[test]
 fn the_final_status_is_kfps_task_final_status() {
-    let case = case(
+    let case = common::examples_case(
         "name: pipeline-with-task-final-status\nparams:\n  message: {type: string, default: Hello World!}\nsteps:\n  - exit_handler:\n      name: exit-handler-1\n      exit: {task: exit-op, component: exit_report, inputs: {message: \"{{params.message}}\"}}\n      steps:\n        - {task: print-op, component: print_op, inputs: {message: \"{{params.message}}\"}}\n        - {task: fail-op, component: fail_op, inputs: {message: Task failed.}}\n",
         &["print_op", "fail_op", "exit_report"],
     );
@@ -198,7 +183,7 @@ fn the_final_status_is_kfps_task_final_status() {
 /// Ensures that `after` becomes `dependentTasks` as KFP writes them (`pipeline_with_after`).
 #[test]
 fn after_is_kfps_dependent_tasks() {
-    let case = case(
+    let case = common::examples_case(
         "name: pipeline-with-after\nsteps:\n  - {task: print-text, component: print_op, inputs: {message: 1st task}}\n  - {task: print-text-2, component: print_op, after: [print-text], inputs: {message: 2nd task}}\n  - {task: print-text-3, component: print_op, after: [print-text, print-text-2], inputs: {message: 3rd task}}\n",
         &["print_op"],
     );
@@ -225,7 +210,7 @@ fn nested_conditions_have_kfps_structure() {
             body.push_str(&format!("        - if:\n            name: condition-{n}\n            condition: \"{{{{tasks.random-num{suffix}.output}}}} {op} {pivot}\"\n            steps:\n              - {{task: print-msg{msg_suffix}, component: print_op, inputs: {{message: \"{side} and {{{{tasks.random-num{suffix}.output}}}} {op} {pivot}!\"}}}}\n"));
         }
     }
-    let case = case(&body, &["flip_coin", "print_op"]);
+    let case = common::examples_case(&body, &["flip_coin", "print_op"]);
     let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}\n{body}"));
     assert_eq!(structure(&ir), structure(&kfp_ir("critical/flip_coin.yaml")));
     assert_eq!(
@@ -242,7 +227,7 @@ fn nested_conditions_have_kfps_structure() {
 /// have KFP's structure (`essential/pipeline_with_condition`).
 #[test]
 fn a_condition_with_a_parameter_inside_has_kfps_structure() {
-    let case = case(
+    let case = common::examples_case(
         "name: single-condition-pipeline\nparams:\n  text: {type: string, default: condition test}\nsteps:\n  - {task: flip-coin-op, component: flip_coin}\n  - {task: print-op, component: print_op, inputs: {message: \"{{tasks.flip-coin-op.output}}\"}}\n  - if:\n      name: condition-1\n      condition: \"{{tasks.flip-coin-op.output}} == 'heads'\"\n      steps:\n        - {task: flip-coin-op-2, component: flip_coin}\n        - {task: print-op-2, component: print_op, inputs: {message: \"{{tasks.flip-coin-op-2.output}}\"}}\n        - {task: print-op-3, component: print_op, inputs: {message: \"{{params.text}}\"}}\n",
         &["flip_coin", "print_op"],
     );
@@ -254,7 +239,7 @@ fn a_condition_with_a_parameter_inside_has_kfps_structure() {
 fn case_with(body: &str, names: &[&str], guests: &[&str]) -> Case {
     let mut text = String::from("version: 1\ncomponents:\n");
     for name in names {
-        text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
+        text.push_str(&format!("  {name}: {{path: {:?}}}\n", common::example(name)));
     }
     for name in guests {
         text.push_str(&format!("  {name}: {{path: {:?}}}\n", common::component(name)));
@@ -383,13 +368,13 @@ fn ignore_upstream_failure_is_kfps_trigger_strategy() {
 fn a_sub_pipeline_is_kfps_dag_component() {
     let case = Case::raw(&format!(
         "version: 1\nname: collected-param-pipeline\ncomponents:\n  collecting_parameters: {{pipeline: collecting_parameters.yaml}}\n  sum_op: {{path: {:?}}}\nsteps:\n  - {{task: collecting-parameters, component: collecting_parameters, inputs: {{model_ids: 3}}}}\n  - {{task: consume-ids, component: sum_op, inputs: {{values: \"{{{{tasks.collecting-parameters.output}}}}\"}}}}\n",
-        example("sum_op")
+        common::example("sum_op")
     ));
     let sub = format!(
         "version: 1\nname: collecting-parameters\nparams:\n  model_ids: {{type: int, default: 0}}\ncomponents:\n  range_op: {{path: {:?}}}\n  print_text: {{path: {:?}}}\n  sum_op: {{path: {:?}}}\nsteps:\n  - {{task: split-ids, component: range_op, inputs: {{n: \"{{{{params.model_ids}}}}\"}}}}\n  - parallel_for:\n      items: \"{{{{tasks.split-ids.output}}}}\"\n      steps:\n        - {{task: prepend-id, component: print_text, inputs: {{text: \"{{{{item}}}}\"}}}}\n        - {{task: consume-single-id, component: print_text, inputs: {{text: \"{{{{tasks.prepend-id.output}}}}\"}}}}\n  - {{task: consume-ids, component: sum_op, inputs: {{values: \"{{{{tasks.prepend-id.output}}}}\"}}}}\noutputs:\n  output: \"{{{{tasks.prepend-id.output}}}}\"\n",
-        example("range_op"),
-        example("print_text"),
-        example("sum_op")
+        common::example("range_op"),
+        common::example("print_text"),
+        common::example("sum_op")
     );
     std::fs::write(case.dir.path().join("collecting_parameters.yaml"), sub).unwrap();
     let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
@@ -418,7 +403,7 @@ fn a_sub_pipeline_is_kfps_dag_component() {
 fn one_of_is_kfps_value_from_oneof() {
     let case = Case::raw(&format!(
         "version: 1\nname: parameter-oneof-pipeline\ncomponents:\n  mantle: {{pipeline: mantle.yaml}}\n  print_op: {{path: {:?}}}\nsteps:\n  - {{task: mantle, component: mantle}}\n  - {{task: crust-comp, component: print_op, inputs: {{message: \"{{{{tasks.mantle.output}}}}\"}}}}\n",
-        example("print_op")
+        common::example("print_op")
     ));
     let dir = case.dir.path();
     std::fs::write(dir.join("mantle.yaml"), "version: 1\nname: mantle\ncomponents:\n  core: {pipeline: core.yaml}\nsteps:\n  - {task: core, component: core}\noutputs:\n  output: \"{{tasks.core.output}}\"\n").unwrap();
@@ -426,8 +411,8 @@ fn one_of_is_kfps_value_from_oneof() {
         dir.join("core.yaml"),
         format!(
             "version: 1\nname: core\ncomponents:\n  flip_coin: {{path: {:?}}}\n  print_text: {{path: {:?}}}\nsteps:\n  - {{task: flip-coin, component: flip_coin}}\n  - if:\n      name: condition-2\n      condition: \"{{{{tasks.flip-coin.output}}}} == 'heads'\"\n      steps: [{{task: core-comp, component: print_text, inputs: {{text: Got heads!}}}}]\n  - else:\n      name: condition-3\n      steps: [{{task: core-output-comp, component: print_text, inputs: {{text: Got tails!}}}}]\noutputs:\n  output: {{one_of: [\"{{{{tasks.core-comp.output}}}}\", \"{{{{tasks.core-output-comp.output}}}}\"]}}\n",
-            example("flip_coin"),
-            example("print_text")
+            common::example("flip_coin"),
+            common::example("print_text")
         ),
     )
     .unwrap();
@@ -569,8 +554,8 @@ fn collected_artifacts_are_kfps_artifact_lists() {
 fn a_command_component_runs_with_its_declaration() {
     let case = Case::raw(&format!(
         "version: 1\nname: command\ncomponents:\n  numbers: {{path: {:?}}}\n  tail_cmd:\n    path: {:?}\n    command:\n      args: [\"{{{{inputs.keep}}}}\", \"{{{{inputs.data}}}}\", \"{{{{outputs.last}}}}\"]\n      inputs:\n        keep: {{type: int}}\n        data: {{type: artifact, kind: Dataset}}\n      outputs:\n        last: {{type: artifact, kind: Dataset}}\n        said: {{type: string, from: stdout}}\nsteps:\n  - {{task: gen, component: numbers, inputs: {{count: 5}}}}\n  - {{task: tail, component: tail_cmd, inputs: {{keep: 2, data: \"{{{{tasks.gen.outputs.data}}}}\"}}}}\n",
-        example("numbers_op"),
-        example("tail_cmd")
+        common::example("numbers_op"),
+        common::example("tail_cmd")
     ));
     let ir = compile(&case).unwrap_or_else(|(code, err)| panic!("exit {code}: {err}"));
     let args = ir["deploymentSpec"]["executors"]["exec-tail"]["container"]["args"].as_array().unwrap().clone();
@@ -588,7 +573,7 @@ fn a_command_component_runs_with_its_declaration() {
 /// that a parameter with no default, which the run is given, does not.
 #[test]
 fn an_invalid_pipeline_is_not_exported() {
-    let bad = case(
+    let bad = common::examples_case(
         "name: bad\nsteps:\n  - {task: a, component: print_op, inputs: {message: \"{{tasks.nope.output}}\"}}\n",
         &["print_op"],
     );
@@ -596,7 +581,7 @@ fn an_invalid_pipeline_is_not_exported() {
     assert_eq!(code, 2);
     assert!(err.contains("`{{tasks.nope.outputs.output}}` names no task"), "{err}");
     assert!(!bad.dir.path().join("ir.json").exists());
-    let needs = case(
+    let needs = common::examples_case(
         "name: needs\nparams:\n  who: {type: string}\n  n: {type: int}\nsteps:\n  - {task: a, component: print_op, inputs: {message: \"{{params.who}} {{params.n}}\"}}\n",
         &["print_op"],
     );
@@ -608,7 +593,7 @@ fn an_invalid_pipeline_is_not_exported() {
 /// task or group (one task of a DAG would hide another in KFP's IR).
 #[test]
 fn a_chain_never_takes_a_name_of_the_pipeline() {
-    let case = case(
+    let case = common::examples_case(
         "name: names\nparams:\n  n: {type: int, default: 3}\nsteps:\n  - {task: condition-branches-1, component: print_op, inputs: {message: mine}}\n  - if:\n      condition: \"{{params.n}} < 2\"\n      steps: [{task: low, component: print_op, inputs: {message: low}}]\n  - else:\n      steps: [{task: high, component: print_op, inputs: {message: high}}]\n",
         &["print_op"],
     );
@@ -626,7 +611,7 @@ fn a_chain_never_takes_a_name_of_the_pipeline() {
 /// default, which KFP cannot import inside a sub-pipeline, is refused when the task leaves it.
 #[test]
 fn nested_items_mixed_numbers_and_sub_artifact_defaults() {
-    let case = case(
+    let case = common::examples_case(
         "name: nested\nparams:\n  xs: {type: list, default: [a, b]}\n  n: {type: int, default: 3}\nsteps:\n  - parallel_for:\n      name: outer\n      items: \"{{params.xs}}\"\n      as: a\n      steps:\n        - parallel_for:\n            name: inner\n            items: \"{{params.xs}}\"\n            as: b\n            steps:\n              - {task: both, component: print_op, inputs: {message: \"{{a}}-{{b}}\"}}\n  - if:\n      condition: \"{{params.n}} > 2.5\"\n      steps: [{task: big, component: print_op, inputs: {message: big}}]\n",
         &["print_op"],
     );
@@ -686,7 +671,7 @@ fn an_exit_handler_in_a_loop_knows_its_iteration() {
 /// Ensures that retries become KFP's `retryPolicy`, and caching `cachingOptions`.
 #[test]
 fn retries_and_caching_are_kfps_options() {
-    let case = case(
+    let case = common::examples_case(
         "name: retry\nsteps:\n  - {task: flaky, component: fail_op, retries: 3, backoff: {initial: 2s, factor: 3, max: 1m}, cache: true, inputs: {message: m}}\n",
         &["fail_op"],
     );
@@ -703,7 +688,7 @@ fn retries_and_caching_are_kfps_options() {
 /// is written.
 #[test]
 fn constructs_not_mapped_are_refused_with_their_place() {
-    let case = case(
+    let case = common::examples_case(
         "name: later\ndeadline: 1h\nsteps:\n  - {task: a, component: print_op, network: {allow: [\"example.org:443\"]}, inputs: {message: m}}\n  - parallel_for:\n      items: [one, two]\n      fail_fast: true\n      steps:\n        - {task: b, component: print_op, inputs: {message: \"{{item}}\"}}\n  - if:\n      condition: \"{{params.p}} > 1\"\n      steps: [{task: c, component: print_op, inputs: {message: m}}]\n  - else:\n      fail_fast: true\n      steps: [{task: d, component: print_op, inputs: {message: m}}]\nparams:\n  p: {type: int, default: 2}\n",
         &["print_op"],
     );
@@ -724,7 +709,10 @@ fn constructs_not_mapped_are_refused_with_their_place() {
 /// different components with one file name are refused (the image holds them side by side).
 #[test]
 fn components_are_copied_by_the_names_the_ir_gives_them() {
-    let case = case("name: copy\nsteps:\n  - {task: a, component: print_op, inputs: {message: m}}\n", &["print_op"]);
+    let case = common::examples_case(
+        "name: copy\nsteps:\n  - {task: a, component: print_op, inputs: {message: m}}\n",
+        &["print_op"],
+    );
     let out = case.dir.path().join("ir.json");
     let image = case.dir.path().join("image");
     let (code, _, err) = common::wasmpipe(
@@ -732,12 +720,15 @@ fn components_are_copied_by_the_names_the_ir_gives_them() {
         &["--copy-components", image.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(std::fs::read(image.join("print_op.wasm")).unwrap(), std::fs::read(example("print_op")).unwrap());
+    assert_eq!(
+        std::fs::read(image.join("print_op.wasm")).unwrap(),
+        std::fs::read(common::example("print_op")).unwrap()
+    );
 
     let dir = case.dir.path();
     for (sub, name) in [("x", "print_op"), ("y", "fail_op")] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
-        std::fs::copy(example(name), dir.join(sub).join("op.wasm")).unwrap();
+        std::fs::copy(common::example(name), dir.join(sub).join("op.wasm")).unwrap();
     }
     let twins = Case::raw(&format!(
         "version: 1\nname: twins\ncomponents:\n  a: {{path: {:?}}}\n  b: {{path: {:?}}}\nsteps:\n  - {{task: a, component: a, inputs: {{message: m}}}}\n  - {{task: b, component: b, inputs: {{message: m}}}}\n",

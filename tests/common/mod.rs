@@ -106,6 +106,22 @@ impl Case {
     }
 }
 
+/// The `.wasm` of example component `name` (of `examples/components`).
+pub fn example(name: &str) -> PathBuf {
+    PathBuf::from(art::EXAMPLES.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no example `{name}`")).1)
+}
+
+/// A case whose `components:` declare the example components `names` and the test guest
+/// `add`, then `body` (the pipeline without `version` and `components`).
+pub fn examples_case(body: &str, names: &[&str]) -> Case {
+    let mut text = String::from("version: 1\ncomponents:\n");
+    for name in names {
+        text.push_str(&format!("  {name}: {{path: {:?}}}\n", example(name)));
+    }
+    text.push_str(&format!("  add: {{path: {:?}}}\n", art::ADD));
+    Case::raw(&(text + body))
+}
+
 /// A `components:` block naming every built guest, and `extra` (name, spec) entries first;
 /// a spec is a path, or a YAML flow mapping (`{pipeline: sub.yaml}`).
 fn components_block(extra: &[(&str, &str)]) -> String {
