@@ -11,7 +11,6 @@ only with a `retryStrategy`). Prints a line per pipeline and `N passed, M failed
 """
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import yaml
 from hera.workflows.models import Workflow
+
+from layout import lay_out
 
 # The examples whose constructs the Argo export maps (the others are refused, each with its
 # place: see docs/export.md, "Argo Workflows").
@@ -296,17 +297,11 @@ def references(wf: dict) -> list:
 
 def main():
     root, wasmpipe = Path(sys.argv[1]), sys.argv[2]
-    built = root / "examples/components/target/wasm32-wasip2/release"
     passed = failed = 0
     for rel in PIPELINES:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            source = root / rel if rel.startswith("tests/") else root / "examples" / rel
-            # Sub-pipelines are the pipeline files beside it.
-            for other in source.parent.glob("*.yaml"):
-                shutil.copyfile(other, tmp / other.name)
-            shutil.copyfile(source, tmp / "pipeline.yaml")
-            shutil.copytree(built, tmp / "components", ignore=shutil.ignore_patterns("*.d", "build", "deps", "incremental", ".fingerprint", "examples"))
+            lay_out(root, rel, tmp)
             problems, partly, dropped = [], PARTLY.get(rel), []
             if partly:
                 doc = yaml.safe_load((tmp / "pipeline.yaml").read_text())

@@ -15,13 +15,14 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import yaml
+
+from layout import lay_out
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
@@ -285,17 +286,11 @@ def compare(rel: str, args: dict, ir: Path, tmp: Path, work: Path, wasmpipe: str
 
 def main():
     root, wasmpipe = Path(sys.argv[1]), sys.argv[2]
-    built = root / "examples/components/target/wasm32-wasip2/release"
     passed = failed = 0
     for rel in PIPELINES:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            # the pipeline, and the files beside it that it may use as sub-pipelines
-            source = root / rel if rel.startswith("tests/") else root / "examples" / rel
-            for other in source.parent.glob("*.yaml"):
-                shutil.copyfile(other, tmp / other.name)
-            shutil.copyfile(source, tmp / "pipeline.yaml")
-            shutil.copytree(built, tmp / "components", ignore=shutil.ignore_patterns("*.d", "build", "deps", "incremental", ".fingerprint", "examples"))
+            lay_out(root, rel, tmp)
             out = tmp / "ir.yaml"
             p = subprocess.run([wasmpipe, "compile", str(tmp / "pipeline.yaml"), "--target", "kfp", "-o", str(out),
                                 "--components-dir", str(tmp / "components")],
