@@ -407,7 +407,8 @@ fn a_command_runs_from_its_declaration() {
     })
     .to_string();
     let hex: String = spec.bytes().map(|b| format!("{b:02x}")).collect();
-    let tail = wasmpipe_test_artifacts::EXAMPLES.iter().find(|(n, _)| *n == "tail_cmd").unwrap().1;
+    let tail = common::example("tail_cmd");
+    let tail = tail.to_str().unwrap();
     for declaration in [spec.clone(), format!("hex:{hex}")] {
         let (code, err, outputs) = task_run_argo(
             dir.path(),
